@@ -1,0 +1,39 @@
+# The two commands: `make demo` and `make test`. Both install what is missing first.
+BUILD   ?= build
+JOBS    ?= $(shell nproc)
+CMAKE_FLAGS ?= -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo
+FUZZ_SECONDS ?= 30
+
+.PHONY: all bootstrap build test demo bench fuzz clean
+
+all: build
+
+bootstrap:
+	@scripts/bootstrap
+
+$(BUILD)/build.ninja: CMakeLists.txt | bootstrap
+	cmake -S . -B $(BUILD) $(CMAKE_FLAGS)
+
+build: bootstrap $(BUILD)/build.ninja
+	cmake --build $(BUILD) -j $(JOBS)
+
+test: build fuzz
+	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+	$(BUILD)/parse_fuzz -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=1024 -print_final_stats=0 fuzz/corpus/ 2>&1 | tail -n 3
+
+demo: build
+	$(BUILD)/taco demo --out $(BUILD)/demo
+
+bench: build
+	scripts/bench $(BUILD)
+
+# libFuzzer target for the response parser (clang; the parser has no dependency beyond nlohmann/json).
+fuzz: bootstrap $(BUILD)/parse_fuzz
+
+$(BUILD)/parse_fuzz: fuzz/parse_fuzz.cpp src/cota/parse.cpp src/cota/parse.h src/cota/step.h
+	@mkdir -p $(BUILD)
+	ccache clang++ -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -Isrc \
+	  fuzz/parse_fuzz.cpp src/cota/parse.cpp -o $@
+
+clean:
+	rm -rf $(BUILD)

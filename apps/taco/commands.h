@@ -1,0 +1,37 @@
+// The taco command line: one file per subcommand, each registering itself on the app.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include "models/model.h"
+
+namespace taco::cli {
+
+void add_run_command(CLI::App& app);
+void add_parse_command(CLI::App& app);
+void add_demo_command(CLI::App& app);
+
+// Flags every command that talks to a model shares: --model, --endpoint, --temperature, ...
+void add_model_flags(CLI::App& cmd, ModelOptions& options);
+
+// Exit codes: 0 success, 1 failure (bad input, unreachable model, some tasks failed), 2 usage.
+inline constexpr int kExitFailure = 1;
+inline constexpr int kExitUsage = 2;
+
+// Thrown by a command callback to end with a given exit code after printing its own report.
+struct ExitCode {
+  int code;
+};
+
+}  // namespace taco::cli
+
+#include "cota/trace.h"
+
+namespace taco::cli {
+
+// Readable episode output for a person watching `taco run` or `taco demo`.
+void print_task(const Task& task);
+void print_step(const Trace& trace, const StepRecord& step);
+void print_outcome(const Trace& trace);
+
+}  // namespace taco::cli

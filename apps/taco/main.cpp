@@ -1,0 +1,36 @@
+// taco: run, generate, curate, train and evaluate multi-modal action models.
+#include <cstdio>
+
+#include "commands.h"
+#include "util/error.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"taco: a C++ engine for multi-modal action models (chains of thought and action)", "taco"};
+  app.set_version_flag("--version", std::string("taco ") + TACO_VERSION);
+  app.require_subcommand(1);
+  app.fallthrough();
+  taco::cli::add_run_command(app);
+  taco::cli::add_parse_command(app);
+  taco::cli::add_demo_command(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    app.exit(e);
+    return taco::cli::kExitUsage;
+  } catch (const taco::cli::ExitCode& e) {
+    return e.code;
+  } catch (const taco::Error& e) {
+    std::fprintf(stderr, "taco: %s\n", e.what());
+    return taco::cli::kExitFailure;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "taco: internal error: %s\n", e.what());
+    return taco::cli::kExitFailure;
+  }
+  return 0;
+}

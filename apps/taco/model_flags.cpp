@@ -1,0 +1,18 @@
+#include "commands.h"
+
+namespace taco::cli {
+
+void add_model_flags(CLI::App& cmd, ModelOptions& o) {
+  cmd.add_option("--model", o.model, "model name as the server knows it, or replay:PATH")->required();
+  cmd.add_option("--endpoint", o.endpoint,
+                 "OpenAI-compatible base URL, e.g. http://localhost:8000/v1 (default: $OPENAI_BASE_URL, else OpenAI)");
+  cmd.add_option("--api-key-env", o.api_key_env, "environment variable holding the API key")->capture_default_str();
+  cmd.add_option("--temperature", o.temperature, "sampling temperature")->capture_default_str();
+  cmd.add_option("--max-tokens", o.max_tokens, "most tokens per reply")->capture_default_str();
+  cmd.add_option("--seed", o.seed, "sampling seed sent to the server (-1: none)")->capture_default_str();
+  cmd.add_option("--timeout", o.timeout_s, "seconds a model call may take")->capture_default_str();
+  cmd.add_option("--retries", o.retries, "retries on connection errors, 429 and 5xx")->capture_default_str();
+  cmd.add_option("--json-schema", o.json_schema, "a JSON schema sent as response_format (structured output)");
+}
+
+}  // namespace taco::cli

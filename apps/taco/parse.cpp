@@ -1,0 +1,24 @@
+// taco parse: reads one raw model response on stdin, prints the parsed step or the error.
+#include <iostream>
+#include <iterator>
+
+#include "commands.h"
+#include "cota/parse.h"
+
+namespace taco::cli {
+
+void add_parse_command(CLI::App& app) {
+  auto* cmd = app.add_subcommand("parse", "parse one raw model response from stdin; print the step as JSON or the error");
+  cmd->callback([] {
+    std::string input((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
+    ParseResult r = parse_response(input);
+    if (r.ok()) {
+      std::cout << r.step->to_json().dump() << "\n";
+      return;
+    }
+    std::cout << Json{{"error", to_string(r.error_kind)}, {"message", r.error}}.dump() << "\n";
+    throw ExitCode{kExitFailure};
+  });
+}
+
+}  // namespace taco::cli

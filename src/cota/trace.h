@@ -1,0 +1,79 @@
+// Trace: the record of one episode, the type that flows through every taco command. The
+// generators write traces, the runtime writes traces, curate filters them, export turns them
+// into training formats, eval scores them. Its JSON form is versioned and documented in
+// docs/trace-format.md. Plain value types.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cota/parse.h"
+#include "cota/step.h"
+#include "cota/task.h"
+#include "util/json.h"
+
+namespace taco {
+
+inline constexpr int kTraceVersion = 1;
+
+enum class PromptMode { kCota, kDirect };
+const char* to_string(PromptMode mode);
+PromptMode prompt_mode_from_string(const std::string& s);  // throws Error
+
+// How an episode ended.
+enum class TraceStatus {
+  kTerminated,  // the model called Terminate
+  kMaxReplies,  // the reply budget ran out; the answer, if any, was extracted from the last message
+  kDirect,      // a Direct-mode episode: one reply, which is the answer
+  kError,       // the episode could not run (unreadable image, model unreachable); see `error`
+};
+const char* to_string(TraceStatus status);
+
+struct StepRecord {
+  std::string raw;                     // the assistant message exactly as the model wrote it
+  std::optional<StepContent> content;  // the parsed step (CoTA mode), when it parsed
+  ParseErrorKind parse_error = ParseErrorKind::kNone;
+  Json observation;                    // the executed tool's result (an object), or null
+  std::string error_kind;              // "", "json", "schema", "unknown", "tool", "unknown_tool", "arguments"
+  std::string error;                   // one-line message for error_kind
+  std::string feedback;                // the exact user message sent back after this step ("" for the last)
+  std::vector<std::string> new_images; // names of images the tool returned (image-k)
+  double model_ms = 0;
+  double tool_ms = 0;
+  int prompt_tokens = 0;
+  int completion_tokens = 0;
+
+  Json to_json() const;
+  static StepRecord from_json(const Json& j);
+};
+
+struct TraceImage {
+  std::string name;    // image-k
+  std::string path;    // the input file, or where the tool's output was saved
+  std::string source;  // "input" or the name of the tool that made it
+  int width = 0;
+  int height = 0;
+};
+
+struct Trace {
+  Task task;
+  std::string model;
+  PromptMode mode = PromptMode::kCota;
+  std::string user_request;  // the first user message (text, with image-k: <image> lines)
+  std::vector<StepRecord> steps;
+  std::vector<TraceImage> images;
+  TraceStatus status = TraceStatus::kError;
+  std::string answer;
+  std::string answer_source = "none";  // "terminate", "extracted", "direct" or "none"
+  std::string error;                   // why the episode could not run (status kError)
+  double wall_ms = 0;
+
+  Json to_json() const;
+  static Trace from_json(const Json& j);  // throws Error on a record that is not a trace
+
+  // The tools called, in order (names of executed actions other than Terminate).
+  std::vector<std::string> tools_called() const;
+};
+
+}  // namespace taco

@@ -1,0 +1,69 @@
+// Model: anything that answers a chat conversation: an OpenAI-compatible server (OpenAI, vLLM,
+// SGLang, llama.cpp's server, taco's own), a replay of recorded responses, later the embedded
+// model. complete() is called from many episode threads at once and must be thread-safe.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "util/error.h"
+
+namespace taco {
+
+struct ContentPart {
+  std::string text;                            // used when image_url is null
+  std::shared_ptr<const std::string> image_url;  // a data: URL
+};
+
+struct Message {
+  std::string role;  // "system", "user" or "assistant"
+  std::vector<ContentPart> parts;
+
+  bool has_images() const;
+  std::string text() const;  // the text parts joined
+};
+
+struct CompletionRequest {
+  std::string task_id;  // lets a replay model find the recording of this task
+  const std::vector<Message>* messages = nullptr;
+};
+
+struct Completion {
+  std::string text;
+  int prompt_tokens = 0;
+  int completion_tokens = 0;
+};
+
+// A model that could not answer (unreachable, refused, out of retries). The episode records
+// it as an error; it never crashes a batch.
+class ModelError : public Error {
+ public:
+  using Error::Error;
+};
+
+class Model {
+ public:
+  virtual ~Model() = default;
+  virtual Completion complete(const CompletionRequest& request) = 0;
+  virtual std::string name() const = 0;
+};
+
+struct ModelOptions {
+  std::string model;          // a served model's name, or "replay:PATH"
+  std::string endpoint;       // base URL ending in /v1; "" means $OPENAI_BASE_URL or OpenAI's
+  std::string api_key_env = "OPENAI_API_KEY";
+  double temperature = 0.0;
+  int max_tokens = 1024;
+  int64_t seed = -1;          // -1: not sent
+  double timeout_s = 120;
+  double connect_timeout_s = 10;
+  int retries = 4;            // on connection errors, 429 and 5xx, with exponential backoff
+  double backoff_s = 0.5;
+  std::string json_schema;    // a JSON schema for response_format, or ""
+};
+
+// Makes the model a spec names; throws Error for a bad spec (e.g. a missing replay file).
+std::unique_ptr<Model> make_model(const ModelOptions& options);
+
+}  // namespace taco

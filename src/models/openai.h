@@ -1,0 +1,39 @@
+// OpenAIModel: chat completions over HTTP(S) with libcurl, for every OpenAI-compatible server
+// (OpenAI, vLLM, SGLang, llama.cpp's llama-server, taco's own). Images go as base64 data URLs,
+// several per message. Connection errors, 429 and 5xx are retried with exponential backoff
+// (honouring Retry-After); other errors fail at once with the server's message.
+// Thread-safe: curl handles are pooled so connections are reused across calls.
+#pragma once
+
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "models/model.h"
+#include "util/json.h"
+
+namespace taco {
+
+class OpenAIModel : public Model {
+ public:
+  explicit OpenAIModel(ModelOptions options);
+  ~OpenAIModel() override;
+  Completion complete(const CompletionRequest& request) override;
+  std::string name() const override { return options_.model; }
+
+  // The request body for a conversation (exposed for tests).
+  Json request_body(const std::vector<Message>& messages) const;
+  const std::string& url() const { return url_; }
+
+ private:
+  void* acquire_handle();
+  void release_handle(void* handle);
+
+  ModelOptions options_;
+  std::string url_;
+  std::string api_key_;
+  std::mutex mu_;
+  std::vector<void*> idle_handles_;
+};
+
+}  // namespace taco

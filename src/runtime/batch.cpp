@@ -1,0 +1,85 @@
+#include "runtime/batch.h"
+
+#include <atomic>
+#include <chrono>
+#include <filesystem>
+#include <thread>
+#include <unordered_set>
+
+#include "util/jsonl.h"
+#include "util/progress.h"
+
+namespace taco {
+
+std::string default_errors_path(const std::string& out_path) {
+  std::string base = out_path;
+  if (base.size() > 6 && base.compare(base.size() - 6, 6, ".jsonl") == 0) base.resize(base.size() - 6);
+  return base + ".errors.jsonl";
+}
+
+std::vector<std::string> finished_ids(const std::string& path) {
+  std::vector<std::string> ids;
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) return ids;
+  for_each_jsonl(
+      path,
+      [&](size_t, Json&& j) {
+        if (auto it = j.find("id"); it != j.end()) ids.push_back(it->is_string() ? it->get<std::string>() : it->dump());
+      },
+      /*tolerate_torn_tail=*/true);
+  return ids;
+}
+
+BatchSummary run_batch(const std::vector<Task>& tasks, const Runtime& runtime, const BatchOptions& options) {
+  const auto start = std::chrono::steady_clock::now();
+  BatchSummary summary;
+  summary.total = tasks.size();
+  summary.errors_path = options.errors_path.empty() ? default_errors_path(options.out_path) : options.errors_path;
+
+  std::unordered_set<std::string> done;
+  for (auto& id : finished_ids(options.out_path)) done.insert(std::move(id));
+  std::vector<const Task*> pending;
+  for (const auto& t : tasks) {
+    if (done.count(t.id)) ++summary.skipped;
+    else pending.push_back(&t);
+  }
+
+  JsonlAppender out(options.out_path);
+  std::error_code ec;
+  std::filesystem::remove(summary.errors_path, ec);  // the errors file lists the failures of this run
+  std::unique_ptr<JsonlAppender> errors;
+  std::mutex errors_mu;
+
+  std::atomic<size_t> next{0}, succeeded{0}, failed{0};
+  {
+    Progress progress("run", pending.size(), options.progress);
+    auto worker = [&] {
+      for (size_t i; (i = next.fetch_add(1)) < pending.size();) {
+        Trace trace = runtime.run(*pending[i]);
+        if (trace.status == TraceStatus::kError) {
+          {
+            std::lock_guard<std::mutex> lock(errors_mu);
+            if (!errors) errors = std::make_unique<JsonlAppender>(summary.errors_path);
+          }
+          errors->append(Json{{"id", trace.task.id}, {"error", trace.error}, {"steps", trace.steps.size()}});
+          ++failed;
+          progress.tick(true);
+        } else {
+          out.append(trace.to_json());
+          ++succeeded;
+          progress.tick(false);
+        }
+      }
+    };
+    const size_t n = std::max<size_t>(1, std::min<size_t>(static_cast<size_t>(std::max(options.jobs, 1)), pending.size()));
+    std::vector<std::thread> threads;
+    for (size_t k = 0; k < n; ++k) threads.emplace_back(worker);
+    for (auto& t : threads) t.join();
+  }
+  summary.succeeded = succeeded;
+  summary.failed = failed;
+  summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return summary;
+}
+
+}  // namespace taco

@@ -1,0 +1,39 @@
+// run_batch: many episodes with N in flight, resumable. Each finished trace is appended to the
+// output JSONL and flushed at once; tasks whose id is already in the output are skipped, so a
+// killed run resumes where it stopped with no duplicates. A task that cannot run (missing
+// image, model unreachable) never stops the batch: it is written to the errors file instead
+// and is tried again by the next run.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "cota/task.h"
+#include "runtime/episode.h"
+
+namespace taco {
+
+struct BatchOptions {
+  int jobs = 8;
+  std::string out_path;
+  std::string errors_path;  // "" means <out without .jsonl>.errors.jsonl
+  bool progress = true;
+};
+
+struct BatchSummary {
+  size_t total = 0;
+  size_t skipped = 0;    // already in the output
+  size_t succeeded = 0;  // traces written by this run
+  size_t failed = 0;     // written to the errors file
+  double seconds = 0;
+  std::string errors_path;
+};
+
+BatchSummary run_batch(const std::vector<Task>& tasks, const Runtime& runtime, const BatchOptions& options);
+
+// The ids of the traces already in a trace file (a torn last line is ignored).
+std::vector<std::string> finished_ids(const std::string& path);
+
+std::string default_errors_path(const std::string& out_path);
+
+}  // namespace taco

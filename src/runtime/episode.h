@@ -1,0 +1,57 @@
+// Runtime: runs one episode. In CoTA mode it prompts the model, parses each reply, executes
+// the first action through the tool registry, feeds the observation back (images included),
+// and repeats until Terminate or the reply budget runs out. In Direct mode it makes one call
+// whose reply is the answer. Every episode becomes a Trace, including the ones that fail.
+//
+// A Runtime is immutable once built and shared by all episode threads; run() is thread-safe
+// provided the Model is (all taco models are).
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "cota/prompt.h"
+#include "cota/trace.h"
+#include "models/model.h"
+#include "tools/image.h"
+#include "tools/registry.h"
+
+namespace taco {
+
+struct EpisodeOptions {
+  PromptMode mode = PromptMode::kCota;
+  int max_replies = 10;         // observations fed back at most; the model is called up to max_replies + 1 times
+  std::string images_dir;       // tool outputs go to <images_dir>/<task id>/image-k.png ("" keeps them in memory)
+  int64_t max_pixels = kDefaultMaxPixels;
+};
+
+class Runtime {
+ public:
+  using StepCallback = std::function<void(const Trace&, const StepRecord&)>;
+
+  Runtime(Model& model, const ToolRegistry& tools, PromptTemplate prompts, EpisodeOptions options);
+
+  // Runs the task. Never throws for problems of the task, the model or the tools: those end up
+  // in the trace (status kError with `error`, or error observations in the steps).
+  Trace run(const Task& task, const StepCallback& on_step = nullptr) const;
+
+  const std::string& system_prompt() const { return system_prompt_; }
+  const EpisodeOptions& options() const { return options_; }
+
+ private:
+  Model& model_;
+  const ToolRegistry& tools_;
+  PromptTemplate prompts_;
+  EpisodeOptions options_;
+  std::string system_prompt_;
+};
+
+// TACO's fallback when an episode ends without a parsed Terminate: the "answer" field of the
+// last message, read with a pattern rather than a parser. Empty when there is none.
+std::string extract_answer(const std::string& message);
+
+// A task id made safe as a folder name.
+std::string safe_file_name(const std::string& id);
+
+}  // namespace taco

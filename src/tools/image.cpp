@@ -1,0 +1,139 @@
+#include "tools/image.h"
+
+#include <cstdlib>
+
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "tools/image_cv.h"
+#include "util/error.h"
+#include "util/files.h"
+
+namespace taco {
+namespace {
+
+uint32_t be32(const std::string& b, size_t at) {
+  return (static_cast<uint32_t>(static_cast<unsigned char>(b[at])) << 24) |
+         (static_cast<uint32_t>(static_cast<unsigned char>(b[at + 1])) << 16) |
+         (static_cast<uint32_t>(static_cast<unsigned char>(b[at + 2])) << 8) |
+         static_cast<uint32_t>(static_cast<unsigned char>(b[at + 3]));
+}
+uint32_t be16(const std::string& b, size_t at) {
+  return (static_cast<uint32_t>(static_cast<unsigned char>(b[at])) << 8) |
+         static_cast<uint32_t>(static_cast<unsigned char>(b[at + 1]));
+}
+uint32_t le16(const std::string& b, size_t at) {
+  return static_cast<uint32_t>(static_cast<unsigned char>(b[at])) |
+         (static_cast<uint32_t>(static_cast<unsigned char>(b[at + 1])) << 8);
+}
+int32_t le32(const std::string& b, size_t at) {
+  return static_cast<int32_t>(le16(b, at) | (le16(b, at + 2) << 16));
+}
+
+}  // namespace
+
+std::string image_mime_type(const std::string& b) {
+  if (b.size() >= 8 && b.compare(0, 8, "\x89PNG\r\n\x1a\n") == 0) return "image/png";
+  if (b.size() >= 3 && b.compare(0, 3, "\xff\xd8\xff") == 0) return "image/jpeg";
+  if (b.size() >= 6 && (b.compare(0, 6, "GIF87a") == 0 || b.compare(0, 6, "GIF89a") == 0)) return "image/gif";
+  if (b.size() >= 12 && b.compare(0, 4, "RIFF") == 0 && b.compare(8, 4, "WEBP") == 0) return "image/webp";
+  if (b.size() >= 2 && b.compare(0, 2, "BM") == 0) return "image/bmp";
+  return "";
+}
+
+bool image_header_size(const std::string& b, int64_t& width, int64_t& height) {
+  std::string mime = image_mime_type(b);
+  if (mime == "image/png" && b.size() >= 24) {
+    width = be32(b, 16);
+    height = be32(b, 20);
+    return true;
+  }
+  if (mime == "image/gif" && b.size() >= 10) {
+    width = le16(b, 6);
+    height = le16(b, 8);
+    return true;
+  }
+  if (mime == "image/bmp" && b.size() >= 26) {
+    width = std::abs(static_cast<int64_t>(le32(b, 18)));
+    height = std::abs(static_cast<int64_t>(le32(b, 22)));
+    return true;
+  }
+  if (mime == "image/webp" && b.size() >= 30) {
+    if (b.compare(12, 4, "VP8X") == 0) {
+      width = 1 + (le16(b, 24) | (static_cast<uint32_t>(static_cast<unsigned char>(b[26])) << 16));
+      height = 1 + (le16(b, 27) | (static_cast<uint32_t>(static_cast<unsigned char>(b[29])) << 16));
+      return true;
+    }
+    if (b.compare(12, 4, "VP8 ") == 0) {
+      width = le16(b, 26) & 0x3FFF;
+      height = le16(b, 28) & 0x3FFF;
+      return true;
+    }
+    if (b.compare(12, 4, "VP8L") == 0 && b.size() >= 25) {
+      uint32_t bits = static_cast<uint32_t>(le32(b, 21));
+      width = (bits & 0x3FFF) + 1;
+      height = ((bits >> 14) & 0x3FFF) + 1;
+      return true;
+    }
+    return false;
+  }
+  if (mime == "image/jpeg") {
+    // Walk the markers to the first start-of-frame.
+    size_t i = 2;
+    while (i + 9 < b.size()) {
+      if (static_cast<unsigned char>(b[i]) != 0xFF) return false;
+      unsigned char marker = static_cast<unsigned char>(b[i + 1]);
+      if (marker == 0xFF) {
+        ++i;
+        continue;
+      }
+      uint32_t len = be16(b, i + 2);
+      bool sof = marker >= 0xC0 && marker <= 0xCF && marker != 0xC4 && marker != 0xC8 && marker != 0xCC;
+      if (sof) {
+        height = be16(b, i + 5);
+        width = be16(b, i + 7);
+        return true;
+      }
+      i += 2 + len;
+    }
+  }
+  return false;
+}
+
+Image Image::decode(const std::string& bytes, int64_t max_pixels, const std::string& what) {
+  if (bytes.empty()) throw Error(what + ": empty file, not an image");
+  int64_t w = 0, h = 0;
+  if (image_header_size(bytes, w, h) && w * h > max_pixels)
+    throw Error(what + ": image is " + std::to_string(w) + "x" + std::to_string(h) + ", over the limit of " +
+                std::to_string(max_pixels) + " pixels");
+  cv::Mat raw(1, static_cast<int>(bytes.size()), CV_8UC1, const_cast<char*>(bytes.data()));
+  cv::Mat mat;
+  try {
+    mat = cv::imdecode(raw, cv::IMREAD_COLOR);
+  } catch (const cv::Exception&) {
+    mat.release();
+  }
+  if (mat.empty()) throw Error(what + ": not a readable image");
+  if (static_cast<int64_t>(mat.cols) * mat.rows > max_pixels)
+    throw Error(what + ": image is " + std::to_string(mat.cols) + "x" + std::to_string(mat.rows) +
+                ", over the limit of " + std::to_string(max_pixels) + " pixels");
+  return image_from_mat(std::move(mat));
+}
+
+Image Image::load(const std::string& path, int64_t max_pixels) {
+  return decode(read_file(path), max_pixels, path);
+}
+
+int Image::width() const { return impl_ ? impl_->mat.cols : 0; }
+int Image::height() const { return impl_ ? impl_->mat.rows : 0; }
+
+std::string Image::encode(const std::string& extension) const {
+  if (!impl_) throw Error("cannot encode an empty image");
+  std::vector<uchar> buf;
+  std::vector<int> params;
+  if (extension == ".jpg" || extension == ".jpeg") params = {cv::IMWRITE_JPEG_QUALITY, 95};
+  if (!cv::imencode(extension, impl_->mat, buf, params)) throw Error("cannot encode image as " + extension);
+  return std::string(buf.begin(), buf.end());
+}
+
+}  // namespace taco

@@ -1,0 +1,48 @@
+// ImageStore: the images of one episode, addressed only by name. Inputs become image-0,
+// image-1, ...; every image a tool returns becomes the next image-k and is saved to the
+// episode's folder. Tools never see a file path from the model. Each image's data URL (what
+// the model client sends) is made once and shared.
+// Not thread-safe: one store belongs to one episode, which runs on one thread.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "tools/image.h"
+
+namespace taco {
+
+class ImageStore {
+ public:
+  struct Entry {
+    std::string name;  // image-k
+    std::string path;  // input file, or the saved tool output ("" until saved)
+    std::string source;  // "input" or the tool's name
+    Image image;
+    std::shared_ptr<const std::string> data_url;
+  };
+
+  // `save_dir`: where tool outputs are written ("" keeps them in memory only).
+  explicit ImageStore(std::string save_dir = "", int64_t max_pixels = kDefaultMaxPixels);
+
+  // Loads an input file; throws Error if it is missing, unreadable or too large.
+  std::string add_input(const std::string& path);
+  // Adds an image a tool made; saved as <save_dir>/<name>.png.
+  std::string add(Image image, const std::string& source);
+
+  bool contains(std::string_view name) const { return find(name) != nullptr; }
+  const Entry* find(std::string_view name) const;
+  const std::vector<Entry>& entries() const { return entries_; }
+  std::vector<std::string> names() const;
+  int64_t max_pixels() const { return max_pixels_; }
+
+ private:
+  std::string next_name() const { return "image-" + std::to_string(entries_.size()); }
+  std::string save_dir_;
+  int64_t max_pixels_;
+  std::vector<Entry> entries_;
+};
+
+}  // namespace taco

@@ -1,0 +1,210 @@
+#include "tools/registry.h"
+
+#include <cmath>
+#include <cstdlib>
+
+#include "cota/parse.h"
+#include "tools/args.h"
+#include "tools/image_store.h"
+
+namespace taco {
+namespace {
+
+[[noreturn]] void type_error(const std::string& tool, const std::string& message) {
+  throw ToolError("TypeError", tool + "() " + message);
+}
+
+std::string available_images(const ToolContext& ctx) {
+  std::string out;
+  for (const auto& n : ctx.images.names()) out += (out.empty() ? "" : ", ") + n;
+  return out.empty() ? "none" : out;
+}
+
+// "image-1", "image-1: <image>", "image-1.png" and " image-1 " all name image-1.
+std::string normalize_image_name(std::string s) {
+  auto cut = s.find_first_of(":.");
+  if (cut != std::string::npos) s.resize(cut);
+  size_t b = s.find_first_not_of(" \t\n'\"");
+  size_t e = s.find_last_not_of(" \t\n'\"");
+  return b == std::string::npos ? "" : s.substr(b, e - b + 1);
+}
+
+std::optional<double> as_number(const Json& v) {
+  if (v.is_number()) return v.get<double>();
+  if (v.is_string()) {
+    const std::string& s = v.get_ref<const std::string&>();
+    char* end = nullptr;
+    double d = std::strtod(s.c_str(), &end);
+    if (end != s.c_str() && end && *end == '\0' && std::isfinite(d)) return d;
+  }
+  return std::nullopt;
+}
+
+Json coerce(const std::string& tool, const ArgSpec& spec, const Json& v, const ToolContext& ctx) {
+  auto mistyped = [&](const char* expected) -> Json {
+    type_error(tool, "argument '" + spec.name + "' must be " + expected + ", got " + v.dump());
+  };
+  switch (spec.type) {
+    case ArgType::kString:
+      if (v.is_string()) return v;
+      if (v.is_number()) return v.dump();
+      return mistyped("a string");
+    case ArgType::kNumber:
+      if (v.is_number()) return v;
+      if (auto d = as_number(v)) return *d;
+      return mistyped("a number");
+    case ArgType::kInteger: {
+      auto d = as_number(v);
+      if (!d || std::floor(*d) != *d) return mistyped("an integer");
+      return static_cast<int64_t>(*d);
+    }
+    case ArgType::kBool:
+      if (v.is_boolean()) return v;
+      if (v == "true" || v == "True") return true;
+      if (v == "false" || v == "False") return false;
+      return mistyped("true or false");
+    case ArgType::kImage: {
+      if (!v.is_string()) return mistyped("an image name such as \"image-0\"");
+      std::string name = normalize_image_name(v.get<std::string>());
+      if (!ctx.images.contains(name))
+        throw ToolError("ValueError", "image '" + v.get<std::string>() + "' does not exist; available images: " +
+                                          available_images(ctx) + ".");
+      return name;
+    }
+    case ArgType::kImageList: {
+      Json list = v.is_array() ? v : Json::array({v});
+      Json out = Json::array();
+      ArgSpec one = spec;
+      one.type = ArgType::kImage;
+      for (const auto& e : list) out.push_back(coerce(tool, one, e, ctx));
+      return out;
+    }
+    case ArgType::kBox: {
+      Json box = v;
+      if (v.is_string()) box = parse_lenient_json(v.get<std::string>()).value_or(Json());
+      if (!box.is_array() || box.size() != 4) return mistyped("a list of four numbers [left, top, right, bottom]");
+      Json out = Json::array();
+      for (const auto& c : box) {
+        auto d = as_number(c);
+        if (!d) return mistyped("a list of four numbers [left, top, right, bottom]");
+        out.push_back(*d);
+      }
+      return out;
+    }
+    case ArgType::kStringList: {
+      if (v.is_string()) return Json::array({v});
+      if (!v.is_array()) return mistyped("a list of strings");
+      Json out = Json::array();
+      for (const auto& e : v) {
+        if (e.is_string()) out.push_back(e);
+        else if (e.is_number()) out.push_back(e.dump());
+        else return mistyped("a list of strings");
+      }
+      return out;
+    }
+    case ArgType::kRegions: {
+      Json list = v.is_object() ? Json::array({v}) : v;
+      if (!list.is_array()) return mistyped("a list of regions {\"bbox\": [...], \"label\": \"...\"}");
+      Json out = Json::array();
+      ArgSpec box_spec{"bbox", ArgType::kBox, ""};
+      for (const auto& r : list) {
+        if (!r.is_object() || !r.contains("bbox")) return mistyped("a list of regions {\"bbox\": [...], \"label\": \"...\"}");
+        Json region = r;
+        region["bbox"] = coerce(tool, box_spec, r["bbox"], ctx);
+        if (!region.contains("label") || region["label"].is_null()) region["label"] = "";
+        out.push_back(std::move(region));
+      }
+      return out;
+    }
+    case ArgType::kAny:
+      return v;
+  }
+  return v;
+}
+
+}  // namespace
+
+const Image& image_arg(const Json& args, const char* key, const ToolContext& ctx) {
+  const auto* entry = ctx.images.find(args.at(key).get_ref<const std::string&>());
+  if (!entry) throw ToolError("ValueError", std::string("image argument '") + key + "' does not exist.");
+  return entry->image;
+}
+
+std::array<double, 4> box_arg(const Json& args, const char* key) {
+  const Json& b = args.at(key);
+  std::array<double, 4> box{};
+  for (size_t i = 0; i < 4; ++i) box[i] = b[i].get<double>();
+  for (double c : box)
+    if (c < 0.0 || c > 1.0) throw ToolError("ValueError", "Bounding box coordinates must be between 0 and 1.");
+  if (box[0] >= box[2] || box[1] >= box[3])
+    throw ToolError("ValueError", "The bounding box must have left < right and top < bottom.");
+  return box;
+}
+
+void ToolRegistry::add(std::unique_ptr<Tool> tool) {
+  for (auto& t : tools_) {
+    if (t->spec().name == tool->spec().name) {
+      t = std::move(tool);
+      return;
+    }
+  }
+  tools_.push_back(std::move(tool));
+}
+
+const Tool* ToolRegistry::find(std::string_view name) const {
+  for (const auto& t : tools_)
+    if (t->spec().name == name) return t.get();
+  return nullptr;
+}
+
+std::vector<const Tool*> ToolRegistry::tools() const {
+  std::vector<const Tool*> out;
+  for (const auto& t : tools_) out.push_back(t.get());
+  return out;
+}
+
+std::vector<ActionDoc> ToolRegistry::action_docs() const {
+  std::vector<ActionDoc> docs;
+  for (const auto& t : tools_) {
+    const ToolSpec& s = t->spec();
+    ActionDoc d;
+    d.name = s.name;
+    d.description = s.description;
+    for (const auto& a : s.args) d.arguments[a.name] = a.description;
+    for (const auto& [key, desc] : s.returns) d.returns[key] = desc;
+    d.examples = s.examples;
+    docs.push_back(std::move(d));
+  }
+  return docs;
+}
+
+Json ToolRegistry::execute(const Action& action, ToolContext& ctx) const {
+  const Tool* tool = find(action.name);
+  if (!tool) {
+    std::string names;
+    for (const auto& t : tools_) names += (names.empty() ? "" : ", ") + t->spec().name;
+    throw ToolError("KeyError", "'" + action.name + "' is not an available action; choose one of: " + names);
+  }
+  const ToolSpec& spec = tool->spec();
+  if (std::string why = tool->unavailable_reason(); !why.empty())
+    throw ToolError("RuntimeError", spec.name + " is not available here: " + why);
+  if (!action.arguments.is_object()) type_error(spec.name, "arguments must be an object");
+
+  Json args = Json::object();
+  for (const auto& [key, value] : action.arguments.items()) {
+    bool known = false;
+    for (const auto& a : spec.args) known = known || a.name == key;
+    if (!known) type_error(spec.name, "got an unexpected keyword argument '" + key + "'");
+  }
+  for (const auto& a : spec.args) {
+    auto it = action.arguments.find(a.name);
+    if (it == action.arguments.end() || it->is_null()) {
+      if (a.required) type_error(spec.name, "missing 1 required positional argument: '" + a.name + "'");
+      continue;
+    }
+    args[a.name] = coerce(spec.name, a, *it, ctx);
+  }
+  return tool->call(args, ctx);
+}
+
+}  // namespace taco

@@ -1,0 +1,48 @@
+#include "util/files.h"
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "util/error.h"
+
+namespace taco {
+
+std::string read_file(const std::string& path) {
+  std::error_code ec;
+  if (std::filesystem::is_directory(path, ec)) throw Error(path + ": is a directory, not a file");
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw Error(path + ": cannot open (" + std::strerror(errno) + ")");
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  if (in.bad()) throw Error(path + ": read failed");
+  return std::move(ss).str();
+}
+
+void make_dirs(const std::string& path) {
+  if (path.empty()) return;
+  std::error_code ec;
+  std::filesystem::create_directories(path, ec);
+  if (ec) throw Error(path + ": cannot create folder (" + ec.message() + ")");
+}
+
+void write_file(const std::string& path, const std::string& bytes) {
+  make_dirs(parent_dir(path));
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  if (!out) throw Error(path + ": cannot write (" + std::strerror(errno) + ")");
+  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  if (!out) throw Error(path + ": write failed");
+}
+
+std::string resolve_path(const std::string& base_dir, const std::string& path) {
+  if (base_dir.empty() || path.empty() || path[0] == '/') return path;
+  return (std::filesystem::path(base_dir) / path).lexically_normal().string();
+}
+
+std::string parent_dir(const std::string& path) {
+  return std::filesystem::path(path).parent_path().string();
+}
+
+}  // namespace taco

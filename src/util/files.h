@@ -1,0 +1,15 @@
+// Small file helpers that turn I/O failures into taco::Error with the path in the message.
+#pragma once
+
+#include <string>
+
+namespace taco {
+
+std::string read_file(const std::string& path);
+void write_file(const std::string& path, const std::string& bytes);  // creates parent folders
+void make_dirs(const std::string& path);
+// `path` resolved against `base_dir` unless it is absolute (or base_dir is empty).
+std::string resolve_path(const std::string& base_dir, const std::string& path);
+std::string parent_dir(const std::string& path);
+
+}  // namespace taco

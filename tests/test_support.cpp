@@ -1,0 +1,84 @@
+#include "test_support.h"
+
+#include <httplib.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <mutex>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+#include <random>
+
+namespace taco::test {
+
+TempDir::TempDir() {
+  std::random_device rd;
+  path_ = (std::filesystem::temp_directory_path() /
+           ("taco-test-" + std::to_string(::getpid()) + "-" + std::to_string(rd())))
+              .string();
+  std::filesystem::create_directories(path_);
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  std::filesystem::remove_all(path_, ec);
+}
+
+std::string write_test_image(const std::string& path, int w, int h, const std::string& text) {
+  cv::Mat img(h, w, CV_8UC3, cv::Scalar(255, 255, 255));
+  cv::rectangle(img, {w / 10, h / 10}, {w / 2, h / 2}, {0, 0, 255}, cv::FILLED);
+  cv::circle(img, {3 * w / 4, 3 * h / 4}, std::min(w, h) / 8, {255, 0, 0}, cv::FILLED);
+  if (!text.empty()) cv::putText(img, text, {w / 20, h - h / 10}, cv::FONT_HERSHEY_SIMPLEX, 1.0, {0, 0, 0}, 2);
+  std::filesystem::create_directories(std::filesystem::path(path).parent_path());
+  cv::imwrite(path, img);
+  return path;
+}
+
+struct ScriptedServer::Impl {
+  httplib::Server server;
+  std::thread thread;
+  int port = 0;
+  mutable std::mutex mu;
+  std::vector<Json> requests;
+};
+
+ScriptedServer::ScriptedServer(Handler handler, int threads) : impl_(std::make_unique<Impl>()) {
+  impl_->server.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
+  impl_->server.Post("/v1/chat/completions", [this, handler](const httplib::Request& req, httplib::Response& res) {
+    int index = calls_.fetch_add(1);
+    Json body = Json::parse(req.body, nullptr, false);
+    {
+      std::lock_guard<std::mutex> lock(impl_->mu);
+      impl_->requests.push_back(body);
+    }
+    Reply r = handler(body, index);
+    res.status = r.status;
+    res.set_content(r.body, "application/json");
+  });
+  impl_->port = impl_->server.bind_to_any_port("127.0.0.1");
+  impl_->thread = std::thread([this] { impl_->server.listen_after_bind(); });
+  for (int i = 0; i < 500 && !impl_->server.is_running(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(2));
+}
+
+ScriptedServer::~ScriptedServer() {
+  impl_->server.stop();
+  if (impl_->thread.joinable()) impl_->thread.join();
+}
+
+std::string ScriptedServer::base_url() const { return "http://127.0.0.1:" + std::to_string(impl_->port) + "/v1"; }
+
+std::vector<Json> ScriptedServer::requests() const {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  return impl_->requests;
+}
+
+std::string ScriptedServer::completion(const std::string& content) {
+  return Json{{"id", "chatcmpl-test"},
+              {"object", "chat.completion"},
+              {"choices", {{{"index", 0}, {"message", {{"role", "assistant"}, {"content", content}}}, {"finish_reason", "stop"}}}},
+              {"usage", {{"prompt_tokens", 10}, {"completion_tokens", 5}, {"total_tokens", 15}}}}
+      .dump();
+}
+
+}  // namespace taco::test

@@ -1,0 +1,56 @@
+// Helpers shared by the tests: temporary folders, images the tests make, a loopback
+// OpenAI-compatible server scripted by the test.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "util/json.h"
+
+namespace taco::test {
+
+// A fresh folder under the system temp dir, removed when the object goes away.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::string& path() const { return path_; }
+  std::string file(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+// Writes a PNG of w x h with a few colored shapes (and optional text) and returns its path.
+std::string write_test_image(const std::string& path, int w = 320, int h = 240, const std::string& text = "");
+
+// An OpenAI-compatible chat completions server on 127.0.0.1 with a random port. The handler
+// gets each request body and returns {status, body}; requests are recorded.
+class ScriptedServer {
+ public:
+  struct Reply {
+    int status = 200;
+    std::string body;
+  };
+  using Handler = std::function<Reply(const Json& request, int call_index)>;
+
+  explicit ScriptedServer(Handler handler, int threads = 8);
+  ~ScriptedServer();
+  std::string base_url() const;  // http://127.0.0.1:PORT/v1
+  int calls() const { return calls_.load(); }
+  std::vector<Json> requests() const;
+
+  // A chat completion response body with `content` as the assistant message.
+  static std::string completion(const std::string& content);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+  std::atomic<int> calls_{0};
+};
+
+}  // namespace taco::test
