@@ -1,0 +1,149 @@
+#include "models/openai.h"
+
+#include <gtest/gtest.h>
+
+#include "models/replay.h"
+#include "test_support.h"
+#include "util/files.h"
+
+namespace taco {
+namespace {
+
+ModelOptions options_for(const test::ScriptedServer& server) {
+  ModelOptions o;
+  o.model = "test-model";
+  o.endpoint = server.base_url();
+  o.backoff_s = 0.01;
+  o.retries = 3;
+  o.timeout_s = 10;
+  return o;
+}
+
+std::vector<Message> conversation_with_image() {
+  auto url = std::make_shared<const std::string>("data:image/png;base64,AAAA");
+  return {Message{"system", {{"You are a test.", nullptr}}},
+          Message{"user", {{"image-0: ", nullptr}, {"", url}, {"\nWhat is it?", nullptr}}}};
+}
+
+TEST(OpenAIModelTest, SendsChatCompletionWithDataUrls) {
+  test::ScriptedServer server([](const Json&, int) { return test::ScriptedServer::Reply{200, test::ScriptedServer::completion("hello")}; });
+  ModelOptions o = options_for(server);
+  o.seed = 7;
+  o.max_tokens = 64;
+  OpenAIModel model(o);
+  auto messages = conversation_with_image();
+  Completion c = model.complete(CompletionRequest{"t", &messages});
+  EXPECT_EQ(c.text, "hello");
+  EXPECT_EQ(c.prompt_tokens, 10);
+  auto reqs = server.requests();
+  ASSERT_EQ(reqs.size(), 1u);
+  const Json& r = reqs[0];
+  EXPECT_EQ(r["model"], "test-model");
+  EXPECT_EQ(r["seed"], 7);
+  EXPECT_EQ(r["max_tokens"], 64);
+  EXPECT_EQ(r["messages"][0]["content"], "You are a test.");
+  const Json& parts = r["messages"][1]["content"];
+  ASSERT_EQ(parts.size(), 3u);
+  EXPECT_EQ(parts[0]["text"], "image-0: ");
+  EXPECT_EQ(parts[1]["type"], "image_url");
+  EXPECT_EQ(parts[1]["image_url"]["url"], "data:image/png;base64,AAAA");
+  EXPECT_EQ(parts[2]["text"], "\nWhat is it?");
+}
+
+TEST(OpenAIModelTest, RetriesOn429And5xx) {
+  test::ScriptedServer server([](const Json&, int call) {
+    if (call == 0) return test::ScriptedServer::Reply{429, R"({"error": {"message": "slow down"}})"};
+    if (call == 1) return test::ScriptedServer::Reply{503, "overloaded"};
+    return test::ScriptedServer::Reply{200, test::ScriptedServer::completion("third time")};
+  });
+  OpenAIModel model(options_for(server));
+  auto messages = conversation_with_image();
+  EXPECT_EQ(model.complete(CompletionRequest{"t", &messages}).text, "third time");
+  EXPECT_EQ(server.calls(), 3);
+}
+
+TEST(OpenAIModelTest, ClientErrorsFailAtOnceWithTheServersMessage) {
+  test::ScriptedServer server([](const Json&, int) {
+    return test::ScriptedServer::Reply{401, R"({"error": {"message": "Incorrect API key provided"}})"};
+  });
+  OpenAIModel model(options_for(server));
+  auto messages = conversation_with_image();
+  try {
+    model.complete(CompletionRequest{"t", &messages});
+    FAIL();
+  } catch (const ModelError& e) {
+    EXPECT_NE(std::string(e.what()).find("HTTP 401: Incorrect API key provided"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(server.calls(), 1);
+}
+
+TEST(OpenAIModelTest, GivesUpAfterRetries) {
+  test::ScriptedServer server([](const Json&, int) { return test::ScriptedServer::Reply{500, "boom"}; });
+  OpenAIModel model(options_for(server));
+  auto messages = conversation_with_image();
+  try {
+    model.complete(CompletionRequest{"t", &messages});
+    FAIL();
+  } catch (const ModelError& e) {
+    EXPECT_NE(std::string(e.what()).find("after 4 attempts"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(server.calls(), 4);
+}
+
+TEST(OpenAIModelTest, UnreachableEndpointIsAClearError) {
+  ModelOptions o;
+  o.model = "m";
+  o.endpoint = "http://127.0.0.1:1/v1";  // nothing listens on port 1
+  o.retries = 1;
+  o.backoff_s = 0.01;
+  OpenAIModel model(o);
+  auto messages = conversation_with_image();
+  try {
+    model.complete(CompletionRequest{"t", &messages});
+    FAIL();
+  } catch (const ModelError& e) {
+    EXPECT_NE(std::string(e.what()).find("cannot reach http://127.0.0.1:1/v1/chat/completions"), std::string::npos) << e.what();
+  }
+}
+
+TEST(OpenAIModelTest, GarbageResponseIsAnError) {
+  test::ScriptedServer server([](const Json&, int) { return test::ScriptedServer::Reply{200, "<html>oops</html>"}; });
+  OpenAIModel model(options_for(server));
+  auto messages = conversation_with_image();
+  EXPECT_THROW(model.complete(CompletionRequest{"t", &messages}), ModelError);
+}
+
+TEST(OpenAIModelTest, JsonSchemaGoesAsResponseFormat) {
+  ModelOptions o;
+  o.model = "m";
+  o.endpoint = "http://127.0.0.1:1/v1";
+  o.json_schema = R"({"type": "object"})";
+  OpenAIModel model(o);
+  Json body = model.request_body({});
+  EXPECT_EQ(body["response_format"]["type"], "json_schema");
+  EXPECT_EQ(body["response_format"]["json_schema"]["schema"]["type"], "object");
+  EXPECT_THROW(OpenAIModel(ModelOptions{.model = "m", .endpoint = "localhost:8000"}), Error);
+}
+
+TEST(ReplayModelTest, AnswersInTurnAndFromFolders) {
+  test::TempDir dir;
+  write_file(dir.file("list.json"), R"(["first", "second"])");
+  write_file(dir.file("folder/q7.json"), R"({"assistant_raw": ["for q7"]})");
+  ReplayModel list(dir.file("list.json"));
+  std::vector<Message> msgs = {Message{"system", {}}, Message{"user", {}}};
+  EXPECT_EQ(list.complete(CompletionRequest{"any", &msgs}).text, "first");
+  msgs.push_back(Message{"assistant", {}});
+  EXPECT_EQ(list.complete(CompletionRequest{"any", &msgs}).text, "second");
+  msgs.push_back(Message{"assistant", {}});
+  EXPECT_THROW(list.complete(CompletionRequest{"any", &msgs}), ModelError);
+
+  ReplayModel folder(dir.file("folder"));
+  std::vector<Message> fresh = {Message{"user", {}}};
+  EXPECT_EQ(folder.complete(CompletionRequest{"q7", &fresh}).text, "for q7");
+  EXPECT_THROW(folder.complete(CompletionRequest{"q8", &fresh}), ModelError);
+  EXPECT_THROW(folder.complete(CompletionRequest{"../list", &fresh}), ModelError);
+  EXPECT_THROW(ReplayModel(dir.file("nope.json")), Error);
+}
+
+}  // namespace
+}  // namespace taco

@@ -1,0 +1,258 @@
+#include "runtime/episode.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+
+#include "models/replay.h"
+#include "test_support.h"
+#include "util/files.h"
+
+namespace taco {
+namespace {
+
+using Reply = test::ScriptedServer::Reply;
+
+int assistant_turns(const Json& request) {
+  int n = 0;
+  for (const auto& m : request["messages"])
+    if (m["role"] == "assistant") ++n;
+  return n;
+}
+
+// The text of the last message, and the number of image parts in it.
+std::pair<std::string, int> last_message(const Json& request) {
+  const Json& content = request["messages"].back()["content"];
+  if (content.is_string()) return {content.get<std::string>(), 0};
+  std::string text;
+  int images = 0;
+  for (const auto& p : content) {
+    if (p["type"] == "text") text += p["text"].get<std::string>();
+    else ++images;
+  }
+  return {text, images};
+}
+
+class EpisodeTest : public ::testing::Test {
+ protected:
+  Task task_with_image(const std::string& question = "How much?") {
+    Task t;
+    t.id = "t1";
+    t.images = {test::write_test_image(dir_.file("in.png"), 200, 100)};
+    t.question = question;
+    return t;
+  }
+  ModelOptions model_options(const test::ScriptedServer& server) {
+    ModelOptions o;
+    o.model = "scripted";
+    o.endpoint = server.base_url();
+    o.retries = 0;
+    return o;
+  }
+  test::TempDir dir_;
+  ToolRegistry tools_ = make_builtin_registry();
+};
+
+TEST_F(EpisodeTest, FullLoopWithImagesAndObservations) {
+  std::vector<std::string> problems;
+  test::ScriptedServer server([&](const Json& req, int) {
+    auto [text, images] = last_message(req);
+    switch (assistant_turns(req)) {
+      case 0:
+        if (images != 1 || text.find("# USER REQUEST #:\nimage-0: \nHow much?") == std::string::npos)
+          problems.push_back("first request: " + text);
+        return Reply{200, test::ScriptedServer::completion(
+                              R"({"thought": "zoom", "actions": [{"name": "ZoomIn", "arguments": {"image": "image-0", "bbox": [0.1, 0.1, 0.6, 0.6], "zoom_factor": 2}}]})")};
+      case 1:
+        if (images != 1 || text.rfind("OBSERVATION:\n{'image': 'image-1: '}", 0) != 0)
+          problems.push_back("observation with image: " + text);
+        return Reply{200, test::ScriptedServer::completion(
+                              "```json\n{'thought': 'add', 'actions': [{'name': 'Calculate', 'arguments': {'expression': '2 ** 3 + 0.5'}}]}\n```")};
+      case 2:
+        if (text.rfind("OBSERVATION:\n{'result': 8.5}\n", 0) != 0) problems.push_back("calc observation: " + text);
+        return Reply{200, test::ScriptedServer::completion(
+                              R"({"thought": "done", "actions": [{"name": "Terminate", "arguments": {"answer": "8.5"}}]})")};
+    }
+    return Reply{500, "too many calls"};
+  });
+  auto model = make_model(model_options(server));
+  EpisodeOptions opts;
+  opts.images_dir = dir_.file("images");
+  Runtime rt(*model, tools_, PromptTemplate::defaults(), opts);
+  Trace t = rt.run(task_with_image());
+  EXPECT_TRUE(problems.empty()) << problems.front();
+  EXPECT_EQ(t.status, TraceStatus::kTerminated);
+  EXPECT_EQ(t.answer, "8.5");
+  EXPECT_EQ(t.answer_source, "terminate");
+  ASSERT_EQ(t.steps.size(), 3u);
+  EXPECT_EQ(t.steps[0].new_images, std::vector<std::string>{"image-1"});
+  EXPECT_EQ(t.steps[1].observation["result"], 8.5);
+  EXPECT_EQ(t.tools_called(), (std::vector<std::string>{"ZoomIn", "Calculate"}));
+  ASSERT_EQ(t.images.size(), 2u);
+  EXPECT_EQ(t.images[1].path, dir_.file("images/t1/image-1.png"));
+  EXPECT_TRUE(std::filesystem::exists(t.images[1].path));
+  EXPECT_EQ(t.steps[0].prompt_tokens, 10);
+  // The system prompt went first, built from the registry.
+  EXPECT_NE(server.requests()[0]["messages"][0]["content"].get<std::string>().find("Name: ZoomIn"), std::string::npos);
+}
+
+TEST_F(EpisodeTest, GarbageRepliesGetFeedbackUntilTheBudgetEnds) {
+  std::vector<std::string> feedback;
+  test::ScriptedServer server([&](const Json& req, int) {
+    if (assistant_turns(req) > 0) feedback.push_back(last_message(req).first);
+    return Reply{200, test::ScriptedServer::completion("I believe the {answer: is, 42")};
+  });
+  auto model = make_model(model_options(server));
+  EpisodeOptions opts;
+  opts.max_replies = 3;
+  Runtime rt(*model, tools_, PromptTemplate::defaults(), opts);
+  Trace t = rt.run(task_with_image());
+  EXPECT_EQ(t.status, TraceStatus::kMaxReplies);
+  EXPECT_EQ(server.calls(), 4);  // the first reply plus three replies to feedback
+  ASSERT_EQ(feedback.size(), 3u);
+  EXPECT_EQ(feedback[0].rfind("OBSERVATION:\nExpecting", 0), 0u) << feedback[0];
+  EXPECT_EQ(t.steps[0].error_kind, "json");
+  EXPECT_TRUE(t.steps.back().feedback.empty());
+  EXPECT_EQ(t.answer_source, "none");
+}
+
+TEST_F(EpisodeTest, ToolFailuresBecomeObservationsAndTheLoopGoesOn) {
+  std::vector<std::string> feedback;
+  test::ScriptedServer server([&](const Json& req, int) {
+    int turn = assistant_turns(req);
+    if (turn > 0) feedback.push_back(last_message(req).first);
+    const char* replies[] = {
+        R"({"thought": "t", "actions": [{"name": "FlyToTheMoon", "arguments": {}}]})",
+        R"({"thought": "t", "actions": [{"name": "Crop", "arguments": {"image": "image-0", "bbox": [5, 5, 50, 50]}}]})",
+        R"({"thought": "t", "actions": [{"name": "Calculate", "arguments": {"expr": "1"}}]})",
+        R"({"thought": "t", "actions": []})",
+        R"({"thought": "t", "actions": [{"name": "Terminate", "arguments": {"answer": "ok"}}]})"};
+    return Reply{200, test::ScriptedServer::completion(replies[std::min(turn, 4)])};
+  });
+  auto model = make_model(model_options(server));
+  Runtime rt(*model, tools_, PromptTemplate::defaults(), EpisodeOptions{});
+  Trace t = rt.run(task_with_image());
+  EXPECT_EQ(t.status, TraceStatus::kTerminated);
+  ASSERT_EQ(feedback.size(), 4u);
+  EXPECT_EQ(feedback[0].rfind("Execution failed with <class 'KeyError'>: 'FlyToTheMoon' is not an available action", 0), 0u)
+      << feedback[0];
+  EXPECT_EQ(feedback[1].rfind("Execution failed with <class 'ValueError'>: Bounding box coordinates must be between 0 and 1.", 0), 0u)
+      << feedback[1];
+  EXPECT_EQ(feedback[2].rfind("Execution failed with <class 'TypeError'>: Calculate() got an unexpected keyword argument 'expr'", 0), 0u)
+      << feedback[2];
+  EXPECT_EQ(feedback[3].rfind("OBSERVATION:\n{'message': 'No action was given", 0), 0u) << feedback[3];
+  EXPECT_EQ(t.steps[0].error_kind, "unknown_tool");
+  EXPECT_EQ(t.steps[1].error_kind, "tool");
+  EXPECT_EQ(t.steps[2].error_kind, "arguments");
+}
+
+TEST_F(EpisodeTest, UnparseableTerminateStopsWithTheExtractedAnswer) {
+  test::ScriptedServer server([&](const Json&, int) {
+    return Reply{200, test::ScriptedServer::completion(R"(Terminate now {"name": "Terminate", "arguments": {"answer": "blue"})")};
+  });
+  auto model = make_model(model_options(server));
+  Runtime rt(*model, tools_, PromptTemplate::defaults(), EpisodeOptions{});
+  Trace t = rt.run(task_with_image());
+  EXPECT_EQ(t.status, TraceStatus::kTerminated);
+  EXPECT_EQ(t.answer, "blue");
+  EXPECT_EQ(t.answer_source, "extracted");
+  EXPECT_EQ(server.calls(), 1);
+}
+
+TEST_F(EpisodeTest, MissingImageFailsBeforeAnyModelCall) {
+  test::ScriptedServer server([&](const Json&, int) { return Reply{200, test::ScriptedServer::completion("x")}; });
+  auto model = make_model(model_options(server));
+  Runtime rt(*model, tools_, PromptTemplate::defaults(), EpisodeOptions{});
+  Task t;
+  t.id = "m";
+  t.images = {dir_.file("missing.jpg")};
+  t.question = "q";
+  Trace trace = rt.run(t);
+  EXPECT_EQ(trace.status, TraceStatus::kError);
+  EXPECT_NE(trace.error.find("missing.jpg: cannot open"), std::string::npos) << trace.error;
+  EXPECT_EQ(server.calls(), 0);
+}
+
+TEST_F(EpisodeTest, ModelFailureEndsTheEpisodeWithAnError) {
+  test::ScriptedServer server([&](const Json& req, int) {
+    if (assistant_turns(req) == 0)
+      return Reply{200, test::ScriptedServer::completion(R"({"thought": "", "actions": [{"name": "Calculate", "arguments": {"expression": "1+1"}}]})")};
+    return Reply{400, R"({"error": {"message": "context length exceeded"}})"};
+  });
+  auto model = make_model(model_options(server));
+  Runtime rt(*model, tools_, PromptTemplate::defaults(), EpisodeOptions{});
+  Trace t = rt.run(task_with_image());
+  EXPECT_EQ(t.status, TraceStatus::kError);
+  EXPECT_NE(t.error.find("context length exceeded"), std::string::npos);
+  EXPECT_EQ(t.steps.size(), 1u);
+}
+
+TEST_F(EpisodeTest, DirectModeIsOneCall) {
+  test::ScriptedServer server([&](const Json& req, int) {
+    EXPECT_EQ(req["messages"][0]["content"], PromptTemplate::defaults().direct_system());
+    return Reply{200, test::ScriptedServer::completion("  B \n")};
+  });
+  auto model = make_model(model_options(server));
+  EpisodeOptions opts;
+  opts.mode = PromptMode::kDirect;
+  Runtime rt(*model, tools_, PromptTemplate::defaults(), opts);
+  Trace t = rt.run(task_with_image());
+  EXPECT_EQ(t.status, TraceStatus::kDirect);
+  EXPECT_EQ(t.answer, "B");
+  EXPECT_EQ(server.calls(), 1);
+}
+
+TEST_F(EpisodeTest, ReplaysARecordedEpisodeThroughTheRealTools) {
+  write_file(dir_.file("rec.json"),
+             Json::array({R"({"thought": "crop", "actions": [{"name": "Crop", "arguments": {"image": "image-0", "bbox": [0.2, 0.2, 0.8, 0.8]}}]})",
+                          R"({"thought": "compute", "actions": [{"name": "Calculate", "arguments": {"expression": "3.65 ** 2"}}]})",
+                          R"({"thought": "done", "actions": [{"name": "Terminate", "arguments": {"answer": "13.32"}}]})"})
+                 .dump());
+  ReplayModel model(dir_.file("rec.json"));
+  Runtime rt(model, tools_, PromptTemplate::defaults(), EpisodeOptions{});
+  Trace t = rt.run(task_with_image());
+  EXPECT_EQ(t.status, TraceStatus::kTerminated);
+  EXPECT_EQ(t.steps[0].new_images.size(), 1u);
+  EXPECT_DOUBLE_EQ(t.steps[1].observation["result"].get<double>(), 3.65 * 3.65);
+  EXPECT_EQ(t.answer, "13.32");
+}
+
+TEST(ExtractAnswerTest, TacoPattern) {
+  EXPECT_EQ(extract_answer(R"(blah "answer": "yes" blah)"), "yes");
+  EXPECT_EQ(extract_answer("{'answer': 'no'}"), "no");
+  EXPECT_EQ(extract_answer("nothing"), "");
+}
+
+// Opt-in: replays the real TACO episodes of ../shared/fixtures (third-party data, not part of the
+// project) through the loop. Set TACO_FIXTURES to the taco-traces/TACO-Qwen2-SigLIP folder and
+// TACO_FIXTURE_IMAGES to mmvet-images.
+TEST(FixtureReplayTest, RealTacoEpisodesRunWithoutCrashing) {
+  const char* traces = std::getenv("TACO_FIXTURES");
+  const char* images = std::getenv("TACO_FIXTURE_IMAGES");
+  if (!traces || !images) GTEST_SKIP() << "set TACO_FIXTURES and TACO_FIXTURE_IMAGES to run";
+  ToolRegistry tools = make_builtin_registry();
+  ReplayModel model(traces);
+  Runtime rt(model, tools, PromptTemplate::defaults(), EpisodeOptions{});
+  int episodes = 0, calculations = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(traces)) {
+    Json rec = Json::parse(read_file(entry.path().string()));
+    Task t;
+    t.id = entry.path().stem().string();
+    t.question = rec["question_text"];
+    t.images = {std::string(images) + "/" + t.id + ".jpg"};
+    Trace trace = rt.run(t);
+    ++episodes;
+    EXPECT_NE(trace.status, TraceStatus::kError) << t.id << ": " << trace.error;
+    for (const auto& s : trace.steps)
+      if (s.content && !s.content->actions.empty() && s.content->actions[0].name == "Calculate") {
+        ++calculations;
+        EXPECT_TRUE(s.observation.contains("result")) << t.id << ": " << s.error;
+      }
+  }
+  EXPECT_GT(episodes, 0);
+  std::printf("replayed %d episodes, %d calculations\n", episodes, calculations);
+}
+
+}  // namespace
+}  // namespace taco

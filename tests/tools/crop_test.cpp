@@ -1,0 +1,144 @@
+#include <gtest/gtest.h>
+
+#include "test_support.h"
+#include "tools/image_store.h"
+#include "tools/registry.h"
+#include "util/error.h"
+#include "util/files.h"
+
+namespace taco {
+namespace {
+
+class ToolsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    input_ = test::write_test_image(dir_.file("in.png"), 400, 200);
+    store_ = std::make_unique<ImageStore>(dir_.file("out"));
+    store_->add_input(input_);
+  }
+  Json call(const std::string& name, Json args) {
+    ToolContext ctx{*store_, "t"};
+    return tools_.execute(Action{name, std::move(args)}, ctx);
+  }
+  std::string error_of(const std::string& name, Json args) {
+    try {
+      call(name, std::move(args));
+    } catch (const ToolError& e) {
+      return e.kind() + ": " + e.what();
+    }
+    return "no error";
+  }
+
+  test::TempDir dir_;
+  std::string input_;
+  ToolRegistry tools_ = make_builtin_registry();
+  std::unique_ptr<ImageStore> store_;
+};
+
+TEST_F(ToolsTest, CropAddsTheMarginAndSavesTheImage) {
+  Json r = call("Crop", Json{{"image", "image-0"}, {"bbox", {0.25, 0.25, 0.75, 0.75}}});
+  EXPECT_EQ(r["image"], "image-1");
+  const auto* e = store_->find("image-1");
+  ASSERT_NE(e, nullptr);
+  // A 200x100 box grows by half to 300x150, centred and inside the image.
+  EXPECT_EQ(e->image.width(), 300);
+  EXPECT_EQ(e->image.height(), 150);
+  EXPECT_EQ(e->path, dir_.file("out/image-1.png"));
+  EXPECT_EQ(Image::load(e->path).width(), 300);
+  EXPECT_EQ(e->data_url->rfind("data:image/png;base64,", 0), 0u);
+}
+
+TEST_F(ToolsTest, CropClampsAtTheBorder) {
+  call("Crop", Json{{"image", "image-0"}, {"bbox", {0.0, 0.0, 0.5, 0.5}}});
+  const auto* e = store_->find("image-1");
+  EXPECT_EQ(e->image.width(), 250);  // from 0 to centre 100 + 150
+  EXPECT_EQ(e->image.height(), 125);
+}
+
+TEST_F(ToolsTest, ZoomInScalesTheCrop) {
+  call("ZoomIn", Json{{"image", "image-0"}, {"bbox", {0.25, 0.25, 0.75, 0.75}}, {"zoom_factor", 2}});
+  const auto* e = store_->find("image-1");
+  EXPECT_EQ(e->image.width(), 600);
+  EXPECT_EQ(e->image.height(), 300);
+  // Tools chain on their own outputs.
+  call("ZoomIn", Json{{"image", "image-1"}, {"bbox", "[0.1, 0.1, 0.9, 0.9]"}, {"zoom_factor", "1.5"}});
+  EXPECT_NE(store_->find("image-2"), nullptr);
+}
+
+TEST_F(ToolsTest, TacoErrorsForBadBoxesAndFactors) {
+  EXPECT_EQ(error_of("Crop", Json{{"image", "image-0"}, {"bbox", {10, 20, 100, 200}}}),
+            "ValueError: Bounding box coordinates must be between 0 and 1.");
+  EXPECT_EQ(error_of("ZoomIn", Json{{"image", "image-0"}, {"bbox", {0.1, 0.1, 0.5, 0.5}}, {"zoom_factor", 1}}),
+            "ValueError: Zoom factor must be greater than 1 to zoom in");
+  EXPECT_NE(error_of("ZoomIn", Json{{"image", "image-0"}, {"bbox", {0.1, 0.1, 0.5, 0.5}}, {"zoom_factor", 1e6}}).find("limit"),
+            std::string::npos);
+  EXPECT_NE(error_of("Crop", Json{{"image", "image-0"}, {"bbox", {0.5, 0.5, 0.2, 0.2}}}).find("left < right"),
+            std::string::npos);
+  EXPECT_NE(error_of("Crop", Json{{"image", "image-0"}, {"bbox", {0.1, 0.2}}}).find("TypeError"), std::string::npos);
+}
+
+TEST_F(ToolsTest, ImagesOnlyByEpisodeName) {
+  EXPECT_NE(error_of("Crop", Json{{"image", input_}, {"bbox", {0.1, 0.1, 0.5, 0.5}}}).find("does not exist"),
+            std::string::npos);
+  EXPECT_NE(error_of("Crop", Json{{"image", "image-7"}, {"bbox", {0.1, 0.1, 0.5, 0.5}}}).find("available images: image-0"),
+            std::string::npos);
+  // Common spellings of a valid name are accepted.
+  EXPECT_EQ(call("Crop", Json{{"image", "image-0: <image>"}, {"bbox", {0.1, 0.1, 0.5, 0.5}}})["image"], "image-1");
+}
+
+TEST_F(ToolsTest, ArgumentValidation) {
+  EXPECT_EQ(error_of("Calculate", Json::object()), "TypeError: Calculate() missing 1 required positional argument: 'expression'");
+  EXPECT_EQ(error_of("Calculate", Json{{"expression", "1"}, {"extra", 2}}),
+            "TypeError: Calculate() got an unexpected keyword argument 'extra'");
+  EXPECT_EQ(error_of("NoSuchTool", Json::object()).rfind("KeyError: 'NoSuchTool' is not an available action", 0), 0u);
+  EXPECT_EQ(call("Calculate", Json{{"expression", 12}})["result"], 12);
+  EXPECT_EQ(call("Terminate", Json{{"answer", 8}})["answer"], "8");
+}
+
+TEST_F(ToolsTest, VisualizeRegionsDrawsOnACopy) {
+  Json r = call("VisualizeRegionsOnImage",
+                Json{{"image", "image-0"}, {"regions", {{{"bbox", {0.1, 0.1, 0.4, 0.6}}, {"label", "cat"}}}}, {"color", "red"}});
+  EXPECT_EQ(r["image"], "image-1");
+  EXPECT_EQ(store_->find("image-1")->image.width(), 400);
+  EXPECT_NE(error_of("VisualizeRegionsOnImage", Json{{"image", "image-0"}, {"regions", {{{"bbox", {0.1, 0.1, 0.4, 0.6}}}}}, {"color", "chartreuse-ish"}})
+                .find("unknown color"),
+            std::string::npos);
+}
+
+TEST(ImageTest, BadFilesGiveClearErrors) {
+  test::TempDir dir;
+  write_file(dir.file("empty.png"), "");
+  write_file(dir.file("text.png"), "this is not an image");
+  EXPECT_THROW(Image::load(dir.file("missing.png")), Error);
+  EXPECT_THROW(Image::load(dir.file("empty.png")), Error);
+  EXPECT_THROW(Image::load(dir.file("text.png")), Error);
+  EXPECT_THROW(Image::load(dir.path()), Error);
+}
+
+TEST(ImageTest, DecompressionBombRefusedFromItsHeader) {
+  // A PNG header declaring 50000 x 50000 pixels, with no data behind it.
+  std::string png("\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\xc3\x50\0\0\xc3\x50\x08\x02\0\0\0", 29);
+  int64_t w = 0, h = 0;
+  ASSERT_TRUE(image_header_size(png, w, h));
+  EXPECT_EQ(w, 50000);
+  try {
+    Image::decode(png, kDefaultMaxPixels, "bomb.png");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("over the limit"), std::string::npos) << e.what();
+  }
+}
+
+TEST(ImageTest, HeaderSizeOfRealEncodings) {
+  test::TempDir dir;
+  Image img = Image::load(test::write_test_image(dir.file("a.png"), 123, 45));
+  for (const char* ext : {".png", ".jpg"}) {
+    int64_t w = 0, h = 0;
+    ASSERT_TRUE(image_header_size(img.encode(ext), w, h)) << ext;
+    EXPECT_EQ(w, 123);
+    EXPECT_EQ(h, 45);
+  }
+}
+
+}  // namespace
+}  // namespace taco

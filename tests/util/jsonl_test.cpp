@@ -1,0 +1,54 @@
+#include "util/jsonl.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+
+#include "test_support.h"
+#include "util/error.h"
+#include "util/files.h"
+
+namespace taco {
+namespace {
+
+TEST(JsonlTest, AppenderCutsATornLastLine) {
+  test::TempDir dir;
+  const std::string path = dir.file("out.jsonl");
+  write_file(path, "{\"id\": \"a\"}\n{\"id\": \"b\"}\n{\"id\": \"c\", \"tr");  // killed mid-write
+  {
+    JsonlAppender out(path);
+    out.append(Json{{"id", "d"}});
+  }
+  std::vector<std::string> ids;
+  for_each_jsonl(path, [&](size_t, Json&& j) { ids.push_back(j["id"]); });
+  EXPECT_EQ(ids, (std::vector<std::string>{"a", "b", "d"}));
+}
+
+TEST(JsonlTest, MalformedLineNamesFileAndLine) {
+  test::TempDir dir;
+  const std::string path = dir.file("bad.jsonl");
+  write_file(path, "{\"id\": 1}\nnot json\n{\"id\": 2}\n");
+  try {
+    for_each_jsonl(path, [](size_t, Json&&) {});
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("bad.jsonl:2:"), std::string::npos) << e.what();
+  }
+}
+
+TEST(JsonlTest, TornTailToleratedWhenAsked) {
+  test::TempDir dir;
+  const std::string path = dir.file("t.jsonl");
+  write_file(path, "{\"id\": 1}\n{\"id\": ");
+  int n = 0;
+  for_each_jsonl(path, [&](size_t, Json&&) { ++n; }, true);
+  EXPECT_EQ(n, 1);
+  EXPECT_THROW(for_each_jsonl(path, [](size_t, Json&&) {}), Error);
+}
+
+TEST(JsonlTest, MissingFileIsAClearError) {
+  EXPECT_THROW(for_each_jsonl("/nonexistent/x.jsonl", [](size_t, Json&&) {}), Error);
+}
+
+}  // namespace
+}  // namespace taco
