@@ -19,7 +19,8 @@ build: bootstrap $(BUILD)/build.ninja
 
 test: build fuzz
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
-	$(BUILD)/parse_fuzz -max_total_time=$(FUZZ_SECONDS) -rss_limit_mb=1024 -print_final_stats=0 fuzz/corpus/ 2>&1 | tail -n 3
+	@rm -rf $(BUILD)/fuzz-corpus && mkdir -p $(BUILD)/fuzz-corpus && cp fuzz/corpus/* $(BUILD)/fuzz-corpus/
+	$(BUILD)/parse_fuzz -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 $(BUILD)/fuzz-corpus 2>&1 | tail -n 2
 
 demo: build
 	$(BUILD)/taco demo --out $(BUILD)/demo

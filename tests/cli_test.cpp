@@ -1,0 +1,133 @@
+// The taco binary as a user meets it: exit codes and one clear message for bad input.
+#include <gtest/gtest.h>
+#include <sys/wait.h>
+
+#include <cstdio>
+
+#include "test_support.h"
+#include "util/files.h"
+#include "util/jsonl.h"
+
+namespace taco {
+namespace {
+
+struct Result {
+  int code;
+  std::string output;  // stdout and stderr together
+};
+
+Result taco_cli(const std::string& args, const std::string& stdin_text = "") {
+  test::TempDir dir;
+  std::string cmd = std::string(TACO_BINARY) + " " + args + " 2>&1";
+  if (!stdin_text.empty()) {
+    write_file(dir.file("stdin"), stdin_text);
+    cmd += " < " + dir.file("stdin");
+  } else {
+    cmd += " < /dev/null";
+  }
+  FILE* p = ::popen(cmd.c_str(), "r");
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  int status = ::pclose(p);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+TEST(CliTest, VersionAndUsage) {
+  Result v = taco_cli("--version");
+  EXPECT_EQ(v.code, 0);
+  EXPECT_NE(v.output.find("taco "), std::string::npos);
+  EXPECT_EQ(taco_cli("run --no-such-flag").code, 2);
+  EXPECT_EQ(taco_cli("").code, 2);
+  EXPECT_EQ(taco_cli("run --help").code, 0);
+}
+
+TEST(CliTest, ParseCommand) {
+  Result ok = taco_cli("parse", "```json\n{'thought': 'x', 'actions': [{'name': 'OCR', 'arguments': {'image': 'image-0'}}]}\n```");
+  EXPECT_EQ(ok.code, 0);
+  EXPECT_EQ(ok.output, "{\"thought\":\"x\",\"actions\":[{\"name\":\"OCR\",\"arguments\":{\"image\":\"image-0\"}}]}\n");
+  Result bad = taco_cli("parse", "no json here");
+  EXPECT_EQ(bad.code, 1);
+  EXPECT_NE(bad.output.find("\"error\":\"json\""), std::string::npos) << bad.output;
+}
+
+TEST(CliTest, BadInputGivesOneClearLine) {
+  test::TempDir dir;
+  std::string image = test::write_test_image(dir.file("a.png"));
+  Result no_question = taco_cli("run --model m");
+  EXPECT_EQ(no_question.code, 1);
+  EXPECT_EQ(no_question.output, "taco: give --question (with --image) or --dataset tasks.jsonl\n");
+
+  Result no_replay = taco_cli("run --model replay:" + dir.file("none.json") + " --image " + image + " --question q");
+  EXPECT_EQ(no_replay.code, 1);
+  EXPECT_NE(no_replay.output.find("none.json does not exist"), std::string::npos) << no_replay.output;
+
+  write_file(dir.file("rec.json"), R"(["{\"thought\": \"\", \"actions\": [{\"name\": \"Terminate\", \"arguments\": {\"answer\": \"x\"}}]}"])");
+  Result missing_image = taco_cli("run -q --model replay:" + dir.file("rec.json") + " --image " + dir.file("nope.jpg") + " --question q");
+  EXPECT_EQ(missing_image.code, 1);
+  EXPECT_NE(missing_image.output.find("nope.jpg: cannot open"), std::string::npos) << missing_image.output;
+
+  write_file(dir.file("garbage.png"), "this is not an image at all");
+  Result unreadable = taco_cli("run -q --model replay:" + dir.file("rec.json") + " --image " + dir.file("garbage.png") + " --question q");
+  EXPECT_EQ(unreadable.code, 1);
+  EXPECT_NE(unreadable.output.find("not a readable image"), std::string::npos) << unreadable.output;
+
+  Result unreachable = taco_cli("run -q --model m --endpoint http://127.0.0.1:1/v1 --retries 0 --image " + image + " --question q");
+  EXPECT_EQ(unreachable.code, 1);
+  EXPECT_NE(unreachable.output.find("cannot reach http://127.0.0.1:1/v1/chat/completions"), std::string::npos) << unreachable.output;
+
+  write_file(dir.file("tasks.jsonl"), "{\"id\": 1, \"question\": \"q\"}\n{broken\n");
+  Result bad_dataset = taco_cli("run --model replay:" + dir.file("rec.json") + " --dataset " + dir.file("tasks.jsonl") +
+                                " --out " + dir.file("o.jsonl"));
+  EXPECT_EQ(bad_dataset.code, 1);
+  EXPECT_NE(bad_dataset.output.find("tasks.jsonl:2: malformed JSON"), std::string::npos) << bad_dataset.output;
+}
+
+TEST(CliTest, RunOneQuestionAppendsATrace) {
+  test::TempDir dir;
+  std::string image = test::write_test_image(dir.file("a.png"));
+  write_file(dir.file("rec.json"),
+             R"(["{\"thought\": \"sum\", \"actions\": [{\"name\": \"Calculate\", \"arguments\": {\"expression\": \"2+2\"}}]}",
+                 "{\"thought\": \"\", \"actions\": [{\"name\": \"Terminate\", \"arguments\": {\"answer\": \"4\"}}]}"])");
+  std::string args = "run --model replay:" + dir.file("rec.json") + " --image " + image + " --question 'What is 2+2?' --out " +
+                     dir.file("t.jsonl");
+  Result r = taco_cli(args);
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("action: Calculate {\"expression\": \"2+2\"}"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("observation: {'result': 4}"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("Answer: 4"), std::string::npos) << r.output;
+  EXPECT_EQ(taco_cli(args).code, 0);
+  int n = 0;
+  for_each_jsonl(dir.file("t.jsonl"), [&](size_t, Json&& j) {
+    ++n;
+    EXPECT_EQ(j["answer"], "4");
+  });
+  EXPECT_EQ(n, 2);
+}
+
+TEST(CliTest, DatasetRunReportsAndResumes) {
+  test::TempDir dir;
+  std::string image = test::write_test_image(dir.file("a.png"));
+  write_file(dir.file("rec.json"), R"(["{\"thought\": \"\", \"actions\": [{\"name\": \"Terminate\", \"arguments\": {\"answer\": \"x\"}}]}"])");
+  std::string tasks;
+  for (int i = 0; i < 5; ++i) tasks += "{\"id\": " + std::to_string(i) + ", \"images\": [\"a.png\"], \"question\": \"q\"}\n";
+  write_file(dir.file("tasks.jsonl"), tasks);
+  std::string args = "run --model replay:" + dir.file("rec.json") + " --dataset " + dir.file("tasks.jsonl") + " --out " +
+                     dir.file("out.jsonl") + " -j 3";
+  Result first = taco_cli(args);
+  EXPECT_EQ(first.code, 0) << first.output;
+  EXPECT_NE(first.output.find("5 tasks: 5 done now, 0 already in"), std::string::npos) << first.output;
+  Result second = taco_cli(args);
+  EXPECT_NE(second.output.find("5 tasks: 0 done now, 5 already in"), std::string::npos) << second.output;
+}
+
+TEST(CliTest, DemoRunsOffline) {
+  test::TempDir dir;
+  Result r = taco_cli("demo --out " + dir.file("demo"));
+  EXPECT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("Answer: 10.28"), std::string::npos) << r.output;
+}
+
+}  // namespace
+}  // namespace taco
