@@ -1,4 +1,4 @@
-// Parser throughput on typical responses (~220 bytes), one core.
+// Parser throughput on typical responses (~220 bytes on average), one core.
 #include <benchmark/benchmark.h>
 
 #include <string>
@@ -10,10 +10,10 @@ namespace {
 
 const std::vector<std::string>& responses() {
   static const std::vector<std::string> r = {
-      R"({"thought": "To read the price I need the text in the image first.", "actions": [{"name": "OCR", "arguments": {"image": "image-0"}}]})",
-      R"({"thought": "The price is $3.65 per gallon, so $50 buys 50 / 3.65 gallons of fuel.", "actions": [{"name": "Calculate", "arguments": {"expression": "50 / 3.65"}}]})",
-      R"({"thought": "I will localize the cat and the dog to compare their sizes.", "actions": [{"name": "LocalizeObjects", "arguments": {"image": "image-0", "objects": ["cat", "dog"]}}]})",
-      R"({"thought": "The calculation shows about 13.7 gallons, which answers the question.", "actions": [{"name": "Terminate", "arguments": {"answer": "13.7"}}]})",
+      R"({"thought": "To answer how much the fuel costs I first need to read the prices printed on the sign at the gas station in the photo on the left.", "actions": [{"name": "OCR", "arguments": {"image": "image-0"}}]})",
+      R"({"thought": "The price for supreme gasoline is $3.65 per gallon, so with $50 I can buy 50 / 3.65 gallons of it, before any rounding.", "actions": [{"name": "Calculate", "arguments": {"expression": "50 / 3.65"}}]})",
+      R"({"thought": "To determine which of the two animals is larger, I need to localize both of them and compare their bounding boxes.", "actions": [{"name": "LocalizeObjects", "arguments": {"image": "image-0", "objects": ["cat", "dog"]}}]})",
+      R"({"thought": "The calculation shows that $50 can purchase approximately 13.7 gallons of supreme gasoline at that price per gallon on the sign.", "actions": [{"name": "Terminate", "arguments": {"answer": "13.7"}}]})",
   };
   return r;
 }

@@ -35,17 +35,38 @@ size_t read_header(char* data, size_t size, size_t n, void* user) {
   return size * n;
 }
 
-Json content_of(const Message& m) {
-  if (!m.has_images()) return m.text();
-  Json parts = Json::array();
-  for (const auto& p : m.parts) {
-    if (p.image_url) {
-      parts.push_back(Json{{"type", "image_url"}, {"image_url", {{"url", *p.image_url}}}});
-    } else if (!p.text.empty()) {
-      parts.push_back(Json{{"type", "text"}, {"text", p.text}});
+void append_json_string(std::string& out, const std::string& text) {
+  out += Json(text).dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+// Writes {"role": ..., "content": ...} straight into the payload. Image data URLs are base64
+// (nothing to escape) and are the bulk of a request, so they are copied without a JSON pass.
+void append_message(std::string& out, const Message& m) {
+  out += "{\"role\":";
+  append_json_string(out, m.role);
+  out += ",\"content\":";
+  if (!m.has_images()) {
+    append_json_string(out, m.text());
+  } else {
+    out += '[';
+    bool first = true;
+    for (const auto& p : m.parts) {
+      if (!p.image_url && p.text.empty()) continue;
+      if (!first) out += ',';
+      first = false;
+      if (p.image_url) {
+        out += "{\"type\":\"image_url\",\"image_url\":{\"url\":\"";
+        out += *p.image_url;
+        out += "\"}}";
+      } else {
+        out += "{\"type\":\"text\",\"text\":";
+        append_json_string(out, p.text);
+        out += '}';
+      }
     }
+    out += ']';
   }
-  return parts;
+  out += '}';
 }
 
 std::string server_message(const std::string& body) {
@@ -106,15 +127,12 @@ void OpenAIModel::release_handle(void* handle) {
   idle_handles_.push_back(handle);
 }
 
-Json OpenAIModel::request_body(const std::vector<Message>& messages) const {
-  Json body;
-  body["model"] = options_.model;
-  Json msgs = Json::array();
-  for (const auto& m : messages) msgs.push_back(Json{{"role", m.role}, {"content", content_of(m)}});
-  body["messages"] = std::move(msgs);
-  body["temperature"] = options_.temperature;
-  if (options_.max_tokens > 0) body["max_tokens"] = options_.max_tokens;
-  if (options_.seed >= 0) body["seed"] = options_.seed;
+std::string OpenAIModel::request_payload(const std::vector<Message>& messages) const {
+  Json settings;
+  settings["model"] = options_.model;
+  settings["temperature"] = options_.temperature;
+  if (options_.max_tokens > 0) settings["max_tokens"] = options_.max_tokens;
+  if (options_.seed >= 0) settings["seed"] = options_.seed;
   if (!options_.json_schema.empty()) {
     Json schema;
     try {
@@ -122,14 +140,27 @@ Json OpenAIModel::request_body(const std::vector<Message>& messages) const {
     } catch (const Json::exception& e) {
       throw Error(std::string("the response JSON schema is not valid JSON: ") + e.what());
     }
-    body["response_format"] = Json{{"type", "json_schema"},
-                                   {"json_schema", {{"name", "cota_step"}, {"schema", schema}, {"strict", false}}}};
+    settings["response_format"] = Json{{"type", "json_schema"},
+                                       {"json_schema", {{"name", "cota_step"}, {"schema", schema}, {"strict", false}}}};
   }
-  return body;
+  size_t size = 256;
+  for (const auto& m : messages)
+    for (const auto& p : m.parts) size += p.image_url ? p.image_url->size() + 64 : p.text.size() + 32;
+  std::string out;
+  out.reserve(size);
+  out += "{\"messages\":[";
+  for (size_t i = 0; i < messages.size(); ++i) {
+    if (i) out += ',';
+    append_message(out, messages[i]);
+  }
+  out += "],";
+  std::string rest = settings.dump(-1, ' ', false, Json::error_handler_t::replace);
+  out.append(rest, 1, std::string::npos);  // the settings object's members, after its '{'
+  return out;
 }
 
 Completion OpenAIModel::complete(const CompletionRequest& request) {
-  const std::string payload = request_body(*request.messages).dump(-1, ' ', false, Json::error_handler_t::replace);
+  const std::string payload = request_payload(*request.messages);
   CURL* h = static_cast<CURL*>(acquire_handle());
   struct Release {
     OpenAIModel* self;
@@ -139,13 +170,15 @@ Completion OpenAIModel::complete(const CompletionRequest& request) {
 
   curl_slist* headers = nullptr;
   headers = curl_slist_append(headers, "Content-Type: application/json");
+  // Without this curl sends "Expect: 100-continue" for large bodies and waits a round trip.
+  headers = curl_slist_append(headers, "Expect:");
   if (!api_key_.empty()) headers = curl_slist_append(headers, ("Authorization: Bearer " + api_key_).c_str());
   struct FreeHeaders {
     curl_slist* h;
     ~FreeHeaders() { curl_slist_free_all(h); }
   } free_headers{headers};
 
-  std::mt19937 jitter(std::random_device{}());
+  thread_local std::mt19937 jitter(std::random_device{}());
   std::string last_error;
   const int attempts = std::max(1, options_.retries + 1);
   int made = 0;
@@ -166,7 +199,6 @@ Completion OpenAIModel::complete(const CompletionRequest& request) {
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(options_.timeout_s * 1000));
     curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options_.connect_timeout_s * 1000));
     curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "");
 
     CURLcode rc = curl_easy_perform(h);
     long status = 0;

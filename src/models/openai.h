@@ -21,8 +21,8 @@ class OpenAIModel : public Model {
   Completion complete(const CompletionRequest& request) override;
   std::string name() const override { return options_.model; }
 
-  // The request body for a conversation (exposed for tests).
-  Json request_body(const std::vector<Message>& messages) const;
+  // The JSON request body for a conversation (exposed for tests).
+  std::string request_payload(const std::vector<Message>& messages) const;
   const std::string& url() const { return url_; }
 
  private:

@@ -119,7 +119,7 @@ TEST(OpenAIModelTest, JsonSchemaGoesAsResponseFormat) {
   o.endpoint = "http://127.0.0.1:1/v1";
   o.json_schema = R"({"type": "object"})";
   OpenAIModel model(o);
-  Json body = model.request_body({});
+  Json body = Json::parse(model.request_payload({}));
   EXPECT_EQ(body["response_format"]["type"], "json_schema");
   EXPECT_EQ(body["response_format"]["json_schema"]["schema"]["type"], "object");
   EXPECT_THROW(OpenAIModel(ModelOptions{.model = "m", .endpoint = "localhost:8000"}), Error);
