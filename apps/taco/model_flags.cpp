@@ -12,7 +12,7 @@ void add_model_flags(CLI::App& cmd, ModelOptions& o) {
   cmd.add_option("--seed", o.seed, "sampling seed sent to the server (-1: none)")->capture_default_str();
   cmd.add_option("--timeout", o.timeout_s, "seconds a model call may take")->capture_default_str();
   cmd.add_option("--retries", o.retries, "retries on connection errors, 429 and 5xx")->capture_default_str();
-  cmd.add_option("--json-schema", o.json_schema, "a JSON schema sent as response_format (structured output)");
+  cmd.add_option("--json-schema", o.json_schema, "response_format JSON schema for structured output: a schema, or \"cota\" for the step shape");
 }
 
 }  // namespace taco::cli

@@ -60,7 +60,7 @@ struct ModelOptions {
   double connect_timeout_s = 10;
   int retries = 4;            // on connection errors, 429 and 5xx, with exponential backoff
   double backoff_s = 0.5;
-  std::string json_schema;    // a JSON schema for response_format, or ""
+  std::string json_schema;    // a JSON schema for response_format, "cota" for the step schema, or ""
 };
 
 // Makes the model a spec names; throws Error for a bad spec (e.g. a missing replay file).

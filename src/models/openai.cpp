@@ -35,6 +35,21 @@ size_t read_header(char* data, size_t size, size_t n, void* user) {
   return size * n;
 }
 
+// The shape of one CoTA step, for servers that constrain decoding to a schema.
+Json cota_step_schema() {
+  return Json::parse(R"({
+    "type": "object",
+    "properties": {
+      "thought": {"type": "string"},
+      "actions": {"type": "array", "maxItems": 1, "items": {
+        "type": "object",
+        "properties": {"name": {"type": "string"}, "arguments": {"type": "object"}},
+        "required": ["name", "arguments"]}}
+    },
+    "required": ["thought", "actions"]
+  })");
+}
+
 void append_json_string(std::string& out, const std::string& text) {
   out += Json(text).dump(-1, ' ', false, Json::error_handler_t::replace);
 }
@@ -136,7 +151,7 @@ std::string OpenAIModel::request_payload(const std::vector<Message>& messages) c
   if (!options_.json_schema.empty()) {
     Json schema;
     try {
-      schema = Json::parse(options_.json_schema);
+      schema = options_.json_schema == "cota" ? cota_step_schema() : Json::parse(options_.json_schema);
     } catch (const Json::exception& e) {
       throw Error(std::string("the response JSON schema is not valid JSON: ") + e.what());
     }

@@ -122,6 +122,9 @@ TEST(OpenAIModelTest, JsonSchemaGoesAsResponseFormat) {
   Json body = Json::parse(model.request_payload({}));
   EXPECT_EQ(body["response_format"]["type"], "json_schema");
   EXPECT_EQ(body["response_format"]["json_schema"]["schema"]["type"], "object");
+  o.json_schema = "cota";
+  Json cota = Json::parse(OpenAIModel(o).request_payload({}));
+  EXPECT_EQ(cota["response_format"]["json_schema"]["schema"]["required"], Json::array({"thought", "actions"}));
   EXPECT_THROW(OpenAIModel(ModelOptions{.model = "m", .endpoint = "localhost:8000"}), Error);
 }
 
