@@ -105,7 +105,6 @@ Trace Runtime::run(const Task& task, const StepCallback& on_step) const {
   std::vector<Message> messages;
   messages.push_back(Message{"system", {{system_prompt_, nullptr}}});
   messages.push_back(make_message("user", trace.user_request, images));
-  ToolContext ctx{images, task.id};
 
   for (int reply = 0;; ++reply) {
     StepRecord step;
@@ -145,11 +144,10 @@ Trace Runtime::run(const Task& task, const StepCallback& on_step) const {
         step.feedback = prompts_.observation(python_repr(step.observation));
       } else {
         const Action& action = step.content->actions.front();
-        const size_t images_before = images.entries().size();
         try {
+          auto ctx = images.context_for(task.id);
           step.observation = tools_.execute(action, ctx);
-          for (size_t k = images_before; k < images.entries().size(); ++k)
-            step.new_images.push_back(images.entries()[k].name);
+          step.new_images = images.commit(*ctx, action.name);
           if (action.name == "Terminate") {
             terminated = true;
             trace.answer = step.observation.value("answer", "");

@@ -6,7 +6,6 @@
 #include "tools/args.h"
 #include "tools/builtin.h"
 #include "tools/image_cv.h"
-#include "tools/image_store.h"
 #include "tools/visualize.h"
 
 namespace taco {
@@ -44,7 +43,7 @@ class CropTool : public Tool {
   }
   Json call(const Json& args, ToolContext& ctx) const override {
     Image out = crop_with_margin(image_arg(args, "image", ctx), box_arg(args, "bbox"));
-    return Json{{"image", ctx.images.add(std::move(out), spec().name)}};
+    return Json{{"image", ctx.add_image(std::move(out))}};
   }
 };
 
@@ -67,13 +66,13 @@ class ZoomInTool : public Tool {
     if (!(factor > 1)) throw ToolError("ValueError", "Zoom factor must be greater than 1 to zoom in");
     Image cropped = crop_with_margin(image_arg(args, "image", ctx), box_arg(args, "bbox"));
     double new_w = cropped.width() * factor, new_h = cropped.height() * factor;
-    if (new_w * new_h > static_cast<double>(ctx.images.max_pixels()) || new_w > 1e6 || new_h > 1e6)
+    if (new_w * new_h > static_cast<double>(ctx.max_pixels()) || new_w > 1e6 || new_h > 1e6)
       throw ToolError("ValueError", "Zooming by " + std::to_string(factor) + " would make an image over the limit of " +
-                                        std::to_string(ctx.images.max_pixels()) + " pixels; use a smaller zoom factor");
+                                        std::to_string(ctx.max_pixels()) + " pixels; use a smaller zoom factor");
     cv::Mat zoomed;
     cv::resize(mat_of(cropped), zoomed, cv::Size(static_cast<int>(new_w), static_cast<int>(new_h)), 0, 0,
                cv::INTER_LANCZOS4);
-    return Json{{"image", ctx.images.add(image_from_mat(std::move(zoomed)), spec().name)}};
+    return Json{{"image", ctx.add_image(image_from_mat(std::move(zoomed)))}};
   }
 };
 

@@ -41,6 +41,18 @@ std::string ImageStore::add(Image image, const std::string& source) {
   return entries_.back().name;
 }
 
+std::shared_ptr<ToolContext> ImageStore::context_for(const std::string& task_id) const {
+  std::vector<ToolContext::NamedImage> snapshot;
+  for (const auto& e : entries_) snapshot.push_back({e.name, e.source == "input" ? e.path : "", e.source, e.image});
+  return std::make_shared<ToolContext>(std::move(snapshot), task_id, max_pixels_);
+}
+
+std::vector<std::string> ImageStore::commit(const ToolContext& ctx, const std::string& source) {
+  std::vector<std::string> names;
+  for (const auto& image : ctx.new_images()) names.push_back(add(image, source));
+  return names;
+}
+
 const ImageStore::Entry* ImageStore::find(std::string_view name) const {
   for (const auto& e : entries_)
     if (e.name == name) return &e;

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "tools/image.h"
+#include "tools/tool.h"
 
 namespace taco {
 
@@ -31,6 +32,10 @@ class ImageStore {
   std::string add_input(const std::string& path);
   // Adds an image a tool made; saved as <save_dir>/<name>.png.
   std::string add(Image image, const std::string& source);
+
+  // A snapshot for one tool call, and the commit of the images the call made (in order).
+  std::shared_ptr<ToolContext> context_for(const std::string& task_id) const;
+  std::vector<std::string> commit(const ToolContext& ctx, const std::string& source);
 
   bool contains(std::string_view name) const { return find(name) != nullptr; }
   const Entry* find(std::string_view name) const;

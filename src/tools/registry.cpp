@@ -1,11 +1,15 @@
 #include "tools/registry.h"
 
+#include <chrono>
 #include <cmath>
+#include <condition_variable>
+#include <cstdio>
 #include <cstdlib>
+#include <mutex>
+#include <thread>
 
 #include "cota/parse.h"
 #include "tools/args.h"
-#include "tools/image_store.h"
 
 namespace taco {
 namespace {
@@ -16,7 +20,7 @@ namespace {
 
 std::string available_images(const ToolContext& ctx) {
   std::string out;
-  for (const auto& n : ctx.images.names()) out += (out.empty() ? "" : ", ") + n;
+  for (const auto& n : ctx.image_names()) out += (out.empty() ? "" : ", ") + n;
   return out.empty() ? "none" : out;
 }
 
@@ -66,7 +70,7 @@ Json coerce(const std::string& tool, const ArgSpec& spec, const Json& v, const T
     case ArgType::kImage: {
       if (!v.is_string()) return mistyped("an image name such as \"image-0\"");
       std::string name = normalize_image_name(v.get<std::string>());
-      if (!ctx.images.contains(name))
+      if (!ctx.find(name))
         throw ToolError("ValueError", "image '" + v.get<std::string>() + "' does not exist; available images: " +
                                           available_images(ctx) + ".");
       return name;
@@ -124,8 +128,28 @@ Json coerce(const std::string& tool, const ArgSpec& spec, const Json& v, const T
 
 }  // namespace
 
+ToolContext::ToolContext(std::vector<NamedImage> images, std::string task_id, int64_t max_pixels)
+    : images_(std::move(images)), task_id_(std::move(task_id)), max_pixels_(max_pixels) {}
+
+const ToolContext::NamedImage* ToolContext::find(std::string_view name) const {
+  for (const auto& im : images_)
+    if (im.name == name) return &im;
+  return nullptr;
+}
+
+std::vector<std::string> ToolContext::image_names() const {
+  std::vector<std::string> names;
+  for (const auto& im : images_) names.push_back(im.name);
+  return names;
+}
+
+std::string ToolContext::add_image(Image image) {
+  new_images_.push_back(std::move(image));
+  return "image-" + std::to_string(images_.size() + new_images_.size() - 1);
+}
+
 const Image& image_arg(const Json& args, const char* key, const ToolContext& ctx) {
-  const auto* entry = ctx.images.find(args.at(key).get_ref<const std::string&>());
+  const auto* entry = ctx.find(args.at(key).get_ref<const std::string&>());
   if (!entry) throw ToolError("ValueError", std::string("image argument '") + key + "' does not exist.");
   return entry->image;
 }
@@ -142,13 +166,14 @@ std::array<double, 4> box_arg(const Json& args, const char* key) {
 }
 
 void ToolRegistry::add(std::unique_ptr<Tool> tool) {
+  std::shared_ptr<const Tool> shared(std::move(tool));
   for (auto& t : tools_) {
-    if (t->spec().name == tool->spec().name) {
-      t = std::move(tool);
+    if (t->spec().name == shared->spec().name) {
+      t = std::move(shared);
       return;
     }
   }
-  tools_.push_back(std::move(tool));
+  tools_.push_back(std::move(shared));
 }
 
 const Tool* ToolRegistry::find(std::string_view name) const {
@@ -178,8 +203,10 @@ std::vector<ActionDoc> ToolRegistry::action_docs() const {
   return docs;
 }
 
-Json ToolRegistry::execute(const Action& action, ToolContext& ctx) const {
-  const Tool* tool = find(action.name);
+Json ToolRegistry::execute(const Action& action, const std::shared_ptr<ToolContext>& ctx) const {
+  std::shared_ptr<const Tool> tool;
+  for (const auto& t : tools_)
+    if (t->spec().name == action.name) tool = t;
   if (!tool) {
     std::string names;
     for (const auto& t : tools_) names += (names.empty() ? "" : ", ") + t->spec().name;
@@ -202,9 +229,43 @@ Json ToolRegistry::execute(const Action& action, ToolContext& ctx) const {
       if (a.required) type_error(spec.name, "missing 1 required positional argument: '" + a.name + "'");
       continue;
     }
-    args[a.name] = coerce(spec.name, a, *it, ctx);
+    args[a.name] = coerce(spec.name, a, *it, *ctx);
   }
-  return tool->call(args, ctx);
+  if (time_limit_s_ <= 0) return tool->call(args, *ctx);
+
+  // The call runs on its own thread so that an overrun can be abandoned. Everything it touches
+  // is owned by the shared state, the context or the tool (shared), so nothing dangles.
+  struct Outcome {
+    std::mutex mu;
+    std::condition_variable cv;
+    bool done = false;
+    Json result;
+    std::exception_ptr error;
+  };
+  auto outcome = std::make_shared<Outcome>();
+  std::thread([outcome, ctx, tool, args = std::move(args)] {
+    Json result;
+    std::exception_ptr error;
+    try {
+      result = tool->call(args, *ctx);
+    } catch (...) {
+      error = std::current_exception();
+    }
+    std::lock_guard<std::mutex> lock(outcome->mu);
+    outcome->result = std::move(result);
+    outcome->error = error;
+    outcome->done = true;
+    outcome->cv.notify_all();
+  }).detach();
+  std::unique_lock<std::mutex> lock(outcome->mu);
+  if (!outcome->cv.wait_for(lock, std::chrono::duration<double>(time_limit_s_), [&] { return outcome->done; })) {
+    ctx->cancel();
+    char limit[32];
+    std::snprintf(limit, sizeof limit, "%g", time_limit_s_);
+    throw ToolError("TimeoutError", spec.name + " did not finish within " + limit + " seconds");
+  }
+  if (outcome->error) std::rethrow_exception(outcome->error);
+  return std::move(outcome->result);
 }
 
 }  // namespace taco

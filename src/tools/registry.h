@@ -23,11 +23,18 @@ class ToolRegistry {
 
   // Checks the arguments against the tool's spec (coercing what is unambiguous, e.g. "3" for a
   // number) and runs it. Throws ToolError: KeyError for an unknown action, TypeError for
-  // missing, unexpected or mistyped arguments, and whatever the tool itself throws.
-  Json execute(const Action& action, ToolContext& ctx) const;
+  // missing, unexpected or mistyped arguments, TimeoutError when the call overruns the time
+  // limit, and whatever the tool itself throws.
+  Json execute(const Action& action, const std::shared_ptr<ToolContext>& ctx) const;
+
+  // Seconds one call may take (0: no limit). An overrunning call is abandoned: it finishes on
+  // its own thread and its result is dropped.
+  void set_time_limit(double seconds) { time_limit_s_ = seconds; }
+  double time_limit() const { return time_limit_s_; }
 
  private:
-  std::vector<std::unique_ptr<Tool>> tools_;
+  std::vector<std::shared_ptr<const Tool>> tools_;
+  double time_limit_s_ = 60;
 };
 
 // The tools that need no model: Terminate, Calculate, Crop, ZoomIn, VisualizeRegionsOnImage.

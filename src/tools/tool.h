@@ -7,15 +7,16 @@
 // observation. Tools are shared by every episode in flight: call() must be thread-safe.
 #pragma once
 
+#include <atomic>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "tools/image.h"
 #include "util/json.h"
 
 namespace taco {
-
-class ImageStore;
 
 enum class ArgType {
   kString,
@@ -56,9 +57,40 @@ class ToolError : public std::runtime_error {
   std::string kind_;
 };
 
-struct ToolContext {
-  ImageStore& images;
-  std::string task_id;
+// What a tool call sees of its episode: a snapshot of the episode's images (by name only) and
+// the images the call makes. The runtime commits new images to the episode after the call
+// returns in time; a call that overruns its time limit is abandoned and its images dropped.
+// One context per call; the call's thread owns it while it runs.
+class ToolContext {
+ public:
+  struct NamedImage {
+    std::string name;
+    std::string path;    // the input file ("" for images tools made)
+    std::string source;  // "input" or the tool that made it
+    Image image;
+  };
+
+  ToolContext(std::vector<NamedImage> images, std::string task_id, int64_t max_pixels);
+
+  const NamedImage* find(std::string_view name) const;
+  std::vector<std::string> image_names() const;
+  // Adds an image this call made; returns the name it gets in the episode (image-k).
+  std::string add_image(Image image);
+  const std::vector<Image>& new_images() const { return new_images_; }
+
+  const std::string& task_id() const { return task_id_; }
+  int64_t max_pixels() const { return max_pixels_; }
+
+  // Set when the call ran out of time; long-running tools may poll it and stop early.
+  bool cancelled() const { return cancelled_.load(); }
+  void cancel() { cancelled_.store(true); }
+
+ private:
+  std::vector<NamedImage> images_;
+  std::vector<Image> new_images_;
+  std::string task_id_;
+  int64_t max_pixels_;
+  std::atomic<bool> cancelled_{false};
 };
 
 class Tool {

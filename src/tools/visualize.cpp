@@ -5,7 +5,6 @@
 #include "tools/args.h"
 #include "tools/builtin.h"
 #include "tools/image_cv.h"
-#include "tools/image_store.h"
 
 namespace taco {
 namespace {
@@ -49,7 +48,7 @@ class VisualizeRegionsTool : public Tool {
         if (c.get<double>() < 0 || c.get<double>() > 1)
           throw ToolError("ValueError", "Bounding box coordinates must be between 0 and 1.");
     Image out = draw_regions(image, args["regions"], args.value("color", "yellow"));
-    return Json{{"image", ctx.images.add(std::move(out), spec().name)}};
+    return Json{{"image", ctx.add_image(std::move(out))}};
   }
 };
 

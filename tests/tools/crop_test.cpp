@@ -17,8 +17,10 @@ class ToolsTest : public ::testing::Test {
     store_->add_input(input_);
   }
   Json call(const std::string& name, Json args) {
-    ToolContext ctx{*store_, "t"};
-    return tools_.execute(Action{name, std::move(args)}, ctx);
+    auto ctx = store_->context_for("t");
+    Json result = tools_.execute(Action{name, std::move(args)}, ctx);
+    store_->commit(*ctx, name);
+    return result;
   }
   std::string error_of(const std::string& name, Json args) {
     try {

@@ -1,0 +1,59 @@
+#include "tools/registry.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <thread>
+
+namespace taco {
+namespace {
+
+class SlowTool : public Tool {
+ public:
+  const ToolSpec& spec() const override {
+    static const ToolSpec s{"Slow", "sleeps", {{"seconds", ArgType::kNumber, "how long"}}, {{"done", "true"}}, {}};
+    return s;
+  }
+  Json call(const Json& args, ToolContext& ctx) const override {
+    auto until = std::chrono::steady_clock::now() + std::chrono::duration<double>(args["seconds"].get<double>());
+    while (std::chrono::steady_clock::now() < until && !ctx.cancelled())
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    ctx.add_image(Image());
+    return Json{{"done", !ctx.cancelled()}};
+  }
+};
+
+std::shared_ptr<ToolContext> empty_context() { return std::make_shared<ToolContext>(std::vector<ToolContext::NamedImage>{}, "t", 100); }
+
+TEST(RegistryTest, CallsOverTheTimeLimitAreAbandoned) {
+  ToolRegistry r;
+  r.add(std::make_unique<SlowTool>());
+  r.set_time_limit(0.1);
+  auto ctx = empty_context();
+  auto start = std::chrono::steady_clock::now();
+  try {
+    r.execute(Action{"Slow", Json{{"seconds", 5}}}, ctx);
+    FAIL();
+  } catch (const ToolError& e) {
+    EXPECT_EQ(e.kind(), "TimeoutError");
+    EXPECT_STREQ(e.what(), "Slow did not finish within 0.1 seconds");
+  }
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+  EXPECT_TRUE(ctx->cancelled());
+  // A call within the limit returns normally.
+  auto ok = empty_context();
+  EXPECT_EQ(r.execute(Action{"Slow", Json{{"seconds", 0.01}}}, ok)["done"], true);
+  EXPECT_EQ(ok->new_images().size(), 1u);
+}
+
+TEST(RegistryTest, AddReplacesAToolOfTheSameName) {
+  ToolRegistry r = make_builtin_registry();
+  size_t n = r.tools().size();
+  r.add(std::make_unique<SlowTool>());
+  r.add(std::make_unique<SlowTool>());
+  EXPECT_EQ(r.tools().size(), n + 1);
+  EXPECT_EQ(r.action_docs().back().name, "Slow");
+}
+
+}  // namespace
+}  // namespace taco
