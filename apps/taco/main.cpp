@@ -1,10 +1,19 @@
 // taco: run, generate, curate, train and evaluate multi-modal action models.
+#include <unistd.h>
+
 #include <cstdio>
+#include <cstdlib>
 
 #include "commands.h"
 #include "util/error.h"
 
 int main(int argc, char** argv) {
+  // Tesseract's OpenMP threads make OCR ~10x slower unless OMP_THREAD_LIMIT is set before the
+  // process starts (the runtime reads it at load time), so taco restarts itself with it set.
+  if (!std::getenv("OMP_THREAD_LIMIT")) {
+    ::setenv("OMP_THREAD_LIMIT", "1", 1);
+    ::execv("/proc/self/exe", argv);  // returns only on failure; then go on, just slower
+  }
   CLI::App app{"taco: a C++ engine for multi-modal action models (chains of thought and action)", "taco"};
   app.set_version_flag("--version", std::string("taco ") + TACO_VERSION);
   app.require_subcommand(1);

@@ -53,6 +53,7 @@ Json StepRecord::to_json() const {
     j["actions"] = content->to_json()["actions"];
   }
   j["observation"] = observation;
+  if (!details.is_null()) j["details"] = details;
   if (!error_kind.empty()) j["error"] = Json{{"kind", error_kind}, {"message", error}};
   j["feedback"] = feedback;
   if (!new_images.empty()) j["new_images"] = new_images;
@@ -71,6 +72,7 @@ StepRecord StepRecord::from_json(const Json& j) {
     s.content = std::move(c);
   }
   s.observation = j.value("observation", Json());
+  s.details = j.value("details", Json());
   if (auto e = j.find("error"); e != j.end() && e->is_object()) {
     s.error_kind = get_or<std::string>(*e, "kind", "");
     s.error = get_or<std::string>(*e, "message", "");

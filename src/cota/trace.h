@@ -35,6 +35,7 @@ struct StepRecord {
   std::optional<StepContent> content;  // the parsed step (CoTA mode), when it parsed
   ParseErrorKind parse_error = ParseErrorKind::kNone;
   Json observation;                    // the executed tool's result (an object), or null
+  Json details;                        // extra tool output not shown to the model, or null
   std::string error_kind;              // "", "json", "schema", "unknown", "tool", "unknown_tool", "arguments"
   std::string error;                   // one-line message for error_kind
   std::string feedback;                // the exact user message sent back after this step ("" for the last)

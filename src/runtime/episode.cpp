@@ -148,6 +148,7 @@ Trace Runtime::run(const Task& task, const StepCallback& on_step) const {
           auto ctx = images.context_for(task.id);
           step.observation = tools_.execute(action, ctx);
           step.new_images = images.commit(*ctx, action.name);
+          step.details = ctx->details();
           if (action.name == "Terminate") {
             terminated = true;
             trace.answer = step.observation.value("answer", "");

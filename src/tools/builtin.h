@@ -14,6 +14,14 @@ std::unique_ptr<Tool> make_crop_tool();
 std::unique_ptr<Tool> make_zoom_in_tool();
 std::unique_ptr<Tool> make_visualize_regions_tool();
 
+std::unique_ptr<Tool> make_solve_tool();
+// OCR with Tesseract; options: {"language": "eng", "datapath": ""}.
+std::unique_ptr<Tool> make_ocr_tool(const Json& options = Json::object());
+
+// SolveMathEquation's solver: reads a query such as "x^2 + 2x + 1 = 0, what is x?" and returns
+// the solution text. Throws ToolError(ValueError) for what it cannot read or solve.
+std::string solve_math_query(const std::string& query);
+
 // Calculate's evaluator: Python arithmetic without code execution. Returns an integer or float
 // JSON number; throws ToolError (SyntaxError, ZeroDivisionError, ValueError, OverflowError).
 Json evaluate_expression(std::string_view expression);

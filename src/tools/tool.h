@@ -78,6 +78,10 @@ class ToolContext {
   std::string add_image(Image image);
   const std::vector<Image>& new_images() const { return new_images_; }
 
+  // Extra output kept in the trace but not shown to the model (e.g. OCR word boxes).
+  void set_details(Json details) { details_ = std::move(details); }
+  const Json& details() const { return details_; }
+
   const std::string& task_id() const { return task_id_; }
   int64_t max_pixels() const { return max_pixels_; }
 
@@ -88,6 +92,7 @@ class ToolContext {
  private:
   std::vector<NamedImage> images_;
   std::vector<Image> new_images_;
+  Json details_;
   std::string task_id_;
   int64_t max_pixels_;
   std::atomic<bool> cancelled_{false};

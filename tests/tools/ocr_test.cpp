@@ -1,0 +1,61 @@
+#include <gtest/gtest.h>
+
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
+
+#include "test_support.h"
+#include "tools/builtin.h"
+#include "tools/image_store.h"
+#include "tools/registry.h"
+
+namespace taco {
+namespace {
+
+std::string render_text_image(const std::string& path, const std::vector<std::string>& lines) {
+  cv::Mat img(90 + 70 * static_cast<int>(lines.size()), 900, CV_8UC3, cv::Scalar(255, 255, 255));
+  for (size_t i = 0; i < lines.size(); ++i)
+    cv::putText(img, lines[i], {40, 80 + 70 * static_cast<int>(i)}, cv::FONT_HERSHEY_DUPLEX, 1.6, {0, 0, 0}, 2, cv::LINE_AA);
+  cv::imwrite(path, img);
+  return path;
+}
+
+TEST(OcrTest, ReadsRenderedTextWithWordBoxes) {
+  test::TempDir dir;
+  ImageStore store;
+  store.add_input(render_text_image(dir.file("text.png"), {"Regular 3.49", "Supreme 3.65", "TOTAL 42"}));
+  ToolRegistry tools;
+  tools.add(make_ocr_tool());
+  ASSERT_EQ(tools.find("OCR")->unavailable_reason(), "");
+  auto ctx = store.context_for("t");
+  Json r = tools.execute(Action{"OCR", Json{{"image", "image-0"}}}, ctx);
+  std::string text = r["text"];
+  EXPECT_NE(text.find("Regular 3.49"), std::string::npos) << text;
+  EXPECT_NE(text.find("Supreme 3.65"), std::string::npos) << text;
+  EXPECT_NE(text.find("TOTAL 42"), std::string::npos) << text;
+  // Lines come in reading order.
+  EXPECT_LT(text.find("Regular"), text.find("Supreme"));
+  const Json& words = ctx->details()["words"];
+  ASSERT_GE(words.size(), 6u);
+  EXPECT_EQ(words[0]["text"], "Regular");
+  EXPECT_GT(words[0]["confidence"].get<double>(), 0.5);
+  EXPECT_LT(words[0]["bbox"][0].get<double>(), 0.2);
+}
+
+TEST(OcrTest, BlankImageGivesEmptyText) {
+  test::TempDir dir;
+  cv::imwrite(dir.file("blank.png"), cv::Mat(100, 100, CV_8UC3, cv::Scalar(255, 255, 255)));
+  ImageStore store;
+  store.add_input(dir.file("blank.png"));
+  ToolRegistry tools;
+  tools.add(make_ocr_tool());
+  auto ctx = store.context_for("t");
+  EXPECT_EQ(tools.execute(Action{"OCR", Json{{"image", "image-0"}}}, ctx)["text"], "");
+}
+
+TEST(OcrTest, MissingLanguageIsReportedNotFatal) {
+  auto tool = make_ocr_tool(Json{{"language", "xx-none"}});
+  EXPECT_NE(tool->unavailable_reason().find("cannot load language 'xx-none'"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace taco
