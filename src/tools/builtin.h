@@ -18,6 +18,12 @@ std::unique_ptr<Tool> make_solve_tool();
 // OCR with Tesseract; options: {"language": "eng", "datapath": ""}.
 std::unique_ptr<Tool> make_ocr_tool(const Json& options = Json::object());
 
+// DetectFaces with a Haar cascade; options: {"cascade": "path/to/haarcascade.xml"}.
+std::unique_ptr<Tool> make_faces_tool(const Json& options = Json::object());
+
+// QueryKnowledgeBase over a `taco kb import` database; options: {"database": path, "sentences": 2}.
+std::unique_ptr<Tool> make_knowledge_tool(const Json& options);
+
 // SolveMathEquation's solver: reads a query such as "x^2 + 2x + 1 = 0, what is x?" and returns
 // the solution text. Throws ToolError(ValueError) for what it cannot read or solve.
 std::string solve_math_query(const std::string& query);

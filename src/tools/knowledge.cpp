@@ -1,0 +1,296 @@
+#include "tools/knowledge.h"
+
+#include <sqlite3.h>
+
+#include <algorithm>
+#include <cctype>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <memory>
+
+#include "tools/builtin.h"
+#include "util/error.h"
+#include "util/json.h"
+
+namespace taco {
+namespace {
+
+struct DbCloser {
+  void operator()(sqlite3* db) const { sqlite3_close(db); }
+};
+struct StmtFinalizer {
+  void operator()(sqlite3_stmt* s) const { sqlite3_finalize(s); }
+};
+using Db = std::unique_ptr<sqlite3, DbCloser>;
+using Stmt = std::unique_ptr<sqlite3_stmt, StmtFinalizer>;
+
+void exec(sqlite3* db, const char* sql, const std::string& path) {
+  char* err = nullptr;
+  if (sqlite3_exec(db, sql, nullptr, nullptr, &err) != SQLITE_OK) {
+    std::string msg = err ? err : "unknown error";
+    sqlite3_free(err);
+    throw Error(path + ": " + msg);
+  }
+}
+
+Stmt prepare(sqlite3* db, const char* sql, const std::string& path) {
+  sqlite3_stmt* s = nullptr;
+  if (sqlite3_prepare_v2(db, sql, -1, &s, nullptr) != SQLITE_OK) throw Error(path + ": " + sqlite3_errmsg(db));
+  return Stmt(s);
+}
+
+std::string xml_unescape(const std::string& s) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); ++i) {
+    if (s[i] != '&') {
+      out += s[i];
+      continue;
+    }
+    size_t semi = s.find(';', i);
+    if (semi == std::string::npos || semi - i > 10) {
+      out += s[i];
+      continue;
+    }
+    std::string ent = s.substr(i + 1, semi - i - 1);
+    if (ent == "amp") out += '&';
+    else if (ent == "lt") out += '<';
+    else if (ent == "gt") out += '>';
+    else if (ent == "quot") out += '"';
+    else if (ent == "apos") out += '\'';
+    else if (!ent.empty() && ent[0] == '#') {
+      long cp = ent.size() > 1 && (ent[1] == 'x' || ent[1] == 'X') ? std::strtol(ent.c_str() + 2, nullptr, 16)
+                                                                    : std::strtol(ent.c_str() + 1, nullptr, 10);
+      if (cp <= 0 || cp > 0x10FFFF) {
+        out += s.substr(i, semi - i + 1);
+      } else if (cp < 0x80) {
+        out += static_cast<char>(cp);
+      } else if (cp < 0x800) {
+        out += static_cast<char>(0xC0 | (cp >> 6));
+        out += static_cast<char>(0x80 | (cp & 0x3F));
+      } else if (cp < 0x10000) {
+        out += static_cast<char>(0xE0 | (cp >> 12));
+        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+        out += static_cast<char>(0x80 | (cp & 0x3F));
+      } else {
+        out += static_cast<char>(0xF0 | (cp >> 18));
+        out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+        out += static_cast<char>(0x80 | (cp & 0x3F));
+      }
+    } else {
+      out += s.substr(i, semi - i + 1);
+    }
+    i = semi;
+  }
+  return out;
+}
+
+// The text between <tag> and </tag> on a line, if the line holds that element.
+bool element(const std::string& line, const char* tag, std::string& out) {
+  std::string open = std::string("<") + tag + ">", close = std::string("</") + tag + ">";
+  size_t a = line.find(open);
+  if (a == std::string::npos) return false;
+  size_t b = line.find(close, a);
+  out = xml_unescape(line.substr(a + open.size(), (b == std::string::npos ? line.size() : b) - a - open.size()));
+  return true;
+}
+
+std::string lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+sqlite3* reader(const std::string& path) {
+  thread_local std::map<std::string, Db> connections;
+  auto& db = connections[path];
+  if (!db) {
+    sqlite3* raw = nullptr;
+    if (sqlite3_open_v2(path.c_str(), &raw, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, nullptr) != SQLITE_OK) {
+      std::string msg = raw ? sqlite3_errmsg(raw) : "cannot open";
+      sqlite3_close(raw);
+      throw Error(path + ": " + msg);
+    }
+    db.reset(raw);
+  }
+  return db.get();
+}
+
+}  // namespace
+
+std::string first_sentences(const std::string& text, int n) {
+  size_t end = 0;
+  for (int k = 0; k < n; ++k) {
+    size_t i = end;
+    for (;;) {
+      i = text.find_first_of(".!?", i);
+      if (i == std::string::npos) return text;
+      bool at_end = i + 1 >= text.size() || text[i + 1] == ' ' || text[i + 1] == '\n';
+      // "St. Louis", "e.g. this", "J. S. Bach": a short capitalised word before the dot is not an end.
+      size_t word = text.rfind(' ', i);
+      word = word == std::string::npos ? 0 : word + 1;
+      bool abbreviation = i - word <= 3 && i > word && std::isupper(static_cast<unsigned char>(text[word]));
+      bool lowercase_next = i + 2 < text.size() && std::islower(static_cast<unsigned char>(text[i + 2]));
+      if (at_end && !abbreviation && !lowercase_next) break;
+      ++i;
+    }
+    end = i + 1;
+  }
+  return text.substr(0, end);
+}
+
+size_t import_knowledge(const std::string& input, const std::string& db_path,
+                        const std::function<void(size_t)>& on_progress) {
+  std::ifstream in(input, std::ios::binary);
+  if (!in) throw Error(input + ": cannot open");
+  std::string first;
+  std::getline(in, first);
+  in.seekg(0);
+  const bool xml = first.find("<?xml") != std::string::npos || first.find("<feed") != std::string::npos;
+
+  sqlite3* raw = nullptr;
+  if (sqlite3_open(db_path.c_str(), &raw) != SQLITE_OK) {
+    std::string msg = raw ? sqlite3_errmsg(raw) : "cannot open";
+    sqlite3_close(raw);
+    throw Error(db_path + ": " + msg);
+  }
+  Db db(raw);
+  exec(db.get(), "PRAGMA journal_mode=WAL; PRAGMA synchronous=OFF;", db_path);
+  exec(db.get(),
+       "CREATE VIRTUAL TABLE IF NOT EXISTS entries USING fts5(title, text, url UNINDEXED, "
+       "tokenize='porter unicode61 remove_diacritics 2')",
+       db_path);
+  exec(db.get(), "BEGIN", db_path);
+  Stmt insert = prepare(db.get(), "INSERT INTO entries(title, text, url) VALUES (?, ?, ?)", db_path);
+  size_t added = 0;
+  auto add = [&](const std::string& title, const std::string& text, const std::string& url) {
+    if (title.empty() || text.empty()) return;
+    sqlite3_reset(insert.get());
+    sqlite3_bind_text(insert.get(), 1, title.data(), static_cast<int>(title.size()), SQLITE_TRANSIENT);
+    sqlite3_bind_text(insert.get(), 2, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
+    sqlite3_bind_text(insert.get(), 3, url.data(), static_cast<int>(url.size()), SQLITE_TRANSIENT);
+    if (sqlite3_step(insert.get()) != SQLITE_DONE) throw Error(db_path + ": " + sqlite3_errmsg(db.get()));
+    if (++added % 10000 == 0 && on_progress) on_progress(added);
+  };
+
+  std::string line, title, url, text, value;
+  size_t line_no = 0;
+  while (std::getline(in, line)) {
+    ++line_no;
+    if (xml) {
+      if (line.find("<doc>") != std::string::npos) title.clear(), url.clear(), text.clear();
+      if (element(line, "title", value)) title = value.rfind("Wikipedia: ", 0) == 0 ? value.substr(11) : value;
+      if (element(line, "url", value)) url = value;
+      if (element(line, "abstract", value)) text = value;
+      // Abstracts that are left-over table markup carry no prose.
+      if (line.find("</doc>") != std::string::npos && !text.empty() && text[0] != '|' && text[0] != '{')
+        add(title, text, url);
+    } else {
+      if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+      Json j;
+      try {
+        j = Json::parse(line);
+      } catch (const Json::exception& e) {
+        throw Error(input + ":" + std::to_string(line_no) + ": malformed JSON (" + e.what() + ")");
+      }
+      if (!j.is_object() || !j.contains("title") || !j.contains("text"))
+        throw Error(input + ":" + std::to_string(line_no) + ": a knowledge record needs \"title\" and \"text\"");
+      add(j["title"].get<std::string>(), j["text"].get<std::string>(), j.value("url", ""));
+    }
+  }
+  exec(db.get(), "COMMIT", db_path);
+  return added;
+}
+
+KnowledgeBase::KnowledgeBase(std::string db_path) : path_(std::move(db_path)) {
+  std::error_code ec;
+  if (!std::filesystem::exists(path_, ec)) throw Error(path_ + ": no such knowledge base (build one with `taco kb import`)");
+  sqlite3* db = reader(path_);
+  Stmt check = prepare(db, "SELECT count(*) FROM entries", path_);
+  if (sqlite3_step(check.get()) != SQLITE_ROW) throw Error(path_ + ": not a taco knowledge base");
+}
+
+size_t KnowledgeBase::size() const {
+  Stmt s = prepare(reader(path_), "SELECT count(*) FROM entries", path_);
+  return sqlite3_step(s.get()) == SQLITE_ROW ? static_cast<size_t>(sqlite3_column_int64(s.get(), 0)) : 0;
+}
+
+std::vector<KnowledgeEntry> KnowledgeBase::search(const std::string& query, int limit) const {
+  // Each word becomes a quoted term; any word may match, bm25 ranks (titles weigh 5x).
+  std::string match;
+  std::string word;
+  auto flush = [&] {
+    if (word.empty()) return;
+    match += (match.empty() ? "\"" : " OR \"") + word + "\"";
+    word.clear();
+  };
+  for (char c : query) {
+    if (std::isalnum(static_cast<unsigned char>(c)) || (static_cast<unsigned char>(c) & 0x80)) word += c;
+    else flush();
+  }
+  flush();
+  std::vector<KnowledgeEntry> out;
+  if (match.empty()) return out;
+  sqlite3* db = reader(path_);
+  Stmt s = prepare(db, "SELECT title, url, text FROM entries WHERE entries MATCH ? ORDER BY bm25(entries, 5.0, 1.0) LIMIT ?",
+                   path_);
+  sqlite3_bind_text(s.get(), 1, match.c_str(), -1, SQLITE_TRANSIENT);
+  sqlite3_bind_int(s.get(), 2, std::max(limit, 10));
+  auto col = [&](int i) {
+    const unsigned char* t = sqlite3_column_text(s.get(), i);
+    return t ? std::string(reinterpret_cast<const char*>(t)) : std::string();
+  };
+  int rc;
+  while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) out.push_back({col(0), col(1), col(2)});
+  if (rc != SQLITE_DONE) throw Error(path_ + ": " + sqlite3_errmsg(db));
+  std::string q = lower(query);
+  auto exact = std::find_if(out.begin(), out.end(), [&](const KnowledgeEntry& e) { return lower(e.title) == q; });
+  if (exact != out.end()) std::rotate(out.begin(), exact, exact + 1);
+  if (static_cast<int>(out.size()) > limit) out.resize(static_cast<size_t>(limit));
+  return out;
+}
+
+namespace {
+
+class KnowledgeTool : public Tool {
+ public:
+  KnowledgeTool(std::string db_path, int sentences) : sentences_(sentences) {
+    try {
+      kb_ = std::make_unique<KnowledgeBase>(std::move(db_path));
+    } catch (const Error& e) {
+      unavailable_ = e.what();
+    }
+  }
+  const ToolSpec& spec() const override {
+    static const ToolSpec s{
+        "QueryKnowledgeBase",
+        "Looks a topic up in an encyclopedia and returns the best matching article's title, address and first "
+        "sentences.",
+        {{"query", ArgType::kString, "the topic to look up, e.g. a name or a thing."}},
+        {{"title", "the article's title."}, {"url", "the article's address."}, {"summary", "its first sentences."}},
+        {Json{{"name", "QueryKnowledgeBase"}, {"arguments", {{"query", "Eiffel Tower"}}}}}};
+    return s;
+  }
+  std::string backend() const override { return "sqlite-fts5"; }
+  std::string unavailable_reason() const override { return unavailable_; }
+  Json call(const Json& args, ToolContext&) const override {
+    std::string query = args.at("query").get<std::string>();
+    auto hits = kb_->search(query, 1);
+    if (hits.empty()) throw ToolError("LookupError", "no article matches '" + query + "'; try other words");
+    return Json{{"title", hits[0].title}, {"url", hits[0].url}, {"summary", first_sentences(hits[0].text, sentences_)}};
+  }
+
+ private:
+  std::unique_ptr<KnowledgeBase> kb_;
+  int sentences_;
+  std::string unavailable_;
+};
+
+}  // namespace
+
+std::unique_ptr<Tool> make_knowledge_tool(const Json& options) {
+  return std::make_unique<KnowledgeTool>(options.value("database", ""), options.value("sentences", 2));
+}
+
+}  // namespace taco

@@ -1,0 +1,39 @@
+// KnowledgeBase: a local encyclopedia in SQLite FTS5, ranked by bm25, for QueryKnowledgeBase.
+// `taco kb import` builds one from a Wikipedia abstracts dump (enwiki-*-abstract.xml) or from
+// JSONL records {"title", "text", "url"}. Reads are thread-safe (a connection per thread).
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace taco {
+
+struct KnowledgeEntry {
+  std::string title;
+  std::string url;
+  std::string text;
+};
+
+// Imports `input` into the database at `db_path` (created or appended to). Returns the number of
+// entries added. `on_progress(n)` is called every 10,000 entries. Throws Error.
+size_t import_knowledge(const std::string& input, const std::string& db_path,
+                        const std::function<void(size_t)>& on_progress = nullptr);
+
+class KnowledgeBase {
+ public:
+  explicit KnowledgeBase(std::string db_path);  // checks the file; throws Error
+  // The best `limit` entries for a free-text query, best first; an entry whose title equals
+  // the query comes first.
+  std::vector<KnowledgeEntry> search(const std::string& query, int limit = 5) const;
+  size_t size() const;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// The first `n` sentences of a text.
+std::string first_sentences(const std::string& text, int n);
+
+}  // namespace taco
