@@ -2,14 +2,14 @@
 // (OpenAI, vLLM, SGLang, llama.cpp's llama-server, taco's own). Images go as base64 data URLs,
 // several per message. Connection errors, 429 and 5xx are retried with exponential backoff
 // (honouring Retry-After); other errors fail at once with the server's message.
-// Thread-safe: curl handles are pooled so connections are reused across calls.
+// Thread-safe; connections are reused across calls (util/http_client.h).
 #pragma once
 
-#include <mutex>
 #include <string>
 #include <vector>
 
 #include "models/model.h"
+#include "util/http_client.h"
 #include "util/json.h"
 
 namespace taco {
@@ -17,7 +17,6 @@ namespace taco {
 class OpenAIModel : public Model {
  public:
   explicit OpenAIModel(ModelOptions options);
-  ~OpenAIModel() override;
   Completion complete(const CompletionRequest& request) override;
   std::string name() const override { return options_.model; }
 
@@ -26,14 +25,12 @@ class OpenAIModel : public Model {
   const std::string& url() const { return url_; }
 
  private:
-  void* acquire_handle();
-  void release_handle(void* handle);
+  Completion parse_completion(const std::string& body) const;
 
   ModelOptions options_;
   std::string url_;
   std::string api_key_;
-  std::mutex mu_;
-  std::vector<void*> idle_handles_;
+  HttpClient http_;
 };
 
 }  // namespace taco

@@ -1,0 +1,113 @@
+#include "util/http_client.h"
+
+#include <curl/curl.h>
+
+#include <cctype>
+#include <cstdlib>
+
+#include "util/json.h"
+
+namespace taco {
+namespace {
+
+size_t append_body(char* data, size_t size, size_t n, void* user) {
+  static_cast<std::string*>(user)->append(data, size * n);
+  return size * n;
+}
+
+size_t read_header(char* data, size_t size, size_t n, void* user) {
+  const std::string key = "retry-after:";
+  if (size * n > key.size()) {
+    bool match = true;
+    for (size_t i = 0; i < key.size() && match; ++i) match = std::tolower(static_cast<unsigned char>(data[i])) == key[i];
+    if (match) static_cast<HttpResponse*>(user)->retry_after_s = std::atof(std::string(data + key.size(), size * n - key.size()).c_str());
+  }
+  return size * n;
+}
+
+}  // namespace
+
+HttpClient::HttpClient() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+HttpClient::~HttpClient() {
+  for (void* h : idle_) curl_easy_cleanup(static_cast<CURL*>(h));
+}
+
+void* HttpClient::acquire() const {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!idle_.empty()) {
+      void* h = idle_.back();
+      idle_.pop_back();
+      return h;
+    }
+  }
+  CURL* h = curl_easy_init();
+  if (!h) throw HttpConnectError("cannot start an HTTP client (curl_easy_init failed)");
+  return h;
+}
+
+void HttpClient::release(void* handle) const {
+  std::lock_guard<std::mutex> lock(mu_);
+  idle_.push_back(handle);
+}
+
+HttpResponse HttpClient::post(const std::string& url, const std::string& body, const std::vector<std::string>& headers,
+                              double timeout_s, double connect_timeout_s) const {
+  CURL* h = static_cast<CURL*>(acquire());
+  struct Release {
+    const HttpClient* self;
+    CURL* h;
+    ~Release() { self->release(h); }
+  } release{this, h};
+  curl_slist* list = curl_slist_append(nullptr, "Content-Type: application/json");
+  // Without this curl sends "Expect: 100-continue" for large bodies and waits a round trip.
+  list = curl_slist_append(list, "Expect:");
+  for (const auto& header : headers) list = curl_slist_append(list, header.c_str());
+  struct FreeList {
+    curl_slist* l;
+    ~FreeList() { curl_slist_free_all(l); }
+  } free_list{list};
+
+  HttpResponse response;
+  curl_easy_reset(h);
+  curl_easy_setopt(h, CURLOPT_URL, url.c_str());
+  curl_easy_setopt(h, CURLOPT_POST, 1L);
+  curl_easy_setopt(h, CURLOPT_POSTFIELDS, body.data());
+  curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+  curl_easy_setopt(h, CURLOPT_HTTPHEADER, list);
+  curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, append_body);
+  curl_easy_setopt(h, CURLOPT_WRITEDATA, &response.body);
+  curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, read_header);
+  curl_easy_setopt(h, CURLOPT_HEADERDATA, &response);
+  curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout_s * 1000));
+  curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(connect_timeout_s * 1000));
+  curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+  CURLcode rc = curl_easy_perform(h);
+  if (rc != CURLE_OK) throw HttpConnectError("cannot reach " + url + ": " + curl_easy_strerror(rc));
+  curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &response.status);
+  return response;
+}
+
+std::string http_error_message(const std::string& body) {
+  try {
+    Json j = Json::parse(body);
+    if (j.contains("error")) {
+      const Json& e = j["error"];
+      if (e.is_object() && e.contains("message") && e["message"].is_string()) return e["message"].get<std::string>();
+      if (e.is_string()) return e.get<std::string>();
+    }
+    if (j.contains("message") && j["message"].is_string()) return j["message"].get<std::string>();
+    if (j.contains("detail") && j["detail"].is_string()) return j["detail"].get<std::string>();
+  } catch (const Json::exception&) {
+  }
+  std::string s = body.substr(0, 200);
+  for (char& c : s)
+    if (c == '\n' || c == '\r') c = ' ';
+  return s;
+}
+
+}  // namespace taco

@@ -1,0 +1,48 @@
+// HttpClient: JSON-over-HTTP(S) POSTs with libcurl, shared by the model client and the tools'
+// http backends. Connections are kept alive and reused through a pool of curl handles.
+// Thread-safe: post() may be called from many threads at once.
+#pragma once
+
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "util/error.h"
+
+namespace taco {
+
+struct HttpResponse {
+  long status = 0;
+  std::string body;
+  double retry_after_s = 0;  // from a Retry-After header, when the server sent one
+};
+
+// The request never got an HTTP answer (refused, timed out, DNS, TLS).
+class HttpConnectError : public Error {
+ public:
+  using Error::Error;
+};
+
+class HttpClient {
+ public:
+  HttpClient();
+  ~HttpClient();
+  HttpClient(const HttpClient&) = delete;
+  HttpClient& operator=(const HttpClient&) = delete;
+
+  // POSTs `body` as application/json with the extra `headers` ("Name: value").
+  HttpResponse post(const std::string& url, const std::string& body, const std::vector<std::string>& headers,
+                    double timeout_s, double connect_timeout_s = 10) const;
+
+ private:
+  void* acquire() const;
+  void release(void* handle) const;
+
+  mutable std::mutex mu_;
+  mutable std::vector<void*> idle_;
+};
+
+// One line from an error response body: its "error.message" when it is JSON, else its start.
+std::string http_error_message(const std::string& body);
+
+}  // namespace taco
