@@ -10,6 +10,8 @@ namespace taco::cli {
 void add_run_command(CLI::App& app);
 void add_parse_command(CLI::App& app);
 void add_demo_command(CLI::App& app);
+void add_tools_command(CLI::App& app);
+void add_kb_command(CLI::App& app);
 
 // Flags every command that talks to a model shares: --model, --endpoint, --temperature, ...
 void add_model_flags(CLI::App& cmd, ModelOptions& options);
@@ -26,8 +28,12 @@ struct ExitCode {
 }  // namespace taco::cli
 
 #include "cota/trace.h"
+#include "tools/config.h"
 
 namespace taco::cli {
+
+// The tools config a command was given, or the defaults when `path` is empty.
+ToolsConfig load_tools_config(const std::string& path);
 
 // Readable episode output for a person watching `taco run` or `taco demo`.
 void print_task(const Task& task);

@@ -7,7 +7,7 @@
 #include "commands.h"
 #include "cota/prompt.h"
 #include "runtime/episode.h"
-#include "tools/registry.h"
+#include "tools/config.h"
 #include "util/files.h"
 #include "util/jsonl.h"
 
@@ -48,7 +48,7 @@ void add_demo_command(CLI::App& app) {
     render_price_board(image);
     write_file(recording, kRecording);
 
-    ToolRegistry tools = make_builtin_registry();
+    ToolRegistry tools = make_tool_registry(ToolsConfig{});
     ModelOptions model_options;
     model_options.model = "replay:" + recording;
     auto model = make_model(model_options);

@@ -21,6 +21,8 @@ int main(int argc, char** argv) {
   taco::cli::add_run_command(app);
   taco::cli::add_parse_command(app);
   taco::cli::add_demo_command(app);
+  taco::cli::add_tools_command(app);
+  taco::cli::add_kb_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

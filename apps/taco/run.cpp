@@ -5,7 +5,6 @@
 #include "cota/prompt.h"
 #include "runtime/batch.h"
 #include "runtime/episode.h"
-#include "tools/registry.h"
 #include "util/error.h"
 #include "util/jsonl.h"
 
@@ -22,9 +21,10 @@ struct RunFlags {
   std::string images_dir;
   std::string prompt = "cota";
   std::string prompt_template;
+  std::string tools_config;
   int max_replies = 10;
   int jobs = 8;
-  int64_t max_pixels = kDefaultMaxPixels;
+  int64_t max_pixels = 0;
   bool quiet = false;
 };
 
@@ -41,13 +41,14 @@ void run(const RunFlags& f) {
   if (!f.dataset.empty() && f.out.empty()) throw Error("--dataset needs --out traces.jsonl");
   if (f.max_replies < 0) throw Error("--max-replies must be 0 or more");
 
-  ToolRegistry tools = make_builtin_registry();
+  ToolsConfig config = load_tools_config(f.tools_config);
+  ToolRegistry tools = make_tool_registry(config);
   PromptTemplate prompts = f.prompt_template.empty() ? PromptTemplate::defaults() : PromptTemplate::from_file(f.prompt_template);
   auto model = make_model(f.model);
   EpisodeOptions episode;
   episode.mode = prompt_mode_from_string(f.prompt);
   episode.max_replies = f.max_replies;
-  episode.max_pixels = f.max_pixels;
+  episode.max_pixels = f.max_pixels > 0 ? f.max_pixels : config.max_pixels();
   episode.images_dir = !f.images_dir.empty() ? f.images_dir : !f.out.empty() ? default_images_dir(f.out) : "";
   Runtime runtime(*model, tools, std::move(prompts), episode);
 
@@ -107,7 +108,9 @@ void add_run_command(CLI::App& app) {
       ->check(CLI::ExistingFile);
   cmd->add_option("--max-replies", flags->max_replies, "observations fed back before the episode stops")->capture_default_str();
   cmd->add_option("-j,--jobs", flags->jobs, "episodes in flight with --dataset")->capture_default_str()->check(CLI::Range(1, 4096));
-  cmd->add_option("--max-pixels", flags->max_pixels, "refuse images with more pixels than this")->capture_default_str();
+  cmd->add_option("--max-pixels", flags->max_pixels, "refuse images with more pixels than this (default: the tools config's, 64 M)");
+  cmd->add_option("--tools-config", flags->tools_config, "the tools config: backends and model paths (docs/tools.md)")
+      ->check(CLI::ExistingFile);
   cmd->add_flag("-q,--quiet", flags->quiet, "print only the answer (or, with --dataset, no progress)");
   cmd->callback([flags] { run(*flags); });
 }

@@ -161,12 +161,12 @@ Trace Runtime::run(const Task& task, const StepCallback& on_step) const {
                             : e.kind() == "TypeError"                           ? "arguments"
                                                                                 : "tool";
           step.error = e.what();
-          step.feedback = prompts_.execution_error("Execution failed with <class '" + e.kind() + "'>: " + e.what() + ".");
+          step.feedback = prompts_.execution_error(e.observation());
         } catch (const std::exception& e) {
           // A tool bug must not end the batch: it is reported to the model like any failure.
           step.error_kind = "tool";
           step.error = e.what();
-          step.feedback = prompts_.execution_error("Execution failed with <class 'RuntimeError'>: " + step.error + ".");
+          step.feedback = prompts_.execution_error(ToolError("RuntimeError", step.error).observation());
         }
       }
       step.tool_ms = ms_since(tool_start);

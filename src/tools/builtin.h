@@ -24,6 +24,9 @@ std::unique_ptr<Tool> make_faces_tool(const Json& options = Json::object());
 // QueryKnowledgeBase over a `taco kb import` database; options: {"database": path, "sentences": 2}.
 std::unique_ptr<Tool> make_knowledge_tool(const Json& options);
 
+// QueryLanguageModel over an OpenAI-compatible endpoint; options: {"model", "endpoint", "api_key_env", ...}.
+std::unique_ptr<Tool> make_language_model_tool(const Json& options);
+
 // SolveMathEquation's solver: reads a query such as "x^2 + 2x + 1 = 0, what is x?" and returns
 // the solution text. Throws ToolError(ValueError) for what it cannot read or solve.
 std::string solve_math_query(const std::string& query);

@@ -66,8 +66,12 @@ class OcrTool : public Tool {
     const cv::Mat& bgr = mat_of(image_arg(args, "image", ctx));
     cv::Mat gray;
     cv::cvtColor(bgr, gray, cv::COLOR_BGR2GRAY);
-    // Tesseract reads small print badly; enlarge small images.
-    if (gray.rows < 200) cv::resize(gray, gray, {}, 2.0, 2.0, cv::INTER_CUBIC);
+    // Tesseract reads small print badly: bring the shorter side of small images up to ~600 px.
+    const int shorter = std::min(gray.cols, gray.rows);
+    if (shorter < 600) {
+      double scale = std::min(4.0, 600.0 / std::max(shorter, 1));
+      cv::resize(gray, gray, {}, scale, scale, cv::INTER_CUBIC);
+    }
 
     tesseract::TessBaseAPI& api = engine();
     api.SetImage(gray.data, gray.cols, gray.rows, 1, static_cast<int>(gray.step));

@@ -191,6 +191,7 @@ std::vector<const Tool*> ToolRegistry::tools() const {
 std::vector<ActionDoc> ToolRegistry::action_docs() const {
   std::vector<ActionDoc> docs;
   for (const auto& t : tools_) {
+    if (!t->unavailable_reason().empty()) continue;  // never offer the model a tool that cannot run
     const ToolSpec& s = t->spec();
     ActionDoc d;
     d.name = s.name;

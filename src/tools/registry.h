@@ -19,6 +19,7 @@ class ToolRegistry {
   void add(std::unique_ptr<Tool> tool);
   const Tool* find(std::string_view name) const;
   std::vector<const Tool*> tools() const;
+  // What the prompt lists: the tools that are ready to run, in registry order.
   std::vector<ActionDoc> action_docs() const;
 
   // Checks the arguments against the tool's spec (coercing what is unambiguous, e.g. "3" for a

@@ -53,6 +53,12 @@ class ToolError : public std::runtime_error {
   ToolError(std::string kind, const std::string& message) : std::runtime_error(message), kind_(std::move(kind)) {}
   const std::string& kind() const { return kind_; }
 
+  // TACO's failure observation: "Execution failed with <class 'ValueError'>: message."
+  std::string observation() const {
+    std::string m = what();
+    return "Execution failed with <class '" + kind_ + "'>: " + m + (!m.empty() && m.back() == '.' ? "" : ".");
+  }
+
  private:
   std::string kind_;
 };

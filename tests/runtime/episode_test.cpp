@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "models/replay.h"
+#include "tools/config.h"
 #include "test_support.h"
 #include "util/files.h"
 
@@ -231,10 +232,10 @@ TEST(FixtureReplayTest, RealTacoEpisodesRunWithoutCrashing) {
   const char* traces = std::getenv("TACO_FIXTURES");
   const char* images = std::getenv("TACO_FIXTURE_IMAGES");
   if (!traces || !images) GTEST_SKIP() << "set TACO_FIXTURES and TACO_FIXTURE_IMAGES to run";
-  ToolRegistry tools = make_builtin_registry();
+  ToolRegistry tools = make_tool_registry(ToolsConfig{});
   ReplayModel model(traces);
   Runtime rt(model, tools, PromptTemplate::defaults(), EpisodeOptions{});
-  int episodes = 0, calculations = 0;
+  int episodes = 0, calculations = 0, ocr = 0, kb = 0;
   for (const auto& entry : std::filesystem::directory_iterator(traces)) {
     Json rec = Json::parse(read_file(entry.path().string()));
     Task t;
@@ -244,14 +245,23 @@ TEST(FixtureReplayTest, RealTacoEpisodesRunWithoutCrashing) {
     Trace trace = rt.run(t);
     ++episodes;
     EXPECT_NE(trace.status, TraceStatus::kError) << t.id << ": " << trace.error;
-    for (const auto& s : trace.steps)
-      if (s.content && !s.content->actions.empty() && s.content->actions[0].name == "Calculate") {
+    for (const auto& s : trace.steps) {
+      if (!s.content || s.content->actions.empty()) continue;
+      const std::string& name = s.content->actions[0].name;
+      if (name == "Calculate") {
         ++calculations;
         EXPECT_TRUE(s.observation.contains("result")) << t.id << ": " << s.error;
+      } else if (name == "OCR") {
+        ++ocr;
+        EXPECT_TRUE(s.observation.contains("text")) << t.id << ": " << s.error;
+      } else if (name == "QueryKnowledgeBase") {
+        ++kb;
+        EXPECT_TRUE(s.observation.contains("summary") || s.error_kind == "tool") << t.id << ": " << s.error;
       }
+    }
   }
   EXPECT_GT(episodes, 0);
-  std::printf("replayed %d episodes, %d calculations\n", episodes, calculations);
+  std::printf("replayed %d episodes: %d OCR, %d Calculate, %d QueryKnowledgeBase calls\n", episodes, ocr, calculations, kb);
 }
 
 }  // namespace

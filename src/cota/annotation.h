@@ -1,0 +1,53 @@
+// SceneAnnotation: dense annotations of one image in the Visual-Genome-style layout that the
+// public programmatic CoTA generator reads (scene-graph-annotations.json):
+//
+//   {"<id>": {"data_path": "images/1.jpg", "source": "vg",
+//             "annotation": {"width": 640, "height": 480,
+//                            "bboxes": [[x1, y1, x2, y2], ...],   pixels
+//                            "labels": ["dog", ...],
+//                            "attributes": [["brown", "small"], ...],
+//                            "relations": [[0, "next to", 1], ...],
+//                            "det_scores": [0.93, ...], "caption": "...",
+//                            "depth_mask_id": "1", "seg_mask_id": "1"}}}
+//
+// depth/<depth_mask_id>.npy is an H x W map (Depth-Anything: relative inverse depth, larger is
+// closer); segment/<seg_mask_id>.npy is n_objects x H x W bool, in box order. Plain values.
+#pragma once
+
+#include <array>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace taco {
+
+struct SceneObject {
+  std::array<double, 4> box{};  // pixels: x1, y1, x2, y2
+  std::string label;
+  std::vector<std::string> attributes;
+  std::optional<double> score;
+};
+
+struct SceneRelation {
+  int head = 0;
+  std::string relation;
+  int tail = 0;
+};
+
+struct SceneAnnotation {
+  std::string id;
+  std::string image_path;  // data_path resolved against the annotation file's folder
+  std::string source;
+  int width = 0;
+  int height = 0;
+  std::vector<SceneObject> objects;
+  std::vector<SceneRelation> relations;
+  std::string caption;
+  std::string depth_path;    // "" when there is no depth map
+  std::string segment_path;  // "" when there are no masks
+};
+
+// Loads and validates a scene-graph-annotations.json; errors name the record and the field.
+std::vector<SceneAnnotation> load_scene_annotations(const std::string& path);
+
+}  // namespace taco

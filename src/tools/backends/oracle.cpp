@@ -1,0 +1,194 @@
+// The oracle backend: answers from annotations instead of a model. It knows the input images
+// listed in a scene-graph-annotations.json (matched by file path) and nothing else.
+#include <algorithm>
+#include <cctype>
+#include <cmath>
+#include <filesystem>
+#include <map>
+#include <mutex>
+#include <set>
+#include <sstream>
+
+#include "cota/annotation.h"
+#include "tools/vision_backend.h"
+#include "util/error.h"
+#include "util/npy.h"
+
+namespace taco {
+namespace {
+
+std::string lower(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+// "dogs" and "the dog" name a "dog"; "black cat" names a "cat".
+bool names(const std::string& query, const std::string& label) {
+  std::string q = lower(query), l = lower(label);
+  if (q == l || q == l + "s" || q == l + "es") return true;
+  std::istringstream words(q);
+  for (std::string w; words >> w;)
+    if (w == l || w == l + "s" || w == l + "es") return true;
+  return false;
+}
+
+// A deterministic confidence in [0.5, 1.0] for annotations that carry none.
+double pseudo_score(const std::string& id, size_t index) {
+  size_t h = std::hash<std::string>{}(id + "#" + std::to_string(index));
+  return 0.5 + 0.5 * static_cast<double>(h % 1000) / 999.0;
+}
+
+std::vector<std::string> words_of(const std::string& text) {
+  std::vector<std::string> out;
+  std::string w;
+  for (char c : text + " ") {
+    if (std::isalnum(static_cast<unsigned char>(c))) {
+      w += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    } else if (!w.empty()) {
+      out.push_back(w);
+      w.clear();
+    }
+  }
+  return out;
+}
+
+// Bag-of-words vectors over hashed words: the oracle's stand-in for CLIP.
+Embedding bag_of_words(const std::vector<std::string>& words) {
+  constexpr size_t kDims = 512;
+  Embedding v(kDims, 0.f);
+  for (const auto& w : words) {
+    std::string stem = w.size() > 3 && w.back() == 's' ? w.substr(0, w.size() - 1) : w;
+    v[std::hash<std::string>{}(stem) % kDims] += 1.f;
+  }
+  float norm = 0;
+  for (float x : v) norm += x * x;
+  norm = std::sqrt(norm);
+  if (norm > 0)
+    for (float& x : v) x /= norm;
+  return v;
+}
+
+class OracleBackend : public VisionBackend {
+ public:
+  OracleBackend(const Json& options, const std::string& base_dir) {
+    std::string path = options.value("annotations", "");
+    if (path.empty()) {
+      unavailable_ = "the oracle backend needs \"annotations\": a scene-graph-annotations.json";
+      return;
+    }
+    if (!base_dir.empty() && path[0] != '/') path = base_dir + "/" + path;
+    try {
+      for (auto& a : load_scene_annotations(path)) by_path_[canonical(a.image_path)] = std::move(a);
+    } catch (const Error& e) {
+      unavailable_ = e.what();
+    }
+  }
+
+  std::string name() const override { return "oracle"; }
+  std::string unavailable_reason() const override { return unavailable_; }
+
+  std::vector<std::string> tags(const NamedImage& image, ToolContext&) const override {
+    const SceneAnnotation& a = annotation(image);
+    std::vector<std::string> out;
+    std::set<std::string> seen;
+    for (const auto& o : a.objects)
+      if (seen.insert(o.label).second) out.push_back(o.label);
+    return out;
+  }
+
+  std::vector<Detection> detect(const NamedImage& image, const std::vector<std::string>& queries, ToolContext&) const override {
+    const SceneAnnotation& a = annotation(image);
+    std::vector<Detection> out;
+    for (const auto& q : queries) {
+      for (size_t i = 0; i < a.objects.size(); ++i) {
+        const SceneObject& o = a.objects[i];
+        if (!names(q, o.label)) continue;
+        Detection d;
+        d.label = q;
+        d.box = {o.box[0] / a.width, o.box[1] / a.height, o.box[2] / a.width, o.box[3] / a.height};
+        for (double& c : d.box) c = std::clamp(c, 0.0, 1.0);
+        d.score = o.score.value_or(pseudo_score(a.id, i));
+        out.push_back(d);
+      }
+    }
+    return out;
+  }
+
+  DepthMap depth(const NamedImage& image, ToolContext&) const override {
+    const SceneAnnotation& a = annotation(image);
+    if (a.depth_path.empty()) throw ToolError("ValueError", "the annotations have no depth map for " + image.name);
+    NpyArray arr = read_depth(a.depth_path);
+    DepthMap d;
+    d.height = static_cast<int>(arr.shape[0]);
+    d.width = static_cast<int>(arr.shape[1]);
+    // Depth Anything maps are inverse depth (larger is closer); TACO's tools answer the other way.
+    float top = *std::max_element(arr.values.begin(), arr.values.end());
+    d.values.reserve(arr.values.size());
+    for (float v : arr.values) d.values.push_back(top - v);
+    return d;
+  }
+
+  std::vector<Embedding> embed_images(const std::vector<const NamedImage*>& images, ToolContext&) const override {
+    std::vector<Embedding> out;
+    for (const NamedImage* im : images) {
+      const SceneAnnotation& a = annotation(*im);
+      std::vector<std::string> words = words_of(a.caption);
+      for (const auto& o : a.objects) {
+        for (auto& w : words_of(o.label)) words.push_back(w);
+        for (const auto& at : o.attributes)
+          for (auto& w : words_of(at)) words.push_back(w);
+      }
+      out.push_back(bag_of_words(words));
+    }
+    return out;
+  }
+
+  std::vector<Embedding> embed_texts(const std::vector<std::string>& texts, ToolContext&) const override {
+    std::vector<Embedding> out;
+    for (const auto& t : texts) out.push_back(bag_of_words(words_of(t)));
+    return out;
+  }
+
+ private:
+  static std::string canonical(const std::string& path) {
+    std::error_code ec;
+    auto c = std::filesystem::weakly_canonical(path, ec);
+    return ec ? path : c.string();
+  }
+
+  const SceneAnnotation& annotation(const NamedImage& image) const {
+    if (image.path.empty())
+      throw ToolError("ValueError", "the oracle knows only the input images, and " + image.name + " was made by " + image.source);
+    auto it = by_path_.find(canonical(image.path));
+    if (it == by_path_.end()) throw ToolError("ValueError", "the annotations do not cover " + image.name);
+    return it->second;
+  }
+
+  NpyArray read_depth(const std::string& path) const {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = depth_cache_.find(path);
+    if (it != depth_cache_.end()) return it->second;
+    NpyArray arr;
+    try {
+      arr = read_npy(path);
+    } catch (const Error& e) {
+      throw ToolError("ValueError", e.what());
+    }
+    if (arr.shape.size() != 2 || arr.values.empty()) throw ToolError("ValueError", path + ": a depth map must be H x W");
+    if (depth_cache_.size() > 64) depth_cache_.clear();
+    return depth_cache_[path] = std::move(arr);
+  }
+
+  std::map<std::string, SceneAnnotation> by_path_;
+  std::string unavailable_;
+  mutable std::mutex mu_;
+  mutable std::map<std::string, NpyArray> depth_cache_;
+};
+
+}  // namespace
+
+std::shared_ptr<VisionBackend> make_oracle_backend(const Json& options, const std::string& base_dir) {
+  return std::make_shared<OracleBackend>(options, base_dir);
+}
+
+}  // namespace taco

@@ -1,0 +1,135 @@
+#include "tools/config.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <map>
+#include <set>
+
+#include "tools/builtin.h"
+#include "tools/vision.h"
+#include "util/error.h"
+#include "util/files.h"
+
+namespace taco {
+namespace {
+
+const std::set<std::string>& vision_tools() {
+  static const std::set<std::string> t = {"GetObjects", "LocalizeObjects", "EstimateRegionDepth", "EstimateObjectDepth",
+                                          "GetImageToImagesSimilarity", "GetImageToTextsSimilarity",
+                                          "GetTextToImagesSimilarity"};
+  return t;
+}
+
+const std::vector<std::string>& all_tools() {
+  static const std::vector<std::string> t = {
+      "OCR", "LocalizeObjects", "GetObjects", "EstimateRegionDepth", "EstimateObjectDepth", "Crop", "ZoomIn",
+      "VisualizeRegionsOnImage", "QueryLanguageModel", "GetImageToImagesSimilarity", "GetImageToTextsSimilarity",
+      "GetTextToImagesSimilarity", "DetectFaces", "QueryKnowledgeBase", "Calculate", "SolveMathEquation", "Terminate"};
+  return t;
+}
+
+// Backends are shared between tools whose sections are the same (one server, one model load).
+class BackendCache {
+ public:
+  explicit BackendCache(std::string base_dir) : base_dir_(std::move(base_dir)) {}
+  std::shared_ptr<VisionBackend> get(const std::string& tool, const Json& section) {
+    std::string kind = section.value("backend", "");
+    if (kind.empty() || kind == "none") return make_unconfigured_backend(tool);
+    std::string key = section.dump();
+    auto it = cache_.find(key);
+    if (it != cache_.end()) return it->second;
+    std::shared_ptr<VisionBackend> b;
+    if (kind == "oracle") b = make_oracle_backend(section, base_dir_);
+    else if (kind == "http") b = make_http_backend(section);
+    else if (kind == "torchscript") b = make_torchscript_backend(section, base_dir_);
+    else throw Error("tools." + tool + ".backend: unknown backend '" + kind + "' (use torchscript, http or oracle)");
+    return cache_[key] = b;
+  }
+
+ private:
+  std::string base_dir_;
+  std::map<std::string, std::shared_ptr<VisionBackend>> cache_;
+};
+
+}  // namespace
+
+std::string default_knowledge_base() {
+  if (const char* env = std::getenv("TACO_KB"); env && *env) return env;
+  std::error_code ec;
+  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? "kb-sample.sqlite" : (exe.parent_path() / "kb-sample.sqlite").string();
+}
+
+ToolsConfig ToolsConfig::load(const std::string& path) {
+  ToolsConfig c;
+  try {
+    c.json = Json::parse(read_file(path));
+  } catch (const Json::exception& e) {
+    throw Error(path + ": not valid JSON (" + e.what() + ")");
+  }
+  if (!c.json.is_object()) throw Error(path + ": the tools config must be a JSON object");
+  c.base_dir = parent_dir(std::filesystem::absolute(path).string());
+  static const std::set<std::string> top = {"time_limit_s", "max_pixels", "vision", "tools"};
+  for (const auto& [key, value] : c.json.items())
+    if (!top.count(key)) throw Error(path + ": unknown key '" + key + "' (known: time_limit_s, max_pixels, vision, tools)");
+  if (c.json.contains("tools")) {
+    if (!c.json["tools"].is_object()) throw Error(path + ": \"tools\" must be an object of {tool name: settings}");
+    for (const auto& [name, section] : c.json["tools"].items()) {
+      if (std::find(all_tools().begin(), all_tools().end(), name) == all_tools().end())
+        throw Error(path + ": unknown tool '" + name + "' under \"tools\"");
+      if (!section.is_object()) throw Error(path + ": tools." + name + " must be an object");
+    }
+  }
+  if (c.json.contains("vision") && !c.json["vision"].is_object()) throw Error(path + ": \"vision\" must be an object");
+  return c;
+}
+
+Json ToolsConfig::section(const std::string& tool) const {
+  Json s = Json::object();
+  if (vision_tools().count(tool) && json.contains("vision")) s = json["vision"];
+  if (json.contains("tools") && json["tools"].contains(tool))
+    for (const auto& [k, v] : json["tools"][tool].items()) s[k] = v;
+  return s;
+}
+
+ToolRegistry make_tool_registry(const ToolsConfig& config) {
+  ToolRegistry r;
+  r.set_time_limit(config.time_limit_s());
+  BackendCache backends(config.base_dir);
+  auto vision = [&](const std::string& tool) { return backends.get(tool, config.section(tool)); };
+  auto resolved = [&](Json section, const char* key) {
+    if (section.contains(key) && section[key].is_string()) section[key] = resolve_path(config.base_dir, section[key].get<std::string>());
+    return section;
+  };
+  for (const auto& name : all_tools()) {
+    if (name == "OCR") r.add(make_ocr_tool(resolved(config.section(name), "datapath")));
+    else if (name == "LocalizeObjects") r.add(make_localize_objects_tool(vision(name)));
+    else if (name == "GetObjects") r.add(make_get_objects_tool(vision(name)));
+    else if (name == "EstimateRegionDepth") r.add(make_region_depth_tool(vision(name)));
+    else if (name == "EstimateObjectDepth") {
+      Json own = config.section(name);
+      bool has_own = config.json.contains("tools") && config.json["tools"].contains(name) &&
+                     config.json["tools"][name].contains("backend");
+      r.add(has_own ? make_object_depth_tool(vision(name), vision(name))
+                    : make_object_depth_tool(vision("LocalizeObjects"), vision("EstimateRegionDepth")));
+    } else if (name == "Crop") r.add(make_crop_tool());
+    else if (name == "ZoomIn") r.add(make_zoom_in_tool());
+    else if (name == "VisualizeRegionsOnImage") r.add(make_visualize_regions_tool());
+    else if (name == "QueryLanguageModel") r.add(make_language_model_tool(config.section(name)));
+    else if (name == "GetImageToImagesSimilarity") r.add(make_image_to_images_tool(vision(name)));
+    else if (name == "GetImageToTextsSimilarity") r.add(make_image_to_texts_tool(vision(name)));
+    else if (name == "GetTextToImagesSimilarity") r.add(make_text_to_images_tool(vision(name)));
+    else if (name == "DetectFaces") r.add(make_faces_tool(resolved(config.section(name), "cascade")));
+    else if (name == "QueryKnowledgeBase") {
+      Json s = resolved(config.section(name), "database");
+      if (!s.contains("database")) s["database"] = default_knowledge_base();
+      r.add(make_knowledge_tool(s));
+    } else if (name == "Calculate") r.add(make_calculate_tool());
+    else if (name == "SolveMathEquation") r.add(make_solve_tool());
+    else if (name == "Terminate") r.add(make_terminate_tool());
+  }
+  return r;
+}
+
+}  // namespace taco

@@ -1,0 +1,41 @@
+// ToolsConfig: the one file that picks each tool's backend and model paths (docs/tools.md).
+//
+//   {"time_limit_s": 60, "max_pixels": 64000000,
+//    "vision": {"backend": "http", "url": "http://gpu-host:9100"},      default for the neural tools
+//    "tools": {"OCR": {"language": "eng"},
+//              "QueryKnowledgeBase": {"database": "kb.sqlite"},
+//              "QueryLanguageModel": {"model": "gpt-4o-mini"},
+//              "EstimateRegionDepth": {"backend": "torchscript", "model": "depth_anything_v2_small.pt"}}}
+//
+// Relative paths are resolved against the config file's folder. Plain value type.
+#pragma once
+
+#include <string>
+
+#include "tools/image.h"
+#include "tools/registry.h"
+#include "util/json.h"
+
+namespace taco {
+
+struct ToolsConfig {
+  Json json = Json::object();
+  std::string base_dir;
+
+  // Reads and checks a config file: unknown keys, tools and backends are errors.
+  static ToolsConfig load(const std::string& path);
+
+  double time_limit_s() const { return json.value("time_limit_s", 60.0); }
+  int64_t max_pixels() const { return json.value("max_pixels", kDefaultMaxPixels); }
+  // The tool's section, with the "vision" defaults under it for the neural tools.
+  Json section(const std::string& tool) const;
+};
+
+// Every TACO action with the backends the config names, in TACO's order.
+ToolRegistry make_tool_registry(const ToolsConfig& config);
+
+// The knowledge base used when the config names none: $TACO_KB, else kb-sample.sqlite next to
+// the taco binary (the build makes it from data/kb/sample.jsonl).
+std::string default_knowledge_base();
+
+}  // namespace taco

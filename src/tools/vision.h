@@ -1,0 +1,19 @@
+// Factories for the neural specialist tools over a VisionBackend (tools/vision_backend.h).
+#pragma once
+
+#include <memory>
+
+#include "tools/vision_backend.h"
+
+namespace taco {
+
+std::unique_ptr<Tool> make_get_objects_tool(std::shared_ptr<VisionBackend> backend);
+std::unique_ptr<Tool> make_localize_objects_tool(std::shared_ptr<VisionBackend> backend);
+std::unique_ptr<Tool> make_region_depth_tool(std::shared_ptr<VisionBackend> backend);
+// LocalizeObjects on `detector`, then EstimateRegionDepth on `depth` for the best box.
+std::unique_ptr<Tool> make_object_depth_tool(std::shared_ptr<VisionBackend> detector, std::shared_ptr<VisionBackend> depth);
+std::unique_ptr<Tool> make_image_to_images_tool(std::shared_ptr<VisionBackend> backend);
+std::unique_ptr<Tool> make_image_to_texts_tool(std::shared_ptr<VisionBackend> backend);
+std::unique_ptr<Tool> make_text_to_images_tool(std::shared_ptr<VisionBackend> backend);
+
+}  // namespace taco

@@ -1,0 +1,64 @@
+// VisionBackend: what runs the neural specialists (object tagging and open-vocabulary
+// detection, depth, image and text embeddings). TACO used RAM, GroundingDINO, Depth Anything
+// and CLIP; taco has three backends for them:
+//   torchscript  a TorchScript module loaded with libtorch in-process (docs/tools.md has the
+//                export recipes and the exact pre- and post-processing);
+//   http         a small JSON protocol to a specialist server, e.g. one on a GPU machine;
+//   oracle       answers from dense annotations (boxes, labels, depth maps), which is what
+//                programmatic generation and the synthetic world use.
+// A backend may implement only some capabilities; the others throw ToolError. Backends are
+// shared by all episodes: every method must be thread-safe.
+#pragma once
+
+#include <array>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "tools/tool.h"
+
+namespace taco {
+
+struct Detection {
+  std::string label;
+  std::array<double, 4> box{};  // normalized [left, top, right, bottom]
+  double score = 0;
+};
+
+// A depth map where smaller means closer (TACO's convention), at any resolution.
+struct DepthMap {
+  int width = 0;
+  int height = 0;
+  std::vector<float> values;  // row-major
+
+  float at(int x, int y) const { return values[static_cast<size_t>(y) * width + x]; }
+};
+
+using Embedding = std::vector<float>;
+
+class VisionBackend {
+ public:
+  using NamedImage = ToolContext::NamedImage;
+  virtual ~VisionBackend() = default;
+  virtual std::string name() const = 0;
+  virtual std::string unavailable_reason() const { return ""; }
+
+  virtual std::vector<std::string> tags(const NamedImage& image, ToolContext& ctx) const;
+  virtual std::vector<Detection> detect(const NamedImage& image, const std::vector<std::string>& queries,
+                                        ToolContext& ctx) const;
+  virtual DepthMap depth(const NamedImage& image, ToolContext& ctx) const;
+  virtual std::vector<Embedding> embed_images(const std::vector<const NamedImage*>& images, ToolContext& ctx) const;
+  virtual std::vector<Embedding> embed_texts(const std::vector<std::string>& texts, ToolContext& ctx) const;
+
+ protected:
+  [[noreturn]] void unsupported(const std::string& what) const;
+};
+
+// `options` is the tool's section of the tools config; `base_dir` resolves relative paths.
+std::shared_ptr<VisionBackend> make_oracle_backend(const Json& options, const std::string& base_dir);
+std::shared_ptr<VisionBackend> make_http_backend(const Json& options);
+std::shared_ptr<VisionBackend> make_torchscript_backend(const Json& options, const std::string& base_dir);
+// A backend that is not configured: every call says so.
+std::shared_ptr<VisionBackend> make_unconfigured_backend(const std::string& tool_name);
+
+}  // namespace taco
