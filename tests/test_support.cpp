@@ -41,16 +41,18 @@ struct ScriptedServer::Impl {
   int port = 0;
   mutable std::mutex mu;
   std::vector<Json> requests;
+  std::vector<std::string> paths;
 };
 
 ScriptedServer::ScriptedServer(Handler handler, int threads) : impl_(std::make_unique<Impl>()) {
   impl_->server.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
-  impl_->server.Post("/v1/chat/completions", [this, handler](const httplib::Request& req, httplib::Response& res) {
+  impl_->server.Post(R"(/.*)", [this, handler](const httplib::Request& req, httplib::Response& res) {
     int index = calls_.fetch_add(1);
     Json body = Json::parse(req.body, nullptr, false);
     {
       std::lock_guard<std::mutex> lock(impl_->mu);
       impl_->requests.push_back(body);
+      impl_->paths.push_back(req.path);
     }
     Reply r = handler(body, index);
     res.status = r.status;
@@ -71,6 +73,11 @@ std::string ScriptedServer::base_url() const { return "http://127.0.0.1:" + std:
 std::vector<Json> ScriptedServer::requests() const {
   std::lock_guard<std::mutex> lock(impl_->mu);
   return impl_->requests;
+}
+
+std::vector<std::string> ScriptedServer::paths() const {
+  std::lock_guard<std::mutex> lock(impl_->mu);
+  return impl_->paths;
 }
 
 std::string ScriptedServer::completion(const std::string& content) {

@@ -28,8 +28,9 @@ class TempDir {
 // Writes a PNG of w x h with a few colored shapes (and optional text) and returns its path.
 std::string write_test_image(const std::string& path, int w = 320, int h = 240, const std::string& text = "");
 
-// An OpenAI-compatible chat completions server on 127.0.0.1 with a random port. The handler
-// gets each request body and returns {status, body}; requests are recorded.
+// A JSON server on 127.0.0.1 with a random port, playing an OpenAI-compatible model (or a
+// specialist server) as the test scripts it. Every POST, whatever its path, goes to the
+// handler, which gets the request body and returns {status, body}; requests are recorded.
 class ScriptedServer {
  public:
   struct Reply {
@@ -43,6 +44,7 @@ class ScriptedServer {
   std::string base_url() const;  // http://127.0.0.1:PORT/v1
   int calls() const { return calls_.load(); }
   std::vector<Json> requests() const;
+  std::vector<std::string> paths() const;  // the path of each request, in order
 
   // A chat completion response body with `content` as the assistant message.
   static std::string completion(const std::string& content);
