@@ -131,3 +131,45 @@ TEST(CliTest, DemoRunsOffline) {
 
 }  // namespace
 }  // namespace taco
+
+namespace taco {
+namespace {
+
+TEST(CliToolsTest, ListAndCall) {
+  Result list = taco_cli("tools list --json");
+  ASSERT_EQ(list.code, 0) << list.output;
+  Json tools = Json::parse(list.output);
+  EXPECT_EQ(tools.size(), 17u);
+  EXPECT_EQ(tools[0]["name"], "OCR");
+  EXPECT_EQ(tools.back()["name"], "Terminate");
+
+  Result calc = taco_cli("tools call Calculate --args '{\"expression\": \"2 ** 10 / 4\"}'");
+  EXPECT_EQ(calc.code, 0);
+  EXPECT_EQ(calc.output, "{'result': 256.0}\n");
+
+  test::TempDir dir;
+  std::string image = test::write_test_image(dir.file("a.png"), 200, 100);
+  Result crop = taco_cli("tools call Crop --image " + image + " --out-dir " + dir.file("out") +
+                         " --args '{\"image\": \"image-0\", \"bbox\": [0.1, 0.1, 0.5, 0.5]}'");
+  EXPECT_EQ(crop.code, 0) << crop.output;
+  EXPECT_NE(crop.output.find("image-1 saved to " + dir.file("out/image-1.png")), std::string::npos) << crop.output;
+
+  Result bad = taco_cli("tools call Crop --image " + image + " --args '{\"image\": \"image-0\", \"bbox\": [5, 5, 9, 9]}'");
+  EXPECT_EQ(bad.code, 1);
+  EXPECT_EQ(bad.output, "Execution failed with <class 'ValueError'>: Bounding box coordinates must be between 0 and 1.\n");
+  EXPECT_EQ(taco_cli("tools call Calculate --args 'not json'").code, 1);
+}
+
+TEST(CliToolsTest, KnowledgeBaseImportAndQuery) {
+  test::TempDir dir;
+  write_file(dir.file("kb.jsonl"), "{\"title\": \"Zebra\", \"text\": \"Zebras are striped. They live in Africa.\"}\n");
+  Result imp = taco_cli("kb import " + dir.file("kb.jsonl") + " --db " + dir.file("kb.sqlite"));
+  EXPECT_EQ(imp.code, 0) << imp.output;
+  write_file(dir.file("tools.json"), Json{{"tools", {{"QueryKnowledgeBase", {{"database", "kb.sqlite"}}}}}}.dump());
+  Result q = taco_cli("tools call QueryKnowledgeBase --tools-config " + dir.file("tools.json") + " --args '{\"query\": \"zebra\"}'");
+  EXPECT_EQ(q.code, 0) << q.output;
+  EXPECT_EQ(q.output, "{'title': 'Zebra', 'url': '', 'summary': 'Zebras are striped. They live in Africa.'}\n");
+}
+
+}  // namespace
+}  // namespace taco

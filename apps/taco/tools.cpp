@@ -52,6 +52,10 @@ void call(const ToolsFlags& f) {
     throw Error(std::string("--args is not valid JSON: ") + e.what());
   }
   if (!args.is_object()) throw Error("--args must be a JSON object, e.g. '{\"image\": \"image-0\"}'");
+  // `taco tools call OCR --image a.png` means image-0 when no image argument is given.
+  if (const Tool* tool = tools.find(f.name); tool && !f.images.empty() && !args.contains("image"))
+    for (const auto& a : tool->spec().args)
+      if (a.name == "image") args["image"] = "image-0";
   ImageStore store(f.out_dir, config.max_pixels());
   for (const auto& path : f.images) store.add_input(path);
   auto ctx = store.context_for("cli");

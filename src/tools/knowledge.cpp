@@ -8,6 +8,7 @@
 #include <fstream>
 #include <map>
 #include <memory>
+#include <set>
 
 #include "tools/builtin.h"
 #include "util/error.h"
@@ -216,13 +217,25 @@ size_t KnowledgeBase::size() const {
   return sqlite3_step(s.get()) == SQLITE_ROW ? static_cast<size_t>(sqlite3_column_int64(s.get(), 0)) : 0;
 }
 
+// Words that match nearly every article: leaving them out of the query keeps bm25 from scoring
+// the whole table for "the".
+bool is_stopword(const std::string& w) {
+  static const std::set<std::string> words = {
+      "a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "has", "he", "in", "is", "it", "its", "of", "on",
+      "or", "that", "the", "this", "to", "was", "were", "what", "which", "who", "with", "how", "when", "where", "why",
+      "does", "do", "did", "about", "me", "tell", "there", "their", "they", "she", "his", "her"};
+  return words.count(lower(w)) > 0;
+}
+
 std::vector<KnowledgeEntry> KnowledgeBase::search(const std::string& query, int limit) const {
-  // Each word becomes a quoted term; any word may match, bm25 ranks (titles weigh 5x).
-  std::string match;
+  // Each word becomes a quoted term. All of them must match first (small candidate sets, the
+  // lookup people mean); when nothing has them all, any may match. bm25 ranks, titles 5x.
+  // Stop words are dropped unless the query has nothing else.
+  std::vector<std::string> terms, stop_terms;
   std::string word;
   auto flush = [&] {
     if (word.empty()) return;
-    match += (match.empty() ? "\"" : " OR \"") + word + "\"";
+    (is_stopword(word) ? stop_terms : terms).push_back("\"" + word + "\"");
     word.clear();
   };
   for (char c : query) {
@@ -230,20 +243,31 @@ std::vector<KnowledgeEntry> KnowledgeBase::search(const std::string& query, int 
     else flush();
   }
   flush();
+  if (terms.empty()) terms = stop_terms;
   std::vector<KnowledgeEntry> out;
-  if (match.empty()) return out;
+  if (terms.empty()) return out;
+  auto joined = [&](const char* op) {
+    std::string m;
+    for (const auto& t : terms) m += (m.empty() ? "" : op) + t;
+    return m;
+  };
   sqlite3* db = reader(path_);
   Stmt s = prepare(db, "SELECT title, url, text FROM entries WHERE entries MATCH ? ORDER BY bm25(entries, 5.0, 1.0) LIMIT ?",
                    path_);
-  sqlite3_bind_text(s.get(), 1, match.c_str(), -1, SQLITE_TRANSIENT);
-  sqlite3_bind_int(s.get(), 2, std::max(limit, 10));
   auto col = [&](int i) {
     const unsigned char* t = sqlite3_column_text(s.get(), i);
     return t ? std::string(reinterpret_cast<const char*>(t)) : std::string();
   };
-  int rc;
-  while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) out.push_back({col(0), col(1), col(2)});
-  if (rc != SQLITE_DONE) throw Error(path_ + ": " + sqlite3_errmsg(db));
+  for (const char* op : {" AND ", " OR "}) {
+    if (std::string(op) == " OR " && (terms.size() == 1 || !out.empty())) break;
+    std::string match = joined(op);
+    sqlite3_reset(s.get());
+    sqlite3_bind_text(s.get(), 1, match.c_str(), -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int(s.get(), 2, std::max(limit, 10));
+    int rc;
+    while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) out.push_back({col(0), col(1), col(2)});
+    if (rc != SQLITE_DONE) throw Error(path_ + ": " + sqlite3_errmsg(db));
+  }
   std::string q = lower(query);
   auto exact = std::find_if(out.begin(), out.end(), [&](const KnowledgeEntry& e) { return lower(e.title) == q; });
   if (exact != out.end()) std::rotate(out.begin(), exact, exact + 1);

@@ -66,10 +66,10 @@ class OcrTool : public Tool {
     const cv::Mat& bgr = mat_of(image_arg(args, "image", ctx));
     cv::Mat gray;
     cv::cvtColor(bgr, gray, cv::COLOR_BGR2GRAY);
-    // Tesseract reads small print badly: bring the shorter side of small images up to ~600 px.
+    // Tesseract reads small print badly: bring the shorter side of small images up to 400 px.
     const int shorter = std::min(gray.cols, gray.rows);
-    if (shorter < 600) {
-      double scale = std::min(4.0, 600.0 / std::max(shorter, 1));
+    if (shorter < 400) {
+      double scale = std::min(3.0, 400.0 / std::max(shorter, 1));
       cv::resize(gray, gray, {}, scale, scale, cv::INTER_CUBIC);
     }
 
