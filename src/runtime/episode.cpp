@@ -1,6 +1,7 @@
 #include "runtime/episode.h"
 
 #include <chrono>
+#include <map>
 #include <regex>
 
 #include "cota/parse.h"
@@ -42,15 +43,22 @@ Message make_message(const std::string& role, const std::string& text, const Ima
   return m;
 }
 
-// The observation dict as the model sees it: new images appear as "image-k: <image>".
+// The observation dict as the model sees it: keys in alphabetical order (TACO printed the
+// attributes of its observation object, which Python lists sorted), and new images as
+// "image-k: <image>".
 std::string render_observation(const Json& result, const std::vector<std::string>& new_images) {
-  if (new_images.empty() || !result.is_object()) return python_repr(result);
-  Json shown = result;
-  for (auto& [key, value] : shown.items())
+  if (!result.is_object()) return python_repr(result);
+  std::map<std::string, Json> sorted;
+  for (const auto& [key, value] : result.items()) {
+    Json shown = value;
     if (value.is_string())
       for (const auto& name : new_images)
-        if (value.get_ref<const std::string&>() == name) value = name + ": <image>";
-  return python_repr(shown);
+        if (value.get_ref<const std::string&>() == name) shown = name + ": <image>";
+    sorted.emplace(key, std::move(shown));
+  }
+  Json ordered = Json::object();
+  for (auto& [key, value] : sorted) ordered[key] = std::move(value);
+  return python_repr(ordered);
 }
 
 }  // namespace

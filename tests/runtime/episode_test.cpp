@@ -219,6 +219,28 @@ TEST_F(EpisodeTest, ReplaysARecordedEpisodeThroughTheRealTools) {
   EXPECT_EQ(t.answer, "13.32");
 }
 
+class TwoKeysTool : public Tool {
+ public:
+  const ToolSpec& spec() const override {
+    static const ToolSpec s{"TwoKeys", "returns two keys", {}, {{"zeta", ""}, {"alpha", ""}}, {}};
+    return s;
+  }
+  Json call(const Json&, ToolContext&) const override { return Json{{"zeta", 1}, {"alpha", "a"}}; }
+};
+
+TEST_F(EpisodeTest, ObservationKeysAreSortedAsTacoPrintedThem) {
+  write_file(dir_.file("rec.json"),
+             Json::array({R"({"thought": "", "actions": [{"name": "TwoKeys", "arguments": {}}]})",
+                          R"({"thought": "", "actions": [{"name": "Terminate", "arguments": {"answer": "x"}}]})"})
+                 .dump());
+  ReplayModel model(dir_.file("rec.json"));
+  tools_.add(std::make_unique<TwoKeysTool>());
+  Runtime rt(model, tools_, PromptTemplate::defaults(), EpisodeOptions{});
+  Trace t = rt.run(task_with_image());
+  EXPECT_EQ(t.steps[0].feedback.rfind("OBSERVATION:\n{'alpha': 'a', 'zeta': 1}\n", 0), 0u) << t.steps[0].feedback;
+  EXPECT_EQ(t.steps[0].observation.begin().key(), "zeta");  // the trace keeps the tool's order
+}
+
 TEST(ExtractAnswerTest, TacoPattern) {
   EXPECT_EQ(extract_answer(R"(blah "answer": "yes" blah)"), "yes");
   EXPECT_EQ(extract_answer("{'answer': 'no'}"), "no");
