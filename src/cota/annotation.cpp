@@ -37,6 +37,8 @@ std::vector<SceneAnnotation> load_scene_annotations(const std::string& path) {
     if (!boxes.is_array() || !labels.is_array() || boxes.size() != labels.size())
       throw fail("\"bboxes\" and \"labels\" must be lists of the same length");
     const Json attributes = ann.value("attributes", Json::array());
+    const Json texts = ann.value("texts", Json::array());
+    if (!texts.empty() && texts.size() != boxes.size()) throw fail("\"texts\" must have one string per box");
     const Json scores = ann.value("det_scores", Json::array());
     if (!attributes.empty() && attributes.size() != boxes.size()) throw fail("\"attributes\" must have one list per box");
     if (!scores.empty() && scores.size() != boxes.size()) throw fail("\"det_scores\" must have one score per box");
@@ -57,6 +59,7 @@ std::vector<SceneAnnotation> load_scene_annotations(const std::string& path) {
           if (at.is_string()) o.attributes.push_back(at.get<std::string>());
       }
       if (!scores.empty() && scores[i].is_number()) o.score = scores[i].get<double>();
+      if (!texts.empty() && texts[i].is_string()) o.text = texts[i].get<std::string>();
       a.objects.push_back(std::move(o));
     }
     for (const auto& r : ann.value("relations", Json::array())) {
@@ -78,6 +81,30 @@ std::vector<SceneAnnotation> load_scene_annotations(const std::string& path) {
     out.push_back(std::move(a));
   }
   return out;
+}
+
+}  // namespace taco
+
+namespace taco {
+
+Json scene_annotation_to_json(const SceneAnnotation& a, const std::string& data_path) {
+  Json boxes = Json::array(), labels = Json::array(), attributes = Json::array(), texts = Json::array();
+  bool any_text = false;
+  for (const auto& o : a.objects) {
+    boxes.push_back({o.box[0], o.box[1], o.box[2], o.box[3]});
+    labels.push_back(o.label);
+    attributes.push_back(o.attributes);
+    texts.push_back(o.text);
+    any_text = any_text || !o.text.empty();
+  }
+  Json relations = Json::array();
+  for (const auto& r : a.relations) relations.push_back({r.head, r.relation, r.tail});
+  Json ann{{"width", a.width}, {"height", a.height}, {"bboxes", boxes}, {"labels", labels},
+           {"attributes", attributes}, {"relations", relations}};
+  if (any_text) ann["texts"] = texts;
+  if (!a.caption.empty()) ann["caption"] = a.caption;
+  if (!a.depth_path.empty()) ann["depth_mask_id"] = a.id;
+  return Json{{"data_path", data_path}, {"annotation", ann}, {"source", a.source}};
 }
 
 }  // namespace taco

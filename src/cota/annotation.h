@@ -8,6 +8,7 @@
 //                            "attributes": [["brown", "small"], ...],
 //                            "relations": [[0, "next to", 1], ...],
 //                            "det_scores": [0.93, ...], "caption": "...",
+//                            "texts": ["17", "", ...],             taco's addition: text printed on each object
 //                            "depth_mask_id": "1", "seg_mask_id": "1"}}}
 //
 // depth/<depth_mask_id>.npy is an H x W map (Depth-Anything: relative inverse depth, larger is
@@ -19,6 +20,8 @@
 #include <string>
 #include <vector>
 
+#include "util/json.h"
+
 namespace taco {
 
 struct SceneObject {
@@ -26,6 +29,7 @@ struct SceneObject {
   std::string label;
   std::vector<std::string> attributes;
   std::optional<double> score;
+  std::string text;  // text printed on the object ("" for none)
 };
 
 struct SceneRelation {
@@ -49,5 +53,9 @@ struct SceneAnnotation {
 
 // Loads and validates a scene-graph-annotations.json; errors name the record and the field.
 std::vector<SceneAnnotation> load_scene_annotations(const std::string& path);
+
+// One record of that file, {"data_path", "annotation", "source"}, with `data_path` as given;
+// the depth map, when there is one, is named by the record's id.
+Json scene_annotation_to_json(const SceneAnnotation& a, const std::string& data_path);
 
 }  // namespace taco

@@ -74,14 +74,21 @@ class OcrTool : public Tool {
     }
 
     tesseract::TessBaseAPI& api = engine();
-    api.SetImage(gray.data, gray.cols, gray.rows, 1, static_cast<int>(gray.step));
-    api.SetSourceResolution(300);
     tesseract::ETEXT_DESC monitor;
     monitor.cancel = [](void* c, int) { return static_cast<ToolContext*>(c)->cancelled(); };
     monitor.cancel_this = &ctx;
-    if (api.Recognize(&monitor) != 0) {
-      api.Clear();
-      throw ToolError("RuntimeError", ctx.cancelled() ? "OCR was cancelled" : "Tesseract could not read the image");
+    // Page layout analysis suits documents; photos with a few scattered words often come back
+    // empty from it, so those get a second pass that looks for sparse text.
+    for (auto mode : {tesseract::PSM_AUTO, tesseract::PSM_SPARSE_TEXT}) {
+      api.SetPageSegMode(mode);
+      api.SetImage(gray.data, gray.cols, gray.rows, 1, static_cast<int>(gray.step));
+      api.SetSourceResolution(300);
+      if (api.Recognize(&monitor) != 0) {
+        api.Clear();
+        throw ToolError("RuntimeError", ctx.cancelled() ? "OCR was cancelled" : "Tesseract could not read the image");
+      }
+      std::unique_ptr<char[]> probe(api.GetUTF8Text());
+      if (probe && tidy(probe.get()).size() >= 2) break;
     }
     std::unique_ptr<char[]> text(api.GetUTF8Text());
     Json words = Json::array();
@@ -113,7 +120,6 @@ class OcrTool : public Tool {
         e.reset();
         throw ToolError("RuntimeError", "Tesseract cannot load language '" + language_ + "'");
       }
-      e->SetPageSegMode(tesseract::PSM_AUTO);
       e->SetVariable("debug_file", "/dev/null");  // no "Estimating resolution" chatter on stderr
     }
     return *e;

@@ -81,7 +81,7 @@ NpyArray parse_npy(const std::string& b, const std::string& what) {
 
 NpyArray read_npy(const std::string& path) { return parse_npy(read_file(path), path); }
 
-std::string encode_npy_f32(const std::vector<size_t>& shape, const float* data) {
+std::string encode_npy(const std::vector<size_t>& shape, const std::string& descr, const void* data, size_t element_size) {
   std::string dims;
   size_t count = 1;
   for (size_t d : shape) {
@@ -90,7 +90,7 @@ std::string encode_npy_f32(const std::vector<size_t>& shape, const float* data) 
   }
   if (shape.size() > 1) dims.erase(dims.size() - 2);  // (3,) keeps its comma, (2, 3) does not
   else if (!shape.empty()) dims.erase(dims.size() - 1);
-  std::string header = "{'descr': '<f4', 'fortran_order': False, 'shape': (" + dims + "), }";
+  std::string header = "{'descr': '" + descr + "', 'fortran_order': False, 'shape': (" + dims + "), }";
   // Pad so the data starts on a 64-byte boundary, the header ending in '\n'.
   size_t total = 10 + header.size() + 1;
   header += std::string((64 - total % 64) % 64, ' ') + "\n";
@@ -98,7 +98,7 @@ std::string encode_npy_f32(const std::vector<size_t>& shape, const float* data) 
   out += static_cast<char>(header.size() & 0xFF);
   out += static_cast<char>(header.size() >> 8);
   out += header;
-  out.append(reinterpret_cast<const char*>(data), count * sizeof(float));
+  out.append(static_cast<const char*>(data), count * element_size);
   return out;
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -21,7 +22,15 @@ struct NpyArray {
 NpyArray read_npy(const std::string& path);
 NpyArray parse_npy(const std::string& bytes, const std::string& what = "npy");
 
-// Writes float32 little-endian data of the given shape.
-std::string encode_npy_f32(const std::vector<size_t>& shape, const float* data);
+// An .npy file of C-ordered little-endian data: `descr` is NumPy's dtype ("<f4", "<u2", ...)
+// and `element_size` its size in bytes.
+std::string encode_npy(const std::vector<size_t>& shape, const std::string& descr, const void* data, size_t element_size);
+
+inline std::string encode_npy_f32(const std::vector<size_t>& shape, const float* data) {
+  return encode_npy(shape, "<f4", data, sizeof(float));
+}
+inline std::string encode_npy_u16(const std::vector<size_t>& shape, const uint16_t* data) {
+  return encode_npy(shape, "<u2", data, sizeof(uint16_t));
+}
 
 }  // namespace taco
