@@ -34,7 +34,7 @@ bench: build
 # libFuzzer target for the response parser (clang; the parser has no dependency beyond nlohmann/json).
 fuzz: bootstrap $(BUILD)/parse_fuzz
 
-$(BUILD)/parse_fuzz: fuzz/parse_fuzz.cpp src/cota/parse.cpp src/cota/parse.h src/cota/step.h
+$(BUILD)/parse_fuzz: fuzz/parse_fuzz.cpp src/cota/parse.cpp src/cota/parse.h src/cota/step.h src/util/utf8.h
 	@mkdir -p $(BUILD)
 	ccache clang++ -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -Isrc \
 	  fuzz/parse_fuzz.cpp src/cota/parse.cpp -o $@

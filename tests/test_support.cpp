@@ -12,6 +12,13 @@
 
 namespace taco::test {
 
+Json call_tool(const ToolRegistry& tools, ImageStore& store, const std::string& name, Json args) {
+  auto ctx = store.context_for("test");
+  Json result = tools.execute(Action{name, std::move(args)}, ctx);
+  store.commit(*ctx, name);
+  return result;
+}
+
 TempDir::TempDir() {
   std::random_device rd;
   path_ = (std::filesystem::temp_directory_path() /

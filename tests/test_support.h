@@ -9,9 +9,15 @@
 #include <thread>
 #include <vector>
 
+#include "tools/image_store.h"
+#include "tools/registry.h"
 #include "util/json.h"
 
 namespace taco::test {
+
+// One tool call the way the runtime makes it: a context from the store, execute, then commit
+// the images the call made.
+Json call_tool(const ToolRegistry& tools, ImageStore& store, const std::string& name, Json args);
 
 // A fresh folder under the system temp dir, removed when the object goes away.
 class TempDir {

@@ -13,6 +13,7 @@
 #include "tools/builtin.h"
 #include "util/error.h"
 #include "util/json.h"
+#include "util/utf8.h"
 
 namespace taco {
 namespace {
@@ -63,23 +64,8 @@ std::string xml_unescape(const std::string& s) {
     else if (!ent.empty() && ent[0] == '#') {
       long cp = ent.size() > 1 && (ent[1] == 'x' || ent[1] == 'X') ? std::strtol(ent.c_str() + 2, nullptr, 16)
                                                                     : std::strtol(ent.c_str() + 1, nullptr, 10);
-      if (cp <= 0 || cp > 0x10FFFF) {
-        out += s.substr(i, semi - i + 1);
-      } else if (cp < 0x80) {
-        out += static_cast<char>(cp);
-      } else if (cp < 0x800) {
-        out += static_cast<char>(0xC0 | (cp >> 6));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-      } else if (cp < 0x10000) {
-        out += static_cast<char>(0xE0 | (cp >> 12));
-        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-      } else {
-        out += static_cast<char>(0xF0 | (cp >> 18));
-        out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
-        out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
-        out += static_cast<char>(0x80 | (cp & 0x3F));
-      }
+      if (cp <= 0 || cp > 0x10FFFF) out += s.substr(i, semi - i + 1);
+      else append_utf8(out, static_cast<uint32_t>(cp));
     } else {
       out += s.substr(i, semi - i + 1);
     }

@@ -16,12 +16,7 @@ class ToolsTest : public ::testing::Test {
     store_ = std::make_unique<ImageStore>(dir_.file("out"));
     store_->add_input(input_);
   }
-  Json call(const std::string& name, Json args) {
-    auto ctx = store_->context_for("t");
-    Json result = tools_.execute(Action{name, std::move(args)}, ctx);
-    store_->commit(*ctx, name);
-    return result;
-  }
+  Json call(const std::string& name, Json args) { return test::call_tool(tools_, *store_, name, std::move(args)); }
   std::string error_of(const std::string& name, Json args) {
     try {
       call(name, std::move(args));

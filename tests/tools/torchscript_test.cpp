@@ -67,12 +67,7 @@ class TorchScriptTest : public ::testing::Test {
     cv::imwrite(dir_.file("half.png"), img);
     store_.add_input(dir_.file("half.png"));
   }
-  Json call(const std::string& name, Json args) {
-    auto ctx = store_.context_for("t");
-    Json r = tools_->execute(Action{name, std::move(args)}, ctx);
-    store_.commit(*ctx, name);
-    return r;
-  }
+  Json call(const std::string& name, Json args) { return test::call_tool(*tools_, store_, name, std::move(args)); }
   test::TempDir dir_;
   std::unique_ptr<ToolRegistry> tools_;
   ImageStore store_;

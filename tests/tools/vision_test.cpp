@@ -41,12 +41,7 @@ class VisionTest : public ::testing::Test {
     store_.add_input(image_);
   }
 
-  Json call(const std::string& name, Json args) {
-    auto ctx = store_.context_for("t");
-    Json r = tools_->execute(Action{name, std::move(args)}, ctx);
-    store_.commit(*ctx, name);
-    return r;
-  }
+  Json call(const std::string& name, Json args) { return test::call_tool(*tools_, store_, name, std::move(args)); }
 
   test::TempDir dir_;
   std::string image_;
