@@ -123,6 +123,21 @@ std::string render_examples(const std::vector<ActionDoc>& actions) {
 
 }  // namespace
 
+std::string observation_repr(const Json& result, const std::vector<std::string>& new_images) {
+  if (!result.is_object()) return python_repr(result);
+  std::map<std::string, Json> sorted;
+  for (const auto& [key, value] : result.items()) {
+    Json shown = value;
+    if (value.is_string())
+      for (const auto& name : new_images)
+        if (value.get_ref<const std::string&>() == name) shown = name + ": <image>";
+    sorted.emplace(key, std::move(shown));
+  }
+  Json ordered = Json::object();
+  for (auto& [key, value] : sorted) ordered[key] = std::move(value);
+  return python_repr(ordered);
+}
+
 std::string fill_placeholders(const std::string& text, const std::map<std::string, std::string>& vars) {
   std::string out;
   out.reserve(text.size());

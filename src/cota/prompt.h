@@ -57,6 +57,11 @@ class PromptTemplate {
   std::map<std::string, std::string> texts_;
 };
 
+// A tool result as the model sees it after "OBSERVATION:": a Python dict repr with the keys in
+// alphabetical order (TACO printed its observation object's attributes, which Python lists
+// sorted), and each new image's name shown as "image-k: <image>".
+std::string observation_repr(const Json& result, const std::vector<std::string>& new_images);
+
 // Replaces each {{name}} in `text` by vars[name]; unknown placeholders stay as they are.
 std::string fill_placeholders(const std::string& text, const std::map<std::string, std::string>& vars);
 

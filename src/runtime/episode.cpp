@@ -1,7 +1,6 @@
 #include "runtime/episode.h"
 
 #include <chrono>
-#include <map>
 #include <regex>
 
 #include "cota/parse.h"
@@ -41,24 +40,6 @@ Message make_message(const std::string& role, const std::string& text, const Ima
   }
   if (from < text.size()) m.parts.push_back({text.substr(from), nullptr});
   return m;
-}
-
-// The observation dict as the model sees it: keys in alphabetical order (TACO printed the
-// attributes of its observation object, which Python lists sorted), and new images as
-// "image-k: <image>".
-std::string render_observation(const Json& result, const std::vector<std::string>& new_images) {
-  if (!result.is_object()) return python_repr(result);
-  std::map<std::string, Json> sorted;
-  for (const auto& [key, value] : result.items()) {
-    Json shown = value;
-    if (value.is_string())
-      for (const auto& name : new_images)
-        if (value.get_ref<const std::string&>() == name) shown = name + ": <image>";
-    sorted.emplace(key, std::move(shown));
-  }
-  Json ordered = Json::object();
-  for (auto& [key, value] : sorted) ordered[key] = std::move(value);
-  return python_repr(ordered);
 }
 
 }  // namespace
@@ -162,7 +143,7 @@ Trace Runtime::run(const Task& task, const StepCallback& on_step) const {
             trace.answer = step.observation.value("answer", "");
             trace.answer_source = "terminate";
           } else {
-            step.feedback = prompts_.observation(render_observation(step.observation, step.new_images));
+            step.feedback = prompts_.observation(observation_repr(step.observation, step.new_images));
           }
         } catch (const ToolError& e) {
           step.error_kind = e.kind() == "KeyError" && !tools_.find(action.name) ? "unknown_tool"

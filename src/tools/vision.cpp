@@ -94,35 +94,6 @@ class LocalizeObjectsTool : public VisionTool {
   }
 };
 
-// The depth of a box under TACO's modes: the mean, the value at the centre, or the most
-// frequent value (to two decimals; the smallest on a tie, as scipy's mode).
-double region_depth(const DepthMap& d, const std::array<double, 4>& box, const std::string& mode) {
-  const double W = d.width, H = d.height;
-  if (mode == "center") {
-    int x = std::clamp(static_cast<int>((box[0] + box[2]) / 2 * W), 0, d.width - 1);
-    int y = std::clamp(static_cast<int>((box[1] + box[3]) / 2 * H), 0, d.height - 1);
-    return d.at(x, y);
-  }
-  int x1 = std::clamp(static_cast<int>(box[0] * W), 0, d.width - 1), y1 = std::clamp(static_cast<int>(box[1] * H), 0, d.height - 1);
-  int x2 = std::clamp(static_cast<int>(box[2] * W), x1 + 1, d.width), y2 = std::clamp(static_cast<int>(box[3] * H), y1 + 1, d.height);
-  if (mode == "mean") {
-    double sum = 0;
-    for (int y = y1; y < y2; ++y)
-      for (int x = x1; x < x2; ++x) sum += d.at(x, y);
-    return sum / ((x2 - x1) * static_cast<double>(y2 - y1));
-  }
-  if (mode == "mode") {
-    std::map<long, long> counts;
-    for (int y = y1; y < y2; ++y)
-      for (int x = x1; x < x2; ++x) ++counts[std::lround(d.at(x, y) * 100)];
-    auto best = counts.begin();
-    for (auto it = counts.begin(); it != counts.end(); ++it)
-      if (it->second > best->second) best = it;
-    return best->first / 100.0;
-  }
-  throw ToolError("ValueError", "depth mode '" + mode + "' is not one of mean, center, mode");
-}
-
 const ArgSpec kModeArg{"mode", ArgType::kString, "optional: \"mean\" (default), \"center\" or \"mode\" of the region's depth.",
                        false};
 
@@ -292,6 +263,34 @@ class TextToImagesTool : public VisionTool {
 };
 
 }  // namespace
+
+// The smallest value wins a tie in "mode", as scipy's mode.
+double region_depth(const DepthMap& d, const std::array<double, 4>& box, const std::string& mode) {
+  const double W = d.width, H = d.height;
+  if (mode == "center") {
+    int x = std::clamp(static_cast<int>((box[0] + box[2]) / 2 * W), 0, d.width - 1);
+    int y = std::clamp(static_cast<int>((box[1] + box[3]) / 2 * H), 0, d.height - 1);
+    return d.at(x, y);
+  }
+  int x1 = std::clamp(static_cast<int>(box[0] * W), 0, d.width - 1), y1 = std::clamp(static_cast<int>(box[1] * H), 0, d.height - 1);
+  int x2 = std::clamp(static_cast<int>(box[2] * W), x1 + 1, d.width), y2 = std::clamp(static_cast<int>(box[3] * H), y1 + 1, d.height);
+  if (mode == "mean") {
+    double sum = 0;
+    for (int y = y1; y < y2; ++y)
+      for (int x = x1; x < x2; ++x) sum += d.at(x, y);
+    return sum / ((x2 - x1) * static_cast<double>(y2 - y1));
+  }
+  if (mode == "mode") {
+    std::map<long, long> counts;
+    for (int y = y1; y < y2; ++y)
+      for (int x = x1; x < x2; ++x) ++counts[std::lround(d.at(x, y) * 100)];
+    auto best = counts.begin();
+    for (auto it = counts.begin(); it != counts.end(); ++it)
+      if (it->second > best->second) best = it;
+    return best->first / 100.0;
+  }
+  throw ToolError("ValueError", "depth mode '" + mode + "' is not one of mean, center, mode");
+}
 
 std::unique_ptr<Tool> make_get_objects_tool(std::shared_ptr<VisionBackend> b) { return std::make_unique<GetObjectsTool>(std::move(b)); }
 std::unique_ptr<Tool> make_localize_objects_tool(std::shared_ptr<VisionBackend> b) {

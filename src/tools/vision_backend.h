@@ -36,6 +36,11 @@ struct DepthMap {
 
 using Embedding = std::vector<float>;
 
+struct NpyArray;
+// A Depth Anything style map (H x W relative inverse depth, larger is closer) turned into
+// TACO's convention as max - d. Throws ToolError when it is not H x W.
+DepthMap depth_from_inverse(const NpyArray& inverse_depth, const std::string& what);
+
 class VisionBackend {
  public:
   using NamedImage = ToolContext::NamedImage;

@@ -117,15 +117,7 @@ class OracleBackend : public VisionBackend {
   DepthMap depth(const NamedImage& image, ToolContext&) const override {
     const SceneAnnotation& a = annotation(image);
     if (a.depth_path.empty()) throw ToolError("ValueError", "the annotations have no depth map for " + image.name);
-    NpyArray arr = read_depth(a.depth_path);
-    DepthMap d;
-    d.height = static_cast<int>(arr.shape[0]);
-    d.width = static_cast<int>(arr.shape[1]);
-    // Depth Anything maps are inverse depth (larger is closer); TACO's tools answer the other way.
-    float top = *std::max_element(arr.values.begin(), arr.values.end());
-    d.values.reserve(arr.values.size());
-    for (float v : arr.values) d.values.push_back(top - v);
-    return d;
+    return depth_from_inverse(read_depth(a.depth_path), a.depth_path);
   }
 
   std::vector<Embedding> embed_images(const std::vector<const NamedImage*>& images, ToolContext&) const override {
@@ -174,7 +166,6 @@ class OracleBackend : public VisionBackend {
     } catch (const Error& e) {
       throw ToolError("ValueError", e.what());
     }
-    if (arr.shape.size() != 2 || arr.values.empty()) throw ToolError("ValueError", path + ": a depth map must be H x W");
     if (depth_cache_.size() > 64) depth_cache_.clear();
     return depth_cache_[path] = std::move(arr);
   }
@@ -186,6 +177,18 @@ class OracleBackend : public VisionBackend {
 };
 
 }  // namespace
+
+DepthMap depth_from_inverse(const NpyArray& arr, const std::string& what) {
+  if (arr.shape.size() != 2 || arr.values.empty()) throw ToolError("ValueError", what + ": a depth map must be H x W");
+  DepthMap d;
+  d.height = static_cast<int>(arr.shape[0]);
+  d.width = static_cast<int>(arr.shape[1]);
+  // Depth Anything maps are inverse depth (larger is closer); TACO's tools answer the other way.
+  float top = *std::max_element(arr.values.begin(), arr.values.end());
+  d.values.reserve(arr.values.size());
+  for (float v : arr.values) d.values.push_back(top - v);
+  return d;
+}
 
 std::shared_ptr<VisionBackend> make_oracle_backend(const Json& options, const std::string& base_dir) {
   return std::make_shared<OracleBackend>(options, base_dir);

@@ -1,0 +1,43 @@
+// Training formats: a trace as a LLaVA or Mantis record, in the shapes of the public CoTA
+// datasets.
+//
+//   LLaVA:  {"id", "image": [paths], "conversations": [{"from": "human"|"gpt", "value": text}]}
+//   Mantis: {"id", "images": [paths], "conversation": [{"role": "user"|"assistant", "content": text}],
+//            "metadata": {"dataset", "task_instruction"}}
+//
+// The first human turn is the user request with an "image-k: <image>" line per input image;
+// each gpt turn is one JSON step; each following human turn is the observation fed back, where
+// an image a tool returned appears as "image-k: <image>" (its path appended to the images).
+// The last gpt turn calls Terminate. A Direct example is a single Terminate step.
+// Pure functions; thread-safe.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "cota/trace.h"
+#include "util/json.h"
+
+namespace taco {
+
+struct Turn {
+  bool from_user;
+  std::string text;
+};
+
+// The training conversation of a finished trace: user request, then step / feedback pairs.
+std::vector<Turn> training_turns(const Trace& trace);
+// The image paths in the order their "<image>" placeholders appear.
+std::vector<std::string> training_images(const Trace& trace);
+
+Json to_llava(const Trace& trace, const std::string& id);
+Json to_mantis(const Trace& trace, const std::string& id, const std::string& dataset, const std::string& task_instruction);
+
+// The short list of actions Mantis records put at the head of the first user turn.
+std::string task_instruction(const std::vector<std::string>& action_names);
+
+// Checks a LLaVA or Mantis record: as many "<image>" placeholders as image paths, every
+// assistant turn a parseable step, the last one Terminate. Returns "" or what is wrong.
+std::string check_training_record(const Json& record);
+
+}  // namespace taco

@@ -1,0 +1,448 @@
+#include "gen/generate.h"
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <memory>
+#include <set>
+#include <cstring>
+
+#include "tools/builtin.h"
+#include "tools/visualize.h"
+#include "tools/vision.h"
+#include "util/error.h"
+#include "util/files.h"
+#include "util/npy.h"
+#include "util/pyrepr.h"
+
+namespace taco {
+namespace {
+
+using Rng = std::mt19937_64;
+
+const std::set<std::string>& color_words() {
+  static const std::set<std::string> c = {"red", "orange", "yellow", "green", "blue", "purple", "pink",
+                                          "brown", "white", "black", "gray", "grey", "silver", "gold"};
+  return c;
+}
+const std::set<std::string>& material_words() {
+  static const std::set<std::string> m = {"rubber", "metal", "wooden", "plastic", "glass", "stone", "leather", "paper"};
+  return m;
+}
+
+double round2(double v) { return std::round(v * 100) / 100; }
+
+std::string plural(const std::string& w) {
+  auto ends = [&](const char* s) { return w.size() >= std::strlen(s) && w.compare(w.size() - std::strlen(s), std::strlen(s), s) == 0; };
+  if (ends("s") || ends("x") || ends("ch") || ends("sh")) return w + "es";
+  return w + "s";
+}
+
+template <typename T>
+const T& choose(const std::vector<T>& items, Rng& rng) {
+  return items[std::uniform_int_distribution<size_t>(0, items.size() - 1)(rng)];
+}
+
+// "the A, the B or the C"
+std::string list_of(const std::vector<std::string>& labels, const char* conjunction) {
+  std::string out;
+  for (size_t i = 0; i < labels.size(); ++i)
+    out += (i == 0 ? "" : i + 1 == labels.size() ? std::string(" ") + conjunction + " " : ", ") + "the " + labels[i];
+  return out;
+}
+
+bool is_number(const std::string& s) {
+  return !s.empty() && s.size() <= 9 && std::all_of(s.begin(), s.end(), [](char c) { return c >= '0' && c <= '9'; });
+}
+
+// Counts of each label, in the order labels first appear.
+std::vector<std::pair<std::string, int>> label_counts(const SceneAnnotation& a) {
+  std::vector<std::pair<std::string, int>> counts;
+  for (const auto& o : a.objects) {
+    auto it = std::find_if(counts.begin(), counts.end(), [&](const auto& c) { return c.first == o.label; });
+    if (it == counts.end()) counts.emplace_back(o.label, 1);
+    else ++it->second;
+  }
+  return counts;
+}
+
+// Indices of objects whose label occurs once in the scene.
+std::vector<size_t> unique_objects(const SceneAnnotation& a) {
+  std::map<std::string, int> n;
+  for (const auto& o : a.objects) ++n[o.label];
+  std::vector<size_t> out;
+  for (size_t i = 0; i < a.objects.size(); ++i)
+    if (n[a.objects[i].label] == 1) out.push_back(i);
+  return out;
+}
+
+// The scene's picture, loaded once and only if some example draws on it.
+class LazyImage {
+ public:
+  explicit LazyImage(std::string path) : path_(std::move(path)) {}
+  const Image& get() {
+    if (!image_) image_ = Image::load(path_);
+    return *image_;
+  }
+
+ private:
+  std::string path_;
+  std::optional<Image> image_;
+};
+
+// Builds one example: the task, the CoTA steps with oracle outputs, and the Direct twin.
+class Builder {
+ public:
+  Builder(const SceneAnnotation& scene, const std::string& family, const GenOptions& options, const PromptTemplate& prompts,
+          Rng& rng, LazyImage& image)
+      : scene_(scene), options_(options), prompts_(prompts), rng_(rng), image_(image) {
+    trace_.task.id = scene.id + "-" + family;
+    trace_.task.images = {scene.image_path};
+    trace_.task.metadata = Json{{"family", family}, {"scene", scene.id}, {"source", scene.source}};
+    trace_.model = "taco-gen";
+    trace_.images.push_back(TraceImage{"image-0", scene.image_path, "input", scene.width, scene.height});
+  }
+
+  Json& metadata() { return trace_.task.metadata; }
+
+  // Sets the question; with probability mc_ratio it becomes multiple choice over `options`.
+  void ask(const std::string& question, const std::string& answer, std::vector<std::string> options) {
+    answer_ = answer;
+    std::string q = question;
+    if (!options.empty() && std::uniform_real_distribution<double>(0, 1)(rng_) < options_.mc_ratio) {
+      if (std::find(options.begin(), options.end(), answer) == options.end()) options.push_back(answer);
+      std::shuffle(options.begin(), options.end(), rng_);
+      q += "\nOptions:";
+      for (size_t i = 0; i < options.size(); ++i) {
+        q += "\n" + std::string(1, static_cast<char>('A' + i)) + ". " + options[i];
+        if (options[i] == answer) answer_ = std::string(1, static_cast<char>('A' + i));
+      }
+      q += "\nAnswer with the option's letter from the given choices directly.";
+      trace_.task.choices = options;
+      trace_.task.metadata["answer_text"] = answer;
+    }
+    trace_.task.question = q;
+    trace_.task.answer = answer_;
+  }
+
+  std::array<double, 4> box_of(size_t i) const {
+    const auto& b = scene_.objects[i].box;
+    return {round2(std::clamp(b[0] / scene_.width, 0.0, 1.0)), round2(std::clamp(b[1] / scene_.height, 0.0, 1.0)),
+            round2(std::clamp(b[2] / scene_.width, 0.0, 1.0)), round2(std::clamp(b[3] / scene_.height, 0.0, 1.0))};
+  }
+
+  // LocalizeObjects as the oracle answers it; returns the regions.
+  Json localize(const std::string& thought, const std::vector<std::string>& labels) {
+    Json regions = Json::array();
+    std::map<std::string, int> seen;
+    for (const auto& label : labels)
+      for (size_t i = 0; i < scene_.objects.size(); ++i) {
+        if (scene_.objects[i].label != label) continue;
+        int n = ++seen[label];
+        auto b = box_of(i);
+        regions.push_back(Json{{"label", n > 1 ? label + "-" + std::to_string(n) : label},
+                               {"bbox", {b[0], b[1], b[2], b[3]}},
+                               {"score", round2(std::uniform_real_distribution<double>(0.5, 1.0)(rng_))}});
+      }
+    std::string name = next_image_name();
+    add_image(name, "LocalizeObjects", regions);
+    step(thought, Action{"LocalizeObjects", Json{{"image", "image-0"}, {"objects", labels}}},
+         Json{{"image", name}, {"regions", regions}}, {name});
+    return regions;
+  }
+
+  void get_objects(const std::string& thought) {
+    Json objects = Json::array();
+    for (const auto& [label, n] : label_counts(scene_)) objects.push_back(label);
+    step(thought, Action{"GetObjects", Json{{"image", "image-0"}}}, Json{{"objects", objects}});
+  }
+
+  double object_depth(const std::string& thought, size_t i, const DepthMap& depth) {
+    double d = round2(region_depth(depth, box_of(i), "mean"));
+    step(thought, Action{"EstimateObjectDepth", Json{{"image", "image-0"}, {"object", scene_.objects[i].label}}}, Json{{"depth", d}});
+    return d;
+  }
+
+  void ocr(const std::string& thought) {
+    std::vector<size_t> order;
+    for (size_t i = 0; i < scene_.objects.size(); ++i)
+      if (!scene_.objects[i].text.empty()) order.push_back(i);
+    std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+      const auto &x = scene_.objects[a].box, &y = scene_.objects[b].box;
+      return std::make_pair(std::lround(x[1] / 20), x[0]) < std::make_pair(std::lround(y[1] / 20), y[0]);
+    });
+    std::string text;
+    for (size_t i : order) text += (text.empty() ? "" : "\n") + scene_.objects[i].text;
+    step(thought, Action{"OCR", Json{{"image", "image-0"}}}, Json{{"text", text}});
+  }
+
+  Json calculate(const std::string& thought, const std::string& expression) {
+    Json result = evaluate_expression(expression);
+    step(thought, Action{"Calculate", Json{{"expression", expression}}}, Json{{"result", result}});
+    return result;
+  }
+
+  GeneratedExample finish(const std::string& thought) {
+    Action terminate{"Terminate", Json{{"answer", answer_}}};
+    trace_.user_request = prompts_.user_request(trace_.task.question, {"image-0"}, true);
+    Trace direct = trace_;
+    direct.task.id = trace_.task.id + "-direct";
+    direct.task.metadata["variant"] = "direct";
+    direct.images.resize(1);
+    direct.steps.clear();
+    add_final(direct, "", terminate);
+    trace_.task.metadata["variant"] = "cota";
+    add_final(trace_, thought, terminate);
+    return GeneratedExample{trace_.task.metadata["family"], std::move(trace_), std::move(direct)};
+  }
+
+ private:
+  std::string next_image_name() const { return "image-" + std::to_string(trace_.images.size()); }
+
+  // A tool-made image: drawn now when an images folder is set (only for kept examples, since
+  // a family that gives up does so before calling tools).
+  void add_image(const std::string& name, const std::string& tool, const Json& regions) {
+    TraceImage im{name, "", tool, scene_.width, scene_.height};
+    if (!options_.images_dir.empty()) {
+      im.path = options_.images_dir + "/" + safe_name(trace_.task.id) + "/" + name + ".png";
+      write_file(im.path, draw_regions(image_.get(), regions).encode(".png"));
+    }
+    trace_.images.push_back(std::move(im));
+  }
+
+  static std::string safe_name(const std::string& id) {
+    std::string out;
+    for (char c : id) out += (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_') ? c : '_';
+    return out;
+  }
+
+  void step(const std::string& thought, Action action, Json observation, std::vector<std::string> new_images = {}) {
+    StepRecord s;
+    s.content = StepContent{thought, {std::move(action)}};
+    s.raw = python_json_dumps(s.content->to_json());
+    s.new_images = std::move(new_images);
+    s.feedback = prompts_.observation(observation_repr(observation, s.new_images));
+    s.observation = std::move(observation);
+    trace_.steps.push_back(std::move(s));
+  }
+
+  void add_final(Trace& t, const std::string& thought, const Action& terminate) {
+    StepRecord s;
+    s.content = StepContent{thought, {terminate}};
+    s.raw = python_json_dumps(s.content->to_json());
+    s.observation = Json{{"answer", answer_}};
+    t.steps.push_back(std::move(s));
+    t.status = TraceStatus::kTerminated;
+    t.answer = answer_;
+    t.answer_source = "terminate";
+  }
+
+  const SceneAnnotation& scene_;
+  const GenOptions& options_;
+  const PromptTemplate& prompts_;
+  Rng& rng_;
+  LazyImage& image_;
+  Trace trace_;
+  std::string answer_;
+};
+
+using Family = std::optional<GeneratedExample> (*)(const SceneAnnotation&, Builder&, Rng&);
+
+std::optional<GeneratedExample> count_family(const SceneAnnotation& a, Builder& b, Rng& rng) {
+  auto counts = label_counts(a);
+  std::vector<std::pair<std::string, int>> usable;
+  for (const auto& c : counts)
+    if (c.second <= 6) usable.push_back(c);
+  if (usable.empty()) return std::nullopt;
+  auto [label, n] = choose(usable, rng);
+  b.metadata()["label"] = label;
+  const std::vector<std::string> questions = {"How many " + plural(label) + " are there in the image?",
+                                              "Count the " + plural(label) + " in the image.",
+                                              "What is the number of " + plural(label) + " in this picture?"};
+  std::vector<std::string> options;
+  for (int d : {-1, 1, 2}) if (n + d >= 0) options.push_back(std::to_string(n + d));
+  b.ask(choose(questions, rng), std::to_string(n), options);
+  const std::vector<std::string> plans = {"To count the " + plural(label) + ", I will locate all of them first.",
+                                          "I need to find every " + label + " in the image and count them.",
+                                          "Locating the " + plural(label) + " will tell me how many there are."};
+  b.localize(choose(plans, rng), {label});
+  return b.finish("LocalizeObjects found " + std::to_string(n) + " " + (n == 1 ? label : plural(label)) +
+                  ", and the boxes in image-1 match the objects, so the answer is " + std::to_string(n) + ".");
+}
+
+std::optional<GeneratedExample> frequency_family(const SceneAnnotation& a, Builder& b, Rng& rng, bool most) {
+  auto counts = label_counts(a);
+  if (counts.size() < 2) return std::nullopt;
+  auto best = counts[0];
+  int ties = 0;
+  for (const auto& c : counts) {
+    if ((most && c.second > best.second) || (!most && c.second < best.second)) best = c, ties = 0;
+    else if (c.second == best.second && c.first != best.first) ++ties;
+  }
+  if (ties > 0) return std::nullopt;  // no single answer
+  std::vector<std::string> labels, options;
+  for (const auto& c : counts) labels.push_back(c.first), options.push_back(c.first);
+  const std::string word = most ? "most" : "least";
+  b.ask(std::string("Which kind of object appears ") + (most ? "most" : "least") + " often in the image?", best.first, options);
+  b.get_objects("I first need to know which kinds of objects are in the image.");
+  b.localize("Now I will locate each kind of object to count them.", labels);
+  std::string summary;
+  for (size_t i = 0; i < counts.size(); ++i)
+    summary += (i == 0 ? "" : i + 1 == counts.size() ? " and " : ", ") + std::to_string(counts[i].second) + " " +
+               (counts[i].second == 1 ? counts[i].first : plural(counts[i].first));
+  return b.finish("There are " + summary + ", so the " + best.first + " appears " + word + " often.");
+}
+
+std::optional<GeneratedExample> most_frequent_family(const SceneAnnotation& a, Builder& b, Rng& rng) {
+  return frequency_family(a, b, rng, true);
+}
+std::optional<GeneratedExample> least_frequent_family(const SceneAnnotation& a, Builder& b, Rng& rng) {
+  return frequency_family(a, b, rng, false);
+}
+
+std::optional<GeneratedExample> position_family(const SceneAnnotation& a, Builder& b, Rng& rng) {
+  std::vector<size_t> singles = unique_objects(a);
+  if (singles.size() < 2) return std::nullopt;
+  std::shuffle(singles.begin(), singles.end(), rng);
+  singles.resize(std::min<size_t>(singles.size(), 2 + std::uniform_int_distribution<size_t>(0, 1)(rng)));
+  const std::vector<std::string> directions = {"leftmost", "rightmost", "topmost", "bottommost"};
+  const std::string direction = choose(directions, rng);
+  // The coordinate that decides it: the box centre, negated where smaller wins.
+  auto key = [&](size_t i) {
+    auto bx = b.box_of(i);
+    double cx = (bx[0] + bx[2]) / 2, cy = (bx[1] + bx[3]) / 2;
+    return direction == "leftmost" ? -cx : direction == "rightmost" ? cx : direction == "topmost" ? -cy : cy;
+  };
+  std::sort(singles.begin(), singles.end(), [&](size_t x, size_t y) { return key(x) > key(y); });
+  if (key(singles[0]) - key(singles[1]) < 0.05) return std::nullopt;  // too close to call from the boxes
+  std::vector<std::string> labels;
+  for (size_t i : singles) labels.push_back(a.objects[i].label);
+  std::sort(labels.begin(), labels.end());
+  const std::string answer = a.objects[singles[0]].label;
+  b.metadata()["direction"] = direction;
+  b.metadata()["labels"] = labels;
+  b.ask("Which is the " + direction + " object in the image: " + list_of(labels, "or") + "?", answer, labels);
+  b.localize("I will locate " + list_of(labels, "and") + " and compare their positions.", labels);
+  const char* axis = direction == "leftmost" || direction == "rightmost" ? "horizontal" : "vertical";
+  return b.finish(std::string("Comparing the centres of the boxes along the ") + axis + " axis, the " + answer + " is the " +
+                  direction + ".");
+}
+
+std::optional<GeneratedExample> depth_family(const SceneAnnotation& a, Builder& b, Rng& rng) {
+  if (a.depth_path.empty()) return std::nullopt;
+  std::vector<size_t> singles = unique_objects(a);
+  if (singles.size() < 2) return std::nullopt;
+  std::shuffle(singles.begin(), singles.end(), rng);
+  size_t x = singles[0], y = singles[1];
+  DepthMap depth = depth_from_inverse(read_npy(a.depth_path), a.depth_path);
+  double dx = round2(region_depth(depth, b.box_of(x), "mean")), dy = round2(region_depth(depth, b.box_of(y), "mean"));
+  double gap = std::fabs(dx - dy), scale = std::max(std::fabs(dx), std::fabs(dy));
+  if (gap == 0 || gap < 0.05 * scale) return std::nullopt;  // too close to tell apart
+  const bool closer = std::uniform_int_distribution<int>(0, 1)(rng) == 0;
+  const std::string &lx = a.objects[x].label, &ly = a.objects[y].label;
+  const std::string answer = (dx < dy) == closer ? lx : ly;
+  b.metadata()["relation"] = closer ? "closer" : "farther";
+  b.metadata()["labels"] = {lx, ly};
+  b.ask("Which is " + std::string(closer ? "closer to" : "farther from") + " the camera, the " + lx + " or the " + ly + "?",
+        answer, {lx, ly});
+  b.object_depth("I will estimate how far the " + lx + " is from the camera.", x, depth);
+  b.object_depth("Now the depth of the " + ly + ", to compare.", y, depth);
+  std::string cmp = dx < dy ? lx + "'s depth is smaller than the " + ly + "'s" : ly + "'s depth is smaller than the " + lx + "'s";
+  return b.finish("The " + cmp + ", and smaller means closer, so the " + answer + " is " + (closer ? "closer." : "farther."));
+}
+
+std::optional<GeneratedExample> attribute_family(const SceneAnnotation& a, Builder& b, Rng& rng) {
+  const bool color = std::uniform_int_distribution<int>(0, 1)(rng) == 0;
+  const auto& words = color ? color_words() : material_words();
+  std::vector<std::pair<size_t, std::string>> candidates;
+  for (size_t i : unique_objects(a)) {
+    std::vector<std::string> found;
+    for (const auto& at : a.objects[i].attributes)
+      if (words.count(at)) found.push_back(at);
+    if (found.size() == 1) candidates.emplace_back(i, found[0]);
+  }
+  if (candidates.empty()) return std::nullopt;
+  auto [i, value] = choose(candidates, rng);
+  const std::string& label = a.objects[i].label;
+  std::vector<std::string> options{value};
+  std::vector<std::string> pool(words.begin(), words.end());
+  std::shuffle(pool.begin(), pool.end(), rng);
+  for (const auto& w : pool)
+    if (options.size() < 4 && w != value && w != "grey") options.push_back(w);
+  b.metadata()["attribute"] = color ? "color" : "material";
+  b.metadata()["label"] = label;
+  b.ask(color ? "What color is the " + label + "?" : "What is the " + label + " made of?", value, options);
+  b.localize("I will find the " + label + " to look at it closely.", {label});
+  return b.finish("The box in image-1 marks the " + label + ", which is " + (color ? "" : "made of ") + value + ".");
+}
+
+std::optional<GeneratedExample> ocr_math_family(const SceneAnnotation& a, Builder& b, Rng& rng) {
+  std::vector<size_t> numbered;
+  for (size_t i : unique_objects(a))
+    if (is_number(a.objects[i].text)) numbered.push_back(i);
+  if (numbered.size() < 2) return std::nullopt;
+  std::shuffle(numbered.begin(), numbered.end(), rng);
+  size_t x = numbered[0], y = numbered[1];
+  const std::string &lx = a.objects[x].label, &ly = a.objects[y].label;
+  const std::string &tx = a.objects[x].text, &ty = a.objects[y].text;
+  const bool sum = std::uniform_int_distribution<int>(0, 1)(rng) == 0;
+  if (!sum && std::stol(tx) == std::stol(ty)) return std::nullopt;
+  b.metadata()["operation"] = sum ? "sum" : "larger";
+  b.metadata()["labels"] = {lx, ly};
+  if (sum) {
+    long total = std::stol(tx) + std::stol(ty);
+    b.ask("What is the sum of the numbers written on the " + lx + " and the " + ly + "?", std::to_string(total),
+          {std::to_string(total - 1), std::to_string(total + 1), std::to_string(total + 10)});
+    b.ocr("I need to read the numbers on the " + lx + " and the " + ly + ".");
+    Json r = b.calculate("The " + lx + " shows " + tx + " and the " + ly + " shows " + ty + "; I will add them.", tx + " + " + ty);
+    return b.finish("The sum is " + r.dump() + ".");
+  }
+  const std::string answer = std::stol(tx) > std::stol(ty) ? lx : ly;
+  b.ask("Which has the larger number written on it, the " + lx + " or the " + ly + "?", answer, {lx, ly});
+  b.ocr("I need to read the numbers on the " + lx + " and the " + ly + ".");
+  return b.finish("The " + lx + " shows " + tx + " and the " + ly + " shows " + ty + ", so the " + answer +
+                  " has the larger number.");
+}
+
+const std::vector<std::pair<std::string, Family>>& families() {
+  static const std::vector<std::pair<std::string, Family>> f = {
+      {"count", count_family},       {"most_frequent", most_frequent_family}, {"least_frequent", least_frequent_family},
+      {"position", position_family}, {"depth", depth_family},                 {"attribute", attribute_family},
+      {"ocr_math", ocr_math_family}};
+  return f;
+}
+
+}  // namespace
+
+const std::vector<std::string>& generator_families() {
+  static const std::vector<std::string> names = [] {
+    std::vector<std::string> n;
+    for (const auto& [name, fn] : families()) n.push_back(name);
+    return n;
+  }();
+  return names;
+}
+
+std::vector<GeneratedExample> generate_for_scene(const SceneAnnotation& scene, size_t scene_index, const GenOptions& options,
+                                                 const PromptTemplate& prompts) {
+  for (const auto& f : options.families)
+    if (std::find(generator_families().begin(), generator_families().end(), f) == generator_families().end())
+      throw Error("unknown generator family '" + f + "'");
+  LazyImage image(scene.image_path);
+  std::vector<GeneratedExample> out;
+  uint64_t family_index = 0;
+  for (const auto& [name, fn] : families()) {
+    ++family_index;
+    if (!options.families.empty() && std::find(options.families.begin(), options.families.end(), name) == options.families.end())
+      continue;
+    std::seed_seq seq{static_cast<uint32_t>(options.seed), static_cast<uint32_t>(options.seed >> 32),
+                      static_cast<uint32_t>(scene_index), static_cast<uint32_t>(scene_index >> 32),
+                      static_cast<uint32_t>(family_index)};
+    Rng rng(seq);
+    Builder builder(scene, name, options, prompts, rng, image);
+    if (auto ex = fn(scene, builder, rng)) out.push_back(std::move(*ex));
+  }
+  return out;
+}
+
+}  // namespace taco

@@ -1,0 +1,47 @@
+// Programmatic CoTA generation: question families that turn one image's dense annotations into
+// a question, its answer, and the exact chain of tool calls with their outputs (the oracle's
+// outputs: boxes normalized and rounded to two decimals, confidences drawn in [0.5, 1.0]),
+// plus a Direct variant with the answer alone.
+//
+// Every example records its family and parameters in task.metadata, so an independent checker
+// can recompute the answer from the annotations. Generation is deterministic: example k of
+// scene s depends only on (seed, s, family), never on threads or shards.
+// Pure functions over immutable inputs; thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "cota/annotation.h"
+#include "cota/prompt.h"
+#include "cota/trace.h"
+
+namespace taco {
+
+struct GenOptions {
+  uint64_t seed = 1;
+  double mc_ratio = 0.0;      // share of questions asked as multiple choice
+  std::string images_dir;     // where tagged images go ("" draws none; the trace still names them)
+  std::vector<std::string> families;  // empty: all
+};
+
+struct GeneratedExample {
+  std::string family;
+  Trace cota;    // the chain of thought and action
+  Trace direct;  // one Terminate step with the answer
+};
+
+// The single-image families: count, most_frequent, least_frequent, position (left-, right-,
+// top-, bottom-most), depth (closer, farther), attribute (color, material), ocr_math (sum or
+// comparison of printed numbers).
+const std::vector<std::string>& generator_families();
+
+// Tries every requested family on one scene; a family that does not fit the scene (e.g. no
+// two objects with numbers) gives nothing. Throws Error for an unknown family name.
+std::vector<GeneratedExample> generate_for_scene(const SceneAnnotation& scene, size_t scene_index,
+                                                 const GenOptions& options, const PromptTemplate& prompts);
+
+}  // namespace taco

@@ -1,0 +1,112 @@
+#include "gen/run.h"
+
+#include <atomic>
+#include <chrono>
+#include <fstream>
+#include <thread>
+
+#include "cota/training_format.h"
+#include "util/error.h"
+#include "util/files.h"
+
+namespace taco {
+namespace {
+
+constexpr size_t kChunk = 64;  // scenes generated in parallel, then written in order
+
+const std::vector<std::string>& all_action_names() {
+  static const std::vector<std::string> names = {
+      "OCR", "LocalizeObjects", "GetObjects", "EstimateRegionDepth", "EstimateObjectDepth", "Crop", "ZoomIn",
+      "QueryLanguageModel", "GetImageToImagesSimilarity", "GetImageToTextsSimilarity", "GetTextToImagesSimilarity",
+      "DetectFaces", "QueryKnowledgeBase", "Calculate", "SolveMathEquation", "Terminate"};
+  return names;
+}
+
+}  // namespace
+
+GenFormat gen_format_from_string(const std::string& s) {
+  if (s == "trace") return GenFormat::kTrace;
+  if (s == "llava") return GenFormat::kLlava;
+  if (s == "mantis") return GenFormat::kMantis;
+  throw Error("unknown format '" + s + "' (use llava, mantis or trace)");
+}
+
+GenSummary run_generation(const std::vector<SceneAnnotation>& scenes, const GenRunOptions& o, const PromptTemplate& prompts,
+                          const std::function<void()>& on_scene) {
+  const auto start = std::chrono::steady_clock::now();
+  if (o.shards < 1 || o.shard < 0 || o.shard >= o.shards) throw Error("--shard must be k/N with 0 <= k < N");
+  make_dirs(parent_dir(o.out_path));
+  std::ofstream out(o.out_path, std::ios::binary | std::ios::trunc);
+  if (!out) throw Error(o.out_path + ": cannot write");
+  const bool lines = o.out_path.size() >= 6 && o.out_path.compare(o.out_path.size() - 6, 6, ".jsonl") == 0;
+  const std::string instruction = task_instruction(all_action_names());
+  bool first_record = true;
+  if (!lines) out << "[\n";
+
+  GenSummary summary;
+  auto record_of = [&](const Trace& t) -> Json {
+    switch (o.format) {
+      case GenFormat::kTrace: return t.to_json();
+      case GenFormat::kLlava: return to_llava(t, t.task.id);
+      case GenFormat::kMantis: return to_mantis(t, t.task.id, "taco-gen", instruction);
+    }
+    return Json();
+  };
+  auto write = [&](const Trace& t) {
+    Json r = record_of(t);
+    if (o.format != GenFormat::kTrace)
+      if (std::string bad = check_training_record(r); !bad.empty()) throw Error("generated an invalid record " + t.task.id + ": " + bad);
+    if (!lines && !first_record) out << ",\n";
+    out << r.dump(-1, ' ', false, Json::error_handler_t::replace);
+    if (lines) out << '\n';
+    first_record = false;
+    ++summary.records;
+  };
+
+  std::vector<const SceneAnnotation*> mine;
+  std::vector<size_t> indices;
+  for (size_t i = 0; i < scenes.size(); ++i)
+    if (static_cast<int>(i % static_cast<size_t>(o.shards)) == o.shard) mine.push_back(&scenes[i]), indices.push_back(i);
+
+  bool done = false;
+  for (size_t begin = 0; begin < mine.size() && !done; begin += kChunk) {
+    const size_t end = std::min(mine.size(), begin + kChunk);
+    std::vector<std::vector<GeneratedExample>> results(end - begin);
+    std::vector<std::string> errors(end - begin);
+    std::atomic<size_t> next{begin};
+    auto worker = [&] {
+      for (size_t i; (i = next.fetch_add(1)) < end;) {
+        try {
+          results[i - begin] = generate_for_scene(*mine[i], indices[i], o.gen, prompts);
+        } catch (const std::exception& e) {
+          errors[i - begin] = mine[i]->id + ": " + e.what();
+        }
+        if (on_scene) on_scene();
+      }
+    };
+    std::vector<std::thread> threads;
+    for (int k = 0; k < std::max(1, o.jobs); ++k) threads.emplace_back(worker);
+    for (auto& t : threads) t.join();
+    for (size_t i = 0; i < results.size() && !done; ++i) {
+      if (!errors[i].empty()) throw Error(errors[i]);
+      ++summary.scenes;
+      for (const auto& ex : results[i]) {
+        write(ex.cota);
+        if (o.direct) write(ex.direct);
+        ++summary.examples;
+        ++summary.per_family[ex.family];
+        if (o.limit && summary.examples >= o.limit) {
+          done = true;
+          break;
+        }
+      }
+    }
+  }
+  if (!lines) out << (first_record ? "]\n" : "\n]\n");
+  out.close();
+  if (!out) throw Error(o.out_path + ": write failed");
+  summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return summary;
+}
+
+}  // namespace taco

@@ -1,0 +1,40 @@
+// run_generation: programmatic generation over a whole annotation set, written as traces or
+// as LLaVA / Mantis training records, in parallel and in a fixed order (scene by scene, family
+// by family), so a sharded run gives exactly the examples of one run.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "cota/annotation.h"
+#include "gen/generate.h"
+
+namespace taco {
+
+enum class GenFormat { kTrace, kLlava, kMantis };
+GenFormat gen_format_from_string(const std::string& s);  // throws Error
+
+struct GenRunOptions {
+  GenOptions gen;
+  GenFormat format = GenFormat::kTrace;
+  std::string out_path;  // .jsonl: one record per line; otherwise one JSON array
+  bool direct = true;    // also write the Direct variant of every example
+  int shard = 0;         // this run makes scenes with index % shards == shard
+  int shards = 1;
+  int jobs = 1;
+  size_t limit = 0;      // stop after this many CoTA examples (0: no limit)
+};
+
+struct GenSummary {
+  size_t scenes = 0;
+  size_t examples = 0;  // CoTA examples
+  size_t records = 0;   // records written (CoTA and Direct)
+  std::map<std::string, size_t> per_family;
+  double seconds = 0;
+};
+
+GenSummary run_generation(const std::vector<SceneAnnotation>& scenes, const GenRunOptions& options,
+                          const PromptTemplate& prompts, const std::function<void()>& on_scene = nullptr);
+
+}  // namespace taco
