@@ -25,7 +25,9 @@ void add_gen_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("gen", "generate CoTA examples from scene annotations (VG-style, e.g. from taco synth)");
   cmd->add_option("--annotations", f->annotations, "scene-graph-annotations.json")->required()->check(CLI::ExistingFile);
   cmd->add_option("--out", f->out, "output file: .jsonl for one record per line, else a JSON array")->required();
-  cmd->add_option("--format", f->format, "llava, mantis or trace")->capture_default_str()->check(CLI::IsMember({"llava", "mantis", "trace"}));
+  cmd->add_option("--format", f->format, "llava, mantis, trace, or tasks (questions with answers, for taco run and evaluation)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"llava", "mantis", "trace", "tasks"}));
   cmd->add_option("--families", f->families, "comma-separated families (default: all; see docs/gen.md)");
   cmd->add_option("--mc-ratio", f->mc_ratio, "share of multiple-choice questions")->capture_default_str()->check(CLI::Range(0.0, 1.0));
   cmd->add_option("--seed", f->seed, "generation seed")->capture_default_str();
@@ -49,7 +51,7 @@ void add_gen_command(CLI::App& app) {
     o.jobs = f->jobs;
     o.direct = !f->no_direct;
     o.limit = f->limit;
-    if (!f->no_images) {
+    if (!f->no_images && o.format != GenFormat::kTasks) {  // tasks need only the scene images
       std::string base = f->out;
       for (const char* ext : {".jsonl", ".json"})
         if (base.size() > std::strlen(ext) && base.compare(base.size() - std::strlen(ext), std::strlen(ext), ext) == 0)

@@ -76,8 +76,11 @@ std::vector<SceneAnnotation> load_scene_annotations(const std::string& path) {
       if (!ann.contains(key) || ann[key].is_null()) return "";
       return ann[key].is_string() ? ann[key].get<std::string>() : ann[key].dump();
     };
-    if (auto d = mask_id("depth_mask_id"); !d.empty()) a.depth_path = resolve_path(base, "depth/" + d + ".npy");
-    if (auto s = mask_id("seg_mask_id"); !s.empty()) a.segment_path = resolve_path(base, "segment/" + s + ".npy");
+    // pcota reads depth/<depth_mask_id>, the id being a file name ("123.npy"); a bare id
+    // ("123") is taken to mean the same file.
+    auto npy = [](std::string id) { return id.size() > 4 && id.compare(id.size() - 4, 4, ".npy") == 0 ? id : id + ".npy"; };
+    if (auto d = mask_id("depth_mask_id"); !d.empty()) a.depth_path = resolve_path(base, "depth/" + npy(d));
+    if (auto s = mask_id("seg_mask_id"); !s.empty()) a.segment_path = resolve_path(base, "segment/" + npy(s));
     out.push_back(std::move(a));
   }
   return out;
@@ -103,7 +106,7 @@ Json scene_annotation_to_json(const SceneAnnotation& a, const std::string& data_
            {"attributes", attributes}, {"relations", relations}};
   if (any_text) ann["texts"] = texts;
   if (!a.caption.empty()) ann["caption"] = a.caption;
-  if (!a.depth_path.empty()) ann["depth_mask_id"] = a.id;
+  if (!a.depth_path.empty()) ann["depth_mask_id"] = a.id + ".npy";
   return Json{{"data_path", data_path}, {"annotation", ann}, {"source", a.source}};
 }
 

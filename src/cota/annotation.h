@@ -9,10 +9,10 @@
 //                            "relations": [[0, "next to", 1], ...],
 //                            "det_scores": [0.93, ...], "caption": "...",
 //                            "texts": ["17", "", ...],             taco's addition: text printed on each object
-//                            "depth_mask_id": "1", "seg_mask_id": "1"}}}
+//                            "depth_mask_id": "1.npy", "seg_mask_id": "1.npy"}}}
 //
-// depth/<depth_mask_id>.npy is an H x W map (Depth-Anything: relative inverse depth, larger is
-// closer); segment/<seg_mask_id>.npy is n_objects x H x W bool, in box order. Plain values.
+// depth/<depth_mask_id> is an H x W .npy map (Depth-Anything: relative inverse depth, larger is
+// closer); segment/<seg_mask_id> is n_objects x H x W bool, in box order. Plain values.
 #pragma once
 
 #include <array>

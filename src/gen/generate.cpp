@@ -125,10 +125,18 @@ class Builder {
     trace_.task.answer = answer_;
   }
 
+  // The object's box as the tools report it: normalized, two decimals.
   std::array<double, 4> box_of(size_t i) const {
     const auto& b = scene_.objects[i].box;
     return {round2(std::clamp(b[0] / scene_.width, 0.0, 1.0)), round2(std::clamp(b[1] / scene_.height, 0.0, 1.0)),
             round2(std::clamp(b[2] / scene_.width, 0.0, 1.0)), round2(std::clamp(b[3] / scene_.height, 0.0, 1.0))};
+  }
+
+  // The exact normalized box, for answers that must not depend on the rounding.
+  std::array<double, 4> exact_box_of(size_t i) const {
+    const auto& b = scene_.objects[i].box;
+    return {std::clamp(b[0] / scene_.width, 0.0, 1.0), std::clamp(b[1] / scene_.height, 0.0, 1.0),
+            std::clamp(b[2] / scene_.width, 0.0, 1.0), std::clamp(b[3] / scene_.height, 0.0, 1.0)};
   }
 
   // LocalizeObjects as the oracle answers it; returns the regions.
@@ -336,9 +344,12 @@ std::optional<GeneratedExample> depth_family(const SceneAnnotation& a, Builder& 
   std::shuffle(singles.begin(), singles.end(), rng);
   size_t x = singles[0], y = singles[1];
   DepthMap depth = depth_from_inverse(read_npy(a.depth_path), a.depth_path);
+  // What the tools report (rounded boxes) must agree with the truth (exact boxes), each with a
+  // clear gap; small objects near others can flip under the rounding and are skipped.
   double dx = round2(region_depth(depth, b.box_of(x), "mean")), dy = round2(region_depth(depth, b.box_of(y), "mean"));
-  double gap = std::fabs(dx - dy), scale = std::max(std::fabs(dx), std::fabs(dy));
-  if (gap == 0 || gap < 0.05 * scale) return std::nullopt;  // too close to tell apart
+  double ex = region_depth(depth, b.exact_box_of(x), "mean"), ey = region_depth(depth, b.exact_box_of(y), "mean");
+  auto clear = [](double p, double q) { return std::fabs(p - q) > 0.05 * std::max(std::fabs(p), std::fabs(q)); };
+  if (!clear(dx, dy) || !clear(ex, ey) || (dx < dy) != (ex < ey)) return std::nullopt;
   const bool closer = std::uniform_int_distribution<int>(0, 1)(rng) == 0;
   const std::string &lx = a.objects[x].label, &ly = a.objects[y].label;
   const std::string answer = (dx < dy) == closer ? lx : ly;

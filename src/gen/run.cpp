@@ -28,7 +28,8 @@ GenFormat gen_format_from_string(const std::string& s) {
   if (s == "trace") return GenFormat::kTrace;
   if (s == "llava") return GenFormat::kLlava;
   if (s == "mantis") return GenFormat::kMantis;
-  throw Error("unknown format '" + s + "' (use llava, mantis or trace)");
+  if (s == "tasks") return GenFormat::kTasks;
+  throw Error("unknown format '" + s + "' (use llava, mantis, trace or tasks)");
 }
 
 GenSummary run_generation(const std::vector<SceneAnnotation>& scenes, const GenRunOptions& o, const PromptTemplate& prompts,
@@ -49,12 +50,13 @@ GenSummary run_generation(const std::vector<SceneAnnotation>& scenes, const GenR
       case GenFormat::kTrace: return t.to_json();
       case GenFormat::kLlava: return to_llava(t, t.task.id);
       case GenFormat::kMantis: return to_mantis(t, t.task.id, "taco-gen", instruction);
+      case GenFormat::kTasks: return t.task.to_json();
     }
     return Json();
   };
   auto write = [&](const Trace& t) {
     Json r = record_of(t);
-    if (o.format != GenFormat::kTrace)
+    if (o.format == GenFormat::kLlava || o.format == GenFormat::kMantis)
       if (std::string bad = check_training_record(r); !bad.empty()) throw Error("generated an invalid record " + t.task.id + ": " + bad);
     if (!lines && !first_record) out << ",\n";
     out << r.dump(-1, ' ', false, Json::error_handler_t::replace);
@@ -92,7 +94,7 @@ GenSummary run_generation(const std::vector<SceneAnnotation>& scenes, const GenR
       ++summary.scenes;
       for (const auto& ex : results[i]) {
         write(ex.cota);
-        if (o.direct) write(ex.direct);
+        if (o.direct && o.format != GenFormat::kTasks) write(ex.direct);  // a task is asked once
         ++summary.examples;
         ++summary.per_family[ex.family];
         if (o.limit && summary.examples >= o.limit) {

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <map>
 #include <set>
 
@@ -154,6 +155,40 @@ TEST_F(GenerateTest, ShardsAndThreadsGiveTheSameExamples) {
   for (auto& l : run("s1.jsonl", 1, 2, 2)) sharded.insert(l);
   EXPECT_EQ(one, sharded);
   EXPECT_GT(one.size(), 50u);
+}
+
+// Opt-in: annotations written by an independent producer in pcota's layout. Make them with
+//   /usr/bin/python3 ../shared/tools/make_vg_world.py --out DIR --n 100
+// and set TACO_VG_WORLD=DIR.
+TEST(GenerateVgInputTest, IndependentVgStyleWorld) {
+  const char* world = std::getenv("TACO_VG_WORLD");
+  if (!world) GTEST_SKIP() << "set TACO_VG_WORLD to a make_vg_world.py output folder";
+  auto scenes = load_scene_annotations(std::string(world) + "/scene-graph-annotations.json");
+  ASSERT_FALSE(scenes.empty());
+  std::map<std::string, int> per_family;
+  for (size_t i = 0; i < scenes.size(); ++i)
+    for (const auto& ex : generate_for_scene(scenes[i], i, GenOptions{}, PromptTemplate::defaults())) {
+      ++per_family[ex.family];
+      const Json& m = ex.cota.task.metadata;
+      if (ex.family != "attribute") EXPECT_EQ(ex.cota.answer, recompute(scenes[i], m)) << ex.cota.task.id;
+      EXPECT_EQ(check_training_record(to_llava(ex.cota, "x")), "");
+    }
+  for (const char* family : {"count", "position", "depth"}) EXPECT_GT(per_family[family], 0) << family;
+}
+
+TEST_F(GenerateTest, TasksFormatIsTheBenchmarkInput) {
+  GenRunOptions o;
+  o.format = GenFormat::kTasks;
+  o.out_path = dir_->file("bench.jsonl");
+  o.gen.mc_ratio = 0.5;
+  GenSummary s = run_generation(*scenes_, o, PromptTemplate::defaults());
+  std::vector<Task> tasks = load_tasks(o.out_path);
+  EXPECT_EQ(tasks.size(), s.examples);  // asked once: no Direct twins
+  for (const auto& t : tasks) {
+    EXPECT_TRUE(t.answer.has_value());
+    EXPECT_TRUE(t.metadata.contains("family"));
+    EXPECT_EQ(t.images.size(), 1u);
+  }
 }
 
 TEST_F(GenerateTest, TaggedImagesAreDrawnForKeptExamples) {

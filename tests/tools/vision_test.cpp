@@ -29,7 +29,7 @@ class VisionTest : public ::testing::Test {
                           {"relations", {{0, "next to", 1}}},
                           {"det_scores", {0.9, 0.6, 0.8}},
                           {"caption", "two dogs and a cat on grass"},
-                          {"depth_mask_id", "scene"}}}}}};
+                          {"depth_mask_id", "scene.npy"}}}}}};
     write_file(dir_.file("scene-graph-annotations.json"), ann.dump());
     // Depth Anything style: larger is closer. Left half 1.0, right half 3.0.
     std::vector<float> depth(100 * 200);
