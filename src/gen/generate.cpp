@@ -79,28 +79,39 @@ std::vector<size_t> unique_objects(const SceneAnnotation& a) {
 // The scene's picture, loaded once and only if some example draws on it.
 class LazyImage {
  public:
-  explicit LazyImage(std::string path) : path_(std::move(path)) {}
+  LazyImage(std::string path, SceneImageCache* cache) : path_(std::move(path)), cache_(cache) {}
   const Image& get() {
-    if (!image_) image_ = Image::load(path_);
+    if (!image_) image_ = cache_ ? cache_->get(path_) : Image::load(path_);
     return *image_;
   }
 
  private:
   std::string path_;
+  SceneImageCache* cache_;
   std::optional<Image> image_;
 };
 
 // Builds one example: the task, the CoTA steps with oracle outputs, and the Direct twin.
 class Builder {
  public:
-  Builder(const SceneAnnotation& scene, const std::string& family, const GenOptions& options, const PromptTemplate& prompts,
-          Rng& rng, LazyImage& image)
-      : scene_(scene), options_(options), prompts_(prompts), rng_(rng), image_(image) {
-    trace_.task.id = scene.id + "-" + family;
-    trace_.task.images = {scene.image_path};
-    trace_.task.metadata = Json{{"family", family}, {"scene", scene.id}, {"source", scene.source}};
+  // `scenes` are the input images in order (image-0, image-1, ...); single-image families use
+  // the first.
+  Builder(std::vector<const SceneAnnotation*> scenes, std::vector<LazyImage>& images, const std::string& family,
+          const GenOptions& options, const PromptTemplate& prompts, Rng& rng)
+      : scenes_(std::move(scenes)), scene_(*scenes_[0]), options_(options), prompts_(prompts), rng_(rng), images_(images) {
+    std::string id;
+    Json ids = Json::array();
+    for (const auto* sc : scenes_) {
+      id += (id.empty() ? "" : "+") + sc->id;
+      ids.push_back(sc->id);
+      trace_.task.images.push_back(sc->image_path);
+      trace_.images.push_back(TraceImage{"image-" + std::to_string(trace_.images.size()), sc->image_path, "input", sc->width,
+                                         sc->height});
+    }
+    trace_.task.id = id + "-" + family;
+    trace_.task.metadata = Json{{"family", family}, {"scene", scenes_.size() == 1 ? Json(scene_.id) : ids},
+                                {"source", scene_.source}};
     trace_.model = "taco-gen";
-    trace_.images.push_back(TraceImage{"image-0", scene.image_path, "input", scene.width, scene.height});
   }
 
   Json& metadata() { return trace_.task.metadata; }
@@ -126,10 +137,11 @@ class Builder {
   }
 
   // The object's box as the tools report it: normalized, two decimals.
-  std::array<double, 4> box_of(size_t i) const {
-    const auto& b = scene_.objects[i].box;
-    return {round2(std::clamp(b[0] / scene_.width, 0.0, 1.0)), round2(std::clamp(b[1] / scene_.height, 0.0, 1.0)),
-            round2(std::clamp(b[2] / scene_.width, 0.0, 1.0)), round2(std::clamp(b[3] / scene_.height, 0.0, 1.0))};
+  std::array<double, 4> box_of(size_t i) const { return box_in(scene_, i); }
+  static std::array<double, 4> box_in(const SceneAnnotation& scene, size_t i) {
+    const auto& b = scene.objects[i].box;
+    return {round2(std::clamp(b[0] / scene.width, 0.0, 1.0)), round2(std::clamp(b[1] / scene.height, 0.0, 1.0)),
+            round2(std::clamp(b[2] / scene.width, 0.0, 1.0)), round2(std::clamp(b[3] / scene.height, 0.0, 1.0))};
   }
 
   // The exact normalized box, for answers that must not depend on the rounding.
@@ -139,22 +151,23 @@ class Builder {
             std::clamp(b[2] / scene_.width, 0.0, 1.0), std::clamp(b[3] / scene_.height, 0.0, 1.0)};
   }
 
-  // LocalizeObjects as the oracle answers it; returns the regions.
-  Json localize(const std::string& thought, const std::vector<std::string>& labels) {
+  // LocalizeObjects on input image `k` as the oracle answers it; returns the regions.
+  Json localize(const std::string& thought, const std::vector<std::string>& labels, size_t k = 0) {
+    const SceneAnnotation& scene = *scenes_[k];
     Json regions = Json::array();
     std::map<std::string, int> seen;
     for (const auto& label : labels)
-      for (size_t i = 0; i < scene_.objects.size(); ++i) {
-        if (scene_.objects[i].label != label) continue;
+      for (size_t i = 0; i < scene.objects.size(); ++i) {
+        if (scene.objects[i].label != label) continue;
         int n = ++seen[label];
-        auto b = box_of(i);
+        auto b = box_in(scene, i);
         regions.push_back(Json{{"label", n > 1 ? label + "-" + std::to_string(n) : label},
                                {"bbox", {b[0], b[1], b[2], b[3]}},
                                {"score", round2(std::uniform_real_distribution<double>(0.5, 1.0)(rng_))}});
       }
     std::string name = next_image_name();
-    add_image(name, "LocalizeObjects", regions);
-    step(thought, Action{"LocalizeObjects", Json{{"image", "image-0"}, {"objects", labels}}},
+    add_image(name, "LocalizeObjects", regions, k);
+    step(thought, Action{"LocalizeObjects", Json{{"image", "image-" + std::to_string(k)}, {"objects", labels}}},
          Json{{"image", name}, {"regions", regions}}, {name});
     return regions;
   }
@@ -192,11 +205,13 @@ class Builder {
 
   GeneratedExample finish(const std::string& thought) {
     Action terminate{"Terminate", Json{{"answer", answer_}}};
-    trace_.user_request = prompts_.user_request(trace_.task.question, {"image-0"}, true);
+    std::vector<std::string> inputs;
+    for (size_t k = 0; k < scenes_.size(); ++k) inputs.push_back("image-" + std::to_string(k));
+    trace_.user_request = prompts_.user_request(trace_.task.question, inputs, true);
     Trace direct = trace_;
     direct.task.id = trace_.task.id + "-direct";
     direct.task.metadata["variant"] = "direct";
-    direct.images.resize(1);
+    direct.images.resize(scenes_.size());
     direct.steps.clear();
     add_final(direct, "", terminate);
     trace_.task.metadata["variant"] = "cota";
@@ -210,11 +225,13 @@ class Builder {
   // A tool-made image: drawn now when an images folder is set (only for kept examples, since
   // a family that gives up does so before calling tools). JPEG, as TACO saved tool outputs: it
   // encodes several times faster than PNG.
-  void add_image(const std::string& name, const std::string& tool, const Json& regions) {
-    TraceImage im{name, "", tool, scene_.width, scene_.height};
-    if (!options_.images_dir.empty()) {
+  void add_image(const std::string& name, const std::string& tool, const Json& regions, size_t k) {
+    TraceImage im{name, "", tool, scenes_[k]->width, scenes_[k]->height};
+    if (regions.empty()) {
+      im.path = scenes_[k]->image_path;  // nothing drawn: the tagged image is the input itself
+    } else if (!options_.images_dir.empty()) {
       im.path = options_.images_dir + "/" + safe_name(trace_.task.id) + "/" + name + ".jpg";
-      write_file(im.path, draw_regions(image_.get(), regions).encode(".jpg"));
+      write_file(im.path, draw_regions(images_[k].get(), regions).encode(".jpg", 90));
     }
     trace_.images.push_back(std::move(im));
   }
@@ -246,11 +263,12 @@ class Builder {
     t.answer_source = "terminate";
   }
 
-  const SceneAnnotation& scene_;
+  std::vector<const SceneAnnotation*> scenes_;
+  const SceneAnnotation& scene_;  // the first input: what single-image families ask about
   const GenOptions& options_;
   const PromptTemplate& prompts_;
   Rng& rng_;
-  LazyImage& image_;
+  std::vector<LazyImage>& images_;
   Trace trace_;
   std::string answer_;
 };
@@ -424,35 +442,169 @@ const std::vector<std::pair<std::string, Family>>& families() {
   return f;
 }
 
+
+// Multi-image families: the question is about a group of images (image-0, image-1, ...).
+using GroupFamily = std::optional<GeneratedExample> (*)(const std::vector<const SceneAnnotation*>&, Builder&, Rng&);
+
+int count_in(const SceneAnnotation& a, const std::string& label) {
+  return static_cast<int>(std::count_if(a.objects.begin(), a.objects.end(), [&](const SceneObject& o) { return o.label == label; }));
+}
+
+// Labels present in at least one image of the group, in first-seen order.
+std::vector<std::string> group_labels(const std::vector<const SceneAnnotation*>& group) {
+  std::vector<std::string> labels;
+  for (const auto* a : group)
+    for (const auto& o : a->objects)
+      if (std::find(labels.begin(), labels.end(), o.label) == labels.end()) labels.push_back(o.label);
+  return labels;
+}
+
+std::vector<std::string> image_names(size_t n) {
+  std::vector<std::string> names;
+  for (size_t k = 0; k < n; ++k) names.push_back("image-" + std::to_string(k));
+  return names;
+}
+
+// "Which image contains a cone?" where exactly one does.
+std::optional<GeneratedExample> select_family(const std::vector<const SceneAnnotation*>& group, Builder& b, Rng& rng) {
+  std::vector<std::pair<std::string, size_t>> candidates;
+  for (const auto& label : group_labels(group)) {
+    std::vector<size_t> with;
+    for (size_t k = 0; k < group.size(); ++k)
+      if (count_in(*group[k], label) > 0) with.push_back(k);
+    if (with.size() == 1) candidates.emplace_back(label, with[0]);
+  }
+  if (candidates.empty()) return std::nullopt;
+  auto [label, k] = choose(candidates, rng);
+  const std::string answer = "image-" + std::to_string(k);
+  b.metadata()["label"] = label;
+  b.ask("Which image contains a " + label + "?", answer, image_names(group.size()));
+  for (size_t i = 0; i < group.size(); ++i)
+    b.localize("I will look for a " + label + " in image-" + std::to_string(i) + ".", {label}, i);
+  return b.finish("Only " + answer + " has a " + label + ".");
+}
+
+// "Which image has the most balls?" with a single answer.
+std::optional<GeneratedExample> select_most_family(const std::vector<const SceneAnnotation*>& group, Builder& b, Rng& rng) {
+  std::vector<std::pair<std::string, size_t>> candidates;
+  for (const auto& label : group_labels(group)) {
+    std::vector<int> n;
+    for (const auto* a : group) n.push_back(count_in(*a, label));
+    auto best = std::max_element(n.begin(), n.end());
+    if (std::count(n.begin(), n.end(), *best) == 1 && *best >= 2) candidates.emplace_back(label, best - n.begin());
+  }
+  if (candidates.empty()) return std::nullopt;
+  auto [label, k] = choose(candidates, rng);
+  const std::string answer = "image-" + std::to_string(k);
+  b.metadata()["label"] = label;
+  b.ask("Which image has the most " + plural(label) + "?", answer, image_names(group.size()));
+  std::string counts;
+  for (size_t i = 0; i < group.size(); ++i) {
+    Json regions = b.localize("I will count the " + plural(label) + " in image-" + std::to_string(i) + ".", {label}, i);
+    counts += (i == 0 ? "" : ", ") + std::to_string(regions.size()) + " in image-" + std::to_string(i);
+  }
+  return b.finish("There are " + counts + ", so " + answer + " has the most.");
+}
+
+// "How many cups are there in these images altogether?"
+std::optional<GeneratedExample> aggregate_family(const std::vector<const SceneAnnotation*>& group, Builder& b, Rng& rng) {
+  std::vector<std::string> candidates;
+  for (const auto& label : group_labels(group)) {
+    int total = 0, images_with = 0;
+    for (const auto* a : group) total += count_in(*a, label), images_with += count_in(*a, label) > 0;
+    if (images_with >= 2 && total <= 10) candidates.push_back(label);
+  }
+  if (candidates.empty()) return std::nullopt;
+  const std::string label = choose(candidates, rng);
+  int total = 0;
+  for (const auto* a : group) total += count_in(*a, label);
+  b.metadata()["label"] = label;
+  b.ask("How many " + plural(label) + " are there in these images altogether?", std::to_string(total),
+        {std::to_string(total - 1), std::to_string(total + 1), std::to_string(total + 2)});
+  std::string expression;
+  for (size_t i = 0; i < group.size(); ++i) {
+    Json regions = b.localize("I will count the " + plural(label) + " in image-" + std::to_string(i) + ".", {label}, i);
+    expression += (i == 0 ? "" : " + ") + std::to_string(regions.size());
+  }
+  Json sum = b.calculate("Now I add up the counts of the images.", expression);
+  return b.finish("Altogether there are " + sum.dump() + " " + plural(label) + ".");
+}
+
+const std::vector<std::pair<std::string, GroupFamily>>& group_families() {
+  static const std::vector<std::pair<std::string, GroupFamily>> f = {
+      {"multi_select", select_family}, {"multi_most", select_most_family}, {"multi_count", aggregate_family}};
+  return f;
+}
+
+bool wanted(const GenOptions& o, const std::string& name) {
+  return o.families.empty() || std::find(o.families.begin(), o.families.end(), name) != o.families.end();
+}
+
+void check_families(const GenOptions& o) {
+  for (const auto& f : o.families)
+    if (std::find(generator_families().begin(), generator_families().end(), f) == generator_families().end())
+      throw Error("unknown generator family '" + f + "'");
+}
+
+Rng family_rng(const GenOptions& o, uint64_t unit, uint64_t family_index) {
+  std::seed_seq seq{static_cast<uint32_t>(o.seed), static_cast<uint32_t>(o.seed >> 32), static_cast<uint32_t>(unit),
+                    static_cast<uint32_t>(unit >> 32), static_cast<uint32_t>(family_index)};
+  return Rng(seq);
+}
+
 }  // namespace
 
 const std::vector<std::string>& generator_families() {
   static const std::vector<std::string> names = [] {
     std::vector<std::string> n;
     for (const auto& [name, fn] : families()) n.push_back(name);
+    for (const auto& [name, fn] : group_families()) n.push_back(name);
     return n;
   }();
   return names;
 }
 
+Image SceneImageCache::get(const std::string& path) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (auto it = images_.find(path); it != images_.end()) return it->second;
+  }
+  Image image = Image::load(path);  // decoded outside the lock; a rare double decode is harmless
+  std::lock_guard<std::mutex> lock(mu_);
+  return images_.emplace(path, std::move(image)).first->second;
+}
+
 std::vector<GeneratedExample> generate_for_scene(const SceneAnnotation& scene, size_t scene_index, const GenOptions& options,
-                                                 const PromptTemplate& prompts) {
-  for (const auto& f : options.families)
-    if (std::find(generator_families().begin(), generator_families().end(), f) == generator_families().end())
-      throw Error("unknown generator family '" + f + "'");
-  LazyImage image(scene.image_path);
+                                                 const PromptTemplate& prompts, SceneImageCache* cache) {
+  check_families(options);
+  std::vector<LazyImage> images{LazyImage(scene.image_path, cache)};
   std::vector<GeneratedExample> out;
   uint64_t family_index = 0;
   for (const auto& [name, fn] : families()) {
     ++family_index;
-    if (!options.families.empty() && std::find(options.families.begin(), options.families.end(), name) == options.families.end())
-      continue;
-    std::seed_seq seq{static_cast<uint32_t>(options.seed), static_cast<uint32_t>(options.seed >> 32),
-                      static_cast<uint32_t>(scene_index), static_cast<uint32_t>(scene_index >> 32),
-                      static_cast<uint32_t>(family_index)};
-    Rng rng(seq);
-    Builder builder(scene, name, options, prompts, rng, image);
+    if (!wanted(options, name)) continue;
+    Rng rng = family_rng(options, scene_index, family_index);
+    Builder builder({&scene}, images, name, options, prompts, rng);
     if (auto ex = fn(scene, builder, rng)) out.push_back(std::move(*ex));
+  }
+  return out;
+}
+
+std::vector<GeneratedExample> generate_for_group(const std::vector<const SceneAnnotation*>& group, size_t group_index,
+                                                 const GenOptions& options, const PromptTemplate& prompts,
+                                                 SceneImageCache* cache) {
+  check_families(options);
+  if (group.size() < 2) return {};
+  std::vector<LazyImage> images;
+  for (const auto* a : group) images.emplace_back(a->image_path, cache);
+  std::vector<GeneratedExample> out;
+  uint64_t family_index = 100;  // streams apart from the single-image families'
+  for (const auto& [name, fn] : group_families()) {
+    ++family_index;
+    if (!wanted(options, name)) continue;
+    Rng rng = family_rng(options, group_index, family_index);
+    Builder builder(group, images, name, options, prompts, rng);
+    if (auto ex = fn(group, builder, rng)) out.push_back(std::move(*ex));
   }
   return out;
 }

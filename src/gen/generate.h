@@ -10,6 +10,8 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
+#include <mutex>
 #include <optional>
 #include <random>
 #include <string>
@@ -18,6 +20,7 @@
 #include "cota/annotation.h"
 #include "cota/prompt.h"
 #include "cota/trace.h"
+#include "tools/image.h"
 
 namespace taco {
 
@@ -28,20 +31,38 @@ struct GenOptions {
   std::vector<std::string> families;  // empty: all
 };
 
+// Decoded scene pictures shared by the examples of a run, so that each picture is decoded once
+// even when single- and multi-image families both draw on it. Thread-safe.
+class SceneImageCache {
+ public:
+  Image get(const std::string& path);
+
+ private:
+  std::mutex mu_;
+  std::map<std::string, Image> images_;
+};
+
 struct GeneratedExample {
   std::string family;
   Trace cota;    // the chain of thought and action
   Trace direct;  // one Terminate step with the answer
 };
 
-// The single-image families: count, most_frequent, least_frequent, position (left-, right-,
-// top-, bottom-most), depth (closer, farther), attribute (color, material), ocr_math (sum or
-// comparison of printed numbers).
+// Every family: the single-image ones count, most_frequent, least_frequent, position (left-,
+// right-, top-, bottom-most), depth (closer, farther), attribute (color, material), ocr_math
+// (sum or comparison of printed numbers); then the multi-image ones below.
 const std::vector<std::string>& generator_families();
 
-// Tries every requested family on one scene; a family that does not fit the scene (e.g. no
-// two objects with numbers) gives nothing. Throws Error for an unknown family name.
+// Tries every requested single-image family on one scene; a family that does not fit the
+// scene (e.g. no two objects with numbers) gives nothing. Throws Error for an unknown family.
 std::vector<GeneratedExample> generate_for_scene(const SceneAnnotation& scene, size_t scene_index,
-                                                 const GenOptions& options, const PromptTemplate& prompts);
+                                                 const GenOptions& options, const PromptTemplate& prompts,
+                                                 SceneImageCache* images = nullptr);
+
+// The multi-image families on a group of scenes (image-0, image-1, ...): multi_select (which
+// image has X), multi_most (which image has the most X), multi_count (X over all images).
+std::vector<GeneratedExample> generate_for_group(const std::vector<const SceneAnnotation*>& group, size_t group_index,
+                                                 const GenOptions& options, const PromptTemplate& prompts,
+                                                 SceneImageCache* images = nullptr);
 
 }  // namespace taco

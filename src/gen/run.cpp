@@ -13,6 +13,7 @@ namespace taco {
 namespace {
 
 constexpr size_t kChunk = 64;  // scenes generated in parallel, then written in order
+constexpr size_t kGroupSize = 3;  // images per multi-image question
 
 const std::vector<std::string>& all_action_names() {
   static const std::vector<std::string> names = {
@@ -75,11 +76,19 @@ GenSummary run_generation(const std::vector<SceneAnnotation>& scenes, const GenR
     const size_t end = std::min(mine.size(), begin + kChunk);
     std::vector<std::vector<GeneratedExample>> results(end - begin);
     std::vector<std::string> errors(end - begin);
+    SceneImageCache images;  // per chunk, so memory stays bounded
     std::atomic<size_t> next{begin};
     auto worker = [&] {
       for (size_t i; (i = next.fetch_add(1)) < end;) {
         try {
-          results[i - begin] = generate_for_scene(*mine[i], indices[i], o.gen, prompts);
+          results[i - begin] = generate_for_scene(*mine[i], indices[i], o.gen, prompts, &images);
+          // Every third scene also starts a group of three for the multi-image families.
+          if (indices[i] % kGroupSize == 0 && indices[i] + kGroupSize <= scenes.size()) {
+            std::vector<const SceneAnnotation*> group;
+            for (size_t k = 0; k < kGroupSize; ++k) group.push_back(&scenes[indices[i] + k]);
+            for (auto& ex : generate_for_group(group, indices[i] / kGroupSize, o.gen, prompts, &images))
+              results[i - begin].push_back(std::move(ex));
+          }
         } catch (const std::exception& e) {
           errors[i - begin] = mine[i]->id + ": " + e.what();
         }

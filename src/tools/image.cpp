@@ -127,11 +127,11 @@ Image Image::load(const std::string& path, int64_t max_pixels) {
 int Image::width() const { return impl_ ? impl_->mat.cols : 0; }
 int Image::height() const { return impl_ ? impl_->mat.rows : 0; }
 
-std::string Image::encode(const std::string& extension) const {
+std::string Image::encode(const std::string& extension, int jpeg_quality) const {
   if (!impl_) throw Error("cannot encode an empty image");
   std::vector<uchar> buf;
   std::vector<int> params;
-  if (extension == ".jpg" || extension == ".jpeg") params = {cv::IMWRITE_JPEG_QUALITY, 95};
+  if (extension == ".jpg" || extension == ".jpeg") params = {cv::IMWRITE_JPEG_QUALITY, jpeg_quality};
   if (!cv::imencode(extension, impl_->mat, buf, params)) throw Error("cannot encode image as " + extension);
   return std::string(buf.begin(), buf.end());
 }

@@ -26,8 +26,8 @@ class Image {
   bool empty() const { return !impl_; }
   int width() const;
   int height() const;
-  // Encodes as ".png" or ".jpg".
-  std::string encode(const std::string& extension = ".png") const;
+  // Encodes as ".png" or ".jpg" (at `jpeg_quality`).
+  std::string encode(const std::string& extension = ".png", int jpeg_quality = 95) const;
 
   const std::shared_ptr<const Impl>& impl() const { return impl_; }
   explicit Image(std::shared_ptr<const Impl> impl) : impl_(std::move(impl)) {}

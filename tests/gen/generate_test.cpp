@@ -6,6 +6,7 @@
 
 #include <cstdlib>
 #include <map>
+#include <numeric>
 #include <set>
 
 #include "cota/training_format.h"
@@ -135,6 +136,45 @@ TEST_F(GenerateTest, EveryAnswerIsRightAndEveryRecordValid) {
     EXPECT_GT(per_family[family], 3) << family;
 }
 
+// The multi-image answers, recomputed from the group's scenes.
+std::string recompute_group(const std::vector<const SceneAnnotation*>& group, const Json& m) {
+  const std::string family = m["family"], label = m["label"];
+  std::vector<int> n;
+  for (const auto* a : group)
+    n.push_back(static_cast<int>(std::count_if(a->objects.begin(), a->objects.end(), [&](const SceneObject& o) { return o.label == label; })));
+  if (family == "multi_count") return std::to_string(std::accumulate(n.begin(), n.end(), 0));
+  if (family == "multi_select") {
+    if (std::count_if(n.begin(), n.end(), [](int c) { return c > 0; }) != 1) return "(not unique)";
+    return "image-" + std::to_string(std::find_if(n.begin(), n.end(), [](int c) { return c > 0; }) - n.begin());
+  }
+  if (family == "multi_most") {
+    auto best = std::max_element(n.begin(), n.end());
+    if (std::count(n.begin(), n.end(), *best) != 1) return "(tie)";
+    return "image-" + std::to_string(best - n.begin());
+  }
+  return "(unknown family)";
+}
+
+TEST_F(GenerateTest, MultiImageAnswersAreRight) {
+  GenOptions opts;
+  opts.mc_ratio = 0.3;
+  std::map<std::string, int> per_family;
+  for (size_t g = 0; g + 3 <= scenes_->size(); g += 3) {
+    std::vector<const SceneAnnotation*> group{&(*scenes_)[g], &(*scenes_)[g + 1], &(*scenes_)[g + 2]};
+    for (const auto& ex : generate_for_group(group, g / 3, opts, PromptTemplate::defaults())) {
+      ++per_family[ex.family];
+      std::string answer = ex.cota.task.choices.empty() ? ex.cota.answer
+                                                        : ex.cota.task.choices.at(static_cast<size_t>(ex.cota.answer[0] - 'A'));
+      EXPECT_EQ(answer, recompute_group(group, ex.cota.task.metadata)) << ex.cota.task.id;
+      EXPECT_EQ(ex.cota.task.images.size(), 3u);
+      EXPECT_EQ(ex.cota.user_request.find("image-0: <image>\nimage-1: <image>\nimage-2: <image>\n") != std::string::npos, true);
+      EXPECT_EQ(check_training_record(to_llava(ex.cota, "x")), "") << ex.cota.task.id;
+      EXPECT_EQ(check_training_record(to_mantis(ex.direct, "x", "d", "i")), "") << ex.cota.task.id;
+    }
+  }
+  EXPECT_GT(per_family["multi_select"] + per_family["multi_most"] + per_family["multi_count"], 5);
+}
+
 TEST_F(GenerateTest, ShardsAndThreadsGiveTheSameExamples) {
   PromptTemplate prompts = PromptTemplate::defaults();
   auto run = [&](const std::string& name, int shard, int shards, int jobs) {
@@ -187,7 +227,8 @@ TEST_F(GenerateTest, TasksFormatIsTheBenchmarkInput) {
   for (const auto& t : tasks) {
     EXPECT_TRUE(t.answer.has_value());
     EXPECT_TRUE(t.metadata.contains("family"));
-    EXPECT_EQ(t.images.size(), 1u);
+    const bool multi = t.metadata["family"].get<std::string>().rfind("multi_", 0) == 0;
+    EXPECT_EQ(t.images.size(), multi ? 3u : 1u);
   }
 }
 

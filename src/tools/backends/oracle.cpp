@@ -184,9 +184,9 @@ DepthMap depth_from_inverse(const NpyArray& arr, const std::string& what) {
   d.height = static_cast<int>(arr.shape[0]);
   d.width = static_cast<int>(arr.shape[1]);
   // Depth Anything maps are inverse depth (larger is closer); TACO's tools answer the other way.
-  float top = *std::max_element(arr.values.begin(), arr.values.end());
-  d.values.reserve(arr.values.size());
-  for (float v : arr.values) d.values.push_back(top - v);
+  const float top = *std::max_element(arr.values.begin(), arr.values.end());
+  d.values.resize(arr.values.size());
+  std::transform(arr.values.begin(), arr.values.end(), d.values.begin(), [top](float v) { return top - v; });
   return d;
 }
 
