@@ -1,6 +1,5 @@
 // taco gen: programmatic CoTA examples from dense annotations.
 #include <cstdio>
-#include <cstring>
 #include <sstream>
 #include <thread>
 
@@ -52,11 +51,7 @@ void add_gen_command(CLI::App& app) {
     o.direct = !f->no_direct;
     o.limit = f->limit;
     if (!f->no_images && o.format != GenFormat::kTasks) {  // tasks need only the scene images
-      std::string base = f->out;
-      for (const char* ext : {".jsonl", ".json"})
-        if (base.size() > std::strlen(ext) && base.compare(base.size() - std::strlen(ext), std::strlen(ext), ext) == 0)
-          base.resize(base.size() - std::strlen(ext));
-      o.gen.images_dir = f->images_dir.empty() ? base + ".images" : f->images_dir;
+      o.gen.images_dir = f->images_dir.empty() ? output_base(f->out) + ".images" : f->images_dir;
     }
     PromptTemplate prompts = f->prompt_template.empty() ? PromptTemplate::defaults() : PromptTemplate::from_file(f->prompt_template);
     std::vector<SceneAnnotation> scenes = load_scene_annotations(f->annotations);

@@ -6,6 +6,7 @@
 #include "runtime/batch.h"
 #include "runtime/episode.h"
 #include "util/error.h"
+#include "util/files.h"
 #include "util/jsonl.h"
 
 namespace taco::cli {
@@ -28,12 +29,6 @@ struct RunFlags {
   bool quiet = false;
 };
 
-std::string default_images_dir(const std::string& out) {
-  std::string base = out;
-  if (base.size() > 6 && base.compare(base.size() - 6, 6, ".jsonl") == 0) base.resize(base.size() - 6);
-  return base + ".images";
-}
-
 void run(const RunFlags& f) {
   if (f.dataset.empty() && f.question.empty()) throw Error("give --question (with --image) or --dataset tasks.jsonl");
   if (!f.dataset.empty() && (!f.question.empty() || !f.images.empty()))
@@ -49,7 +44,7 @@ void run(const RunFlags& f) {
   episode.mode = prompt_mode_from_string(f.prompt);
   episode.max_replies = f.max_replies;
   episode.max_pixels = f.max_pixels > 0 ? f.max_pixels : config.max_pixels();
-  episode.images_dir = !f.images_dir.empty() ? f.images_dir : !f.out.empty() ? default_images_dir(f.out) : "";
+  episode.images_dir = !f.images_dir.empty() ? f.images_dir : !f.out.empty() ? output_base(f.out) + ".images" : "";
   Runtime runtime(*model, tools, std::move(prompts), episode);
 
   if (f.dataset.empty()) {

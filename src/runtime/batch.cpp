@@ -6,16 +6,13 @@
 #include <thread>
 #include <unordered_set>
 
+#include "util/files.h"
 #include "util/jsonl.h"
 #include "util/progress.h"
 
 namespace taco {
 
-std::string default_errors_path(const std::string& out_path) {
-  std::string base = out_path;
-  if (base.size() > 6 && base.compare(base.size() - 6, 6, ".jsonl") == 0) base.resize(base.size() - 6);
-  return base + ".errors.jsonl";
-}
+std::string default_errors_path(const std::string& out_path) { return output_base(out_path) + ".errors.jsonl"; }
 
 std::vector<std::string> finished_ids(const std::string& path) {
   std::vector<std::string> ids;

@@ -46,3 +46,14 @@ std::string parent_dir(const std::string& path) {
 }
 
 }  // namespace taco
+
+namespace taco {
+
+std::string output_base(const std::string& path) {
+  for (const std::string ext : {".jsonl", ".json"})
+    if (path.size() > ext.size() && path.compare(path.size() - ext.size(), ext.size(), ext) == 0)
+      return path.substr(0, path.size() - ext.size());
+  return path;
+}
+
+}  // namespace taco
