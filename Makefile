@@ -27,6 +27,8 @@ test: build fuzz
 
 demo: build
 	$(BUILD)/taco demo --out $(BUILD)/demo
+	$(BUILD)/taco synth --n 60 --seed 1 --out $(BUILD)/demo/world
+	$(BUILD)/taco gen --annotations $(BUILD)/demo/world/scene-graph-annotations.json --out $(BUILD)/demo/train.jsonl --format llava --mc-ratio 0.3
 
 bench: build
 	scripts/bench $(BUILD)
