@@ -434,11 +434,48 @@ std::optional<GeneratedExample> ocr_math_family(const SceneAnnotation& a, Builde
                   " has the larger number.");
 }
 
+
+// "Is the cone in front of the tree?" from the scene graph, asked as stated (yes) or with head
+// and tail swapped (no) for the spatial relations where that makes it false.
+std::optional<GeneratedExample> relation_family(const SceneAnnotation& a, Builder& b, Rng& rng) {
+  std::set<size_t> singles;
+  for (size_t i : unique_objects(a)) singles.insert(i);
+  std::vector<SceneRelation> usable;
+  for (const auto& r : a.relations)
+    if (singles.count(static_cast<size_t>(r.head)) && singles.count(static_cast<size_t>(r.tail)) && r.head != r.tail)
+      usable.push_back(r);
+  if (usable.empty()) return std::nullopt;
+  const SceneRelation r = choose(usable, rng);
+  static const std::set<std::string> antisymmetric = {"left of", "right of", "in front of", "behind", "above", "below"};
+  const bool swap = antisymmetric.count(r.relation) && std::uniform_int_distribution<int>(0, 1)(rng) == 0;
+  const size_t head = static_cast<size_t>(swap ? r.tail : r.head), tail = static_cast<size_t>(swap ? r.head : r.tail);
+  const std::string &lh = a.objects[head].label, &lt = a.objects[tail].label;
+  const std::string answer = swap ? "no" : "yes";
+  b.metadata()["relation"] = r.relation;
+  b.metadata()["labels"] = {lh, lt};
+  b.ask("Is the " + lh + " " + r.relation + " the " + lt + "?", answer, {"yes", "no"});
+  if (r.relation == "in front of" || r.relation == "behind") {
+    if (a.depth_path.empty()) return std::nullopt;
+    DepthMap depth = depth_from_inverse(read_npy(a.depth_path), a.depth_path);
+    double dh = round2(region_depth(depth, b.box_of(head), "mean")), dt = round2(region_depth(depth, b.box_of(tail), "mean"));
+    // The depths the tools report must say the same as the scene graph.
+    bool head_closer = dh < dt;
+    if (dh == dt || head_closer != ((r.relation == "in front of") != swap)) return std::nullopt;
+    b.object_depth("I will compare how far the " + lh + " and the " + lt + " are from the camera, starting with the " + lh + ".",
+                   head, depth);
+    b.object_depth("Now the depth of the " + lt + ".", tail, depth);
+    return b.finish("The " + (head_closer ? lh : lt) + " has the smaller depth, so it is closer; the answer is " + answer + ".");
+  }
+  b.localize("I will locate the " + lh + " and the " + lt + " to check how they are placed.", {lh, lt});
+  return b.finish("From the boxes in image-1, the statement that the " + lh + " is " + r.relation + " the " + lt + " is " +
+                  (swap ? "false" : "true") + ", so the answer is " + answer + ".");
+}
+
 const std::vector<std::pair<std::string, Family>>& families() {
   static const std::vector<std::pair<std::string, Family>> f = {
       {"count", count_family},       {"most_frequent", most_frequent_family}, {"least_frequent", least_frequent_family},
       {"position", position_family}, {"depth", depth_family},                 {"attribute", attribute_family},
-      {"ocr_math", ocr_math_family}};
+      {"ocr_math", ocr_math_family}, {"relation", relation_family}};
   return f;
 }
 

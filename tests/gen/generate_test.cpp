@@ -88,6 +88,17 @@ std::string recompute(const SceneAnnotation& a, const Json& m) {
     const auto& attrs = only(m["label"]).attributes;
     return m["attribute"] == "color" ? attrs.at(0) : attrs.at(1);  // the synthetic world's order: color, material
   }
+  if (family == "relation") {
+    std::string h = m["labels"][0], t = m["labels"][1], rel = m["relation"];
+    size_t hi = 0, ti = 0;
+    for (size_t i = 0; i < a.objects.size(); ++i) {
+      if (a.objects[i].label == h) hi = i;
+      if (a.objects[i].label == t) ti = i;
+    }
+    for (const auto& r : a.relations)
+      if (static_cast<size_t>(r.head) == hi && static_cast<size_t>(r.tail) == ti && r.relation == rel) return "yes";
+    return "no";
+  }
   if (family == "ocr_math") {
     long x = std::stol(only(m["labels"][0]).text), y = std::stol(only(m["labels"][1]).text);
     if (m["operation"] == "sum") return std::to_string(x + y);
@@ -132,7 +143,7 @@ TEST_F(GenerateTest, EveryAnswerIsRightAndEveryRecordValid) {
           }
     }
   }
-  for (const char* family : {"count", "most_frequent", "position", "depth", "attribute"})
+  for (const char* family : {"count", "most_frequent", "position", "depth", "attribute", "relation"})
     EXPECT_GT(per_family[family], 3) << family;
 }
 
