@@ -91,14 +91,34 @@ class LazyImage {
   std::optional<Image> image_;
 };
 
+// The scene's depth map in the tools' convention, read once for all families that use it.
+class LazyDepth {
+ public:
+  explicit LazyDepth(const SceneAnnotation& scene) : scene_(scene) {}
+  const DepthMap& get() {
+    if (!depth_) depth_ = depth_from_inverse(read_npy(scene_.depth_path), scene_.depth_path);
+    return *depth_;
+  }
+
+ private:
+  const SceneAnnotation& scene_;
+  std::optional<DepthMap> depth_;
+};
+
 // Builds one example: the task, the CoTA steps with oracle outputs, and the Direct twin.
 class Builder {
  public:
   // `scenes` are the input images in order (image-0, image-1, ...); single-image families use
   // the first.
-  Builder(std::vector<const SceneAnnotation*> scenes, std::vector<LazyImage>& images, const std::string& family,
-          const GenOptions& options, const PromptTemplate& prompts, Rng& rng)
-      : scenes_(std::move(scenes)), scene_(*scenes_[0]), options_(options), prompts_(prompts), rng_(rng), images_(images) {
+  Builder(std::vector<const SceneAnnotation*> scenes, std::vector<LazyImage>& images, LazyDepth& depth,
+          const std::string& family, const GenOptions& options, const PromptTemplate& prompts, Rng& rng)
+      : scenes_(std::move(scenes)),
+        scene_(*scenes_[0]),
+        options_(options),
+        prompts_(prompts),
+        rng_(rng),
+        images_(images),
+        depth_(depth) {
     std::string id;
     Json ids = Json::array();
     for (const auto* sc : scenes_) {
@@ -115,6 +135,8 @@ class Builder {
   }
 
   Json& metadata() { return trace_.task.metadata; }
+  // The first scene's depth map (callers check that it has one).
+  const DepthMap& depth() { return depth_.get(); }
 
   // Sets the question; with probability mc_ratio it becomes multiple choice over `options`.
   void ask(const std::string& question, const std::string& answer, std::vector<std::string> options) {
@@ -269,6 +291,7 @@ class Builder {
   const PromptTemplate& prompts_;
   Rng& rng_;
   std::vector<LazyImage>& images_;
+  LazyDepth& depth_;
   Trace trace_;
   std::string answer_;
 };
@@ -361,7 +384,7 @@ std::optional<GeneratedExample> depth_family(const SceneAnnotation& a, Builder& 
   if (singles.size() < 2) return std::nullopt;
   std::shuffle(singles.begin(), singles.end(), rng);
   size_t x = singles[0], y = singles[1];
-  DepthMap depth = depth_from_inverse(read_npy(a.depth_path), a.depth_path);
+  const DepthMap& depth = b.depth();
   // What the tools report (rounded boxes) must agree with the truth (exact boxes), each with a
   // clear gap; small objects near others can flip under the rounding and are skipped.
   double dx = round2(region_depth(depth, b.box_of(x), "mean")), dy = round2(region_depth(depth, b.box_of(y), "mean"));
@@ -456,7 +479,7 @@ std::optional<GeneratedExample> relation_family(const SceneAnnotation& a, Builde
   b.ask("Is the " + lh + " " + r.relation + " the " + lt + "?", answer, {"yes", "no"});
   if (r.relation == "in front of" || r.relation == "behind") {
     if (a.depth_path.empty()) return std::nullopt;
-    DepthMap depth = depth_from_inverse(read_npy(a.depth_path), a.depth_path);
+    const DepthMap& depth = b.depth();
     double dh = round2(region_depth(depth, b.box_of(head), "mean")), dt = round2(region_depth(depth, b.box_of(tail), "mean"));
     // The depths the tools report must say the same as the scene graph.
     bool head_closer = dh < dt;
@@ -615,13 +638,14 @@ std::vector<GeneratedExample> generate_for_scene(const SceneAnnotation& scene, s
                                                  const PromptTemplate& prompts, SceneImageCache* cache) {
   check_families(options);
   std::vector<LazyImage> images{LazyImage(scene.image_path, cache)};
+  LazyDepth depth(scene);
   std::vector<GeneratedExample> out;
   uint64_t family_index = 0;
   for (const auto& [name, fn] : families()) {
     ++family_index;
     if (!wanted(options, name)) continue;
     Rng rng = family_rng(options, scene_index, family_index);
-    Builder builder({&scene}, images, name, options, prompts, rng);
+    Builder builder({&scene}, images, depth, name, options, prompts, rng);
     if (auto ex = fn(scene, builder, rng)) out.push_back(std::move(*ex));
   }
   return out;
@@ -634,13 +658,14 @@ std::vector<GeneratedExample> generate_for_group(const std::vector<const SceneAn
   if (group.size() < 2) return {};
   std::vector<LazyImage> images;
   for (const auto* a : group) images.emplace_back(a->image_path, cache);
+  LazyDepth depth(*group[0]);
   std::vector<GeneratedExample> out;
   uint64_t family_index = 100;  // streams apart from the single-image families'
   for (const auto& [name, fn] : group_families()) {
     ++family_index;
     if (!wanted(options, name)) continue;
     Rng rng = family_rng(options, group_index, family_index);
-    Builder builder(group, images, name, options, prompts, rng);
+    Builder builder(group, images, depth, name, options, prompts, rng);
     if (auto ex = fn(group, builder, rng)) out.push_back(std::move(*ex));
   }
   return out;
