@@ -14,6 +14,7 @@
 #include "util/files.h"
 #include "util/npy.h"
 #include "util/pyrepr.h"
+#include "util/strings.h"
 
 namespace taco {
 namespace {
@@ -29,8 +30,6 @@ const std::set<std::string>& material_words() {
   static const std::set<std::string> m = {"rubber", "metal", "wooden", "plastic", "glass", "stone", "leather", "paper"};
   return m;
 }
-
-double round2(double v) { return std::round(v * 100) / 100; }
 
 std::string plural(const std::string& w) {
   auto ends = [&](const char* s) { return w.size() >= std::strlen(s) && w.compare(w.size() - std::strlen(s), std::strlen(s), s) == 0; };
@@ -252,16 +251,10 @@ class Builder {
     if (regions.empty()) {
       im.path = scenes_[k]->image_path;  // nothing drawn: the tagged image is the input itself
     } else if (!options_.images_dir.empty()) {
-      im.path = options_.images_dir + "/" + safe_name(trace_.task.id) + "/" + name + ".jpg";
+      im.path = options_.images_dir + "/" + safe_file_name(trace_.task.id) + "/" + name + ".jpg";
       write_file(im.path, draw_regions(images_[k].get(), regions).encode(".jpg", 90));
     }
     trace_.images.push_back(std::move(im));
-  }
-
-  static std::string safe_name(const std::string& id) {
-    std::string out;
-    for (char c : id) out += (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_') ? c : '_';
-    return out;
   }
 
   void step(const std::string& thought, Action action, Json observation, std::vector<std::string> new_images = {}) {
@@ -320,7 +313,7 @@ std::optional<GeneratedExample> count_family(const SceneAnnotation& a, Builder& 
                   ", and the boxes in image-1 match the objects, so the answer is " + std::to_string(n) + ".");
 }
 
-std::optional<GeneratedExample> frequency_family(const SceneAnnotation& a, Builder& b, Rng& rng, bool most) {
+std::optional<GeneratedExample> frequency_family(const SceneAnnotation& a, Builder& b, bool most) {
   auto counts = label_counts(a);
   if (counts.size() < 2) return std::nullopt;
   auto best = counts[0];
@@ -343,11 +336,11 @@ std::optional<GeneratedExample> frequency_family(const SceneAnnotation& a, Build
   return b.finish("There are " + summary + ", so the " + best.first + " appears " + word + " often.");
 }
 
-std::optional<GeneratedExample> most_frequent_family(const SceneAnnotation& a, Builder& b, Rng& rng) {
-  return frequency_family(a, b, rng, true);
+std::optional<GeneratedExample> most_frequent_family(const SceneAnnotation& a, Builder& b, Rng&) {
+  return frequency_family(a, b, true);
 }
-std::optional<GeneratedExample> least_frequent_family(const SceneAnnotation& a, Builder& b, Rng& rng) {
-  return frequency_family(a, b, rng, false);
+std::optional<GeneratedExample> least_frequent_family(const SceneAnnotation& a, Builder& b, Rng&) {
+  return frequency_family(a, b, false);
 }
 
 std::optional<GeneratedExample> position_family(const SceneAnnotation& a, Builder& b, Rng& rng) {

@@ -5,6 +5,7 @@
 
 #include "cota/parse.h"
 #include "tools/image_store.h"
+#include "util/files.h"
 #include "util/pyrepr.h"
 
 namespace taco {
@@ -50,13 +51,6 @@ std::string extract_answer(const std::string& message) {
   std::smatch m;
   if (std::regex_search(message, m, double_quoted) || std::regex_search(message, m, single_quoted)) return m[1].str();
   return "";
-}
-
-std::string safe_file_name(const std::string& id) {
-  std::string out;
-  for (char c : id) out += (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.') ? c : '_';
-  if (out.empty() || out == "." || out == "..") out = "_" + out;
-  return out;
 }
 
 Runtime::Runtime(Model& model, const ToolRegistry& tools, PromptTemplate prompts, EpisodeOptions options)

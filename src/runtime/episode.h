@@ -51,7 +51,4 @@ class Runtime {
 // last message, read with a pattern rather than a parser. Empty when there is none.
 std::string extract_answer(const std::string& message);
 
-// A task id made safe as a folder name.
-std::string safe_file_name(const std::string& id);
-
 }  // namespace taco

@@ -9,13 +9,12 @@
 #include "tools/builtin.h"
 #include "tools/image_cv.h"
 #include "tools/visualize.h"
+#include "util/strings.h"
 
 namespace taco {
 namespace {
 
 constexpr char kDefaultCascade[] = "/usr/share/opencv4/haarcascades/haarcascade_frontalface_default.xml";
-
-double round2(double v) { return std::round(v * 100) / 100; }
 
 class FacesTool : public Tool {
  public:

@@ -14,6 +14,7 @@
 #include "util/error.h"
 #include "util/json.h"
 #include "util/utf8.h"
+#include "util/strings.h"
 
 namespace taco {
 namespace {
@@ -82,11 +83,6 @@ bool element(const std::string& line, const char* tag, std::string& out) {
   size_t b = line.find(close, a);
   out = xml_unescape(line.substr(a + open.size(), (b == std::string::npos ? line.size() : b) - a - open.size()));
   return true;
-}
-
-std::string lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
 }
 
 sqlite3* reader(const std::string& path) {
@@ -210,7 +206,7 @@ bool is_stopword(const std::string& w) {
       "a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "has", "he", "in", "is", "it", "its", "of", "on",
       "or", "that", "the", "this", "to", "was", "were", "what", "which", "who", "with", "how", "when", "where", "why",
       "does", "do", "did", "about", "me", "tell", "there", "their", "they", "she", "his", "her"};
-  return words.count(lower(w)) > 0;
+  return words.count(to_lower(w)) > 0;
 }
 
 std::vector<KnowledgeEntry> KnowledgeBase::search(const std::string& query, int limit) const {
@@ -254,8 +250,8 @@ std::vector<KnowledgeEntry> KnowledgeBase::search(const std::string& query, int 
     while ((rc = sqlite3_step(s.get())) == SQLITE_ROW) out.push_back({col(0), col(1), col(2)});
     if (rc != SQLITE_DONE) throw Error(path_ + ": " + sqlite3_errmsg(db));
   }
-  std::string q = lower(query);
-  auto exact = std::find_if(out.begin(), out.end(), [&](const KnowledgeEntry& e) { return lower(e.title) == q; });
+  std::string q = to_lower(query);
+  auto exact = std::find_if(out.begin(), out.end(), [&](const KnowledgeEntry& e) { return to_lower(e.title) == q; });
   if (exact != out.end()) std::rotate(out.begin(), exact, exact + 1);
   if (static_cast<int>(out.size()) > limit) out.resize(static_cast<size_t>(limit));
   return out;

@@ -16,11 +16,10 @@
 #include "tools/args.h"
 #include "tools/builtin.h"
 #include "tools/image_cv.h"
+#include "util/strings.h"
 
 namespace taco {
 namespace {
-
-double round2(double v) { return std::round(v * 100) / 100; }
 
 // Drops trailing spaces on each line and runs of blank lines.
 std::string tidy(const std::string& text) {

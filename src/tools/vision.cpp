@@ -9,11 +9,10 @@
 
 #include "tools/args.h"
 #include "tools/visualize.h"
+#include "util/strings.h"
 
 namespace taco {
 namespace {
-
-double round2(double v) { return std::round(v * 100) / 100; }
 
 const ToolContext::NamedImage& named_image(const Json& args, const char* key, const ToolContext& ctx) {
   const auto* im = ctx.find(args.at(key).get_ref<const std::string&>());

@@ -1,5 +1,6 @@
 #include "util/files.h"
 
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -48,6 +49,13 @@ std::string parent_dir(const std::string& path) {
 }  // namespace taco
 
 namespace taco {
+
+std::string safe_file_name(const std::string& id) {
+  std::string out;
+  for (char c : id) out += (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.') ? c : '_';
+  if (out.empty() || out == "." || out == "..") out = "_" + out;
+  return out;
+}
 
 std::string output_base(const std::string& path) {
   for (const std::string ext : {".jsonl", ".json"})

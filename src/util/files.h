@@ -14,5 +14,7 @@ std::string parent_dir(const std::string& path);
 // `path` without a trailing ".jsonl" or ".json": the base for files that go beside an output
 // ("traces.jsonl" -> "traces", for "traces.images/" and "traces.errors.jsonl").
 std::string output_base(const std::string& path);
+// An id (a task's, an example's) made safe as a folder name.
+std::string safe_file_name(const std::string& id);
 
 }  // namespace taco

@@ -221,7 +221,9 @@ TEST(GenerateVgInputTest, IndependentVgStyleWorld) {
     for (const auto& ex : generate_for_scene(scenes[i], i, GenOptions{}, PromptTemplate::defaults())) {
       ++per_family[ex.family];
       const Json& m = ex.cota.task.metadata;
-      if (ex.family != "attribute") EXPECT_EQ(ex.cota.answer, recompute(scenes[i], m)) << ex.cota.task.id;
+      if (ex.family != "attribute") {
+        EXPECT_EQ(ex.cota.answer, recompute(scenes[i], m)) << ex.cota.task.id;
+      }
       EXPECT_EQ(check_training_record(to_llava(ex.cota, "x")), "");
     }
   for (const char* family : {"count", "position", "depth"}) EXPECT_GT(per_family[family], 0) << family;

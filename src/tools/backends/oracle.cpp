@@ -13,18 +13,14 @@
 #include "tools/vision_backend.h"
 #include "util/error.h"
 #include "util/npy.h"
+#include "util/strings.h"
 
 namespace taco {
 namespace {
 
-std::string lower(std::string s) {
-  for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
-}
-
 // "dogs" and "the dog" name a "dog"; "black cat" names a "cat".
 bool names(const std::string& query, const std::string& label) {
-  std::string q = lower(query), l = lower(label);
+  std::string q = to_lower(query), l = to_lower(label);
   if (q == l || q == l + "s" || q == l + "es") return true;
   std::istringstream words(q);
   for (std::string w; words >> w;)
