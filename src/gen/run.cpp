@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "cota/training_format.h"
+#include "tools/config.h"
 #include "util/error.h"
 #include "util/files.h"
 
@@ -15,13 +16,6 @@ namespace {
 constexpr size_t kChunk = 64;  // scenes generated in parallel, then written in order
 constexpr size_t kGroupSize = 3;  // images per multi-image question
 
-const std::vector<std::string>& all_action_names() {
-  static const std::vector<std::string> names = {
-      "OCR", "LocalizeObjects", "GetObjects", "EstimateRegionDepth", "EstimateObjectDepth", "Crop", "ZoomIn",
-      "QueryLanguageModel", "GetImageToImagesSimilarity", "GetImageToTextsSimilarity", "GetTextToImagesSimilarity",
-      "DetectFaces", "QueryKnowledgeBase", "Calculate", "SolveMathEquation", "Terminate"};
-  return names;
-}
 
 }  // namespace
 
@@ -41,7 +35,7 @@ GenSummary run_generation(const std::vector<SceneAnnotation>& scenes, const GenR
   std::ofstream out(o.out_path, std::ios::binary | std::ios::trunc);
   if (!out) throw Error(o.out_path + ": cannot write");
   const bool lines = o.out_path.size() >= 6 && o.out_path.compare(o.out_path.size() - 6, 6, ".jsonl") == 0;
-  const std::string instruction = task_instruction(all_action_names());
+  const std::string instruction = task_instruction(all_tool_names());
   bool first_record = true;
   if (!lines) out << "[\n";
 

@@ -21,13 +21,17 @@ const std::set<std::string>& vision_tools() {
   return t;
 }
 
-const std::vector<std::string>& all_tools() {
+}  // namespace
+
+const std::vector<std::string>& all_tool_names() {
   static const std::vector<std::string> t = {
       "OCR", "LocalizeObjects", "GetObjects", "EstimateRegionDepth", "EstimateObjectDepth", "Crop", "ZoomIn",
       "VisualizeRegionsOnImage", "QueryLanguageModel", "GetImageToImagesSimilarity", "GetImageToTextsSimilarity",
       "GetTextToImagesSimilarity", "DetectFaces", "QueryKnowledgeBase", "Calculate", "SolveMathEquation", "Terminate"};
   return t;
 }
+
+namespace {
 
 // Backends are shared between tools whose sections are the same (one server, one model load).
 class BackendCache {
@@ -76,7 +80,7 @@ ToolsConfig ToolsConfig::load(const std::string& path) {
   if (c.json.contains("tools")) {
     if (!c.json["tools"].is_object()) throw Error(path + ": \"tools\" must be an object of {tool name: settings}");
     for (const auto& [name, section] : c.json["tools"].items()) {
-      if (std::find(all_tools().begin(), all_tools().end(), name) == all_tools().end())
+      if (std::find(all_tool_names().begin(), all_tool_names().end(), name) == all_tool_names().end())
         throw Error(path + ": unknown tool '" + name + "' under \"tools\"");
       if (!section.is_object()) throw Error(path + ": tools." + name + " must be an object");
     }
@@ -102,7 +106,7 @@ ToolRegistry make_tool_registry(const ToolsConfig& config) {
     if (section.contains(key) && section[key].is_string()) section[key] = resolve_path(config.base_dir, section[key].get<std::string>());
     return section;
   };
-  for (const auto& name : all_tools()) {
+  for (const auto& name : all_tool_names()) {
     if (name == "OCR") r.add(make_ocr_tool(resolved(config.section(name), "datapath")));
     else if (name == "LocalizeObjects") r.add(make_localize_objects_tool(vision(name)));
     else if (name == "GetObjects") r.add(make_get_objects_tool(vision(name)));

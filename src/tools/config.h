@@ -31,6 +31,9 @@ struct ToolsConfig {
   Json section(const std::string& tool) const;
 };
 
+// The names of every action taco has, in TACO's order (what make_tool_registry registers).
+const std::vector<std::string>& all_tool_names();
+
 // Every TACO action with the backends the config names, in TACO's order.
 ToolRegistry make_tool_registry(const ToolsConfig& config);
 
