@@ -16,7 +16,6 @@ namespace {
 constexpr size_t kChunk = 64;  // scenes generated in parallel, then written in order
 constexpr size_t kGroupSize = 3;  // images per multi-image question
 
-
 }  // namespace
 
 GenFormat gen_format_from_string(const std::string& s) {
