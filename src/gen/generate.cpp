@@ -193,10 +193,12 @@ class Builder {
     return regions;
   }
 
-  void get_objects(const std::string& thought) {
+  // GetObjects on input image `k`; returns the labels.
+  Json get_objects(const std::string& thought, size_t k = 0) {
     Json objects = Json::array();
-    for (const auto& [label, n] : label_counts(scene_)) objects.push_back(label);
-    step(thought, Action{"GetObjects", Json{{"image", "image-0"}}}, Json{{"objects", objects}});
+    for (const auto& [label, n] : label_counts(*scenes_[k])) objects.push_back(label);
+    step(thought, Action{"GetObjects", Json{{"image", "image-" + std::to_string(k)}}}, Json{{"objects", objects}});
+    return objects;
   }
 
   double object_depth(const std::string& thought, size_t i, const DepthMap& depth) {
@@ -371,19 +373,29 @@ std::optional<GeneratedExample> position_family(const SceneAnnotation& a, Builde
                   direction + ".");
 }
 
+// An object's depth as the tools report it (rounded box) and exactly. Depth orders are asked
+// only where both agree with a clear gap: small objects near others can flip under the rounding.
+struct ObjectDepth {
+  double reported = 0, exact = 0;
+};
+ObjectDepth depth_of(Builder& b, size_t i) {
+  return {round2(region_depth(b.depth(), b.box_of(i), "mean")), region_depth(b.depth(), b.exact_box_of(i), "mean")};
+}
+bool clearly_ordered(ObjectDepth x, ObjectDepth y) {
+  auto clear = [](double p, double q) { return std::fabs(p - q) > 0.05 * std::max(std::fabs(p), std::fabs(q)); };
+  return clear(x.reported, y.reported) && clear(x.exact, y.exact) && (x.reported < y.reported) == (x.exact < y.exact);
+}
+
 std::optional<GeneratedExample> depth_family(const SceneAnnotation& a, Builder& b, Rng& rng) {
   if (a.depth_path.empty()) return std::nullopt;
   std::vector<size_t> singles = unique_objects(a);
   if (singles.size() < 2) return std::nullopt;
   std::shuffle(singles.begin(), singles.end(), rng);
   size_t x = singles[0], y = singles[1];
+  ObjectDepth ox = depth_of(b, x), oy = depth_of(b, y);
+  if (!clearly_ordered(ox, oy)) return std::nullopt;
+  const double dx = ox.reported, dy = oy.reported;
   const DepthMap& depth = b.depth();
-  // What the tools report (rounded boxes) must agree with the truth (exact boxes), each with a
-  // clear gap; small objects near others can flip under the rounding and are skipped.
-  double dx = round2(region_depth(depth, b.box_of(x), "mean")), dy = round2(region_depth(depth, b.box_of(y), "mean"));
-  double ex = region_depth(depth, b.exact_box_of(x), "mean"), ey = region_depth(depth, b.exact_box_of(y), "mean");
-  auto clear = [](double p, double q) { return std::fabs(p - q) > 0.05 * std::max(std::fabs(p), std::fabs(q)); };
-  if (!clear(dx, dy) || !clear(ex, ey) || (dx < dy) != (ex < ey)) return std::nullopt;
   const bool closer = std::uniform_int_distribution<int>(0, 1)(rng) == 0;
   const std::string &lx = a.objects[x].label, &ly = a.objects[y].label;
   const std::string answer = (dx < dy) == closer ? lx : ly;
@@ -395,6 +407,41 @@ std::optional<GeneratedExample> depth_family(const SceneAnnotation& a, Builder& 
   b.object_depth("Now the depth of the " + ly + ", to compare.", y, depth);
   std::string cmp = dx < dy ? lx + "'s depth is smaller than the " + ly + "'s" : ly + "'s depth is smaller than the " + lx + "'s";
   return b.finish("The " + cmp + ", and smaller means closer, so the " + answer + " is " + (closer ? "closer." : "farther."));
+}
+
+// "Which is closer to the camera than the tree: the ball or the cone?" One of the two is
+// clearly closer than the anchor and the other clearly farther.
+std::optional<GeneratedExample> depth_anchor_family(const SceneAnnotation& a, Builder& b, Rng& rng) {
+  if (a.depth_path.empty()) return std::nullopt;
+  std::vector<size_t> singles = unique_objects(a);
+  if (singles.size() < 3) return std::nullopt;
+  std::shuffle(singles.begin(), singles.end(), rng);
+  const size_t anchor = singles[0];
+  const ObjectDepth da = depth_of(b, anchor);
+  std::vector<size_t> nearer, farther;
+  for (size_t k = 1; k < singles.size(); ++k) {
+    ObjectDepth d = depth_of(b, singles[k]);
+    if (clearly_ordered(d, da)) (d.reported < da.reported ? nearer : farther).push_back(singles[k]);
+  }
+  if (nearer.empty() || farther.empty()) return std::nullopt;
+  const size_t n = nearer[0], f = farther[0];
+  const bool closer = std::uniform_int_distribution<int>(0, 1)(rng) == 0;
+  const bool near_first = std::uniform_int_distribution<int>(0, 1)(rng) == 0;
+  const std::string &la = a.objects[anchor].label, &ln = a.objects[n].label, &lf = a.objects[f].label;
+  const std::string& answer = closer ? ln : lf;
+  const std::string x = near_first ? ln : lf, y = near_first ? lf : ln;
+  b.metadata()["relation"] = closer ? "closer" : "farther";
+  b.metadata()["anchor"] = la;
+  b.metadata()["labels"] = {x, y};
+  b.ask("Which is " + std::string(closer ? "closer to" : "farther from") + " the camera than the " + la + ": the " + x +
+            " or the " + y + "?",
+        answer, {x, y});
+  const DepthMap& depth = b.depth();
+  b.object_depth("The " + la + " is the reference, so I will estimate its depth first.", anchor, depth);
+  b.object_depth("Now the depth of the " + x + ".", near_first ? n : f, depth);
+  b.object_depth("And the depth of the " + y + ".", near_first ? f : n, depth);
+  return b.finish("The " + ln + " has a smaller depth than the " + la + " and the " + lf + " a larger one, so the " + answer +
+                  " is " + (closer ? "closer to" : "farther from") + " the camera than the " + la + ".");
 }
 
 std::optional<GeneratedExample> attribute_family(const SceneAnnotation& a, Builder& b, Rng& rng) {
@@ -422,11 +469,33 @@ std::optional<GeneratedExample> attribute_family(const SceneAnnotation& a, Build
   return b.finish("The box in image-1 marks the " + label + ", which is " + (color ? "" : "made of ") + value + ".");
 }
 
+// "What is the sum of all the numbers written in the image?" when the numbered objects cannot
+// be told apart by their labels.
+std::optional<GeneratedExample> ocr_sum_all(const SceneAnnotation& a, Builder& b) {
+  std::vector<std::string> numbers;
+  for (const auto& o : a.objects)
+    if (is_number(o.text)) numbers.push_back(o.text);
+  if (numbers.size() < 2) return std::nullopt;
+  std::string expression, listed;
+  long total = 0;
+  for (size_t i = 0; i < numbers.size(); ++i) {
+    expression += (i == 0 ? "" : " + ") + numbers[i];
+    listed += (i == 0 ? "" : i + 1 == numbers.size() ? " and " : ", ") + numbers[i];
+    total += std::stol(numbers[i]);
+  }
+  b.metadata()["operation"] = "sum_all";
+  b.ask("What is the sum of all the numbers written in the image?", std::to_string(total),
+        {std::to_string(total - 1), std::to_string(total + 1), std::to_string(total + 10)});
+  b.ocr("I need to read every number written in the image.");
+  Json r = b.calculate("The numbers are " + listed + "; I will add them up.", expression);
+  return b.finish("The numbers add up to " + r.dump() + ".");
+}
+
 std::optional<GeneratedExample> ocr_math_family(const SceneAnnotation& a, Builder& b, Rng& rng) {
   std::vector<size_t> numbered;
   for (size_t i : unique_objects(a))
     if (is_number(a.objects[i].text)) numbered.push_back(i);
-  if (numbered.size() < 2) return std::nullopt;
+  if (numbered.size() < 2) return ocr_sum_all(a, b);
   std::shuffle(numbered.begin(), numbered.end(), rng);
   size_t x = numbered[0], y = numbered[1];
   const std::string &lx = a.objects[x].label, &ly = a.objects[y].label;
@@ -451,19 +520,37 @@ std::optional<GeneratedExample> ocr_math_family(const SceneAnnotation& a, Builde
 }
 
 
+bool has_relation(const SceneAnnotation& a, size_t head, const std::string& relation, size_t tail) {
+  return std::any_of(a.relations.begin(), a.relations.end(), [&](const SceneRelation& r) {
+    return static_cast<size_t>(r.head) == head && static_cast<size_t>(r.tail) == tail && r.relation == relation;
+  });
+}
+bool depth_relation(const std::string& relation) { return relation == "in front of" || relation == "behind"; }
+const std::set<std::string>& antisymmetric_relations() {
+  static const std::set<std::string> r = {"left of", "right of", "in front of", "behind", "above", "below"};
+  return r;
+}
+
+// Relations between two distinct objects whose labels occur once in the scene (so "the ball"
+// names one object), leaving out those that need depth when `with_depth` is false.
+std::vector<SceneRelation> relations_between_singles(const SceneAnnotation& a, bool with_depth) {
+  std::set<size_t> singles;
+  for (size_t i : unique_objects(a)) singles.insert(i);
+  std::vector<SceneRelation> out;
+  for (const auto& r : a.relations)
+    if (singles.count(static_cast<size_t>(r.head)) && singles.count(static_cast<size_t>(r.tail)) && r.head != r.tail &&
+        (with_depth || !depth_relation(r.relation)))
+      out.push_back(r);
+  return out;
+}
+
 // "Is the cone in front of the tree?" from the scene graph, asked as stated (yes) or with head
 // and tail swapped (no) for the spatial relations where that makes it false.
 std::optional<GeneratedExample> relation_family(const SceneAnnotation& a, Builder& b, Rng& rng) {
-  std::set<size_t> singles;
-  for (size_t i : unique_objects(a)) singles.insert(i);
-  std::vector<SceneRelation> usable;
-  for (const auto& r : a.relations)
-    if (singles.count(static_cast<size_t>(r.head)) && singles.count(static_cast<size_t>(r.tail)) && r.head != r.tail)
-      usable.push_back(r);
+  std::vector<SceneRelation> usable = relations_between_singles(a, true);
   if (usable.empty()) return std::nullopt;
   const SceneRelation r = choose(usable, rng);
-  static const std::set<std::string> antisymmetric = {"left of", "right of", "in front of", "behind", "above", "below"};
-  const bool swap = antisymmetric.count(r.relation) && std::uniform_int_distribution<int>(0, 1)(rng) == 0;
+  const bool swap = antisymmetric_relations().count(r.relation) && std::uniform_int_distribution<int>(0, 1)(rng) == 0;
   const size_t head = static_cast<size_t>(swap ? r.tail : r.head), tail = static_cast<size_t>(swap ? r.head : r.tail);
   const std::string &lh = a.objects[head].label, &lt = a.objects[tail].label;
   const std::string answer = swap ? "no" : "yes";
@@ -473,10 +560,10 @@ std::optional<GeneratedExample> relation_family(const SceneAnnotation& a, Builde
   if (r.relation == "in front of" || r.relation == "behind") {
     if (a.depth_path.empty()) return std::nullopt;
     const DepthMap& depth = b.depth();
-    double dh = round2(region_depth(depth, b.box_of(head), "mean")), dt = round2(region_depth(depth, b.box_of(tail), "mean"));
     // The depths the tools report must say the same as the scene graph.
-    bool head_closer = dh < dt;
-    if (dh == dt || head_closer != ((r.relation == "in front of") != swap)) return std::nullopt;
+    ObjectDepth dh = depth_of(b, head), dt = depth_of(b, tail);
+    bool head_closer = dh.reported < dt.reported;
+    if (!clearly_ordered(dh, dt) || head_closer != ((r.relation == "in front of") != swap)) return std::nullopt;
     b.object_depth("I will compare how far the " + lh + " and the " + lt + " are from the camera, starting with the " + lh + ".",
                    head, depth);
     b.object_depth("Now the depth of the " + lt + ".", tail, depth);
@@ -487,11 +574,111 @@ std::optional<GeneratedExample> relation_family(const SceneAnnotation& a, Builde
                   (swap ? "false" : "true") + ", so the answer is " + answer + ".");
 }
 
+// The one color word among an object's attributes, or "" when it has none or several.
+std::string single_color(const SceneObject& o) {
+  std::string found;
+  for (const auto& at : o.attributes)
+    if (color_words().count(at)) {
+      if (!found.empty()) return "";
+      found = at;
+    }
+  return found;
+}
+
+// "Is there a red ball in the image?": the object's own color (yes) or another (no).
+std::optional<GeneratedExample> attribute_exists_family(const SceneAnnotation& a, Builder& b, Rng& rng) {
+  std::vector<size_t> candidates;
+  for (size_t i : unique_objects(a))
+    if (!single_color(a.objects[i]).empty()) candidates.push_back(i);
+  if (candidates.empty()) return std::nullopt;
+  const size_t i = choose(candidates, rng);
+  const std::string &label = a.objects[i].label, color = single_color(a.objects[i]);
+  std::string asked = color;
+  if (std::uniform_int_distribution<int>(0, 1)(rng) == 0) {
+    std::vector<std::string> others;
+    for (const auto& w : color_words())
+      if (w != color && w != "grey" && w != "gray") others.push_back(w);
+    asked = choose(others, rng);
+  }
+  const std::string answer = asked == color ? "yes" : "no";
+  b.metadata()["label"] = label;
+  b.metadata()["value"] = asked;
+  b.ask("Is there a " + asked + " " + label + " in the image?", answer, {"yes", "no"});
+  b.localize("I will find the " + label + " and check its color.", {label});
+  return b.finish("The only " + label + ", boxed in image-1, is " + color + ", so the answer is " + answer + ".");
+}
+
+// Head of a relation: "Which is left of the tree: the ball or the cone?" The other candidate
+// does not stand in that relation to the anchor (for left/right/above/below: it is on the
+// other side, per the scene graph).
+std::optional<GeneratedExample> relation_head_family(const SceneAnnotation& a, Builder& b, Rng& rng) {
+  std::vector<std::pair<SceneRelation, size_t>> candidates;  // the relation and a distractor
+  for (const auto& r : relations_between_singles(a, false))
+    for (size_t d : unique_objects(a)) {
+      const size_t tail = static_cast<size_t>(r.tail);
+      if (d == static_cast<size_t>(r.head) || d == tail || has_relation(a, d, r.relation, tail)) continue;
+      if (antisymmetric_relations().count(r.relation) && !has_relation(a, tail, r.relation, d)) continue;
+      candidates.emplace_back(r, d);
+    }
+  if (candidates.empty()) return std::nullopt;
+  const auto& [r, d] = choose(candidates, rng);
+  const size_t head = static_cast<size_t>(r.head), tail = static_cast<size_t>(r.tail);
+  const std::string &lh = a.objects[head].label, &lt = a.objects[tail].label, &ld = a.objects[d].label;
+  const bool head_first = std::uniform_int_distribution<int>(0, 1)(rng) == 0;
+  const std::string x = head_first ? lh : ld, y = head_first ? ld : lh;
+  b.metadata()["relation"] = r.relation;
+  b.metadata()["anchor"] = lt;
+  b.metadata()["labels"] = {x, y};
+  b.ask("Which is " + r.relation + " the " + lt + ": the " + x + " or the " + y + "?", lh, {x, y});
+  b.localize("I will locate the " + lt + ", the " + x + " and the " + y + " to see where each one is.", {lt, x, y});
+  return b.finish("The boxes in image-1 show the " + lh + " " + r.relation + " the " + lt + ", and the " + ld +
+                  " is not, so the answer is the " + lh + ".");
+}
+
+// Scene-graph QA: "What is the relationship between the ball and the tree?" answered with the
+// scene graph's predicate, asked where the graph relates the pair in exactly one way.
+std::optional<GeneratedExample> scene_graph_qa_family(const SceneAnnotation& a, Builder& b, Rng& rng) {
+  std::vector<SceneRelation> usable;
+  for (const auto& r : relations_between_singles(a, true)) {
+    int links = 0;
+    for (const auto& q : a.relations)
+      links += (q.head == r.head && q.tail == r.tail) || (q.head == r.tail && q.tail == r.head);
+    if (links == 1) usable.push_back(r);
+  }
+  if (usable.empty()) return std::nullopt;
+  const SceneRelation r = choose(usable, rng);
+  const size_t head = static_cast<size_t>(r.head), tail = static_cast<size_t>(r.tail);
+  const std::string &lh = a.objects[head].label, &lt = a.objects[tail].label;
+  static const std::map<std::string, std::string> opposite = {{"left of", "right of"}, {"right of", "left of"},
+                                                              {"in front of", "behind"}, {"behind", "in front of"},
+                                                              {"above", "below"},       {"below", "above"}};
+  std::vector<std::string> options{r.relation};
+  if (auto it = opposite.find(r.relation); it != opposite.end()) options.push_back(it->second);
+  b.metadata()["labels"] = {lh, lt};
+  b.ask("What is the relationship between the " + lh + " and the " + lt + "? Answer in the form \"the " + lh +
+            " is ... the " + lt + "\" with the relation alone, like \"" + (r.relation == "left of" ? "above" : "left of") + "\".",
+        r.relation, options);
+  if (depth_relation(r.relation)) {
+    if (a.depth_path.empty()) return std::nullopt;
+    ObjectDepth dh = depth_of(b, head), dt = depth_of(b, tail);
+    if (!clearly_ordered(dh, dt) || (dh.reported < dt.reported) != (r.relation == "in front of")) return std::nullopt;
+    b.object_depth("How the " + lh + " and the " + lt + " are placed in depth matters; first the " + lh + ".", head, b.depth());
+    b.object_depth("Now the depth of the " + lt + ".", tail, b.depth());
+    return b.finish("The " + (dh.reported < dt.reported ? lh : lt) + " is closer to the camera, so the " + lh + " is " +
+                    r.relation + " the " + lt + ".");
+  }
+  b.localize("I will locate the " + lh + " and the " + lt + " to see how they are placed.", {lh, lt});
+  return b.finish("From the boxes in image-1, the " + lh + " is " + r.relation + " the " + lt + ".");
+}
+
 const std::vector<std::pair<std::string, Family>>& families() {
   static const std::vector<std::pair<std::string, Family>> f = {
       {"count", count_family},       {"most_frequent", most_frequent_family}, {"least_frequent", least_frequent_family},
       {"position", position_family}, {"depth", depth_family},                 {"attribute", attribute_family},
-      {"ocr_math", ocr_math_family}, {"relation", relation_family}};
+      {"ocr_math", ocr_math_family}, {"relation", relation_family},
+      // Appended, so that the families above keep their random streams.
+      {"depth_anchor", depth_anchor_family}, {"attribute_exists", attribute_exists_family},
+      {"relation_head", relation_head_family}, {"scene_graph_qa", scene_graph_qa_family}};
   return f;
 }
 
@@ -583,9 +770,109 @@ std::optional<GeneratedExample> aggregate_family(const std::vector<const SceneAn
   return b.finish("Altogether there are " + sum.dump() + " " + plural(label) + ".");
 }
 
+// Aggregate: "Which kind of object is in every one of these images?" where exactly one is.
+std::optional<GeneratedExample> common_family(const std::vector<const SceneAnnotation*>& group, Builder& b, Rng&) {
+  std::vector<std::string> common, others;
+  for (const auto& label : group_labels(group)) {
+    bool everywhere = std::all_of(group.begin(), group.end(), [&](const SceneAnnotation* a) { return count_in(*a, label) > 0; });
+    (everywhere ? common : others).push_back(label);
+  }
+  if (common.size() != 1) return std::nullopt;
+  std::vector<std::string> options{common[0]};
+  for (size_t i = 0; i < others.size() && options.size() < 4; ++i) options.push_back(others[i]);
+  b.ask("Which kind of object is in every one of these images?", common[0], options);
+  for (size_t k = 0; k < group.size(); ++k)
+    b.get_objects("I will list the objects in image-" + std::to_string(k) + ".", k);
+  return b.finish("The " + common[0] + " is the only kind of object that all " + std::to_string(group.size()) +
+                  " images have.");
+}
+
+// Compare attributes: "Is the ball in image-0 the same color as the ball in image-2?"
+std::optional<GeneratedExample> compare_attribute_family(const std::vector<const SceneAnnotation*>& group, Builder& b, Rng& rng) {
+  struct Candidate {
+    std::string label;
+    size_t i, j;
+  };
+  std::vector<Candidate> candidates;
+  for (const auto& label : group_labels(group))
+    for (size_t i = 0; i < group.size(); ++i)
+      for (size_t j = i + 1; j < group.size(); ++j) {
+        auto color_of = [&](size_t k) -> std::string {
+          if (count_in(*group[k], label) != 1) return "";
+          for (const auto& o : group[k]->objects)
+            if (o.label == label) return single_color(o);
+          return "";
+        };
+        if (!color_of(i).empty() && !color_of(j).empty()) candidates.push_back({label, i, j});
+      }
+  if (candidates.empty()) return std::nullopt;
+  const Candidate c = choose(candidates, rng);
+  auto color_in = [&](size_t k) {
+    for (const auto& o : group[k]->objects)
+      if (o.label == c.label) return single_color(o);
+    return std::string();
+  };
+  const std::string ci = color_in(c.i), cj = color_in(c.j);
+  const std::string answer = ci == cj ? "yes" : "no";
+  const std::string ni = "image-" + std::to_string(c.i), nj = "image-" + std::to_string(c.j);
+  b.metadata()["label"] = c.label;
+  b.metadata()["images"] = {c.i, c.j};
+  b.ask("Is the " + c.label + " in " + ni + " the same color as the " + c.label + " in " + nj + "?", answer, {"yes", "no"});
+  b.localize("I will find the " + c.label + " in " + ni + ".", {c.label}, c.i);
+  b.localize("Now the " + c.label + " in " + nj + ".", {c.label}, c.j);
+  return b.finish("The " + c.label + " in " + ni + " is " + ci + " and the one in " + nj + " is " + cj + ", so the answer is " +
+                  answer + ".");
+}
+
+// Compare relations: "In which image is the ball left of the tree?" The relation holds in
+// exactly one image; in the others an object is missing or (for left/right/above/below) the
+// scene graph places them the other way round.
+std::optional<GeneratedExample> compare_relation_family(const std::vector<const SceneAnnotation*>& group, Builder& b, Rng& rng) {
+  struct Candidate {
+    std::string head, relation, tail;
+    size_t image;
+  };
+  auto single = [](const SceneAnnotation& a, const std::string& label) -> std::optional<size_t> {
+    std::optional<size_t> found;
+    for (size_t i = 0; i < a.objects.size(); ++i)
+      if (a.objects[i].label == label) {
+        if (found) return std::nullopt;
+        found = i;
+      }
+    return found;
+  };
+  std::vector<Candidate> candidates;
+  for (size_t k = 0; k < group.size(); ++k)
+    for (const auto& r : relations_between_singles(*group[k], false)) {
+      Candidate c{group[k]->objects[static_cast<size_t>(r.head)].label, r.relation,
+                  group[k]->objects[static_cast<size_t>(r.tail)].label, k};
+      bool only_here = true;
+      for (size_t m = 0; m < group.size() && only_here; ++m) {
+        if (m == k) continue;
+        const SceneAnnotation& other = *group[m];
+        if (count_in(other, c.head) == 0 || count_in(other, c.tail) == 0) continue;
+        auto h = single(other, c.head), t = single(other, c.tail);
+        only_here = h && t && !has_relation(other, *h, c.relation, *t) &&
+                    (!antisymmetric_relations().count(c.relation) || has_relation(other, *t, c.relation, *h));
+      }
+      if (only_here) candidates.push_back(c);
+    }
+  if (candidates.empty()) return std::nullopt;
+  const Candidate c = choose(candidates, rng);
+  const std::string answer = "image-" + std::to_string(c.image);
+  b.metadata()["labels"] = {c.head, c.tail};
+  b.metadata()["relation"] = c.relation;
+  b.ask("In which image is the " + c.head + " " + c.relation + " the " + c.tail + "?", answer, image_names(group.size()));
+  for (size_t k = 0; k < group.size(); ++k)
+    b.localize("I will locate the " + c.head + " and the " + c.tail + " in image-" + std::to_string(k) + ".", {c.head, c.tail}, k);
+  return b.finish("Only in " + answer + " is the " + c.head + " " + c.relation + " the " + c.tail + ".");
+}
+
 const std::vector<std::pair<std::string, GroupFamily>>& group_families() {
   static const std::vector<std::pair<std::string, GroupFamily>> f = {
-      {"multi_select", select_family}, {"multi_most", select_most_family}, {"multi_count", aggregate_family}};
+      {"multi_select", select_family},   {"multi_most", select_most_family},
+      {"multi_count", aggregate_family}, {"multi_common", common_family},
+      {"multi_attribute", compare_attribute_family}, {"multi_relation", compare_relation_family}};
   return f;
 }
 

@@ -50,7 +50,8 @@ struct GeneratedExample {
 
 // Every family: the single-image ones count, most_frequent, least_frequent, position (left-,
 // right-, top-, bottom-most), depth (closer, farther), attribute (color, material), ocr_math
-// (sum or comparison of printed numbers); then the multi-image ones below.
+// (sum or comparison of printed numbers), relation (existence), depth_anchor, attribute_exists,
+// relation_head, scene_graph_qa; then the multi-image ones below (docs/gen.md has examples).
 const std::vector<std::string>& generator_families();
 
 // Tries every requested single-image family on one scene; a family that does not fit the
@@ -60,7 +61,9 @@ std::vector<GeneratedExample> generate_for_scene(const SceneAnnotation& scene, s
                                                  SceneImageCache* images = nullptr);
 
 // The multi-image families on a group of scenes (image-0, image-1, ...): multi_select (which
-// image has X), multi_most (which image has the most X), multi_count (X over all images).
+// image has X), multi_most (which image has the most X), multi_count (X over all images),
+// multi_common (the kind in every image), multi_attribute (same color?), multi_relation (in
+// which image does the relation hold).
 std::vector<GeneratedExample> generate_for_group(const std::vector<const SceneAnnotation*>& group, size_t group_index,
                                                  const GenOptions& options, const PromptTemplate& prompts,
                                                  SceneImageCache* images = nullptr);

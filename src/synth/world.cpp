@@ -278,7 +278,7 @@ SynthScene render_scene(uint64_t seed, uint64_t index, const SynthOptions& o) {
     for (const auto& q : placed) clear = clear && overlap_of_smaller(p.box, q.box) < 0.2;
     if (!clear) continue;
     if (p.category->carries_text && uniform(0, 1) < o.text_probability)
-      p.text = uniform(0, 1) < 0.7 ? std::to_string(1 + pick(99)) : kWords[pick(kWords.size())];
+      p.text = uniform(0, 1) < 0.8 ? std::to_string(1 + pick(99)) : kWords[pick(kWords.size())];
     placed.push_back(std::move(p));
   }
   std::sort(placed.begin(), placed.end(), [](const Placed& a, const Placed& b) { return a.z > b.z; });

@@ -24,7 +24,7 @@ struct SynthOptions {
   int height = 480;
   int min_objects = 3;
   int max_objects = 9;
-  double text_probability = 0.35;  // chance that an object that can carry text has some
+  double text_probability = 0.8;  // chance that an object that can carry text has some
 };
 
 struct SynthScene {

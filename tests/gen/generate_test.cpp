@@ -70,36 +70,71 @@ std::string recompute(const SceneAnnotation& a, const Json& m) {
     }
     return best;
   }
-  if (family == "depth") {
+  auto closeness = [&](const SceneObject& o) {  // mean inverse depth: larger is closer
     NpyArray inv = read_npy(a.depth_path);
-    auto closeness = [&](const SceneObject& o) {  // mean inverse depth: larger is closer
-      double sum = 0;
-      long n = 0;
-      for (int y = static_cast<int>(o.box[1]); y < static_cast<int>(o.box[3]); ++y)
-        for (int x = static_cast<int>(o.box[0]); x < static_cast<int>(o.box[2]); ++x, ++n)
-          sum += inv.values[static_cast<size_t>(y) * a.width + x];
-      return sum / std::max(n, 1L);
-    };
+    double sum = 0;
+    long n = 0;
+    for (int y = static_cast<int>(o.box[1]); y < static_cast<int>(o.box[3]); ++y)
+      for (int x = static_cast<int>(o.box[0]); x < static_cast<int>(o.box[2]); ++x, ++n)
+        sum += inv.values[static_cast<size_t>(y) * a.width + x];
+    return sum / std::max(n, 1L);
+  };
+  auto index_of = [&](const std::string& label) {
+    for (size_t i = 0; i < a.objects.size(); ++i)
+      if (a.objects[i].label == label) return i;
+    throw std::runtime_error("no " + label);
+  };
+  auto related = [&](const std::string& h, const std::string& rel, const std::string& t) {
+    for (const auto& r : a.relations)
+      if (static_cast<size_t>(r.head) == index_of(h) && static_cast<size_t>(r.tail) == index_of(t) && r.relation == rel) return true;
+    return false;
+  };
+  if (family == "depth") {
     std::string x = m["labels"][0], y = m["labels"][1];
     bool x_closer = closeness(only(x)) > closeness(only(y));
     return (m["relation"] == "closer") == x_closer ? x : y;
+  }
+  if (family == "depth_anchor") {
+    double anchor = closeness(only(m["anchor"]));
+    std::vector<std::string> hits;
+    for (const auto& label : m["labels"]) {
+      bool nearer = closeness(only(label)) > anchor;
+      if (nearer == (m["relation"] == "closer")) hits.push_back(label);
+    }
+    return hits.size() == 1 ? hits[0] : "(not unique)";
+  }
+  if (family == "attribute_exists") {
+    for (const auto& o : a.objects)
+      if (o.label == m["label"] && o.attributes.at(0) == m["value"]) return "yes";
+    return "no";
+  }
+  if (family == "relation_head") {
+    std::vector<std::string> hits;
+    for (const auto& label : m["labels"])
+      if (related(label, m["relation"], m["anchor"])) hits.push_back(label);
+    return hits.size() == 1 ? hits[0] : "(not unique)";
+  }
+  if (family == "scene_graph_qa") {
+    std::string h = m["labels"][0], t = m["labels"][1], found;
+    for (const auto& r : a.relations)
+      if (static_cast<size_t>(r.head) == index_of(h) && static_cast<size_t>(r.tail) == index_of(t)) {
+        if (!found.empty()) return "(several)";
+        found = r.relation;
+      }
+    return found;
   }
   if (family == "attribute") {
     const auto& attrs = only(m["label"]).attributes;
     return m["attribute"] == "color" ? attrs.at(0) : attrs.at(1);  // the synthetic world's order: color, material
   }
-  if (family == "relation") {
-    std::string h = m["labels"][0], t = m["labels"][1], rel = m["relation"];
-    size_t hi = 0, ti = 0;
-    for (size_t i = 0; i < a.objects.size(); ++i) {
-      if (a.objects[i].label == h) hi = i;
-      if (a.objects[i].label == t) ti = i;
-    }
-    for (const auto& r : a.relations)
-      if (static_cast<size_t>(r.head) == hi && static_cast<size_t>(r.tail) == ti && r.relation == rel) return "yes";
-    return "no";
-  }
+  if (family == "relation") return related(m["labels"][0], m["relation"], m["labels"][1]) ? "yes" : "no";
   if (family == "ocr_math") {
+    if (m["operation"] == "sum_all") {
+      long total = 0;
+      for (const auto& o : a.objects)
+        if (!o.text.empty() && o.text.find_first_not_of("0123456789") == std::string::npos) total += std::stol(o.text);
+      return std::to_string(total);
+    }
     long x = std::stol(only(m["labels"][0]).text), y = std::stol(only(m["labels"][1]).text);
     if (m["operation"] == "sum") return std::to_string(x + y);
     return x > y ? m["labels"][0].get<std::string>() : m["labels"][1].get<std::string>();
@@ -143,13 +178,46 @@ TEST_F(GenerateTest, EveryAnswerIsRightAndEveryRecordValid) {
           }
     }
   }
-  for (const char* family : {"count", "most_frequent", "position", "depth", "attribute", "relation"})
+  for (const char* family : {"count", "most_frequent", "position", "depth", "attribute", "relation", "depth_anchor",
+                             "attribute_exists", "relation_head", "scene_graph_qa"})
     EXPECT_GT(per_family[family], 3) << family;
+  EXPECT_GT(per_family["ocr_math"], 0);  // needs two numbers that fit on their objects: rarer
 }
 
 // The multi-image answers, recomputed from the group's scenes.
 std::string recompute_group(const std::vector<const SceneAnnotation*>& group, const Json& m) {
-  const std::string family = m["family"], label = m["label"];
+  const std::string family = m["family"];
+  if (family == "multi_common") {
+    std::set<std::string> common;
+    for (const auto& o : group[0]->objects) common.insert(o.label);
+    for (const auto* a : group) {
+      std::set<std::string> here;
+      for (const auto& o : a->objects)
+        if (common.count(o.label)) here.insert(o.label);
+      common = here;
+    }
+    return common.size() == 1 ? *common.begin() : "(not unique)";
+  }
+  if (family == "multi_relation") {
+    std::vector<std::string> hits;
+    for (size_t k = 0; k < group.size(); ++k) {
+      const auto& objs = group[k]->objects;
+      for (const auto& r : group[k]->relations)
+        if (objs[static_cast<size_t>(r.head)].label == m["labels"][0] && objs[static_cast<size_t>(r.tail)].label == m["labels"][1] &&
+            r.relation == m["relation"])
+          hits.push_back("image-" + std::to_string(k));
+    }
+    return hits.size() == 1 ? hits[0] : "(not unique)";
+  }
+  const std::string label = m["label"];
+  if (family == "multi_attribute") {
+    std::vector<std::string> colors;
+    for (const auto& k : m["images"])
+      for (const auto& o : group[k.get<size_t>()]->objects)
+        if (o.label == label) colors.push_back(o.attributes.at(0));
+    if (colors.size() != 2) return "(not one each)";
+    return colors[0] == colors[1] ? "yes" : "no";
+  }
   std::vector<int> n;
   for (const auto* a : group)
     n.push_back(static_cast<int>(std::count_if(a->objects.begin(), a->objects.end(), [&](const SceneObject& o) { return o.label == label; })));
@@ -183,7 +251,8 @@ TEST_F(GenerateTest, MultiImageAnswersAreRight) {
       EXPECT_EQ(check_training_record(to_mantis(ex.direct, "x", "d", "i")), "") << ex.cota.task.id;
     }
   }
-  EXPECT_GT(per_family["multi_select"] + per_family["multi_most"] + per_family["multi_count"], 5);
+  for (const char* family : {"multi_select", "multi_most", "multi_count", "multi_common", "multi_attribute", "multi_relation"})
+    EXPECT_GT(per_family[family], 0) << family;
 }
 
 TEST_F(GenerateTest, ShardsAndThreadsGiveTheSameExamples) {
