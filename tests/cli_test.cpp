@@ -1,6 +1,5 @@
 // The taco binary as a user meets it: exit codes and one clear message for bad input.
 #include <gtest/gtest.h>
-#include <sys/wait.h>
 
 #include <cstdio>
 
@@ -11,28 +10,8 @@
 namespace taco {
 namespace {
 
-struct Result {
-  int code;
-  std::string output;  // stdout and stderr together
-};
-
-Result taco_cli(const std::string& args, const std::string& stdin_text = "") {
-  test::TempDir dir;
-  std::string cmd = std::string(TACO_BINARY) + " " + args + " 2>&1";
-  if (!stdin_text.empty()) {
-    write_file(dir.file("stdin"), stdin_text);
-    cmd += " < " + dir.file("stdin");
-  } else {
-    cmd += " < /dev/null";
-  }
-  FILE* p = ::popen(cmd.c_str(), "r");
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
-  int status = ::pclose(p);
-  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
-}
+using Result = test::CliResult;
+Result taco_cli(const std::string& args, const std::string& stdin_text = "") { return test::run_taco(args, stdin_text); }
 
 TEST(CliTest, VersionAndUsage) {
   Result v = taco_cli("--version");

@@ -1,9 +1,13 @@
 #include "test_support.h"
 
+#include "util/files.h"
+
 #include <httplib.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <mutex>
 #include <opencv2/imgcodecs.hpp>
@@ -93,6 +97,24 @@ std::string ScriptedServer::completion(const std::string& content) {
               {"choices", {{{"index", 0}, {"message", {{"role", "assistant"}, {"content", content}}}, {"finish_reason", "stop"}}}},
               {"usage", {{"prompt_tokens", 10}, {"completion_tokens", 5}, {"total_tokens", 15}}}}
       .dump();
+}
+
+CliResult run_taco(const std::string& args, const std::string& stdin_text) {
+  TempDir dir;
+  std::string cmd = std::string(TACO_BINARY) + " " + args + " 2>&1";
+  if (!stdin_text.empty()) {
+    write_file(dir.file("stdin"), stdin_text);
+    cmd += " < " + dir.file("stdin");
+  } else {
+    cmd += " < /dev/null";
+  }
+  FILE* p = ::popen(cmd.c_str(), "r");
+  std::string out;
+  char buf[4096];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
+  int status = ::pclose(p);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
 }
 
 }  // namespace taco::test

@@ -19,6 +19,13 @@ namespace taco::test {
 // the images the call made.
 Json call_tool(const ToolRegistry& tools, ImageStore& store, const std::string& name, Json args);
 
+// The taco binary run with `args` (stdin from `stdin_text`); exit code and stdout+stderr.
+struct CliResult {
+  int code;
+  std::string output;
+};
+CliResult run_taco(const std::string& args, const std::string& stdin_text = "");
+
 // A fresh folder under the system temp dir, removed when the object goes away.
 class TempDir {
  public:

@@ -1,0 +1,53 @@
+#include "episodes.h"
+
+#include <cstdio>
+
+#include "runtime/batch.h"
+#include "util/error.h"
+#include "util/files.h"
+
+namespace taco::cli {
+
+void add_episode_flags(CLI::App& cmd, EpisodeFlags& f) {
+  add_model_flags(cmd, f.model);
+  cmd.add_option("--images-dir", f.images_dir, "where images made by tools are saved (default: <out>.images)");
+  cmd.add_option("--prompt", f.prompt, "cota or direct")->check(CLI::IsMember({"cota", "direct"}))->capture_default_str();
+  cmd.add_option("--prompt-template", f.prompt_template, "a JSON file replacing prompt texts (docs/prompt-templates.md)")
+      ->check(CLI::ExistingFile);
+  cmd.add_option("--max-replies", f.max_replies, "observations fed back before the episode stops")->capture_default_str();
+  cmd.add_option("--max-pixels", f.max_pixels, "refuse images with more pixels than this (default: the tools config's, 64 M)");
+  cmd.add_option("--tools-config", f.tools_config, "the tools config: backends and model paths (docs/tools.md)")
+      ->check(CLI::ExistingFile);
+}
+
+std::unique_ptr<RuntimeSetup> make_runtime(const EpisodeFlags& f, const std::string& out_path) {
+  if (f.max_replies < 0) throw Error("--max-replies must be 0 or more");
+  auto s = std::make_unique<RuntimeSetup>(RuntimeSetup{load_tools_config(f.tools_config), ToolRegistry(), nullptr, nullptr});
+  s->tools = make_tool_registry(s->config);
+  PromptTemplate prompts = f.prompt_template.empty() ? PromptTemplate::defaults() : PromptTemplate::from_file(f.prompt_template);
+  s->model = make_model(f.model);
+  EpisodeOptions episode;
+  episode.mode = prompt_mode_from_string(f.prompt);
+  episode.max_replies = f.max_replies;
+  episode.max_pixels = f.max_pixels > 0 ? f.max_pixels : s->config.max_pixels();
+  episode.images_dir = !f.images_dir.empty() ? f.images_dir : !out_path.empty() ? output_base(out_path) + ".images" : "";
+  s->runtime = std::make_unique<Runtime>(*s->model, s->tools, std::move(prompts), episode);
+  return s;
+}
+
+void run_task_batch(const std::vector<Task>& tasks, const Runtime& runtime, const BatchFlags& f) {
+  BatchOptions batch;
+  batch.jobs = f.jobs;
+  batch.out_path = f.out;
+  batch.errors_path = f.errors_out;
+  batch.progress = !f.quiet;
+  BatchSummary s = run_batch(tasks, runtime, batch);
+  std::fprintf(stderr, "%zu tasks: %zu done now, %zu already in %s, %zu failed (%.1f s)\n", s.total, s.succeeded, s.skipped,
+               f.out.c_str(), s.failed, s.seconds);
+  if (s.failed) {
+    std::fprintf(stderr, "failures are listed in %s; run the same command again to retry them\n", s.errors_path.c_str());
+    throw ExitCode{kExitFailure};
+  }
+}
+
+}  // namespace taco::cli

@@ -1,0 +1,51 @@
+// What the commands that run episodes share (taco run, taco eval run, taco distill): their
+// flags, the runtime those flags make, and running a task list as a resumable batch.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "commands.h"
+#include "runtime/episode.h"
+
+namespace taco::cli {
+
+struct EpisodeFlags {
+  ModelOptions model;
+  std::string images_dir;
+  std::string prompt = "cota";
+  std::string prompt_template;
+  std::string tools_config;
+  int max_replies = 10;
+  int64_t max_pixels = 0;
+};
+
+// --model and the other model flags, --prompt, --prompt-template, --max-replies, --max-pixels,
+// --tools-config, --images-dir.
+void add_episode_flags(CLI::App& cmd, EpisodeFlags& flags);
+
+// A runtime with the model and tools it uses; held by pointer because the runtime refers to
+// its parts.
+struct RuntimeSetup {
+  ToolsConfig config;
+  ToolRegistry tools;
+  std::unique_ptr<Model> model;
+  std::unique_ptr<Runtime> runtime;
+};
+
+// `out_path` names the default images folder (<out>.images) when --images-dir is not given.
+std::unique_ptr<RuntimeSetup> make_runtime(const EpisodeFlags& flags, const std::string& out_path);
+
+struct BatchFlags {
+  std::string out;
+  std::string errors_out;
+  int jobs = 8;
+  bool quiet = false;
+};
+
+// Runs the tasks into flags.out (resuming), prints the summary line, and ends with exit code 1
+// (ExitCode) when some tasks failed.
+void run_task_batch(const std::vector<Task>& tasks, const Runtime& runtime, const BatchFlags& flags);
+
+}  // namespace taco::cli

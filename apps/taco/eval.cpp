@@ -1,0 +1,224 @@
+// taco eval: run a benchmark through the runtime, score the traces, compare runs.
+#include <atomic>
+#include <cstring>
+#include <mutex>
+#include <cstdio>
+#include <filesystem>
+#include <map>
+#include <thread>
+
+#include "episodes.h"
+#include "eval/benchmark.h"
+#include "eval/judge.h"
+#include "eval/score.h"
+#include "runtime/batch.h"
+#include "util/error.h"
+#include "util/files.h"
+#include "util/jsonl.h"
+
+namespace taco::cli {
+namespace {
+
+struct EvalRunFlags {
+  EpisodeFlags episode;
+  BatchFlags batch;
+  std::string data;
+  std::string inputs_dir;
+  size_t limit = 0;
+};
+
+void eval_run(const EvalRunFlags& f) {
+  BenchmarkOptions options;
+  options.images_dir = !f.inputs_dir.empty() ? f.inputs_dir : output_base(f.batch.out) + ".inputs";
+  std::vector<Task> tasks = load_benchmark(f.data, options);
+  if (f.limit && tasks.size() > f.limit) tasks.resize(f.limit);
+  auto setup = make_runtime(f.episode, f.batch.out);
+  if (!f.batch.quiet)
+    std::fprintf(stderr, "%s: %zu questions, %s mode, model %s\n", benchmark_name(f.data).c_str(), tasks.size(),
+                 f.episode.prompt.c_str(), setup->model->name().c_str());
+  run_task_batch(tasks, *setup->runtime, f.batch);
+}
+
+// report.md -> report.json: the JSON twin of a Markdown report.
+std::string json_twin(const std::string& md_path) {
+  const std::string ext = ".md";
+  if (md_path.size() > ext.size() && md_path.compare(md_path.size() - ext.size(), ext.size(), ext) == 0)
+    return md_path.substr(0, md_path.size() - ext.size()) + ".json";
+  return md_path + ".json";
+}
+
+struct EvalScoreFlags {
+  std::string data;
+  std::string traces;
+  std::string name;
+  std::string report;       // markdown; default <traces>.report.md
+  std::string scores;       // per item; default <traces>.scores.jsonl
+  std::string judge_cache;  // default <traces>.judge-cache.jsonl
+  ModelOptions judge;
+  int jobs = 8;
+};
+
+// Item scores for all tasks, in task order; with a judge, `jobs` items are scored at once.
+std::vector<ItemScore> score_all(const std::vector<Task>& tasks, const std::map<std::string, Trace>& traces, Judge* judge,
+                                 int jobs) {
+  std::vector<ItemScore> scores(tasks.size());
+  std::atomic<size_t> next{0};
+  std::string first_error;
+  std::mutex mu;
+  auto worker = [&] {
+    for (size_t i; (i = next++) < tasks.size();) {
+      auto it = traces.find(tasks[i].id);
+      try {
+        scores[i] = score_item(tasks[i], it == traces.end() ? nullptr : &it->second, judge);
+      } catch (const std::exception& e) {
+        std::lock_guard<std::mutex> lock(mu);
+        if (first_error.empty()) first_error = e.what();
+        next = tasks.size();
+      }
+    }
+  };
+  std::vector<std::thread> threads;
+  for (int t = 0; t < (judge ? std::max(1, jobs) : 1); ++t) threads.emplace_back(worker);
+  for (auto& t : threads) t.join();
+  if (!first_error.empty()) throw Error(first_error);
+  return scores;
+}
+
+void eval_score(const EvalScoreFlags& f) {
+  const std::vector<Task> tasks = load_benchmark(f.data);
+  std::map<std::string, Trace> traces;
+  ToolUseStats tools;
+  size_t unknown = 0;
+  std::map<std::string, bool> in_data;
+  for (const auto& t : tasks) in_data[t.id] = true;
+  for_each_jsonl(f.traces, [&](size_t line, Json&& j) {
+    Trace t;
+    try {
+      t = Trace::from_json(j);
+    } catch (const Error& e) {
+      throw Error(f.traces + " line " + std::to_string(line) + ": " + e.what());
+    }
+    if (!in_data.count(t.task.id)) {
+      ++unknown;
+      return;
+    }
+    tools.add(t);
+    traces[t.task.id] = std::move(t);
+  });
+  if (unknown) std::fprintf(stderr, "warning: %zu traces are for questions not in %s; ignored\n", unknown, f.data.c_str());
+
+  std::unique_ptr<Model> judge_model;
+  std::unique_ptr<Judge> judge;
+  if (!f.judge.model.empty()) {
+    judge_model = make_model(f.judge);
+    judge = std::make_unique<Judge>(*judge_model, !f.judge_cache.empty() ? f.judge_cache : output_base(f.traces) + ".judge-cache.jsonl");
+  }
+  std::vector<ItemScore> scores = score_all(tasks, traces, judge.get(), f.jobs);
+
+  const std::string base = output_base(f.traces);
+  const std::string scores_path = !f.scores.empty() ? f.scores : base + ".scores.jsonl";
+  std::string lines;
+  for (const auto& s : scores) lines += s.to_json().dump() + "\n";
+  write_file(scores_path, lines);
+  const std::string name = !f.name.empty() ? f.name : std::filesystem::path(base).filename().string();
+  Report report = make_report(name, benchmark_name(f.data), scores, tools);
+  const std::string md_path = !f.report.empty() ? f.report : base + ".report.md";
+  write_file(md_path, report.to_markdown());
+  write_file(json_twin(md_path), report.to_json().dump(2) + "\n");
+  std::printf("%s", report.to_markdown().c_str());
+  std::fprintf(stderr, "\nscores: %s; report: %s (and .json)%s\n", scores_path.c_str(), md_path.c_str(),
+               judge ? (" ; judge: " + std::to_string(judge->calls()) + " calls, " + std::to_string(judge->cache_hits()) +
+                        " from the cache")
+                           .c_str()
+                     : "");
+}
+
+struct EvalCompareFlags {
+  std::vector<std::string> runs;  // two .scores.jsonl files
+  std::vector<std::string> names;
+  std::string out;
+  int resamples = 2000;
+  uint64_t seed = 1;
+};
+
+std::vector<ItemScore> load_scores(const std::string& path) {
+  std::vector<ItemScore> out;
+  for_each_jsonl(path, [&](size_t line, Json&& j) {
+    try {
+      out.push_back(ItemScore::from_json(j));
+    } catch (const Error& e) {
+      throw Error(path + " line " + std::to_string(line) + ": " + e.what() + " (give the .scores.jsonl that taco eval score wrote)");
+    }
+  });
+  return out;
+}
+
+std::string run_name(const std::string& scores_path) {
+  std::string stem = std::filesystem::path(scores_path).filename().string();
+  for (const char* suffix : {".scores.jsonl", ".jsonl"})
+    if (stem.size() > std::strlen(suffix) && stem.compare(stem.size() - std::strlen(suffix), std::string::npos, suffix) == 0)
+      return stem.substr(0, stem.size() - std::strlen(suffix));
+  return stem;
+}
+
+void eval_compare(const EvalCompareFlags& f) {
+  if (f.runs.size() != 2) throw Error("compare takes two score files: taco eval compare A.scores.jsonl B.scores.jsonl");
+  if (!f.names.empty() && f.names.size() != 2) throw Error("--names takes two names, e.g. --names direct,cota");
+  const std::string a = f.names.empty() ? run_name(f.runs[0]) : f.names[0];
+  const std::string b = f.names.empty() ? run_name(f.runs[1]) : f.names[1];
+  auto rows = compare_runs(load_scores(f.runs[0]), load_scores(f.runs[1]), f.resamples, f.seed);
+  if (rows.empty()) throw Error("the two runs share no scored items");
+  std::string md = comparison_markdown(a, b, rows);
+  md += "\nDifference = " + b + " - " + a + ", in points; 95% paired bootstrap interval over items (" +
+        std::to_string(f.resamples) + " resamples).\n";
+  std::printf("%s", md.c_str());
+  if (!f.out.empty()) {
+    write_file(f.out, md);
+    write_file(json_twin(f.out), comparison_json(a, b, rows).dump(2) + "\n");
+  }
+}
+
+}  // namespace
+
+void add_eval_command(CLI::App& app) {
+  auto* eval = app.add_subcommand("eval", "run benchmarks, score the answers, compare runs (docs/eval.md)");
+  eval->require_subcommand(1);
+
+  auto run_flags = std::make_shared<EvalRunFlags>();
+  auto* run = eval->add_subcommand("run", "answer a benchmark's questions with a model; writes traces (resumable)");
+  run->add_option("--data", run_flags->data, "a VLMEvalKit .tsv or a taco task .jsonl")->required()->check(CLI::ExistingFile);
+  run->add_option("--out", run_flags->batch.out, "traces JSONL (appended; finished questions are skipped)")->required();
+  add_episode_flags(*run, run_flags->episode);
+  run->add_option("--inputs-dir", run_flags->inputs_dir, "where the TSV's base64 images are decoded (default: <out>.inputs)");
+  run->add_option("--errors-out", run_flags->batch.errors_out, "where failed questions are listed (default: <out>.errors.jsonl)");
+  run->add_option("-j,--jobs", run_flags->batch.jobs, "episodes in flight")->capture_default_str()->check(CLI::Range(1, 4096));
+  run->add_option("--limit", run_flags->limit, "only the first N questions");
+  run->add_flag("-q,--quiet", run_flags->batch.quiet, "no progress line");
+  run->callback([run_flags] { eval_run(*run_flags); });
+
+  auto score_flags = std::make_shared<EvalScoreFlags>();
+  auto* score = eval->add_subcommand("score", "score a run's traces: overall, per category, tool use");
+  score->add_option("--data", score_flags->data, "the benchmark the run answered")->required()->check(CLI::ExistingFile);
+  score->add_option("--traces", score_flags->traces, "the run's traces JSONL")->required()->check(CLI::ExistingFile);
+  score->add_option("--name", score_flags->name, "the run's name in the report (default: the traces file's)");
+  score->add_option("--report", score_flags->report, "Markdown report path, with a .json twin (default: <traces>.report.md)");
+  score->add_option("--scores", score_flags->scores, "per-item scores for taco eval compare (default: <traces>.scores.jsonl)");
+  score->add_option("--judge-model", score_flags->judge.model, "judge model for MMVet-style items (and unmatched options)");
+  score->add_option("--judge-endpoint", score_flags->judge.endpoint, "the judge's OpenAI-compatible base URL");
+  score->add_option("--judge-api-key-env", score_flags->judge.api_key_env, "environment variable with the judge's API key")
+      ->capture_default_str();
+  score->add_option("--judge-cache", score_flags->judge_cache, "cached judgments (default: <traces>.judge-cache.jsonl)");
+  score->add_option("-j,--jobs", score_flags->jobs, "judge calls in flight")->capture_default_str()->check(CLI::Range(1, 256));
+  score->callback([score_flags] { eval_score(*score_flags); });
+
+  auto compare_flags = std::make_shared<EvalCompareFlags>();
+  auto* compare = eval->add_subcommand("compare", "two scored runs side by side with the difference and its bootstrap CI");
+  compare->add_option("runs", compare_flags->runs, "A.scores.jsonl B.scores.jsonl")->required()->check(CLI::ExistingFile);
+  compare->add_option("--names", compare_flags->names, "names of the two runs, e.g. direct,cota")->delimiter(',');
+  compare->add_option("--out", compare_flags->out, "also write the table here (Markdown, with a .json twin)");
+  compare->add_option("--resamples", compare_flags->resamples, "bootstrap resamples")->capture_default_str()->check(CLI::Range(100, 1000000));
+  compare->add_option("--seed", compare_flags->seed, "bootstrap seed")->capture_default_str();
+  compare->callback([compare_flags] { eval_compare(*compare_flags); });
+}
+
+}  // namespace taco::cli

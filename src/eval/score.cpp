@@ -1,0 +1,250 @@
+#include "eval/score.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <random>
+
+#include "eval/answer_match.h"
+#include "eval/benchmark.h"
+#include "util/error.h"
+
+namespace taco {
+namespace {
+
+std::string percent(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.1f", 100 * v);
+  return buf;
+}
+
+std::string signed_percent(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%+.1f", 100 * v);
+  return buf;
+}
+
+// The reference as an option letter: the answer itself when it is one, else the option whose
+// text it is; "" when neither.
+std::string reference_letter(const std::string& answer, const std::vector<std::string>& choices) {
+  if (answer.size() == 1 && answer[0] >= 'A' && answer[0] < static_cast<char>('A' + choices.size())) return answer;
+  for (size_t i = 0; i < choices.size(); ++i)
+    if (normalize_answer(choices[i]) == normalize_answer(answer)) return std::string(1, static_cast<char>('A' + i));
+  return "";
+}
+
+}  // namespace
+
+Json ItemScore::to_json() const {
+  return Json{{"id", id},         {"category", category}, {"prediction", prediction}, {"reference", reference},
+              {"method", method}, {"score", score},       {"answered", answered}};
+}
+
+ItemScore ItemScore::from_json(const Json& j) {
+  ItemScore s;
+  try {
+    s.id = j.at("id").get<std::string>();
+    s.category = j.value("category", "");
+    s.prediction = j.value("prediction", "");
+    s.reference = j.value("reference", "");
+    s.method = j.value("method", "");
+    s.score = j.at("score").get<double>();
+    s.answered = j.value("answered", true);
+  } catch (const Json::exception& e) {
+    throw Error(std::string("not an item score record: ") + e.what());
+  }
+  return s;
+}
+
+ItemScore score_item(const Task& task, const Trace* trace, Judge* judge) {
+  ItemScore s;
+  s.id = task.id;
+  const Json& m = task.metadata;
+  s.category = m.contains("category") && m["category"].is_string() ? m["category"].get<std::string>() : "(none)";
+  if (!task.answer) throw Error("item " + task.id + " has no ground-truth answer to score against");
+  s.reference = *task.answer;
+  if (!trace) {
+    s.method = "none";
+    return s;
+  }
+  s.answered = true;
+  s.prediction = trace->answer;
+  const std::string scoring = m.value("scoring", task.choices.empty() ? kScoreFreeForm : kScoreChoice);
+  if (trace->status == TraceStatus::kError || s.prediction.empty()) {
+    s.method = trace->status == TraceStatus::kError ? "error" : "empty";
+    return s;
+  }
+  if (scoring == kScoreChoice) {
+    const std::string want = reference_letter(s.reference, task.choices);
+    if (want.empty()) throw Error("item " + task.id + ": the answer '" + s.reference + "' is neither an option letter nor an option");
+    const std::string got = match_option(s.prediction, task.choices);
+    if (!got.empty() || !judge) {
+      s.method = got.empty() ? "no_option" : "choice";
+      s.score = got == want ? 1 : 0;
+      return s;
+    }
+    // No option recognisable: the judge decides whether the answer means the right option.
+    const std::string& text = task.choices[static_cast<size_t>(want[0] - 'A')];
+    s.method = "judge";
+    s.score = judge->grade(task.question, want + ". " + text, s.prediction) >= 0.5 ? 1 : 0;
+    return s;
+  }
+  if (scoring == kScoreMathVista) {
+    s.method = "mathvista";
+    s.score = mathvista_score(s.prediction, s.reference, m.value("answer_type", "text"), m.value("precision", 0),
+                              task.choices);
+    return s;
+  }
+  if (scoring == kScoreJudge) {
+    if (!judge) throw Error("item " + task.id + " is scored by a judge model: give --judge-model");
+    s.method = "judge";
+    s.score = judge->grade(m.value("raw_question", task.question), s.reference, s.prediction);
+    return s;
+  }
+  std::vector<std::string> refs{s.reference};
+  if (m.contains("answers") && m["answers"].is_array() && !m["answers"].empty()) {
+    refs.clear();
+    for (const auto& r : m["answers"]) refs.push_back(r.is_string() ? r.get<std::string>() : r.dump());
+  }
+  s.method = refs.size() > 1 ? "vqa" : answer_number(s.reference) && normalize_answer(s.reference).find(' ') == std::string::npos
+                                           ? "number"
+                                           : "exact";
+  s.score = free_form_score(s.prediction, refs);
+  return s;
+}
+
+void ToolUseStats::add(const Trace& t) {
+  ++episodes;
+  if (t.status == TraceStatus::kError) {
+    ++errors;
+    return;
+  }
+  steps += t.steps.size();
+  for (const auto& step : t.steps) {
+    if (step.parse_error != ParseErrorKind::kNone) ++parse_failures;
+    if (step.error_kind == "tool" || step.error_kind == "unknown_tool" || step.error_kind == "arguments") ++failed_actions;
+  }
+  auto tools = t.tools_called();
+  if (!tools.empty()) ++with_tools;
+  for (const auto& name : tools) ++tool_calls[name];
+  if (t.answer.empty()) ++no_answer;
+}
+
+Json ToolUseStats::to_json() const {
+  Json calls = Json::object();
+  for (const auto& [name, n] : tool_calls) calls[name] = n;
+  return Json{{"episodes", episodes},       {"steps", steps},           {"parse_failures", parse_failures},
+              {"failed_actions", failed_actions}, {"episodes_with_tools", with_tools}, {"errors", errors},
+              {"no_answer", no_answer},     {"tool_calls", calls}};
+}
+
+Report make_report(const std::string& name, const std::string& benchmark, const std::vector<ItemScore>& items,
+                   const ToolUseStats& tools) {
+  Report r;
+  r.name = name;
+  r.benchmark = benchmark;
+  r.tools = tools;
+  for (const auto& it : items) {
+    ++r.overall.n;
+    r.overall.score += it.score;
+    auto& c = r.categories[it.category];
+    ++c.n;
+    c.score += it.score;
+    if (!it.answered) ++r.missing;
+  }
+  auto finish = [](ScoreGroup& g) { g.score = g.n ? g.score / static_cast<double>(g.n) : 0; };
+  finish(r.overall);
+  for (auto& [c, g] : r.categories) finish(g);
+  return r;
+}
+
+Json Report::to_json() const {
+  Json cats = Json::object();
+  for (const auto& [c, g] : categories) cats[c] = Json{{"n", g.n}, {"score", g.score}};
+  return Json{{"name", name}, {"benchmark", benchmark}, {"overall", Json{{"n", overall.n}, {"score", overall.score}}},
+              {"categories", cats}, {"missing", missing}, {"tool_use", tools.to_json()}};
+}
+
+std::string Report::to_markdown() const {
+  std::string md = "## " + name + " on " + benchmark + "\n\n| category | n | score (%) |\n|---|---:|---:|\n";
+  md += "| **overall** | " + std::to_string(overall.n) + " | **" + percent(overall.score) + "** |\n";
+  for (const auto& [c, g] : categories) md += "| " + c + " | " + std::to_string(g.n) + " | " + percent(g.score) + " |\n";
+  if (missing) md += "\n" + std::to_string(missing) + " items have no trace and count as wrong.\n";
+  const ToolUseStats& t = tools;
+  const double runs = static_cast<double>(std::max<size_t>(1, t.episodes - t.errors));
+  char line[512];
+  std::snprintf(line, sizeof line,
+                "\nTool use: %zu episodes (%zu could not run), %.2f replies per episode, %zu parse failures, %zu failed "
+                "actions, %.1f%% of episodes called a tool, %zu ended without an answer.\n",
+                t.episodes, t.errors, static_cast<double>(t.steps) / runs, t.parse_failures, t.failed_actions,
+                100.0 * static_cast<double>(t.with_tools) / runs, t.no_answer);
+  md += line;
+  if (!t.tool_calls.empty()) {
+    md += "Tools called:";
+    std::string sep = " ";
+    for (const auto& [name, n] : t.tool_calls) md += sep + name + " " + std::to_string(n), sep = ", ";
+    md += ".\n";
+  }
+  return md;
+}
+
+std::vector<ComparisonRow> compare_runs(const std::vector<ItemScore>& a, const std::vector<ItemScore>& b, int resamples,
+                                        uint64_t seed) {
+  std::map<std::string, const ItemScore*> in_b;
+  for (const auto& s : b) in_b[s.id] = &s;
+  // Paired scores per category ("overall" holds all).
+  std::map<std::string, std::vector<std::pair<double, double>>> pairs;
+  for (const auto& s : a)
+    if (auto it = in_b.find(s.id); it != in_b.end()) {
+      pairs["overall"].emplace_back(s.score, it->second->score);
+      pairs[s.category].emplace_back(s.score, it->second->score);
+    }
+  std::vector<ComparisonRow> rows;
+  auto row_for = [&](const std::string& category, const std::vector<std::pair<double, double>>& p) {
+    ComparisonRow r;
+    r.category = category;
+    r.n = p.size();
+    for (const auto& [x, y] : p) r.a += x, r.b += y;
+    r.a /= static_cast<double>(r.n);
+    r.b /= static_cast<double>(r.n);
+    r.diff = r.b - r.a;
+    std::mt19937_64 rng(seed);
+    std::uniform_int_distribution<size_t> pick(0, p.size() - 1);
+    std::vector<double> diffs(static_cast<size_t>(resamples));
+    for (auto& d : diffs) {
+      double sum = 0;
+      for (size_t i = 0; i < p.size(); ++i) {
+        const auto& [x, y] = p[pick(rng)];
+        sum += y - x;
+      }
+      d = sum / static_cast<double>(p.size());
+    }
+    std::sort(diffs.begin(), diffs.end());
+    r.ci_low = diffs[static_cast<size_t>(0.025 * (diffs.size() - 1))];
+    r.ci_high = diffs[static_cast<size_t>(std::ceil(0.975 * (diffs.size() - 1)))];
+    return r;
+  };
+  if (pairs.count("overall")) rows.push_back(row_for("overall", pairs["overall"]));
+  for (const auto& [category, p] : pairs)
+    if (category != "overall") rows.push_back(row_for(category, p));
+  return rows;
+}
+
+std::string comparison_markdown(const std::string& name_a, const std::string& name_b, const std::vector<ComparisonRow>& rows) {
+  std::string md = "| category | n | " + name_a + " (%) | " + name_b + " (%) | difference | 95% CI |\n|---|---:|---:|---:|---:|---|\n";
+  for (const auto& r : rows)
+    md += "| " + (r.category == "overall" ? "**overall**" : r.category) + " | " + std::to_string(r.n) + " | " + percent(r.a) +
+          " | " + percent(r.b) + " | " + signed_percent(r.diff) + " | [" + signed_percent(r.ci_low) + ", " +
+          signed_percent(r.ci_high) + "] |\n";
+  return md;
+}
+
+Json comparison_json(const std::string& name_a, const std::string& name_b, const std::vector<ComparisonRow>& rows) {
+  Json out = Json::array();
+  for (const auto& r : rows)
+    out.push_back(Json{{"category", r.category}, {"n", r.n},         {name_a, r.a},          {name_b, r.b},
+                       {"difference", r.diff},   {"ci_low", r.ci_low}, {"ci_high", r.ci_high}});
+  return Json{{"a", name_a}, {"b", name_b}, {"rows", out}};
+}
+
+}  // namespace taco

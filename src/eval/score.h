@@ -1,0 +1,83 @@
+// Scoring and reports: each benchmark item's final answer scored against the ground truth
+// (by the item's metadata "scoring": option choice, free-form, MathVista, judge), rolled up
+// overall and per category with tool-use statistics, and two runs compared with a paired
+// bootstrap confidence interval. Pure functions apart from the judge's calls.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cota/task.h"
+#include "cota/trace.h"
+#include "eval/judge.h"
+#include "util/json.h"
+
+namespace taco {
+
+struct ItemScore {
+  std::string id;
+  std::string category;
+  std::string prediction;  // the final answer ("" when the item has no trace or no answer)
+  std::string reference;
+  std::string method;      // how it was matched: "letter", "option_text", "exact", "vqa", "number", "judge", "none", ...
+  double score = 0;
+  bool answered = false;   // a trace exists for the item
+
+  Json to_json() const;
+  static ItemScore from_json(const Json& j);
+};
+
+// Scores one item. `trace` is null when the run has no trace for it (scored 0). `judge` may be
+// null; a judged item without one throws Error, as does an item with no ground truth.
+ItemScore score_item(const Task& task, const Trace* trace, Judge* judge);
+
+// What the runs' traces show about tool use.
+struct ToolUseStats {
+  size_t episodes = 0;
+  size_t steps = 0;             // model replies
+  size_t parse_failures = 0;    // replies that did not parse
+  size_t failed_actions = 0;    // actions that ran and failed (error observations)
+  size_t with_tools = 0;        // episodes that called at least one tool
+  size_t errors = 0;            // episodes that could not run
+  size_t no_answer = 0;         // episodes that ended without an answer
+  std::map<std::string, size_t> tool_calls;  // per tool
+
+  void add(const Trace& trace);
+  Json to_json() const;
+};
+
+struct ScoreGroup {
+  size_t n = 0;
+  double score = 0;  // mean, in [0, 1]
+};
+
+struct Report {
+  std::string name;       // the run: the traces file's name
+  std::string benchmark;
+  ScoreGroup overall;
+  std::map<std::string, ScoreGroup> categories;
+  size_t missing = 0;     // items with no trace (scored 0)
+  ToolUseStats tools;
+
+  Json to_json() const;
+  std::string to_markdown() const;
+};
+
+Report make_report(const std::string& name, const std::string& benchmark, const std::vector<ItemScore>& items,
+                   const ToolUseStats& tools);
+
+// Two runs side by side on the items both scored: each run's mean, the difference (b - a)
+// and its 95% paired bootstrap interval, overall and per category.
+struct ComparisonRow {
+  std::string category;  // "overall" first
+  size_t n = 0;
+  double a = 0, b = 0, diff = 0, ci_low = 0, ci_high = 0;
+};
+std::vector<ComparisonRow> compare_runs(const std::vector<ItemScore>& a, const std::vector<ItemScore>& b,
+                                        int resamples = 2000, uint64_t seed = 1);
+std::string comparison_markdown(const std::string& name_a, const std::string& name_b, const std::vector<ComparisonRow>& rows);
+Json comparison_json(const std::string& name_a, const std::string& name_b, const std::vector<ComparisonRow>& rows);
+
+}  // namespace taco

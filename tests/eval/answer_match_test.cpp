@@ -1,0 +1,89 @@
+// Answers written the ways models write them, matched the way benchmark harnesses match them.
+#include "eval/answer_match.h"
+
+#include <gtest/gtest.h>
+
+namespace taco {
+namespace {
+
+const std::vector<std::string> kOptions = {"a cat", "a dog", "a red bird", "a bird"};
+
+TEST(MatchOptionTest, LettersInCommonWrappings) {
+  for (const char* answer : {"B", "b", "(B)", "B.", "B)", "[B]", "**B**", " B. ", "Answer: B", "answer: (B)",
+                             "The answer is B", "The answer is (B).", "The correct answer is B.", "I choose option B.",
+                             "B. a dog", "(B) a dog", "B) a dog", "Options: B"})
+    EXPECT_EQ(match_option(answer, kOptions), "B") << answer;
+}
+
+TEST(MatchOptionTest, OptionTextAndSentences) {
+  EXPECT_EQ(match_option("a dog", kOptions), "B");
+  EXPECT_EQ(match_option("Dog.", kOptions), "B");
+  EXPECT_EQ(match_option("It is a dog.", kOptions), "B");
+  // "bird" is part of "red bird": only the longer option counts when both are found.
+  EXPECT_EQ(match_option("The red bird on the left.", kOptions), "C");
+  EXPECT_EQ(match_option("a bird", kOptions), "D");
+}
+
+TEST(MatchOptionTest, NothingOrSeveralIsNoMatch) {
+  EXPECT_EQ(match_option("", kOptions), "");
+  EXPECT_EQ(match_option("   ", kOptions), "");
+  EXPECT_EQ(match_option("I cannot tell from the image.", kOptions), "");
+  EXPECT_EQ(match_option("a cat or a dog", kOptions), "");
+  EXPECT_EQ(match_option("E", kOptions), "");        // not an option
+  EXPECT_EQ(match_option("A cat sat there and a dog too", kOptions), "");  // the article "A" is not a letter
+  EXPECT_EQ(match_option("B", {}), "");
+}
+
+TEST(NormalizeTest, VqaNormalization) {
+  EXPECT_EQ(normalize_answer("The Red Ball."), "red ball");
+  EXPECT_EQ(normalize_answer("Answer: two"), "2");
+  EXPECT_EQ(normalize_answer("1,000"), "1000");
+  EXPECT_EQ(normalize_answer("3.5"), "3.5");
+  EXPECT_EQ(normalize_answer("  yes!  "), "yes");
+}
+
+TEST(AnswerNumberTest, UnitsCurrencyWordsAndSentences) {
+  EXPECT_EQ(answer_number("42"), 42);
+  EXPECT_EQ(answer_number("$1,250.50"), 1250.5);
+  EXPECT_EQ(answer_number("12 cm"), 12);
+  EXPECT_EQ(answer_number("45%"), 45);
+  EXPECT_EQ(answer_number("-3"), -3);
+  EXPECT_EQ(answer_number("three"), 3);
+  EXPECT_EQ(answer_number("There are 3 balls."), 3);
+  EXPECT_EQ(answer_number("The answer is 5 (2 + 3)"), 5);
+  EXPECT_EQ(answer_number("1, 2 and 7"), 7);
+  EXPECT_FALSE(answer_number("no idea").has_value());
+  EXPECT_FALSE(answer_number("").has_value());
+}
+
+TEST(FreeFormTest, ExactNumbersAndVqaAccuracy) {
+  EXPECT_EQ(free_form_score("Red.", {"red"}), 1);
+  EXPECT_EQ(free_form_score("blue", {"red"}), 0);
+  EXPECT_EQ(free_form_score("", {"red"}), 0);
+  EXPECT_EQ(free_form_score("3 apples", {"3"}), 1);
+  EXPECT_EQ(free_form_score("three", {"3"}), 1);
+  EXPECT_EQ(free_form_score("3.01", {"3"}), 0);  // beyond the 1e-3 relative tolerance
+  EXPECT_EQ(free_form_score("100.05", {"100"}), 1);
+  // A-OKVQA style: ten references, min(1, matches / 3).
+  std::vector<std::string> refs = {"dog", "dog", "puppy", "dog", "animal", "pet", "puppy", "dog", "dog", "dog"};
+  EXPECT_EQ(free_form_score("dog", refs), 1);
+  EXPECT_NEAR(free_form_score("puppy", refs), 2.0 / 3, 1e-12);
+  EXPECT_NEAR(free_form_score("pet", refs), 1.0 / 3, 1e-12);
+  EXPECT_EQ(free_form_score("cat", refs), 0);
+}
+
+TEST(MathVistaTest, AnswerTypes) {
+  EXPECT_EQ(mathvista_score("The answer is 7", "7", "integer", 0, {}), 1);
+  EXPECT_EQ(mathvista_score("7.5", "7", "integer", 0, {}), 0);
+  EXPECT_EQ(mathvista_score("3.14159", "3.14", "float", 2, {}), 1);
+  EXPECT_EQ(mathvista_score("3.2", "3.14", "float", 2, {}), 0);
+  EXPECT_EQ(mathvista_score("1.5", "1.5", "float", 1, {}), 1);
+  EXPECT_EQ(mathvista_score("[1, 2, 3]", "[1, 2, 3]", "list", 0, {}), 1);
+  EXPECT_EQ(mathvista_score("[1, 3, 2]", "[1, 2, 3]", "list", 0, {}), 0);
+  EXPECT_EQ(mathvista_score("(B)", "square", "text", 0, {"circle", "square"}), 1);
+  EXPECT_EQ(mathvista_score("circle", "square", "text", 0, {"circle", "square"}), 0);
+  EXPECT_EQ(mathvista_score("Square", "square", "text", 0, {}), 1);
+}
+
+}  // namespace
+}  // namespace taco

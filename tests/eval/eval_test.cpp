@@ -1,0 +1,260 @@
+// Benchmarks loaded from VLMEvalKit TSVs, scored, reported and compared; and the whole
+// `taco eval` path offline against a loopback model server.
+#include <gtest/gtest.h>
+
+#include "eval/benchmark.h"
+#include "eval/judge.h"
+#include "eval/score.h"
+#include "test_support.h"
+#include "util/base64.h"
+#include "util/error.h"
+#include "util/files.h"
+#include "util/jsonl.h"
+
+namespace taco {
+namespace {
+
+TEST(TsvTest, QuotedFieldsHoldTabsNewlinesAndQuotes) {
+  auto rows = parse_tsv("index\tquestion\n1\t\"a\tb\nc \"\"q\"\"\"\n2\tplain\r\n");
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[1][1], "a\tb\nc \"q\"");
+  EXPECT_EQ(rows[2][1], "plain");
+}
+
+// A VLMEvalKit-style TSV the test writes: base64 images, options, hints, categories.
+std::string write_tsv(const test::TempDir& dir, const std::string& name, const std::vector<std::string>& lines) {
+  std::string text;
+  for (const auto& l : lines) text += l + "\n";
+  write_file(dir.file(name), text);
+  return dir.file(name);
+}
+
+std::string png_base64(const test::TempDir& dir, const std::string& text = "") {
+  return base64_encode(read_file(test::write_test_image(dir.file("img.png"), 64, 48, text)));
+}
+
+TEST(BenchmarkTest, ChoiceAndFreeFormPromptsImagesAndReferences) {
+  test::TempDir dir;
+  const std::string img = png_base64(dir);
+  std::string path = write_tsv(dir, "MMStar.tsv",
+                               {"index\timage\tquestion\thint\tA\tB\tC\tanswer\tcategory\tl2-category",
+                                "10\t" + img + "\tWhat animal?\tLook closely\tcat\tdog\t\tB\tcoarse\tanimals",
+                                "11\t10\tHow many?\t\t\t\t\t3\tcount\t",
+                                "12\t['" + img + "', '" + img + "']\tSame?\t\tyes\tno\t\tA\tmulti\t"});
+  std::vector<Task> tasks = load_benchmark(path, BenchmarkOptions{dir.file("inputs")});
+  ASSERT_EQ(tasks.size(), 3u);
+  EXPECT_EQ(tasks[0].question,
+            "Hint: Look closely\nQuestion: What animal?\nOptions:\nA. cat\nB. dog\nPlease select the correct answer from the options above.");
+  EXPECT_EQ(tasks[0].choices, (std::vector<std::string>{"cat", "dog"}));
+  EXPECT_EQ(tasks[0].metadata["category"], "coarse");
+  EXPECT_EQ(tasks[0].metadata["l2_category"], "animals");
+  EXPECT_EQ(tasks[0].metadata["benchmark"], "MMStar");
+  EXPECT_EQ(tasks[0].images, (std::vector<std::string>{dir.file("inputs/10.png")}));
+  EXPECT_EQ(tasks[1].question, "How many?\nAnswer the question using a single word or phrase.");
+  EXPECT_EQ(tasks[1].metadata["scoring"], kScoreFreeForm);
+  EXPECT_EQ(tasks[1].images, (std::vector<std::string>{dir.file("inputs/11.png")}));  // row 10's image, by reference
+  EXPECT_EQ(tasks[2].images, (std::vector<std::string>{dir.file("inputs/12-0.png"), dir.file("inputs/12-1.png")}));
+  EXPECT_EQ(read_file(tasks[2].images[1]), read_file(dir.file("img.png")));
+  // Without an images folder nothing is decoded (scoring needs no pictures).
+  EXPECT_TRUE(load_benchmark(path)[0].images.empty());
+}
+
+TEST(BenchmarkTest, BadFilesGiveClearErrors) {
+  test::TempDir dir;
+  EXPECT_THROW(load_benchmark(write_tsv(dir, "x.tsv", {"question\tanswer", "q\ta"})), Error);
+  EXPECT_THROW(load_benchmark(write_tsv(dir, "y.tsv", {"index\timage\tquestion", "1\t%%%notbase64\tq"}), {dir.file("in")}),
+               Error);
+  EXPECT_THROW(load_benchmark(dir.file("y.csv")), Error);
+  try {
+    load_benchmark(write_tsv(dir, "z.tsv", {"index\tquestion", "1\t"}));
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("row 2"), std::string::npos) << e.what();
+  }
+}
+
+Trace answered(const Task& task, const std::string& answer) {
+  Trace t;
+  t.task = task;
+  t.status = TraceStatus::kTerminated;
+  t.answer = answer;
+  return t;
+}
+
+TEST(ScoreTest, ItemsReportAndToolUse) {
+  Task mc{"1", {}, "q", "B", {"cat", "dog"}, Json{{"category", "animals"}, {"scoring", kScoreChoice}}};
+  Task free{"2", {}, "q", "3", {}, Json{{"category", "count"}, {"scoring", kScoreFreeForm}}};
+  Task mc_text_answer{"3", {}, "q", "dog", {"cat", "dog"}, Json{{"category", "animals"}}};
+  Trace t1 = answered(mc, "The answer is (B).");
+  EXPECT_EQ(score_item(mc, &t1, nullptr).score, 1);
+  Trace t2 = answered(free, "three");
+  EXPECT_EQ(score_item(free, &t2, nullptr).score, 1);
+  Trace t3 = answered(mc_text_answer, "A");
+  EXPECT_EQ(score_item(mc_text_answer, &t3, nullptr).score, 0);
+  ItemScore missing = score_item(free, nullptr, nullptr);
+  EXPECT_FALSE(missing.answered);
+  EXPECT_EQ(missing.score, 0);
+  Task judged{"4", {}, "q", "red", {}, Json{{"scoring", kScoreJudge}}};
+  EXPECT_THROW(score_item(judged, &t1, nullptr), Error);  // needs a judge
+
+  ToolUseStats tools;
+  t1.steps.resize(2);
+  t1.steps[0].content = StepContent{"look", {Action{"OCR", Json::object()}}};
+  t1.steps[1].parse_error = ParseErrorKind::kJson;
+  tools.add(t1);
+  tools.add(t2);
+  Report r = make_report("run", "bench", {score_item(mc, &t1, nullptr), score_item(free, &t2, nullptr),
+                                          score_item(mc_text_answer, &t3, nullptr), missing},
+                         tools);
+  EXPECT_EQ(r.overall.n, 4u);
+  EXPECT_DOUBLE_EQ(r.overall.score, 0.5);
+  EXPECT_DOUBLE_EQ(r.categories["animals"].score, 0.5);
+  EXPECT_DOUBLE_EQ(r.categories["count"].score, 0.5);
+  EXPECT_EQ(r.missing, 1u);
+  EXPECT_EQ(r.tools.tool_calls["OCR"], 1u);
+  EXPECT_EQ(r.tools.parse_failures, 1u);
+  EXPECT_NE(r.to_markdown().find("| **overall** | 4 | **50.0** |"), std::string::npos) << r.to_markdown();
+}
+
+TEST(CompareTest, PairedBootstrapInterval) {
+  std::vector<ItemScore> a, b;
+  for (int i = 0; i < 200; ++i) {
+    ItemScore x{std::to_string(i), i % 2 ? "odd" : "even", "", "", "", i % 4 == 0 ? 1.0 : 0.0, true};
+    ItemScore y = x;
+    y.score = i % 4 <= 1 ? 1.0 : 0.0;  // b is right on every item a is, and on a quarter more
+    a.push_back(x);
+    b.push_back(y);
+  }
+  auto rows = compare_runs(a, b, 1000, 7);
+  ASSERT_EQ(rows.size(), 3u);
+  EXPECT_EQ(rows[0].category, "overall");
+  EXPECT_DOUBLE_EQ(rows[0].a, 0.25);
+  EXPECT_DOUBLE_EQ(rows[0].b, 0.5);
+  EXPECT_DOUBLE_EQ(rows[0].diff, 0.25);
+  EXPECT_LT(rows[0].ci_low, 0.25);
+  EXPECT_GT(rows[0].ci_high, 0.25);
+  EXPECT_GT(rows[0].ci_low, 0.15);  // 200 paired items: the interval is narrow
+  EXPECT_DOUBLE_EQ(rows[1].diff, 0.0);  // "even": items 0, 2, 4...: b only gains on odd ones (i % 4 == 1)
+  auto same = compare_runs(a, a, 500, 1);
+  EXPECT_EQ(same[0].ci_low, 0);
+  EXPECT_EQ(same[0].ci_high, 0);
+}
+
+TEST(JudgeTest, GradesAndCachesJudgments) {
+  test::TempDir dir;
+  test::ScriptedServer server([](const Json& req, int call) {
+    const std::string text = req["messages"][0]["content"].is_string() ? req["messages"][0]["content"].get<std::string>()
+                                                                        : req["messages"][0]["content"][0]["text"].get<std::string>();
+    EXPECT_NE(text.find("Graded examples"), std::string::npos);
+    return test::ScriptedServer::Reply{200, test::ScriptedServer::completion(call == 0 ? "I think so" : "Score: 0.6")};
+  });
+  ModelOptions o;
+  o.model = "judge-model";
+  o.endpoint = server.base_url();
+  auto model = make_model(o);
+  {
+    Judge judge(*model, dir.file("cache.jsonl"));
+    EXPECT_DOUBLE_EQ(judge.grade("What color?", "red", "reddish"), 0.6);  // the first reply had no score: asked again
+    EXPECT_EQ(judge.calls(), 1u);
+    EXPECT_DOUBLE_EQ(judge.grade("What color?", "red", "reddish"), 0.6);
+    EXPECT_EQ(judge.cache_hits(), 1u);
+  }
+  Judge again(*model, dir.file("cache.jsonl"));
+  EXPECT_DOUBLE_EQ(again.grade("What color?", "red", "reddish"), 0.6);
+  EXPECT_EQ(server.calls(), 2);  // nothing new: the cache file answered
+  EXPECT_EQ(parse_judge_score("1.0"), 1.0);
+  EXPECT_EQ(parse_judge_score("Score: 0.25."), 0.25);
+  EXPECT_FALSE(parse_judge_score("7/10 but no").has_value() && *parse_judge_score("7/10 but no") > 1);
+  EXPECT_FALSE(parse_judge_score("none").has_value());
+}
+
+// The user message's text of a chat request.
+std::string user_text(const Json& req) {
+  for (const auto& m : req["messages"])
+    if (m["role"] == "user") {
+      if (m["content"].is_string()) return m["content"];
+      std::string t;
+      for (const auto& part : m["content"])
+        if (part["type"] == "text") t += part["text"].get<std::string>();
+      return t;
+    }
+  return "";
+}
+
+// Offline end to end: a TSV made here, a loopback server playing the model (and the judge),
+// `taco eval run` in CoTA and Direct mode, `taco eval score`, `taco eval compare`.
+TEST(EvalEndToEndTest, RunScoreCompareOffline) {
+  test::TempDir dir;
+  const std::string img = png_base64(dir, "7");
+  std::vector<std::string> lines = {"index\timage\tquestion\tA\tB\tanswer\tcategory"};
+  // Six questions, answer B each; CoTA gets 5 right, Direct 3.
+  for (int i = 0; i < 6; ++i)
+    lines.push_back(std::to_string(i) + "\t" + img + "\tQuestion " + std::to_string(i) + "?\tcat\tdog\tB\t" +
+                    (i < 3 ? "easy" : "hard"));
+  const std::string data = write_tsv(dir, "Tiny.tsv", lines);
+  test::ScriptedServer server([](const Json& req, int) {
+    const std::string text = user_text(req);
+    const bool cota = req["messages"][0]["role"] == "system" &&
+                      req["messages"][0]["content"].dump().find("Terminate") != std::string::npos;
+    int q = text[text.find("Question ") + 9] - '0';
+    if (cota) {
+      std::string answer = q == 5 ? "A" : "B";
+      return test::ScriptedServer::Reply{
+          200, test::ScriptedServer::completion("{\"thought\": \"I can see it.\", \"actions\": [{\"name\": \"Terminate\", "
+                                                "\"arguments\": {\"answer\": \"" + answer + "\"}}]}")};
+    }
+    return test::ScriptedServer::Reply{200, test::ScriptedServer::completion(q < 3 ? "B. dog" : "cat")};
+  });
+  const std::string common = "--data " + data + " --model tiny --endpoint " + server.base_url() + " -q";
+  auto cota = test::run_taco("eval run " + common + " --out " + dir.file("cota.jsonl"));
+  ASSERT_EQ(cota.code, 0) << cota.output;
+  auto direct = test::run_taco("eval run " + common + " --prompt direct --out " + dir.file("direct.jsonl"));
+  ASSERT_EQ(direct.code, 0) << direct.output;
+  // Resuming asks nothing again.
+  int calls = server.calls();
+  ASSERT_EQ(test::run_taco("eval run " + common + " --out " + dir.file("cota.jsonl")).code, 0);
+  EXPECT_EQ(server.calls(), calls);
+
+  auto s1 = test::run_taco("eval score --data " + data + " --traces " + dir.file("cota.jsonl") + " --name cota");
+  ASSERT_EQ(s1.code, 0) << s1.output;
+  EXPECT_NE(s1.output.find("| **overall** | 6 | **83.3** |"), std::string::npos) << s1.output;
+  EXPECT_NE(s1.output.find("| hard | 3 | 66.7 |"), std::string::npos) << s1.output;
+  Json report = Json::parse(read_file(dir.file("cota.report.json")));
+  EXPECT_NEAR(report["overall"]["score"].get<double>(), 5.0 / 6, 1e-12);
+  EXPECT_EQ(report["tool_use"]["episodes"], 6);
+  auto s2 = test::run_taco("eval score --data " + data + " --traces " + dir.file("direct.jsonl"));
+  ASSERT_EQ(s2.code, 0) << s2.output;
+  EXPECT_NE(s2.output.find("| **overall** | 6 | **50.0** |"), std::string::npos) << s2.output;
+
+  auto cmp = test::run_taco("eval compare " + dir.file("direct.scores.jsonl") + " " + dir.file("cota.scores.jsonl") +
+                            " --names direct,cota --out " + dir.file("cmp.md"));
+  ASSERT_EQ(cmp.code, 0) << cmp.output;
+  EXPECT_NE(cmp.output.find("| **overall** | 6 | 50.0 | 83.3 | +33.3 |"), std::string::npos) << cmp.output;
+  EXPECT_TRUE(Json::parse(read_file(dir.file("cmp.json")))["rows"].is_array());
+
+  // An MMVet-style free-form set scored by the judge, which the same server plays.
+  const std::string mmvet = write_tsv(dir, "MMVet.tsv", {"index\timage\tquestion\tanswer\tcategory", "0\t" + img +
+                                                                                                        "\tWhat number is shown?\t7\tocr"});
+  test::ScriptedServer judge([](const Json& req, int) {
+    const bool grading = user_text(req).find("Graded examples") != std::string::npos;
+    return test::ScriptedServer::Reply{200, test::ScriptedServer::completion(grading ? "0.5" : "{\"thought\": \"t\", \"actions\": [{\"name\": \"Terminate\", \"arguments\": {\"answer\": \"seven\"}}]}")};
+  });
+  ASSERT_EQ(test::run_taco("eval run --data " + mmvet + " --model m --endpoint " + judge.base_url() + " -q --out " +
+                           dir.file("mmvet.jsonl"))
+                .code,
+            0);
+  auto no_judge = test::run_taco("eval score --data " + mmvet + " --traces " + dir.file("mmvet.jsonl"));
+  EXPECT_EQ(no_judge.code, 1);
+  EXPECT_NE(no_judge.output.find("--judge-model"), std::string::npos) << no_judge.output;
+  auto judged = test::run_taco("eval score --data " + mmvet + " --traces " + dir.file("mmvet.jsonl") + " --judge-model j " +
+                               "--judge-endpoint " + judge.base_url());
+  ASSERT_EQ(judged.code, 0) << judged.output;
+  EXPECT_NE(judged.output.find("| **overall** | 1 | **50.0** |"), std::string::npos) << judged.output;
+  EXPECT_NE(judged.output.find("1 calls, 0 from the cache"), std::string::npos) << judged.output;
+  auto cached = test::run_taco("eval score --data " + mmvet + " --traces " + dir.file("mmvet.jsonl") + " --judge-model j " +
+                               "--judge-endpoint " + judge.base_url());
+  EXPECT_NE(cached.output.find("0 calls, 1 from the cache"), std::string::npos) << cached.output;
+}
+
+}  // namespace
+}  // namespace taco
