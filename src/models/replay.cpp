@@ -4,6 +4,7 @@
 
 #include "util/files.h"
 #include "util/json.h"
+#include "util/jsonl.h"
 
 namespace taco {
 
@@ -11,7 +12,20 @@ ReplayModel::ReplayModel(std::string path) : path_(std::move(path)) {
   std::error_code ec;
   if (!std::filesystem::exists(path_, ec)) throw Error("replay: " + path_ + " does not exist");
   is_dir_ = std::filesystem::is_directory(path_, ec);
-  if (!is_dir_) cache_[""] = load_recording(path_);  // fail early on a bad file
+  from_traces_ = !is_dir_ && path_.size() > 6 && path_.compare(path_.size() - 6, 6, ".jsonl") == 0;
+  if (from_traces_) {
+    for_each_jsonl(path_, [&](size_t line, Json&& j) {
+      auto task = j.find("task");
+      auto steps = j.find("steps");
+      if (task == j.end() || !task->is_object() || !task->contains("id") || steps == j.end() || !steps->is_array())
+        throw Error(path_ + " line " + std::to_string(line) + ": not a taco trace (needs task.id and steps)");
+      std::vector<std::string> raw;
+      for (const auto& step : *steps) raw.push_back(step.value("raw", ""));
+      cache_[(*task)["id"].is_string() ? (*task)["id"].get<std::string>() : (*task)["id"].dump()] = std::move(raw);
+    });
+  } else if (!is_dir_) {
+    cache_[""] = load_recording(path_);  // fail early on a bad file
+  }
 }
 
 std::vector<std::string> ReplayModel::load_recording(const std::string& file) {
@@ -38,6 +52,11 @@ std::vector<std::string> ReplayModel::load_recording(const std::string& file) {
 
 const std::vector<std::string>& ReplayModel::recording_for(const std::string& task_id) {
   std::lock_guard<std::mutex> lock(mu_);
+  if (from_traces_) {
+    auto it = cache_.find(task_id);
+    if (it == cache_.end()) throw ModelError("replay: " + path_ + " has no trace for task " + task_id);
+    return it->second;
+  }
   std::string key = is_dir_ ? task_id : "";
   auto it = cache_.find(key);
   if (it != cache_.end()) return it->second;

@@ -1,8 +1,10 @@
 // ReplayModel ("replay:PATH"): answers with recorded responses, for tests and for re-executing
 // real episodes through the live loop and tools. The k-th call of an episode gets the k-th
 // recorded response. PATH is a JSON file holding an array of strings or an object with
-// "assistant_raw" (as in TACO episode dumps), used for every task; or a folder of such files
-// named <task id>.json. Thread-safe: recordings are loaded on first use under a lock.
+// "assistant_raw" (as in TACO episode dumps), used for every task; a folder of such files
+// named <task id>.json; or a taco trace file (.jsonl), whose traces' replies are replayed for
+// the tasks of the same id (re-running generated chains or an earlier run with other tools).
+// Thread-safe: recordings are loaded on first use under a lock.
 #pragma once
 
 #include <map>
@@ -28,6 +30,7 @@ class ReplayModel : public Model {
 
   std::string path_;
   bool is_dir_ = false;
+  bool from_traces_ = false;
   std::mutex mu_;
   std::map<std::string, std::vector<std::string>> cache_;
 };

@@ -148,5 +148,21 @@ TEST(ReplayModelTest, AnswersInTurnAndFromFolders) {
   EXPECT_THROW(ReplayModel(dir.file("nope.json")), Error);
 }
 
+TEST(ReplayModelTest, ReplaysTheRepliesOfATraceFile) {
+  test::TempDir dir;
+  write_file(dir.file("t.jsonl"), R"({"task": {"id": "a"}, "steps": [{"raw": "one"}, {"raw": "two"}]})"
+                                  "\n"
+                                  R"({"task": {"id": 7}, "steps": [{"raw": "seven"}]})"
+                                  "\n");
+  ReplayModel traces(dir.file("t.jsonl"));
+  std::vector<Message> msgs = {Message{"user", {}}, Message{"assistant", {}}};
+  EXPECT_EQ(traces.complete(CompletionRequest{"a", &msgs}).text, "two");
+  std::vector<Message> fresh = {Message{"user", {}}};
+  EXPECT_EQ(traces.complete(CompletionRequest{"7", &fresh}).text, "seven");
+  EXPECT_THROW(traces.complete(CompletionRequest{"b", &fresh}), ModelError);
+  write_file(dir.file("bad.jsonl"), "{\"x\": 1}\n");
+  EXPECT_THROW(ReplayModel(dir.file("bad.jsonl")), Error);
+}
+
 }  // namespace
 }  // namespace taco
