@@ -1,6 +1,7 @@
 #include "cota/trace.h"
 
 #include "util/error.h"
+#include "util/pyrepr.h"
 
 namespace taco {
 
@@ -103,6 +104,7 @@ Json Trace::to_json() const {
   j["answer"] = answer;
   j["answer_source"] = answer_source;
   if (!error.empty()) j["error"] = error;
+  if (!verification.is_null()) j["verification"] = verification;
   j["user_request"] = user_request;
   Json steps_json = Json::array();
   for (const auto& s : steps) steps_json.push_back(s.to_json());
@@ -146,6 +148,7 @@ Trace Trace::from_json(const Json& j) {
     t.answer = get_or<std::string>(j, "answer", "");
     t.answer_source = get_or<std::string>(j, "answer_source", "none");
     t.error = get_or<std::string>(j, "error", "");
+    if (auto v = j.find("verification"); v != j.end()) t.verification = *v;
     t.user_request = get_or<std::string>(j, "user_request", "");
     for (const auto& s : j.value("steps", Json::array())) t.steps.push_back(StepRecord::from_json(s));
     for (const auto& im : j.value("images", Json::array()))
@@ -165,6 +168,28 @@ std::vector<std::string> Trace::tools_called() const {
     if (s.content && !s.content->actions.empty() && s.content->actions[0].name != "Terminate")
       names.push_back(s.content->actions[0].name);
   return names;
+}
+
+Trace direct_example(const Trace& source, const std::string& answer) {
+  Trace t = source;
+  t.task.id = source.task.id + "-direct";
+  t.task.metadata["variant"] = "direct";
+  t.images.clear();
+  for (const auto& im : source.images)
+    if (im.source == "input") t.images.push_back(im);
+  t.steps.clear();
+  StepRecord s;
+  s.content = StepContent{"", {Action{"Terminate", Json{{"answer", answer}}}}};
+  s.raw = python_json_dumps(s.content->to_json());
+  s.observation = Json{{"answer", answer}};
+  t.steps.push_back(std::move(s));
+  t.status = TraceStatus::kTerminated;
+  t.answer = answer;
+  t.answer_source = "terminate";
+  t.error.clear();
+  t.verification = nullptr;
+  t.wall_ms = 0;
+  return t;
 }
 
 }  // namespace taco

@@ -68,6 +68,9 @@ struct Trace {
   std::string answer;
   std::string answer_source = "none";  // "terminate", "extracted", "direct" or "none"
   std::string error;                   // why the episode could not run (status kError)
+  // The answer checked against the ground truth (taco distill): {"correct", "score", "method",
+  // "split"}; null when unchecked.
+  Json verification;
   double wall_ms = 0;
 
   Json to_json() const;
@@ -76,5 +79,11 @@ struct Trace {
   // The tools called, in order (names of executed actions other than Terminate).
   std::vector<std::string> tools_called() const;
 };
+
+// A Direct training example made from a trace: the same task, user request and input images,
+// and one Terminate step (empty thought) answering `answer`; its id gets "-direct" and its
+// metadata "variant": "direct". The generators' Direct twins and distillation's fallback for
+// wrong answers are made this way.
+Trace direct_example(const Trace& source, const std::string& answer);
 
 }  // namespace taco

@@ -231,12 +231,7 @@ class Builder {
     std::vector<std::string> inputs;
     for (size_t k = 0; k < scenes_.size(); ++k) inputs.push_back("image-" + std::to_string(k));
     trace_.user_request = prompts_.user_request(trace_.task.question, inputs, true);
-    Trace direct = trace_;
-    direct.task.id = trace_.task.id + "-direct";
-    direct.task.metadata["variant"] = "direct";
-    direct.images.resize(scenes_.size());
-    direct.steps.clear();
-    add_final(direct, "", terminate);
+    Trace direct = direct_example(trace_, answer_);
     trace_.task.metadata["variant"] = "cota";
     add_final(trace_, thought, terminate);
     return GeneratedExample{trace_.task.metadata["family"], std::move(trace_), std::move(direct)};

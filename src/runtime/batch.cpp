@@ -53,6 +53,14 @@ BatchSummary run_batch(const std::vector<Task>& tasks, const Runtime& runtime, c
     auto worker = [&] {
       for (size_t i; (i = next.fetch_add(1)) < pending.size();) {
         Trace trace = runtime.run(*pending[i]);
+        if (trace.status != TraceStatus::kError && options.before_write) {
+          try {
+            options.before_write(trace);
+          } catch (const std::exception& e) {
+            trace.status = TraceStatus::kError;
+            trace.error = e.what();
+          }
+        }
         if (trace.status == TraceStatus::kError) {
           {
             std::lock_guard<std::mutex> lock(errors_mu);

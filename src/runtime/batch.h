@@ -5,6 +5,7 @@
 // and is tried again by the next run.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,9 @@ struct BatchOptions {
   std::string out_path;
   std::string errors_path;  // "" means <out without .jsonl>.errors.jsonl
   bool progress = true;
+  // Called in the episode's thread on each finished trace before it is written (distill
+  // verifies answers here). An exception fails the task: it goes to the errors file.
+  std::function<void(Trace&)> before_write;
 };
 
 struct BatchSummary {
