@@ -3,15 +3,17 @@
 #include <cstdio>
 
 #include "runtime/batch.h"
+#include "tools/builtin.h"
 #include "util/error.h"
 #include "util/files.h"
 
 namespace taco::cli {
 
-void add_episode_flags(CLI::App& cmd, EpisodeFlags& f) {
+void add_episode_flags(CLI::App& cmd, EpisodeFlags& f, bool with_prompt_mode) {
   add_model_flags(cmd, f.model);
   cmd.add_option("--images-dir", f.images_dir, "where images made by tools are saved (default: <out>.images)");
-  cmd.add_option("--prompt", f.prompt, "cota or direct")->check(CLI::IsMember({"cota", "direct"}))->capture_default_str();
+  if (with_prompt_mode)
+    cmd.add_option("--prompt", f.prompt, "cota or direct")->check(CLI::IsMember({"cota", "direct"}))->capture_default_str();
   cmd.add_option("--prompt-template", f.prompt_template, "a JSON file replacing prompt texts (docs/prompt-templates.md)")
       ->check(CLI::ExistingFile);
   cmd.add_option("--max-replies", f.max_replies, "observations fed back before the episode stops")->capture_default_str();
@@ -20,10 +22,11 @@ void add_episode_flags(CLI::App& cmd, EpisodeFlags& f) {
       ->check(CLI::ExistingFile);
 }
 
-std::unique_ptr<RuntimeSetup> make_runtime(const EpisodeFlags& f, const std::string& out_path) {
+std::unique_ptr<RuntimeSetup> make_runtime(const EpisodeFlags& f, const std::string& out_path, bool chain_of_thought) {
   if (f.max_replies < 0) throw Error("--max-replies must be 0 or more");
   auto s = std::make_unique<RuntimeSetup>(RuntimeSetup{load_tools_config(f.tools_config), ToolRegistry(), nullptr, nullptr});
-  s->tools = make_tool_registry(s->config);
+  if (chain_of_thought) s->tools.add(make_terminate_tool());
+  else s->tools = make_tool_registry(s->config);
   PromptTemplate prompts = f.prompt_template.empty() ? PromptTemplate::defaults() : PromptTemplate::from_file(f.prompt_template);
   s->model = make_model(f.model);
   EpisodeOptions episode;

@@ -21,9 +21,9 @@ struct EpisodeFlags {
   int64_t max_pixels = 0;
 };
 
-// --model and the other model flags, --prompt, --prompt-template, --max-replies, --max-pixels,
+// --model and the other model flags, --prompt (unless with_prompt_mode is false), --prompt-template, --max-replies, --max-pixels,
 // --tools-config, --images-dir.
-void add_episode_flags(CLI::App& cmd, EpisodeFlags& flags);
+void add_episode_flags(CLI::App& cmd, EpisodeFlags& flags, bool with_prompt_mode = true);
 
 // A runtime with the model and tools it uses; held by pointer because the runtime refers to
 // its parts.
@@ -35,7 +35,9 @@ struct RuntimeSetup {
 };
 
 // `out_path` names the default images folder (<out>.images) when --images-dir is not given.
-std::unique_ptr<RuntimeSetup> make_runtime(const EpisodeFlags& flags, const std::string& out_path);
+// With `chain_of_thought`, the CoTA prompt offers Terminate alone: the model thinks, then
+// answers without tools (the paper's CoT mode).
+std::unique_ptr<RuntimeSetup> make_runtime(const EpisodeFlags& flags, const std::string& out_path, bool chain_of_thought = false);
 
 struct BatchFlags {
   std::string out;

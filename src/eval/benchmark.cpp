@@ -15,16 +15,6 @@ namespace {
 // pandas writes missing values as empty fields; some files spell them out.
 bool missing(const std::string& v) { return v.empty() || v == "nan" || v == "NaN" || v == "None"; }
 
-// The extension a decoded image gets, from its first bytes.
-std::string image_extension(const std::string& bytes) {
-  if (bytes.rfind("\x89PNG", 0) == 0) return ".png";
-  if (bytes.rfind("\xff\xd8", 0) == 0) return ".jpg";
-  if (bytes.rfind("GIF8", 0) == 0) return ".gif";
-  if (bytes.size() > 12 && bytes.compare(0, 4, "RIFF") == 0 && bytes.compare(8, 4, "WEBP") == 0) return ".webp";
-  if (bytes.rfind("BM", 0) == 0) return ".bmp";
-  return ".img";
-}
-
 // BLINK and other multi-image sets store a Python list of strings: "['iVBOR...', '/9j/...']".
 // Returns the strings, or {field} when it is not such a list.
 std::vector<std::string> python_string_list(const std::string& field) {
@@ -101,7 +91,7 @@ void add_images(const TsvTable& t, size_t r, const std::map<std::string, size_t>
   for (size_t k = 0; k < encoded.size(); ++k) {
     auto head = base64_decode(encoded[k].substr(0, 16));
     const std::string file = images_dir + "/" + safe_file_name(task.id) + (encoded.size() > 1 ? "-" + std::to_string(k) : "") +
-                             image_extension(head ? *head : "");
+                             image_file_extension(head ? *head : "");
     if (!std::filesystem::exists(file)) {
       auto bytes = base64_decode(encoded[k]);
       if (!bytes || bytes->empty()) throw fail("'image' is not base64");

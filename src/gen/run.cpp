@@ -1,5 +1,7 @@
 #include "gen/run.h"
 
+#include "util/record_writer.h"
+
 #include <atomic>
 #include <chrono>
 #include <fstream>
@@ -30,13 +32,8 @@ GenSummary run_generation(const std::vector<SceneAnnotation>& scenes, const GenR
                           const std::function<void()>& on_scene) {
   const auto start = std::chrono::steady_clock::now();
   if (o.shards < 1 || o.shard < 0 || o.shard >= o.shards) throw Error("--shard must be k/N with 0 <= k < N");
-  make_dirs(parent_dir(o.out_path));
-  std::ofstream out(o.out_path, std::ios::binary | std::ios::trunc);
-  if (!out) throw Error(o.out_path + ": cannot write");
-  const bool lines = o.out_path.size() >= 6 && o.out_path.compare(o.out_path.size() - 6, 6, ".jsonl") == 0;
+  RecordWriter out(o.out_path);
   const std::string instruction = task_instruction(all_tool_names());
-  bool first_record = true;
-  if (!lines) out << "[\n";
 
   GenSummary summary;
   auto record_of = [&](const Trace& t) -> Json {
@@ -52,10 +49,7 @@ GenSummary run_generation(const std::vector<SceneAnnotation>& scenes, const GenR
     Json r = record_of(t);
     if (o.format == GenFormat::kLlava || o.format == GenFormat::kMantis)
       if (std::string bad = check_training_record(r); !bad.empty()) throw Error("generated an invalid record " + t.task.id + ": " + bad);
-    if (!lines && !first_record) out << ",\n";
-    out << r.dump(-1, ' ', false, Json::error_handler_t::replace);
-    if (lines) out << '\n';
-    first_record = false;
+    out.write(r);
     ++summary.records;
   };
 
@@ -106,9 +100,7 @@ GenSummary run_generation(const std::vector<SceneAnnotation>& scenes, const GenR
       }
     }
   }
-  if (!lines) out << (first_record ? "]\n" : "\n]\n");
   out.close();
-  if (!out) throw Error(o.out_path + ": write failed");
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return summary;
 }

@@ -64,4 +64,13 @@ std::string output_base(const std::string& path) {
   return path;
 }
 
+std::string image_file_extension(const std::string& bytes) {
+  if (bytes.rfind("\x89PNG", 0) == 0) return ".png";
+  if (bytes.rfind("\xff\xd8", 0) == 0) return ".jpg";
+  if (bytes.rfind("GIF8", 0) == 0) return ".gif";
+  if (bytes.size() > 12 && bytes.compare(0, 4, "RIFF") == 0 && bytes.compare(8, 4, "WEBP") == 0) return ".webp";
+  if (bytes.rfind("BM", 0) == 0) return ".bmp";
+  return ".img";
+}
+
 }  // namespace taco
