@@ -49,8 +49,8 @@ std::vector<Task> load_inputs(const DistillFlags& f) {
 
 // Runs one mode into `out`, verifying each trace before it is written; `on_verified` sees
 // each verified trace (under no lock). Returns the number of tasks that failed.
-size_t run_verified(const std::vector<Task>& tasks, const Runtime& runtime, const std::string& out, const DistillFlags& f,
-                    Judge* judge, const std::function<void(const Trace&)>& on_verified) {
+size_t run_verified(const std::vector<Task>& tasks, const Runtime& runtime, const std::string& out, const std::string& variant,
+                    const DistillFlags& f, Judge* judge, const std::function<void(const Trace&)>& on_verified) {
   std::map<std::string, const Task*> by_id;
   for (const auto& t : tasks) by_id[t.id] = &t;
   BatchOptions batch;
@@ -58,6 +58,7 @@ size_t run_verified(const std::vector<Task>& tasks, const Runtime& runtime, cons
   batch.out_path = out;
   batch.progress = !f.batch.quiet;
   batch.before_write = [&](Trace& trace) {
+    trace.task.metadata["variant"] = variant;  // "cota" or "cot": the format curate mixes by
     trace.verification = verify_trace(*by_id.at(trace.task.id), trace, judge, f.judge_threshold);
     if (on_verified) on_verified(trace);
   };
@@ -107,11 +108,11 @@ void distill(const DistillFlags& f) {
   auto cota = make_runtime(episode, f.batch.out);
   if (!f.batch.quiet)
     std::fprintf(stderr, "distill: %zu questions, teacher %s%s\n", tasks.size(), cota->model->name().c_str(), f.cot ? ", CoTA and CoT" : "");
-  size_t failed = run_verified(tasks, *cota->runtime, f.batch.out, f, judge.get(), on_cota);
+  size_t failed = run_verified(tasks, *cota->runtime, f.batch.out, "cota", f, judge.get(), on_cota);
   const std::string cot_path = base + ".cot.jsonl";
   if (f.cot) {
     auto cot = make_runtime(episode, cot_path, true);
-    failed += run_verified(tasks, *cot->runtime, cot_path, f, judge.get(), nullptr);
+    failed += run_verified(tasks, *cot->runtime, cot_path, "cot", f, judge.get(), nullptr);
   }
 
   std::map<std::string, SourceStats> stats;

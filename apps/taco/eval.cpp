@@ -39,14 +39,6 @@ void eval_run(const EvalRunFlags& f) {
   run_task_batch(tasks, *setup->runtime, f.batch);
 }
 
-// report.md -> report.json: the JSON twin of a Markdown report.
-std::string json_twin(const std::string& md_path) {
-  const std::string ext = ".md";
-  if (md_path.size() > ext.size() && md_path.compare(md_path.size() - ext.size(), ext.size(), ext) == 0)
-    return md_path.substr(0, md_path.size() - ext.size()) + ".json";
-  return md_path + ".json";
-}
-
 struct EvalScoreFlags {
   std::string data;
   std::string traces;
@@ -124,7 +116,7 @@ void eval_score(const EvalScoreFlags& f) {
   Report report = make_report(name, benchmark_name(f.data), scores, tools);
   const std::string md_path = !f.report.empty() ? f.report : base + ".report.md";
   write_file(md_path, report.to_markdown());
-  write_file(json_twin(md_path), report.to_json().dump(2) + "\n");
+  write_file(replace_extension(md_path, ".json"), report.to_json().dump(2) + "\n");
   std::printf("%s", report.to_markdown().c_str());
   std::fprintf(stderr, "\nscores: %s; report: %s (and .json)%s\n", scores_path.c_str(), md_path.c_str(),
                judge ? (" ; judge: " + std::to_string(judge->calls()) + " calls, " + std::to_string(judge->cache_hits()) +
@@ -174,7 +166,7 @@ void eval_compare(const EvalCompareFlags& f) {
   std::printf("%s", md.c_str());
   if (!f.out.empty()) {
     write_file(f.out, md);
-    write_file(json_twin(f.out), comparison_json(a, b, rows).dump(2) + "\n");
+    write_file(replace_extension(f.out, ".json"), comparison_json(a, b, rows).dump(2) + "\n");
   }
 }
 

@@ -64,6 +64,10 @@ std::string output_base(const std::string& path) {
   return path;
 }
 
+std::string replace_extension(const std::string& path, const std::string& extension) {
+  return std::filesystem::path(path).replace_extension(extension).string();
+}
+
 std::string image_file_extension(const std::string& bytes) {
   if (bytes.rfind("\x89PNG", 0) == 0) return ".png";
   if (bytes.rfind("\xff\xd8", 0) == 0) return ".jpg";

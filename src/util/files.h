@@ -16,6 +16,8 @@ std::string parent_dir(const std::string& path);
 std::string output_base(const std::string& path);
 // An id (a task's, an example's) made safe as a folder name.
 std::string safe_file_name(const std::string& id);
+// `path` with its extension replaced ("report.md" -> "report.json"); added when it has none.
+std::string replace_extension(const std::string& path, const std::string& extension);
 // The extension (".png", ".jpg", ".gif", ".webp", ".bmp", else ".img") an image file with these
 // first bytes should have.
 std::string image_file_extension(const std::string& bytes);

@@ -33,6 +33,8 @@ void Progress::tick(bool failed) {
   if (failed) failed_.fetch_add(1, std::memory_order_relaxed);
 }
 
+void Progress::tick_by(size_t n) { done_.fetch_add(n, std::memory_order_relaxed); }
+
 void Progress::finish() {
   {
     std::lock_guard<std::mutex> lock(mu_);

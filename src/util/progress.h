@@ -18,6 +18,7 @@ class Progress {
   ~Progress();  // prints the final line
 
   void tick(bool failed = false);
+  void tick_by(size_t n);  // n units of work done at once (e.g. MiB read)
   void finish();
 
  private:

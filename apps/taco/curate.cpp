@@ -1,0 +1,111 @@
+// taco curate: filter and mix traces by a recipe; taco export: traces as LLaVA / Mantis.
+#include <cstdio>
+
+#include "commands.h"
+#include "curate/curate.h"
+#include "curate/export.h"
+#include "util/error.h"
+#include "util/files.h"
+
+namespace taco::cli {
+namespace {
+
+struct CurateFlags {
+  std::string recipe;
+  std::vector<std::string> inputs;  // trace files given directly (each a source taking all)
+  std::string out;
+  std::string report;
+  // Filters given as flags (added to the recipe's).
+  bool correct_only = false, parsed = false, no_failed_action = false, images_present = false, dedupe = false,
+       drop_action_useless = false;
+  size_t min_steps = 0, max_steps = 0, min_tools = 0;
+  std::vector<std::string> require_tools, forbid_tools;
+  std::optional<size_t> target_size;
+  std::optional<uint64_t> seed;
+  bool quiet = false;
+};
+
+void curate(const CurateFlags& f) {
+  if (f.recipe.empty() && f.inputs.empty()) throw Error("give --recipe recipe.json or trace files to curate");
+  Recipe r = f.recipe.empty() ? Recipe() : Recipe::load(f.recipe);
+  for (const auto& path : f.inputs) r.sources.push_back(RecipeSource{path, path, std::nullopt, std::nullopt, false});
+  CurateFilters& flt = r.filters;
+  flt.correct_only |= f.correct_only;
+  flt.parsed |= f.parsed;
+  flt.no_failed_action |= f.no_failed_action;
+  flt.images_present |= f.images_present;
+  flt.dedupe |= f.dedupe;
+  flt.drop_action_useless |= f.drop_action_useless;
+  if (f.min_steps) flt.min_steps = f.min_steps;
+  if (f.max_steps) flt.max_steps = f.max_steps;
+  if (f.min_tools) flt.min_tools = f.min_tools;
+  for (const auto& t : f.require_tools) flt.tools_required.push_back(t);
+  for (const auto& t : f.forbid_tools) flt.tools_forbidden.push_back(t);
+  if (f.target_size) r.target_size = f.target_size;
+  if (f.seed) r.seed = *f.seed;
+
+  CurateReport report = run_curate(r, f.out, !f.quiet);
+  const std::string md_path = !f.report.empty() ? f.report : output_base(f.out) + ".report.md";
+  write_file(md_path, report.to_markdown());
+  write_file(replace_extension(md_path, ".json"), report.to_json().dump(2) + "\n");
+  std::printf("%s", report.to_markdown().c_str());
+  std::fprintf(stderr, "\n%zu traces -> %s; report: %s\n", report.kept, f.out.c_str(), md_path.c_str());
+}
+
+struct ExportFlags {
+  std::vector<std::string> inputs;
+  ExportOptions options;
+};
+
+void export_traces(const ExportFlags& f) {
+  ExportSummary s = run_export(f.inputs, f.options);
+  std::fprintf(stderr, "%zu traces -> %zu %s records in %s (%zu images %s)\n", s.traces, s.records, f.options.format.c_str(),
+               f.options.out_path.c_str(), s.images,
+               f.options.images == "keep" ? "left in place" : f.options.images == "link" ? "linked" : "copied");
+  if (s.invalid) {
+    std::fprintf(stderr, "%zu traces were left out as invalid:\n", s.invalid);
+    for (const auto& p : s.problems) std::fprintf(stderr, "  %s\n", p.c_str());
+    throw ExitCode{kExitFailure};
+  }
+}
+
+}  // namespace
+
+void add_curate_command(CLI::App& app) {
+  auto f = std::make_shared<CurateFlags>();
+  auto* cmd = app.add_subcommand("curate", "filter and mix traces into a training set by a recipe (docs/curate.md)");
+  cmd->add_option("inputs", f->inputs, "trace files to take whole (besides or instead of the recipe's sources)")->check(CLI::ExistingFile);
+  cmd->add_option("--recipe", f->recipe, "the recipe: sources, weights or counts, filters, formats, target size, seed")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--out", f->out, "the curated traces (JSONL)")->required();
+  cmd->add_option("--report", f->report, "Markdown report, with a .json twin (default: <out>.report.md)");
+  cmd->add_flag("--correct-only", f->correct_only, "drop traces verified wrong");
+  cmd->add_flag("--parsed", f->parsed, "drop traces with a reply that did not parse");
+  cmd->add_flag("--no-failed-action", f->no_failed_action, "drop traces with a failed action");
+  cmd->add_option("--min-steps", f->min_steps, "fewest steps");
+  cmd->add_option("--max-steps", f->max_steps, "most steps");
+  cmd->add_option("--min-tools", f->min_tools, "fewest tool calls");
+  cmd->add_option("--require-tool", f->require_tools, "a tool every trace must call (repeat)");
+  cmd->add_option("--forbid-tool", f->forbid_tools, "a tool no trace may call (repeat)");
+  cmd->add_flag("--images-present", f->images_present, "drop traces naming an image that is not on disk");
+  cmd->add_flag("--dedupe", f->dedupe, "one trace per content (question, images, replies, answer)");
+  cmd->add_flag("--drop-action-useless", f->drop_action_useless, "drop sources where actions do not help (the paper's rule)");
+  cmd->add_option("--target-size", f->target_size, "traces in the output (shared by weight)");
+  cmd->add_option("--seed", f->seed, "selection seed (default: the recipe's, else 1)");
+  cmd->add_flag("-q,--quiet", f->quiet, "no progress line");
+  cmd->callback([f] { curate(*f); });
+
+  auto e = std::make_shared<ExportFlags>();
+  auto* ex = app.add_subcommand("export", "traces as LLaVA or Mantis training data, checked");
+  ex->add_option("inputs", e->inputs, "trace files (e.g. from taco curate)")->required()->check(CLI::ExistingFile);
+  ex->add_option("--format", e->options.format, "llava or mantis")->required()->check(CLI::IsMember({"llava", "mantis"}));
+  ex->add_option("--out", e->options.out_path, ".json (one array) or .jsonl")->required();
+  ex->add_option("--images", e->options.images, "copy, link or keep the image files")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"copy", "link", "keep"}));
+  ex->add_option("--images-dir", e->options.images_dir, "where images are copied or linked (default: <out>.images)");
+  ex->add_option("--dataset", e->options.dataset, "Mantis metadata.dataset")->capture_default_str();
+  ex->callback([e] { export_traces(*e); });
+}
+
+}  // namespace taco::cli

@@ -1,0 +1,433 @@
+#include "curate/curate.h"
+
+#include <simdjson.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <functional>
+#include <queue>
+#include <set>
+#include <unordered_map>
+
+#include "distill/verify.h"
+#include "util/error.h"
+#include "util/files.h"
+#include "util/progress.h"
+
+namespace taco {
+namespace {
+
+namespace od = simdjson::ondemand;
+
+// What the filters and the report need from one trace line.
+struct TraceFacts {
+  std::string source = "(none)";  // task.metadata.source
+  std::string variant;            // task.metadata.variant
+  std::string prompt = "cota";
+  std::string status;
+  bool verified = false, correct = false;
+  size_t steps = 0, parse_failures = 0, failed_actions = 0;
+  std::vector<std::string> tools;
+  std::vector<std::string> image_paths;
+  uint64_t content_hash = 0;
+
+  std::string format() const {
+    if (variant == "cota" || variant == "cot" || variant == "direct") return variant;
+    return prompt == "direct" ? "direct" : "cota";
+  }
+  void reset() { *this = TraceFacts(); }
+};
+
+uint64_t mix(uint64_t h, std::string_view s) {
+  uint64_t x = h ^ (std::hash<std::string_view>{}(s) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2));
+  return x;
+}
+
+uint64_t splitmix(uint64_t x) {
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+std::string str(od::value v) {
+  std::string_view s = v.get_string();
+  return std::string(s);
+}
+
+void read_task(od::object task, TraceFacts& f, bool want_images) {
+  for (auto field : task) {
+    std::string_view key = field.unescaped_key();
+    od::value v = field.value();
+    if (key == "question") {
+      f.content_hash = mix(f.content_hash, v.raw_json_token());
+    } else if (key == "images") {
+      for (auto p : v.get_array()) {
+        std::string_view path = p.get_string();
+        f.content_hash = mix(f.content_hash, path);
+        if (want_images) f.image_paths.emplace_back(path);
+      }
+    } else if (key == "metadata") {
+      for (auto m : v.get_object()) {
+        std::string_view mk = m.unescaped_key();
+        if (mk == "source") {
+          od::value mv = m.value();
+          if (mv.type() == od::json_type::string) f.source = str(mv);
+        } else if (mk == "variant") {
+          od::value mv = m.value();
+          if (mv.type() == od::json_type::string) f.variant = str(mv);
+        }
+      }
+    }
+  }
+}
+
+void read_step(od::object step, TraceFacts& f) {
+  ++f.steps;
+  for (auto field : step) {
+    std::string_view key = field.unescaped_key();
+    od::value v = field.value();
+    if (key == "raw") {
+      f.content_hash = mix(f.content_hash, v.raw_json_token());
+    } else if (key == "actions") {
+      for (auto action : v.get_array()) {
+        std::string_view name = action.find_field_unordered("name").get_string();
+        if (name != "Terminate") f.tools.emplace_back(name);
+        break;  // only the first action runs
+      }
+    } else if (key == "error") {
+      std::string_view kind = v.find_field_unordered("kind").get_string();
+      if (kind == "json" || kind == "schema" || kind == "unknown") ++f.parse_failures;
+      else if (kind == "tool" || kind == "unknown_tool" || kind == "arguments") ++f.failed_actions;
+    }
+  }
+}
+
+// Reads one trace line (padded: `capacity` bytes are readable from `data`). False with
+// `error` set when it is not a trace.
+bool read_facts(od::parser& parser, const char* data, size_t len, size_t capacity, bool want_images, TraceFacts& f,
+                std::string& error) {
+  f.reset();
+  try {
+    od::document doc = parser.iterate(data, len, capacity);
+    bool is_trace = false;
+    for (auto field : doc.get_object()) {
+      std::string_view key = field.unescaped_key();
+      od::value v = field.value();
+      if (key == "format") is_trace = v.get_string().value() == "taco.trace";
+      else if (key == "task") read_task(v.get_object(), f, want_images);
+      else if (key == "prompt") f.prompt = str(v);
+      else if (key == "status") f.status = str(v);
+      else if (key == "answer") f.content_hash = mix(f.content_hash, v.raw_json_token());
+      else if (key == "verification") {
+        f.verified = true;
+        for (auto vf : v.get_object())
+          if (vf.unescaped_key().value() == "correct") f.correct = vf.value().get_bool();
+      } else if (key == "steps") {
+        for (auto step : v.get_array()) read_step(step.get_object(), f);
+      } else if (key == "images" && want_images) {
+        for (auto im : v.get_array()) {
+          od::value p = im.find_field_unordered("path");
+          std::string_view path = p.get_string();
+          if (!path.empty()) f.image_paths.emplace_back(path);
+        }
+      }
+    }
+    if (!is_trace) {
+      error = "not a taco trace (no \"format\": \"taco.trace\")";
+      return false;
+    }
+    return true;
+  } catch (const simdjson::simdjson_error& e) {
+    error = e.what();
+    return false;
+  }
+}
+
+// Calls fn(line, capacity) for every non-empty line of a JSONL file, reading it in large
+// blocks; each line is followed by at least SIMDJSON_PADDING readable bytes.
+void for_each_line(const std::string& path, uint64_t& bytes, const std::function<void(const char*, size_t, size_t)>& fn) {
+  FILE* in = std::fopen(path.c_str(), "rb");
+  if (!in) throw Error(path + ": cannot open (" + std::strerror(errno) + ")");
+  constexpr size_t kBlock = 8 << 20;
+  std::vector<char> buf(kBlock + simdjson::SIMDJSON_PADDING);
+  size_t have = 0;
+  for (;;) {
+    if (buf.size() - simdjson::SIMDJSON_PADDING - have < kBlock / 2) buf.resize(buf.size() * 2);  // a very long line: grow
+    size_t room = buf.size() - simdjson::SIMDJSON_PADDING - have;
+    size_t n = std::fread(buf.data() + have, 1, room, in);
+    bytes += n;
+    const bool eof = n < room;
+    have += n;
+    std::memset(buf.data() + have, 0, simdjson::SIMDJSON_PADDING);
+    size_t start = 0;
+    const char* base = buf.data();
+    for (;;) {
+      const void* nl = std::memchr(base + start, '\n', have - start);
+      if (!nl) break;
+      size_t end = static_cast<const char*>(nl) - base;
+      if (end > start) fn(base + start, end - start, buf.size() - start);
+      start = end + 1;
+    }
+    if (eof) {
+      if (have > start) fn(base + start, have - start, buf.size() - start);  // a last line without a newline
+      break;
+    }
+    std::memmove(buf.data(), buf.data() + start, have - start);
+    have -= start;
+  }
+  std::fclose(in);
+}
+
+struct Kept {
+  uint64_t key = 0;
+  uint64_t content = 0;
+  std::string line;
+  size_t source = 0;
+  std::string format;
+  std::vector<std::string> tools;
+  size_t steps = 0;
+};
+
+// A bounded set of the records with the smallest keys (or every record when unbounded).
+class Bucket {
+ public:
+  explicit Bucket(std::optional<size_t> quota) : quota_(quota) {}
+  bool full_and_above(uint64_t key) const { return quota_ && items_.size() >= *quota_ && (*quota_ == 0 || key >= top_key()); }
+  // Adds the record; returns the one evicted, if any.
+  std::optional<Kept> add(Kept&& k) {
+    items_.push_back(std::move(k));
+    std::push_heap(items_.begin(), items_.end(), less);
+    if (quota_ && items_.size() > *quota_) {
+      std::pop_heap(items_.begin(), items_.end(), less);
+      Kept out = std::move(items_.back());
+      items_.pop_back();
+      return out;
+    }
+    return std::nullopt;
+  }
+  std::vector<Kept>& items() { return items_; }
+
+ private:
+  static bool less(const Kept& a, const Kept& b) { return a.key < b.key; }
+  uint64_t top_key() const { return items_.front().key; }
+  std::optional<size_t> quota_;
+  std::vector<Kept> items_;  // a max-heap on key when bounded
+};
+
+const char* const kFilterNames[] = {"malformed", "not finished", "incorrect", "unparsed reply", "failed action", "too few steps",
+                                    "too many steps", "required tool missing", "forbidden tool", "too few tool calls",
+                                    "image missing", "action-useless source", "format not in recipe", "duplicate", "over quota"};
+enum FilterIndex {
+  kMalformed, kNotFinished, kIncorrectF, kUnparsed, kFailedAction, kTooFewSteps, kTooManySteps, kToolMissing, kToolForbidden,
+  kTooFewTools, kImageMissing, kActionUseless, kFormat, kDuplicate, kOverQuota, kFilterCount
+};
+
+}  // namespace
+
+CurateReport run_curate(const Recipe& recipe, const std::string& out_path, bool progress) {
+  const auto start = std::chrono::steady_clock::now();
+  const CurateFilters& flt = recipe.filters;
+  CurateReport report;
+  std::vector<size_t> removed(kFilterCount, 0);
+  od::parser parser;
+  TraceFacts facts;
+  std::string error;
+
+  uint64_t total_bytes = 0;
+  for (const auto& s : recipe.sources) {
+    std::error_code ec;
+    auto size = std::filesystem::file_size(s.path, ec);
+    if (ec) throw Error(s.path + ": cannot read (" + ec.message() + ")");
+    total_bytes += size;
+  }
+  const int passes = flt.drop_action_useless ? 2 : 1;
+  Progress bar("curate MiB", (total_bytes >> 20) * static_cast<uint64_t>(passes), progress);
+  // Advances the bar by the whole MiB read since `last`.
+  auto advance = [&bar](uint64_t read, uint64_t& last) {
+    bar.tick_by((read - last) >> 20);
+    last += ((read - last) >> 20) << 20;
+  };
+
+  // First pass, for the paper's rule: verified correctness per metadata source, CoTA and CoT.
+  std::set<std::string> useless;
+  if (flt.drop_action_useless) {
+    std::map<std::string, SourceStats> stats;
+    for (const auto& s : recipe.sources) {
+      uint64_t read = 0, last = 0;
+      for_each_line(s.path, read, [&](const char* data, size_t len, size_t cap) {
+        if (!read_facts(parser, data, len, cap, false, facts, error) || !facts.verified) return;
+        SourceStats& st = stats[facts.source];
+        const std::string format = facts.format();
+        if (format == "cot") {
+          ++st.cot_n;
+          st.cot_correct += facts.correct;
+        } else if (format == "cota") {
+          ++st.n;
+          if (facts.correct) ++st.correct_with_tools;  // with or without tools: both count as correct here
+          else ++st.incorrect;
+        }
+        if (read - last > (64 << 20)) advance(read, last);
+      });
+      advance(read, last);
+    }
+    for (const auto& [name, st] : stats)
+      if (st.n && st.action_useless()) useless.insert(name), report.action_useless.push_back(name);
+  }
+
+  // Buckets: one per source, or per (source, format) when the recipe sets proportions.
+  const auto quotas = recipe.source_quotas();
+  std::vector<std::string> formats;
+  for (const auto& [f, p] : recipe.formats) formats.push_back(f);
+  auto bucket_quota = [&](size_t s, const std::string& format) -> std::optional<size_t> {
+    if (!quotas[s]) return std::nullopt;
+    if (recipe.formats.empty()) return quotas[s];
+    return static_cast<size_t>(std::llround(static_cast<double>(*quotas[s]) * recipe.formats.at(format)));
+  };
+  std::vector<Bucket> buckets;
+  for (size_t s = 0; s < recipe.sources.size(); ++s) {
+    if (quotas[s]) report.quota_per_source[recipe.sources[s].name] = *quotas[s];
+    if (formats.empty()) buckets.emplace_back(quotas[s]);
+    else
+      for (const auto& f : formats) buckets.emplace_back(bucket_quota(s, f));
+  }
+  std::unordered_map<uint64_t, size_t> held;  // content hash -> kept copies (for dedupe)
+
+  auto has = [](const std::vector<std::string>& v, const std::string& x) { return std::find(v.begin(), v.end(), x) != v.end(); };
+  const bool want_images = flt.images_present;
+  for (size_t s = 0; s < recipe.sources.size(); ++s) {
+    const RecipeSource& src = recipe.sources[s];
+    uint64_t read = 0, last = 0;
+    size_t line_no = 0;
+    for_each_line(src.path, read, [&](const char* data, size_t len, size_t cap) {
+      ++line_no;
+      ++report.input;
+      ++report.input_per_source[src.name];
+      if (read - last > (64 << 20)) advance(read, last);
+      if (!read_facts(parser, data, len, cap, want_images, facts, error)) {
+        if (report.warnings.size() < 5) report.warnings.push_back(src.path + " line " + std::to_string(line_no) + ": " + error);
+        ++removed[kMalformed];
+        return;
+      }
+      auto drop = [&](FilterIndex i) { ++removed[i]; };
+      if (facts.status == "error") return drop(kNotFinished);
+      if (flt.correct_only && facts.verified && !facts.correct) return drop(kIncorrectF);
+      if (flt.parsed && facts.parse_failures) return drop(kUnparsed);
+      if (flt.no_failed_action && facts.failed_actions) return drop(kFailedAction);
+      if (flt.min_steps && facts.steps < flt.min_steps) return drop(kTooFewSteps);
+      if (flt.max_steps && facts.steps > flt.max_steps) return drop(kTooManySteps);
+      for (const auto& t : flt.tools_required)
+        if (!has(facts.tools, t)) return drop(kToolMissing);
+      for (const auto& t : flt.tools_forbidden)
+        if (has(facts.tools, t)) return drop(kToolForbidden);
+      if (facts.tools.size() < flt.min_tools) return drop(kTooFewTools);
+      if (want_images)
+        for (const auto& p : facts.image_paths)
+          if (!std::filesystem::exists(p)) return drop(kImageMissing);
+      if (useless.count(facts.source)) return drop(kActionUseless);
+      const std::string format = facts.format();
+      size_t b = s;
+      if (!formats.empty()) {
+        auto it = std::find(formats.begin(), formats.end(), format);
+        if (it == formats.end() || recipe.formats.at(format) <= 0) return drop(kFormat);
+        b = s * formats.size() + static_cast<size_t>(it - formats.begin());
+      }
+      const uint64_t key = splitmix(facts.content_hash ^ splitmix(recipe.seed));
+      if (flt.dedupe && held.count(facts.content_hash)) return drop(kDuplicate);
+      if (buckets[b].full_and_above(key)) return drop(kOverQuota);
+      Kept k{key, facts.content_hash, std::string(data, len), s, format, facts.tools, facts.steps};
+      ++held[facts.content_hash];
+      if (auto out = buckets[b].add(std::move(k))) {
+        ++removed[kOverQuota];
+        if (--held[out->content] == 0) held.erase(out->content);
+      }
+    });
+    advance(read, last);
+    report.bytes += read;
+  }
+
+  // Output: every kept record, in key order (a seeded shuffle).
+  std::vector<Kept> all;
+  for (auto& b : buckets)
+    for (auto& k : b.items()) all.push_back(std::move(k));
+  std::sort(all.begin(), all.end(), [](const Kept& a, const Kept& b) { return a.key < b.key || (a.key == b.key && a.line < b.line); });
+  make_dirs(parent_dir(out_path));
+  FILE* out = std::fopen(out_path.c_str(), "wb");
+  if (!out) throw Error(out_path + ": cannot write (" + std::strerror(errno) + ")");
+  for (const auto& k : all) {
+    std::fwrite(k.line.data(), 1, k.line.size(), out);
+    std::fputc('\n', out);
+    ++report.kept_per_source[recipe.sources[k.source].name];
+    ++report.kept_per_format[k.format];
+    for (const auto& t : k.tools) ++report.kept_per_tool[t];
+    ++report.kept_per_steps[std::to_string(k.steps)];
+  }
+  if (std::fclose(out) != 0) throw Error(out_path + ": write failed");
+  report.kept = all.size();
+  for (size_t i = 0; i < kFilterCount; ++i) report.removed.emplace_back(kFilterNames[i], removed[i]);
+  report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return report;
+}
+
+Json CurateReport::to_json() const {
+  Json rem = Json::object();
+  for (const auto& [name, n] : removed) rem[name] = n;
+  auto obj = [](const std::map<std::string, size_t>& m) {
+    Json j = Json::object();
+    for (const auto& [k, v] : m) j[k] = v;
+    return j;
+  };
+  return Json{{"input", input},
+              {"kept", kept},
+              {"bytes", bytes},
+              {"seconds", seconds},
+              {"removed", rem},
+              {"input_per_source", obj(input_per_source)},
+              {"kept_per_source", obj(kept_per_source)},
+              {"quota_per_source", obj(quota_per_source)},
+              {"kept_per_format", obj(kept_per_format)},
+              {"kept_per_tool", obj(kept_per_tool)},
+              {"kept_per_steps", obj(kept_per_steps)},
+              {"action_useless_sources", action_useless},
+              {"warnings", warnings}};
+}
+
+std::string CurateReport::to_markdown() const {
+  char head[256];
+  std::snprintf(head, sizeof head, "Curated %zu of %zu traces (%.1f MB in %.1f s, %.0f MB/s).\n\n", kept, input,
+                static_cast<double>(bytes) / 1e6, seconds, seconds > 0 ? static_cast<double>(bytes) / 1e6 / seconds : 0.0);
+  std::string md = head;
+  md += "| source | input | quota | kept |\n|---|---:|---:|---:|\n";
+  for (const auto& [name, n] : input_per_source) {
+    auto q = quota_per_source.find(name);
+    auto k = kept_per_source.find(name);
+    md += "| " + name + " | " + std::to_string(n) + " | " + (q == quota_per_source.end() ? "all" : std::to_string(q->second)) +
+          " | " + std::to_string(k == kept_per_source.end() ? 0 : k->second) + " |\n";
+  }
+  md += "\n| removed by | traces |\n|---|---:|\n";
+  for (const auto& [name, n] : removed)
+    if (n) md += "| " + name + " | " + std::to_string(n) + " |\n";
+  auto line = [&](const char* title, const std::map<std::string, size_t>& m) {
+    if (m.empty()) return;
+    md += std::string("\n") + title + ":";
+    std::string sep = " ";
+    for (const auto& [k, v] : m) md += sep + k + " " + std::to_string(v), sep = ", ";
+    md += ".\n";
+  };
+  line("Formats kept", kept_per_format);
+  line("Tool calls kept", kept_per_tool);
+  line("Steps per kept trace", kept_per_steps);
+  if (!action_useless.empty()) {
+    md += "\nAction-useless sources dropped:";
+    for (const auto& s : action_useless) md += " " + s;
+    md += "\n";
+  }
+  for (const auto& w : warnings) md += "\nwarning: " + w;
+  if (!warnings.empty()) md += "\n";
+  return md;
+}
+
+}  // namespace taco

@@ -1,0 +1,37 @@
+// Curate: streams trace files through a recipe's filters and quotas into one training set.
+// Records are read with simdjson (only the fields the filters need) and written back byte for
+// byte; memory holds the chosen records only (bounded by the recipe's quotas, not by the
+// input). Which records a quota keeps is decided by a seeded hash of their content, so the
+// output is the same for a seed whatever the input order, and shuffled.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "curate/recipe.h"
+#include "util/json.h"
+
+namespace taco {
+
+struct CurateReport {
+  size_t input = 0;
+  size_t kept = 0;
+  uint64_t bytes = 0;   // input JSONL read
+  double seconds = 0;
+  std::vector<std::pair<std::string, size_t>> removed;  // per filter, in the order they apply
+  std::map<std::string, size_t> input_per_source, kept_per_source;  // recipe source names
+  std::map<std::string, size_t> kept_per_format, kept_per_tool, kept_per_steps;
+  std::map<std::string, size_t> quota_per_source;  // quotas that were set
+  std::vector<std::string> action_useless;         // metadata sources the paper's rule dropped
+  std::vector<std::string> warnings;               // e.g. the first malformed lines
+
+  Json to_json() const;
+  std::string to_markdown() const;
+};
+
+// Runs the recipe and writes the chosen traces to `out_path` (JSONL). Throws Error for an
+// unreadable source; malformed lines are counted, reported and skipped.
+CurateReport run_curate(const Recipe& recipe, const std::string& out_path, bool progress = true);
+
+}  // namespace taco

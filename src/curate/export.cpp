@@ -1,0 +1,87 @@
+#include "curate/export.h"
+
+#include <filesystem>
+#include <functional>
+#include <map>
+
+#include "cota/trace.h"
+#include "cota/training_format.h"
+#include "tools/config.h"
+#include "util/error.h"
+#include "util/files.h"
+#include "util/jsonl.h"
+#include "util/record_writer.h"
+
+namespace fs = std::filesystem;
+
+namespace taco {
+namespace {
+
+// Copies or links each source image once, under a name that keeps sources apart.
+class ImagePlacer {
+ public:
+  ImagePlacer(const ExportOptions& o)
+      : mode_(o.images), dir_(o.images_dir.empty() ? output_base(o.out_path) + ".images" : o.images_dir),
+        out_dir_(parent_dir(o.out_path).empty() ? "." : parent_dir(o.out_path)) {}
+
+  // The path the record names for `src`; throws Error when the image is missing.
+  std::string place(const std::string& src, size_t& placed) {
+    if (mode_ == "keep") return src;
+    if (auto it = done_.find(src); it != done_.end()) return it->second;
+    std::error_code ec;
+    if (src.empty()) throw Error("an image of the trace has no file (made with --no-images?)");
+    if (!fs::exists(src, ec)) throw Error("image missing: " + src);
+    char hash[17];
+    std::snprintf(hash, sizeof hash, "%016llx", static_cast<unsigned long long>(std::hash<std::string>{}(src)));
+    const std::string dst = dir_ + "/" + std::string(hash, 4) + "/" + std::string(hash + 4) + "-" + fs::path(src).filename().string();
+    if (!fs::exists(dst, ec)) {
+      make_dirs(parent_dir(dst));
+      if (mode_ == "link") fs::create_symlink(fs::absolute(src), dst, ec);
+      else fs::copy_file(src, dst, fs::copy_options::skip_existing, ec);
+      if (ec) throw Error(dst + ": cannot " + mode_ + " the image (" + ec.message() + ")");
+      ++placed;
+    }
+    // Lexically: a link must stay a link, not resolve to its target.
+    return done_[src] = fs::absolute(dst).lexically_normal().lexically_relative(fs::absolute(out_dir_).lexically_normal()).string();
+  }
+
+ private:
+  std::string mode_, dir_, out_dir_;
+  std::map<std::string, std::string> done_;
+};
+
+}  // namespace
+
+ExportSummary run_export(const std::vector<std::string>& trace_files, const ExportOptions& o) {
+  if (o.format != "llava" && o.format != "mantis") throw Error("unknown format '" + o.format + "' (llava or mantis)");
+  if (o.images != "copy" && o.images != "link" && o.images != "keep") throw Error("--images is copy, link or keep");
+  ExportSummary summary;
+  RecordWriter out(o.out_path);
+  ImagePlacer placer(o);
+  const std::string instruction = task_instruction(all_tool_names());
+  for (const auto& file : trace_files) {
+    for_each_jsonl(file, [&](size_t line, Json&& j) {
+      ++summary.traces;
+      auto invalid = [&](const std::string& why) {
+        ++summary.invalid;
+        if (summary.problems.size() < 10) summary.problems.push_back(file + " line " + std::to_string(line) + ": " + why);
+      };
+      try {
+        Trace t = Trace::from_json(j);
+        if (t.status == TraceStatus::kError) return invalid("the episode did not run");
+        Json record = o.format == "llava" ? to_llava(t, t.task.id) : to_mantis(t, t.task.id, o.dataset, instruction);
+        Json& images = record[o.format == "llava" ? "image" : "images"];
+        for (auto& p : images) p = placer.place(p.get<std::string>(), summary.images);
+        if (std::string bad = check_training_record(record); !bad.empty()) return invalid(bad);
+        out.write(record);
+        ++summary.records;
+      } catch (const Error& e) {
+        invalid(e.what());
+      }
+    });
+  }
+  out.close();
+  return summary;
+}
+
+}  // namespace taco

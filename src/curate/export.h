@@ -1,0 +1,30 @@
+// Export: curated traces as LLaVA or Mantis training files, the shapes of the public CoTA
+// datasets (src/cota/training_format.h), with the images copied, linked or left in place, and
+// every record checked (as many <image> placeholders as images, every assistant turn a
+// parseable step, the last one Terminate). Invalid records are left out and reported.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace taco {
+
+struct ExportOptions {
+  std::string format = "llava";  // llava | mantis
+  std::string out_path;          // .jsonl: one record per line; else one JSON array
+  std::string images = "copy";   // copy | link | keep
+  std::string images_dir;        // copy/link target ("" = <out>.images); record paths are relative to the output's folder
+  std::string dataset = "taco";  // Mantis metadata.dataset
+};
+
+struct ExportSummary {
+  size_t traces = 0;
+  size_t records = 0;
+  size_t invalid = 0;
+  size_t images = 0;                  // image files copied or linked
+  std::vector<std::string> problems;  // the first invalid records, with why
+};
+
+ExportSummary run_export(const std::vector<std::string>& trace_files, const ExportOptions& options);
+
+}  // namespace taco
