@@ -1,0 +1,142 @@
+// Curation: filters, quotas, proportions and determinism over trace files the test writes.
+#include "curate/curate.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <random>
+
+#include "cota/trace.h"
+#include "test_support.h"
+#include "util/error.h"
+#include "util/files.h"
+#include "util/jsonl.h"
+
+namespace taco {
+namespace {
+
+// A trace with `tools` called before Terminate; variant cota/cot/direct.
+Json make_trace(const std::string& id, const std::vector<std::string>& tools, const std::string& variant = "cota",
+                const std::string& source = "s", std::optional<bool> correct = std::nullopt, const std::string& error_kind = "") {
+  Trace t;
+  t.task.id = id;
+  t.task.question = "question " + id;
+  t.task.images = {"img.png"};
+  t.task.metadata = Json{{"source", source}, {"variant", variant}};
+  for (const auto& tool : tools) {
+    StepRecord s;
+    s.content = StepContent{"use " + tool, {Action{tool, Json::object()}}};
+    s.raw = "{\"thought\": \"use " + tool + "\"}";
+    s.error_kind = error_kind;
+    s.error = error_kind.empty() ? "" : "failed";
+    t.steps.push_back(s);
+  }
+  StepRecord end;
+  end.content = StepContent{"", {Action{"Terminate", Json{{"answer", "a"}}}}};
+  end.raw = "{\"answer\": \"a\"}";
+  t.steps.push_back(end);
+  t.status = TraceStatus::kTerminated;
+  t.answer = "a";
+  if (correct) t.verification = Json{{"correct", *correct}, {"split", *correct ? "correct_with_tools" : "incorrect"}};
+  return t.to_json();
+}
+
+std::vector<std::string> ids_in(const std::string& path) {
+  std::vector<std::string> ids;
+  for_each_jsonl(path, [&](size_t, Json&& j) { ids.push_back(j["id"]); });
+  return ids;
+}
+
+void write_lines(const std::string& path, const std::vector<Json>& records) {
+  std::string text;
+  for (const auto& r : records) text += r.dump() + "\n";
+  write_file(path, text);
+}
+
+TEST(CurateTest, FiltersRemoveWhatTheySayAndReportIt) {
+  test::TempDir dir;
+  write_lines(dir.file("a.jsonl"), {make_trace("ok", {"OCR"}), make_trace("wrong", {"OCR"}, "cota", "s", false),
+                                    make_trace("right", {"OCR"}, "cota", "s", true), make_trace("noparse", {"OCR"}, "cota", "s", {}, "json"),
+                                    make_trace("failed", {"OCR"}, "cota", "s", {}, "tool"), make_trace("short", {}),
+                                    make_trace("calc", {"Calculate", "OCR"}), make_trace("ok", {"OCR"})});
+  std::string text = read_file(dir.file("a.jsonl")) + "{not json\n{\"format\": \"other\"}\n";
+  write_file(dir.file("a.jsonl"), text);
+  Recipe r;
+  r.sources.push_back(RecipeSource{"a", dir.file("a.jsonl"), {}, {}, false});
+  r.filters.correct_only = r.filters.parsed = r.filters.no_failed_action = r.filters.dedupe = true;
+  r.filters.min_steps = 2;
+  r.filters.tools_forbidden = {"Calculate"};
+  CurateReport rep = run_curate(r, dir.file("out.jsonl"), false);
+  auto ids = ids_in(dir.file("out.jsonl"));
+  std::sort(ids.begin(), ids.end());
+  EXPECT_EQ(ids, (std::vector<std::string>{"ok", "right"}));
+  std::map<std::string, size_t> removed(rep.removed.begin(), rep.removed.end());
+  EXPECT_EQ(removed["malformed"], 2u);
+  EXPECT_EQ(removed["incorrect"], 1u);
+  EXPECT_EQ(removed["unparsed reply"], 1u);
+  EXPECT_EQ(removed["failed action"], 1u);
+  EXPECT_EQ(removed["too few steps"], 1u);
+  EXPECT_EQ(removed["forbidden tool"], 1u);
+  EXPECT_EQ(removed["duplicate"], 1u);
+  EXPECT_EQ(rep.input, 10u);
+  EXPECT_EQ(rep.kept, 2u);
+  EXPECT_EQ(rep.kept_per_tool["OCR"], 2u);
+  EXPECT_EQ(rep.warnings.size(), 2u);
+  EXPECT_NE(rep.to_markdown().find("| duplicate | 1 |"), std::string::npos);
+}
+
+TEST(CurateTest, QuotasProportionsAndSeedDecideTheMixDeterministically) {
+  test::TempDir dir;
+  std::vector<Json> human, synthetic;
+  for (int i = 0; i < 300; ++i) {
+    human.push_back(make_trace("h" + std::to_string(i), {"OCR"}, i % 3 == 0 ? "direct" : "cota", "vqa"));
+    synthetic.push_back(make_trace("g" + std::to_string(i), {"LocalizeObjects"}, "cota", "synth"));
+  }
+  write_lines(dir.file("human.jsonl"), human);
+  write_lines(dir.file("synth.jsonl"), synthetic);
+  Json recipe = Json::parse(R"({"seed": 7, "target_size": 100, "programmatic_share": 0.3,
+      "formats": {"cota": 3, "direct": 1},
+      "sources": [{"name": "human", "path": "human.jsonl"}, {"name": "synthetic", "path": "synth.jsonl", "programmatic": true}]})");
+  Recipe r = Recipe::from_json(recipe, dir.path());
+  ASSERT_EQ(r.source_quotas()[0], 70u);
+  ASSERT_EQ(r.source_quotas()[1], 30u);
+  CurateReport rep = run_curate(r, dir.file("out.jsonl"), false);
+  // human: 70 split 3:1 -> 53 CoTA (of 200) + 18 Direct (of 100); synthetic: 30 -> 23 CoTA, 8 Direct wanted, none there.
+  EXPECT_EQ(rep.kept_per_source["human"], 53u + 18u);
+  EXPECT_EQ(rep.kept_per_source["synthetic"], 23u);
+  EXPECT_EQ(rep.kept_per_format["direct"], 18u);
+  // Input order does not matter; another seed picks other traces.
+  std::shuffle(human.begin(), human.end(), std::mt19937(3));
+  write_lines(dir.file("human.jsonl"), human);
+  run_curate(r, dir.file("again.jsonl"), false);
+  EXPECT_EQ(read_file(dir.file("again.jsonl")), read_file(dir.file("out.jsonl")));
+  r.seed = 8;
+  run_curate(r, dir.file("other.jsonl"), false);
+  EXPECT_NE(ids_in(dir.file("other.jsonl")), ids_in(dir.file("out.jsonl")));
+  EXPECT_EQ(ids_in(dir.file("other.jsonl")).size(), ids_in(dir.file("out.jsonl")).size());
+}
+
+TEST(CurateTest, RecipesAreCheckedAndImagesCanBeRequired) {
+  test::TempDir dir;
+  EXPECT_THROW(Recipe::from_json(Json::parse(R"({"sources": []})"), ""), Error);
+  EXPECT_THROW(Recipe::from_json(Json::parse(R"({"sources": [{"path": "x"}], "filterz": {}})"), ""), Error);
+  EXPECT_THROW(Recipe::from_json(Json::parse(R"({"sources": [{"path": "x"}], "formats": {"cotb": 1}})"), ""), Error);
+  EXPECT_THROW(Recipe::from_json(Json::parse(R"({"sources": [{"path": "x"}], "filters": {"min_steps": "two"}})"), ""), Error);
+  Recipe missing;
+  missing.sources.push_back(RecipeSource{"m", dir.file("none.jsonl"), {}, {}, false});
+  EXPECT_THROW(run_curate(missing, dir.file("o.jsonl"), false), Error);
+
+  test::write_test_image(dir.file("img.png"));
+  Json here = make_trace("here", {"OCR"}), gone = make_trace("gone", {"OCR"});
+  here["task"]["images"] = {dir.file("img.png")};
+  gone["task"]["images"] = {dir.file("nope.png")};
+  write_lines(dir.file("t.jsonl"), {here, gone});
+  Recipe r;
+  r.sources.push_back(RecipeSource{"t", dir.file("t.jsonl"), {}, {}, false});
+  r.filters.images_present = true;
+  run_curate(r, dir.file("o.jsonl"), false);
+  EXPECT_EQ(ids_in(dir.file("o.jsonl")), std::vector<std::string>{"here"});
+}
+
+}  // namespace
+}  // namespace taco

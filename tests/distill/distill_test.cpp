@@ -1,0 +1,187 @@
+// Distillation's inputs and verification, and the whole data path offline: a loopback server
+// answering as a teacher, taco distill, taco curate with a recipe, taco export.
+#include <gtest/gtest.h>
+
+#include "distill/qa_input.h"
+#include "distill/verify.h"
+#include "eval/benchmark.h"
+#include "test_support.h"
+#include "util/base64.h"
+#include "util/error.h"
+#include "util/files.h"
+#include "util/jsonl.h"
+
+namespace taco {
+namespace {
+
+TEST(QaInputTest, LlavaAndMantisConversationsBecomeTasks) {
+  test::TempDir dir;
+  test::write_test_image(dir.file("imgs/a.png"));
+  const std::string b64 = base64_encode(read_file(dir.file("imgs/a.png")));
+  write_file(dir.file("llava.json"), R"([
+    {"id": "x1", "image": "a.png", "conversations": [
+      {"from": "human", "value": "<image>\nWhat color?"}, {"from": "gpt", "value": "Red"},
+      {"from": "human", "value": "How many?"}, {"from": "gpt", "value": "3"},
+      {"from": "human", "value": "Where?"}, {"from": "gpt", "value": "left"}]},
+    {"id": "x2", "image": "data:image/png;base64,)" + b64 + R"(", "conversations": [
+      {"from": "human", "value": "Is it big?"}, {"from": "gpt", "value": "no"}]}])");
+  QaInputOptions o;
+  o.turns_per_example = 2;
+  o.image_folder = dir.file("imgs");
+  o.images_dir = dir.file("decoded");
+  std::vector<Task> tasks = load_qa_tasks(dir.file("llava.json"), o);
+  ASSERT_EQ(tasks.size(), 3u);  // two of x1's three turns, x2's one
+  EXPECT_EQ(tasks[0].images, (std::vector<std::string>{dir.file("imgs/a.png")}));
+  EXPECT_EQ(tasks[0].id.rfind("x1-t", 0), 0u);
+  EXPECT_EQ(tasks[2].id, "x2");
+  EXPECT_EQ(tasks[2].question, "Is it big?");
+  EXPECT_EQ(tasks[2].answer, "no");
+  EXPECT_EQ(read_file(tasks[2].images[0]), read_file(dir.file("imgs/a.png")));
+  EXPECT_EQ(tasks[2].metadata["source"], "llava");
+  for (const auto& t : tasks) EXPECT_EQ(t.question.find("<image>"), std::string::npos);
+  // The same seed picks the same turns.
+  EXPECT_EQ(load_qa_tasks(dir.file("llava.json"), o)[1].id, tasks[1].id);
+
+  write_file(dir.file("m.jsonl"), R"({"id": 5, "images": ["imgs/a.png"], "metadata": {"dataset": "docvqa"}, "conversation": [{"role": "user", "content": "Q?"}, {"role": "assistant", "content": "A"}]})"
+                                  "\n");
+  auto mantis = load_qa_tasks(dir.file("m.jsonl"), QaInputOptions{});
+  ASSERT_EQ(mantis.size(), 1u);
+  EXPECT_EQ(mantis[0].metadata["source"], "docvqa");
+  EXPECT_EQ(mantis[0].images[0], dir.file("imgs/a.png"));
+  write_file(dir.file("bad.json"), R"([{"id": 1, "image": "a.png"}])");
+  EXPECT_THROW(load_qa_tasks(dir.file("bad.json"), QaInputOptions{}), Error);
+}
+
+TEST(VerifyTest, SplitsAndTheActionUselessRule) {
+  Task t{"q", {}, "How many?", "3", {}, Json{{"source", "s"}}};
+  Trace tr;
+  tr.task = t;
+  tr.status = TraceStatus::kTerminated;
+  tr.answer = "3";
+  EXPECT_EQ(verify_trace(t, tr, nullptr)["split"], kCorrectWithoutTools);
+  StepRecord s;
+  s.content = StepContent{"count", {Action{"LocalizeObjects", Json::object()}}};
+  tr.steps.push_back(s);
+  EXPECT_EQ(verify_trace(t, tr, nullptr)["split"], kCorrectWithTools);
+  tr.answer = "4";
+  Json v = verify_trace(t, tr, nullptr);
+  EXPECT_EQ(v["split"], kIncorrect);
+  EXPECT_EQ(v["correct"], false);
+  EXPECT_FALSE(action_useless(0.6, 0.3, 0.65));  // CoT better by 5 points
+  EXPECT_TRUE(action_useless(0.5, 0.3, 0.61));   // by 11
+  EXPECT_TRUE(action_useless(0.3, 0.45, -1));    // incorrect above correct by 15
+  EXPECT_FALSE(action_useless(0.3, 0.35, -1));
+}
+
+std::string user_text(const Json& req) {
+  std::string t;
+  for (const auto& m : req["messages"])
+    if (m["role"] == "user") {
+      if (m["content"].is_string()) t += m["content"].get<std::string>();
+      else
+        for (const auto& part : m["content"])
+          if (part["type"] == "text") t += part["text"].get<std::string>();
+    }
+  return t;
+}
+
+std::string step(const std::string& action, const std::string& args) {
+  return "{\"thought\": \"t\", \"actions\": [{\"name\": \"" + action + "\", \"arguments\": " + args + "}]}";
+}
+
+// The data path end to end. Six questions "What is N + 1?" (answer N + 1) from two sources.
+// The teacher, in CoTA mode: q0-q2 call Calculate then answer right; q3 answers right at once;
+// q4 and q5 answer wrong. In CoT mode (Terminate only) it answers right on q0 and q3 alone.
+TEST(DistillEndToEndTest, DistillCurateExportOffline) {
+  test::TempDir dir;
+  test::write_test_image(dir.file("a.png"));
+  std::string tasks;
+  for (int i = 0; i < 6; ++i)
+    tasks += R"({"id": "q)" + std::to_string(i) + R"(", "images": ["a.png"], "question": "What is )" + std::to_string(i) +
+             R"( + 1?", "answer": ")" + std::to_string(i + 1) + R"(", "metadata": {"source": ")" + (i < 3 ? "alpha" : "beta") +
+             "\"}}\n";
+  write_file(dir.file("qa.jsonl"), tasks);
+  test::ScriptedServer teacher([](const Json& req, int) {
+    const std::string text = user_text(req);
+    const std::string system = req["messages"][0]["content"].dump();
+    const bool cot = system.find("Calculate") == std::string::npos;
+    const int q = text[text.find("What is ") + 8] - '0';
+    const bool observed = text.find("OBSERVATION") != std::string::npos;
+    std::string reply;
+    if (cot) reply = step("Terminate", "{\"answer\": \"" + std::to_string(q == 0 || q == 3 ? q + 1 : 99) + "\"}");
+    else if (q <= 2 && !observed) reply = step("Calculate", "{\"expression\": \"" + std::to_string(q) + " + 1\"}");
+    else reply = step("Terminate", "{\"answer\": \"" + std::to_string(q <= 3 ? q + 1 : 0) + "\"}");
+    return test::ScriptedServer::Reply{200, test::ScriptedServer::completion(reply)};
+  });
+  auto d = test::run_taco("distill --data " + dir.file("qa.jsonl") + " --model teacher --endpoint " + teacher.base_url() +
+                          " --out " + dir.file("distill.jsonl") + " --cot -q");
+  ASSERT_EQ(d.code, 0) << d.output;
+  // alpha: 3 correct with tools; CoT right on 1 of 3. beta: 1 correct without tools, 2 wrong;
+  // incorrect (67%) exceeds correct (33%) by more than 10 points: action-useless.
+  EXPECT_NE(d.output.find("| alpha | 3 | 100.0 | 3 | 0 | 0 | 33.3 |"), std::string::npos) << d.output;
+  EXPECT_NE(d.output.find("| beta | 3 | 33.3 | 0 | 1 | 2 | 33.3 |"), std::string::npos) << d.output;
+  EXPECT_NE(d.output.find("| yes |"), std::string::npos) << d.output;
+  std::vector<Json> direct;
+  for_each_jsonl(dir.file("distill.direct.jsonl"), [&](size_t, Json&& j) { direct.push_back(j); });
+  ASSERT_EQ(direct.size(), 2u);  // q4 and q5, with the true answers
+  EXPECT_EQ(direct[0]["answer"].get<std::string>(), direct[0]["id"] == "q4-direct" ? "5" : "6");
+  Json stats = Json::parse(read_file(dir.file("distill.stats.json")));
+  EXPECT_EQ(stats["beta"]["action_useless"], true);
+  EXPECT_EQ(stats["alpha"]["tool_use"]["tool_calls"]["Calculate"], 3);
+
+  // Rerun: nothing asked again, no Direct example twice.
+  int calls = teacher.calls();
+  ASSERT_EQ(test::run_taco("distill --data " + dir.file("qa.jsonl") + " --model teacher --endpoint " + teacher.base_url() +
+                           " --out " + dir.file("distill.jsonl") + " --cot -q")
+                .code,
+            0);
+  EXPECT_EQ(teacher.calls(), calls);
+  size_t direct_lines = 0;
+  for_each_jsonl(dir.file("distill.direct.jsonl"), [&](size_t, Json&&) { ++direct_lines; });
+  EXPECT_EQ(direct_lines, 2u);
+
+  // Curate: correct CoTA from the distilled traces (the CoT file only informs the rule), plus
+  // the Direct fallbacks; beta is dropped as action-useless, which takes its Direct examples
+  // with it.
+  write_file(dir.file("recipe.json"), R"({"seed": 5,
+    "filters": {"correct_only": true, "parsed": true, "no_failed_action": true, "dedupe": true, "drop_action_useless": true},
+    "sources": [{"name": "teacher", "path": "distill.jsonl"}, {"name": "cot", "path": "distill.cot.jsonl", "count": 0},
+                {"name": "fallback", "path": "distill.direct.jsonl"}]})");
+  auto c = test::run_taco("curate --recipe " + dir.file("recipe.json") + " --out " + dir.file("curated.jsonl") + " -q");
+  ASSERT_EQ(c.code, 0) << c.output;
+  std::vector<Json> curated;
+  for_each_jsonl(dir.file("curated.jsonl"), [&](size_t, Json&& j) { curated.push_back(j); });
+  ASSERT_EQ(curated.size(), 3u) << c.output;  // q0-q2
+  for (const auto& t : curated) EXPECT_EQ(t["task"]["metadata"]["source"], "alpha");
+  EXPECT_NE(c.output.find("Action-useless sources dropped: beta"), std::string::npos) << c.output;
+  Json report = Json::parse(read_file(dir.file("curated.report.json")));
+  // Filters apply in order: the wrong answers go first (q4, q5 in CoTA; q1, q2, q4, q5 in CoT),
+  // then beta's rest (q3 CoTA, q3 CoT, the 2 Direct examples); the CoT file's quota is 0 (q0).
+  EXPECT_EQ(report["removed"]["incorrect"], 2 + 4);
+  EXPECT_EQ(report["removed"]["action-useless source"], 4);
+  EXPECT_EQ(report["removed"]["over quota"], 1);
+  // The same recipe gives the same file.
+  ASSERT_EQ(test::run_taco("curate --recipe " + dir.file("recipe.json") + " --out " + dir.file("again.jsonl") + " -q").code, 0);
+  EXPECT_EQ(read_file(dir.file("again.jsonl")), read_file(dir.file("curated.jsonl")));
+
+  auto e = test::run_taco("export " + dir.file("curated.jsonl") + " --format llava --out " + dir.file("train.json"));
+  ASSERT_EQ(e.code, 0) << e.output;
+  Json train = Json::parse(read_file(dir.file("train.json")));
+  ASSERT_EQ(train.size(), 3u);
+  for (const auto& r : train) {
+    ASSERT_EQ(r["image"].size(), 1u);
+    EXPECT_TRUE(std::filesystem::exists(dir.file(r["image"][0].get<std::string>()))) << r["image"][0];
+    EXPECT_EQ(r["conversations"].size(), 4u);  // request, Calculate, observation, Terminate
+    EXPECT_EQ(r["conversations"][0]["value"].get<std::string>().find("<image>") != std::string::npos, true);
+  }
+  EXPECT_NE(e.output.find("1 images copied"), std::string::npos) << e.output;  // one file, shared
+  auto m = test::run_taco("export " + dir.file("distill.direct.jsonl") + " --format mantis --images keep --out " + dir.file("d.jsonl"));
+  ASSERT_EQ(m.code, 0) << m.output;
+  std::vector<Json> mantis;
+  for_each_jsonl(dir.file("d.jsonl"), [&](size_t, Json&& j) { mantis.push_back(j); });
+  ASSERT_EQ(mantis.size(), 2u);
+  EXPECT_EQ(mantis[0]["conversation"].size(), 2u);  // a Direct example: request and Terminate
+}
+
+}  // namespace
+}  // namespace taco
