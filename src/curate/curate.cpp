@@ -1,6 +1,7 @@
 #include "curate/curate.h"
 
 #include <simdjson.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <chrono>
@@ -369,6 +370,9 @@ CurateReport run_curate(const Recipe& recipe, const std::string& out_path, bool 
   report.kept = all.size();
   for (size_t i = 0; i < kFilterCount; ++i) report.removed.emplace_back(kFilterNames[i], removed[i]);
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  rusage usage{};
+  getrusage(RUSAGE_SELF, &usage);
+  report.peak_memory_mb = usage.ru_maxrss / 1024;
   return report;
 }
 
@@ -384,6 +388,7 @@ Json CurateReport::to_json() const {
               {"kept", kept},
               {"bytes", bytes},
               {"seconds", seconds},
+              {"peak_memory_mb", peak_memory_mb},
               {"removed", rem},
               {"input_per_source", obj(input_per_source)},
               {"kept_per_source", obj(kept_per_source)},
@@ -397,8 +402,9 @@ Json CurateReport::to_json() const {
 
 std::string CurateReport::to_markdown() const {
   char head[256];
-  std::snprintf(head, sizeof head, "Curated %zu of %zu traces (%.1f MB in %.1f s, %.0f MB/s).\n\n", kept, input,
-                static_cast<double>(bytes) / 1e6, seconds, seconds > 0 ? static_cast<double>(bytes) / 1e6 / seconds : 0.0);
+  std::snprintf(head, sizeof head, "Curated %zu of %zu traces (%.1f MB in %.1f s, %.0f MB/s; peak memory %ld MB).\n\n", kept,
+                input, static_cast<double>(bytes) / 1e6, seconds, seconds > 0 ? static_cast<double>(bytes) / 1e6 / seconds : 0.0,
+                peak_memory_mb);
   std::string md = head;
   md += "| source | input | quota | kept |\n|---|---:|---:|---:|\n";
   for (const auto& [name, n] : input_per_source) {

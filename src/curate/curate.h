@@ -19,6 +19,7 @@ struct CurateReport {
   size_t kept = 0;
   uint64_t bytes = 0;   // input JSONL read
   double seconds = 0;
+  long peak_memory_mb = 0;  // the process's peak resident memory when curation ended
   std::vector<std::pair<std::string, size_t>> removed;  // per filter, in the order they apply
   std::map<std::string, size_t> input_per_source, kept_per_source;  // recipe source names
   std::map<std::string, size_t> kept_per_format, kept_per_tool, kept_per_steps;
