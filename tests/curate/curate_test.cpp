@@ -138,5 +138,19 @@ TEST(CurateTest, RecipesAreCheckedAndImagesCanBeRequired) {
   EXPECT_EQ(ids_in(dir.file("o.jsonl")), std::vector<std::string>{"here"});
 }
 
+// The ready recipes in recipes/ stay loadable.
+TEST(CurateTest, ShippedRecipesLoad) {
+  for (const char* name : {"cota-only", "cota-direct", "with-programmatic"}) {
+    Recipe r = Recipe::load(std::string(TACO_SOURCE_DIR) + "/recipes/" + name + ".json");
+    EXPECT_FALSE(r.sources.empty()) << name;
+    EXPECT_TRUE(r.filters.correct_only) << name;
+  }
+  Recipe p = Recipe::load(std::string(TACO_SOURCE_DIR) + "/recipes/with-programmatic.json");
+  auto q = p.source_quotas();
+  EXPECT_EQ(q[1], 0u);                     // the CoT file informs the rule only
+  EXPECT_EQ(*q[0], 293000u * 8 / 10);      // the model-based share
+  EXPECT_EQ(*q[2] + *q[3], 293000u * 2 / 10);
+}
+
 }  // namespace
 }  // namespace taco
