@@ -7,12 +7,7 @@
 namespace taco {
 
 std::vector<SceneAnnotation> load_scene_annotations(const std::string& path) {
-  Json root;
-  try {
-    root = Json::parse(read_file(path));
-  } catch (const Json::exception& e) {
-    throw Error(path + ": not valid JSON (" + e.what() + ")");
-  }
+  Json root = read_json_file(path);
   if (!root.is_object()) throw Error(path + ": expected an object keyed by image id");
   const std::string base = parent_dir(path);
   std::vector<SceneAnnotation> out;

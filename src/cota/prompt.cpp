@@ -176,12 +176,7 @@ PromptTemplate PromptTemplate::defaults() {
 }
 
 PromptTemplate PromptTemplate::from_file(const std::string& path) {
-  Json j;
-  try {
-    j = Json::parse(read_file(path));
-  } catch (const Json::exception& e) {
-    throw Error(path + ": not valid JSON (" + e.what() + ")");
-  }
+  Json j = read_json_file(path);
   if (!j.is_object()) throw Error(path + ": a prompt template must be a JSON object of {key: text}");
   PromptTemplate t = defaults();
   for (const auto& [key, value] : j.items()) {

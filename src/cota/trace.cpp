@@ -170,6 +170,17 @@ std::vector<std::string> Trace::tools_called() const {
   return names;
 }
 
+void finish_with_terminate(Trace& t, const std::string& thought, const std::string& answer) {
+  StepRecord s;
+  s.content = StepContent{thought, {Action{"Terminate", Json{{"answer", answer}}}}};
+  s.raw = python_json_dumps(s.content->to_json());
+  s.observation = Json{{"answer", answer}};
+  t.steps.push_back(std::move(s));
+  t.status = TraceStatus::kTerminated;
+  t.answer = answer;
+  t.answer_source = "terminate";
+}
+
 Trace direct_example(const Trace& source, const std::string& answer) {
   Trace t = source;
   t.task.id = source.task.id + "-direct";
@@ -178,14 +189,7 @@ Trace direct_example(const Trace& source, const std::string& answer) {
   for (const auto& im : source.images)
     if (im.source == "input") t.images.push_back(im);
   t.steps.clear();
-  StepRecord s;
-  s.content = StepContent{"", {Action{"Terminate", Json{{"answer", answer}}}}};
-  s.raw = python_json_dumps(s.content->to_json());
-  s.observation = Json{{"answer", answer}};
-  t.steps.push_back(std::move(s));
-  t.status = TraceStatus::kTerminated;
-  t.answer = answer;
-  t.answer_source = "terminate";
+  finish_with_terminate(t, "", answer);
   t.error.clear();
   t.verification = nullptr;
   t.wall_ms = 0;

@@ -80,6 +80,10 @@ struct Trace {
   std::vector<std::string> tools_called() const;
 };
 
+// Appends a Terminate step (with `thought`) answering `answer` and marks the trace terminated
+// with that answer: how generated and Direct examples end.
+void finish_with_terminate(Trace& trace, const std::string& thought, const std::string& answer);
+
 // A Direct training example made from a trace: the same task, user request and input images,
 // and one Terminate step (empty thought) answering `answer`; its id gets "-direct" and its
 // metadata "variant": "direct". The generators' Direct twins and distillation's fallback for

@@ -98,12 +98,7 @@ Recipe Recipe::from_json(const Json& j, const std::string& base_dir) {
 }
 
 Recipe Recipe::load(const std::string& path) {
-  Json j;
-  try {
-    j = Json::parse(read_file(path));
-  } catch (const Json::exception& e) {
-    throw Error(path + ": not valid JSON (" + e.what() + ")");
-  }
+  Json j = read_json_file(path);
   try {
     return from_json(j, parent_dir(path));
   } catch (const Error& e) {

@@ -128,12 +128,7 @@ std::vector<Task> load_qa_tasks(const std::string& path, const QaInputOptions& o
   if (ext != ".jsonl" && ext != ".json") throw Error(path + ": QA data is a task .jsonl, a LLaVA/Mantis .json or .jsonl, or a VLMEvalKit .tsv");
   std::vector<Json> records;
   if (ext == ".json") {
-    Json all;
-    try {
-      all = Json::parse(read_file(path));
-    } catch (const Json::exception& e) {
-      throw Error(path + ": not valid JSON (" + e.what() + ")");
-    }
+    Json all = read_json_file(path);
     if (!all.is_array()) throw Error(path + ": expected a JSON array of conversation records");
     records.assign(all.begin(), all.end());
   } else {

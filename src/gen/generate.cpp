@@ -227,13 +227,12 @@ class Builder {
   }
 
   GeneratedExample finish(const std::string& thought) {
-    Action terminate{"Terminate", Json{{"answer", answer_}}};
     std::vector<std::string> inputs;
     for (size_t k = 0; k < scenes_.size(); ++k) inputs.push_back("image-" + std::to_string(k));
     trace_.user_request = prompts_.user_request(trace_.task.question, inputs, true);
     Trace direct = direct_example(trace_, answer_);
     trace_.task.metadata["variant"] = "cota";
-    add_final(trace_, thought, terminate);
+    finish_with_terminate(trace_, thought, answer_);
     return GeneratedExample{trace_.task.metadata["family"], std::move(trace_), std::move(direct)};
   }
 
@@ -262,17 +261,6 @@ class Builder {
     s.feedback = prompts_.observation(observation_repr(observation, s.new_images));
     s.observation = std::move(observation);
     trace_.steps.push_back(std::move(s));
-  }
-
-  void add_final(Trace& t, const std::string& thought, const Action& terminate) {
-    StepRecord s;
-    s.content = StepContent{thought, {terminate}};
-    s.raw = python_json_dumps(s.content->to_json());
-    s.observation = Json{{"answer", answer_}};
-    t.steps.push_back(std::move(s));
-    t.status = TraceStatus::kTerminated;
-    t.answer = answer_;
-    t.answer_source = "terminate";
   }
 
   std::vector<const SceneAnnotation*> scenes_;

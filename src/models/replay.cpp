@@ -29,12 +29,7 @@ ReplayModel::ReplayModel(std::string path) : path_(std::move(path)) {
 }
 
 std::vector<std::string> ReplayModel::load_recording(const std::string& file) {
-  Json j;
-  try {
-    j = Json::parse(read_file(file));
-  } catch (const Json::exception& e) {
-    throw Error(file + ": not valid JSON (" + e.what() + ")");
-  }
+  Json j = read_json_file(file);
   const Json* list = &j;
   if (j.is_object()) {
     auto it = j.find("assistant_raw");

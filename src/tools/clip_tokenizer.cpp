@@ -91,12 +91,7 @@ std::vector<std::string> split_words(const std::string& text) {
 }  // namespace
 
 ClipTokenizer::ClipTokenizer(const std::string& vocab_json, const std::string& merges_txt) : byte_to_unicode_(make_byte_map()) {
-  Json vocab;
-  try {
-    vocab = Json::parse(read_file(vocab_json));
-  } catch (const Json::exception& e) {
-    throw Error(vocab_json + ": not valid JSON (" + e.what() + ")");
-  }
+  Json vocab = read_json_file(vocab_json);
   if (!vocab.is_object()) throw Error(vocab_json + ": expected {token: id}");
   for (const auto& [token, id] : vocab.items()) vocab_[token] = id.get<int64_t>();
   std::istringstream merges(read_file(merges_txt));

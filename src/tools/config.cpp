@@ -67,11 +67,7 @@ std::string default_knowledge_base() {
 
 ToolsConfig ToolsConfig::load(const std::string& path) {
   ToolsConfig c;
-  try {
-    c.json = Json::parse(read_file(path));
-  } catch (const Json::exception& e) {
-    throw Error(path + ": not valid JSON (" + e.what() + ")");
-  }
+  c.json = read_json_file(path);
   if (!c.json.is_object()) throw Error(path + ": the tools config must be a JSON object");
   c.base_dir = parent_dir(std::filesystem::absolute(path).string());
   static const std::set<std::string> top = {"time_limit_s", "max_pixels", "vision", "tools"};

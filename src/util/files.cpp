@@ -29,6 +29,15 @@ void make_dirs(const std::string& path) {
   if (ec) throw Error(path + ": cannot create folder (" + ec.message() + ")");
 }
 
+Json read_json_file(const std::string& path) {
+  std::string text = read_file(path);
+  try {
+    return Json::parse(text);
+  } catch (const Json::exception& e) {
+    throw Error(path + ": not valid JSON (" + e.what() + ")");
+  }
+}
+
 void write_file(const std::string& path, const std::string& bytes) {
   make_dirs(parent_dir(path));
   std::ofstream out(path, std::ios::binary | std::ios::trunc);

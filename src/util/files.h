@@ -3,9 +3,13 @@
 
 #include <string>
 
+#include "util/json.h"
+
 namespace taco {
 
 std::string read_file(const std::string& path);
+// The file parsed as JSON; throws Error "<path>: not valid JSON (...)".
+Json read_json_file(const std::string& path);
 void write_file(const std::string& path, const std::string& bytes);  // creates parent folders
 void make_dirs(const std::string& path);
 // `path` resolved against `base_dir` unless it is absolute (or base_dir is empty).
