@@ -73,7 +73,7 @@ void export_traces(const ExportFlags& f) {
 
 void add_curate_command(CLI::App& app) {
   auto f = std::make_shared<CurateFlags>();
-  auto* cmd = app.add_subcommand("curate", "filter and mix traces into a training set by a recipe (docs/curate.md)");
+  auto* cmd = app.add_subcommand("curate", "filter and mix traces into a training set by a recipe (docs/distill.md)");
   cmd->add_option("inputs", f->inputs, "trace files to take whole (besides or instead of the recipe's sources)")->check(CLI::ExistingFile);
   cmd->add_option("--recipe", f->recipe, "the recipe: sources, weights or counts, filters, formats, target size, seed")
       ->check(CLI::ExistingFile);

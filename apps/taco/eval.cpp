@@ -31,6 +31,7 @@ void eval_run(const EvalRunFlags& f) {
   BenchmarkOptions options;
   options.images_dir = !f.inputs_dir.empty() ? f.inputs_dir : output_base(f.batch.out) + ".inputs";
   std::vector<Task> tasks = load_benchmark(f.data, options);
+  if (tasks.empty()) throw Error(f.data + ": no questions");
   if (f.limit && tasks.size() > f.limit) tasks.resize(f.limit);
   auto setup = make_runtime(f.episode, f.batch.out);
   if (!f.batch.quiet)
