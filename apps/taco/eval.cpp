@@ -15,6 +15,7 @@
 #include "util/error.h"
 #include "util/files.h"
 #include "util/jsonl.h"
+#include "util/progress.h"
 
 namespace taco::cli {
 namespace {
@@ -58,11 +59,13 @@ std::vector<ItemScore> score_all(const std::vector<Task>& tasks, const std::map<
   std::atomic<size_t> next{0};
   std::string first_error;
   std::mutex mu;
+  Progress progress("score", tasks.size(), judge != nullptr);  // judge calls take a while
   auto worker = [&] {
     for (size_t i; (i = next++) < tasks.size();) {
       auto it = traces.find(tasks[i].id);
       try {
         scores[i] = score_item(tasks[i], it == traces.end() ? nullptr : &it->second, judge);
+        progress.tick();
       } catch (const std::exception& e) {
         std::lock_guard<std::mutex> lock(mu);
         if (first_error.empty()) first_error = e.what();
