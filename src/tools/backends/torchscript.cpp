@@ -273,8 +273,11 @@ class TorchScriptBackend : public VisionBackend {
 
 }  // namespace
 
-std::shared_ptr<VisionBackend> make_torchscript_backend(const Json& options, const std::string& base_dir) {
+std::shared_ptr<VisionBackend> make_backend(const Json& options, const std::string& base_dir) {
   return std::make_shared<TorchScriptBackend>(options, base_dir);
 }
 
 }  // namespace taco
+
+// The module's one entry point, looked up by make_torchscript_backend (torchscript_loader.cpp).
+extern "C" taco::TorchScriptFactory taco_torchscript_factory() { return &taco::make_backend; }
