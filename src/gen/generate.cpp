@@ -42,6 +42,12 @@ const T& choose(const std::vector<T>& items, Rng& rng) {
   return items[std::uniform_int_distribution<size_t>(0, items.size() - 1)(rng)];
 }
 
+// One of several phrasings of a thought: the generated chains should not all read alike.
+std::string one_of(Rng& rng, std::initializer_list<std::string> phrasings) {
+  std::vector<std::string> v(phrasings);
+  return choose(v, rng);
+}
+
 // "the A, the B or the C"
 std::string list_of(const std::vector<std::string>& labels, const char* conjunction) {
   std::string out;
@@ -294,11 +300,14 @@ std::optional<GeneratedExample> count_family(const SceneAnnotation& a, Builder& 
                                           "I need to find every " + label + " in the image and count them.",
                                           "Locating the " + plural(label) + " will tell me how many there are."};
   b.localize(choose(plans, rng), {label});
-  return b.finish("LocalizeObjects found " + std::to_string(n) + " " + (n == 1 ? label : plural(label)) +
-                  ", and the boxes in image-1 match the objects, so the answer is " + std::to_string(n) + ".");
+  const std::string found = std::to_string(n) + " " + (n == 1 ? label : plural(label));
+  return b.finish(one_of(rng, {"LocalizeObjects found " + found + ", and the boxes in image-1 match the objects, so the answer is " +
+                                   std::to_string(n) + ".",
+                               "There are " + found + " in the image, as the boxes in image-1 show.",
+                               "The tool boxed " + found + "; the count is " + std::to_string(n) + "."}));
 }
 
-std::optional<GeneratedExample> frequency_family(const SceneAnnotation& a, Builder& b, bool most) {
+std::optional<GeneratedExample> frequency_family(const SceneAnnotation& a, Builder& b, Rng& rng, bool most) {
   auto counts = label_counts(a);
   if (counts.size() < 2) return std::nullopt;
   auto best = counts[0];
@@ -312,8 +321,13 @@ std::optional<GeneratedExample> frequency_family(const SceneAnnotation& a, Build
   for (const auto& c : counts) labels.push_back(c.first), options.push_back(c.first);
   const std::string word = most ? "most" : "least";
   b.ask(std::string("Which kind of object appears ") + (most ? "most" : "least") + " often in the image?", best.first, options);
-  b.get_objects("I first need to know which kinds of objects are in the image.");
-  b.localize("Now I will locate each kind of object to count them.", labels);
+  b.get_objects(one_of(rng, {"I first need to know which kinds of objects are in the image.",
+                             "Let me list the kinds of objects in the image first.",
+                             "To compare how often each kind appears, I start with the list of objects."}));
+  b.localize(one_of(rng, {"Now I will locate each kind of object to count them.",
+                          "Locating every object of these kinds will give me their counts.",
+                          "Next I find all of them, so I can count each kind."}),
+             labels);
   std::string summary;
   for (size_t i = 0; i < counts.size(); ++i)
     summary += (i == 0 ? "" : i + 1 == counts.size() ? " and " : ", ") + std::to_string(counts[i].second) + " " +
@@ -321,11 +335,11 @@ std::optional<GeneratedExample> frequency_family(const SceneAnnotation& a, Build
   return b.finish("There are " + summary + ", so the " + best.first + " appears " + word + " often.");
 }
 
-std::optional<GeneratedExample> most_frequent_family(const SceneAnnotation& a, Builder& b, Rng&) {
-  return frequency_family(a, b, true);
+std::optional<GeneratedExample> most_frequent_family(const SceneAnnotation& a, Builder& b, Rng& rng) {
+  return frequency_family(a, b, rng, true);
 }
-std::optional<GeneratedExample> least_frequent_family(const SceneAnnotation& a, Builder& b, Rng&) {
-  return frequency_family(a, b, false);
+std::optional<GeneratedExample> least_frequent_family(const SceneAnnotation& a, Builder& b, Rng& rng) {
+  return frequency_family(a, b, rng, false);
 }
 
 std::optional<GeneratedExample> position_family(const SceneAnnotation& a, Builder& b, Rng& rng) {
@@ -350,7 +364,10 @@ std::optional<GeneratedExample> position_family(const SceneAnnotation& a, Builde
   b.metadata()["direction"] = direction;
   b.metadata()["labels"] = labels;
   b.ask("Which is the " + direction + " object in the image: " + list_of(labels, "or") + "?", answer, labels);
-  b.localize("I will locate " + list_of(labels, "and") + " and compare their positions.", labels);
+  b.localize(one_of(rng, {"I will locate " + list_of(labels, "and") + " and compare their positions.",
+                          "Finding " + list_of(labels, "and") + " will show where each one is.",
+                          "Their boxes will tell me which is the " + direction + ", so I locate " + list_of(labels, "and") + "."}),
+             labels);
   const char* axis = direction == "leftmost" || direction == "rightmost" ? "horizontal" : "vertical";
   return b.finish(std::string("Comparing the centres of the boxes along the ") + axis + " axis, the " + answer + " is the " +
                   direction + ".");
@@ -386,8 +403,13 @@ std::optional<GeneratedExample> depth_family(const SceneAnnotation& a, Builder& 
   b.metadata()["labels"] = {lx, ly};
   b.ask("Which is " + std::string(closer ? "closer to" : "farther from") + " the camera, the " + lx + " or the " + ly + "?",
         answer, {lx, ly});
-  b.object_depth("I will estimate how far the " + lx + " is from the camera.", x, depth);
-  b.object_depth("Now the depth of the " + ly + ", to compare.", y, depth);
+  b.object_depth(one_of(rng, {"I will estimate how far the " + lx + " is from the camera.",
+                              "Comparing depths answers this; first the " + lx + ".",
+                              "Let me get the depth of the " + lx + " first."}),
+                 x, depth);
+  b.object_depth(one_of(rng, {"Now the depth of the " + ly + ", to compare.", "Next, how far away the " + ly + " is.",
+                              "And the " + ly + "'s depth."}),
+                 y, depth);
   std::string cmp = dx < dy ? lx + "'s depth is smaller than the " + ly + "'s" : ly + "'s depth is smaller than the " + lx + "'s";
   return b.finish("The " + cmp + ", and smaller means closer, so the " + answer + " is " + (closer ? "closer." : "farther."));
 }
@@ -448,7 +470,9 @@ std::optional<GeneratedExample> attribute_family(const SceneAnnotation& a, Build
   b.metadata()["attribute"] = color ? "color" : "material";
   b.metadata()["label"] = label;
   b.ask(color ? "What color is the " + label + "?" : "What is the " + label + " made of?", value, options);
-  b.localize("I will find the " + label + " to look at it closely.", {label});
+  b.localize(one_of(rng, {"I will find the " + label + " to look at it closely.", "First I locate the " + label + ".",
+                          "Let me find where the " + label + " is in the image."}),
+             {label});
   return b.finish("The box in image-1 marks the " + label + ", which is " + (color ? "" : "made of ") + value + ".");
 }
 
@@ -491,13 +515,17 @@ std::optional<GeneratedExample> ocr_math_family(const SceneAnnotation& a, Builde
     long total = std::stol(tx) + std::stol(ty);
     b.ask("What is the sum of the numbers written on the " + lx + " and the " + ly + "?", std::to_string(total),
           {std::to_string(total - 1), std::to_string(total + 1), std::to_string(total + 10)});
-    b.ocr("I need to read the numbers on the " + lx + " and the " + ly + ".");
+    b.ocr(one_of(rng, {"I need to read the numbers on the " + lx + " and the " + ly + ".",
+                       "The numbers are printed on the objects, so I read the text in the image.",
+                       "Reading the text in the image will give me both numbers."}));
     Json r = b.calculate("The " + lx + " shows " + tx + " and the " + ly + " shows " + ty + "; I will add them.", tx + " + " + ty);
     return b.finish("The sum is " + r.dump() + ".");
   }
   const std::string answer = std::stol(tx) > std::stol(ty) ? lx : ly;
   b.ask("Which has the larger number written on it, the " + lx + " or the " + ly + "?", answer, {lx, ly});
-  b.ocr("I need to read the numbers on the " + lx + " and the " + ly + ".");
+  b.ocr(one_of(rng, {"I need to read the numbers on the " + lx + " and the " + ly + ".",
+                     "Which number is larger depends on the text printed on them, so I read it.",
+                     "Let me read the numbers written on the " + lx + " and the " + ly + "."}));
   return b.finish("The " + lx + " shows " + tx + " and the " + ly + " shows " + ty + ", so the " + answer +
                   " has the larger number.");
 }
@@ -552,7 +580,10 @@ std::optional<GeneratedExample> relation_family(const SceneAnnotation& a, Builde
     b.object_depth("Now the depth of the " + lt + ".", tail, depth);
     return b.finish("The " + (head_closer ? lh : lt) + " has the smaller depth, so it is closer; the answer is " + answer + ".");
   }
-  b.localize("I will locate the " + lh + " and the " + lt + " to check how they are placed.", {lh, lt});
+  b.localize(one_of(rng, {"I will locate the " + lh + " and the " + lt + " to check how they are placed.",
+                          "Where the " + lh + " and the " + lt + " are will answer this; I locate both.",
+                          "Let me find the " + lh + " and the " + lt + " and compare their boxes."}),
+             {lh, lt});
   return b.finish("From the boxes in image-1, the statement that the " + lh + " is " + r.relation + " the " + lt + " is " +
                   (swap ? "false" : "true") + ", so the answer is " + answer + ".");
 }
@@ -587,7 +618,10 @@ std::optional<GeneratedExample> attribute_exists_family(const SceneAnnotation& a
   b.metadata()["label"] = label;
   b.metadata()["value"] = asked;
   b.ask("Is there a " + asked + " " + label + " in the image?", answer, {"yes", "no"});
-  b.localize("I will find the " + label + " and check its color.", {label});
+  b.localize(one_of(rng, {"I will find the " + label + " and check its color.",
+                          "Let me locate the " + label + " to see what color it is.",
+                          "First I need to find the " + label + "."}),
+             {label});
   return b.finish("The only " + label + ", boxed in image-1, is " + color + ", so the answer is " + answer + ".");
 }
 
@@ -613,7 +647,10 @@ std::optional<GeneratedExample> relation_head_family(const SceneAnnotation& a, B
   b.metadata()["anchor"] = lt;
   b.metadata()["labels"] = {x, y};
   b.ask("Which is " + r.relation + " the " + lt + ": the " + x + " or the " + y + "?", lh, {x, y});
-  b.localize("I will locate the " + lt + ", the " + x + " and the " + y + " to see where each one is.", {lt, x, y});
+  b.localize(one_of(rng, {"I will locate the " + lt + ", the " + x + " and the " + y + " to see where each one is.",
+                          "Comparing the boxes of the " + x + " and the " + y + " with the " + lt + "'s will answer this.",
+                          "Let me find the " + lt + " first, together with the " + x + " and the " + y + "."}),
+             {lt, x, y});
   return b.finish("The boxes in image-1 show the " + lh + " " + r.relation + " the " + lt + ", and the " + ld +
                   " is not, so the answer is the " + lh + ".");
 }
@@ -650,7 +687,10 @@ std::optional<GeneratedExample> scene_graph_qa_family(const SceneAnnotation& a, 
     return b.finish("The " + (dh.reported < dt.reported ? lh : lt) + " is closer to the camera, so the " + lh + " is " +
                     r.relation + " the " + lt + ".");
   }
-  b.localize("I will locate the " + lh + " and the " + lt + " to see how they are placed.", {lh, lt});
+  b.localize(one_of(rng, {"I will locate the " + lh + " and the " + lt + " to see how they are placed.",
+                          "The boxes of the " + lh + " and the " + lt + " will show how they relate.",
+                          "Let me find both objects, the " + lh + " and the " + lt + "."}),
+             {lh, lt});
   return b.finish("From the boxes in image-1, the " + lh + " is " + r.relation + " the " + lt + ".");
 }
 
@@ -703,7 +743,10 @@ std::optional<GeneratedExample> select_family(const std::vector<const SceneAnnot
   b.metadata()["label"] = label;
   b.ask("Which image contains a " + label + "?", answer, image_names(group.size()));
   for (size_t i = 0; i < group.size(); ++i)
-    b.localize("I will look for a " + label + " in image-" + std::to_string(i) + ".", {label}, i);
+    b.localize(one_of(rng, {"I will look for a " + label + " in image-" + std::to_string(i) + ".",
+                            "Is there a " + label + " in image-" + std::to_string(i) + "? Let me check.",
+                            "Next, image-" + std::to_string(i) + ": I search it for a " + label + "."}),
+               {label}, i);
   return b.finish("Only " + answer + " has a " + label + ".");
 }
 
