@@ -36,8 +36,10 @@ std::string reference_letter(const std::string& answer, const std::vector<std::s
 }  // namespace
 
 Json ItemScore::to_json() const {
-  return Json{{"id", id},         {"category", category}, {"prediction", prediction}, {"reference", reference},
-              {"method", method}, {"score", score},       {"answered", answered}};
+  Json j{{"id", id}, {"category", category}};
+  if (!l2_category.empty()) j["l2_category"] = l2_category;
+  j.update(Json{{"prediction", prediction}, {"reference", reference}, {"method", method}, {"score", score}, {"answered", answered}});
+  return j;
 }
 
 ItemScore ItemScore::from_json(const Json& j) {
@@ -45,6 +47,7 @@ ItemScore ItemScore::from_json(const Json& j) {
   try {
     s.id = j.at("id").get<std::string>();
     s.category = j.value("category", "");
+    s.l2_category = j.value("l2_category", "");
     s.prediction = j.value("prediction", "");
     s.reference = j.value("reference", "");
     s.method = j.value("method", "");
@@ -61,6 +64,7 @@ ItemScore score_item(const Task& task, const Trace* trace, Judge* judge) {
   s.id = task.id;
   const Json& m = task.metadata;
   s.category = m.contains("category") && m["category"].is_string() ? m["category"].get<std::string>() : "(none)";
+  if (m.contains("l2_category") && m["l2_category"].is_string()) s.l2_category = m["l2_category"];
   if (!task.answer) throw Error("item " + task.id + " has no ground-truth answer to score against");
   s.reference = *task.answer;
   if (!trace) {
@@ -150,25 +154,41 @@ Report make_report(const std::string& name, const std::string& benchmark, const 
     auto& c = r.categories[it.category];
     ++c.n;
     c.score += it.score;
+    if (!it.l2_category.empty()) {
+      auto& l2 = r.l2_categories[it.l2_category];
+      ++l2.n;
+      l2.score += it.score;
+    }
     if (!it.answered) ++r.missing;
   }
   auto finish = [](ScoreGroup& g) { g.score = g.n ? g.score / static_cast<double>(g.n) : 0; };
   finish(r.overall);
   for (auto& [c, g] : r.categories) finish(g);
+  for (auto& [c, g] : r.l2_categories) finish(g);
   return r;
 }
 
 Json Report::to_json() const {
-  Json cats = Json::object();
-  for (const auto& [c, g] : categories) cats[c] = Json{{"n", g.n}, {"score", g.score}};
-  return Json{{"name", name}, {"benchmark", benchmark}, {"overall", Json{{"n", overall.n}, {"score", overall.score}}},
-              {"categories", cats}, {"missing", missing}, {"tool_use", tools.to_json()}};
+  auto groups = [](const std::map<std::string, ScoreGroup>& m) {
+    Json j = Json::object();
+    for (const auto& [c, g] : m) j[c] = Json{{"n", g.n}, {"score", g.score}};
+    return j;
+  };
+  Json j{{"name", name}, {"benchmark", benchmark}, {"overall", Json{{"n", overall.n}, {"score", overall.score}}},
+         {"categories", groups(categories)}};
+  if (!l2_categories.empty()) j["l2_categories"] = groups(l2_categories);
+  j.update(Json{{"missing", missing}, {"tool_use", tools.to_json()}});
+  return j;
 }
 
 std::string Report::to_markdown() const {
   std::string md = "## " + name + " on " + benchmark + "\n\n| category | n | score (%) |\n|---|---:|---:|\n";
   md += "| **overall** | " + std::to_string(overall.n) + " | **" + percent(overall.score) + "** |\n";
   for (const auto& [c, g] : categories) md += "| " + c + " | " + std::to_string(g.n) + " | " + percent(g.score) + " |\n";
+  if (!l2_categories.empty()) {
+    md += "\n| l2-category | n | score (%) |\n|---|---:|---:|\n";
+    for (const auto& [c, g] : l2_categories) md += "| " + c + " | " + std::to_string(g.n) + " | " + percent(g.score) + " |\n";
+  }
   if (missing) md += "\n" + std::to_string(missing) + " items have no trace and count as wrong.\n";
   const ToolUseStats& t = tools;
   const double runs = static_cast<double>(std::max<size_t>(1, t.episodes - t.errors));

@@ -19,6 +19,7 @@ namespace taco {
 struct ItemScore {
   std::string id;
   std::string category;
+  std::string l2_category;  // "" when the benchmark has none (MMStar has both levels)
   std::string prediction;  // the final answer ("" when the item has no trace or no answer)
   std::string reference;
   std::string method;      // how it was matched: "letter", "option_text", "exact", "vqa", "number", "judge", "none", ...
@@ -58,6 +59,7 @@ struct Report {
   std::string benchmark;
   ScoreGroup overall;
   std::map<std::string, ScoreGroup> categories;
+  std::map<std::string, ScoreGroup> l2_categories;
   size_t missing = 0;     // items with no trace (scored 0)
   ToolUseStats tools;
 

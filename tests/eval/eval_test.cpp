@@ -114,12 +114,18 @@ TEST(ScoreTest, ItemsReportAndToolUse) {
   EXPECT_EQ(r.tools.tool_calls["OCR"], 1u);
   EXPECT_EQ(r.tools.parse_failures, 1u);
   EXPECT_NE(r.to_markdown().find("| **overall** | 4 | **50.0** |"), std::string::npos) << r.to_markdown();
+  Task l2{"5", {}, "q", "B", {"cat", "dog"}, Json{{"category", "coarse"}, {"l2_category", "animals"}}};
+  ItemScore with_l2 = score_item(l2, &t1, nullptr);
+  EXPECT_EQ(ItemScore::from_json(with_l2.to_json()).l2_category, "animals");
+  Report r2 = make_report("run", "bench", {with_l2}, ToolUseStats());
+  EXPECT_DOUBLE_EQ(r2.l2_categories["animals"].score, 1.0);
+  EXPECT_NE(r2.to_markdown().find("| l2-category | n | score (%) |"), std::string::npos);
 }
 
 TEST(CompareTest, PairedBootstrapInterval) {
   std::vector<ItemScore> a, b;
   for (int i = 0; i < 200; ++i) {
-    ItemScore x{std::to_string(i), i % 2 ? "odd" : "even", "", "", "", i % 4 == 0 ? 1.0 : 0.0, true};
+    ItemScore x{std::to_string(i), i % 2 ? "odd" : "even", "", "", "", "", i % 4 == 0 ? 1.0 : 0.0, true};
     ItemScore y = x;
     y.score = i % 4 <= 1 ? 1.0 : 0.0;  // b is right on every item a is, and on a quarter more
     a.push_back(x);
