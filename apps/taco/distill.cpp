@@ -31,11 +31,11 @@ struct DistillFlags {
   double judge_threshold = 0.5;
 };
 
-std::vector<Task> load_inputs(const DistillFlags& f) {
+std::vector<Task> load_inputs(const DistillFlags& f, const QaInputOptions& input) {
   std::vector<Task> tasks;
   std::set<std::string> ids;
   for (const auto& path : f.data) {
-    std::vector<Task> part = load_qa_tasks(path, f.input);
+    std::vector<Task> part = load_qa_tasks(path, input);
     for (auto& t : part) {
       if (!t.answer) throw Error(path + ": question " + t.id + " has no answer; distillation verifies against the ground truth");
       if (f.data.size() > 1) t.id = benchmark_name(path) + ":" + t.id;  // ids stay unique across inputs
@@ -73,9 +73,7 @@ void distill(const DistillFlags& f) {
   const std::string base = output_base(f.batch.out);
   QaInputOptions input = f.input;
   if (input.images_dir.empty()) input.images_dir = base + ".inputs";
-  DistillFlags flags = f;
-  flags.input = input;
-  std::vector<Task> tasks = load_inputs(flags);
+  std::vector<Task> tasks = load_inputs(f, input);
   if (tasks.empty()) throw Error("no questions in the input");
 
   std::unique_ptr<Model> judge_model;

@@ -1,17 +1,17 @@
 // taco eval: run a benchmark through the runtime, score the traces, compare runs.
 #include <atomic>
-#include <cstring>
-#include <mutex>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <map>
+#include <mutex>
+#include <set>
 #include <thread>
 
 #include "episodes.h"
 #include "eval/benchmark.h"
 #include "eval/judge.h"
 #include "eval/score.h"
-#include "runtime/batch.h"
 #include "util/error.h"
 #include "util/files.h"
 #include "util/jsonl.h"
@@ -85,8 +85,8 @@ void eval_score(const EvalScoreFlags& f) {
   std::map<std::string, Trace> traces;
   ToolUseStats tools;
   size_t unknown = 0;
-  std::map<std::string, bool> in_data;
-  for (const auto& t : tasks) in_data[t.id] = true;
+  std::set<std::string> in_data;
+  for (const auto& t : tasks) in_data.insert(t.id);
   for_each_jsonl(f.traces, [&](size_t line, Json&& j) {
     Trace t;
     try {

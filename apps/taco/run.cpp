@@ -2,7 +2,6 @@
 #include <cstdio>
 
 #include "episodes.h"
-#include "cota/prompt.h"
 #include "runtime/batch.h"
 #include "runtime/episode.h"
 #include "util/error.h"

@@ -9,7 +9,6 @@
 #include <cstring>
 #include <filesystem>
 #include <functional>
-#include <queue>
 #include <set>
 #include <unordered_map>
 
@@ -74,13 +73,10 @@ void read_task(od::object task, TraceFacts& f, bool want_images) {
     } else if (key == "metadata") {
       for (auto m : v.get_object()) {
         std::string_view mk = m.unescaped_key();
-        if (mk == "source") {
-          od::value mv = m.value();
-          if (mv.type() == od::json_type::string) f.source = str(mv);
-        } else if (mk == "variant") {
-          od::value mv = m.value();
-          if (mv.type() == od::json_type::string) f.variant = str(mv);
-        }
+        std::string* target = mk == "source" ? &f.source : mk == "variant" ? &f.variant : nullptr;
+        if (!target) continue;
+        od::value mv = m.value();
+        if (mv.type() == od::json_type::string) *target = str(mv);
       }
     }
   }

@@ -20,7 +20,7 @@ namespace {
 // Copies or links each source image once, under a name that keeps sources apart.
 class ImagePlacer {
  public:
-  ImagePlacer(const ExportOptions& o)
+  explicit ImagePlacer(const ExportOptions& o)
       : mode_(o.images), dir_(o.images_dir.empty() ? output_base(o.out_path) + ".images" : o.images_dir),
         out_dir_(parent_dir(o.out_path).empty() ? "." : parent_dir(o.out_path)) {}
 

@@ -222,14 +222,17 @@ bool numbers_match(double got, double want) {
   return std::fabs(got - want) <= std::max(1e-9, 1e-3 * std::fabs(want));
 }
 
+bool numeric_reference(const std::string& reference) {
+  const std::string r = normalize_answer(reference);
+  return !r.empty() && numbers_in(r).size() == 1 &&
+         std::all_of(r.begin(), r.end(), [](char c) { return is_digit(c) || c == '.' || c == '-' || c == ' '; });
+}
+
 double free_form_score(const std::string& answer, const std::vector<std::string>& references) {
   if (references.empty()) return 0;
-  const std::string first = normalize_answer(references[0]);
-  const bool numeric = !first.empty() && numbers_in(first).size() == 1 &&
-                       std::all_of(first.begin(), first.end(), [](char c) { return is_digit(c) || c == '.' || c == '-' || c == ' '; });
-  if (numeric) {
+  if (numeric_reference(references[0])) {
     auto got = answer_number(answer);
-    return got && numbers_match(*got, numbers_in(first)[0].first) ? 1.0 : 0.0;
+    return got && numbers_match(*got, numbers_in(normalize_answer(references[0]))[0].first) ? 1.0 : 0.0;
   }
   const std::string a = normalize_answer(answer);
   if (a.empty()) return 0;

@@ -26,6 +26,10 @@ std::optional<double> answer_number(const std::string& answer);
 // True when the numbers agree to a relative tolerance of 1e-3 (absolute 1e-9 near zero).
 bool numbers_match(double got, double want);
 
+// True when a reference answer is a plain number ("3", "-1.5"): free-form answers to it are
+// compared by value.
+bool numeric_reference(const std::string& reference);
+
 // Free-form score in [0, 1] against one or more reference answers: numbers by value when the
 // first reference is a number; otherwise normalized exact match, as VQA accuracy
 // (min(1, matches / 3)) when there are several references (A-OKVQA's ten direct answers).

@@ -48,7 +48,7 @@ std::string free_form_prompt(const std::string& question) {
 
 class TsvTable {
  public:
-  TsvTable(const std::string& path) : path_(path) {
+  explicit TsvTable(const std::string& path) : path_(path) {
     rows_ = parse_tsv(read_file(path));
     if (rows_.empty()) throw Error(path + ": empty file (expected a header row)");
     for (size_t i = 0; i < rows_[0].size(); ++i) columns_[rows_[0][i]] = i;

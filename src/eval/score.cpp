@@ -110,9 +110,7 @@ ItemScore score_item(const Task& task, const Trace* trace, Judge* judge) {
     refs.clear();
     for (const auto& r : m["answers"]) refs.push_back(r.is_string() ? r.get<std::string>() : r.dump());
   }
-  s.method = refs.size() > 1 ? "vqa" : answer_number(s.reference) && normalize_answer(s.reference).find(' ') == std::string::npos
-                                           ? "number"
-                                           : "exact";
+  s.method = refs.size() > 1 ? "vqa" : numeric_reference(refs[0]) ? "number" : "exact";
   s.score = free_form_score(s.prediction, refs);
   return s;
 }
