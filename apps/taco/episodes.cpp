@@ -13,25 +13,40 @@ void add_episode_flags(CLI::App& cmd, EpisodeFlags& f, bool with_prompt_mode) {
   add_model_flags(cmd, f.model);
   cmd.add_option("--images-dir", f.images_dir, "where images made by tools are saved (default: <out>.images)");
   if (with_prompt_mode)
-    cmd.add_option("--prompt", f.prompt, "cota or direct")->check(CLI::IsMember({"cota", "direct"}))->capture_default_str();
+    cmd.add_option("--prompt", f.prompt, "cota or direct (default: cota, or what an embedded model was trained with)")
+        ->check(CLI::IsMember({"cota", "direct"}));
   cmd.add_option("--prompt-template", f.prompt_template, "a JSON file replacing prompt texts (docs/prompt-templates.md)")
       ->check(CLI::ExistingFile);
-  cmd.add_option("--max-replies", f.max_replies, "observations fed back before the episode stops")->capture_default_str();
+  cmd.add_option("--max-replies", f.max_replies,
+                 "observations fed back before the episode stops (default: 10, or an embedded model's own limit)");
   cmd.add_option("--max-pixels", f.max_pixels, "refuse images with more pixels than this (default: the tools config's, 64 M)");
   cmd.add_option("--tools-config", f.tools_config, "the tools config: backends and model paths (docs/tools.md)")
       ->check(CLI::ExistingFile);
 }
 
 std::unique_ptr<RuntimeSetup> make_runtime(const EpisodeFlags& f, const std::string& out_path, bool chain_of_thought) {
-  if (f.max_replies < 0) throw Error("--max-replies must be 0 or more");
+  if (f.max_replies < -1) throw Error("--max-replies must be 0 or more");
   auto s = std::make_unique<RuntimeSetup>(RuntimeSetup{load_tools_config(f.tools_config), ToolRegistry(), nullptr, nullptr});
   if (chain_of_thought) s->tools.add(make_terminate_tool());
   else s->tools = make_tool_registry(s->config);
-  PromptTemplate prompts = f.prompt_template.empty() ? PromptTemplate::defaults() : PromptTemplate::from_file(f.prompt_template);
   s->model = make_model(f.model);
+  // A model that was trained on one prompt (an embedded checkpoint) runs with that prompt, so
+  // that it reads the text it learned; the user may still override it, with a warning.
+  const ModelDefaults own = s->model->defaults();
+  PromptTemplate prompts = PromptTemplate::defaults();
+  if (!f.prompt_template.empty()) {
+    prompts = PromptTemplate::from_file(f.prompt_template);
+    if (!own.prompt_template.is_null() && prompts.hash() != PromptTemplate::from_json(own.prompt_template, f.model.model).hash())
+      std::fprintf(stderr, "taco: warning: --prompt-template replaces the template %s was trained with\n", f.model.model.c_str());
+  } else if (!own.prompt_template.is_null()) {
+    prompts = PromptTemplate::from_json(own.prompt_template, f.model.model);
+  }
+  if (!f.prompt.empty() && !own.mode.empty() && f.prompt != own.mode)
+    std::fprintf(stderr, "taco: warning: --prompt %s, but %s was trained with %s prompts\n", f.prompt.c_str(),
+                 f.model.model.c_str(), own.mode.c_str());
   EpisodeOptions episode;
-  episode.mode = prompt_mode_from_string(f.prompt);
-  episode.max_replies = f.max_replies;
+  episode.mode = prompt_mode_from_string(!f.prompt.empty() ? f.prompt : !own.mode.empty() ? own.mode : "cota");
+  episode.max_replies = f.max_replies >= 0 ? f.max_replies : own.max_replies >= 0 ? own.max_replies : 10;
   episode.max_pixels = f.max_pixels > 0 ? f.max_pixels : s->config.max_pixels();
   episode.images_dir = !f.images_dir.empty() ? f.images_dir : !out_path.empty() ? output_base(out_path) + ".images" : "";
   s->runtime = std::make_unique<Runtime>(*s->model, s->tools, std::move(prompts), episode);

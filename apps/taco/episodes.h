@@ -14,10 +14,10 @@ namespace taco::cli {
 struct EpisodeFlags {
   ModelOptions model;
   std::string images_dir;
-  std::string prompt = "cota";
-  std::string prompt_template;
+  std::string prompt;           // "": the model's own (an embedded checkpoint's), else cota
+  std::string prompt_template;  // "": the model's own template, else taco's default
   std::string tools_config;
-  int max_replies = 10;
+  int max_replies = -1;         // -1: the model's own limit, else 10
   int64_t max_pixels = 0;
 };
 

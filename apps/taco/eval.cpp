@@ -37,7 +37,7 @@ void eval_run(const EvalRunFlags& f) {
   auto setup = make_runtime(f.episode, f.batch.out);
   if (!f.batch.quiet)
     std::fprintf(stderr, "%s: %zu questions, %s mode, model %s\n", benchmark_name(f.data).c_str(), tasks.size(),
-                 f.episode.prompt.c_str(), setup->model->name().c_str());
+                 to_string(setup->runtime->options().mode), setup->model->name().c_str());
   run_task_batch(tasks, *setup->runtime, f.batch);
 }
 

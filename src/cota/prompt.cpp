@@ -5,6 +5,7 @@
 #include "util/error.h"
 #include "util/files.h"
 #include "util/pyrepr.h"
+#include "util/sha256.h"
 
 namespace taco {
 namespace {
@@ -175,8 +176,17 @@ PromptTemplate PromptTemplate::defaults() {
   return t;
 }
 
-PromptTemplate PromptTemplate::from_file(const std::string& path) {
-  Json j = read_json_file(path);
+PromptTemplate PromptTemplate::from_file(const std::string& path) { return from_json(read_json_file(path), path); }
+
+Json PromptTemplate::to_json() const {
+  Json j = Json::object();
+  for (const auto& [key, text] : texts_) j[key] = text;
+  return j;
+}
+
+std::string PromptTemplate::hash() const { return sha256_hex(to_json().dump()); }
+
+PromptTemplate PromptTemplate::from_json(const Json& j, const std::string& path) {
   if (!j.is_object()) throw Error(path + ": a prompt template must be a JSON object of {key: text}");
   PromptTemplate t = defaults();
   for (const auto& [key, value] : j.items()) {

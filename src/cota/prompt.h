@@ -37,6 +37,12 @@ class PromptTemplate {
   static PromptTemplate defaults();
   // Reads a JSON object of {key: text}; unknown keys and non-string values are errors.
   static PromptTemplate from_file(const std::string& path);
+  // The same from a JSON object; `what` names its source in errors.
+  static PromptTemplate from_json(const Json& texts, const std::string& what);
+  // Every text by key (a complete template, as from_json reads it).
+  Json to_json() const;
+  // SHA-256 of to_json(): which template a trace or a checkpoint used.
+  std::string hash() const;
 
   std::string cota_system(const std::vector<ActionDoc>& actions) const;
   std::string direct_system() const;

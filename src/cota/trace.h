@@ -61,6 +61,7 @@ struct Trace {
   Task task;
   std::string model;
   PromptMode mode = PromptMode::kCota;
+  std::string prompt_template_sha256;  // the template the runtime wrote the prompts with ("" when not run)
   std::string user_request;  // the first user message (text, with image-k: <image> lines)
   std::vector<StepRecord> steps;
   std::vector<TraceImage> images;

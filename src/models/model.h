@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "util/error.h"
+#include "util/json.h"
 
 namespace taco {
 
@@ -27,12 +28,27 @@ struct Message {
 struct CompletionRequest {
   std::string task_id;  // lets a replay model find the recording of this task
   const std::vector<Message>* messages = nullptr;
+  bool logprobs = false;  // ask for each written token's log-probability (where the model can)
+};
+
+struct TokenLogprob {
+  std::string token;
+  double logprob = 0;
 };
 
 struct Completion {
   std::string text;
   int prompt_tokens = 0;
   int completion_tokens = 0;
+  std::vector<TokenLogprob> logprobs;  // filled when asked for and the model can
+};
+
+// What a model brings with it: the prompt texts, mode and episode length it was trained with
+// (the embedded model's checkpoint). The runtime uses them unless the user overrides them.
+struct ModelDefaults {
+  Json prompt_template;  // an object of template texts, or null
+  std::string mode;      // "cota", "direct", or "" (no preference)
+  int max_replies = -1;  // -1: no preference
 };
 
 // A model that could not answer (unreachable, refused, out of retries). The episode records
@@ -47,15 +63,17 @@ class Model {
   virtual ~Model() = default;
   virtual Completion complete(const CompletionRequest& request) = 0;
   virtual std::string name() const = 0;
+  virtual ModelDefaults defaults() const { return {}; }
 };
 
 struct ModelOptions {
-  std::string model;          // a served model's name, or "replay:PATH"
+  std::string model;          // a served model's name, "replay:PATH" or "embedded:DIR"
   std::string endpoint;       // base URL ending in /v1; "" means $OPENAI_BASE_URL or OpenAI's
   std::string api_key_env = "OPENAI_API_KEY";
   double temperature = 0.0;
-  int max_tokens = 1024;
-  int64_t seed = -1;          // -1: not sent
+  double top_p = 1.0;
+  int max_tokens = -1;        // -1: the model's own limit (1024 for a served model, the checkpoint's for embedded)
+  int64_t seed = -1;          // -1: not sent (embedded: a fresh seed per reply)
   double timeout_s = 120;
   double connect_timeout_s = 10;
   int retries = 4;            // on connection errors, 429 and 5xx, with exponential backoff

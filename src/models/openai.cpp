@@ -80,7 +80,9 @@ std::string OpenAIModel::request_payload(const std::vector<Message>& messages) c
   Json settings;
   settings["model"] = options_.model;
   settings["temperature"] = options_.temperature;
-  if (options_.max_tokens > 0) settings["max_tokens"] = options_.max_tokens;
+  if (options_.top_p < 1.0) settings["top_p"] = options_.top_p;
+  // -1 (not given) keeps taco's long-standing 1024; 0 leaves the limit to the server.
+  if (options_.max_tokens != 0) settings["max_tokens"] = options_.max_tokens > 0 ? options_.max_tokens : 1024;
   if (options_.seed >= 0) settings["seed"] = options_.seed;
   if (!options_.json_schema.empty()) {
     Json schema;

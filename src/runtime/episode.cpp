@@ -57,6 +57,7 @@ Runtime::Runtime(Model& model, const ToolRegistry& tools, PromptTemplate prompts
     : model_(model), tools_(tools), prompts_(std::move(prompts)), options_(std::move(options)) {
   system_prompt_ = options_.mode == PromptMode::kCota ? prompts_.cota_system(tools_.action_docs())
                                                        : prompts_.direct_system();
+  template_hash_ = prompts_.hash();
 }
 
 Trace Runtime::run(const Task& task, const StepCallback& on_step) const {
@@ -65,6 +66,7 @@ Trace Runtime::run(const Task& task, const StepCallback& on_step) const {
   trace.task = task;
   trace.model = model_.name();
   trace.mode = options_.mode;
+  trace.prompt_template_sha256 = template_hash_;
   const bool cota = options_.mode == PromptMode::kCota;
 
   ImageStore images(options_.images_dir.empty() ? "" : options_.images_dir + "/" + safe_file_name(task.id),

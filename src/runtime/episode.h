@@ -45,6 +45,7 @@ class Runtime {
   PromptTemplate prompts_;
   EpisodeOptions options_;
   std::string system_prompt_;
+  std::string template_hash_;
 };
 
 // TACO's fallback when an episode ends without a parsed Terminate: the "answer" field of the

@@ -62,7 +62,7 @@ class VisionBackend {
 // `options` is the tool's section of the tools config; `base_dir` resolves relative paths.
 std::shared_ptr<VisionBackend> make_oracle_backend(const Json& options, const std::string& base_dir);
 std::shared_ptr<VisionBackend> make_http_backend(const Json& options);
-// The torchscript backend lives in a module, libtaco_torchscript.so next to the executable,
+// The torchscript backend lives in a module, libtaco_torch.so next to the executable,
 // loaded on first use: libtorch takes about half a second to load, which no other command
 // should pay. Throws Error when the module cannot be loaded.
 std::shared_ptr<VisionBackend> make_torchscript_backend(const Json& options, const std::string& base_dir);

@@ -1,6 +1,10 @@
 #include "util/files.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <cctype>
+#include <cstdio>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -44,6 +48,26 @@ void write_file(const std::string& path, const std::string& bytes) {
   if (!out) throw Error(path + ": cannot write (" + std::strerror(errno) + ")");
   out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
   if (!out) throw Error(path + ": write failed");
+}
+
+void write_file_atomic(const std::string& path, const std::string& bytes) {
+  make_dirs(parent_dir(path));
+  const std::string tmp = path + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0) throw Error(tmp + ": cannot write (" + std::strerror(errno) + ")");
+  size_t done = 0;
+  while (done < bytes.size()) {
+    ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      std::string why = std::strerror(errno);
+      ::close(fd);
+      throw Error(tmp + ": write failed (" + why + ")");
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (::fsync(fd) != 0 || ::close(fd) != 0) throw Error(tmp + ": write failed (" + std::strerror(errno) + ")");
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) throw Error(path + ": cannot replace (" + std::strerror(errno) + ")");
 }
 
 std::string resolve_path(const std::string& base_dir, const std::string& path) {

@@ -11,6 +11,9 @@ std::string read_file(const std::string& path);
 // The file parsed as JSON; throws Error "<path>: not valid JSON (...)".
 Json read_json_file(const std::string& path);
 void write_file(const std::string& path, const std::string& bytes);  // creates parent folders
+// Writes to a temporary file beside `path`, flushes it to disk and renames it over `path`, so a
+// reader (or a run killed midway) sees the old file or the new one, never half of one.
+void write_file_atomic(const std::string& path, const std::string& bytes);
 void make_dirs(const std::string& path);
 // `path` resolved against `base_dir` unless it is absolute (or base_dir is empty).
 std::string resolve_path(const std::string& base_dir, const std::string& path);

@@ -1,0 +1,53 @@
+// taco train: trains the embedded action model on CoTA records (docs/embedded.md).
+#include <cstdio>
+
+#include "commands.h"
+#include "models/embedded/embedded.h"
+#include "util/progress.h"
+
+namespace taco::cli {
+namespace {
+
+void train(const TrainOptions& o) {
+  TrainSummary s = train_embedded_model(o);
+  if (s.already_done) {
+    std::fprintf(stderr, "%s already holds this run, finished (%lld steps); nothing to do\n", o.out.c_str(),
+                 static_cast<long long>(s.steps));
+    return;
+  }
+  std::fprintf(stderr, "trained %lld steps on %lld tokens in %s: loss %.4f%s; the model is in %s (run it with --model embedded:%s)\n",
+               static_cast<long long>(s.steps), static_cast<long long>(s.tokens), format_duration(s.seconds).c_str(),
+               s.final_loss, s.val_loss >= 0 ? (", validation loss " + std::to_string(s.val_loss).substr(0, 6)).c_str() : "",
+               o.out.c_str(), o.out.c_str());
+}
+
+}  // namespace
+
+void add_train_command(CLI::App& app) {
+  auto o = std::make_shared<TrainOptions>();
+  auto* cmd = app.add_subcommand("train", "train the embedded action model on CoTA records (LLaVA or Mantis)");
+  cmd->add_option("--data", o->data, "training records: JSONL or a JSON array (repeat for several files)")->required();
+  cmd->add_option("--out", o->out, "the checkpoint folder; rerunning the same command resumes a stopped run")->required();
+  cmd->add_option("--val", o->val, "held-out records for the validation loss (repeatable)");
+  cmd->add_option("--steps", o->steps, "optimizer steps (instead of --epochs)");
+  cmd->add_option("--epochs", o->epochs, "passes over the data (default 1)");
+  cmd->add_option("--batch-tokens", o->batch_tokens, "padded tokens per step")->capture_default_str();
+  cmd->add_option("--lr", o->lr, "peak learning rate (default: tiny 3e-3, small 1e-3, base 6e-4)");
+  cmd->add_option("--size", o->size, "model size: tiny, small or base")->check(CLI::IsMember({"tiny", "small", "base"}))->capture_default_str();
+  cmd->add_option("--vocab-size", o->vocab_size, "tokenizer vocabulary (default: tiny 512, small 3000, base 6000)");
+  cmd->add_option("--threads", o->threads, "CPU threads for the math (one is fastest for small models on 2 cores)")->capture_default_str();
+  cmd->add_option("--device", o->device, "cpu, cuda, or auto")->check(CLI::IsMember({"cpu", "cuda", "auto"}))->capture_default_str();
+  cmd->add_option("--seed", o->seed, "seed of the initial weights and the data order")->capture_default_str();
+  cmd->add_option("--checkpoint-every", o->checkpoint_every, "steps between checkpoints")->capture_default_str();
+  cmd->add_option("--image-folder", o->image_folder, "where relative image paths start (default: each data file's folder)");
+  cmd->add_option("--prompt-template", o->prompt_template, "the prompt template the records were written with (default: taco's)")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--weights-dtype", o->weights_dtype, "dtype of the final model.safetensors: F32, F16 or BF16")
+      ->check(CLI::IsMember({"F32", "F16", "BF16"}))->capture_default_str();
+  cmd->add_flag("-q,--quiet", o->quiet, "no progress lines");
+  cmd->footer("Example:\n  taco train --data train.jsonl --val val.jsonl --out model/ --size small --epochs 3\n"
+              "  taco run --model embedded:model/ --image scene.png --question \"How many balls are there?\"");
+  cmd->callback([o] { train(*o); });
+}
+
+}  // namespace taco::cli

@@ -1,0 +1,87 @@
+#include "models/embedded/config.h"
+
+#include <filesystem>
+
+#include "util/error.h"
+
+namespace taco {
+
+Json EmbeddedConfig::to_json() const {
+  return Json{{"format", "taco-embedded"},
+              {"format_version", kEmbeddedFormatVersion},
+              {"architecture",
+               {{"size", size},
+                {"vocab_size", vocab_size},
+                {"d_model", d_model},
+                {"layers", layers},
+                {"heads", heads},
+                {"max_positions", max_positions},
+                {"image_width", image_width},
+                {"image_height", image_height},
+                {"visual_tokens_per_image", visual_tokens()}}},
+              {"tokenizer", {{"file", "tokenizer.model"}, {"type", "sentencepiece-bpe"}}},
+              {"prompt", {{"mode", mode}, {"template", prompt_template}}},
+              {"decoding", {{"max_reply_tokens", max_reply_tokens}, {"max_replies", max_replies}}},
+              {"training", training}};
+}
+
+EmbeddedConfig EmbeddedConfig::from_json(const Json& j, const std::string& what) {
+  if (!j.is_object() || j.value("format", "") != "taco-embedded")
+    throw Error(what + ": not a taco embedded-model config (no \"format\": \"taco-embedded\")");
+  if (j.value("format_version", 0) != kEmbeddedFormatVersion)
+    throw Error(what + ": format_version " + j.value("format_version", Json(nullptr)).dump() + " is not the one this taco reads (" +
+                std::to_string(kEmbeddedFormatVersion) + ")");
+  EmbeddedConfig c;
+  try {
+    const Json& a = j.at("architecture");
+    c.size = a.at("size").get<std::string>();
+    c.vocab_size = a.at("vocab_size").get<int>();
+    c.d_model = a.at("d_model").get<int>();
+    c.layers = a.at("layers").get<int>();
+    c.heads = a.at("heads").get<int>();
+    c.max_positions = a.at("max_positions").get<int>();
+    c.image_width = a.at("image_width").get<int>();
+    c.image_height = a.at("image_height").get<int>();
+    const Json& p = j.at("prompt");
+    c.mode = p.at("mode").get<std::string>();
+    c.prompt_template = p.at("template");
+    const Json& d = j.at("decoding");
+    c.max_reply_tokens = d.at("max_reply_tokens").get<int>();
+    c.max_replies = d.at("max_replies").get<int>();
+    c.training = j.value("training", Json::object());
+  } catch (const Json::exception& e) {
+    throw Error(what + ": " + e.what());
+  }
+  if (c.vocab_size <= 0 || c.d_model <= 0 || c.layers <= 0 || c.heads <= 0 || c.d_model % c.heads ||
+      c.max_positions <= 0 || c.image_width < 16 || c.image_height < 16 || c.image_width % 16 || c.image_height % 16)
+    throw Error(what + ": impossible architecture (d_model a multiple of heads, images multiples of 16 pixels)");
+  if (!c.prompt_template.is_object()) throw Error(what + ": prompt.template must be an object of texts");
+  if (c.mode != "cota" && c.mode != "direct") throw Error(what + ": prompt.mode must be cota or direct");
+  return c;
+}
+
+EmbeddedConfig EmbeddedConfig::preset(const std::string& size) {
+  EmbeddedConfig c;
+  c.size = size;
+  if (size == "tiny") {
+    c.d_model = 64, c.layers = 2, c.heads = 2;
+  } else if (size == "small") {
+    c.d_model = 256, c.layers = 4, c.heads = 4;
+  } else if (size == "base") {
+    c.d_model = 384, c.layers = 6, c.heads = 6;
+  } else {
+    throw Error("unknown model size '" + size + "' (tiny, small or base)");
+  }
+  return c;
+}
+
+CheckpointPaths checkpoint_paths(const std::string& dir) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec)) throw Error(dir + ": not a checkpoint folder (it does not exist or is not a folder)");
+  CheckpointPaths p{dir + "/config.json", dir + "/model.safetensors", dir + "/tokenizer.model"};
+  for (const auto* f : {&p.config, &p.weights, &p.tokenizer})
+    if (!std::filesystem::is_regular_file(*f, ec)) throw Error(dir + ": not a complete checkpoint (" + *f + " is missing)");
+  return p;
+}
+
+}  // namespace taco

@@ -1,0 +1,17 @@
+// Forwards to the torch module's entry points (see embedded.h).
+#include "models/embedded/embedded.h"
+#include "util/module.h"
+
+namespace taco {
+
+std::unique_ptr<Model> make_embedded_model(const std::string& dir, const ModelOptions& options) {
+  auto entry = reinterpret_cast<EmbeddedModelFactory>(torch_module_symbol("taco_embedded_model", "the embedded model"));
+  return entry(dir, options);
+}
+
+TrainSummary train_embedded_model(const TrainOptions& options) {
+  auto entry = reinterpret_cast<EmbeddedTrainer>(torch_module_symbol("taco_train_embedded", "taco train"));
+  return entry(options);
+}
+
+}  // namespace taco

@@ -1,0 +1,149 @@
+// The embedded model as a taco Model (torch module): renders the conversation as in training,
+// reads it once into a key/value cache, then writes the reply token by token.
+#include <torch/torch.h>
+
+#include <random>
+
+#include "models/embedded/conversation.h"
+#include "models/embedded/embedded.h"
+#include "models/embedded/weights.h"
+#include "util/error.h"
+
+namespace taco {
+namespace {
+
+class EmbeddedModel : public Model {
+ public:
+  EmbeddedModel(const std::string& dir, const ModelOptions& options)
+      : dir_(dir), options_(options), checkpoint_(load_checkpoint(dir)) {
+    if (options_.temperature < 0) throw Error("--temperature must be 0 or more");
+    if (options_.top_p <= 0 || options_.top_p > 1) throw Error("--top-p must be in (0, 1]");
+  }
+
+  std::string name() const override { return "embedded:" + dir_; }
+
+  ModelDefaults defaults() const override {
+    const EmbeddedConfig& c = checkpoint_.config;
+    return ModelDefaults{c.prompt_template, c.mode, c.max_replies};
+  }
+
+  Completion complete(const CompletionRequest& request) override {
+    try {
+      return generate(request);
+    } catch (const c10::Error& e) {
+      std::string what = e.what_without_backtrace();
+      throw ModelError("embedded model: " + what.substr(0, what.find('\n')));
+    }
+  }
+
+ private:
+  Completion generate(const CompletionRequest& request) const {
+    const EmbeddedConfig& c = checkpoint_.config;
+    const Tokenizer& tok = checkpoint_.tokenizer;
+    std::vector<ChatMessage> chat;
+    std::vector<PreparedImage> images;
+    size_t assistant_turns = 0;
+    for (const auto& m : *request.messages) {
+      if (m.role == "system") continue;  // the checkpoint was trained without one (config.json: prompt)
+      ChatMessage cm{m.role == "assistant", {}};
+      assistant_turns += cm.assistant;
+      for (const auto& part : m.parts) {
+        if (part.image_url) {
+          try {
+            images.push_back(prepare_data_url(*part.image_url, c.image_width, c.image_height));
+          } catch (const Error& e) {
+            throw ModelError(std::string("embedded model: ") + e.what());
+          }
+          cm.segments.push_back({"", true});
+        } else if (!part.text.empty()) {
+          cm.segments.push_back({part.text, false});
+        }
+      }
+      chat.push_back(std::move(cm));
+    }
+    TokenSequence seq = render_conversation(chat, tok, c.visual_tokens(), true);
+    const int64_t T = static_cast<int64_t>(seq.ids.size());
+    if (T >= c.max_positions)
+      throw ModelError("embedded model: the conversation is " + std::to_string(T) + " tokens and the model reads at most " +
+                       std::to_string(c.max_positions));
+    const int64_t limit = std::min<int64_t>(options_.max_tokens > 0 ? options_.max_tokens : c.max_reply_tokens,
+                                            c.max_positions - T);
+
+    torch::NoGradGuard no_grad;
+    torch::Tensor tokens = torch::tensor(std::vector<int64_t>(seq.ids.begin(), seq.ids.end()), torch::kLong).view({1, T});
+    torch::Tensor pixels, slots;
+    if (!images.empty()) {
+      pixels = torch::empty({static_cast<int64_t>(images.size()), c.image_height, c.image_width, 3}, torch::kUInt8);
+      for (size_t i = 0; i < images.size(); ++i)
+        std::memcpy(pixels[static_cast<int64_t>(i)].data_ptr(), images[i].rgb.data(), images[i].rgb.size());
+      std::vector<int64_t> at;
+      for (int32_t first : seq.image_at)
+        for (int k = 0; k < c.visual_tokens(); ++k) at.push_back(first + k);
+      slots = torch::tensor(at, torch::kLong);
+    }
+    ActionNetwork net = checkpoint_.network;  // shared: forward() in inference only reads the weights
+    ActionNetworkImpl::Cache cache;
+    torch::Tensor logits = net->forward(tokens, pixels, slots, &cache)[0][T - 1];
+
+    // A given seed makes each reply reproducible whatever else runs at the same time.
+    std::mt19937_64 rng(options_.seed >= 0 ? static_cast<uint64_t>(options_.seed) ^ std::hash<std::string>{}(request.task_id) ^
+                                                 (assistant_turns * 0x9e3779b97f4a7c15ULL)
+                                           : std::random_device{}());
+    Completion out;
+    out.prompt_tokens = static_cast<int>(T);
+    std::vector<int> written;
+    while (static_cast<int64_t>(written.size()) < limit) {
+      const int next = choose(logits, rng);
+      if (request.logprobs)
+        out.logprobs.push_back({next == tok.end_id() ? "" : tok.decode({next}),
+                                torch::log_softmax(logits, -1)[next].item<double>()});
+      if (next == tok.end_id()) break;
+      written.push_back(next);
+      logits = net->forward(torch::full({1, 1}, next, torch::kLong), {}, {}, &cache)[0][0];
+    }
+    out.completion_tokens = static_cast<int>(written.size());
+    out.text = tok.decode(written);
+    return out;
+  }
+
+  int choose(const torch::Tensor& logits, std::mt19937_64& rng) const {
+    if (options_.temperature <= 0) return static_cast<int>(logits.argmax().item<int64_t>());
+    torch::Tensor probs = torch::softmax(logits / options_.temperature, -1);
+    auto [sorted, order] = probs.sort(-1, /*descending=*/true);
+    const float* p = sorted.data_ptr<float>();
+    const int64_t* ids = order.data_ptr<int64_t>();
+    const int64_t n = sorted.size(0);
+    double mass = 0;
+    int64_t keep = 0;
+    while (keep < n && (keep == 0 || mass < options_.top_p)) mass += p[keep++];
+    double r = std::uniform_real_distribution<double>(0, mass)(rng);
+    for (int64_t i = 0; i < keep; ++i) {
+      r -= p[i];
+      if (r <= 0) return static_cast<int>(ids[i]);
+    }
+    return static_cast<int>(ids[keep - 1]);
+  }
+
+  std::string dir_;
+  ModelOptions options_;
+  LoadedCheckpoint checkpoint_;
+};
+
+std::unique_ptr<Model> make_model_in_module(const std::string& dir, const ModelOptions& options) {
+  // One intra-op thread per episode: concurrent episodes (-j) use the cores better than one
+  // episode's small matrices split across threads.
+  at::set_num_threads(1);
+  try {
+    return std::make_unique<EmbeddedModel>(dir, options);
+  } catch (const c10::Error& e) {
+    std::string what = e.what_without_backtrace();
+    throw Error(dir + ": " + what.substr(0, what.find('\n')));
+  }
+}
+
+}  // namespace
+}  // namespace taco
+
+extern "C" std::unique_ptr<taco::Model> taco_embedded_model(const std::string& dir, const taco::ModelOptions& options) {
+  return taco::make_model_in_module(dir, options);
+}

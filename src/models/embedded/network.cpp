@@ -1,0 +1,86 @@
+#include "models/embedded/network.h"
+
+#include <cmath>
+
+namespace taco {
+
+BlockImpl::BlockImpl(int d_model, int heads_) : heads(heads_) {
+  ln1 = register_module("ln1", torch::nn::LayerNorm(torch::nn::LayerNormOptions({d_model})));
+  qkv = register_module("qkv", torch::nn::Linear(d_model, 3 * d_model));
+  proj = register_module("proj", torch::nn::Linear(d_model, d_model));
+  ln2 = register_module("ln2", torch::nn::LayerNorm(torch::nn::LayerNormOptions({d_model})));
+  fc1 = register_module("fc1", torch::nn::Linear(d_model, 4 * d_model));
+  fc2 = register_module("fc2", torch::nn::Linear(4 * d_model, d_model));
+}
+
+torch::Tensor BlockImpl::forward(const torch::Tensor& x, torch::Tensor* past_k, torch::Tensor* past_v) {
+  const int64_t B = x.size(0), T = x.size(1), D = x.size(2), hd = D / heads;
+  auto parts = qkv(ln1(x)).chunk(3, -1);
+  auto split = [&](const torch::Tensor& t) { return t.view({B, T, heads, hd}).transpose(1, 2); };
+  torch::Tensor q = split(parts[0]), k = split(parts[1]), v = split(parts[2]);
+  int64_t past = 0;
+  if (past_k) {
+    if (past_k->defined()) {
+      past = past_k->size(2);
+      k = torch::cat({*past_k, k}, 2);
+      v = torch::cat({*past_v, v}, 2);
+    }
+    *past_k = k;
+    *past_v = v;
+  }
+  torch::Tensor scores = torch::matmul(q, k.transpose(-2, -1)) / std::sqrt(static_cast<double>(hd));
+  if (T > 1) {
+    // Query i (at position past + i) sees keys 0 .. past + i.
+    auto mask = torch::ones({T, past + T}, torch::TensorOptions().dtype(torch::kBool).device(x.device())).triu(past + 1);
+    scores = scores.masked_fill(mask, -std::numeric_limits<float>::infinity());
+  }
+  torch::Tensor y = torch::matmul(torch::softmax(scores, -1), v).transpose(1, 2).reshape({B, T, D});
+  torch::Tensor h = x + proj(y);
+  return h + fc2(torch::gelu(fc1(ln2(h))));
+}
+
+ActionNetworkImpl::ActionNetworkImpl(const EmbeddedConfig& c) : config(c) {
+  const int d = c.d_model;
+  const int c1 = std::max(16, d / 8), c2 = std::max(32, d / 4), c3 = std::max(64, d / 2);
+  auto conv = [](int in, int out) { return torch::nn::Conv2d(torch::nn::Conv2dOptions(in, out, 3).stride(2).padding(1)); };
+  encoder = register_module("encoder", torch::nn::Sequential(conv(3, c1), torch::nn::GELU(), conv(c1, c2), torch::nn::GELU(),
+                                                             conv(c2, c3), torch::nn::GELU(), conv(c3, d)));
+  token_embedding = register_module("token_embedding", torch::nn::Embedding(c.vocab_size, d));
+  position_embedding = register_module("position_embedding", torch::nn::Embedding(c.max_positions, d));
+  visual_position = register_parameter("visual_position", torch::zeros({c.visual_tokens(), d}));
+  blocks = register_module("blocks", torch::nn::ModuleList());
+  for (int i = 0; i < c.layers; ++i) blocks->push_back(Block(d, c.heads));
+  ln_final = register_module("ln_final", torch::nn::LayerNorm(torch::nn::LayerNormOptions({d})));
+
+  // GPT-2's initialization: small normal weights, residual projections scaled by depth.
+  torch::NoGradGuard no_grad;
+  for (auto& p : named_parameters()) {
+    const std::string& name = p.key();
+    if (name.rfind("encoder.", 0) == 0) continue;  // convolutions keep their default (Kaiming) init
+    if (name.size() > 5 && name.compare(name.size() - 5, 5, ".bias") == 0) p.value().zero_();
+    else if (name.find(".ln") != std::string::npos || name.rfind("ln_", 0) == 0) p.value().fill_(1.0);
+    else if (name.find("proj.weight") != std::string::npos || name.find("fc2.weight") != std::string::npos)
+      p.value().normal_(0, 0.02 / std::sqrt(2.0 * c.layers));
+    else p.value().normal_(0, 0.02);
+  }
+}
+
+torch::Tensor ActionNetworkImpl::forward(const torch::Tensor& tokens, const torch::Tensor& images, const torch::Tensor& slots,
+                                         Cache* cache) {
+  const int64_t B = tokens.size(0), T = tokens.size(1), D = config.d_model;
+  torch::Tensor x = token_embedding(tokens);
+  if (images.defined() && images.size(0) > 0) {
+    torch::Tensor pixels = images.permute({0, 3, 1, 2}).to(torch::kFloat).div(255.0).sub(0.5);
+    torch::Tensor visual = encoder->forward(pixels).flatten(2).transpose(1, 2) + visual_position;  // [N, G, D]
+    x = x.reshape({B * T, D}).index_put({slots}, visual.reshape({-1, D})).reshape({B, T, D});
+  }
+  const int64_t start = cache ? cache->length : 0;
+  x = x + position_embedding(torch::arange(start, start + T, torch::TensorOptions().dtype(torch::kLong).device(tokens.device())));
+  if (cache && cache->k.empty()) cache->k.resize(blocks->size()), cache->v.resize(blocks->size());
+  for (size_t i = 0; i < blocks->size(); ++i)
+    x = blocks[i]->as<Block>()->forward(x, cache ? &cache->k[i] : nullptr, cache ? &cache->v[i] : nullptr);
+  if (cache) cache->length += T;
+  return torch::matmul(ln_final(x), token_embedding->weight.t());
+}
+
+}  // namespace taco

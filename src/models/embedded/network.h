@@ -1,0 +1,51 @@
+// ActionNetwork: the embedded action model's network (libtorch; only the torch module includes
+// this header). A small conv net turns each image (resized to the config's size) into one
+// visual token per 16x16 patch; the tokens take the <image> slots of the sequence; a causal
+// pre-norm transformer with learned positions reads the sequence and predicts the next token
+// (output weights tied to the token embedding). A Cache holds the keys and values of the
+// tokens read so far, so decoding reads each token once.
+//
+// Parameters are plain fp32 tensors; forward() without a cache is safe to call from several
+// threads at once in inference (torch::NoGradGuard), each with its own Cache.
+#pragma once
+
+#include <torch/torch.h>
+
+#include "models/embedded/config.h"
+
+namespace taco {
+
+struct BlockImpl : torch::nn::Module {
+  BlockImpl(int d_model, int heads);
+  torch::Tensor forward(const torch::Tensor& x, torch::Tensor* past_k, torch::Tensor* past_v);
+
+  int heads;
+  torch::nn::LayerNorm ln1{nullptr}, ln2{nullptr};
+  torch::nn::Linear qkv{nullptr}, proj{nullptr}, fc1{nullptr}, fc2{nullptr};
+};
+TORCH_MODULE(Block);
+
+struct ActionNetworkImpl : torch::nn::Module {
+  explicit ActionNetworkImpl(const EmbeddedConfig& config);
+
+  struct Cache {
+    std::vector<torch::Tensor> k, v;  // per layer [B, heads, length, head_dim]
+    int64_t length = 0;
+  };
+
+  // tokens [B, T] int64; images [N, H, W, 3] uint8 (undefined when N = 0); slots [N * G] int64
+  // flat indices into B * T where the visual tokens go, image by image. With a cache, the
+  // tokens continue the cached ones (B = 1) and the cache grows. Returns logits [B, T, V].
+  torch::Tensor forward(const torch::Tensor& tokens, const torch::Tensor& images, const torch::Tensor& slots,
+                        Cache* cache = nullptr);
+
+  EmbeddedConfig config;
+  torch::nn::Sequential encoder{nullptr};
+  torch::nn::Embedding token_embedding{nullptr}, position_embedding{nullptr};
+  torch::Tensor visual_position;  // [G, d]: where in the image each visual token came from
+  torch::nn::ModuleList blocks{nullptr};
+  torch::nn::LayerNorm ln_final{nullptr};
+};
+TORCH_MODULE(ActionNetwork);
+
+}  // namespace taco

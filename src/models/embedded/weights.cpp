@@ -1,0 +1,102 @@
+#include "models/embedded/weights.h"
+
+#include <cstring>
+#include <set>
+
+#include "util/error.h"
+#include "util/files.h"
+
+namespace taco {
+namespace {
+
+std::string shape_text(at::IntArrayRef shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+}  // namespace
+
+std::string tensor_bytes(const torch::Tensor& t, const std::string& dtype) {
+  torch::Tensor c = t.detach().to(torch::kCPU).to(torch::kFloat).contiguous();
+  const float* p = c.data_ptr<float>();
+  const size_t n = static_cast<size_t>(c.numel());
+  std::string out;
+  if (dtype == "F32") {
+    out.assign(reinterpret_cast<const char*>(p), n * 4);
+  } else if (dtype == "F16" || dtype == "BF16") {
+    out.resize(n * 2);
+    for (size_t i = 0; i < n; ++i) {
+      uint16_t h = dtype == "F16" ? float_to_half(p[i]) : float_to_bfloat16(p[i]);
+      std::memcpy(out.data() + 2 * i, &h, 2);
+    }
+  } else {
+    throw Error("weights can be stored as F32, F16 or BF16, not " + dtype);
+  }
+  return out;
+}
+
+torch::Tensor tensor_from(const SafeTensor& t, const std::string& what) {
+  const size_t n = static_cast<size_t>(t.numel());
+  torch::Tensor out = torch::empty(t.shape, torch::kFloat);
+  float* p = out.data_ptr<float>();
+  if (t.dtype == "F32") {
+    std::memcpy(p, t.data.data(), n * 4);
+  } else if (t.dtype == "F16" || t.dtype == "BF16") {
+    for (size_t i = 0; i < n; ++i) {
+      uint16_t h;
+      std::memcpy(&h, t.data.data() + 2 * i, 2);
+      p[i] = t.dtype == "F16" ? half_to_float(h) : bfloat16_to_float(h);
+    }
+  } else {
+    throw Error(what + ": tensor " + t.name + " is " + t.dtype + " (weights are F32, F16 or BF16)");
+  }
+  return out;
+}
+
+void add_network_tensors(ActionNetwork& net, const std::string& prefix, const std::string& dtype, SafeTensorsFile& file) {
+  for (const auto& p : net->named_parameters()) {
+    SafeTensor t;
+    t.name = prefix + p.key();
+    t.dtype = dtype;
+    t.shape.assign(p.value().sizes().begin(), p.value().sizes().end());
+    t.data = tensor_bytes(p.value(), dtype);
+    file.tensors.push_back(std::move(t));
+  }
+}
+
+void load_network_tensors(ActionNetwork& net, const SafeTensorsFile& file, const std::string& prefix, const std::string& what,
+                          bool exact) {
+  torch::NoGradGuard no_grad;
+  std::set<std::string> used;
+  for (auto& p : net->named_parameters()) {
+    const std::string name = prefix + p.key();
+    const SafeTensor* t = file.find(name);
+    if (!t) throw Error(what + ": tensor " + name + " is missing");
+    if (!std::equal(t->shape.begin(), t->shape.end(), p.value().sizes().begin(), p.value().sizes().end()))
+      throw Error(what + ": tensor " + name + " has shape " + shape_text(t->shape) + ", the config makes it " +
+                  shape_text(p.value().sizes()));
+    p.value().copy_(tensor_from(*t, what));
+    used.insert(name);
+  }
+  if (exact)
+    for (const auto& t : file.tensors)
+      if (t.name.rfind(prefix, 0) == 0 && !used.count(t.name))
+        throw Error(what + ": tensor " + t.name + " is not part of this model (another model's weights?)");
+}
+
+LoadedCheckpoint load_checkpoint(const std::string& dir) {
+  CheckpointPaths paths = checkpoint_paths(dir);
+  LoadedCheckpoint c{EmbeddedConfig::from_json(read_json_file(paths.config), paths.config), Tokenizer::from_file(paths.tokenizer),
+                     nullptr};
+  if (c.tokenizer.vocab_size() != c.config.vocab_size)
+    throw Error(dir + ": the tokenizer has " + std::to_string(c.tokenizer.vocab_size()) + " tokens and config.json says " +
+                std::to_string(c.config.vocab_size) + " (files from different checkpoints?)");
+  SafeTensorsFile weights = read_safetensors(paths.weights);
+  c.network = ActionNetwork(c.config);
+  load_network_tensors(c.network, weights, "", paths.weights, true);
+  c.network->eval();
+  return c;
+}
+
+}  // namespace taco

@@ -1,0 +1,33 @@
+// Moving the network's parameters in and out of safetensors, and loading a whole checkpoint
+// folder (config, tokenizer, weights) with every disagreement between them refused. Torch
+// module only.
+#pragma once
+
+#include <string>
+
+#include "models/embedded/network.h"
+#include "models/embedded/tokenizer.h"
+#include "util/safetensors.h"
+
+namespace taco {
+
+// The parameters as tensors named `prefix` + parameter name, converted to `dtype` (F32, F16, BF16).
+void add_network_tensors(ActionNetwork& net, const std::string& prefix, const std::string& dtype, SafeTensorsFile& file);
+// Copies tensors named `prefix` + parameter name into the network. Throws Error "<what>: ..." for
+// a missing tensor, a shape that differs, or a dtype that is not F32/F16/BF16; with
+// `exact`, also for a tensor of that prefix the network does not have.
+void load_network_tensors(ActionNetwork& net, const SafeTensorsFile& file, const std::string& prefix, const std::string& what,
+                          bool exact);
+// A float tensor's bytes as the named dtype, and back.
+std::string tensor_bytes(const torch::Tensor& t, const std::string& dtype);
+torch::Tensor tensor_from(const SafeTensor& t, const std::string& what);
+
+struct LoadedCheckpoint {
+  EmbeddedConfig config;
+  Tokenizer tokenizer;
+  ActionNetwork network{nullptr};
+};
+// Throws Error naming the folder and what is wrong with it.
+LoadedCheckpoint load_checkpoint(const std::string& dir);
+
+}  // namespace taco

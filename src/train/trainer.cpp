@@ -1,0 +1,528 @@
+// taco train (torch module): trains the embedded model on LLaVA/Mantis records, resumably.
+//
+// The run's state (weights and AdamW moments in fp32, the step, tokens and time so far) is one
+// file, <out>/train-state.safetensors, replaced atomically at each checkpoint, so a run killed
+// at any moment resumes from its last checkpoint. The batches of every step are a function of
+// the data, the seed and the step alone, and no step draws random numbers, so a resumed run
+// ends with the same weights as one that was never stopped (same threads, same device).
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <dlfcn.h>
+#include <filesystem>
+#include <map>
+#include <numeric>
+#include <random>
+#include <thread>
+
+#include "cota/prompt.h"
+#include "models/embedded/conversation.h"
+#include "models/embedded/embedded.h"
+#include "models/embedded/weights.h"
+#include "util/error.h"
+#include "util/files.h"
+#include "util/progress.h"
+#include "util/sha256.h"
+
+namespace taco {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct SizeDefaults {
+  double lr;
+  int vocab;
+};
+SizeDefaults size_defaults(const std::string& size) {
+  if (size == "tiny") return {3e-3, 512};
+  if (size == "small") return {1e-3, 3000};
+  return {6e-4, 6000};
+}
+
+// A record ready to batch: its tokens, what is predicted, and its images (rows of the image table).
+struct Example {
+  std::vector<int32_t> ids;
+  std::vector<uint8_t> is_target;
+  std::vector<int32_t> image_at;
+  std::vector<int32_t> images;
+};
+
+struct Dataset {
+  std::vector<Example> examples;
+  torch::Tensor pixels;  // [images, H, W, 3] uint8, each distinct file once
+  size_t too_long = 0;
+  int64_t tokens = 0;
+};
+
+// Every text of the records (for the tokenizer), at most `limit` records' worth, evenly spread.
+std::vector<std::string> tokenizer_texts(const TrainingData& data, size_t limit) {
+  std::vector<std::string> texts;
+  const size_t n = data.conversations.size(), stride = std::max<size_t>(1, n / std::max<size_t>(1, limit));
+  for (size_t i = 0; i < n; i += stride)
+    for (const auto& m : data.conversations[i].messages)
+      for (const auto& s : m.segments)
+        if (!s.is_image) texts.push_back(s.text);
+  return texts;
+}
+
+// The fixed strings of the protocol: the template texts and the JSON step's skeleton.
+std::vector<std::string> protocol_strings(const Json& prompt_template) {
+  std::vector<std::string> out = {"{\"thought\": \"", "\", \"actions\": [{\"name\": \"", "\", \"arguments\": {", "}}]}",
+                                  "\"answer\": \"", "image-"};
+  for (const auto& [key, text] : prompt_template.items()) {
+    if (key == "cota_system" || !text.is_string()) continue;  // the system prompt is not shown to this model
+    // Placeholders ({{name}}) split the text into the pieces that recur verbatim.
+    std::string s = text.get<std::string>();
+    size_t from = 0, open;
+    while ((open = s.find("{{", from)) != std::string::npos) {
+      out.push_back(s.substr(from, open - from));
+      size_t close = s.find("}}", open);
+      from = close == std::string::npos ? s.size() : close + 2;
+    }
+    out.push_back(s.substr(from));
+  }
+  return out;
+}
+
+Dataset prepare(const TrainingData& data, const Tokenizer& tok, const EmbeddedConfig& config, std::map<std::string, int32_t>& image_rows,
+                std::vector<std::string>& image_paths) {
+  Dataset d;
+  for (const auto& c : data.conversations) {
+    TokenSequence s = render_conversation(c.messages, tok, config.visual_tokens(), false);
+    if (static_cast<int>(s.ids.size()) > config.max_positions) {
+      ++d.too_long;
+      continue;
+    }
+    Example e{std::move(s.ids), std::move(s.is_target), std::move(s.image_at), {}};
+    for (const auto& path : c.image_paths) {
+      auto [it, added] = image_rows.emplace(path, static_cast<int32_t>(image_paths.size()));
+      if (added) image_paths.push_back(path);
+      e.images.push_back(it->second);
+    }
+    d.tokens += static_cast<int64_t>(e.ids.size());
+    d.examples.push_back(std::move(e));
+  }
+  return d;
+}
+
+// Decodes and resizes every image once, on `threads` threads.
+torch::Tensor load_images(const std::vector<std::string>& paths, const EmbeddedConfig& c, int threads, bool quiet) {
+  const int64_t n = static_cast<int64_t>(paths.size());
+  torch::Tensor pixels = torch::zeros({n, c.image_height, c.image_width, 3}, torch::kUInt8);
+  if (n == 0) return pixels;
+  std::atomic<int64_t> next{0};
+  std::string failure;
+  std::mutex mu;
+  Progress progress("images", static_cast<size_t>(n), !quiet && n >= 200);
+  auto work = [&] {
+    for (int64_t i; (i = next++) < n;) {
+      try {
+        PreparedImage im = prepare_image(read_file(paths[i]), c.image_width, c.image_height, paths[i]);
+        std::memcpy(pixels[i].data_ptr(), im.rgb.data(), im.rgb.size());
+      } catch (const Error& e) {
+        std::lock_guard<std::mutex> lock(mu);
+        if (failure.empty()) failure = e.what();
+        next = n;
+      }
+      progress.tick();
+    }
+  };
+  std::vector<std::thread> pool;
+  for (int t = 0; t < std::max(1, threads); ++t) pool.emplace_back(work);
+  for (auto& t : pool) t.join();
+  progress.finish();
+  if (!failure.empty()) throw Error("a training image cannot be read: " + failure);
+  return pixels;
+}
+
+// One epoch's batches: the examples shuffled (seeded by seed and epoch), sorted by length within
+// windows so that batches waste little padding, grouped up to batch_tokens padded tokens, and
+// the batches shuffled again.
+std::vector<std::vector<int32_t>> epoch_batches(const Dataset& d, uint64_t seed, int64_t epoch, int64_t batch_tokens) {
+  std::vector<int32_t> order(d.examples.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::mt19937_64 rng(seed * 1000003ULL + static_cast<uint64_t>(epoch));
+  std::shuffle(order.begin(), order.end(), rng);
+  const size_t window = 256;
+  for (size_t at = 0; at < order.size(); at += window) {
+    auto end = order.begin() + static_cast<std::ptrdiff_t>(std::min(order.size(), at + window));
+    std::stable_sort(order.begin() + static_cast<std::ptrdiff_t>(at), end,
+                     [&](int32_t a, int32_t b) { return d.examples[a].ids.size() < d.examples[b].ids.size(); });
+  }
+  std::vector<std::vector<int32_t>> batches;
+  std::vector<int32_t> current;
+  size_t longest = 0;
+  for (int32_t i : order) {
+    const size_t len = d.examples[i].ids.size();
+    if (!current.empty() && static_cast<int64_t>(std::max(longest, len) * (current.size() + 1)) > batch_tokens) {
+      batches.push_back(std::move(current));
+      current.clear();
+      longest = 0;
+    }
+    current.push_back(i);
+    longest = std::max(longest, len);
+  }
+  if (!current.empty()) batches.push_back(std::move(current));
+  std::shuffle(batches.begin(), batches.end(), rng);
+  return batches;
+}
+
+struct Batch {
+  torch::Tensor tokens, targets, mask, pixels, slots;
+  int64_t tokens_read = 0;
+};
+
+Batch make_batch(const Dataset& d, const std::vector<int32_t>& members, int visual_tokens, int pad_id, torch::Device device) {
+  size_t longest = 0;
+  for (int32_t i : members) longest = std::max(longest, d.examples[i].ids.size());
+  const int64_t B = static_cast<int64_t>(members.size()), T = static_cast<int64_t>(longest);
+  torch::Tensor tokens = torch::full({B, T}, pad_id, torch::kLong);
+  torch::Tensor mask = torch::zeros({B, T}, torch::kFloat);
+  auto tok = tokens.accessor<int64_t, 2>();
+  auto msk = mask.accessor<float, 2>();
+  std::vector<int64_t> rows, slots;
+  Batch b;
+  for (int64_t r = 0; r < B; ++r) {
+    const Example& e = d.examples[members[r]];
+    for (size_t t = 0; t < e.ids.size(); ++t) {
+      tok[r][t] = e.ids[t];
+      msk[r][t] = e.is_target[t];
+    }
+    b.tokens_read += static_cast<int64_t>(e.ids.size());
+    for (size_t k = 0; k < e.images.size(); ++k) {
+      rows.push_back(e.images[k]);
+      for (int v = 0; v < visual_tokens; ++v) slots.push_back(r * T + e.image_at[k] + v);
+    }
+  }
+  // Position t predicts token t + 1.
+  b.tokens = tokens.narrow(1, 0, T - 1).to(device);
+  b.targets = tokens.narrow(1, 1, T - 1).to(device);
+  b.mask = mask.narrow(1, 1, T - 1).to(device);
+  if (!rows.empty()) {
+    b.pixels = d.pixels.index_select(0, torch::tensor(rows, torch::kLong)).to(device);
+    // Slots of the last position fall outside the shortened rows; an image never ends a record.
+    for (auto& s : slots) s = (s / T) * (T - 1) + s % T;
+    b.slots = torch::tensor(slots, torch::kLong).to(device);
+  }
+  return b;
+}
+
+torch::Tensor batch_loss(ActionNetwork& net, const Batch& b) {
+  torch::Tensor logits = net->forward(b.tokens, b.pixels, b.slots);
+  torch::Tensor per_token = torch::nn::functional::cross_entropy(
+      logits.reshape({-1, logits.size(-1)}), b.targets.reshape({-1}),
+      torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone));
+  torch::Tensor m = b.mask.reshape({-1});
+  return (per_token * m).sum() / m.sum().clamp_min(1);
+}
+
+// AdamW with decoupled weight decay on matrices; moments kept in fp32 beside the weights.
+struct AdamW {
+  std::vector<std::pair<std::string, torch::Tensor>> params;
+  std::vector<torch::Tensor> m, v;
+  double beta1 = 0.9, beta2 = 0.95, eps = 1e-8, weight_decay = 0.1;
+
+  explicit AdamW(ActionNetwork& net) {
+    for (auto& p : net->named_parameters()) {
+      params.emplace_back(p.key(), p.value());
+      m.push_back(torch::zeros_like(p.value()));
+      v.push_back(torch::zeros_like(p.value()));
+    }
+  }
+
+  void step(int64_t t, double lr) {
+    torch::NoGradGuard no_grad;
+    const double c1 = 1 - std::pow(beta1, static_cast<double>(t)), c2 = 1 - std::pow(beta2, static_cast<double>(t));
+    for (size_t i = 0; i < params.size(); ++i) {
+      torch::Tensor& p = params[i].second;
+      if (!p.grad().defined()) continue;
+      const torch::Tensor& g = p.grad();
+      m[i].mul_(beta1).add_(g, 1 - beta1);
+      v[i].mul_(beta2).addcmul_(g, g, 1 - beta2);
+      const bool decays = p.dim() >= 2 && params[i].first.find("embedding") == std::string::npos;
+      if (decays) p.mul_(1 - lr * weight_decay);
+      p.addcdiv_(m[i] / c1, (v[i] / c2).sqrt_().add_(eps), -lr);
+    }
+  }
+};
+
+double learning_rate(double peak, int64_t step, int64_t total) {
+  const int64_t warmup = std::max<int64_t>(1, std::min<int64_t>(200, total / 10));
+  if (step < warmup) return peak * static_cast<double>(step + 1) / static_cast<double>(warmup);
+  const double progress = static_cast<double>(step - warmup) / static_cast<double>(std::max<int64_t>(1, total - warmup));
+  return peak * (0.1 + 0.9 * 0.5 * (1 + std::cos(M_PI * std::min(1.0, progress))));
+}
+
+double validation_loss(ActionNetwork& net, const Dataset& val, int visual_tokens, int pad_id, int64_t batch_tokens,
+                       torch::Device device) {
+  if (val.examples.empty()) return -1;
+  torch::NoGradGuard no_grad;
+  net->eval();
+  double sum = 0, count = 0;
+  for (const auto& members : epoch_batches(val, 0, 0, batch_tokens)) {
+    Batch b = make_batch(val, members, visual_tokens, pad_id, device);
+    const double n = b.mask.sum().item<double>();
+    sum += batch_loss(net, b).item<double>() * n;
+    count += n;
+  }
+  net->train();
+  return count > 0 ? sum / count : -1;
+}
+
+// OpenBLAS (Debian's pthread build) has its own thread pool beside libtorch's OpenMP one.
+void set_math_threads(int threads) {
+  at::set_num_threads(threads);
+  if (auto set = reinterpret_cast<void (*)(int)>(::dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) set(threads);
+}
+
+std::string state_path(const std::string& out) { return out + "/train-state.safetensors"; }
+
+// The hash that ties a checkpoint folder to its run: data, template and every setting that
+// changes the weights.
+std::string run_key(const TrainOptions& o, const std::vector<std::string>& data_hashes, const std::vector<std::string>& val_hashes,
+                    const std::string& template_hash, const std::string& device) {
+  Json j{{"data", data_hashes}, {"val", val_hashes}, {"template", template_hash}, {"size", o.size},
+         {"steps", o.steps}, {"epochs", o.epochs}, {"batch_tokens", o.batch_tokens}, {"lr", o.lr},
+         {"vocab_size", o.vocab_size}, {"seed", o.seed}, {"threads", o.threads}, {"device", device},
+         {"image_folder", o.image_folder}};
+  return sha256_hex(j.dump());
+}
+
+void save_model(const std::string& out, ActionNetwork& net, const std::string& dtype, int64_t step) {
+  SafeTensorsFile f;
+  f.metadata["format"] = "pt";  // what Python's safetensors writes for torch tensors
+  f.metadata["step"] = std::to_string(step);
+  add_network_tensors(net, "", dtype, f);
+  write_safetensors(out + "/model.safetensors", f);
+}
+
+TrainSummary train(const TrainOptions& o) {
+  if (o.data.empty()) throw Error("no training data (--data FILE)");
+  if (o.out.empty()) throw Error("no output folder (--out DIR)");
+  if (o.steps < 0 || o.epochs < 0 || (o.steps > 0 && o.epochs > 0)) throw Error("give --steps N or --epochs E, not both");
+  if (o.batch_tokens < 64) throw Error("--batch-tokens must be at least 64");
+  if (o.checkpoint_every < 1) throw Error("--checkpoint-every must be at least 1");
+  if (o.threads < 1) throw Error("--threads must be at least 1");
+  if (o.weights_dtype != "F32" && o.weights_dtype != "F16" && o.weights_dtype != "BF16")
+    throw Error("--weights-dtype must be F32, F16 or BF16");
+  EmbeddedConfig config = EmbeddedConfig::preset(o.size);
+  const SizeDefaults defaults = size_defaults(o.size);
+  const double peak_lr = o.lr > 0 ? o.lr : defaults.lr;
+
+  torch::Device device(torch::kCPU);
+  if (o.device == "cuda" || (o.device == "auto" && torch::cuda::is_available())) {
+    if (!torch::cuda::is_available()) throw Error("--device cuda: this libtorch has no CUDA, or no GPU is visible");
+    device = torch::Device(torch::kCUDA);
+  } else if (o.device != "cpu" && o.device != "auto") {
+    throw Error("--device must be cpu, cuda or auto");
+  }
+  set_math_threads(o.threads);
+
+  const PromptTemplate prompts = o.prompt_template.empty() ? PromptTemplate::defaults() : PromptTemplate::from_file(o.prompt_template);
+  config.prompt_template = prompts.to_json();
+
+  TrainingData data, val_data;
+  std::vector<std::string> data_hashes, val_hashes;
+  for (const auto& f : o.data) {
+    read_training_records(f, o.image_folder, data);
+    data_hashes.push_back(sha256_file(f));
+  }
+  for (const auto& f : o.val) {
+    read_training_records(f, o.image_folder, val_data);
+    val_hashes.push_back(sha256_file(f));
+  }
+  if (data.skipped)
+    std::fprintf(stderr, "train: skipped %zu records that cannot be read (first: %s)\n", data.skipped, data.first_skip_reason.c_str());
+  if (data.conversations.empty()) throw Error("no usable training records in the --data files");
+  const std::string key = run_key(o, data_hashes, val_hashes, prompts.hash(), device.is_cuda() ? "cuda" : "cpu");
+
+  make_dirs(o.out);
+  const std::string state_file = state_path(o.out);
+  std::error_code ec;
+  const bool resuming = std::filesystem::exists(state_file, ec);
+  SafeTensorsFile state;
+  if (resuming) {
+    state = read_safetensors(state_file);
+    if (state.metadata["run"] != key)
+      throw Error(o.out + " holds a training run with other data or settings; use another --out, or delete " + o.out +
+                  " to start over");
+  }
+
+  // The tokenizer: trained once, then read back by every resumed run.
+  const std::string tokenizer_file = o.out + "/tokenizer.model";
+  std::string tokenizer_bytes;
+  if (resuming) {
+    tokenizer_bytes = read_file(tokenizer_file);
+  } else {
+    tokenizer_bytes = Tokenizer::train(tokenizer_texts(data, 20000), o.vocab_size > 0 ? o.vocab_size : defaults.vocab,
+                                       protocol_strings(config.prompt_template));
+    write_file_atomic(tokenizer_file, tokenizer_bytes);
+  }
+  const Tokenizer tok = Tokenizer::from_bytes(tokenizer_bytes, tokenizer_file);
+  config.vocab_size = tok.vocab_size();
+
+  std::map<std::string, int32_t> image_rows;
+  std::vector<std::string> image_paths;
+  Dataset train_set = prepare(data, tok, config, image_rows, image_paths);
+  Dataset val_set = prepare(val_data, tok, config, image_rows, image_paths);
+  if (train_set.examples.empty()) throw Error("every training record is longer than the model's context of " +
+                                              std::to_string(config.max_positions) + " tokens");
+  if (train_set.too_long)
+    std::fprintf(stderr, "train: left out %zu records longer than %d tokens\n", train_set.too_long, config.max_positions);
+  torch::Tensor pixels = load_images(image_paths, config, static_cast<int>(std::max(1u, std::thread::hardware_concurrency())), o.quiet);
+  train_set.pixels = pixels;
+  val_set.pixels = pixels;
+
+  // The schedule: --steps, or whole epochs.
+  const double epochs = o.steps > 0 ? 0 : (o.epochs > 0 ? o.epochs : 1.0);
+  int64_t total_steps = o.steps;
+  if (total_steps == 0) {
+    const int64_t whole = static_cast<int64_t>(std::floor(epochs));
+    for (int64_t e = 0; e < whole; ++e) total_steps += static_cast<int64_t>(epoch_batches(train_set, o.seed, e, o.batch_tokens).size());
+    const double part = epochs - static_cast<double>(whole);
+    if (part > 0)
+      total_steps += static_cast<int64_t>(std::ceil(part * static_cast<double>(epoch_batches(train_set, o.seed, whole, o.batch_tokens).size())));
+  }
+
+  config.training = Json{{"data", o.data}, {"data_sha256", data_hashes}, {"val", o.val}, {"val_sha256", val_hashes},
+                         {"records", train_set.examples.size()}, {"records_skipped", data.skipped + train_set.too_long},
+                         {"images", image_paths.size()}, {"prompt_template_sha256", prompts.hash()},
+                         {"steps", total_steps}, {"epochs", epochs}, {"batch_tokens", o.batch_tokens}, {"lr", peak_lr},
+                         {"seed", o.seed}, {"threads", o.threads}, {"device", device.is_cuda() ? "cuda" : "cpu"}};
+
+  torch::manual_seed(o.seed);
+  ActionNetwork net(config);
+  net->to(device);
+  AdamW adam(net);
+  int64_t step = 0, tokens_done = 0;
+  double seconds_before = 0;
+  if (resuming) {
+    load_network_tensors(net, state, "model.", state_file, false);
+    torch::NoGradGuard no_grad;
+    for (size_t i = 0; i < adam.params.size(); ++i) {
+      const SafeTensor* m = state.find("adam_m." + adam.params[i].first);
+      const SafeTensor* v = state.find("adam_v." + adam.params[i].first);
+      if (!m || !v) throw Error(state_file + ": optimizer state for " + adam.params[i].first + " is missing");
+      adam.m[i].copy_(tensor_from(*m, state_file));
+      adam.v[i].copy_(tensor_from(*v, state_file));
+    }
+    step = std::stoll(state.metadata["step"]);
+    tokens_done = std::stoll(state.metadata["tokens"]);
+    seconds_before = std::stod(state.metadata["seconds"]);
+  }
+  state = SafeTensorsFile();
+
+  TrainSummary summary;
+  auto finish_summary = [&](double loss, double val_loss, double seconds) {
+    summary.steps = step;
+    summary.tokens = tokens_done;
+    summary.seconds = seconds;
+    summary.final_loss = loss;
+    summary.val_loss = val_loss;
+  };
+  if (resuming && step >= total_steps) {
+    summary.already_done = true;
+    finish_summary(0, -1, seconds_before);
+    return summary;
+  }
+  if (!o.quiet)
+    std::fprintf(stderr, "train: %zu records (%lld tokens, %zu images), %s model of %lld parameters, %lld steps on %s%s\n",
+                 train_set.examples.size(), static_cast<long long>(train_set.tokens), image_paths.size(), o.size.c_str(),
+                 static_cast<long long>(std::accumulate(adam.params.begin(), adam.params.end(), int64_t{0},
+                                                        [](int64_t n, const auto& p) { return n + p.second.numel(); })),
+                 static_cast<long long>(total_steps), device.is_cuda() ? "cuda" : "cpu",
+                 resuming ? (", resuming at step " + std::to_string(step)).c_str() : "");
+
+  auto checkpoint = [&](double seconds, bool final_one) {
+    SafeTensorsFile s;
+    s.metadata = {{"run", key}, {"step", std::to_string(step)}, {"tokens", std::to_string(tokens_done)},
+                  {"seconds", std::to_string(seconds)}};
+    add_network_tensors(net, "model.", "F32", s);
+    for (size_t i = 0; i < adam.params.size(); ++i) {
+      s.tensors.push_back({"adam_m." + adam.params[i].first, "F32",
+                           std::vector<int64_t>(adam.m[i].sizes().begin(), adam.m[i].sizes().end()), tensor_bytes(adam.m[i], "F32")});
+      s.tensors.push_back({"adam_v." + adam.params[i].first, "F32",
+                           std::vector<int64_t>(adam.v[i].sizes().begin(), adam.v[i].sizes().end()), tensor_bytes(adam.v[i], "F32")});
+    }
+    write_safetensors(state_file, s);
+    // The checkpoint a user runs: always complete, the weights written last.
+    config.training["steps_done"] = step;
+    config.training["tokens"] = tokens_done;
+    config.training["seconds"] = std::round(seconds * 10) / 10;
+    write_file_atomic(o.out + "/config.json", config.to_json().dump(2) + "\n");
+    save_model(o.out, net, final_one ? o.weights_dtype : "F32", step);
+  };
+
+  net->train();
+  const auto start = Clock::now();
+  auto elapsed = [&] { return std::chrono::duration<double>(Clock::now() - start).count(); };
+  auto last_print = start;
+  double loss_sum = 0, last_loss = 0;
+  int64_t loss_count = 0, tokens_since = 0;
+  int64_t epoch = -1;
+  std::vector<std::vector<int32_t>> batches;
+  int64_t epoch_first_step = 0;
+  // Find the epoch and batch of the first step to run.
+  auto batch_for = [&](int64_t s) -> const std::vector<int32_t>& {
+    while (epoch < 0 || s - epoch_first_step >= static_cast<int64_t>(batches.size())) {
+      if (epoch >= 0) epoch_first_step += static_cast<int64_t>(batches.size());
+      batches = epoch_batches(train_set, o.seed, ++epoch, o.batch_tokens);
+    }
+    return batches[s - epoch_first_step];
+  };
+  double val_loss = -1;
+  for (; step < total_steps;) {
+    Batch b = make_batch(train_set, batch_for(step), config.visual_tokens(), tok.end_id(), device);
+    torch::Tensor loss = batch_loss(net, b);
+    for (auto& p : adam.params)
+      if (p.second.grad().defined()) p.second.grad().zero_();
+    loss.backward();
+    torch::nn::utils::clip_grad_norm_(net->parameters(), 1.0);
+    adam.step(step + 1, learning_rate(peak_lr, step, total_steps));
+    const double l = loss.item<double>();
+    if (!std::isfinite(l)) throw Error("training diverged at step " + std::to_string(step + 1) + " (loss " + std::to_string(l) +
+                                       "); try a lower --lr");
+    ++step;
+    loss_sum += l, ++loss_count;
+    tokens_done += b.tokens_read;
+    tokens_since += b.tokens_read;
+    const bool at_checkpoint = step % o.checkpoint_every == 0 || step == total_steps;
+    if (at_checkpoint) {
+      if (step == total_steps || !val_set.examples.empty())
+        val_loss = validation_loss(net, val_set, config.visual_tokens(), tok.end_id(), o.batch_tokens, device);
+      if (val_loss >= 0) config.training["val_loss"] = val_loss;
+      checkpoint(seconds_before + elapsed(), step == total_steps);
+    }
+    const double window = std::chrono::duration<double>(Clock::now() - last_print).count();
+    if (!o.quiet && (window >= 10 || step == total_steps || (at_checkpoint && window >= 1))) {
+      const double rate = static_cast<double>(tokens_since) / std::max(1e-9, window);
+      last_loss = loss_sum / static_cast<double>(loss_count);
+      const std::string eta =
+          format_duration(static_cast<double>(total_steps - step) * window / static_cast<double>(loss_count));
+      std::fprintf(stderr, "train: step %lld/%lld  loss %.4f%s  %.0f tok/s  ETA %s%s\n", static_cast<long long>(step),
+                   static_cast<long long>(total_steps), last_loss,
+                   val_loss >= 0 && at_checkpoint ? (" (val " + std::to_string(val_loss).substr(0, 6) + ")").c_str() : "", rate,
+                   eta.c_str(), at_checkpoint ? "  [checkpoint]" : "");
+      last_print = Clock::now();
+      loss_sum = 0, loss_count = 0, tokens_since = 0;
+    }
+    if (loss_count) last_loss = loss_sum / static_cast<double>(loss_count);
+  }
+  finish_summary(last_loss, val_loss, seconds_before + elapsed());
+  return summary;
+}
+
+}  // namespace
+}  // namespace taco
+
+extern "C" taco::TrainSummary taco_train_embedded(const taco::TrainOptions& options) {
+  try {
+    return taco::train(options);
+  } catch (const c10::Error& e) {
+    std::string what = e.what_without_backtrace();
+    throw taco::Error("training failed: " + what.substr(0, what.find('\n')));
+  }
+}
