@@ -460,8 +460,9 @@ TrainSummary train(const TrainOptions& o) {
   const auto start = Clock::now();
   auto elapsed = [&] { return std::chrono::duration<double>(Clock::now() - start).count(); };
   auto last_print = start;
-  double loss_sum = 0, last_loss = 0;
+  double loss_sum = 0;
   int64_t loss_count = 0, tokens_since = 0;
+  std::vector<double> recent_losses;  // the last 10 steps' losses: the summary's final loss
   int64_t epoch = -1;
   std::vector<std::vector<int32_t>> batches;
   int64_t epoch_first_step = 0;
@@ -487,6 +488,8 @@ TrainSummary train(const TrainOptions& o) {
                                        "); try a lower --lr");
     ++step;
     loss_sum += l, ++loss_count;
+    recent_losses.push_back(l);
+    if (recent_losses.size() > 10) recent_losses.erase(recent_losses.begin());
     tokens_done += b.tokens_read;
     tokens_since += b.tokens_read;
     const bool at_checkpoint = step % o.checkpoint_every == 0 || step == total_steps;
@@ -499,19 +502,18 @@ TrainSummary train(const TrainOptions& o) {
     const double window = std::chrono::duration<double>(Clock::now() - last_print).count();
     if (!o.quiet && (window >= 10 || step == total_steps || (at_checkpoint && window >= 1))) {
       const double rate = static_cast<double>(tokens_since) / std::max(1e-9, window);
-      last_loss = loss_sum / static_cast<double>(loss_count);
       const std::string eta =
           format_duration(static_cast<double>(total_steps - step) * window / static_cast<double>(loss_count));
       std::fprintf(stderr, "train: step %lld/%lld  loss %.4f%s  %.0f tok/s  ETA %s%s\n", static_cast<long long>(step),
-                   static_cast<long long>(total_steps), last_loss,
+                   static_cast<long long>(total_steps), loss_sum / static_cast<double>(loss_count),
                    val_loss >= 0 && at_checkpoint ? (" (val " + std::to_string(val_loss).substr(0, 6) + ")").c_str() : "", rate,
                    eta.c_str(), at_checkpoint ? "  [checkpoint]" : "");
       last_print = Clock::now();
       loss_sum = 0, loss_count = 0, tokens_since = 0;
     }
-    if (loss_count) last_loss = loss_sum / static_cast<double>(loss_count);
   }
-  finish_summary(last_loss, val_loss, seconds_before + elapsed());
+  finish_summary(std::accumulate(recent_losses.begin(), recent_losses.end(), 0.0) / static_cast<double>(recent_losses.size()),
+                 val_loss, seconds_before + elapsed());
   return summary;
 }
 

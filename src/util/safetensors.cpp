@@ -137,10 +137,10 @@ uint16_t float_to_half(float f) {
   if (x >= 0x477ff000) return static_cast<uint16_t>(sign | 0x7c00);                               // overflow
   if (x < 0x38800000) {                                                                           // subnormal or zero
     if (x < 0x33000000) return static_cast<uint16_t>(sign);
-    const int shift = 126 - static_cast<int>(x >> 23);
-    uint32_t mant = (x & 0x7fffff) | 0x800000;
-    uint32_t half = mant >> (shift + 1);
-    const uint32_t rest = mant & ((1u << (shift + 1)) - 1), mid = 1u << shift;
+    const int shift = 126 - static_cast<int>(x >> 23);  // 14 .. 24
+    const uint32_t mant = (x & 0x7fffff) | 0x800000;
+    uint32_t half = mant >> shift;
+    const uint32_t rest = mant & ((1u << shift) - 1), mid = 1u << (shift - 1);
     if (rest > mid || (rest == mid && (half & 1))) ++half;
     return static_cast<uint16_t>(sign | half);
   }

@@ -1,0 +1,235 @@
+// The embedded model end to end: a tiny model trained on a handful of records reproduces them
+// through the real runtime, tools included; a training run killed with SIGKILL and rerun ends
+// with the same weights as one never stopped; every kind of bad checkpoint is refused with a
+// line naming what is wrong.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <opencv2/imgcodecs.hpp>
+#include <thread>
+
+#include "cota/training_format.h"
+#include "models/embedded/embedded.h"
+#include "models/embedded/tokenizer.h"
+#include "runtime/episode.h"
+#include "test_support.h"
+#include "tools/config.h"
+#include "util/files.h"
+#include "util/pyrepr.h"
+#include "util/safetensors.h"
+
+namespace taco {
+namespace {
+
+std::string step_text(const std::string& thought, const std::string& action, Json arguments) {
+  return python_json_dumps(Json{{"thought", thought}, {"actions", Json::array({Json{{"name", action}, {"arguments", arguments}}})}});
+}
+
+std::string solid_image(const std::string& path, int b, int g, int r) {
+  cv::imwrite(path, cv::Mat(120, 160, CV_8UC3, cv::Scalar(b, g, r)));
+  return path;
+}
+
+// Four tasks and the replies a model should give: two that need Calculate (the observation
+// comes from the real tool) and two whose answer is only in the image (red or blue).
+struct Episodes {
+  std::vector<Task> tasks;
+  std::map<std::string, std::vector<std::string>> replies;
+};
+
+Episodes make_episodes(const test::TempDir& dir) {
+  const std::string red = solid_image(dir.file("red.png"), 0, 0, 230), blue = solid_image(dir.file("blue.png"), 230, 0, 0);
+  Episodes e;
+  auto add = [&](const std::string& id, const std::string& image, const std::string& question, std::vector<std::string> replies) {
+    e.tasks.push_back(Task{id, {image}, question});
+    e.replies[id] = std::move(replies);
+  };
+  add("add", red, "What is 17 + 25?",
+      {step_text("I will add the two numbers.", "Calculate", {{"expression", "17 + 25"}}),
+       step_text("The sum is 42.", "Terminate", {{"answer", "42"}})});
+  add("product", blue, "What is 6 * 7 * 3?",
+      {step_text("I will multiply the numbers.", "Calculate", {{"expression", "6 * 7 * 3"}}),
+       step_text("The product is 126.", "Terminate", {{"answer", "126"}})});
+  add("color-red", red, "What color is the picture?", {step_text("The picture is plainly one color.", "Terminate", {{"answer", "red"}})});
+  add("color-blue", blue, "What color is the picture?", {step_text("The picture is plainly one color.", "Terminate", {{"answer", "blue"}})});
+  return e;
+}
+
+// The records a model trained on these episodes learns from: the episodes played through the
+// real runtime by a replay of the replies, exported as LLaVA.
+std::string write_records(const test::TempDir& dir, const Episodes& e) {
+  make_dirs(dir.file("replies"));
+  for (const auto& [id, replies] : e.replies) write_file(dir.file("replies/" + id + ".json"), Json(replies).dump());
+  ModelOptions o;
+  o.model = "replay:" + dir.file("replies");
+  auto model = make_model(o);
+  ToolRegistry tools = make_tool_registry(ToolsConfig());
+  Runtime runtime(*model, tools, PromptTemplate::defaults(), EpisodeOptions());
+  std::string lines;
+  for (const auto& task : e.tasks) {
+    Trace t = runtime.run(task);
+    EXPECT_EQ(t.status, TraceStatus::kTerminated) << t.error;
+    lines += to_llava(t, task.id).dump() + "\n";
+  }
+  write_file(dir.file("train.jsonl"), lines);
+  return dir.file("train.jsonl");
+}
+
+TrainOptions tiny_options(const std::string& data, const std::string& out, int64_t steps) {
+  TrainOptions o;
+  o.data = {data};
+  o.out = out;
+  o.size = "tiny";
+  o.steps = steps;
+  o.batch_tokens = 4096;
+  o.checkpoint_every = 1000;
+  o.quiet = true;
+  return o;
+}
+
+TEST(EmbeddedModelTest, OverfitsAHandfulOfRecordsAndReplaysThemThroughTheRuntime) {
+  test::TempDir dir;
+  Episodes e = make_episodes(dir);
+  TrainSummary s = train_embedded_model(tiny_options(write_records(dir, e), dir.file("model"), 300));
+  EXPECT_EQ(s.steps, 300);
+  EXPECT_LT(s.final_loss, 0.05);
+
+  ModelOptions o;
+  o.model = "embedded:" + dir.file("model");
+  auto model = make_model(o);
+  EXPECT_EQ(model->defaults().mode, "cota");
+  ToolRegistry tools = make_tool_registry(ToolsConfig());
+  Runtime runtime(*model, tools, PromptTemplate::from_json(model->defaults().prompt_template, "checkpoint"), EpisodeOptions());
+  for (const auto& task : e.tasks) {
+    Trace t = runtime.run(task);
+    ASSERT_EQ(t.status, TraceStatus::kTerminated) << task.id << ": " << t.error;
+    const auto& want = e.replies[task.id];
+    ASSERT_EQ(t.steps.size(), want.size()) << task.id;
+    for (size_t i = 0; i < want.size(); ++i) EXPECT_EQ(t.steps[i].raw, want[i]) << task.id << " step " << i;
+    EXPECT_EQ(t.prompt_template_sha256, PromptTemplate::defaults().hash());
+    EXPECT_GT(t.steps[0].completion_tokens, 5);
+  }
+
+  // Log-probabilities of the written tokens, and sampling that a seed makes repeatable.
+  std::vector<Message> messages = {Message{"user", {{"\n# USER REQUEST #:\nWhat is 17 + 25?\n\nNow write the first step:\n", nullptr}}}};
+  CompletionRequest request{"x", &messages, true};
+  Completion greedy = model->complete(request);
+  ASSERT_FALSE(greedy.logprobs.empty());
+  for (const auto& lp : greedy.logprobs) EXPECT_LE(lp.logprob, 0.0);
+  o.temperature = 1.5;
+  o.seed = 7;
+  auto sampled = make_model(o);
+  EXPECT_EQ(sampled->complete(request).text, sampled->complete(request).text);
+}
+
+TEST(EmbeddedModelTest, ResumesAfterSigkillToTheSameWeights) {
+  test::TempDir dir;
+  const std::string data = write_records(dir, make_episodes(dir));
+  TrainOptions whole = tiny_options(data, dir.file("whole"), 60);
+  whole.checkpoint_every = 5;
+  train_embedded_model(whole);
+
+  const std::string args = "train -q --data " + data + " --out " + dir.file("killed") +
+                           " --size tiny --steps 60 --batch-tokens 4096 --checkpoint-every 5";
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::execl(TACO_BINARY, TACO_BINARY, "train", "-q", "--data", data.c_str(), "--out", dir.file("killed").c_str(), "--size",
+            "tiny", "--steps", "60", "--batch-tokens", "4096", "--checkpoint-every", "5", static_cast<char*>(nullptr));
+    ::_exit(127);
+  }
+  // Kill it once it has written a checkpoint or two, somewhere in the middle of the run.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  std::error_code ec;
+  while (!std::filesystem::exists(dir.file("killed/train-state.safetensors"), ec) && std::chrono::steady_clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  std::this_thread::sleep_for(std::chrono::milliseconds(150));
+  ::kill(pid, SIGKILL);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  const auto state = read_safetensors(dir.file("killed/train-state.safetensors"));
+  const std::string stopped_at = state.metadata.at("step");
+  SCOPED_TRACE("killed after step " + stopped_at);
+  ASSERT_LT(std::stoi(stopped_at), 60) << "the run finished before it could be killed";
+
+  test::CliResult rerun = test::run_taco(args);
+  ASSERT_EQ(rerun.code, 0) << rerun.output;
+  EXPECT_EQ(read_file(dir.file("killed/model.safetensors")), read_file(dir.file("whole/model.safetensors")));
+  EXPECT_EQ(read_file(dir.file("killed/tokenizer.model")), read_file(dir.file("whole/tokenizer.model")));
+
+  test::CliResult again = test::run_taco(args);
+  EXPECT_EQ(again.code, 0);
+  EXPECT_NE(again.output.find("already holds this run, finished (60 steps)"), std::string::npos) << again.output;
+  test::CliResult other = test::run_taco(args + " --seed 3");
+  EXPECT_EQ(other.code, 1);
+  EXPECT_NE(other.output.find("holds a training run with other data or settings"), std::string::npos) << other.output;
+}
+
+std::string load_error(const std::string& dir) {
+  ModelOptions o;
+  o.model = "embedded:" + dir;
+  try {
+    make_model(o);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(EmbeddedModelTest, BadCheckpointsAreRefusedWithTheReason) {
+  test::TempDir dir;
+  const std::string data = write_records(dir, make_episodes(dir));
+  train_embedded_model(tiny_options(data, dir.file("good"), 2));
+  ASSERT_EQ(load_error(dir.file("good")), "");
+  namespace fs = std::filesystem;
+  auto copy = [&](const std::string& name) {
+    fs::copy(dir.file("good"), dir.file(name), fs::copy_options::recursive);
+    return dir.file(name);
+  };
+  auto expect = [&](const std::string& folder, const std::string& words) {
+    std::string e = load_error(folder);
+    EXPECT_NE(e.find(words), std::string::npos) << "got: " << e;
+    EXPECT_EQ(e.find('\n'), std::string::npos) << e;
+  };
+
+  expect(dir.file("nowhere"), "not a checkpoint folder");
+  fs::remove(copy("no-weights") + "/model.safetensors");
+  expect(dir.file("no-weights"), "model.safetensors is missing");
+  fs::remove(copy("no-tokenizer") + "/tokenizer.model");
+  expect(dir.file("no-tokenizer"), "tokenizer.model is missing");
+
+  const std::string weights = read_file(dir.file("good/model.safetensors"));
+  write_file(copy("truncated") + "/model.safetensors", weights.substr(0, weights.size() / 2));
+  expect(dir.file("truncated"), "truncated: tensor");
+  write_file(copy("torch-save") + "/model.safetensors", std::string("PK\x03\x04", 4) + std::string(5000, '\0'));
+  expect(dir.file("torch-save"), "not a safetensors file");
+
+  Json config = read_json_file(dir.file("good/config.json"));
+  config["architecture"]["d_model"] = 96;
+  config["architecture"]["heads"] = 2;
+  write_file(copy("wider") + "/config.json", config.dump());
+  expect(dir.file("wider"), "has shape [");
+  config = read_json_file(dir.file("good/config.json"));
+  config["architecture"]["vocab_size"] = 999;
+  write_file(copy("vocab") + "/config.json", config.dump());
+  expect(dir.file("vocab"), "the tokenizer has");
+  write_file(copy("other-config") + "/config.json", R"({"architectures": ["LlavaForConditionalGeneration"]})");
+  expect(dir.file("other-config"), "not a taco embedded-model config");
+  write_file(copy("bad-tokenizer") + "/tokenizer.model", "{\"vocab\": {}}");
+  expect(dir.file("bad-tokenizer"), "not a SentencePiece model");
+
+  SafeTensorsFile extra = read_safetensors(dir.file("good/model.safetensors"));
+  extra.tensors.push_back({"lm_head.weight", "F32", {1}, std::string(4, '\0')});
+  write_safetensors(copy("extra") + "/model.safetensors", extra);
+  expect(dir.file("extra"), "tensor lm_head.weight is not part of this model");
+  SafeTensorsFile ints = read_safetensors(dir.file("good/model.safetensors"));
+  ints.tensors[0].dtype = "I32";
+  write_safetensors(copy("ints") + "/model.safetensors", ints);
+  expect(dir.file("ints"), "is I32 (weights are F32, F16 or BF16)");
+}
+
+}  // namespace
+}  // namespace taco
