@@ -3,6 +3,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <string>
 
 #include "commands.h"
 #include "util/error.h"
@@ -10,7 +11,10 @@
 int main(int argc, char** argv) {
   // Tesseract's OpenMP threads make OCR ~10x slower unless OMP_THREAD_LIMIT is set before the
   // process starts (the runtime reads it at load time), so taco restarts itself with it set.
-  if (!std::getenv("OMP_THREAD_LIMIT")) {
+  // `taco train` runs no OCR and wants libtorch's OpenMP threads (its --threads): capped at one,
+  // a second libtorch thread spins instead of working.
+  const bool training = argc > 1 && std::string(argv[1]) == "train";
+  if (!training && !std::getenv("OMP_THREAD_LIMIT")) {
     ::setenv("OMP_THREAD_LIMIT", "1", 1);
     ::execv("/proc/self/exe", argv);  // returns only on failure; then go on, just slower
   }
