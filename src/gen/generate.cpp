@@ -190,7 +190,7 @@ class Builder {
         auto b = box_in(scene, i);
         regions.push_back(Json{{"label", n > 1 ? label + "-" + std::to_string(n) : label},
                                {"bbox", {b[0], b[1], b[2], b[3]}},
-                               {"score", round2(std::uniform_real_distribution<double>(0.5, 1.0)(rng_))}});
+                               {"score", round2(oracle_score(scene, i))}});
       }
     std::string name = next_image_name();
     add_image(name, "LocalizeObjects", regions, k);

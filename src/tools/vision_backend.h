@@ -59,6 +59,12 @@ class VisionBackend {
   [[noreturn]] void unsupported(const std::string& what) const;
 };
 
+struct SceneAnnotation;
+// The confidence the oracle reports for object `i` of an annotated scene: its det_score, else
+// a fixed pseudo-score in [0.5, 1] from the scene id and the index. taco gen writes the same
+// scores into its chains, so that a model sees at evaluation what it saw in training.
+double oracle_score(const SceneAnnotation& scene, size_t i);
+
 // `options` is the tool's section of the tools config; `base_dir` resolves relative paths.
 std::shared_ptr<VisionBackend> make_oracle_backend(const Json& options, const std::string& base_dir);
 std::shared_ptr<VisionBackend> make_http_backend(const Json& options);

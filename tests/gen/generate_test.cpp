@@ -11,8 +11,11 @@
 
 #include "cota/training_format.h"
 #include "gen/run.h"
+#include "models/model.h"
+#include "runtime/episode.h"
 #include "synth/world.h"
 #include "test_support.h"
+#include "tools/config.h"
 #include "util/files.h"
 #include "util/error.h"
 #include "util/jsonl.h"
@@ -342,6 +345,43 @@ TEST_F(GenerateTest, TaggedImagesAreDrawnForKeptExamples) {
     EXPECT_EQ(r["conversation"][0]["content"].get<std::string>().rfind("Answer the request", 0), 0u);
   }
   EXPECT_THROW(generate_for_scene((*scenes_)[0], 0, GenOptions{.families = {"nope"}}, PromptTemplate::defaults()), Error);
+}
+
+}  // namespace
+}  // namespace taco
+
+namespace taco {
+namespace {
+
+// One source of truth: the chains taco gen writes, replayed through the runtime with the
+// oracle backend answering the vision tools, meet the very observations they were written with.
+TEST_F(GenerateTest, OracleToolsAnswerWhatTheChainsSay) {
+  GenRunOptions o;
+  o.format = GenFormat::kTrace;
+  o.out_path = dir_->file("chains.jsonl");
+  o.direct = false;
+  run_generation(*scenes_, o, PromptTemplate::defaults());
+  write_file(dir_->file("oracle.json"),
+             Json{{"vision", {{"backend", "oracle"}, {"annotations", "scene-graph-annotations.json"}}}}.dump());
+  ModelOptions mo;
+  mo.model = "replay:" + o.out_path;
+  auto model = make_model(mo);
+  ToolsConfig config = ToolsConfig::load(dir_->file("oracle.json"));
+  ToolRegistry tools = make_tool_registry(config);
+  Runtime runtime(*model, tools, PromptTemplate::defaults(), EpisodeOptions());
+  size_t compared = 0;
+  for_each_jsonl(o.out_path, [&](size_t, Json&& j) {
+    Trace chain = Trace::from_json(j);
+    Trace live = runtime.run(chain.task);
+    ASSERT_EQ(live.steps.size(), chain.steps.size()) << chain.task.id;
+    for (size_t i = 0; i < chain.steps.size(); ++i) {
+      const std::string tool = chain.steps[i].content->actions.at(0).name;
+      if (tool == "OCR" || tool == "Terminate") continue;  // Tesseract reads the picture; Terminate has no observation
+      EXPECT_EQ(live.steps[i].observation.dump(), chain.steps[i].observation.dump()) << chain.task.id << " step " << i;
+      ++compared;
+    }
+  });
+  EXPECT_GT(compared, 200u);
 }
 
 }  // namespace

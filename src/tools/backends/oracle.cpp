@@ -103,7 +103,7 @@ class OracleBackend : public VisionBackend {
         d.label = q;
         d.box = {o.box[0] / a.width, o.box[1] / a.height, o.box[2] / a.width, o.box[3] / a.height};
         for (double& c : d.box) c = std::clamp(c, 0.0, 1.0);
-        d.score = o.score.value_or(pseudo_score(a.id, i));
+        d.score = oracle_score(a, i);
         out.push_back(d);
       }
     }
@@ -173,6 +173,8 @@ class OracleBackend : public VisionBackend {
 };
 
 }  // namespace
+
+double oracle_score(const SceneAnnotation& a, size_t i) { return a.objects[i].score.value_or(pseudo_score(a.id, i)); }
 
 DepthMap depth_from_inverse(const NpyArray& arr, const std::string& what) {
   if (arr.shape.size() != 2 || arr.values.empty()) throw ToolError("ValueError", what + ": a depth map must be H x W");
