@@ -1,12 +1,20 @@
-// taco demo: an offline episode through the real loop and tools. It renders a fuel price board,
-// then replays a recorded model (three replies, the first of them in the messy single-quoted,
-// fenced form real models write) through the parser, ZoomIn, Calculate and Terminate.
+// taco demo: offline episodes through the real loop and tools. First it renders a fuel price
+// board and replays a recorded model (three replies, the first of them in the messy
+// single-quoted, fenced form real models write) through the parser, ZoomIn, Calculate and
+// Terminate. Then, given an embedded checkpoint (--model), it renders a few scenes of a world
+// that model never saw, asks it questions about them, runs each episode with the tools
+// (vision tools on the oracle backend, Tesseract OCR, Calculate) and scores the answers.
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include <set>
+
 #include "commands.h"
 #include "cota/prompt.h"
+#include "eval/score.h"
+#include "gen/generate.h"
 #include "runtime/episode.h"
+#include "synth/world.h"
 #include "tools/config.h"
 #include "util/files.h"
 #include "util/jsonl.h"
@@ -36,15 +44,73 @@ const char* kRecording = R"([
   "{\"thought\": \"That is about 10.28 gallons.\", \"actions\": [{\"name\": \"Terminate\", \"arguments\": {\"answer\": \"10.28\"}}]}"
 ])";
 
+struct DemoFlags {
+  std::string out = "demo";
+  std::string model;      // an embedded checkpoint folder; "" runs the recorded episode only
+  size_t questions = 12;
+  uint64_t seed = 4242;   // a world neither training (seed 1) nor the benchmark (seed 1000) uses
+};
+
+// One question per family, over a few scenes of a fresh world, answered by the embedded model.
+void run_embedded_model(const DemoFlags& f) {
+  const std::string world = f.out + "/world";
+  std::printf("\n== The embedded model (%s) on a world it never saw (seed %llu)\n", f.model.c_str(),
+              static_cast<unsigned long long>(f.seed));
+  write_world(world, 8, f.seed, 2);
+  std::vector<SceneAnnotation> scenes = load_scene_annotations(world + "/scene-graph-annotations.json");
+  GenOptions gen;
+  gen.seed = f.seed;
+  gen.mc_ratio = 0.5;
+  std::vector<Task> tasks;
+  std::set<std::string> families;
+  for (size_t i = 0; i < scenes.size() && tasks.size() < f.questions; ++i)
+    for (auto& ex : generate_for_scene(scenes[i], i, gen, PromptTemplate::defaults()))
+      if (tasks.size() < f.questions && families.insert(ex.family).second) tasks.push_back(std::move(ex.cota.task));
+
+  const std::string tools_file = f.out + "/tools.json";
+  write_file(tools_file, Json{{"vision", {{"backend", "oracle"}, {"annotations", "world/scene-graph-annotations.json"}}}}.dump(2) + "\n");
+  ToolRegistry tools = make_tool_registry(ToolsConfig::load(tools_file));
+  ModelOptions model_options;
+  model_options.model = "embedded:" + f.model;
+  auto model = make_model(model_options);
+  const ModelDefaults own = model->defaults();
+  EpisodeOptions options;
+  options.images_dir = f.out + "/model-traces.images";
+  options.max_replies = own.max_replies;
+  Runtime runtime(*model, tools, PromptTemplate::from_json(own.prompt_template, f.model), options);
+
+  const std::string traces = f.out + "/model-traces.jsonl";
+  std::remove(traces.c_str());
+  JsonlAppender out(traces);
+  double correct = 0;
+  for (const auto& task : tasks) {
+    std::printf("\n");
+    print_task(task);
+    Trace trace = runtime.run(task, print_step);
+    print_outcome(trace);
+    ItemScore s = score_item(task, &trace, nullptr);
+    correct += s.score;
+    std::printf("  %s (reference: %s)\n", s.score >= 1 ? "RIGHT" : "WRONG", task.answer->c_str());
+    out.append(trace.to_json());
+  }
+  std::printf("\n== %.0f of %zu answered right; traces in %s; the tools config in %s\n", correct, tasks.size(), traces.c_str(),
+              tools_file.c_str());
+  std::printf("   next: taco eval run --data BENCH.jsonl --model embedded:%s --tools-config %s --out traces.jsonl (docs/embedded.md)\n",
+              f.model.c_str(), tools_file.c_str());
+}
+
 }  // namespace
 
 void add_demo_command(CLI::App& app) {
-  auto out = std::make_shared<std::string>("demo");
-  auto* cmd = app.add_subcommand("demo", "run an offline episode: a rendered image, a recorded model, the real loop and tools");
-  cmd->add_option("--out", *out, "folder for the image, the recording and the trace")->capture_default_str();
-  cmd->callback([out] {
-    const std::string image = *out + "/fuel-prices.png";
-    const std::string recording = *out + "/recorded-episode.json";
+  auto f = std::make_shared<DemoFlags>();
+  auto* cmd = app.add_subcommand("demo", "run offline episodes: a recorded model, then (with --model) the embedded model on new scenes");
+  cmd->add_option("--out", f->out, "folder for the images, the recording and the traces")->capture_default_str();
+  cmd->add_option("--model", f->model, "an embedded-model checkpoint folder to ask questions about new scenes");
+  cmd->add_option("--questions", f->questions, "how many questions the embedded model answers")->capture_default_str();
+  cmd->add_option("--seed", f->seed, "the seed of the new world")->capture_default_str();
+  cmd->callback([f] {
+    const std::string image = f->out + "/fuel-prices.png";
+    const std::string recording = f->out + "/recorded-episode.json";
     render_price_board(image);
     write_file(recording, kRecording);
 
@@ -53,7 +119,7 @@ void add_demo_command(CLI::App& app) {
     model_options.model = "replay:" + recording;
     auto model = make_model(model_options);
     EpisodeOptions options;
-    options.images_dir = *out + "/images";
+    options.images_dir = f->out + "/images";
     Runtime runtime(*model, tools, PromptTemplate::defaults(), options);
 
     Task task;
@@ -63,10 +129,11 @@ void add_demo_command(CLI::App& app) {
     print_task(task);
     Trace trace = runtime.run(task, print_step);
     print_outcome(trace);
-    std::remove((*out + "/traces.jsonl").c_str());
-    JsonlAppender(*out + "/traces.jsonl").append(trace.to_json());
-    std::printf("  trace written to %s/traces.jsonl\n", out->c_str());
+    std::remove((f->out + "/traces.jsonl").c_str());
+    JsonlAppender(f->out + "/traces.jsonl").append(trace.to_json());
+    std::printf("  trace written to %s/traces.jsonl\n", f->out.c_str());
     if (trace.status != TraceStatus::kTerminated) throw ExitCode{kExitFailure};
+    if (!f->model.empty()) run_embedded_model(*f);
   });
 }
 

@@ -41,7 +41,12 @@ GenSummary run_generation(const std::vector<SceneAnnotation>& scenes, const GenR
       case GenFormat::kTrace: return t.to_json();
       case GenFormat::kLlava: return to_llava(t, t.task.id);
       case GenFormat::kMantis: return to_mantis(t, t.task.id, "taco-gen", instruction);
-      case GenFormat::kTasks: return t.task.to_json();
+      case GenFormat::kTasks: {
+        // A task file's relative image paths start at its own folder (docs/trace-format.md).
+        Json j = t.task.to_json();
+        for (auto& p : j["images"]) p = relative_to(p.get<std::string>(), parent_dir(o.out_path));
+        return j;
+      }
     }
     return Json();
   };

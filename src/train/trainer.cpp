@@ -38,8 +38,8 @@ struct SizeDefaults {
 };
 SizeDefaults size_defaults(const std::string& size) {
   if (size == "tiny") return {3e-3, 512};
-  if (size == "small") return {1e-3, 3000};
-  return {6e-4, 6000};
+  if (size == "small") return {2e-3, 2000};
+  return {1e-3, 3000};
 }
 
 // A record ready to batch: its tokens, what is predicted, and its images (rows of the image table).

@@ -75,6 +75,12 @@ std::string resolve_path(const std::string& base_dir, const std::string& path) {
   return (std::filesystem::path(base_dir) / path).lexically_normal().string();
 }
 
+std::string relative_to(const std::string& path, const std::string& dir) {
+  if (path.empty() || path[0] == '/' || dir.empty()) return path;
+  namespace fs = std::filesystem;
+  return fs::absolute(path).lexically_normal().lexically_relative(fs::absolute(dir).lexically_normal()).string();
+}
+
 std::string parent_dir(const std::string& path) {
   return std::filesystem::path(path).parent_path().string();
 }

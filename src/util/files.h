@@ -18,6 +18,9 @@ void make_dirs(const std::string& path);
 // `path` resolved against `base_dir` unless it is absolute (or base_dir is empty).
 std::string resolve_path(const std::string& base_dir, const std::string& path);
 std::string parent_dir(const std::string& path);
+// A relative `path` (from the working folder) rewritten to start at `dir`; absolute paths and
+// an empty `dir` leave it as it is.
+std::string relative_to(const std::string& path, const std::string& dir);
 // `path` without a trailing ".jsonl" or ".json": the base for files that go beside an output
 // ("traces.jsonl" -> "traces", for "traces.images/" and "traces.errors.jsonl").
 std::string output_base(const std::string& path);

@@ -66,9 +66,9 @@ EmbeddedConfig EmbeddedConfig::preset(const std::string& size) {
   if (size == "tiny") {
     c.d_model = 64, c.layers = 2, c.heads = 2;
   } else if (size == "small") {
-    c.d_model = 256, c.layers = 4, c.heads = 4;
+    c.d_model = 128, c.layers = 4, c.heads = 4;
   } else if (size == "base") {
-    c.d_model = 384, c.layers = 6, c.heads = 6;
+    c.d_model = 256, c.layers = 4, c.heads = 4;
   } else {
     throw Error("unknown model size '" + size + "' (tiny, small or base)");
   }
