@@ -15,6 +15,7 @@ void add_gen_command(CLI::App& app) {
   struct Flags {
     std::string annotations, out, format = "trace", families, shard = "0/1", images_dir, prompt_template;
     double mc_ratio = 0;
+    double direct_share = -1;
     uint64_t seed = 1;
     int jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     bool no_images = false, no_direct = false;
@@ -35,6 +36,9 @@ void add_gen_command(CLI::App& app) {
   cmd->add_option("--images-dir", f->images_dir, "where tagged images go (default: <out>.images)");
   cmd->add_flag("--no-images", f->no_images, "do not draw tagged images (the records still name them)");
   cmd->add_flag("--no-direct", f->no_direct, "leave out the Direct variant of each example");
+  cmd->add_option("--direct-share", f->direct_share,
+                 "write each question once: as its Direct variant for this share of the questions, else as its CoTA chain")
+      ->check(CLI::Range(0.0, 1.0));
   cmd->add_option("--limit", f->limit, "stop after this many CoTA examples");
   cmd->add_option("--prompt-template", f->prompt_template, "prompt texts for the user request and observations")->check(CLI::ExistingFile);
   cmd->callback([f] {
@@ -49,6 +53,8 @@ void add_gen_command(CLI::App& app) {
     if (std::sscanf(f->shard.c_str(), "%d/%d", &o.shard, &o.shards) != 2) throw Error("--shard must look like 0/4");
     o.jobs = f->jobs;
     o.direct = !f->no_direct;
+    if (f->no_direct && f->direct_share >= 0) throw Error("--no-direct and --direct-share contradict each other; give one");
+    o.direct_share = f->direct_share;
     o.limit = f->limit;
     if (!f->no_images && o.format != GenFormat::kTasks) {  // tasks need only the scene images
       o.gen.images_dir = f->images_dir.empty() ? output_base(f->out) + ".images" : f->images_dir;

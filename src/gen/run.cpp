@@ -28,10 +28,19 @@ GenFormat gen_format_from_string(const std::string& s) {
   throw Error("unknown format '" + s + "' (use llava, mantis, trace or tasks)");
 }
 
+bool asked_directly(const std::string& task_id, uint64_t seed, double share) {
+  uint64_t x = std::hash<std::string>{}(task_id) ^ (seed * 0x9e3779b97f4a7c15ULL);
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;  // splitmix64's finalizer spreads the bits
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  x ^= x >> 31;
+  return static_cast<double>(x >> 11) * 0x1.0p-53 < share;
+}
+
 GenSummary run_generation(const std::vector<SceneAnnotation>& scenes, const GenRunOptions& o, const PromptTemplate& prompts,
                           const std::function<void()>& on_scene) {
   const auto start = std::chrono::steady_clock::now();
   if (o.shards < 1 || o.shard < 0 || o.shard >= o.shards) throw Error("--shard must be k/N with 0 <= k < N");
+  if (o.direct_share > 1) throw Error("--direct-share must be between 0 and 1");
   RecordWriter out(o.out_path);
   const std::string instruction = task_instruction(all_tool_names());
 
@@ -94,8 +103,12 @@ GenSummary run_generation(const std::vector<SceneAnnotation>& scenes, const GenR
       if (!errors[i].empty()) throw Error(errors[i]);
       ++summary.scenes;
       for (const auto& ex : results[i]) {
-        write(ex.cota);
-        if (o.direct && o.format != GenFormat::kTasks) write(ex.direct);  // a task is asked once
+        if (o.direct_share >= 0 && o.format != GenFormat::kTasks) {
+          write(asked_directly(ex.cota.task.id, o.gen.seed, o.direct_share) ? ex.direct : ex.cota);
+        } else {
+          write(ex.cota);
+          if (o.direct && o.format != GenFormat::kTasks) write(ex.direct);  // a task is asked once
+        }
         ++summary.examples;
         ++summary.per_family[ex.family];
         if (o.limit && summary.examples >= o.limit) {

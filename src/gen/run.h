@@ -22,6 +22,10 @@ struct GenRunOptions {
   GenFormat format = GenFormat::kTrace;
   std::string out_path;  // .jsonl: one record per line; otherwise one JSON array
   bool direct = true;    // also write the Direct variant of every example
+  // When 0..1: each question is written once, as its Direct variant for this share of the
+  // questions (chosen by a seeded hash of the task id) and as its CoTA chain for the rest, so
+  // that no question is taught with two different targets. -1: `direct` decides.
+  double direct_share = -1;
   int shard = 0;         // this run makes scenes with index % shards == shard
   int shards = 1;
   int jobs = 1;
@@ -35,6 +39,9 @@ struct GenSummary {
   std::map<std::string, size_t> per_family;
   double seconds = 0;
 };
+
+// Whether --direct-share asks this task directly (deterministic in the id and the seed).
+bool asked_directly(const std::string& task_id, uint64_t seed, double share);
 
 GenSummary run_generation(const std::vector<SceneAnnotation>& scenes, const GenRunOptions& options,
                           const PromptTemplate& prompts, const std::function<void()>& on_scene = nullptr);

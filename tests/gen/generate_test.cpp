@@ -386,3 +386,39 @@ TEST_F(GenerateTest, OracleToolsAnswerWhatTheChainsSay) {
 
 }  // namespace
 }  // namespace taco
+
+namespace taco {
+namespace {
+
+// --direct-share: every question once, in one form, the same questions at every share.
+TEST_F(GenerateTest, DirectShareAsksEachQuestionOnceInOneForm) {
+  auto ids_at = [&](double share, size_t* direct) {
+    GenRunOptions o;
+    o.format = GenFormat::kTrace;
+    o.out_path = dir_->file("share.jsonl");
+    o.direct_share = share;
+    run_generation(*scenes_, o, PromptTemplate::defaults());
+    std::set<std::string> questions;
+    *direct = 0;
+    for_each_jsonl(o.out_path, [&](size_t, Json&& j) {
+      Trace t = Trace::from_json(j);
+      const bool is_direct = t.task.metadata.value("variant", "") == "direct";
+      *direct += is_direct;
+      std::string id = t.task.id;
+      if (is_direct) id.resize(id.size() - 7);  // "-direct"
+      EXPECT_TRUE(questions.insert(id).second) << id << " asked twice";
+    });
+    return questions;
+  };
+  size_t none = 0, half = 0, all = 0;
+  auto a = ids_at(0.0, &none), b = ids_at(0.5, &half), c = ids_at(1.0, &all);
+  EXPECT_EQ(a, b);
+  EXPECT_EQ(b, c);
+  EXPECT_EQ(none, 0u);
+  EXPECT_EQ(all, a.size());
+  EXPECT_GT(half, a.size() / 3);
+  EXPECT_LT(half, 2 * a.size() / 3);
+}
+
+}  // namespace
+}  // namespace taco
