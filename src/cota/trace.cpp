@@ -17,6 +17,7 @@ const char* to_string(TraceStatus status) {
   switch (status) {
     case TraceStatus::kTerminated: return "terminated";
     case TraceStatus::kMaxReplies: return "max_replies";
+    case TraceStatus::kContextFull: return "context_full";
     case TraceStatus::kDirect: return "direct";
     case TraceStatus::kError: return "error";
   }
@@ -26,7 +27,8 @@ const char* to_string(TraceStatus status) {
 namespace {
 
 TraceStatus status_from_string(const std::string& s) {
-  for (auto st : {TraceStatus::kTerminated, TraceStatus::kMaxReplies, TraceStatus::kDirect, TraceStatus::kError})
+  for (auto st : {TraceStatus::kTerminated, TraceStatus::kMaxReplies, TraceStatus::kContextFull, TraceStatus::kDirect,
+                  TraceStatus::kError})
     if (s == to_string(st)) return st;
   throw Error("unknown trace status '" + s + "'");
 }

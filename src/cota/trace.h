@@ -25,6 +25,7 @@ PromptMode prompt_mode_from_string(const std::string& s);  // throws Error
 enum class TraceStatus {
   kTerminated,  // the model called Terminate
   kMaxReplies,  // the reply budget ran out; the answer, if any, was extracted from the last message
+  kContextFull, // the conversation outgrew the model's context; the answer, if any, as for kMaxReplies
   kDirect,      // a Direct-mode episode: one reply, which is the answer
   kError,       // the episode could not run (unreadable image, model unreachable); see `error`
 };

@@ -58,6 +58,13 @@ class ModelError : public Error {
   using Error::Error;
 };
 
+// The conversation no longer fits the model's context (a local model's hard limit). The
+// episode ends as it does when its reply budget runs out, not as a failure to retry.
+class ContextFullError : public ModelError {
+ public:
+  using ModelError::ModelError;
+};
+
 class Model {
  public:
   virtual ~Model() = default;

@@ -99,6 +99,15 @@ Trace Runtime::run(const Task& task, const StepCallback& on_step) const {
       step.raw = std::move(c.text);
       step.prompt_tokens = c.prompt_tokens;
       step.completion_tokens = c.completion_tokens;
+    } catch (const ContextFullError& e) {
+      // Like a spent reply budget: the episode is over, with whatever answer its last reply gave.
+      trace.status = TraceStatus::kContextFull;
+      if (!trace.steps.empty()) {
+        trace.steps.back().feedback.clear();  // the model could not take it in: the trace ends at the reply, as on max_replies
+        trace.answer = extract_answer(trace.steps.back().raw);
+      }
+      trace.answer_source = trace.answer.empty() ? "none" : "extracted";
+      return finish();
     } catch (const Error& e) {
       trace.status = TraceStatus::kError;
       trace.error = e.what();

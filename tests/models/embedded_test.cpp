@@ -233,3 +233,28 @@ TEST(EmbeddedModelTest, BadCheckpointsAreRefusedWithTheReason) {
 
 }  // namespace
 }  // namespace taco
+
+namespace taco {
+namespace {
+
+// A conversation longer than the model's context is refused as ContextFullError, which the
+// runtime turns into a finished episode (tests/runtime/episode_test.cpp), not a failure.
+TEST(EmbeddedModelTest, AConversationBeyondTheContextIsContextFull) {
+  test::TempDir dir;
+  train_embedded_model(tiny_options(write_records(dir, make_episodes(dir)), dir.file("model"), 2));
+  ModelOptions o;
+  o.model = "embedded:" + dir.file("model");
+  auto model = make_model(o);
+  std::string long_text;
+  for (int i = 0; i < 1200; ++i) long_text += std::to_string(i % 10);  // one token per digit
+  std::vector<Message> messages = {Message{"user", {{long_text, nullptr}}}};
+  try {
+    model->complete(CompletionRequest{"x", &messages});
+    FAIL() << "no error";
+  } catch (const ContextFullError& e) {
+    EXPECT_NE(std::string(e.what()).find("reads at most 1024"), std::string::npos) << e.what();
+  }
+}
+
+}  // namespace
+}  // namespace taco

@@ -288,3 +288,34 @@ TEST(FixtureReplayTest, RealTacoEpisodesRunWithoutCrashing) {
 
 }  // namespace
 }  // namespace taco
+
+namespace taco {
+namespace {
+
+// Answers with a Calculate step twice, then finds its context full.
+class FillingModel : public Model {
+ public:
+  Completion complete(const CompletionRequest& request) override {
+    int turns = 0;
+    for (const auto& m : *request.messages) turns += m.role == "assistant";
+    if (turns == 2) throw ContextFullError("the conversation is 1100 tokens and the model reads at most 1024");
+    return Completion{"{\"thought\": \"\", \"actions\": [{\"name\": \"Calculate\", \"arguments\": {\"expression\": \"1 + 1\"}}]}", 0, 0, {}};
+  }
+  std::string name() const override { return "filling"; }
+};
+
+TEST(EpisodeContextTest, AFullContextEndsTheEpisodeLikeASpentBudget) {
+  FillingModel model;
+  ToolRegistry tools = make_tool_registry(ToolsConfig());
+  Runtime runtime(model, tools, PromptTemplate::defaults(), EpisodeOptions());
+  Trace t = runtime.run(Task{"t", {}, "What is 1 + 1?"});
+  EXPECT_EQ(t.status, TraceStatus::kContextFull);
+  EXPECT_TRUE(t.error.empty());
+  ASSERT_EQ(t.steps.size(), 2u);
+  EXPECT_TRUE(t.steps.back().feedback.empty());
+  EXPECT_EQ(t.answer_source, "none");
+  EXPECT_EQ(Trace::from_json(t.to_json()).status, TraceStatus::kContextFull);
+}
+
+}  // namespace
+}  // namespace taco

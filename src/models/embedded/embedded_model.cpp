@@ -64,8 +64,8 @@ class EmbeddedModel : public Model {
     TokenSequence seq = render_conversation(chat, tok, c.visual_tokens(), true);
     const int64_t T = static_cast<int64_t>(seq.ids.size());
     if (T >= c.max_positions)
-      throw ModelError("embedded model: the conversation is " + std::to_string(T) + " tokens and the model reads at most " +
-                       std::to_string(c.max_positions));
+      throw ContextFullError("embedded model: the conversation is " + std::to_string(T) + " tokens and the model reads at most " +
+                             std::to_string(c.max_positions));
     const int64_t limit = std::min<int64_t>(options_.max_tokens > 0 ? options_.max_tokens : c.max_reply_tokens,
                                             c.max_positions - T);
 
