@@ -26,7 +26,7 @@ test: build fuzz
 	$(BUILD)/parse_fuzz -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 $(BUILD)/fuzz-corpus 2>&1 | tail -n 2
 
 demo: build
-	$(BUILD)/taco demo --out $(BUILD)/demo
+	$(BUILD)/taco demo --out $(BUILD)/demo --model models/taco-small
 	$(BUILD)/taco synth --n 60 --seed 1 --out $(BUILD)/demo/world
 	$(BUILD)/taco gen --annotations $(BUILD)/demo/world/scene-graph-annotations.json --out $(BUILD)/demo/train.jsonl --format llava --mc-ratio 0.3
 

@@ -53,7 +53,7 @@ struct DemoFlags {
 
 // One question per family, over a few scenes of a fresh world, answered by the embedded model.
 void run_embedded_model(const DemoFlags& f) {
-  const std::string world = f.out + "/world";
+  const std::string world = f.out + "/new-world";
   std::printf("\n== The embedded model (%s) on a world it never saw (seed %llu)\n", f.model.c_str(),
               static_cast<unsigned long long>(f.seed));
   write_world(world, 8, f.seed, 2);
@@ -68,7 +68,7 @@ void run_embedded_model(const DemoFlags& f) {
       if (tasks.size() < f.questions && families.insert(ex.family).second) tasks.push_back(std::move(ex.cota.task));
 
   const std::string tools_file = f.out + "/tools.json";
-  write_file(tools_file, Json{{"vision", {{"backend", "oracle"}, {"annotations", "world/scene-graph-annotations.json"}}}}.dump(2) + "\n");
+  write_file(tools_file, Json{{"vision", {{"backend", "oracle"}, {"annotations", "new-world/scene-graph-annotations.json"}}}}.dump(2) + "\n");
   ToolRegistry tools = make_tool_registry(ToolsConfig::load(tools_file));
   ModelOptions model_options;
   model_options.model = "embedded:" + f.model;

@@ -2,6 +2,7 @@
 // reads it once into a key/value cache, then writes the reply token by token.
 #include <torch/torch.h>
 
+#include <cstring>
 #include <random>
 
 #include "models/embedded/conversation.h"

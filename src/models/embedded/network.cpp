@@ -17,7 +17,9 @@ torch::Tensor BlockImpl::forward(const torch::Tensor& x, torch::Tensor* past_k, 
   const int64_t B = x.size(0), T = x.size(1), D = x.size(2), hd = D / heads;
   auto parts = qkv(ln1(x)).chunk(3, -1);
   auto split = [&](const torch::Tensor& t) { return t.view({B, T, heads, hd}).transpose(1, 2); };
-  torch::Tensor q = split(parts[0]), k = split(parts[1]), v = split(parts[2]);
+  // The scale goes on q, and the mask is filled in place: the B x heads x T x T scores are the
+  // largest tensors of a training step, so no extra copies of them.
+  torch::Tensor q = split(parts[0]) * (1.0 / std::sqrt(static_cast<double>(hd))), k = split(parts[1]), v = split(parts[2]);
   int64_t past = 0;
   if (past_k) {
     if (past_k->defined()) {
@@ -28,11 +30,11 @@ torch::Tensor BlockImpl::forward(const torch::Tensor& x, torch::Tensor* past_k, 
     *past_k = k;
     *past_v = v;
   }
-  torch::Tensor scores = torch::matmul(q, k.transpose(-2, -1)) / std::sqrt(static_cast<double>(hd));
+  torch::Tensor scores = torch::matmul(q, k.transpose(-2, -1));
   if (T > 1) {
     // Query i (at position past + i) sees keys 0 .. past + i.
     auto mask = torch::ones({T, past + T}, torch::TensorOptions().dtype(torch::kBool).device(x.device())).triu(past + 1);
-    scores = scores.masked_fill(mask, -std::numeric_limits<float>::infinity());
+    scores.masked_fill_(mask, -std::numeric_limits<float>::infinity());
   }
   torch::Tensor y = torch::matmul(torch::softmax(scores, -1), v).transpose(1, 2).reshape({B, T, D});
   torch::Tensor h = x + proj(y);
