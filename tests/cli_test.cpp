@@ -108,6 +108,21 @@ TEST(CliTest, DemoRunsOffline) {
   EXPECT_NE(r.output.find("Answer: 10.28"), std::string::npos) << r.output;
 }
 
+// The model that ships still loads and still answers: a change to the tokenizer, the
+// conversation rendering or the network that broke it would drop it to chance or below.
+TEST(CliTest, DemoRunsTheShippedModel) {
+  test::TempDir dir;
+  Result r = taco_cli("demo --out " + dir.file("demo") + " --model " + std::string(TACO_SOURCE_DIR) + "/models/taco-small");
+  ASSERT_EQ(r.code, 0) << r.output;
+  int right = -1, asked = 0;
+  ASSERT_EQ(std::sscanf(r.output.c_str() + r.output.rfind("\n== ") + 4, "%d of %d answered right", &right, &asked), 2) << r.output;
+  EXPECT_EQ(asked, 11);
+  EXPECT_GE(right, 3) << r.output;
+  size_t lines = 0;
+  for_each_jsonl(dir.file("demo/model-traces.jsonl"), [&](size_t, Json&&) { ++lines; });
+  EXPECT_EQ(lines, 11u);
+}
+
 }  // namespace
 }  // namespace taco
 
