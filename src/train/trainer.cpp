@@ -344,6 +344,8 @@ TrainSummary train(const TrainOptions& o) {
   std::error_code ec;
   const bool resuming = std::filesystem::exists(state_file, ec);
   SafeTensorsFile state;
+  if (!resuming && std::filesystem::exists(o.out + "/config.json", ec))
+    throw Error(o.out + " already holds a checkpoint that is not a run to resume (no train-state.safetensors); use another --out");
   if (resuming) {
     state = read_safetensors(state_file);
     if (state.metadata["run"] != key)
@@ -466,7 +468,7 @@ TrainSummary train(const TrainOptions& o) {
   int64_t epoch = -1;
   std::vector<std::vector<int32_t>> batches;
   int64_t epoch_first_step = 0;
-  // Find the epoch and batch of the first step to run.
+  // The batch of step s: the epochs' batch lists laid end to end.
   auto batch_for = [&](int64_t s) -> const std::vector<int32_t>& {
     while (epoch < 0 || s - epoch_first_step >= static_cast<int64_t>(batches.size())) {
       if (epoch >= 0) epoch_first_step += static_cast<int64_t>(batches.size());

@@ -163,6 +163,13 @@ TEST(EmbeddedModelTest, ResumesAfterSigkillToTheSameWeights) {
   test::CliResult again = test::run_taco(args);
   EXPECT_EQ(again.code, 0);
   EXPECT_NE(again.output.find("already holds this run, finished (60 steps)"), std::string::npos) << again.output;
+  // A checkpoint without its training state (as models ship) is not overwritten.
+  std::filesystem::copy(dir.file("whole"), dir.file("shipped"));
+  std::filesystem::remove(dir.file("shipped/train-state.safetensors"));
+  test::CliResult finished_model = test::run_taco("train -q --data " + data + " --out " + dir.file("shipped") + " --size tiny --steps 1");
+  EXPECT_EQ(finished_model.code, 1);
+  EXPECT_NE(finished_model.output.find("already holds a checkpoint that is not a run to resume"), std::string::npos)
+      << finished_model.output;
   test::CliResult other = test::run_taco(args + " --seed 3");
   EXPECT_EQ(other.code, 1);
   EXPECT_NE(other.output.find("holds a training run with other data or settings"), std::string::npos) << other.output;
