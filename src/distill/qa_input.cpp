@@ -127,13 +127,7 @@ std::vector<Task> load_qa_tasks(const std::string& path, const QaInputOptions& o
   }
   if (ext != ".jsonl" && ext != ".json") throw Error(path + ": QA data is a task .jsonl, a LLaVA/Mantis .json or .jsonl, or a VLMEvalKit .tsv");
   std::vector<Json> records;
-  if (ext == ".json") {
-    Json all = read_json_file(path);
-    if (!all.is_array()) throw Error(path + ": expected a JSON array of conversation records");
-    records.assign(all.begin(), all.end());
-  } else {
-    for_each_jsonl(path, [&](size_t, Json&& j) { records.push_back(std::move(j)); });
-  }
+  for_each_record(path, [&](size_t, Json&& j) { records.push_back(std::move(j)); });
   const bool tasks_file = !records.empty() && records[0].is_object() && records[0].contains("question");
   std::vector<Task> tasks;
   if (tasks_file) {

@@ -444,10 +444,8 @@ TrainSummary train(const TrainOptions& o) {
                   {"seconds", std::to_string(seconds)}};
     add_network_tensors(net, "model.", "F32", s);
     for (size_t i = 0; i < adam.params.size(); ++i) {
-      s.tensors.push_back({"adam_m." + adam.params[i].first, "F32",
-                           std::vector<int64_t>(adam.m[i].sizes().begin(), adam.m[i].sizes().end()), tensor_bytes(adam.m[i], "F32")});
-      s.tensors.push_back({"adam_v." + adam.params[i].first, "F32",
-                           std::vector<int64_t>(adam.v[i].sizes().begin(), adam.v[i].sizes().end()), tensor_bytes(adam.v[i], "F32")});
+      s.tensors.push_back(to_safetensor("adam_m." + adam.params[i].first, adam.m[i], "F32"));
+      s.tensors.push_back(to_safetensor("adam_v." + adam.params[i].first, adam.v[i], "F32"));
     }
     write_safetensors(state_file, s);
     // The checkpoint a user runs: always complete, the weights written last.
@@ -526,7 +524,6 @@ extern "C" taco::TrainSummary taco_train_embedded(const taco::TrainOptions& opti
   try {
     return taco::train(options);
   } catch (const c10::Error& e) {
-    std::string what = e.what_without_backtrace();
-    throw taco::Error("training failed: " + what.substr(0, what.find('\n')));
+    throw taco::Error("training failed: " + taco::first_line(e));
   }
 }

@@ -13,6 +13,16 @@
 
 namespace taco {
 
+void for_each_record(const std::string& path, const std::function<void(size_t, Json&&)>& fn) {
+  if (path.size() > 6 && path.compare(path.size() - 6, 6, ".jsonl") == 0) {
+    for_each_jsonl(path, fn);
+    return;
+  }
+  Json all = read_json_file(path);
+  if (!all.is_array()) throw Error(path + ": not JSON Lines (.jsonl) nor a JSON array of records");
+  for (size_t i = 0; i < all.size(); ++i) fn(i + 1, std::move(all[i]));
+}
+
 void for_each_jsonl(const std::string& path, const std::function<void(size_t, Json&&)>& fn,
                     bool tolerate_torn_tail) {
   std::ifstream in(path, std::ios::binary);

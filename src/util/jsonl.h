@@ -18,6 +18,11 @@ namespace taco {
 void for_each_jsonl(const std::string& path, const std::function<void(size_t, Json&&)>& fn,
                     bool tolerate_torn_tail = false);
 
+// The two shapes record files come in (as RecordWriter writes them): JSON Lines when the path
+// ends in ".jsonl", else one JSON array. Calls `fn(record_number, record)`, counting from 1;
+// throws Error for malformed JSON or a non-.jsonl file that is not an array.
+void for_each_record(const std::string& path, const std::function<void(size_t, Json&&)>& fn);
+
 // Appends records to a JSONL file. Thread-safe: append() may be called from many threads.
 class JsonlAppender {
  public:

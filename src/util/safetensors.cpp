@@ -13,13 +13,13 @@ namespace {
 
 static_assert(std::endian::native == std::endian::little, "safetensors are little-endian; taco assumes a little-endian host");
 
-std::string shape_text(const std::vector<int64_t>& shape) {
+}  // namespace
+
+std::string format_shape(const std::vector<int64_t>& shape) {
   std::string s = "[";
   for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
   return s + "]";
 }
-
-}  // namespace
 
 int64_t SafeTensor::numel() const {
   int64_t n = 1;
@@ -48,7 +48,7 @@ std::string encode_safetensors(const SafeTensorsFile& file) {
     const size_t expected = static_cast<size_t>(t.numel()) * safetensors_dtype_size(t.dtype);
     if (safetensors_dtype_size(t.dtype) == 0 || expected != t.data.size())
       throw Error("tensor " + t.name + ": " + std::to_string(t.data.size()) + " bytes do not hold a " + t.dtype + " " +
-                  shape_text(t.shape));
+                  format_shape(t.shape));
     header[t.name] = Json{{"dtype", t.dtype}, {"shape", t.shape}, {"data_offsets", {offset, offset + t.data.size()}}};
     offset += t.data.size();
   }
@@ -108,14 +108,14 @@ SafeTensorsFile read_safetensors(const std::string& path) {
     const size_t elem = safetensors_dtype_size(t.dtype);
     if (elem == 0) throw fail("tensor " + name + ": unknown dtype " + t.dtype);
     for (int64_t d : t.shape)
-      if (d < 0) throw fail("tensor " + name + ": negative dimension in " + shape_text(t.shape));
+      if (d < 0) throw fail("tensor " + name + ": negative dimension in " + format_shape(t.shape));
     const auto [begin, end] = spans.back();
     if (end > data_size)
       throw fail("truncated: tensor " + name + " ends at byte " + std::to_string(end) + " of the data, which has " +
                  std::to_string(data_size));
     if (end - begin != static_cast<size_t>(t.numel()) * elem)
       throw fail("tensor " + name + ": " + std::to_string(end - begin) + " bytes do not hold a " + t.dtype + " " +
-                 shape_text(t.shape));
+                 format_shape(t.shape));
     t.data = bytes.substr(data_start + begin, end - begin);
     file.tensors.push_back(std::move(t));
   }

@@ -34,6 +34,9 @@ struct SafeTensorsFile {
   const SafeTensor* find(const std::string& name) const;
 };
 
+// "[2, 3]": a shape as error messages show it.
+std::string format_shape(const std::vector<int64_t>& shape);
+
 // Bytes per element of a safetensors dtype; 0 for a dtype taco does not know.
 size_t safetensors_dtype_size(const std::string& dtype);
 

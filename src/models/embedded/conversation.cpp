@@ -140,21 +140,14 @@ PreparedImage prepare_data_url(const std::string& url, int width, int height) {
 
 void read_training_records(const std::string& path, const std::string& image_folder, TrainingData& out) {
   const std::string base = image_folder.empty() ? parent_dir(path) : image_folder;
-  auto take = [&](size_t n, const Json& r) {
+  auto take = [&](size_t n, Json&& r) {
     try {
       out.conversations.push_back(read_record(r, base, !image_folder.empty()));
     } catch (const Error& e) {
       if (out.skipped++ == 0) out.first_skip_reason = path + " record " + std::to_string(n) + ": " + e.what();
     }
   };
-  const bool lines = path.size() > 6 && path.compare(path.size() - 6, 6, ".jsonl") == 0;
-  if (lines) {
-    for_each_jsonl(path, [&](size_t line, Json&& j) { take(line, j); });
-    return;
-  }
-  Json all = read_json_file(path);
-  if (!all.is_array()) throw Error(path + ": a training file is JSON Lines (.jsonl) or one JSON array of records");
-  for (size_t i = 0; i < all.size(); ++i) take(i + 1, all[i]);
+  for_each_record(path, take);
 }
 
 }  // namespace taco

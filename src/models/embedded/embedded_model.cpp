@@ -32,8 +32,7 @@ class EmbeddedModel : public Model {
     try {
       return generate(request);
     } catch (const c10::Error& e) {
-      std::string what = e.what_without_backtrace();
-      throw ModelError("embedded model: " + what.substr(0, what.find('\n')));
+      throw ModelError("embedded model: " + first_line(e));
     }
   }
 
@@ -137,8 +136,7 @@ std::unique_ptr<Model> make_model_in_module(const std::string& dir, const ModelO
   try {
     return std::make_unique<EmbeddedModel>(dir, options);
   } catch (const c10::Error& e) {
-    std::string what = e.what_without_backtrace();
-    throw Error(dir + ": " + what.substr(0, what.find('\n')));
+    throw Error(dir + ": " + first_line(e));
   }
 }
 

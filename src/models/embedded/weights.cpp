@@ -7,16 +7,6 @@
 #include "util/files.h"
 
 namespace taco {
-namespace {
-
-std::string shape_text(at::IntArrayRef shape) {
-  std::string s = "[";
-  for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
-  return s + "]";
-}
-
-}  // namespace
-
 std::string tensor_bytes(const torch::Tensor& t, const std::string& dtype) {
   torch::Tensor c = t.detach().to(torch::kCPU).to(torch::kFloat).contiguous();
   const float* p = c.data_ptr<float>();
@@ -54,15 +44,17 @@ torch::Tensor tensor_from(const SafeTensor& t, const std::string& what) {
   return out;
 }
 
+SafeTensor to_safetensor(const std::string& name, const torch::Tensor& t, const std::string& dtype) {
+  return SafeTensor{name, dtype, t.sizes().vec(), tensor_bytes(t, dtype)};
+}
+
 void add_network_tensors(ActionNetwork& net, const std::string& prefix, const std::string& dtype, SafeTensorsFile& file) {
-  for (const auto& p : net->named_parameters()) {
-    SafeTensor t;
-    t.name = prefix + p.key();
-    t.dtype = dtype;
-    t.shape.assign(p.value().sizes().begin(), p.value().sizes().end());
-    t.data = tensor_bytes(p.value(), dtype);
-    file.tensors.push_back(std::move(t));
-  }
+  for (const auto& p : net->named_parameters()) file.tensors.push_back(to_safetensor(prefix + p.key(), p.value(), dtype));
+}
+
+std::string first_line(const c10::Error& e) {
+  std::string what = e.what_without_backtrace();
+  return what.substr(0, what.find('\n'));
 }
 
 void load_network_tensors(ActionNetwork& net, const SafeTensorsFile& file, const std::string& prefix, const std::string& what,
@@ -74,8 +66,8 @@ void load_network_tensors(ActionNetwork& net, const SafeTensorsFile& file, const
     const SafeTensor* t = file.find(name);
     if (!t) throw Error(what + ": tensor " + name + " is missing");
     if (!std::equal(t->shape.begin(), t->shape.end(), p.value().sizes().begin(), p.value().sizes().end()))
-      throw Error(what + ": tensor " + name + " has shape " + shape_text(t->shape) + ", the config makes it " +
-                  shape_text(p.value().sizes()));
+      throw Error(what + ": tensor " + name + " has shape " + format_shape(t->shape) + ", the config makes it " +
+                  format_shape(p.value().sizes().vec()));
     p.value().copy_(tensor_from(*t, what));
     used.insert(name);
   }

@@ -21,6 +21,10 @@ void load_network_tensors(ActionNetwork& net, const SafeTensorsFile& file, const
 // A float tensor's bytes as the named dtype, and back.
 std::string tensor_bytes(const torch::Tensor& t, const std::string& dtype);
 torch::Tensor tensor_from(const SafeTensor& t, const std::string& what);
+SafeTensor to_safetensor(const std::string& name, const torch::Tensor& t, const std::string& dtype);
+
+// A libtorch error's message without its backtrace: one line for a taco Error.
+std::string first_line(const c10::Error& e);
 
 struct LoadedCheckpoint {
   EmbeddedConfig config;
