@@ -13,7 +13,7 @@ namespace taco::cli {
 
 void add_gen_command(CLI::App& app) {
   struct Flags {
-    std::string annotations, out, format = "trace", families, shard = "0/1", images_dir, prompt_template;
+    std::string annotations, out, format = "trace", families, shard = "0/1", images_dir, prompt_template, oracle_noise = "none";
     double mc_ratio = 0;
     double direct_share = -1;
     uint64_t seed = 1;
@@ -39,6 +39,10 @@ void add_gen_command(CLI::App& app) {
   cmd->add_option("--direct-share", f->direct_share,
                  "write each question once: as its Direct variant for this share of the questions, else as its CoTA chain")
       ->check(CLI::Range(0.0, 1.0));
+  cmd->add_option("--oracle-noise", f->oracle_noise,
+                 "the tools' noise the chains see, as the oracle backend's \"noise\": none, realistic, or "
+                 "miss=..,false=..,jitter=..,depth=.. (docs/tools.md)")
+      ->capture_default_str();
   cmd->add_option("--limit", f->limit, "stop after this many CoTA examples");
   cmd->add_option("--prompt-template", f->prompt_template, "prompt texts for the user request and observations")->check(CLI::ExistingFile);
   cmd->callback([f] {
@@ -47,6 +51,7 @@ void add_gen_command(CLI::App& app) {
     o.out_path = f->out;
     o.gen.seed = f->seed;
     o.gen.mc_ratio = f->mc_ratio;
+    o.gen.noise = OracleNoise::parse(f->oracle_noise);
     std::istringstream families(f->families);
     for (std::string name; std::getline(families, name, ',');)
       if (!name.empty()) o.gen.families.push_back(name);
@@ -67,10 +72,13 @@ void add_gen_command(CLI::App& app) {
       s = run_generation(scenes, o, prompts, [&] { progress.tick(); });
     }
     Json stats{{"scenes", s.scenes}, {"examples", s.examples}, {"records", s.records}, {"per_family", s.per_family},
-               {"seconds", s.seconds}};
+               {"seconds", s.seconds}, {"oracle_noise", o.gen.noise.to_string()}, {"chains_rejected", s.chains_rejected}};
     write_file(f->out + ".stats.json", stats.dump(2) + "\n");
     std::fprintf(stderr, "%zu examples (%zu records) from %zu scenes in %.1f s (%.0f examples/s) -> %s\n", s.examples, s.records,
                  s.scenes, s.seconds, s.examples / std::max(s.seconds, 1e-9), f->out.c_str());
+    if (!o.gen.noise.none())
+      std::fprintf(stderr, "oracle noise %s: %zu of %zu chains rejected (the noisy tools led them to another question or answer)\n",
+                   o.gen.noise.to_string().c_str(), s.chains_rejected, s.examples);
     for (const auto& [family, n] : s.per_family) std::fprintf(stderr, "  %-16s %zu\n", family.c_str(), n);
   });
 }

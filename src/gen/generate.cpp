@@ -1,6 +1,7 @@
 #include "gen/generate.h"
 
 #include <algorithm>
+#include <functional>
 #include <cmath>
 #include <map>
 #include <memory>
@@ -96,17 +97,22 @@ class LazyImage {
   std::optional<Image> image_;
 };
 
-// The scene's depth map in the tools' convention, read once for all families that use it.
+// The scene's depth map in the tools' convention, through the tools' noise, read once for all
+// families that use it.
 class LazyDepth {
  public:
-  explicit LazyDepth(const SceneAnnotation& scene) : scene_(scene) {}
+  LazyDepth(const SceneAnnotation& scene, const OracleNoise& noise) : scene_(scene), noise_(noise) {}
   const DepthMap& get() {
-    if (!depth_) depth_ = depth_from_inverse(read_npy(scene_.depth_path), scene_.depth_path);
+    if (!depth_) {
+      depth_ = depth_from_inverse(read_npy(scene_.depth_path), scene_.depth_path);
+      perturb_depth(*depth_, scene_.id, noise_);
+    }
     return *depth_;
   }
 
  private:
   const SceneAnnotation& scene_;
+  const OracleNoise noise_;
   std::optional<DepthMap> depth_;
 };
 
@@ -115,10 +121,12 @@ class Builder {
  public:
   // `scenes` are the input images in order (image-0, image-1, ...); single-image families use
   // the first.
-  Builder(std::vector<const SceneAnnotation*> scenes, std::vector<LazyImage>& images, LazyDepth& depth,
-          const std::string& family, const GenOptions& options, const PromptTemplate& prompts, Rng& rng)
+  // `printed` is the first input as OCR reads it: noise in the detector does not hide text.
+  Builder(std::vector<const SceneAnnotation*> scenes, const SceneAnnotation& printed, std::vector<LazyImage>& images,
+          LazyDepth& depth, const std::string& family, const GenOptions& options, const PromptTemplate& prompts, Rng& rng)
       : scenes_(std::move(scenes)),
         scene_(*scenes_[0]),
+        printed_(printed),
         options_(options),
         prompts_(prompts),
         rng_(rng),
@@ -215,14 +223,14 @@ class Builder {
 
   void ocr(const std::string& thought) {
     std::vector<size_t> order;
-    for (size_t i = 0; i < scene_.objects.size(); ++i)
-      if (!scene_.objects[i].text.empty()) order.push_back(i);
+    for (size_t i = 0; i < printed_.objects.size(); ++i)
+      if (!printed_.objects[i].text.empty()) order.push_back(i);
     std::sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-      const auto &x = scene_.objects[a].box, &y = scene_.objects[b].box;
+      const auto &x = printed_.objects[a].box, &y = printed_.objects[b].box;
       return std::make_pair(std::lround(x[1] / 20), x[0]) < std::make_pair(std::lround(y[1] / 20), y[0]);
     });
     std::string text;
-    for (size_t i : order) text += (text.empty() ? "" : "\n") + scene_.objects[i].text;
+    for (size_t i : order) text += (text.empty() ? "" : "\n") + printed_.objects[i].text;
     step(thought, Action{"OCR", Json{{"image", "image-0"}}}, Json{{"text", text}});
   }
 
@@ -271,6 +279,7 @@ class Builder {
 
   std::vector<const SceneAnnotation*> scenes_;
   const SceneAnnotation& scene_;  // the first input: what single-image families ask about
+  const SceneAnnotation& printed_;
   const GenOptions& options_;
   const PromptTemplate& prompts_;
   Rng& rng_;
@@ -918,6 +927,34 @@ Rng family_rng(const GenOptions& o, uint64_t unit, uint64_t family_index) {
   return Rng(seq);
 }
 
+// One family on one scene or group: `attempt` runs it on the given inputs with a copy of the
+// family's random stream.
+using Attempt = std::function<std::optional<GeneratedExample>(const std::vector<const SceneAnnotation*>&, LazyDepth&,
+                                                              const GenOptions&, Rng)>;
+
+// Without noise, the family on the true scene. With noise, the question and answer of the true
+// scene and the chain of the perceived one, when the perceived scene leads the same stream to
+// the same question and the same answer; otherwise the true example marked !chain_kept, since
+// a chain whose tools mislead it teaches a wrong answer. Tool images are drawn only for a kept
+// chain, so a rejected one leaves no files behind.
+std::optional<GeneratedExample> through_noise(const Attempt& attempt, const std::vector<const SceneAnnotation*>& truth,
+                                              LazyDepth& true_depth, const std::vector<const SceneAnnotation*>& seen,
+                                              LazyDepth& seen_depth, const GenOptions& options, const Rng& rng) {
+  if (options.noise.none()) return attempt(truth, true_depth, options, rng);
+  GenOptions undrawn = options;
+  undrawn.images_dir.clear();
+  auto right = attempt(truth, true_depth, undrawn, rng);
+  if (!right) return std::nullopt;
+  auto chain = attempt(seen, seen_depth, undrawn, rng);
+  if (!chain || chain->cota.task.question != right->cota.task.question || chain->cota.answer != right->cota.answer) {
+    right->chain_kept = false;
+    return right;
+  }
+  if (!options.images_dir.empty()) chain = attempt(seen, seen_depth, options, rng);
+  chain->cota.task.metadata["oracle_noise"] = options.noise.to_string();
+  return chain;
+}
+
 }  // namespace
 
 const std::vector<std::string>& generator_families() {
@@ -944,15 +981,21 @@ std::vector<GeneratedExample> generate_for_scene(const SceneAnnotation& scene, s
                                                  const PromptTemplate& prompts, SceneImageCache* cache) {
   check_families(options);
   std::vector<LazyImage> images{LazyImage(scene.image_path, cache)};
-  LazyDepth depth(scene);
+  const SceneAnnotation seen = perceive(scene, options.noise);
+  LazyDepth true_depth(scene, OracleNoise{}), seen_depth(seen, options.noise);
   std::vector<GeneratedExample> out;
   uint64_t family_index = 0;
   for (const auto& [name, fn] : families()) {
     ++family_index;
     if (!wanted(options, name)) continue;
-    Rng rng = family_rng(options, scene_index, family_index);
-    Builder builder({&scene}, images, depth, name, options, prompts, rng);
-    if (auto ex = fn(scene, builder, rng)) out.push_back(std::move(*ex));
+    Attempt attempt = [&, name = name, fn = fn](const std::vector<const SceneAnnotation*>& scenes, LazyDepth& depth,
+                                                const GenOptions& o, Rng rng) {
+      Builder builder(scenes, scene, images, depth, name, o, prompts, rng);
+      return fn(*scenes[0], builder, rng);
+    };
+    if (auto ex = through_noise(attempt, {&scene}, true_depth, {&seen}, seen_depth, options,
+                                family_rng(options, scene_index, family_index)))
+      out.push_back(std::move(*ex));
   }
   return out;
 }
@@ -963,16 +1006,27 @@ std::vector<GeneratedExample> generate_for_group(const std::vector<const SceneAn
   check_families(options);
   if (group.size() < 2) return {};
   std::vector<LazyImage> images;
-  for (const auto* a : group) images.emplace_back(a->image_path, cache);
-  LazyDepth depth(*group[0]);
+  std::vector<SceneAnnotation> seen_scenes;
+  for (const auto* a : group) {
+    images.emplace_back(a->image_path, cache);
+    seen_scenes.push_back(perceive(*a, options.noise));
+  }
+  std::vector<const SceneAnnotation*> seen;
+  for (const auto& a : seen_scenes) seen.push_back(&a);
+  LazyDepth true_depth(*group[0], OracleNoise{}), seen_depth(*seen[0], options.noise);
   std::vector<GeneratedExample> out;
   uint64_t family_index = 100;  // streams apart from the single-image families'
   for (const auto& [name, fn] : group_families()) {
     ++family_index;
     if (!wanted(options, name)) continue;
-    Rng rng = family_rng(options, group_index, family_index);
-    Builder builder(group, images, depth, name, options, prompts, rng);
-    if (auto ex = fn(group, builder, rng)) out.push_back(std::move(*ex));
+    Attempt attempt = [&, name = name, fn = fn](const std::vector<const SceneAnnotation*>& scenes, LazyDepth& depth,
+                                                const GenOptions& o, Rng rng) {
+      Builder builder(scenes, *group[0], images, depth, name, o, prompts, rng);
+      return fn(scenes, builder, rng);
+    };
+    if (auto ex = through_noise(attempt, group, true_depth, seen, seen_depth, options,
+                                family_rng(options, group_index, family_index)))
+      out.push_back(std::move(*ex));
   }
   return out;
 }

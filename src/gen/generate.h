@@ -21,6 +21,7 @@
 #include "cota/prompt.h"
 #include "cota/trace.h"
 #include "tools/image.h"
+#include "tools/oracle_noise.h"
 
 namespace taco {
 
@@ -29,6 +30,10 @@ struct GenOptions {
   double mc_ratio = 0.0;      // share of questions asked as multiple choice
   std::string images_dir;     // where tagged images go ("" draws none; the trace still names them)
   std::vector<std::string> families;  // empty: all
+  // The tools' noise (tools/oracle_noise.h). Questions and answers stay those of the true
+  // scene; each chain is made from the scene as perceived, and kept only where it asks the
+  // same question and reaches the same answer (as TACO kept only verified chains).
+  OracleNoise noise;
 };
 
 // Decoded scene pictures shared by the examples of a run, so that each picture is decoded once
@@ -46,6 +51,9 @@ struct GeneratedExample {
   std::string family;
   Trace cota;    // the chain of thought and action
   Trace direct;  // one Terminate step with the answer
+  // False when the noisy tools led the chain astray (see GenOptions::noise): `cota` is then
+  // the noise-free chain, kept for its task only; the Direct variant is still right.
+  bool chain_kept = true;
 };
 
 // Every family: the single-image ones count, most_frequent, least_frequent, position (left-,

@@ -103,12 +103,18 @@ GenSummary run_generation(const std::vector<SceneAnnotation>& scenes, const GenR
       if (!errors[i].empty()) throw Error(errors[i]);
       ++summary.scenes;
       for (const auto& ex : results[i]) {
-        if (o.direct_share >= 0 && o.format != GenFormat::kTasks) {
-          write(asked_directly(ex.cota.task.id, o.gen.seed, o.direct_share) ? ex.direct : ex.cota);
+        if (o.format == GenFormat::kTasks) {
+          write(ex.cota);  // a task is asked once, and its answer is the true one
+        } else if (o.direct_share >= 0) {
+          // A question whose noisy chain was rejected is not asked as CoTA in another form:
+          // the shares stay those of the questions, as the filter of a real pipeline leaves them.
+          if (asked_directly(ex.cota.task.id, o.gen.seed, o.direct_share)) write(ex.direct);
+          else if (ex.chain_kept) write(ex.cota);
         } else {
-          write(ex.cota);
-          if (o.direct && o.format != GenFormat::kTasks) write(ex.direct);  // a task is asked once
+          if (ex.chain_kept) write(ex.cota);
+          if (o.direct) write(ex.direct);
         }
+        summary.chains_rejected += !ex.chain_kept;
         ++summary.examples;
         ++summary.per_family[ex.family];
         if (o.limit && summary.examples >= o.limit) {

@@ -34,7 +34,8 @@ struct GenRunOptions {
 
 struct GenSummary {
   size_t scenes = 0;
-  size_t examples = 0;  // CoTA examples
+  size_t examples = 0;  // questions made
+  size_t chains_rejected = 0;  // of those, chains the tools' noise led to another question or answer
   size_t records = 0;   // records written (CoTA and Direct)
   std::map<std::string, size_t> per_family;
   double seconds = 0;

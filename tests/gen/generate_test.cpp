@@ -355,23 +355,27 @@ namespace {
 
 // One source of truth: the chains taco gen writes, replayed through the runtime with the
 // oracle backend answering the vision tools, meet the very observations they were written with.
-TEST_F(GenerateTest, OracleToolsAnswerWhatTheChainsSay) {
+// Replays gen's chains through the oracle tools at this noise and compares every observation;
+// returns the summary of the generation.
+GenSummary replay_chains_through_oracle(test::TempDir& dir, const std::vector<SceneAnnotation>& scenes, const std::string& noise) {
   GenRunOptions o;
   o.format = GenFormat::kTrace;
-  o.out_path = dir_->file("chains.jsonl");
+  o.out_path = dir.file("chains-" + noise + ".jsonl");
   o.direct = false;
-  run_generation(*scenes_, o, PromptTemplate::defaults());
-  write_file(dir_->file("oracle.json"),
-             Json{{"vision", {{"backend", "oracle"}, {"annotations", "scene-graph-annotations.json"}}}}.dump());
+  o.gen.noise = OracleNoise::parse(noise);
+  const GenSummary summary = run_generation(scenes, o, PromptTemplate::defaults());
+  write_file(dir.file("oracle.json"),
+             Json{{"vision", {{"backend", "oracle"}, {"annotations", "scene-graph-annotations.json"}, {"noise", noise}}}}.dump());
   ModelOptions mo;
   mo.model = "replay:" + o.out_path;
   auto model = make_model(mo);
-  ToolsConfig config = ToolsConfig::load(dir_->file("oracle.json"));
+  ToolsConfig config = ToolsConfig::load(dir.file("oracle.json"));
   ToolRegistry tools = make_tool_registry(config);
   Runtime runtime(*model, tools, PromptTemplate::defaults(), EpisodeOptions());
   size_t compared = 0;
   for_each_jsonl(o.out_path, [&](size_t, Json&& j) {
     Trace chain = Trace::from_json(j);
+    EXPECT_EQ(chain.task.metadata.value("oracle_noise", "none"), o.gen.noise.to_string());
     Trace live = runtime.run(chain.task);
     ASSERT_EQ(live.steps.size(), chain.steps.size()) << chain.task.id;
     for (size_t i = 0; i < chain.steps.size(); ++i) {
@@ -381,7 +385,33 @@ TEST_F(GenerateTest, OracleToolsAnswerWhatTheChainsSay) {
       ++compared;
     }
   });
-  EXPECT_GT(compared, 200u);
+  EXPECT_GT(compared, 150u) << noise;
+  return summary;
+}
+
+TEST_F(GenerateTest, OracleToolsAnswerWhatTheChainsSay) {
+  EXPECT_EQ(replay_chains_through_oracle(*dir_, *scenes_, "none").chains_rejected, 0u);
+}
+
+// The same noise in gen and in the oracle backend: the chains still show exactly what the tools
+// answer, the chains the noise misled are left out, and the kept ones reach the true answer.
+TEST_F(GenerateTest, NoisyOracleToolsAnswerWhatTheChainsSay) {
+  const GenSummary s = replay_chains_through_oracle(*dir_, *scenes_, "realistic");
+  EXPECT_GT(s.chains_rejected, s.examples / 20);
+  EXPECT_LT(s.chains_rejected, s.examples / 2);
+  GenOptions opts;
+  opts.mc_ratio = 0.4;
+  opts.noise = OracleNoise::parse("realistic");
+  size_t kept = 0;
+  for (size_t i = 0; i < scenes_->size(); ++i)
+    for (const auto& ex : generate_for_scene((*scenes_)[i], i, opts, PromptTemplate::defaults())) {
+      const Json& m = ex.cota.task.metadata;
+      const std::string answer = ex.cota.task.choices.empty() ? ex.cota.answer : m["answer_text"].get<std::string>();
+      EXPECT_EQ(answer, recompute((*scenes_)[i], m)) << ex.cota.task.id;
+      EXPECT_EQ(ex.direct.answer, ex.cota.answer);
+      kept += ex.chain_kept;
+    }
+  EXPECT_GT(kept, 100u);
 }
 
 }  // namespace

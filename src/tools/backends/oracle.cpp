@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "cota/annotation.h"
+#include "tools/oracle_noise.h"
 #include "tools/vision_backend.h"
 #include "util/error.h"
 #include "util/npy.h"
@@ -73,8 +74,10 @@ class OracleBackend : public VisionBackend {
       return;
     }
     if (!base_dir.empty() && path[0] != '/') path = base_dir + "/" + path;
+    // A bad noise setting is a bad config, not a missing tool: it must stop the run.
+    noise_ = OracleNoise::parse(options.value("noise", Json()));
     try {
-      for (auto& a : load_scene_annotations(path)) by_path_[canonical(a.image_path)] = std::move(a);
+      for (auto& a : load_scene_annotations(path)) by_path_[canonical(a.image_path)] = perceive(a, noise_);
     } catch (const Error& e) {
       unavailable_ = e.what();
     }
@@ -113,7 +116,9 @@ class OracleBackend : public VisionBackend {
   DepthMap depth(const NamedImage& image, ToolContext&) const override {
     const SceneAnnotation& a = annotation(image);
     if (a.depth_path.empty()) throw ToolError("ValueError", "the annotations have no depth map for " + image.name);
-    return depth_from_inverse(read_depth(a.depth_path), a.depth_path);
+    DepthMap d = depth_from_inverse(read_depth(a.depth_path), a.depth_path);
+    perturb_depth(d, a.id, noise_);
+    return d;
   }
 
   std::vector<Embedding> embed_images(const std::vector<const NamedImage*>& images, ToolContext&) const override {
@@ -166,7 +171,8 @@ class OracleBackend : public VisionBackend {
     return depth_cache_[path] = std::move(arr);
   }
 
-  std::map<std::string, SceneAnnotation> by_path_;
+  OracleNoise noise_;
+  std::map<std::string, SceneAnnotation> by_path_;  // as perceived through noise_
   std::string unavailable_;
   mutable std::mutex mu_;
   mutable std::map<std::string, NpyArray> depth_cache_;
