@@ -19,6 +19,7 @@ struct EpisodeFlags {
   std::string tools_config;
   int max_replies = -1;         // -1: the model's own limit, else 10
   int64_t max_pixels = 0;
+  bool blank_images = false;
 };
 
 // --model and the other model flags, --prompt (unless with_prompt_mode is false), --prompt-template, --max-replies, --max-pixels,

@@ -63,6 +63,7 @@ struct Trace {
   std::string model;
   PromptMode mode = PromptMode::kCota;
   std::string prompt_template_sha256;  // the template the runtime wrote the prompts with ("" when not run)
+  bool inputs_blanked = false;         // the model saw gray input images (--blank-images); the tools saw the real ones
   std::string user_request;  // the first user message (text, with image-k: <image> lines)
   std::vector<StepRecord> steps;
   std::vector<TraceImage> images;

@@ -67,6 +67,7 @@ Trace Runtime::run(const Task& task, const StepCallback& on_step) const {
   trace.model = model_.name();
   trace.mode = options_.mode;
   trace.prompt_template_sha256 = template_hash_;
+  trace.inputs_blanked = options_.blank_inputs;
   const bool cota = options_.mode == PromptMode::kCota;
 
   ImageStore images(options_.images_dir.empty() ? "" : options_.images_dir + "/" + safe_file_name(task.id),
@@ -79,7 +80,7 @@ Trace Runtime::run(const Task& task, const StepCallback& on_step) const {
   };
 
   try {
-    for (const auto& path : task.images) images.add_input(path);
+    for (const auto& path : task.images) images.add_input(path, options_.blank_inputs);
   } catch (const Error& e) {
     trace.status = TraceStatus::kError;
     trace.error = e.what();

@@ -24,6 +24,7 @@ struct EpisodeOptions {
   int max_replies = 10;         // observations fed back at most; the model is called up to max_replies + 1 times
   std::string images_dir;       // tool outputs go to <images_dir>/<task id>/image-k.png ("" keeps them in memory)
   int64_t max_pixels = kDefaultMaxPixels;
+  bool blank_inputs = false;    // the model sees gray input images, the tools the real ones (ImageStore::add_input)
 };
 
 class Runtime {

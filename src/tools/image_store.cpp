@@ -1,5 +1,6 @@
 #include "tools/image_store.h"
 
+#include "tools/image_cv.h"
 #include "util/base64.h"
 #include "util/files.h"
 
@@ -8,7 +9,7 @@ namespace taco {
 ImageStore::ImageStore(std::string save_dir, int64_t max_pixels)
     : save_dir_(std::move(save_dir)), max_pixels_(max_pixels) {}
 
-std::string ImageStore::add_input(const std::string& path) {
+std::string ImageStore::add_input(const std::string& path, bool blank_for_model) {
   std::string bytes = read_file(path);
   Entry e;
   e.image = Image::decode(bytes, max_pixels_, path);
@@ -17,7 +18,10 @@ std::string ImageStore::add_input(const std::string& path) {
   e.source = "input";
   // Send the file's own bytes when the format is one every server takes; re-encode otherwise.
   std::string mime = image_mime_type(bytes);
-  if (mime != "image/png" && mime != "image/jpeg" && mime != "image/webp" && mime != "image/gif") {
+  if (blank_for_model) {
+    bytes = image_from_mat(cv::Mat(e.image.height(), e.image.width(), CV_8UC3, cv::Scalar(128, 128, 128))).encode(".png");
+    mime = "image/png";
+  } else if (mime != "image/png" && mime != "image/jpeg" && mime != "image/webp" && mime != "image/gif") {
     bytes = e.image.encode(".png");
     mime = "image/png";
   }

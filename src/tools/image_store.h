@@ -28,8 +28,10 @@ class ImageStore {
   // `save_dir`: where tool outputs are written ("" keeps them in memory only).
   explicit ImageStore(std::string save_dir = "", int64_t max_pixels = kDefaultMaxPixels);
 
-  // Loads an input file; throws Error if it is missing, unreadable or too large.
-  std::string add_input(const std::string& path);
+  // Loads an input file; throws Error if it is missing, unreadable or too large. With
+  // `blank_for_model`, the model is sent a uniform gray image of the same size while the tools
+  // still see the file: how much a model leans on its tools.
+  std::string add_input(const std::string& path, bool blank_for_model = false);
   // Adds an image a tool made; saved as <save_dir>/<name>.png.
   std::string add(Image image, const std::string& source);
 

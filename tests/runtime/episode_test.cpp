@@ -7,6 +7,8 @@
 
 #include "models/replay.h"
 #include "tools/config.h"
+#include "tools/image_cv.h"
+#include "util/base64.h"
 #include "test_support.h"
 #include "util/files.h"
 
@@ -96,6 +98,48 @@ TEST_F(EpisodeTest, FullLoopWithImagesAndObservations) {
   EXPECT_EQ(t.steps[0].prompt_tokens, 10);
   // The system prompt went first, built from the registry.
   EXPECT_NE(server.requests()[0]["messages"][0]["content"].get<std::string>().find("Name: ZoomIn"), std::string::npos);
+}
+
+// The image parts of the last message, decoded.
+std::vector<Image> last_images(const Json& request) {
+  std::vector<Image> out;
+  for (const auto& p : request["messages"].back()["content"])
+    if (p["type"] == "image_url") {
+      const std::string url = p["image_url"]["url"];
+      out.push_back(Image::decode(base64_decode(url.substr(url.find(',') + 1)).value()));
+    }
+  return out;
+}
+
+bool uniform(const Image& image) {
+  double lo = 0, hi = 0;
+  cv::minMaxLoc(mat_of(image).reshape(1), &lo, &hi);
+  return lo == hi;
+}
+
+// --blank-images: the model gets a gray picture of the input's size, the tools the real one
+// (the zoomed image it gets back shows the real pixels), and the trace says so.
+TEST_F(EpisodeTest, BlankInputsHideTheImageFromTheModelOnly) {
+  std::vector<Image> seen;
+  test::ScriptedServer server([&](const Json& req, int) {
+    for (auto& im : last_images(req)) seen.push_back(im);
+    if (assistant_turns(req) == 0)
+      return Reply{200, test::ScriptedServer::completion(
+                            R"({"thought": "zoom", "actions": [{"name": "ZoomIn", "arguments": {"image": "image-0", "bbox": [0.1, 0.1, 0.6, 0.6], "zoom_factor": 2}}]})")};
+    return Reply{200, test::ScriptedServer::completion(R"({"thought": "done", "actions": [{"name": "Terminate", "arguments": {"answer": "x"}}]})")};
+  });
+  auto model = make_model(model_options(server));
+  EpisodeOptions opts;
+  opts.blank_inputs = true;
+  Trace t = Runtime(*model, tools_, PromptTemplate::defaults(), opts).run(task_with_image());
+  ASSERT_EQ(seen.size(), 2u);
+  EXPECT_EQ(seen[0].width(), 200);
+  EXPECT_EQ(seen[0].height(), 100);
+  EXPECT_TRUE(uniform(seen[0]));
+  EXPECT_FALSE(uniform(seen[1]));
+  EXPECT_TRUE(t.inputs_blanked);
+  EXPECT_TRUE(Trace::from_json(t.to_json()).inputs_blanked);
+  EXPECT_FALSE(t.to_json().dump().find("inputs_blanked") == std::string::npos);
 }
 
 TEST_F(EpisodeTest, GarbageRepliesGetFeedbackUntilTheBudgetEnds) {
