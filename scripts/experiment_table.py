@@ -1,0 +1,85 @@
+#!/usr/bin/env python3
+"""The experiment's results as Markdown (scripts/experiment calls it): accuracy of each run on
+the benchmark with its categories, what each training cost, and the hashes of every input."""
+import glob
+import hashlib
+import json
+import os
+import sys
+
+work = sys.argv[1] if len(sys.argv) > 1 else "."
+os.chdir(work)
+
+
+def sha(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()[:16]
+
+
+reports = {}
+for path in sorted(glob.glob("runs/*.report.json")):
+    name = os.path.basename(path)[: -len(".report.json")]
+    reports[name] = json.load(open(path))
+order = [n for n in ["direct", "cota", "mixed", "cota-noisy", "mixed-noisy", "cota-at-noise", "cota-blank"] if n in reports]
+order += [n for n in reports if n not in order]
+what = {
+    "direct": "Direct answers only",
+    "cota": "CoTA chains only, perfect oracle",
+    "mixed": "CoTA + Direct (half each), perfect oracle",
+    "cota-noisy": "CoTA chains only, noisy oracle",
+    "mixed-noisy": "CoTA + Direct (half each), noisy oracle",
+    "cota-at-noise": "the perfect-oracle CoTA model, noisy oracle at evaluation",
+    "cota-blank": "the perfect-oracle CoTA model, gray images for the model (tools see the real ones)",
+}
+settings = open("settings.txt").read().strip() if os.path.exists("settings.txt") else ""
+print("## Results\n")
+print(f"Settings: `{settings}`.\n")
+print("| run | what | n | accuracy (%) | parse failures | no answer |")
+print("|---|---|---:|---:|---:|---:|")
+for n in order:
+    r = reports[n]
+    tu = r.get("tool_use", {})
+    print(f"| {n} | {what.get(n, '')} | {r['overall']['n']} | **{100 * r['overall']['score']:.1f}** | "
+          f"{tu.get('parse_failures', 0)} | {tu.get('no_answer', 0)} |")
+
+cats = sorted({c for n in order for c in reports[n]["categories"]})
+print("\n### Per category (accuracy %)\n")
+print("| category | n | " + " | ".join(order) + " |")
+print("|---|---:|" + "---:|" * len(order))
+for c in cats:
+    n_items = max(reports[n]["categories"].get(c, {}).get("n", 0) for n in order)
+    cells = []
+    for n in order:
+        s = reports[n]["categories"].get(c)
+        cells.append(f"{100 * s['score']:.1f}" if s else "")
+    print(f"| {c} | {n_items} | " + " | ".join(cells) + " |")
+
+print("\n### Training\n")
+times = {}
+if os.path.exists("train-times.txt"):
+    for line in open("train-times.txt"):
+        parts = line.split()
+        if len(parts) == 3 and parts[1].replace(".", "").isdigit():
+            run, secs, kb = parts[0], float(parts[1]), int(parts[2])
+            t = times.setdefault(run, [0.0, 0])
+            t[0] += secs
+            t[1] = max(t[1], kb)
+print("| run | records | chains rejected by the noise | tokens | steps | epochs | wall (min) | peak RSS (GB) | val loss |")
+print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+trained = [p.split("/")[1] for p in glob.glob("models/*/config.json")]
+for run in [n for n in order if n in trained] + sorted(n for n in trained if n not in order):
+    cfg_path = f"models/{run}/config.json"
+    t = json.load(open(cfg_path))["training"]
+    stats = json.load(open(f"{run}.jsonl.stats.json")) if os.path.exists(f"{run}.jsonl.stats.json") else {}
+    wall, kb = times.get(run, [0.0, 0])
+    print(f"| {run} | {t['records']} | {stats.get('chains_rejected', '')} | {t['tokens']:,} | {t['steps_done']} | {t['epochs']} | "
+          f"{wall / 60:.1f} | {kb / 1e6:.2f} | {t.get('val_loss', float('nan')):.3f} |")
+
+print("\n### Inputs (SHA-256, first 16 hex digits)\n")
+for path in ["bench/bench.jsonl", "bench/world/scene-graph-annotations.json", "world/scene-graph-annotations.json"] + \
+        sorted(glob.glob("*.jsonl")):
+    if os.path.exists(path):
+        print(f"- `{path}`: {sha(path)}")
