@@ -23,10 +23,11 @@ reports = {}
 for path in sorted(glob.glob("runs/*.report.json")):
     name = os.path.basename(path)[: -len(".report.json")]
     reports[name] = json.load(open(path))
-order = [n for n in ["direct", "cota", "mixed", "cota-noisy", "mixed-noisy", "cota-at-noise", "cota-blank"] if n in reports]
+order = [n for n in ["direct", "direct-matched", "cota", "mixed", "cota-noisy", "mixed-noisy", "cota-at-noise", "cota-blank"] if n in reports]
 order += [n for n in reports if n not in order]
 what = {
     "direct": "Direct answers only",
+    "direct-matched": "Direct answers only, as many steps as cota",
     "cota": "CoTA chains only, perfect oracle",
     "mixed": "CoTA + Direct (half each), perfect oracle",
     "cota-noisy": "CoTA chains only, noisy oracle",

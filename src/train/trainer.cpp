@@ -11,7 +11,6 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
-#include <dlfcn.h>
 #include <filesystem>
 #include <map>
 #include <numeric>
@@ -270,12 +269,6 @@ double validation_loss(ActionNetwork& net, const Dataset& val, int visual_tokens
   }
   net->train();
   return count > 0 ? sum / count : -1;
-}
-
-// OpenBLAS (Debian's pthread build) has its own thread pool beside libtorch's OpenMP one.
-void set_math_threads(int threads) {
-  at::set_num_threads(threads);
-  if (auto set = reinterpret_cast<void (*)(int)>(::dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) set(threads);
 }
 
 std::string state_path(const std::string& out) { return out + "/train-state.safetensors"; }

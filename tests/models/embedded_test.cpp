@@ -114,6 +114,19 @@ TEST(EmbeddedModelTest, OverfitsAHandfulOfRecordsAndReplaysThemThroughTheRuntime
     EXPECT_GT(t.steps[0].completion_tokens, 5);
   }
 
+  // Eight episodes at once share their decoding steps and still write the same replies.
+  std::vector<Trace> concurrent(8);
+  std::vector<std::thread> threads;
+  for (size_t i = 0; i < concurrent.size(); ++i)
+    threads.emplace_back([&, i] { concurrent[i] = runtime.run(e.tasks[i % e.tasks.size()]); });
+  for (auto& th : threads) th.join();
+  for (const Trace& t : concurrent) {
+    ASSERT_EQ(t.status, TraceStatus::kTerminated) << t.task.id << ": " << t.error;
+    const auto& want = e.replies[t.task.id];
+    ASSERT_EQ(t.steps.size(), want.size()) << t.task.id;
+    for (size_t i = 0; i < want.size(); ++i) EXPECT_EQ(t.steps[i].raw, want[i]) << t.task.id << " step " << i << " (concurrent)";
+  }
+
   // Log-probabilities of the written tokens, and sampling that a seed makes repeatable.
   std::vector<Message> messages = {Message{"user", {{"\n# USER REQUEST #:\nWhat is 17 + 25?\n\nNow write the first step:\n", nullptr}}}};
   CompletionRequest request{"x", &messages, true};

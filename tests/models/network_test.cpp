@@ -1,6 +1,6 @@
 // The embedded model's network: weights survive a safetensors round trip bit for bit (F32) or
 // exactly as rounded (F16, BF16), and decoding with the key/value cache computes what a full
-// forward pass computes.
+// forward pass computes, one stream at a time or several sharing each step.
 #include <gtest/gtest.h>
 
 #include "models/embedded/weights.h"
@@ -56,6 +56,35 @@ TEST(NetworkTest, CachedDecodingMatchesAFullPass) {
     EXPECT_TRUE(torch::allclose(step[0][0], full[0][t], 1e-4, 1e-5)) << "position " << t;
   }
   EXPECT_EQ(cache.length, T);
+}
+
+// Replies of different lengths sharing a decoding step get what each would get alone.
+TEST(NetworkTest, SharedStepsMatchOneStreamAtATime) {
+  torch::manual_seed(4);
+  ActionNetwork net(tiny());
+  net->eval();
+  torch::NoGradGuard no_grad;
+  const int64_t V = net->config.vocab_size;
+  std::vector<ActionNetworkImpl::Cache> alone(3), shared(3);
+  std::vector<ActionNetworkImpl::Cache*> ptrs;
+  std::vector<int64_t> next;
+  for (int64_t b = 0; b < 3; ++b) {
+    torch::Tensor prompt = torch::randint(0, V, {1, 5 + 7 * b}, torch::kLong);
+    net->forward(prompt, {}, {}, &alone[static_cast<size_t>(b)]);
+    net->forward(prompt, {}, {}, &shared[static_cast<size_t>(b)]);
+    ptrs.push_back(&shared[static_cast<size_t>(b)]);
+    next.push_back(b + 1);
+  }
+  for (int t = 0; t < 6; ++t) {
+    torch::Tensor together = net->step(next, ptrs);
+    ASSERT_EQ(together.sizes(), (std::vector<int64_t>{3, V}));
+    for (size_t b = 0; b < 3; ++b) {
+      torch::Tensor one = net->forward(torch::full({1, 1}, next[b], torch::kLong), {}, {}, &alone[b])[0][0];
+      EXPECT_TRUE(torch::allclose(together[static_cast<int64_t>(b)], one, 1e-4, 1e-5)) << "stream " << b << " step " << t;
+      EXPECT_EQ(shared[b].length, alone[b].length);
+      next[b] = one.argmax().item<int64_t>();
+    }
+  }
 }
 
 }  // namespace

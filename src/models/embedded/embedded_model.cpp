@@ -130,9 +130,10 @@ class EmbeddedModel : public Model {
 };
 
 std::unique_ptr<Model> make_model_in_module(const std::string& dir, const ModelOptions& options) {
-  // One intra-op thread per episode: concurrent episodes (-j) use the cores better than one
-  // episode's small matrices split across threads.
-  at::set_num_threads(1);
+  // One thread per episode, OpenBLAS's included: concurrent episodes (-j) use the cores better
+  // than one episode's small matrices split across threads, and OpenBLAS's idle threads spin
+  // (BENCHMARKS.md: 12 episodes/s at -j 8 this way, 6 with OpenBLAS on two threads).
+  set_math_threads(1);
   try {
     return std::make_unique<EmbeddedModel>(dir, options);
   } catch (const c10::Error& e) {

@@ -41,6 +41,25 @@ torch::Tensor BlockImpl::forward(const torch::Tensor& x, torch::Tensor* past_k, 
   return h + fc2(torch::gelu(fc1(ln2(h))));
 }
 
+torch::Tensor BlockImpl::step(const torch::Tensor& x, const std::vector<torch::Tensor*>& past_k,
+                              const std::vector<torch::Tensor*>& past_v) {
+  const int64_t B = x.size(0), D = x.size(2), hd = D / heads;
+  auto parts = qkv(ln1(x)).chunk(3, -1);
+  auto split = [&](const torch::Tensor& t) { return t.view({B, 1, heads, hd}).transpose(1, 2); };
+  torch::Tensor q = split(parts[0]) * (1.0 / std::sqrt(static_cast<double>(hd))), k = split(parts[1]), v = split(parts[2]);
+  std::vector<torch::Tensor> ys;
+  for (int64_t b = 0; b < B; ++b) {
+    torch::Tensor& pk = *past_k[static_cast<size_t>(b)];
+    torch::Tensor& pv = *past_v[static_cast<size_t>(b)];
+    pk = pk.defined() ? torch::cat({pk, k.narrow(0, b, 1)}, 2) : k.narrow(0, b, 1).contiguous();
+    pv = pv.defined() ? torch::cat({pv, v.narrow(0, b, 1)}, 2) : v.narrow(0, b, 1).contiguous();
+    ys.push_back(torch::matmul(torch::softmax(torch::matmul(q.narrow(0, b, 1), pk.transpose(-2, -1)), -1), pv));
+  }
+  torch::Tensor y = torch::cat(ys, 0).transpose(1, 2).reshape({B, 1, D});
+  torch::Tensor h = x + proj(y);
+  return h + fc2(torch::gelu(fc1(ln2(h))));
+}
+
 ActionNetworkImpl::ActionNetworkImpl(const EmbeddedConfig& c) : config(c) {
   const int d = c.d_model;
   const int c1 = std::max(16, d / 8), c2 = std::max(32, d / 4), c3 = std::max(64, d / 2);
@@ -83,6 +102,26 @@ torch::Tensor ActionNetworkImpl::forward(const torch::Tensor& tokens, const torc
     x = blocks[i]->as<Block>()->forward(x, cache ? &cache->k[i] : nullptr, cache ? &cache->v[i] : nullptr);
   if (cache) cache->length += T;
   return torch::matmul(ln_final(x), token_embedding->weight.t());
+}
+
+torch::Tensor ActionNetworkImpl::step(const std::vector<int64_t>& tokens, const std::vector<Cache*>& caches) {
+  const int64_t B = static_cast<int64_t>(tokens.size()), D = config.d_model;
+  std::vector<int64_t> positions;
+  for (const Cache* c : caches) positions.push_back(c->length);
+  const auto longs = torch::TensorOptions().dtype(torch::kLong);
+  torch::Tensor x = token_embedding(torch::tensor(tokens, longs).view({B, 1})) +
+                    position_embedding(torch::tensor(positions, longs)).view({B, 1, D});
+  for (size_t i = 0; i < blocks->size(); ++i) {
+    std::vector<torch::Tensor*> k, v;
+    for (Cache* c : caches) {
+      if (c->k.empty()) c->k.resize(blocks->size()), c->v.resize(blocks->size());
+      k.push_back(&c->k[i]);
+      v.push_back(&c->v[i]);
+    }
+    x = blocks[i]->as<Block>()->step(x, k, v);
+  }
+  for (Cache* c : caches) ++c->length;
+  return torch::matmul(ln_final(x), token_embedding->weight.t()).view({B, -1});
 }
 
 }  // namespace taco

@@ -18,6 +18,9 @@ namespace taco {
 struct BlockImpl : torch::nn::Module {
   BlockImpl(int d_model, int heads);
   torch::Tensor forward(const torch::Tensor& x, torch::Tensor* past_k, torch::Tensor* past_v);
+  // One new token per stream, x [B, 1, D]; stream b's keys and values are (*past_k[b],
+  // *past_v[b]), which grow by one.
+  torch::Tensor step(const torch::Tensor& x, const std::vector<torch::Tensor*>& past_k, const std::vector<torch::Tensor*>& past_v);
 
   int heads;
   torch::nn::LayerNorm ln1{nullptr}, ln2{nullptr};
@@ -38,6 +41,11 @@ struct ActionNetworkImpl : torch::nn::Module {
   // tokens continue the cached ones (B = 1) and the cache grows. Returns logits [B, T, V].
   torch::Tensor forward(const torch::Tensor& tokens, const torch::Tensor& images, const torch::Tensor& slots,
                         Cache* cache = nullptr);
+  // One decoding step for several streams at once: tokens[b] continues caches[b] (each already
+  // holding its prompt). The position-wise layers run on the whole batch; attention runs per
+  // stream over its own cache, so streams of any length share a step without padding. Returns
+  // logits [B, V]. Per stream, the same arithmetic as forward() with one token and a cache.
+  torch::Tensor step(const std::vector<int64_t>& tokens, const std::vector<Cache*>& caches);
 
   EmbeddedConfig config;
   torch::nn::Sequential encoder{nullptr};

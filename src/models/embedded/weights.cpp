@@ -1,5 +1,7 @@
 #include "models/embedded/weights.h"
 
+#include <dlfcn.h>
+
 #include <cstring>
 #include <set>
 
@@ -89,6 +91,11 @@ LoadedCheckpoint load_checkpoint(const std::string& dir) {
   load_network_tensors(c.network, weights, "", paths.weights, true);
   c.network->eval();
   return c;
+}
+
+void set_math_threads(int threads) {
+  at::set_num_threads(threads);
+  if (auto set = reinterpret_cast<void (*)(int)>(::dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) set(threads);
 }
 
 }  // namespace taco
