@@ -114,7 +114,7 @@ TEST(EmbeddedModelTest, OverfitsAHandfulOfRecordsAndReplaysThemThroughTheRuntime
     EXPECT_GT(t.steps[0].completion_tokens, 5);
   }
 
-  // Eight episodes at once share their decoding steps and still write the same replies.
+  // Eight episodes at once on one model (thread-safe decoding) write the same replies.
   std::vector<Trace> concurrent(8);
   std::vector<std::thread> threads;
   for (size_t i = 0; i < concurrent.size(); ++i)
