@@ -15,6 +15,7 @@
 #include "distill/verify.h"
 #include "util/error.h"
 #include "util/files.h"
+#include "util/hash.h"
 #include "util/progress.h"
 
 namespace taco {
@@ -44,13 +45,6 @@ struct TraceFacts {
 uint64_t mix(uint64_t h, std::string_view s) {
   uint64_t x = h ^ (std::hash<std::string_view>{}(s) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2));
   return x;
-}
-
-uint64_t splitmix(uint64_t x) {
-  x += 0x9e3779b97f4a7c15ULL;
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  return x ^ (x >> 31);
 }
 
 std::string str(od::value v) {
@@ -332,7 +326,7 @@ CurateReport run_curate(const Recipe& recipe, const std::string& out_path, bool 
         if (it == formats.end() || recipe.formats.at(format) <= 0) return drop(kFormat);
         b = s * formats.size() + static_cast<size_t>(it - formats.begin());
       }
-      const uint64_t key = splitmix(facts.content_hash ^ splitmix(recipe.seed));
+      const uint64_t key = splitmix64(facts.content_hash ^ splitmix64(recipe.seed));
       if (flt.dedupe && held.count(facts.content_hash)) return drop(kDuplicate);
       if (buckets[b].full_and_above(key)) return drop(kOverQuota);
       Kept k{key, facts.content_hash, std::string(data, len), s, format, facts.tools, facts.steps};

@@ -1,8 +1,8 @@
 #include "gen/generate.h"
 
 #include <algorithm>
-#include <functional>
 #include <cmath>
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>

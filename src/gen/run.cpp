@@ -11,6 +11,7 @@
 #include "tools/config.h"
 #include "util/error.h"
 #include "util/files.h"
+#include "util/hash.h"
 
 namespace taco {
 namespace {
@@ -29,10 +30,7 @@ GenFormat gen_format_from_string(const std::string& s) {
 }
 
 bool asked_directly(const std::string& task_id, uint64_t seed, double share) {
-  uint64_t x = std::hash<std::string>{}(task_id) ^ (seed * 0x9e3779b97f4a7c15ULL);
-  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;  // splitmix64's finalizer spreads the bits
-  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
-  x ^= x >> 31;
+  const uint64_t x = mix64(std::hash<std::string>{}(task_id) ^ (seed * kGoldenGamma));
   return static_cast<double>(x >> 11) * 0x1.0p-53 < share;
 }
 

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "util/error.h"
+#include "util/hash.h"
 
 namespace taco {
 namespace {
@@ -18,7 +19,7 @@ class Draws {
   Draws(const std::string& scene_id, const char* stream, uint64_t seed) {
     uint64_t h = 1469598103934665603ULL;
     for (unsigned char c : scene_id + "/" + stream) h = (h ^ c) * 1099511628211ULL;
-    state_ = h ^ (seed * 0x9e3779b97f4a7c15ULL);
+    state_ = h ^ (seed * kGoldenGamma);
   }
   double uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
   double normal() {
@@ -27,12 +28,7 @@ class Draws {
   }
 
  private:
-  uint64_t next() {
-    uint64_t z = (state_ += 0x9e3779b97f4a7c15ULL);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return z ^ (z >> 31);
-  }
+  uint64_t next() { return mix64(state_ += kGoldenGamma); }
   uint64_t state_;
 };
 

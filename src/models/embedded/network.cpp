@@ -13,13 +13,21 @@ BlockImpl::BlockImpl(int d_model, int heads_) : heads(heads_) {
   fc2 = register_module("fc2", torch::nn::Linear(4 * d_model, d_model));
 }
 
-torch::Tensor BlockImpl::forward(const torch::Tensor& x, torch::Tensor* past_k, torch::Tensor* past_v) {
-  const int64_t B = x.size(0), T = x.size(1), D = x.size(2), hd = D / heads;
+std::array<torch::Tensor, 3> BlockImpl::attention_inputs(const torch::Tensor& x) {
+  const int64_t B = x.size(0), T = x.size(1), hd = x.size(2) / heads;
   auto parts = qkv(ln1(x)).chunk(3, -1);
   auto split = [&](const torch::Tensor& t) { return t.view({B, T, heads, hd}).transpose(1, 2); };
-  // The scale goes on q, and the mask is filled in place: the B x heads x T x T scores are the
-  // largest tensors of a training step, so no extra copies of them.
-  torch::Tensor q = split(parts[0]) * (1.0 / std::sqrt(static_cast<double>(hd))), k = split(parts[1]), v = split(parts[2]);
+  return {split(parts[0]) * (1.0 / std::sqrt(static_cast<double>(hd))), split(parts[1]), split(parts[2])};
+}
+
+torch::Tensor BlockImpl::after_attention(const torch::Tensor& x, const torch::Tensor& y) {
+  torch::Tensor h = x + proj(y.transpose(1, 2).reshape(x.sizes()));
+  return h + fc2(torch::gelu(fc1(ln2(h))));
+}
+
+torch::Tensor BlockImpl::forward(const torch::Tensor& x, torch::Tensor* past_k, torch::Tensor* past_v) {
+  const int64_t T = x.size(1);
+  auto [q, k, v] = attention_inputs(x);
   int64_t past = 0;
   if (past_k) {
     if (past_k->defined()) {
@@ -32,21 +40,18 @@ torch::Tensor BlockImpl::forward(const torch::Tensor& x, torch::Tensor* past_k, 
   }
   torch::Tensor scores = torch::matmul(q, k.transpose(-2, -1));
   if (T > 1) {
-    // Query i (at position past + i) sees keys 0 .. past + i.
+    // Query i (at position past + i) sees keys 0 .. past + i. The mask is filled in place: the
+    // scores are the largest tensors of a training step, so no extra copy of them.
     auto mask = torch::ones({T, past + T}, torch::TensorOptions().dtype(torch::kBool).device(x.device())).triu(past + 1);
     scores.masked_fill_(mask, -std::numeric_limits<float>::infinity());
   }
-  torch::Tensor y = torch::matmul(torch::softmax(scores, -1), v).transpose(1, 2).reshape({B, T, D});
-  torch::Tensor h = x + proj(y);
-  return h + fc2(torch::gelu(fc1(ln2(h))));
+  return after_attention(x, torch::matmul(torch::softmax(scores, -1), v));
 }
 
 torch::Tensor BlockImpl::step(const torch::Tensor& x, const std::vector<torch::Tensor*>& past_k,
                               const std::vector<torch::Tensor*>& past_v) {
-  const int64_t B = x.size(0), D = x.size(2), hd = D / heads;
-  auto parts = qkv(ln1(x)).chunk(3, -1);
-  auto split = [&](const torch::Tensor& t) { return t.view({B, 1, heads, hd}).transpose(1, 2); };
-  torch::Tensor q = split(parts[0]) * (1.0 / std::sqrt(static_cast<double>(hd))), k = split(parts[1]), v = split(parts[2]);
+  const int64_t B = x.size(0);
+  auto [q, k, v] = attention_inputs(x);
   std::vector<torch::Tensor> ys;
   for (int64_t b = 0; b < B; ++b) {
     torch::Tensor& pk = *past_k[static_cast<size_t>(b)];
@@ -55,9 +60,7 @@ torch::Tensor BlockImpl::step(const torch::Tensor& x, const std::vector<torch::T
     pv = pv.defined() ? torch::cat({pv, v.narrow(0, b, 1)}, 2) : v.narrow(0, b, 1).contiguous();
     ys.push_back(torch::matmul(torch::softmax(torch::matmul(q.narrow(0, b, 1), pk.transpose(-2, -1)), -1), pv));
   }
-  torch::Tensor y = torch::cat(ys, 0).transpose(1, 2).reshape({B, 1, D});
-  torch::Tensor h = x + proj(y);
-  return h + fc2(torch::gelu(fc1(ln2(h))));
+  return after_attention(x, torch::cat(ys, 0));
 }
 
 ActionNetworkImpl::ActionNetworkImpl(const EmbeddedConfig& c) : config(c) {

@@ -11,6 +11,8 @@
 
 #include <torch/torch.h>
 
+#include <array>
+
 #include "models/embedded/config.h"
 
 namespace taco {
@@ -21,6 +23,12 @@ struct BlockImpl : torch::nn::Module {
   // One new token per stream, x [B, 1, D]; stream b's keys and values are (*past_k[b],
   // *past_v[b]), which grow by one.
   torch::Tensor step(const torch::Tensor& x, const std::vector<torch::Tensor*>& past_k, const std::vector<torch::Tensor*>& past_v);
+
+  // q (scaled by 1 / sqrt(head_dim): on q rather than on the B x heads x T x T scores), k and
+  // v, each [B, heads, T, head_dim].
+  std::array<torch::Tensor, 3> attention_inputs(const torch::Tensor& x);
+  // The rest of the block, given the attention's output y [B, heads, T, head_dim].
+  torch::Tensor after_attention(const torch::Tensor& x, const torch::Tensor& y);
 
   int heads;
   torch::nn::LayerNorm ln1{nullptr}, ln2{nullptr};

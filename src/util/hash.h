@@ -1,0 +1,21 @@
+// Small integer hashes that give the same bits on every platform (std::hash does not promise
+// that): splitmix64 (Steele, Lea and Flood), for seeded choices and reproducible draws.
+#pragma once
+
+#include <cstdint>
+
+namespace taco {
+
+inline constexpr uint64_t kGoldenGamma = 0x9e3779b97f4a7c15ULL;
+
+// splitmix64's output function: spreads every input bit over the whole word.
+inline uint64_t mix64(uint64_t x) {
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  return x ^ (x >> 31);
+}
+
+// One splitmix64 step from state x: the value a generator at state x yields.
+inline uint64_t splitmix64(uint64_t x) { return mix64(x + kGoldenGamma); }
+
+}  // namespace taco
