@@ -14,7 +14,7 @@ void add_model_flags(CLI::App& cmd, ModelOptions& o) {
   cmd.add_option("--seed", o.seed, "sampling seed (-1: none)")->capture_default_str();
   cmd.add_option("--timeout", o.timeout_s, "seconds a model call may take")->capture_default_str();
   cmd.add_option("--retries", o.retries, "retries on connection errors, 429 and 5xx")->capture_default_str();
-  cmd.add_option("--json-schema", o.json_schema, "response_format JSON schema for structured output: a schema, or \"cota\" for the step shape");
+  cmd.add_option("--json-schema", o.json_schema, "response_format JSON schema for structured output: a schema, or \"cota\" for the step shape (an embedded model: only \"cota\", enforced as it decodes)");
 }
 
 }  // namespace taco::cli

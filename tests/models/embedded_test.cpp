@@ -12,6 +12,7 @@
 #include <opencv2/imgcodecs.hpp>
 #include <thread>
 
+#include "cota/parse.h"
 #include "cota/training_format.h"
 #include "models/embedded/embedded.h"
 #include "models/embedded/tokenizer.h"
@@ -137,6 +138,39 @@ TEST(EmbeddedModelTest, OverfitsAHandfulOfRecordsAndReplaysThemThroughTheRuntime
   o.seed = 7;
   auto sampled = make_model(o);
   EXPECT_EQ(sampled->complete(request).text, sampled->complete(request).text);
+
+  // Under the step grammar (--json-schema cota): greedy replies of a model that already writes
+  // steps are unchanged, and hot sampling, which breaks the JSON without it, writes only
+  // replies that parse (unless the reply runs out of tokens first).
+  o.temperature = 0;
+  o.json_schema = "cota";
+  auto constrained = make_model(o);
+  Runtime constrained_runtime(*constrained, tools, PromptTemplate::from_json(constrained->defaults().prompt_template, "checkpoint"),
+                              EpisodeOptions());
+  for (const auto& task : e.tasks) {
+    Trace t = constrained_runtime.run(task);
+    ASSERT_EQ(t.steps.size(), e.replies[task.id].size()) << task.id;
+    for (size_t i = 0; i < t.steps.size(); ++i) EXPECT_EQ(t.steps[i].raw, e.replies[task.id][i]) << task.id << " step " << i;
+  }
+  o.temperature = 3.0;
+  o.max_tokens = 200;
+  int free_failures = 0, constrained_finished = 0;
+  for (int64_t seed = 1; seed <= 12; ++seed) {
+    o.seed = seed;
+    o.json_schema = "";
+    free_failures += !parse_response(make_model(o)->complete(request).text).ok();
+    o.json_schema = "cota";
+    Completion c = make_model(o)->complete(request);
+    if (c.completion_tokens >= o.max_tokens) continue;
+    ++constrained_finished;
+    ParseResult parsed = parse_response(c.text);
+    EXPECT_TRUE(parsed.ok()) << c.text << "\n" << parsed.error;
+    EXPECT_TRUE(parse_lenient_json(c.text).has_value()) << c.text;
+  }
+  EXPECT_GT(free_failures, 0) << "sampling this hot should break some replies without the grammar";
+  EXPECT_GE(constrained_finished, 6);
+  o.json_schema = R"({"type": "object"})";
+  EXPECT_THROW(make_model(o), Error) << "an embedded model takes only the step shape";
 }
 
 TEST(EmbeddedModelTest, ResumesAfterSigkillToTheSameWeights) {

@@ -31,6 +31,19 @@ TEST(TokenizerTest, RoundTripsAnyText) {
   }
 }
 
+// Constrained decoding reads each token's bytes on its own; together they are the text, byte
+// for byte, even where byte fallback splits a character.
+TEST(TokenizerTest, TokenBytesJoinToTheText) {
+  Tokenizer t = trained();
+  for (std::string text : {std::string("{\"thought\": \"The sum is 42.\", \"actions\": []}"), std::string("Ünïcödé ✓ 日本語 🙂\n  x")}) {
+    std::string joined;
+    for (int id : t.encode(text)) joined += t.token_bytes(id);
+    EXPECT_EQ(joined, text);
+  }
+  EXPECT_EQ(t.token_bytes(t.end_id()), "");
+  EXPECT_EQ(t.token_bytes(t.image_id()), "");
+}
+
 TEST(TokenizerTest, DigitsSplitAndProtocolStringsAreSymbols) {
   Tokenizer t = trained();
   EXPECT_EQ(t.encode("2024").size(), 4u);

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <random>
 
+#include "cota/step_grammar.h"
 #include "models/embedded/conversation.h"
 #include "models/embedded/embedded.h"
 #include "models/embedded/weights.h"
@@ -19,6 +20,12 @@ class EmbeddedModel : public Model {
       : dir_(dir), options_(options), checkpoint_(load_checkpoint(dir)) {
     if (options_.temperature < 0) throw Error("--temperature must be 0 or more");
     if (options_.top_p <= 0 || options_.top_p > 1) throw Error("--top-p must be in (0, 1]");
+    if (!options_.json_schema.empty() && options_.json_schema != "cota")
+      throw Error("an embedded model constrains its replies to one shape only: --json-schema cota (a CoTA step)");
+    if (options_.json_schema == "cota") {
+      const Tokenizer& tok = checkpoint_.tokenizer;
+      for (int id = 0; id < tok.vocab_size(); ++id) token_bytes_.push_back(tok.token_bytes(id));
+    }
   }
 
   std::string name() const override { return "embedded:" + dir_; }
@@ -92,12 +99,23 @@ class EmbeddedModel : public Model {
     Completion out;
     out.prompt_tokens = static_cast<int>(T);
     std::vector<int> written;
+    const bool constrained = !token_bytes_.empty();
+    StepGrammar grammar;
+    // Under the step grammar a token is allowed when all its bytes continue a step; the end of
+    // the message only once the step is complete, and then nothing else.
+    const auto allowed = [&](int id) {
+      if (!constrained) return true;
+      if (grammar.complete()) return id == tok.end_id();
+      StepGrammar trial = grammar;
+      return !token_bytes_[static_cast<size_t>(id)].empty() && trial.feed(token_bytes_[static_cast<size_t>(id)]);
+    };
     while (static_cast<int64_t>(written.size()) < limit) {
-      const int next = choose(logits, rng);
+      const int next = choose(logits, rng, allowed);
       if (request.logprobs)
         out.logprobs.push_back({next == tok.end_id() ? "" : tok.decode({next}),
                                 torch::log_softmax(logits, -1)[next].item<double>()});
       if (next == tok.end_id()) break;
+      if (constrained) grammar.feed(token_bytes_[static_cast<size_t>(next)]);
       written.push_back(next);
       logits = net->forward(torch::full({1, 1}, next, torch::kLong), {}, {}, &cache)[0][0];
     }
@@ -106,27 +124,45 @@ class EmbeddedModel : public Model {
     return out;
   }
 
-  int choose(const torch::Tensor& logits, std::mt19937_64& rng) const {
-    if (options_.temperature <= 0) return static_cast<int>(logits.argmax().item<int64_t>());
-    torch::Tensor probs = torch::softmax(logits / options_.temperature, -1);
-    auto [sorted, order] = probs.sort(-1, /*descending=*/true);
+  // The next token among those `allowed` accepts: the most likely one (greedy), or a sample
+  // from their renormalized distribution at the temperature, top-p applied to it.
+  template <typename Allowed>
+  int choose(const torch::Tensor& logits, std::mt19937_64& rng, const Allowed& allowed) const {
+    const bool greedy = options_.temperature <= 0;
+    if (greedy) {
+      const int best = static_cast<int>(logits.argmax().item<int64_t>());
+      if (allowed(best)) return best;
+    }
+    torch::Tensor scores = greedy ? logits : torch::softmax(logits / options_.temperature, -1);
+    auto [sorted, order] = scores.sort(-1, /*descending=*/true);
     const float* p = sorted.data_ptr<float>();
     const int64_t* ids = order.data_ptr<int64_t>();
     const int64_t n = sorted.size(0);
-    double mass = 0;
-    int64_t keep = 0;
-    while (keep < n && (keep == 0 || mass < options_.top_p)) mass += p[keep++];
-    double r = std::uniform_real_distribution<double>(0, mass)(rng);
-    for (int64_t i = 0; i < keep; ++i) {
-      r -= p[i];
-      if (r <= 0) return static_cast<int>(ids[i]);
+    std::vector<std::pair<double, int>> candidates;
+    double total = 0;
+    for (int64_t i = 0; i < n; ++i) {
+      const int id = static_cast<int>(ids[i]);
+      if (!allowed(id)) continue;
+      if (greedy) return id;
+      candidates.emplace_back(p[i], id);
+      total += p[i];
     }
-    return static_cast<int>(ids[keep - 1]);
+    if (candidates.empty()) throw ModelError("embedded model: no token continues the step (the tokenizer lacks byte fallback)");
+    double mass = 0;
+    size_t keep = 0;
+    while (keep < candidates.size() && (keep == 0 || mass < options_.top_p * total)) mass += candidates[keep++].first;
+    double r = std::uniform_real_distribution<double>(0, mass)(rng);
+    for (size_t i = 0; i < keep; ++i) {
+      r -= candidates[i].first;
+      if (r <= 0) return candidates[i].second;
+    }
+    return candidates[keep - 1].second;
   }
 
   std::string dir_;
   ModelOptions options_;
   LoadedCheckpoint checkpoint_;
+  std::vector<std::string> token_bytes_;  // each token's bytes, when replies follow the step grammar
 };
 
 std::unique_ptr<Model> make_model_in_module(const std::string& dir, const ModelOptions& options) {

@@ -104,6 +104,24 @@ std::string Tokenizer::decode(const std::vector<int>& ids) const { return sp_->d
 
 std::string Tokenizer::piece(int id) const { return sp_->piece(id); }
 
+std::string Tokenizer::token_bytes(int id) const {
+  if (id == user_ || id == assistant_ || id == image_ || id == end_ || id == sp_->unk_id()) return "";
+  const std::string p = sp_->piece(id);
+  // Byte-fallback pieces are written <0xHH>.
+  if (p.size() == 6 && p.compare(0, 3, "<0x") == 0 && p[5] == '>')
+    return std::string(1, static_cast<char>(std::stoi(p.substr(3, 2), nullptr, 16)));
+  std::string out;
+  for (size_t i = 0; i < p.size(); ++i) {
+    if (p.compare(i, 3, "\xE2\x96\x81") == 0) {
+      out += ' ';
+      i += 2;
+    } else {
+      out += p[i];
+    }
+  }
+  return out;
+}
+
 int Tokenizer::vocab_size() const { return sp_->size(); }
 
 }  // namespace taco

@@ -49,6 +49,9 @@ class Tokenizer {
   std::vector<int> encode(std::string_view text) const;
   std::string decode(const std::vector<int>& ids) const;
   std::string piece(int id) const;
+  // The bytes token `id` adds to a decoded text: its piece with U+2581 as a space, a
+  // byte-fallback piece's one byte (maybe half a character); "" for control tokens and <unk>.
+  std::string token_bytes(int id) const;
   int vocab_size() const;
   const std::string& model_bytes() const { return bytes_; }
 
