@@ -15,7 +15,6 @@
 #include "runtime/episode.h"
 #include "synth/world.h"
 #include "test_support.h"
-#include "tools/builtin.h"
 #include "tools/config.h"
 #include "util/files.h"
 #include "util/error.h"
@@ -346,31 +345,6 @@ TEST_F(GenerateTest, TaggedImagesAreDrawnForKeptExamples) {
     EXPECT_EQ(r["conversation"][0]["content"].get<std::string>().rfind("Answer the request", 0), 0u);
   }
   EXPECT_THROW(generate_for_scene((*scenes_)[0], 0, GenOptions{.families = {"nope"}}, PromptTemplate::defaults()), Error);
-}
-
-// The close-ups in attribute chains are what Crop makes of the input the step names, at the
-// box the step names (as JPEG, byte for byte), so the model trains on the pictures it will be shown.
-TEST_F(GenerateTest, CloseUpsAreWhatCropShows) {
-  GenOptions o;
-  o.images_dir = dir_->file("crops");
-  o.families = {"attribute", "attribute_exists"};
-  size_t checked = 0;
-  for (size_t i = 0; i < 6; ++i)
-    for (const auto& ex : generate_for_scene((*scenes_)[i], i, o, PromptTemplate::defaults())) {
-      const Trace& t = ex.cota;
-      ASSERT_EQ(t.steps.size(), 3u) << t.task.id;
-      const Action& crop = t.steps[1].content->actions.at(0);
-      ASSERT_EQ(crop.name, "Crop");
-      EXPECT_EQ(crop.arguments["bbox"], t.steps[0].observation["regions"][0]["bbox"]) << "the box LocalizeObjects reported";
-      const auto b = crop.arguments["bbox"].get<std::array<double, 4>>();
-      ASSERT_EQ(t.images.size(), 3u);
-      const Image shown = crop_with_margin(Image::load(t.task.images[0]), b);
-      EXPECT_EQ(t.images[2].width, shown.width());
-      EXPECT_EQ(t.images[2].height, shown.height());
-      EXPECT_TRUE(read_file(t.images[2].path) == shown.encode(".jpg", 90)) << t.images[2].path;
-      ++checked;
-    }
-  EXPECT_GE(checked, 6u);
 }
 
 }  // namespace
