@@ -234,24 +234,6 @@ class Builder {
     step(thought, Action{"OCR", Json{{"image", "image-0"}}}, Json{{"text", text}});
   }
 
-  // Crop on input image `k` around a box the chain has seen (a LocalizeObjects region):
-  // the close-up the model then reads. False (and no step) for a box too small to cut.
-  bool crop(const std::string& thought, const std::array<double, 4>& box, size_t k = 0) {
-    const SceneAnnotation& scene = *scenes_[k];
-    const auto [x1, y1, x2, y2] = crop_region(scene.width, scene.height, box);
-    if (x2 <= x1 || y2 <= y1) return false;
-    const std::string name = next_image_name();
-    TraceImage im{name, "", "Crop", x2 - x1, y2 - y1};
-    if (!options_.images_dir.empty()) {
-      im.path = options_.images_dir + "/" + safe_file_name(trace_.task.id) + "/" + name + ".jpg";
-      write_file(im.path, crop_with_margin(images_[k].get(), box).encode(".jpg", 90));
-    }
-    trace_.images.push_back(std::move(im));
-    step(thought, Action{"Crop", Json{{"image", "image-" + std::to_string(k)}, {"bbox", {box[0], box[1], box[2], box[3]}}}},
-         Json{{"image", name}}, {name});
-    return true;
-  }
-
   Json calculate(const std::string& thought, const std::string& expression) {
     Json result = evaluate_expression(expression);
     step(thought, Action{"Calculate", Json{{"expression", expression}}}, Json{{"result", result}});
@@ -500,13 +482,7 @@ std::optional<GeneratedExample> attribute_family(const SceneAnnotation& a, Build
   b.localize(one_of(rng, {"I will find the " + label + " to look at it closely.", "First I locate the " + label + ".",
                           "Let me find where the " + label + " is in the image."}),
              {label});
-  // The close-up shows what the whole image, as small as the model sees it, may not.
-  if (!b.crop(one_of(rng, {"I will crop the " + label + " to see it up close.",
-                           "A close-up of the " + label + " will show what it is made of and its color.",
-                           "Let me cut out the " + label + "'s box to look at it."}),
-              b.box_of(i)))
-    return std::nullopt;
-  return b.finish("The close-up in image-2 shows the " + label + ", which is " + (color ? "" : "made of ") + value + ".");
+  return b.finish("The box in image-1 marks the " + label + ", which is " + (color ? "" : "made of ") + value + ".");
 }
 
 // "What is the sum of all the numbers written in the image?" when the numbered objects cannot
@@ -655,12 +631,7 @@ std::optional<GeneratedExample> attribute_exists_family(const SceneAnnotation& a
                           "Let me locate the " + label + " to see what color it is.",
                           "First I need to find the " + label + "."}),
              {label});
-  if (!b.crop(one_of(rng, {"I will crop the " + label + " to see its color up close.",
-                           "A close-up of the " + label + " will show its color.",
-                           "Let me cut out the " + label + "'s box to look at it."}),
-              b.box_of(i)))
-    return std::nullopt;
-  return b.finish("The only " + label + ", shown up close in image-2, is " + color + ", so the answer is " + answer + ".");
+  return b.finish("The only " + label + ", boxed in image-1, is " + color + ", so the answer is " + answer + ".");
 }
 
 // Head of a relation: "Which is left of the tree: the ball or the cone?" The other candidate
@@ -882,19 +853,10 @@ std::optional<GeneratedExample> compare_attribute_family(const std::vector<const
   b.metadata()["label"] = c.label;
   b.metadata()["images"] = {c.i, c.j};
   b.ask("Is the " + c.label + " in " + ni + " the same color as the " + c.label + " in " + nj + "?", answer, {"yes", "no"});
-  // Each object is found, then cut out: the close-ups are images n and n+2 of the chain.
-  auto box_in_image = [&](size_t k) {
-    size_t i = 0;
-    while (group[k]->objects[i].label != c.label) ++i;
-    return Builder::box_in(*group[k], i);
-  };
-  const std::string first_crop = "image-" + std::to_string(group.size() + 1), second_crop = "image-" + std::to_string(group.size() + 3);
   b.localize("I will find the " + c.label + " in " + ni + ".", {c.label}, c.i);
-  if (!b.crop("A close-up of it will show its color.", box_in_image(c.i), c.i)) return std::nullopt;
   b.localize("Now the " + c.label + " in " + nj + ".", {c.label}, c.j);
-  if (!b.crop("And a close-up of that one.", box_in_image(c.j), c.j)) return std::nullopt;
-  return b.finish("The " + c.label + " in " + ni + " (" + first_crop + ") is " + ci + " and the one in " + nj + " (" + second_crop +
-                  ") is " + cj + ", so the answer is " + answer + ".");
+  return b.finish("The " + c.label + " in " + ni + " is " + ci + " and the one in " + nj + " is " + cj + ", so the answer is " +
+                  answer + ".");
 }
 
 // Compare relations: "In which image is the ball left of the tree?" The relation holds in

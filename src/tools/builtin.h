@@ -1,11 +1,9 @@
 // Factories for the tools that need no model. Each lives in its own file.
 #pragma once
 
-#include <array>
 #include <memory>
 #include <string_view>
 
-#include "tools/image.h"
 #include "tools/tool.h"
 
 namespace taco {
@@ -15,13 +13,6 @@ std::unique_ptr<Tool> make_calculate_tool();
 std::unique_ptr<Tool> make_crop_tool();
 std::unique_ptr<Tool> make_zoom_in_tool();
 std::unique_ptr<Tool> make_visualize_regions_tool();
-
-// Crop's cut of a W x H image for a normalized box: the box with a margin of half its size,
-// clamped to the image, as {x1, y1, x2, y2} in pixels (empty when the box is too small).
-std::array<int, 4> crop_region(int width, int height, const std::array<double, 4>& box);
-// Crop's output image (the box outlined, then cut), for taco gen's chains to show what the
-// tool shows. Throws ToolError(ValueError) for a box too small to crop.
-Image crop_with_margin(const Image& image, const std::array<double, 4>& box);
 
 std::unique_ptr<Tool> make_solve_tool();
 // OCR with Tesseract; options: {"language": "eng", "datapath": ""}.

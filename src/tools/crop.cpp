@@ -13,6 +13,19 @@ namespace {
 
 constexpr double kCropMargin = 0.5;
 
+Image crop_with_margin(const Image& image, const std::array<double, 4>& box) {
+  Image outlined = draw_regions(image, Json::array({Json{{"bbox", box}, {"label", ""}}}));
+  const cv::Mat& m = mat_of(outlined);
+  const double W = m.cols, H = m.rows;
+  double l = box[0] * W, t = box[1] * H, r = box[2] * W, b = box[3] * H;
+  double w = (r - l) * (1 + kCropMargin), h = (b - t) * (1 + kCropMargin);
+  double cx = l + (r - l) / 2, cy = t + (b - t) / 2;
+  int x1 = static_cast<int>(std::max(0.0, cx - w / 2)), y1 = static_cast<int>(std::max(0.0, cy - h / 2));
+  int x2 = static_cast<int>(std::min(W, cx + w / 2)), y2 = static_cast<int>(std::min(H, cy + h / 2));
+  if (x2 <= x1 || y2 <= y1) throw ToolError("ValueError", "The bounding box is too small to crop.");
+  return image_from_mat(m(cv::Rect(x1, y1, x2 - x1, y2 - y1)).clone());
+}
+
 const char kBoxDescription[] =
     "the region as [left, top, right, bottom], each value between 0 and 1: a fraction of the image's width or "
     "height, measured from the top left corner [0, 0].";
@@ -64,23 +77,6 @@ class ZoomInTool : public Tool {
 };
 
 }  // namespace
-
-std::array<int, 4> crop_region(int width, int height, const std::array<double, 4>& box) {
-  const double W = width, H = height;
-  double l = box[0] * W, t = box[1] * H, r = box[2] * W, b = box[3] * H;
-  double w = (r - l) * (1 + kCropMargin), h = (b - t) * (1 + kCropMargin);
-  double cx = l + (r - l) / 2, cy = t + (b - t) / 2;
-  return {static_cast<int>(std::max(0.0, cx - w / 2)), static_cast<int>(std::max(0.0, cy - h / 2)),
-          static_cast<int>(std::min(W, cx + w / 2)), static_cast<int>(std::min(H, cy + h / 2))};
-}
-
-Image crop_with_margin(const Image& image, const std::array<double, 4>& box) {
-  Image outlined = draw_regions(image, Json::array({Json{{"bbox", box}, {"label", ""}}}));
-  const cv::Mat& m = mat_of(outlined);
-  const auto [x1, y1, x2, y2] = crop_region(m.cols, m.rows, box);
-  if (x2 <= x1 || y2 <= y1) throw ToolError("ValueError", "The bounding box is too small to crop.");
-  return image_from_mat(m(cv::Rect(x1, y1, x2 - x1, y2 - y1)).clone());
-}
 
 std::unique_ptr<Tool> make_crop_tool() { return std::make_unique<CropTool>(); }
 std::unique_ptr<Tool> make_zoom_in_tool() { return std::make_unique<ZoomInTool>(); }
