@@ -38,6 +38,12 @@ TEST(CliTest, BadInputGivesOneClearLine) {
   EXPECT_EQ(no_question.code, 1);
   EXPECT_EQ(no_question.output, "taco: give --question (with --image) or --dataset tasks.jsonl\n");
 
+  // Once a division by zero (SIGFPE) before the shard was checked.
+  write_file(dir.file("scenes.json"), "{}");
+  Result no_shards = taco_cli("gen --annotations " + dir.file("scenes.json") + " --out " + dir.file("g.jsonl") + " --shard 0/0");
+  EXPECT_EQ(no_shards.code, 1);
+  EXPECT_EQ(no_shards.output, "taco: --shard must be k/N with 0 <= k < N\n");
+
   Result no_replay = taco_cli("run --model replay:" + dir.file("none.json") + " --image " + image + " --question q");
   EXPECT_EQ(no_replay.code, 1);
   EXPECT_NE(no_replay.output.find("none.json does not exist"), std::string::npos) << no_replay.output;

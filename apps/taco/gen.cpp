@@ -68,7 +68,7 @@ void add_gen_command(CLI::App& app) {
     std::vector<SceneAnnotation> scenes = load_scene_annotations(f->annotations);
     GenSummary s;
     {
-      Progress progress("gen", (scenes.size() + static_cast<size_t>(o.shards) - 1) / static_cast<size_t>(o.shards));
+      Progress progress("gen", scenes_in_shard(scenes.size(), o.shard, o.shards));
       s = run_generation(scenes, o, prompts, [&] { progress.tick(); });
     }
     Json stats{{"scenes", s.scenes}, {"examples", s.examples}, {"records", s.records}, {"per_family", s.per_family},

@@ -34,10 +34,16 @@ bool asked_directly(const std::string& task_id, uint64_t seed, double share) {
   return static_cast<double>(x >> 11) * 0x1.0p-53 < share;
 }
 
+size_t scenes_in_shard(size_t scenes, int shard, int shards) {
+  if (shards < 1 || shard < 0 || shard >= shards) throw Error("--shard must be k/N with 0 <= k < N");
+  const auto n = static_cast<size_t>(shards);
+  return scenes / n + (scenes % n > static_cast<size_t>(shard));
+}
+
 GenSummary run_generation(const std::vector<SceneAnnotation>& scenes, const GenRunOptions& o, const PromptTemplate& prompts,
                           const std::function<void()>& on_scene) {
   const auto start = std::chrono::steady_clock::now();
-  if (o.shards < 1 || o.shard < 0 || o.shard >= o.shards) throw Error("--shard must be k/N with 0 <= k < N");
+  scenes_in_shard(scenes.size(), o.shard, o.shards);  // checks the shard before anything is written
   if (o.direct_share > 1) throw Error("--direct-share must be between 0 and 1");
   RecordWriter out(o.out_path);
   const std::string instruction = task_instruction(all_tool_names());

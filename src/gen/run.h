@@ -44,6 +44,10 @@ struct GenSummary {
 // Whether --direct-share asks this task directly (deterministic in the id and the seed).
 bool asked_directly(const std::string& task_id, uint64_t seed, double share);
 
+// How many of `scenes` shard k of N takes (the scenes with index % N == k); throws Error
+// unless 0 <= k < N.
+size_t scenes_in_shard(size_t scenes, int shard, int shards);
+
 GenSummary run_generation(const std::vector<SceneAnnotation>& scenes, const GenRunOptions& options,
                           const PromptTemplate& prompts, const std::function<void()>& on_scene = nullptr);
 

@@ -31,13 +31,16 @@ Value checked(double d) {
   return d;
 }
 
-// Floor division and modulo with Python's signs.
-int64_t floor_div(int64_t a, int64_t b) {
+// Floor division and modulo with Python's signs. The one quotient past int64 (the smallest
+// int64 over -1, which traps in C++) becomes a float, as other overflows do.
+Value floor_div(int64_t a, int64_t b) {
+  if (a == std::numeric_limits<int64_t>::min() && b == -1) return -static_cast<double>(a);
   int64_t q = a / b;
   if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
   return q;
 }
 int64_t py_mod(int64_t a, int64_t b) {
+  if (b == -1) return 0;  // also where a % b would trap
   int64_t r = a % b;
   if (r != 0 && ((r < 0) != (b < 0))) r += b;
   return r;
@@ -97,8 +100,19 @@ Value py_round(const Value& x, const Value* ndigits) {
   int64_t n = std::get<int64_t>(*ndigits);
   if (is_int(x)) {
     if (n >= 0) return x;
-    double scale = std::pow(10.0, static_cast<double>(-n));
-    return static_cast<int64_t>(std::nearbyint(static_cast<double>(std::get<int64_t>(x)) / scale) * scale);
+    // Exactly, half to even, in 128 bits; a result past int64 becomes a float.
+    __extension__ using Int128 = __int128;
+    const Int128 v = std::get<int64_t>(x);
+    if (n < -19) return int64_t{0};  // |x| < 10^19: a tenth of the scale at most
+    Int128 scale = 1;
+    for (int64_t k = 0; k < -n; ++k) scale *= 10;
+    Int128 q = v / scale, r = v % scale;
+    if (r < 0) r += scale, --q;  // floor
+    if (2 * r > scale || (2 * r == scale && (q & 1) != 0)) ++q;
+    const Int128 rounded = q * scale;
+    if (rounded > std::numeric_limits<int64_t>::max() || rounded < std::numeric_limits<int64_t>::min())
+      return static_cast<double>(rounded);
+    return static_cast<int64_t>(rounded);
   }
   double v = std::get<double>(x);
   if (n > 300 || !std::isfinite(v)) return v;
@@ -111,6 +125,7 @@ Value py_round(const Value& x, const Value* ndigits) {
     return r;
   }
   double scale = std::pow(10.0, static_cast<double>(-n));
+  if (std::isinf(scale)) return std::copysign(0.0, v);  // past any double: Python gives 0.0
   return std::nearbyint(v / scale) * scale;
 }
 

@@ -87,3 +87,28 @@ TEST(CalculateTest, TolerantOfTrailingEquals) { EXPECT_EQ(calc("3 + 4 ="), "7");
 
 }  // namespace
 }  // namespace taco
+
+namespace taco {
+namespace {
+
+// Replies a model can write that once trapped the process (SIGFPE) or came back silently
+// wrong; Python's answers, with a float where Python's integer outgrows int64.
+TEST(CalculateTest, EdgesOfInt64AreNeitherCrashesNorWrongNumbers) {
+  EXPECT_EQ(calc("(-2)**63 // -1"), "9.223372036854776e+18");
+  EXPECT_EQ(calc("(-2)**63 % -1"), "0");
+  EXPECT_EQ(calc("7 % -1"), "0");
+  EXPECT_EQ(calc("-7 // 2"), "-4");
+  EXPECT_EQ(calc("round(9223372036854775807, -1)"), "9.223372036854776e+18");
+  EXPECT_EQ(calc("round(9223372036854775807, -2)"), "9223372036854775800");
+  EXPECT_EQ(calc("round(-9223372036854775807, -1)"), "-9.223372036854776e+18");
+  EXPECT_EQ(calc("round(25, -1)"), "20");  // half to even
+  EXPECT_EQ(calc("round(35, -1)"), "40");
+  EXPECT_EQ(calc("round(-25, -1)"), "-20");
+  EXPECT_EQ(calc("round(1234, -19)"), "0");
+  EXPECT_EQ(calc("round(1234, -40)"), "0");
+  EXPECT_EQ(calc("round(1e300, -400)"), "0.0");
+  EXPECT_EQ(calc("round(-1e300, -400)"), "-0.0");
+}
+
+}  // namespace
+}  // namespace taco
