@@ -160,8 +160,15 @@ Completion OpenAIModel::parse_completion(const std::string& body) const {
   Completion c;
   if (content->is_string()) c.text = content->get<std::string>();
   if (auto u = j.find("usage"); u != j.end() && u->is_object()) {
-    c.prompt_tokens = u->value("prompt_tokens", 0);
-    c.completion_tokens = u->value("completion_tokens", 0);
+    // Servers write null, floats or nothing here; a count is read only where it is one.
+    auto count = [&](const char* key) {
+      auto v = u->find(key);
+      if (v == u->end() || !v->is_number()) return 0;
+      const double n = v->get<double>();
+      return n >= 0 && n < 2e9 ? static_cast<int>(n) : 0;
+    };
+    c.prompt_tokens = count("prompt_tokens");
+    c.completion_tokens = count("completion_tokens");
   }
   return c;
 }

@@ -113,6 +113,22 @@ TEST(OpenAIModelTest, GarbageResponseIsAnError) {
   EXPECT_THROW(model.complete(CompletionRequest{"t", &messages}), ModelError);
 }
 
+// Usage counts as servers really write them: null, floats, strings, negative. Once a null
+// count was an uncaught JSON type error that aborted the whole batch.
+TEST(OpenAIModelTest, OddUsageCountsAreReadAsUnknown) {
+  test::ScriptedServer server([](const Json&, int) {
+    Json reply = Json::parse(test::ScriptedServer::completion("fine"));
+    reply["usage"] = Json{{"prompt_tokens", 12.0}, {"completion_tokens", nullptr}, {"total_tokens", "x"}};
+    return test::ScriptedServer::Reply{200, reply.dump()};
+  });
+  OpenAIModel model(options_for(server));
+  auto messages = conversation_with_image();
+  Completion c = model.complete(CompletionRequest{"t", &messages});
+  EXPECT_EQ(c.text, "fine");
+  EXPECT_EQ(c.prompt_tokens, 12);
+  EXPECT_EQ(c.completion_tokens, 0);
+}
+
 TEST(OpenAIModelTest, JsonSchemaGoesAsResponseFormat) {
   ModelOptions o;
   o.model = "m";
