@@ -29,6 +29,13 @@ TEST(CliTest, ParseCommand) {
   Result bad = taco_cli("parse", "no json here");
   EXPECT_EQ(bad.code, 1);
   EXPECT_NE(bad.output.find("\"error\":\"json\""), std::string::npos) << bad.output;
+  // Bytes that are not UTF-8 (once an internal error while printing).
+  Result raw = taco_cli("parse", "\xff\xff");
+  EXPECT_EQ(raw.code, 1);
+  EXPECT_EQ(raw.output.rfind("{\"error\":\"json\"", 0), 0u) << raw.output;
+  Result in_thought = taco_cli("parse", "{\"thought\": \"\xff\", \"actions\": []}");
+  EXPECT_EQ(in_thought.code, 0) << in_thought.output;
+  EXPECT_EQ(in_thought.output, "{\"thought\":\"\xEF\xBF\xBD\",\"actions\":[]}\n");
 }
 
 TEST(CliTest, BadInputGivesOneClearLine) {

@@ -13,10 +13,12 @@ void add_parse_command(CLI::App& app) {
     std::string input((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
     ParseResult r = parse_response(input);
     if (r.ok()) {
-      std::cout << r.step->to_json().dump() << "\n";
+      // A reply may hold bytes that are not UTF-8; they print as U+FFFD, as in traces.
+      std::cout << r.step->to_json().dump(-1, ' ', false, Json::error_handler_t::replace) << "\n";
       return;
     }
-    std::cout << Json{{"error", to_string(r.error_kind)}, {"message", r.error}}.dump() << "\n";
+    std::cout << Json{{"error", to_string(r.error_kind)}, {"message", r.error}}.dump(-1, ' ', false, Json::error_handler_t::replace)
+              << "\n";
     throw ExitCode{kExitFailure};
   });
 }
