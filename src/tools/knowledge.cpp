@@ -179,6 +179,8 @@ size_t import_knowledge(const std::string& input, const std::string& db_path,
       }
       if (!j.is_object() || !j.contains("title") || !j.contains("text"))
         throw Error(input + ":" + std::to_string(line_no) + ": a knowledge record needs \"title\" and \"text\"");
+      if (!j["title"].is_string() || !j["text"].is_string() || (j.contains("url") && !j["url"].is_string()))
+        throw Error(input + ":" + std::to_string(line_no) + ": \"title\", \"text\" and \"url\" must be strings");
       add(j["title"].get<std::string>(), j["text"].get<std::string>(), j.value("url", ""));
     }
   }

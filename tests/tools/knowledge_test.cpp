@@ -76,6 +76,15 @@ TEST(KnowledgeTest, BadInputIsAClearError) {
   write_file(dir.file("bad.jsonl"), "{\"title\": \"x\"}\n");
   EXPECT_THROW(import_knowledge(dir.file("bad.jsonl"), dir.file("kb.sqlite")), Error);
   EXPECT_THROW(import_knowledge(dir.file("missing.jsonl"), dir.file("kb2.sqlite")), Error);
+  // Once an internal JSON type error instead of a line naming the input.
+  write_file(dir.file("numbers.jsonl"), "{\"title\": \"ok\", \"text\": \"fine\"}\n{\"title\": 5, \"text\": \"abc\"}\n");
+  try {
+    import_knowledge(dir.file("numbers.jsonl"), dir.file("kb3.sqlite"));
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("numbers.jsonl:2: \"title\", \"text\" and \"url\" must be strings"), std::string::npos)
+        << e.what();
+  }
 }
 
 }  // namespace
