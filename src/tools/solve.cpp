@@ -76,6 +76,36 @@ std::string insert_multiplication(const std::string& s) {
   return out;
 }
 
+// "0.1" -> "(1/10)": a decimal in a query means that exact number, and GiNaC's polynomial
+// algorithms (normal, gcd, factor) work over the rationals only; floats made them throw.
+std::string exact_decimals(const std::string& s) {
+  std::string out;
+  size_t i = 0;
+  auto digit = [&](size_t k) { return k < s.size() && std::isdigit(static_cast<unsigned char>(s[k])); };
+  while (i < s.size()) {
+    const bool in_name = i > 0 && (std::isalnum(static_cast<unsigned char>(s[i - 1])) || s[i - 1] == '_');
+    if ((digit(i) || (s[i] == '.' && digit(i + 1))) && !in_name) {
+      size_t j = i;
+      while (digit(j)) ++j;
+      if (j < s.size() && s[j] == '.' && digit(j + 1)) {
+        std::string whole = s.substr(i, j - i), fraction;
+        size_t k = j + 1;
+        while (digit(k)) fraction += s[k++];
+        std::string numerator = whole + fraction;
+        numerator.erase(0, std::min(numerator.find_first_not_of('0'), numerator.size() - 1));
+        out += "(" + numerator + "/1" + std::string(fraction.size(), '0') + ")";
+        i = k;
+        continue;
+      }
+      out += s.substr(i, j - i);
+      i = j;
+      continue;
+    }
+    out += s[i++];
+  }
+  return out;
+}
+
 std::string print(const GiNaC::ex& e) {
   std::ostringstream os;
   os << e;
@@ -276,7 +306,7 @@ std::string solve_math_query(const std::string& raw_query) {
   GiNaC::parser reader(table);
   auto parse = [&](const std::string& text) {
     try {
-      return reader(text);
+      return reader(exact_decimals(text));
     } catch (const std::exception& e) {
       cannot("cannot read '" + text + "' as mathematics");
     }

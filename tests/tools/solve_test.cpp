@@ -20,6 +20,15 @@ TEST(SolveTest, TacoStyleQueries) {
   EXPECT_EQ(solve("Solve 3y - 4 = 11"), "y = 5");
 }
 
+// Decimals are the exact numbers they write (once GiNaC's gcd refused floats: "arguments
+// must be polynomials over the rationals").
+TEST(SolveTest, DecimalsAreExact) {
+  EXPECT_EQ(solve("0.1x = 0.3"), "x = 3");
+  EXPECT_EQ(solve("x + 1.25 = 0.5"), "x = -3/4 (~ -0.75)");
+  EXPECT_EQ(solve("2.5 * 4"), "10");
+  EXPECT_EQ(solve("x^2 = 0.25"), "x = -1/2 (~ -0.5), x = 1/2 (~ 0.5)");
+}
+
 TEST(SolveTest, PolynomialsExactAndNumeric) {
   EXPECT_EQ(solve("x^2 - 5x + 6 = 0"), "x = 2, x = 3");
   EXPECT_EQ(solve("x^2 = 2"), "x = -sqrt(2) (~ -1.414213562), x = sqrt(2) (~ 1.414213562)");
