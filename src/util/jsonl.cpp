@@ -48,7 +48,9 @@ JsonlAppender::JsonlAppender(const std::string& path) : path_(path) {
   make_dirs(parent_dir(path));
   fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (fd_ < 0) throw Error(path + ": cannot open for appending (" + std::strerror(errno) + ")");
-  // Cut a torn last line: find the last '\n' and truncate after it.
+  // Cut a torn last line: find the last '\n' and truncate after it. A last line that is whole
+  // JSON but lacks its '\n' (written by another program, or edited) is kept and ended: the
+  // reader counts it as done, so cutting it would lose it for good.
   struct stat st;
   if (::fstat(fd_, &st) == 0 && st.st_size > 0) {
     off_t size = st.st_size;
@@ -65,8 +67,16 @@ JsonlAppender::JsonlAppender(const std::string& path) : path_(path) {
       }
       end = start;
     }
-    if (keep < size && ::ftruncate(fd_, keep) != 0)
-      throw Error(path + ": cannot repair the torn last line (" + std::strerror(errno) + ")");
+    if (keep < size) {
+      std::string tail(static_cast<size_t>(size - keep), '\0');
+      const bool whole = ::pread(fd_, tail.data(), tail.size(), keep) == static_cast<ssize_t>(tail.size()) &&
+                         tail.find_first_not_of(" \t\r") != std::string::npos && Json::accept(tail);
+      if (whole) {
+        if (::write(fd_, "\n", 1) != 1) throw Error(path + ": cannot end the last line (" + std::strerror(errno) + ")");
+      } else if (::ftruncate(fd_, keep) != 0) {
+        throw Error(path + ": cannot repair the torn last line (" + std::strerror(errno) + ")");
+      }
+    }
   }
 }
 

@@ -24,6 +24,21 @@ TEST(JsonlTest, AppenderCutsATornLastLine) {
   EXPECT_EQ(ids, (std::vector<std::string>{"a", "b", "d"}));
 }
 
+// A whole last record without its newline counts as done when a run resumes, so it must stay.
+TEST(JsonlTest, AppenderKeepsAWholeLastLineThatLacksItsNewline) {
+  test::TempDir dir;
+  const std::string path = dir.file("out.jsonl");
+  write_file(path, "{\"id\": \"a\"}\n{\"id\": \"b\"}");
+  std::vector<std::string> before;
+  for_each_jsonl(path, [&](size_t, Json&& j) { before.push_back(j["id"]); }, true);
+  EXPECT_EQ(before, (std::vector<std::string>{"a", "b"}));
+  {
+    JsonlAppender out(path);
+    out.append(Json{{"id", "c"}});
+  }
+  EXPECT_EQ(read_file(path), "{\"id\": \"a\"}\n{\"id\": \"b\"}\n{\"id\":\"c\"}\n");
+}
+
 TEST(JsonlTest, MalformedLineNamesFileAndLine) {
   test::TempDir dir;
   const std::string path = dir.file("bad.jsonl");
