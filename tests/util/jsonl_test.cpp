@@ -61,6 +61,16 @@ TEST(JsonlTest, TornTailToleratedWhenAsked) {
   EXPECT_THROW(for_each_jsonl(path, [](size_t, Json&&) {}), Error);
 }
 
+TEST(JsonlTest, AFolderIsAClearError) {
+  test::TempDir dir;
+  try {
+    for_each_jsonl(dir.path(), [](size_t, Json&&) {});
+    FAIL() << "a folder read as zero records";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("is a directory, not a file"), std::string::npos) << e.what();
+  }
+}
+
 TEST(JsonlTest, MissingFileIsAClearError) {
   EXPECT_THROW(for_each_jsonl("/nonexistent/x.jsonl", [](size_t, Json&&) {}), Error);
 }
