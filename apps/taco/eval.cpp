@@ -80,13 +80,19 @@ std::vector<ItemScore> score_all(const std::vector<Task>& tasks, const std::map<
   return scores;
 }
 
+// A question's first line, cut at 80 characters, for a message.
+std::string question_head(const std::string& q) {
+  std::string head = q.substr(0, q.find('\n'));
+  return head.size() > 80 ? head.substr(0, 77) + "..." : head;
+}
+
 void eval_score(const EvalScoreFlags& f) {
   const std::vector<Task> tasks = load_benchmark(f.data);
   std::map<std::string, Trace> traces;
   ToolUseStats tools;
   size_t unknown = 0;
-  std::set<std::string> in_data;
-  for (const auto& t : tasks) in_data.insert(t.id);
+  std::map<std::string, const Task*> in_data;
+  for (const auto& t : tasks) in_data[t.id] = &t;
   for_each_jsonl(f.traces, [&](size_t line, Json&& j) {
     Trace t;
     try {
@@ -94,10 +100,17 @@ void eval_score(const EvalScoreFlags& f) {
     } catch (const Error& e) {
       throw Error(f.traces + " line " + std::to_string(line) + ": " + e.what());
     }
-    if (!in_data.count(t.task.id)) {
+    auto row = in_data.find(t.task.id);
+    if (row == in_data.end()) {
       ++unknown;
       return;
     }
+    // The same id with another question: traces of another version of the benchmark, whose
+    // answers would be scored against the wrong references.
+    if (t.task.question != row->second->question)
+      throw Error(f.traces + " line " + std::to_string(line) + ": the trace of " + t.task.id + " asks \"" +
+                  question_head(t.task.question) + "\", but " + f.data + " asks \"" + question_head(row->second->question) +
+                  "\" under that id; these traces were made from another benchmark");
     tools.add(t);
     traces[t.task.id] = std::move(t);
   });

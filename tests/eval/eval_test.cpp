@@ -232,6 +232,15 @@ TEST(EvalEndToEndTest, RunScoreCompareOffline) {
   ASSERT_EQ(s2.code, 0) << s2.output;
   EXPECT_NE(s2.output.find("| **overall** | 6 | **50.0** |"), std::string::npos) << s2.output;
 
+  // The same ids in another version of the benchmark: the traces answer other questions.
+  std::vector<std::string> changed = lines;
+  changed[3] = "2\t" + img + "\tQuestion 2, reworded?\tcat\tdog\tB\teasy";
+  const std::string other = write_tsv(dir, "Tiny2.tsv", changed);
+  auto mixed = test::run_taco("eval score --data " + other + " --traces " + dir.file("cota.jsonl"));
+  EXPECT_EQ(mixed.code, 1) << mixed.output;
+  EXPECT_NE(mixed.output.find("these traces were made from another benchmark"), std::string::npos) << mixed.output;
+  EXPECT_NE(mixed.output.find("Question 2, reworded?"), std::string::npos) << mixed.output;
+
   auto cmp = test::run_taco("eval compare " + dir.file("direct.scores.jsonl") + " " + dir.file("cota.scores.jsonl") +
                             " --names direct,cota --out " + dir.file("cmp.md"));
   ASSERT_EQ(cmp.code, 0) << cmp.output;
