@@ -169,6 +169,12 @@ bool StepGrammar::end_number() {
   return number_state_ == kZero || number_state_ == kInt || number_state_ == kFrac || number_state_ == kExp;
 }
 
+bool StepGrammar::close_container() {
+  stack_.pop_back();
+  value_done();
+  return true;
+}
+
 void StepGrammar::value_done() {
   if (stack_.empty()) {
     item_ = kActionClose;  // the arguments object is closed
@@ -198,9 +204,7 @@ bool StepGrammar::value_byte(char c) {
     case kValue:
     case kValueOrEnd:
       if (c == ']' && expect_ == kValueOrEnd) {
-        stack_.pop_back();
-        value_done();
-        return true;
+        return close_container();
       }
       if (c == '{' || c == '[') {
         stack_.push_back(c);
@@ -224,9 +228,7 @@ bool StepGrammar::value_byte(char c) {
     case kKeyOrEnd:
     case kKey:
       if (c == '}' && expect_ == kKeyOrEnd) {
-        stack_.pop_back();
-        value_done();
-        return true;
+        return close_container();
       }
       if (c != '"') return false;
       key_string_ = true;
@@ -239,9 +241,7 @@ bool StepGrammar::value_byte(char c) {
         return true;
       }
       if ((c == '}' && top == '{') || (c == ']' && top == '[')) {
-        stack_.pop_back();
-        value_done();
-        return true;
+        return close_container();
       }
       return false;
   }

@@ -43,6 +43,7 @@ class StepGrammar {
   bool number_byte(char c);  // false when `c` does not continue the number (it may end it)
   bool end_number();         // the number is complete where it stands
   void value_done();         // a complete value was read inside the arguments
+  bool close_container();    // a '}' or ']' that matches the innermost open container
 
   Item item_ = kOpen;
   Lex lex_ = kNone;

@@ -8,6 +8,9 @@
 namespace taco {
 
 std::string read_file(const std::string& path);
+// Throws Error "<path>: is a directory, not a file" for a folder, which would otherwise open
+// as an empty file.
+void refuse_directory(const std::string& path);
 // The file parsed as JSON; throws Error "<path>: not valid JSON (...)".
 Json read_json_file(const std::string& path);
 void write_file(const std::string& path, const std::string& bytes);  // creates parent folders

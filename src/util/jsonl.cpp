@@ -6,7 +6,6 @@
 
 #include <cerrno>
 #include <cstring>
-#include <filesystem>
 #include <fstream>
 
 #include "util/error.h"
@@ -26,8 +25,7 @@ void for_each_record(const std::string& path, const std::function<void(size_t, J
 
 void for_each_jsonl(const std::string& path, const std::function<void(size_t, Json&&)>& fn,
                     bool tolerate_torn_tail) {
-  std::error_code ec;  // a folder opens as an empty file: zero records, and exit 0
-  if (std::filesystem::is_directory(path, ec)) throw Error(path + ": is a directory, not a file");
+  refuse_directory(path);  // a folder would read as zero records, and exit 0
   std::ifstream in(path, std::ios::binary);
   if (!in) throw Error(path + ": cannot open (" + std::strerror(errno) + ")");
   std::string line;
