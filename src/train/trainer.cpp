@@ -281,6 +281,8 @@ std::string run_key(const TrainOptions& o, const std::vector<std::string>& data_
          {"steps", o.steps}, {"epochs", o.epochs}, {"batch_tokens", o.batch_tokens}, {"lr", o.lr},
          {"vocab_size", o.vocab_size}, {"seed", o.seed}, {"threads", o.threads}, {"device", device},
          {"image_folder", o.image_folder}};
+  // Named only when not the default, so that runs begun before the choice existed still resume.
+  if (o.positions != "learned") j["positions"] = o.positions;
   return sha256_hex(j.dump());
 }
 
@@ -301,7 +303,9 @@ TrainSummary train(const TrainOptions& o) {
   if (o.threads < 1) throw Error("--threads must be at least 1");
   if (o.weights_dtype != "F32" && o.weights_dtype != "F16" && o.weights_dtype != "BF16")
     throw Error("--weights-dtype must be F32, F16 or BF16");
+  if (o.positions != "learned" && o.positions != "rotary") throw Error("--positions must be learned or rotary");
   EmbeddedConfig config = EmbeddedConfig::preset(o.size);
+  config.positions = o.positions;
   const SizeDefaults defaults = size_defaults(o.size);
   const double peak_lr = o.lr > 0 ? o.lr : defaults.lr;
 

@@ -1,19 +1,25 @@
-// The embedded model's network: weights survive a safetensors round trip bit for bit (F32) or
-// exactly as rounded (F16, BF16), and decoding with the key/value cache computes what a full
-// forward pass computes, one stream at a time or several sharing each step.
+// The embedded model's network, with learned and with rotary positions: weights survive a
+// safetensors round trip bit for bit (F32) or exactly as rounded (F16, BF16), and decoding with
+// the key/value cache computes what a full forward pass computes, one stream at a time or
+// several sharing each step. Rotary scores depend only on the distance between two tokens.
 #include <gtest/gtest.h>
 
 #include "models/embedded/weights.h"
+#include "util/error.h"
 
 namespace taco {
 namespace {
 
-EmbeddedConfig tiny() {
+EmbeddedConfig tiny(const std::string& positions) {
   EmbeddedConfig c = EmbeddedConfig::preset("tiny");
   c.vocab_size = 300;
   c.max_positions = 128;
+  c.positions = positions;
   return c;
 }
+
+class NetworkTest : public testing::TestWithParam<std::string> {};
+INSTANTIATE_TEST_SUITE_P(Positions, NetworkTest, testing::Values("learned", "rotary"));
 
 SafeTensorsFile save(ActionNetwork& net, const std::string& dtype) {
   SafeTensorsFile f;
@@ -21,11 +27,11 @@ SafeTensorsFile save(ActionNetwork& net, const std::string& dtype) {
   return f;
 }
 
-TEST(NetworkTest, WeightsRoundTripBitExact) {
+TEST_P(NetworkTest, WeightsRoundTripBitExact) {
   torch::manual_seed(1);
-  ActionNetwork a(tiny());
+  ActionNetwork a(tiny(GetParam()));
   torch::manual_seed(2);
-  ActionNetwork b(tiny());
+  ActionNetwork b(tiny(GetParam()));
   for (const std::string dtype : {"F32", "F16", "BF16"}) {
     const std::string first = encode_safetensors(save(a, dtype));
     load_network_tensors(b, save(a, dtype), "", "test", true);
@@ -35,9 +41,9 @@ TEST(NetworkTest, WeightsRoundTripBitExact) {
   for (size_t i = 0; i < a->parameters().size(); ++i) EXPECT_TRUE(torch::equal(a->parameters()[i], b->parameters()[i]));
 }
 
-TEST(NetworkTest, CachedDecodingMatchesAFullPass) {
+TEST_P(NetworkTest, CachedDecodingMatchesAFullPass) {
   torch::manual_seed(3);
-  ActionNetwork net(tiny());
+  ActionNetwork net(tiny(GetParam()));
   net->eval();
   torch::NoGradGuard no_grad;
   const EmbeddedConfig c = net->config;
@@ -59,9 +65,9 @@ TEST(NetworkTest, CachedDecodingMatchesAFullPass) {
 }
 
 // Replies of different lengths sharing a decoding step get what each would get alone.
-TEST(NetworkTest, SharedStepsMatchOneStreamAtATime) {
+TEST_P(NetworkTest, SharedStepsMatchOneStreamAtATime) {
   torch::manual_seed(4);
-  ActionNetwork net(tiny());
+  ActionNetwork net(tiny(GetParam()));
   net->eval();
   torch::NoGradGuard no_grad;
   const int64_t V = net->config.vocab_size;
@@ -85,6 +91,33 @@ TEST(NetworkTest, SharedStepsMatchOneStreamAtATime) {
       next[b] = one.argmax().item<int64_t>();
     }
   }
+}
+
+TEST(RotaryPositionsTest, ScoresDependOnlyOnTheDistance) {
+  torch::manual_seed(5);
+  const int64_t hd = 16;
+  torch::Tensor q = torch::randn({hd}), k = torch::randn({hd});
+  auto score = [&](int64_t query_at, int64_t key_at) {
+    torch::Tensor rq = Rotation::at(torch::tensor({query_at}), hd).apply(q.view({1, hd}));
+    torch::Tensor rk = Rotation::at(torch::tensor({key_at}), hd).apply(k.view({1, hd}));
+    return (rq * rk).sum().item<double>();
+  };
+  EXPECT_NEAR(score(7, 3), score(107, 103), 1e-4);
+  EXPECT_NEAR(score(3, 3), (q * k).sum().item<double>(), 1e-5);  // no distance, no turn
+  EXPECT_GT(std::abs(score(7, 3) - score(7, 5)), 1e-3);
+}
+
+TEST(RotaryPositionsTest, RotaryNetworksHaveNoPositionTableAndConfigsNamingNoneAreLearned) {
+  ActionNetwork rotary(tiny("rotary")), learned(tiny("learned"));
+  EXPECT_EQ(rotary->named_parameters().size() + 1, learned->named_parameters().size());
+  EXPECT_EQ(rotary->named_parameters().find("position_embedding.weight"), nullptr);
+
+  Json j = tiny("rotary").to_json();
+  EXPECT_EQ(EmbeddedConfig::from_json(j, "c").positions, "rotary");
+  j["architecture"].erase("positions");  // a checkpoint from before the choice existed
+  EXPECT_EQ(EmbeddedConfig::from_json(j, "c").positions, "learned");
+  j["architecture"]["positions"] = "sinusoidal";
+  EXPECT_THROW(EmbeddedConfig::from_json(j, "c"), Error);
 }
 
 }  // namespace

@@ -16,6 +16,7 @@ Json EmbeddedConfig::to_json() const {
                 {"layers", layers},
                 {"heads", heads},
                 {"max_positions", max_positions},
+                {"positions", positions},
                 {"image_width", image_width},
                 {"image_height", image_height},
                 {"visual_tokens_per_image", visual_tokens()}}},
@@ -40,6 +41,7 @@ EmbeddedConfig EmbeddedConfig::from_json(const Json& j, const std::string& what)
     c.layers = a.at("layers").get<int>();
     c.heads = a.at("heads").get<int>();
     c.max_positions = a.at("max_positions").get<int>();
+    c.positions = a.value("positions", "learned");
     c.image_width = a.at("image_width").get<int>();
     c.image_height = a.at("image_height").get<int>();
     const Json& p = j.at("prompt");
@@ -55,6 +57,10 @@ EmbeddedConfig EmbeddedConfig::from_json(const Json& j, const std::string& what)
   if (c.vocab_size <= 0 || c.d_model <= 0 || c.layers <= 0 || c.heads <= 0 || c.d_model % c.heads ||
       c.max_positions <= 0 || c.image_width < 16 || c.image_height < 16 || c.image_width % 16 || c.image_height % 16)
     throw Error(what + ": impossible architecture (d_model a multiple of heads, images multiples of 16 pixels)");
+  if (c.positions != "learned" && c.positions != "rotary")
+    throw Error(what + ": architecture.positions must be learned or rotary, not '" + c.positions + "'");
+  if (c.positions == "rotary" && (c.d_model / c.heads) % 2)
+    throw Error(what + ": rotary positions need an even number of dimensions per head");
   if (!c.prompt_template.is_object()) throw Error(what + ": prompt.template must be an object of texts");
   if (c.mode != "cota" && c.mode != "direct") throw Error(what + ": prompt.mode must be cota or direct");
   return c;

@@ -23,6 +23,10 @@ struct EmbeddedConfig {
   int layers = 4;
   int heads = 4;
   int max_positions = 1024;    // tokens of context, visual tokens included
+  // How the network knows where a token is: "learned" absolute embeddings added to the input
+  // (checkpoints that name none), or "rotary" rotations of each head's queries and keys, which
+  // make attention depend on the distance between tokens (what copying a span needs).
+  std::string positions = "learned";
   int image_width = 64;        // images are resized to this before the encoder
   int image_height = 48;
   // Running.

@@ -4,6 +4,19 @@
 
 namespace taco {
 
+Rotation Rotation::at(const torch::Tensor& positions, int64_t head_dim) {
+  // Frequencies 10000^(-2i / head_dim), as RoFormer and the LLaMA family use.
+  const auto floats = torch::TensorOptions().dtype(torch::kFloat).device(positions.device());
+  torch::Tensor inverse_frequency = torch::pow(10000.0, torch::arange(0, head_dim / 2, floats) * (-2.0 / static_cast<double>(head_dim)));
+  torch::Tensor angles = positions.to(torch::kFloat).unsqueeze(-1) * inverse_frequency;
+  return {angles.cos(), angles.sin()};
+}
+
+torch::Tensor Rotation::apply(const torch::Tensor& t) const {
+  auto halves = t.chunk(2, -1);
+  return torch::cat({halves[0] * cos - halves[1] * sin, halves[0] * sin + halves[1] * cos}, -1);
+}
+
 BlockImpl::BlockImpl(int d_model, int heads_) : heads(heads_) {
   ln1 = register_module("ln1", torch::nn::LayerNorm(torch::nn::LayerNormOptions({d_model})));
   qkv = register_module("qkv", torch::nn::Linear(d_model, 3 * d_model));
@@ -13,11 +26,13 @@ BlockImpl::BlockImpl(int d_model, int heads_) : heads(heads_) {
   fc2 = register_module("fc2", torch::nn::Linear(4 * d_model, d_model));
 }
 
-std::array<torch::Tensor, 3> BlockImpl::attention_inputs(const torch::Tensor& x) {
+std::array<torch::Tensor, 3> BlockImpl::attention_inputs(const torch::Tensor& x, const Rotation& rotation) {
   const int64_t B = x.size(0), T = x.size(1), hd = x.size(2) / heads;
   auto parts = qkv(ln1(x)).chunk(3, -1);
   auto split = [&](const torch::Tensor& t) { return t.view({B, T, heads, hd}).transpose(1, 2); };
-  return {split(parts[0]) * (1.0 / std::sqrt(static_cast<double>(hd))), split(parts[1]), split(parts[2])};
+  torch::Tensor q = split(parts[0]) * (1.0 / std::sqrt(static_cast<double>(hd))), k = split(parts[1]);
+  if (rotation.cos.defined()) q = rotation.apply(q), k = rotation.apply(k);
+  return {q, k, split(parts[2])};
 }
 
 torch::Tensor BlockImpl::after_attention(const torch::Tensor& x, const torch::Tensor& y) {
@@ -25,9 +40,9 @@ torch::Tensor BlockImpl::after_attention(const torch::Tensor& x, const torch::Te
   return h + fc2(torch::gelu(fc1(ln2(h))));
 }
 
-torch::Tensor BlockImpl::forward(const torch::Tensor& x, torch::Tensor* past_k, torch::Tensor* past_v) {
+torch::Tensor BlockImpl::forward(const torch::Tensor& x, const Rotation& rotation, torch::Tensor* past_k, torch::Tensor* past_v) {
   const int64_t T = x.size(1);
-  auto [q, k, v] = attention_inputs(x);
+  auto [q, k, v] = attention_inputs(x, rotation);
   int64_t past = 0;
   if (past_k) {
     if (past_k->defined()) {
@@ -48,10 +63,10 @@ torch::Tensor BlockImpl::forward(const torch::Tensor& x, torch::Tensor* past_k, 
   return after_attention(x, torch::matmul(torch::softmax(scores, -1), v));
 }
 
-torch::Tensor BlockImpl::step(const torch::Tensor& x, const std::vector<torch::Tensor*>& past_k,
+torch::Tensor BlockImpl::step(const torch::Tensor& x, const Rotation& rotation, const std::vector<torch::Tensor*>& past_k,
                               const std::vector<torch::Tensor*>& past_v) {
   const int64_t B = x.size(0);
-  auto [q, k, v] = attention_inputs(x);
+  auto [q, k, v] = attention_inputs(x, rotation);
   std::vector<torch::Tensor> ys;
   for (int64_t b = 0; b < B; ++b) {
     torch::Tensor& pk = *past_k[static_cast<size_t>(b)];
@@ -70,7 +85,8 @@ ActionNetworkImpl::ActionNetworkImpl(const EmbeddedConfig& c) : config(c) {
   encoder = register_module("encoder", torch::nn::Sequential(conv(3, c1), torch::nn::GELU(), conv(c1, c2), torch::nn::GELU(),
                                                              conv(c2, c3), torch::nn::GELU(), conv(c3, d)));
   token_embedding = register_module("token_embedding", torch::nn::Embedding(c.vocab_size, d));
-  position_embedding = register_module("position_embedding", torch::nn::Embedding(c.max_positions, d));
+  if (c.positions == "learned")
+    position_embedding = register_module("position_embedding", torch::nn::Embedding(c.max_positions, d));
   visual_position = register_parameter("visual_position", torch::zeros({c.visual_tokens(), d}));
   blocks = register_module("blocks", torch::nn::ModuleList());
   for (int i = 0; i < c.layers; ++i) blocks->push_back(Block(d, c.heads));
@@ -99,10 +115,13 @@ torch::Tensor ActionNetworkImpl::forward(const torch::Tensor& tokens, const torc
     x = x.reshape({B * T, D}).index_put({slots}, visual.reshape({-1, D})).reshape({B, T, D});
   }
   const int64_t start = cache ? cache->length : 0;
-  x = x + position_embedding(torch::arange(start, start + T, torch::TensorOptions().dtype(torch::kLong).device(tokens.device())));
+  torch::Tensor positions = torch::arange(start, start + T, torch::TensorOptions().dtype(torch::kLong).device(tokens.device()));
+  Rotation rotation;
+  if (position_embedding) x = x + position_embedding(positions);
+  else rotation = Rotation::at(positions, D / config.heads);  // [T, hd / 2], broadcast over batch and heads
   if (cache && cache->k.empty()) cache->k.resize(blocks->size()), cache->v.resize(blocks->size());
   for (size_t i = 0; i < blocks->size(); ++i)
-    x = blocks[i]->as<Block>()->forward(x, cache ? &cache->k[i] : nullptr, cache ? &cache->v[i] : nullptr);
+    x = blocks[i]->as<Block>()->forward(x, rotation, cache ? &cache->k[i] : nullptr, cache ? &cache->v[i] : nullptr);
   if (cache) cache->length += T;
   return torch::matmul(ln_final(x), token_embedding->weight.t());
 }
@@ -112,8 +131,10 @@ torch::Tensor ActionNetworkImpl::step(const std::vector<int64_t>& tokens, const 
   std::vector<int64_t> positions;
   for (const Cache* c : caches) positions.push_back(c->length);
   const auto longs = torch::TensorOptions().dtype(torch::kLong);
-  torch::Tensor x = token_embedding(torch::tensor(tokens, longs).view({B, 1})) +
-                    position_embedding(torch::tensor(positions, longs)).view({B, 1, D});
+  torch::Tensor x = token_embedding(torch::tensor(tokens, longs).view({B, 1}));
+  Rotation rotation;
+  if (position_embedding) x = x + position_embedding(torch::tensor(positions, longs)).view({B, 1, D});
+  else rotation = Rotation::at(torch::tensor(positions, longs).view({B, 1, 1}), D / config.heads);  // [B, 1, 1, hd / 2]
   for (size_t i = 0; i < blocks->size(); ++i) {
     std::vector<torch::Tensor*> k, v;
     for (Cache* c : caches) {
@@ -121,7 +142,7 @@ torch::Tensor ActionNetworkImpl::step(const std::vector<int64_t>& tokens, const 
       k.push_back(&c->k[i]);
       v.push_back(&c->v[i]);
     }
-    x = blocks[i]->as<Block>()->step(x, k, v);
+    x = blocks[i]->as<Block>()->step(x, rotation, k, v);
   }
   for (Cache* c : caches) ++c->length;
   return torch::matmul(ln_final(x), token_embedding->weight.t()).view({B, -1});

@@ -1,8 +1,10 @@
 // ActionNetwork: the embedded action model's network (libtorch; only the torch module includes
 // this header). A small conv net turns each image (resized to the config's size) into one
 // visual token per 16x16 patch; the tokens take the <image> slots of the sequence; a causal
-// pre-norm transformer with learned positions reads the sequence and predicts the next token
-// (output weights tied to the token embedding). A Cache holds the keys and values of the
+// pre-norm transformer reads the sequence and predicts the next token (output weights tied to
+// the token embedding). Positions are learned embeddings added to the input, or rotary: each
+// head's queries and keys turned by angles proportional to their position (RoFormer), so that
+// attention scores depend on how far apart two tokens are. A Cache holds the keys and values of the
 // tokens read so far, so decoding reads each token once.
 //
 // Parameters are plain fp32 tensors; forward() without a cache is safe to call from several
@@ -17,16 +19,27 @@
 
 namespace taco {
 
+// The cosines and sines of rotary positions, each broadcastable to [B, heads, T, head_dim / 2];
+// undefined with learned positions.
+struct Rotation {
+  torch::Tensor cos, sin;
+  // positions: any shape P of int64 positions; the tables come out as P x [head_dim / 2].
+  static Rotation at(const torch::Tensor& positions, int64_t head_dim);
+  // t [..., head_dim] turned pairwise (dimension i with i + head_dim / 2).
+  torch::Tensor apply(const torch::Tensor& t) const;
+};
+
 struct BlockImpl : torch::nn::Module {
   BlockImpl(int d_model, int heads);
-  torch::Tensor forward(const torch::Tensor& x, torch::Tensor* past_k, torch::Tensor* past_v);
+  torch::Tensor forward(const torch::Tensor& x, const Rotation& rotation, torch::Tensor* past_k, torch::Tensor* past_v);
   // One new token per stream, x [B, 1, D]; stream b's keys and values are (*past_k[b],
   // *past_v[b]), which grow by one.
-  torch::Tensor step(const torch::Tensor& x, const std::vector<torch::Tensor*>& past_k, const std::vector<torch::Tensor*>& past_v);
+  torch::Tensor step(const torch::Tensor& x, const Rotation& rotation, const std::vector<torch::Tensor*>& past_k,
+                     const std::vector<torch::Tensor*>& past_v);
 
   // q (scaled by 1 / sqrt(head_dim): on q rather than on the B x heads x T x T scores), k and
-  // v, each [B, heads, T, head_dim].
-  std::array<torch::Tensor, 3> attention_inputs(const torch::Tensor& x);
+  // v, each [B, heads, T, head_dim]; q and k turned by the rotation when it is defined.
+  std::array<torch::Tensor, 3> attention_inputs(const torch::Tensor& x, const Rotation& rotation);
   // The rest of the block, given the attention's output y [B, heads, T, head_dim].
   torch::Tensor after_attention(const torch::Tensor& x, const torch::Tensor& y);
 
@@ -57,7 +70,8 @@ struct ActionNetworkImpl : torch::nn::Module {
 
   EmbeddedConfig config;
   torch::nn::Sequential encoder{nullptr};
-  torch::nn::Embedding token_embedding{nullptr}, position_embedding{nullptr};
+  torch::nn::Embedding token_embedding{nullptr};
+  torch::nn::Embedding position_embedding{nullptr};  // learned positions only
   torch::Tensor visual_position;  // [G, d]: where in the image each visual token came from
   torch::nn::ModuleList blocks{nullptr};
   torch::nn::LayerNorm ln_final{nullptr};
