@@ -1,7 +1,8 @@
 #include "runtime/episode.h"
 
 #include <chrono>
-#include <regex>
+#include <cctype>
+#include <optional>
 
 #include "cota/parse.h"
 #include "tools/image_store.h"
@@ -43,14 +44,31 @@ Message make_message(const std::string& role, const std::string& text, const Ima
   return m;
 }
 
+// The first `<q>answer<q> : <q>...<q>` with q one quote character. Scanned by hand: std::regex
+// recurses once per character of the answer, and a 30 KB answer overflowed the stack.
+std::optional<std::string> quoted_answer(const std::string& message, char q) {
+  const std::string key = std::string(1, q) + "answer" + q;
+  auto skip_spaces = [&](size_t i) {
+    while (i < message.size() && std::isspace(static_cast<unsigned char>(message[i]))) ++i;
+    return i;
+  };
+  for (size_t at = message.find(key); at != std::string::npos; at = message.find(key, at + 1)) {
+    size_t i = skip_spaces(at + key.size());
+    if (i >= message.size() || message[i] != ':') continue;
+    i = skip_spaces(i + 1);
+    if (i >= message.size() || message[i] != q) continue;
+    const size_t close = message.find(q, i + 1);
+    if (close == std::string::npos) continue;
+    return message.substr(i + 1, close - i - 1);
+  }
+  return std::nullopt;
+}
+
 }  // namespace
 
 std::string extract_answer(const std::string& message) {
-  static const std::regex double_quoted(R"re("answer"\s*:\s*"([^"]*)")re");
-  static const std::regex single_quoted(R"re('answer'\s*:\s*'([^']*)')re");
-  std::smatch m;
-  if (std::regex_search(message, m, double_quoted) || std::regex_search(message, m, single_quoted)) return m[1].str();
-  return "";
+  if (auto a = quoted_answer(message, '"')) return *a;
+  return quoted_answer(message, '\'').value_or("");
 }
 
 Runtime::Runtime(Model& model, const ToolRegistry& tools, PromptTemplate prompts, EpisodeOptions options)

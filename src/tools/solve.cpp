@@ -24,6 +24,34 @@ const std::set<std::string>& function_names() {
 
 [[noreturn]] void cannot(const std::string& why) { throw ToolError("ValueError", why); }
 
+// Limits on what a model may send: std::regex matches recursively (a 60 KB query overflowed
+// the stack) and so does GiNaC's parser (20,000 nested parentheses did). Real queries are a
+// line or two.
+constexpr size_t kMaxQueryChars = 2000;
+constexpr int kMaxNesting = 100;
+
+void check_size(const std::string& q) {
+  if (q.size() > kMaxQueryChars)
+    cannot("the query is " + std::to_string(q.size()) + " characters long; at most " + std::to_string(kMaxQueryChars) + " are read");
+  int depth = 0, deepest = 0;
+  for (char c : q) {
+    if (c == '(' || c == '[' || c == '{') deepest = std::max(deepest, ++depth);
+    else if (c == ')' || c == ']' || c == '}') --depth;
+  }
+  if (deepest > kMaxNesting)
+    cannot("the query nests brackets " + std::to_string(deepest) + " deep; at most " + std::to_string(kMaxNesting) + " are read");
+}
+
+// GiNaC factors polynomials over the rationals only: with a constant such as Pi among the
+// coefficients its gcd throws, and the polynomial is then taken as it stands.
+GiNaC::ex factor_over_rationals(const GiNaC::ex& e) {
+  try {
+    return GiNaC::factor(e);
+  } catch (const std::exception&) {
+    return e;
+  }
+}
+
 std::string replace_all(std::string s, const std::string& from, const std::string& to) {
   for (size_t at = 0; (at = s.find(from, at)) != std::string::npos; at += to.size()) s.replace(at, from.size(), to);
   return s;
@@ -120,7 +148,8 @@ std::string show(const GiNaC::ex& e) {
   if (d.is_equal(1)) return print(n);
   if (print(n)[0] == '-') return "-" + show(GiNaC::expand(-n) / d);
   auto wrap = [](const GiNaC::ex& x) {
-    bool simple = GiNaC::is_a<GiNaC::symbol>(x) || GiNaC::is_a<GiNaC::numeric>(x) || GiNaC::is_a<GiNaC::function>(x) ||
+    bool simple = GiNaC::is_a<GiNaC::symbol>(x) || GiNaC::is_a<GiNaC::constant>(x) || GiNaC::is_a<GiNaC::numeric>(x) ||
+                  GiNaC::is_a<GiNaC::function>(x) ||
                   GiNaC::is_a<GiNaC::power>(x);
     return simple ? print(x) : "(" + print(x) + ")";
   };
@@ -221,7 +250,7 @@ std::vector<std::string> solve_univariate(const GiNaC::ex& equation_zero, const 
     GiNaC::ex value = GiNaC::normal(r);
     roots.emplace_back(order(value), show(x) + " = " + show_value(value));
   };
-  GiNaC::ex factored = GiNaC::factor(p);
+  GiNaC::ex factored = factor_over_rationals(p);
   GiNaC::exvector factors;
   if (GiNaC::is_a<GiNaC::mul>(factored)) {
     for (size_t i = 0; i < factored.nops(); ++i) factors.push_back(factored.op(i));
@@ -271,6 +300,7 @@ std::string join(const std::vector<std::string>& parts, const std::string& sep) 
 }  // namespace
 
 std::string solve_math_query(const std::string& raw_query) {
+  check_size(raw_query);
   std::string q = raw_query;
   for (auto [from, to] : std::vector<std::pair<std::string, std::string>>{
            {"\xc3\x97", "*"}, {"\xc3\xb7", "/"}, {"\xe2\x88\x92", "-"}, {"\xc2\xb2", "^2"}, {"\xc2\xb3", "^3"},
@@ -319,7 +349,7 @@ std::string solve_math_query(const std::string& raw_query) {
       GiNaC::ex exact = GiNaC::normal(e);
       return show_value(exact);
     }
-    GiNaC::ex simplified = GiNaC::factor(GiNaC::normal(e));
+    GiNaC::ex simplified = factor_over_rationals(GiNaC::normal(e));
     return expressions.front() + " = " + show(simplified);
   }
 
@@ -378,7 +408,13 @@ class SolveTool : public Tool {
   }
   std::string backend() const override { return "ginac"; }
   Json call(const Json& args, ToolContext&) const override {
-    return Json{{"result", solve_math_query(args.at("query").get<std::string>())}};
+    try {
+      return Json{{"result", solve_math_query(args.at("query").get<std::string>())}};
+    } catch (const ToolError&) {
+      throw;
+    } catch (const std::exception& e) {  // GiNaC's own refusals (division by zero, ...)
+      cannot(std::string("cannot solve this: ") + e.what());
+    }
   }
 };
 

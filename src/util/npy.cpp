@@ -1,8 +1,9 @@
 #include "util/npy.h"
 
+#include <cctype>
+#include <cmath>
 #include <cstdint>
 #include <cstring>
-#include <regex>
 
 #include "util/error.h"
 #include "util/files.h"
@@ -24,6 +25,57 @@ void convert(const char* p, size_t n, bool swap, std::vector<float>& out) {
   }
 }
 
+// IEEE half precision, as NumPy's float16.
+void convert_half(const char* p, size_t n, bool swap, std::vector<float>& out) {
+  out.resize(n);
+  for (size_t i = 0; i < n; ++i) {
+    const auto lo = static_cast<unsigned char>(p[2 * i + (swap ? 1 : 0)]), hi = static_cast<unsigned char>(p[2 * i + (swap ? 0 : 1)]);
+    const int bits = lo | (hi << 8), exponent = (bits >> 10) & 0x1F, mantissa = bits & 0x3FF;
+    const float magnitude = exponent == 0    ? std::ldexp(static_cast<float>(mantissa), -24)
+                            : exponent == 31 ? (mantissa ? NAN : INFINITY)
+                                             : std::ldexp(static_cast<float>(mantissa | 0x400), exponent - 25);
+    out[i] = (bits & 0x8000) ? -magnitude : magnitude;
+  }
+}
+
+// Fortran-ordered values (first index fastest) rearranged into C order (last index fastest).
+std::vector<float> c_order(const std::vector<float>& fortran, const std::vector<size_t>& shape) {
+  std::vector<float> out(fortran.size());
+  std::vector<size_t> index(shape.size(), 0);
+  for (size_t f = 0; f < fortran.size(); ++f) {
+    size_t c = 0;
+    for (size_t k = 0; k < shape.size(); ++k) c = c * shape[k] + index[k];
+    out[c] = fortran[f];
+    for (size_t k = 0; k < shape.size() && ++index[k] == shape[k]; ++k) index[k] = 0;
+  }
+  return out;
+}
+
+// The text of a key's value in the header's Python dict literal: up to the comma that ends it
+// at bracket depth 0 (a shape's tuple keeps its commas).
+std::string header_value(const std::string& header, const std::string& key, const std::string& what) {
+  const size_t at = header.find("'" + key + "'");
+  if (at == std::string::npos) throw Error(what + ": .npy header has no " + key);
+  size_t i = header.find(':', at + key.size() + 2);
+  if (i == std::string::npos) throw Error(what + ": .npy header has no value for " + key);
+  ++i;
+  while (i < header.size() && header[i] == ' ') ++i;
+  size_t end = i;
+  int depth = 0;
+  bool quoted = false;
+  for (; end < header.size(); ++end) {
+    const char ch = header[end];
+    if (ch == '\'') quoted = !quoted;
+    else if (quoted) continue;
+    else if (ch == '(' || ch == '[') ++depth;
+    else if (ch == ')' || ch == ']') --depth;
+    else if ((ch == ',' || ch == '}') && depth == 0) break;
+  }
+  std::string value = header.substr(i, end - i);
+  while (!value.empty() && value.back() == ' ') value.pop_back();
+  return value;
+}
+
 }  // namespace
 
 NpyArray parse_npy(const std::string& b, const std::string& what) {
@@ -41,27 +93,41 @@ NpyArray parse_npy(const std::string& b, const std::string& what) {
   } else {
     throw Error(what + ": unsupported .npy version " + std::to_string(major));
   }
+  // NumPy itself refuses headers over 10,000 bytes unless told otherwise.
+  if (header_len > 10000) throw Error(what + ": .npy header of " + std::to_string(header_len) + " bytes (at most 10000 are read)");
   if (offset + header_len > b.size()) throw Error(what + ": truncated .npy header");
-  std::string header = b.substr(offset, header_len);
-  std::smatch m;
+  const std::string header = b.substr(offset, header_len);
   NpyArray a;
-  if (!std::regex_search(header, m, std::regex(R"('descr'\s*:\s*'([^']+)')"))) throw Error(what + ": .npy header has no descr");
-  a.dtype = m[1];
-  if (std::regex_search(header, m, std::regex(R"('fortran_order'\s*:\s*True)")))
-    throw Error(what + ": Fortran-ordered .npy arrays are not supported (save with np.ascontiguousarray)");
-  if (!std::regex_search(header, m, std::regex(R"('shape'\s*:\s*\(([^)]*)\))"))) throw Error(what + ": .npy header has no shape");
-  std::string dims = m[1];
+  a.dtype = header_value(header, "descr", what);
+  if (a.dtype.size() < 4 || a.dtype.front() != '\'' || a.dtype.back() != '\'')
+    throw Error(what + ": .npy descr " + a.dtype + " is not a plain dtype");
+  a.dtype = a.dtype.substr(1, a.dtype.size() - 2);
+  const std::string fortran = header_value(header, "fortran_order", what);
+  if (fortran != "True" && fortran != "False") throw Error(what + ": .npy fortran_order is " + fortran);
+  const std::string dims = header_value(header, "shape", what);
+  if (dims.size() < 2 || dims.front() != '(' || dims.back() != ')') throw Error(what + ": .npy shape " + dims + " is not a tuple");
+  const char* data = b.data() + offset + header_len;
+  const size_t available = b.size() - offset - header_len;
   size_t count = 1;
-  static const std::regex number(R"(\d+)");
-  for (std::sregex_iterator it(dims.begin(), dims.end(), number), end; it != end; ++it) {
-    a.shape.push_back(std::stoul(it->str()));
-    count *= a.shape.back();
+  for (size_t i = 1; i + 1 < dims.size();) {
+    if (!std::isdigit(static_cast<unsigned char>(dims[i]))) {
+      if (dims[i] != ',' && dims[i] != ' ' && dims[i] != 'L') throw Error(what + ": .npy shape " + dims + " is not a tuple of sizes");
+      ++i;
+      continue;
+    }
+    size_t n = 0;
+    for (; i + 1 < dims.size() && std::isdigit(static_cast<unsigned char>(dims[i])); ++i) {
+      if (n > (SIZE_MAX - 9) / 10) throw Error(what + ": .npy shape " + dims + " is larger than any file");
+      n = n * 10 + static_cast<size_t>(dims[i] - '0');
+    }
+    a.shape.push_back(n);
+    // Past the bytes there are, the data cannot be whole (and the product cannot overflow).
+    if (n > 0 && count > available / n) throw Error(what + ": .npy data is truncated (shape " + dims + ")");
+    count *= n;
   }
   const char order = a.dtype[0];
   const std::string kind = a.dtype.substr(1);
   const bool swap = order == '>';
-  const char* data = b.data() + offset + header_len;
-  const size_t available = b.size() - offset - header_len;
   auto need = [&](size_t elem) {
     if (available < count * elem) throw Error(what + ": .npy data is truncated");
   };
@@ -75,7 +141,9 @@ NpyArray parse_npy(const std::string& b, const std::string& what) {
   else if (kind == "i4") need(4), convert<int32_t>(data, count, swap, a.values);
   else if (kind == "u8") need(8), convert<uint64_t>(data, count, swap, a.values);
   else if (kind == "i8") need(8), convert<int64_t>(data, count, swap, a.values);
+  else if (kind == "f2") need(2), convert_half(data, count, swap, a.values);
   else throw Error(what + ": unsupported .npy dtype " + a.dtype);
+  if (fortran == "True") a.values = c_order(a.values, a.shape);
   return a;
 }
 

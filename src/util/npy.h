@@ -1,5 +1,5 @@
-// Reading and writing NumPy .npy arrays (format versions 1-3, C order), as used for depth maps
-// (H x W) and segmentation masks (n x H x W) in Visual-Genome-style annotation sets.
+// Reading and writing NumPy .npy arrays (format versions 1-3), as used for depth maps (H x W)
+// and segmentation masks (n x H x W) in Visual-Genome-style annotation sets.
 #pragma once
 
 #include <cstddef>
@@ -12,13 +12,14 @@ namespace taco {
 struct NpyArray {
   std::vector<size_t> shape;
   std::string dtype;          // NumPy's descr, e.g. "<f4", "|b1"
-  std::vector<float> values;  // every element converted to float, in C order
+  std::vector<float> values;  // every element converted to float, in C order (whatever the file's)
 
   size_t size() const { return values.size(); }
 };
 
-// Reads any numeric or bool dtype. Throws Error naming the file for anything else
-// (Fortran order, object arrays, a truncated file).
+// Reads any numeric or bool dtype (float16 included), in C or Fortran order. Throws Error
+// naming the file for anything else (object or structured arrays, a truncated file, a header
+// over NumPy's own 10,000-byte limit).
 NpyArray read_npy(const std::string& path);
 NpyArray parse_npy(const std::string& bytes, const std::string& what = "npy");
 

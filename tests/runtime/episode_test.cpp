@@ -289,6 +289,17 @@ TEST(ExtractAnswerTest, TacoPattern) {
   EXPECT_EQ(extract_answer(R"(blah "answer": "yes" blah)"), "yes");
   EXPECT_EQ(extract_answer("{'answer': 'no'}"), "no");
   EXPECT_EQ(extract_answer("nothing"), "");
+  EXPECT_EQ(extract_answer(R"("answer": 5, "answer" :
+ "six")"), "six");  // the first quoted one
+  EXPECT_EQ(extract_answer(R"("answer": "open)"), "");
+  EXPECT_EQ(extract_answer(R"({"answer": "", 'answer': 'x'})"), "");
+}
+
+// An unparsable Terminate reply with a 30 KB answer once overflowed the stack (std::regex).
+TEST(ExtractAnswerTest, HugeAnswers) {
+  const std::string answer(100000, 'a');
+  EXPECT_EQ(extract_answer(R"({"actions": [{"name": "Terminate", "arguments": {"answer": ")" + answer + "\"}}"), answer);
+  EXPECT_EQ(extract_answer("'answer': '" + answer), "");
 }
 
 // Opt-in: replays the real TACO episodes of ../shared/fixtures (third-party data, not part of the

@@ -59,5 +59,30 @@ TEST(SolveTest, ClearMessagesForWhatItCannotDo) {
   EXPECT_NE(solve("x = = 2").find("error"), std::string::npos);
 }
 
+// Constants among the coefficients: GiNaC's factoring works over the rationals only and its
+// gcd threw ("arguments must be polynomials over the rationals").
+TEST(SolveTest, ConstantsAmongTheCoefficients) {
+  EXPECT_EQ(solve("Pi = x"), "x = Pi (~ 3.141592654)");
+  EXPECT_EQ(solve("2x = Pi, what is x?"), "x = Pi/2 (~ 1.570796327)");
+  EXPECT_EQ(solve("x^2 = Pi"), "x = -sqrt(Pi) (~ -1.772453851), x = sqrt(Pi) (~ 1.772453851)");
+}
+
+// Queries a model may send to break the tool: each is one refusal, not a crash (a long list
+// of names overflowed std::regex's recursion, deep brackets GiNaC's parser).
+TEST(SolveTest, OversizedQueriesAreRefused) {
+  std::string names = "what is x";
+  while (names.size() < 60000) names += ", x";
+  EXPECT_NE(solve(names).find("characters long; at most 2000"), std::string::npos);
+  const std::string deep = "x = " + std::string(20000, '(') + "1" + std::string(20000, ')');
+  EXPECT_NE(solve(deep).find("characters long"), std::string::npos);
+  const std::string nested = "x = " + std::string(150, '(') + "1" + std::string(150, ')');
+  EXPECT_NE(solve(nested).find("nests brackets 150 deep"), std::string::npos);
+  // The largest query read still goes through the regular expressions and the parser.
+  std::string longest = "what is x";
+  while (longest.size() + 3 <= 2000) longest += ", x";
+  EXPECT_NO_FATAL_FAILURE(solve(longest));
+  EXPECT_EQ(solve("x = " + std::string(100, '(') + "1" + std::string(100, ')')), "x = 1");
+}
+
 }  // namespace
 }  // namespace taco

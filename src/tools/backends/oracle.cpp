@@ -183,7 +183,10 @@ class OracleBackend : public VisionBackend {
 double oracle_score(const SceneAnnotation& a, size_t i) { return a.objects[i].score.value_or(pseudo_score(a.id, i)); }
 
 DepthMap depth_from_inverse(const NpyArray& arr, const std::string& what) {
-  if (arr.shape.size() != 2 || arr.values.empty()) throw ToolError("ValueError", what + ": a depth map must be H x W");
+  // H x W, or H x W x 1 as some depth models save it.
+  const bool one_channel = arr.shape.size() == 3 && arr.shape[2] == 1;
+  if ((arr.shape.size() != 2 && !one_channel) || arr.values.empty())
+    throw ToolError("ValueError", what + ": a depth map must be H x W (or H x W x 1)");
   DepthMap d;
   d.height = static_cast<int>(arr.shape[0]);
   d.width = static_cast<int>(arr.shape[1]);
