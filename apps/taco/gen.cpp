@@ -69,11 +69,14 @@ void add_gen_command(CLI::App& app) {
     GenSummary s;
     {
       Progress progress("gen", scenes_in_shard(scenes.size(), o.shard, o.shards));
+      // The old stats describe the records this run replaces: gone before anything else, so a
+      // killed run leaves the old records without stats rather than new records with old stats.
+      std::remove((f->out + ".stats.json").c_str());
       s = run_generation(scenes, o, prompts, [&] { progress.tick(); });
     }
     Json stats{{"scenes", s.scenes}, {"examples", s.examples}, {"records", s.records}, {"per_family", s.per_family},
                {"seconds", s.seconds}, {"oracle_noise", o.gen.noise.to_string()}, {"chains_rejected", s.chains_rejected}};
-    write_file(f->out + ".stats.json", stats.dump(2) + "\n");
+    write_file_atomic(f->out + ".stats.json", stats.dump(2) + "\n");
     std::fprintf(stderr, "%zu examples (%zu records) from %zu scenes in %.1f s (%.0f examples/s) -> %s\n", s.examples, s.records,
                  s.scenes, s.seconds, s.examples / std::max(s.seconds, 1e-9), f->out.c_str());
     if (!o.gen.noise.none())

@@ -181,6 +181,16 @@ TEST(DistillEndToEndTest, DistillCurateExportOffline) {
   for_each_jsonl(dir.file("d.jsonl"), [&](size_t, Json&& j) { mantis.push_back(j); });
   ASSERT_EQ(mantis.size(), 2u);
   EXPECT_EQ(mantis[0]["conversation"].size(), 2u);  // a Direct example: request and Terminate
+
+  // An export that fails half way (a line that is not JSON after good traces) leaves the
+  // previous output as it was, not a shorter file that looks whole.
+  const std::string before = read_file(dir.file("train.json"));
+  write_file(dir.file("torn.jsonl"), read_file(dir.file("curated.jsonl")) + "{not json\n");
+  auto failed = test::run_taco("export " + dir.file("torn.jsonl") + " --format llava --out " + dir.file("train.json"));
+  EXPECT_EQ(failed.code, 1) << failed.output;
+  EXPECT_NE(failed.output.find("torn.jsonl"), std::string::npos) << failed.output;
+  EXPECT_EQ(read_file(dir.file("train.json")), before);
+  EXPECT_FALSE(std::filesystem::exists(dir.file("train.json.tmp")));
 }
 
 }  // namespace

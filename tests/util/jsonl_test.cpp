@@ -2,11 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <fstream>
 
 #include "test_support.h"
 #include "util/error.h"
 #include "util/files.h"
+#include "util/record_writer.h"
 
 namespace taco {
 namespace {
@@ -22,6 +24,28 @@ TEST(JsonlTest, AppenderCutsATornLastLine) {
   std::vector<std::string> ids;
   for_each_jsonl(path, [&](size_t, Json&& j) { ids.push_back(j["id"]); });
   EXPECT_EQ(ids, (std::vector<std::string>{"a", "b", "d"}));
+}
+
+// Records appear at their path whole, at close(); a writer abandoned on the way (an exception)
+// leaves the path as it was and no temporary file.
+TEST(RecordWriterTest, TheFileAppearsWholeOrNotAtAll) {
+  test::TempDir dir;
+  const std::string path = dir.file("train.json");
+  write_file(path, "[\n{\"old\":1}\n]\n");
+  {
+    RecordWriter out(path);
+    out.write(Json{{"new", 1}});
+  }
+  EXPECT_EQ(read_file(path), "[\n{\"old\":1}\n]\n");
+  EXPECT_FALSE(std::filesystem::exists(path + ".tmp"));
+  {
+    RecordWriter out(path);
+    out.write(Json{{"new", 1}});
+    out.write(Json{{"new", 2}});
+    EXPECT_EQ(read_file(path), "[\n{\"old\":1}\n]\n");  // not yet
+    out.close();
+  }
+  EXPECT_EQ(read_file(path), "[\n{\"new\":1},\n{\"new\":2}\n]\n");
 }
 
 // A whole last record without its newline counts as done when a run resumes, so it must stay.
