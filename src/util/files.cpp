@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "util/error.h"
+#include "util/sha256.h"
 
 namespace taco {
 
@@ -97,6 +98,9 @@ std::string safe_file_name(const std::string& id) {
   std::string out;
   for (char c : id) out += (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.') ? c : '_';
   if (out.empty() || out == "." || out == "..") out = "_" + out;
+  // A changed id takes a digest of itself, so that ids differing only in what was replaced
+  // ("a/1", "a 1" and "a_1") do not share a folder; ids already safe keep their name.
+  if (out != id) out += "-" + sha256_hex(id).substr(0, 8);
   return out;
 }
 

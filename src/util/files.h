@@ -27,7 +27,9 @@ std::string relative_to(const std::string& path, const std::string& dir);
 // `path` without a trailing ".jsonl" or ".json": the base for files that go beside an output
 // ("traces.jsonl" -> "traces", for "traces.images/" and "traces.errors.jsonl").
 std::string output_base(const std::string& path);
-// An id (a task's, an example's) made safe as a folder name.
+// An id (a task's, an example's) made safe as a file or folder name: the id itself when it
+// has only letters, digits, '-', '_' and '.'; otherwise the others replaced by '_' and a
+// digest of the id added ("a/1" -> "a_1-<8 hex digits>"), so distinct ids get distinct names.
 std::string safe_file_name(const std::string& id);
 // `path` with its extension replaced ("report.md" -> "report.json"); added when it has none.
 std::string replace_extension(const std::string& path, const std::string& extension);
