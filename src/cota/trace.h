@@ -71,6 +71,7 @@ struct Trace {
   std::string answer;
   std::string answer_source = "none";  // "terminate", "extracted", "direct" or "none"
   std::string error;                   // why the episode could not run (status kError)
+  bool model_unreachable = false;      // the error was no answer at all from the model (not written)
   // The answer checked against the ground truth (taco distill): {"correct", "score", "method",
   // "split"}; null when unchecked.
   Json verification;

@@ -58,6 +58,13 @@ class ModelError : public Error {
   using Error::Error;
 };
 
+// No HTTP answer at all, after the retries (connection refused, timed out, name unknown): the
+// model's server is down, not this request wrong. A batch stops after a few in a row.
+class ModelUnreachableError : public ModelError {
+ public:
+  using ModelError::ModelError;
+};
+
 // The conversation no longer fits the model's context (a local model's hard limit). The
 // episode ends as it does when its reply budget runs out, not as a failure to retry.
 class ContextFullError : public ModelError {
@@ -71,6 +78,9 @@ class Model {
   virtual Completion complete(const CompletionRequest& request) = 0;
   virtual std::string name() const = 0;
   virtual ModelDefaults defaults() const { return {}; }
+  // Throws ModelUnreachableError when the model cannot be reached at all (a batch asks once,
+  // before its first task); local models always can.
+  virtual void check_reachable() const {}
 };
 
 struct ModelOptions {

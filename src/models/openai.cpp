@@ -70,8 +70,9 @@ OpenAIModel::OpenAIModel(ModelOptions options) : options_(std::move(options)) {
   while (!base.empty() && base.back() == '/') base.pop_back();
   if (base.rfind("http://", 0) != 0 && base.rfind("https://", 0) != 0)
     throw Error("endpoint '" + base + "' must start with http:// or https://");
-  url_ = base.size() >= 17 && base.compare(base.size() - 17, 17, "/chat/completions") == 0 ? base
-                                                                                            : base + "/chat/completions";
+  const bool full = base.size() >= 17 && base.compare(base.size() - 17, 17, "/chat/completions") == 0;
+  base_ = full ? base.substr(0, base.size() - 17) : base;
+  url_ = base_ + "/chat/completions";
   if (!options_.api_key_env.empty())
     if (const char* key = std::getenv(options_.api_key_env.c_str())) api_key_ = key;
 }
@@ -110,6 +111,16 @@ std::string OpenAIModel::request_payload(const std::vector<Message>& messages) c
   return out;
 }
 
+void OpenAIModel::check_reachable() const {
+  std::vector<std::string> headers;
+  if (!api_key_.empty()) headers.push_back("Authorization: Bearer " + api_key_);
+  try {
+    http_.get(base_ + "/models", headers, options_.connect_timeout_s + 10, options_.connect_timeout_s);
+  } catch (const HttpConnectError& e) {
+    throw ModelUnreachableError(std::string("the model server does not answer: ") + e.what());
+  }
+}
+
 Completion OpenAIModel::complete(const CompletionRequest& request) {
   const std::string payload = request_payload(*request.messages);
   std::vector<std::string> headers;
@@ -117,6 +128,7 @@ Completion OpenAIModel::complete(const CompletionRequest& request) {
 
   thread_local std::mt19937 jitter(std::random_device{}());
   std::string last_error;
+  bool answered = false;  // some attempt got an HTTP answer
   const int attempts = std::max(1, options_.retries + 1);
   int made = 0;
   for (int attempt = 0; attempt < attempts; ++attempt) {
@@ -125,6 +137,7 @@ Completion OpenAIModel::complete(const CompletionRequest& request) {
     bool retryable = true;
     try {
       HttpResponse r = http_.post(url_, payload, headers, options_.timeout_s, options_.connect_timeout_s);
+      answered = true;
       retry_after = r.retry_after_s;
       if (r.status == 200) return parse_completion(r.body);
       last_error = "model server at " + url_ + " answered HTTP " + std::to_string(r.status) + ": " + http_error_message(r.body);
@@ -139,6 +152,7 @@ Completion OpenAIModel::complete(const CompletionRequest& request) {
     std::this_thread::sleep_for(std::chrono::duration<double>(std::min(wait, kMaxBackoffS)));
   }
   if (made > 1) last_error += " (after " + std::to_string(made) + " attempts)";
+  if (!answered) throw ModelUnreachableError(last_error);
   throw ModelError(last_error);
 }
 

@@ -19,6 +19,8 @@ class OpenAIModel : public Model {
   explicit OpenAIModel(ModelOptions options);
   Completion complete(const CompletionRequest& request) override;
   std::string name() const override { return options_.model; }
+  // GET <endpoint>/models: any HTTP answer (even 404 from a server without that route) will do.
+  void check_reachable() const override;
 
   // The JSON request body for a conversation (exposed for tests).
   std::string request_payload(const std::vector<Message>& messages) const;
@@ -28,6 +30,7 @@ class OpenAIModel : public Model {
   Completion parse_completion(const std::string& body) const;
 
   ModelOptions options_;
+  std::string base_;  // the endpoint, ending in /v1
   std::string url_;
   std::string api_key_;
   HttpClient http_;

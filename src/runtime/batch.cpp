@@ -3,6 +3,7 @@
 #include <atomic>
 #include <chrono>
 #include <filesystem>
+#include <mutex>
 #include <thread>
 #include <unordered_set>
 
@@ -41,6 +42,8 @@ BatchSummary run_batch(const std::vector<Task>& tasks, const Runtime& runtime, c
     else pending.push_back(&t);
   }
 
+  if (!pending.empty()) runtime.model().check_reachable();  // throws before any file is touched
+
   JsonlAppender out(options.out_path);
   std::error_code ec;
   std::filesystem::remove(summary.errors_path, ec);  // the errors file lists the failures of this run
@@ -48,11 +51,23 @@ BatchSummary run_batch(const std::vector<Task>& tasks, const Runtime& runtime, c
   std::mutex errors_mu;
 
   std::atomic<size_t> next{0}, succeeded{0}, failed{0};
+  // Episodes in a row that could not reach the model; at the limit no worker takes another task.
+  std::atomic<int> unreachable_in_a_row{0};
+  std::atomic<bool> stop{false};
+  std::string last_unreachable;
   {
     Progress progress("run", pending.size(), options.progress);
     auto worker = [&] {
-      for (size_t i; (i = next.fetch_add(1)) < pending.size();) {
+      for (size_t i; !stop && (i = next.fetch_add(1)) < pending.size();) {
         Trace trace = runtime.run(*pending[i]);
+        if (trace.model_unreachable) {
+          const int in_a_row = ++unreachable_in_a_row;
+          std::lock_guard<std::mutex> lock(errors_mu);
+          last_unreachable = trace.error;
+          if (options.stop_after_unreachable > 0 && in_a_row >= options.stop_after_unreachable) stop = true;
+        } else {
+          unreachable_in_a_row = 0;
+        }
         if (trace.status != TraceStatus::kError && options.before_write) {
           try {
             options.before_write(trace);
@@ -84,6 +99,12 @@ BatchSummary run_batch(const std::vector<Task>& tasks, const Runtime& runtime, c
   summary.succeeded = succeeded;
   summary.failed = failed;
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (stop) {
+    const size_t not_started = pending.size() - std::min(pending.size(), static_cast<size_t>(next.load()));
+    throw Error("stopped: " + std::to_string(options.stop_after_unreachable) + " episodes in a row got no answer from the model (" +
+                last_unreachable + "); " + std::to_string(summary.succeeded) + " tasks done now and kept in " + options.out_path +
+                ", " + std::to_string(summary.failed + not_started) + " to do; run the same command again once the server answers");
+  }
   return summary;
 }
 

@@ -1,8 +1,10 @@
 // run_batch: many episodes with N in flight, resumable. Each finished trace is appended to the
 // output JSONL and flushed at once; tasks whose id is already in the output are skipped, so a
 // killed run resumes where it stopped with no duplicates. A task that cannot run (missing
-// image, model unreachable) never stops the batch: it is written to the errors file instead
-// and is tried again by the next run.
+// image, a reply the model server refused) never stops the batch: it is written to the errors
+// file instead and is tried again by the next run. A model that cannot be reached at all does:
+// it is asked once before the first task, and after a few episodes in a row get no answer
+// from it the batch stops taking tasks and throws Error saying so (what finished is kept).
 #pragma once
 
 #include <functional>
@@ -19,6 +21,7 @@ struct BatchOptions {
   std::string out_path;
   std::string errors_path;  // "" means <out without .jsonl>.errors.jsonl
   bool progress = true;
+  int stop_after_unreachable = 3;  // episodes in a row that got no answer from the model; 0: never stop
   // Called in the episode's thread on each finished trace before it is written (distill
   // verifies answers here). An exception fails the task: it goes to the errors file.
   std::function<void(Trace&)> before_write;

@@ -130,6 +130,7 @@ Trace Runtime::run(const Task& task, const StepCallback& on_step) const {
     } catch (const Error& e) {
       trace.status = TraceStatus::kError;
       trace.error = e.what();
+      trace.model_unreachable = dynamic_cast<const ModelUnreachableError*>(&e) != nullptr;
       return finish();
     }
     step.model_ms = ms_since(model_start);

@@ -39,6 +39,7 @@ class Runtime {
 
   const std::string& system_prompt() const { return system_prompt_; }
   const EpisodeOptions& options() const { return options_; }
+  const Model& model() const { return model_; }
 
  private:
   Model& model_;

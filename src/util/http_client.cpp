@@ -57,15 +57,28 @@ void HttpClient::release(void* handle) const {
 
 HttpResponse HttpClient::post(const std::string& url, const std::string& body, const std::vector<std::string>& headers,
                               double timeout_s, double connect_timeout_s) const {
+  return perform(url, &body, headers, timeout_s, connect_timeout_s);
+}
+
+HttpResponse HttpClient::get(const std::string& url, const std::vector<std::string>& headers, double timeout_s,
+                             double connect_timeout_s) const {
+  return perform(url, nullptr, headers, timeout_s, connect_timeout_s);
+}
+
+HttpResponse HttpClient::perform(const std::string& url, const std::string* body, const std::vector<std::string>& headers,
+                                 double timeout_s, double connect_timeout_s) const {
   CURL* h = static_cast<CURL*>(acquire());
   struct Release {
     const HttpClient* self;
     CURL* h;
     ~Release() { self->release(h); }
   } release{this, h};
-  curl_slist* list = curl_slist_append(nullptr, "Content-Type: application/json");
-  // Without this curl sends "Expect: 100-continue" for large bodies and waits a round trip.
-  list = curl_slist_append(list, "Expect:");
+  curl_slist* list = nullptr;
+  if (body) {
+    list = curl_slist_append(list, "Content-Type: application/json");
+    // Without this curl sends "Expect: 100-continue" for large bodies and waits a round trip.
+    list = curl_slist_append(list, "Expect:");
+  }
   for (const auto& header : headers) list = curl_slist_append(list, header.c_str());
   struct FreeList {
     curl_slist* l;
@@ -75,9 +88,11 @@ HttpResponse HttpClient::post(const std::string& url, const std::string& body, c
   HttpResponse response;
   curl_easy_reset(h);
   curl_easy_setopt(h, CURLOPT_URL, url.c_str());
-  curl_easy_setopt(h, CURLOPT_POST, 1L);
-  curl_easy_setopt(h, CURLOPT_POSTFIELDS, body.data());
-  curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body.size()));
+  if (body) {
+    curl_easy_setopt(h, CURLOPT_POST, 1L);
+    curl_easy_setopt(h, CURLOPT_POSTFIELDS, body->data());
+    curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body->size()));
+  }
   curl_easy_setopt(h, CURLOPT_HTTPHEADER, list);
   curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, append_body);
   curl_easy_setopt(h, CURLOPT_WRITEDATA, &response.body);

@@ -1,6 +1,6 @@
-// HttpClient: JSON-over-HTTP(S) POSTs with libcurl, shared by the model client and the tools'
+// HttpClient: JSON-over-HTTP(S) POSTs (and plain GETs) with libcurl, shared by the model client and the tools'
 // http backends. Connections are kept alive and reused through a pool of curl handles.
-// Thread-safe: post() may be called from many threads at once.
+// Thread-safe: post() and get() may be called from many threads at once.
 #pragma once
 
 #include <mutex>
@@ -33,8 +33,12 @@ class HttpClient {
   // POSTs `body` as application/json with the extra `headers` ("Name: value").
   HttpResponse post(const std::string& url, const std::string& body, const std::vector<std::string>& headers,
                     double timeout_s, double connect_timeout_s = 10) const;
+  HttpResponse get(const std::string& url, const std::vector<std::string>& headers, double timeout_s,
+                   double connect_timeout_s = 10) const;
 
  private:
+  HttpResponse perform(const std::string& url, const std::string* body, const std::vector<std::string>& headers,
+                       double timeout_s, double connect_timeout_s) const;
   void* acquire() const;
   void release(void* handle) const;
 

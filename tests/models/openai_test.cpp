@@ -86,7 +86,9 @@ TEST(OpenAIModelTest, GivesUpAfterRetries) {
     FAIL();
   } catch (const ModelError& e) {
     EXPECT_NE(std::string(e.what()).find("after 4 attempts"), std::string::npos) << e.what();
+    EXPECT_EQ(dynamic_cast<const ModelUnreachableError*>(&e), nullptr);  // the server answered
   }
+  EXPECT_NO_THROW(model.check_reachable());
   EXPECT_EQ(server.calls(), 4);
 }
 
@@ -101,8 +103,14 @@ TEST(OpenAIModelTest, UnreachableEndpointIsAClearError) {
   try {
     model.complete(CompletionRequest{"t", &messages});
     FAIL();
-  } catch (const ModelError& e) {
+  } catch (const ModelUnreachableError& e) {
     EXPECT_NE(std::string(e.what()).find("cannot reach http://127.0.0.1:1/v1/chat/completions"), std::string::npos) << e.what();
+  }
+  try {
+    model.check_reachable();
+    FAIL();
+  } catch (const ModelUnreachableError& e) {
+    EXPECT_NE(std::string(e.what()).find("does not answer: cannot reach http://127.0.0.1:1/v1/models"), std::string::npos) << e.what();
   }
 }
 

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <filesystem>
 #include <map>
 
 #include "test_support.h"
@@ -106,7 +108,8 @@ TEST_F(BatchTest, ResumesAfterAnInterruptedRunWithoutDuplicates) {
   EXPECT_EQ(idle.calls(), 0);
 }
 
-TEST_F(BatchTest, UnreachableServerLosesNothing) {
+// A server that does not answer at all is found before the first task, and nothing is written.
+TEST_F(BatchTest, AnUnreachableServerIsOneLineBeforeAnyTask) {
   ModelOptions mo;
   mo.model = "m";
   mo.endpoint = "http://127.0.0.1:1/v1";
@@ -117,10 +120,62 @@ TEST_F(BatchTest, UnreachableServerLosesNothing) {
   bo.jobs = 4;
   bo.out_path = dir_.file("out.jsonl");
   bo.progress = false;
-  BatchSummary s = run_batch(tasks_, rt, bo);
-  EXPECT_EQ(s.failed, tasks_.size());
-  EXPECT_EQ(ids_in(s.errors_path).size(), tasks_.size());
-  EXPECT_TRUE(ids_in(bo.out_path).empty());
+  try {
+    run_batch(tasks_, rt, bo);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("the model server does not answer"), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(std::filesystem::exists(bo.out_path));
+  EXPECT_FALSE(std::filesystem::exists(default_errors_path(bo.out_path)));
+}
+
+// A model that answers the first tasks and then goes away: after three episodes in a row get
+// no answer the batch stops taking tasks; the finished ones are kept and a rerun goes on.
+class GoesAwayModel : public Model {
+ public:
+  explicit GoesAwayModel(int answers) : answers_(answers) {}
+  Completion complete(const CompletionRequest&) override {
+    if (calls_.fetch_add(1) >= answers_) throw ModelUnreachableError("cannot reach http://gone/v1/chat/completions");
+    Completion c;
+    c.text = R"({"thought": "", "actions": [{"name": "Terminate", "arguments": {"answer": "42"}}]})";
+    return c;
+  }
+  std::string name() const override { return "goes-away"; }
+  int calls() const { return calls_.load(); }
+
+ private:
+  int answers_;
+  std::atomic<int> calls_{0};
+};
+
+TEST_F(BatchTest, StopsAfterEpisodesInARowGetNoAnswer) {
+  std::vector<Task> reachable(tasks_.begin(), tasks_.begin() + 20);  // without the broken task
+  BatchOptions bo;
+  bo.jobs = 1;
+  bo.out_path = dir_.file("out.jsonl");
+  bo.progress = false;
+  GoesAwayModel model(5);
+  Runtime rt(model, tools_, PromptTemplate::defaults(), EpisodeOptions{});
+  try {
+    run_batch(reachable, rt, bo);
+    FAIL();
+  } catch (const Error& e) {
+    const std::string why = e.what();
+    EXPECT_NE(why.find("3 episodes in a row got no answer from the model (cannot reach http://gone"), std::string::npos) << why;
+    EXPECT_NE(why.find("5 tasks done now"), std::string::npos) << why;
+    EXPECT_NE(why.find("15 to do"), std::string::npos) << why;
+  }
+  EXPECT_EQ(model.calls(), 5 + 3);  // not one call per remaining task
+  EXPECT_EQ(ids_in(bo.out_path).size(), 5u);
+  EXPECT_EQ(ids_in(default_errors_path(bo.out_path)).size(), 3u);
+
+  GoesAwayModel back(100);
+  Runtime again(back, tools_, PromptTemplate::defaults(), EpisodeOptions{});
+  BatchSummary s = run_batch(reachable, again, bo);
+  EXPECT_EQ(s.skipped, 5u);
+  EXPECT_EQ(s.succeeded, 15u);
+  EXPECT_EQ(ids_in(bo.out_path).size(), 20u);
 }
 
 }  // namespace
