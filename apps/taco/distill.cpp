@@ -57,6 +57,7 @@ size_t run_verified(const std::vector<Task>& tasks, const Runtime& runtime, cons
   batch.jobs = f.batch.jobs;
   batch.out_path = out;
   batch.progress = !f.batch.quiet;
+  batch.force = f.batch.force;
   batch.before_write = [&](Trace& trace) {
     trace.task.metadata["variant"] = variant;  // "cota" or "cot": the format curate mixes by
     trace.verification = verify_trace(*by_id.at(trace.task.id), trace, judge, f.judge_threshold);
@@ -150,6 +151,7 @@ void add_distill_command(CLI::App& app) {
   cmd->add_option("--judge-cache", f->judge_cache, "cached judgments (default: <out>.judge-cache.jsonl)");
   cmd->add_option("--judge-threshold", f->judge_threshold, "judge grade counted as correct")->capture_default_str()->check(CLI::Range(0.0, 1.0));
   cmd->add_option("-j,--jobs", f->batch.jobs, "episodes in flight")->capture_default_str()->check(CLI::Range(1, 4096));
+  cmd->add_flag("--force", f->batch.force, "resume into outputs made by another model, mode or dataset");
   cmd->add_option("--limit", f->limit, "only the first N questions");
   cmd->add_flag("-q,--quiet", f->batch.quiet, "no progress line");
   cmd->callback([f] { distill(*f); });

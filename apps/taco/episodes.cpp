@@ -62,6 +62,7 @@ void run_task_batch(const std::vector<Task>& tasks, const Runtime& runtime, cons
   batch.out_path = f.out;
   batch.errors_path = f.errors_out;
   batch.progress = !f.quiet;
+  batch.force = f.force;
   BatchSummary s = run_batch(tasks, runtime, batch);
   std::fprintf(stderr, "%zu tasks: %zu done now, %zu already in %s, %zu failed (%.1f s)\n", s.total, s.succeeded, s.skipped,
                f.out.c_str(), s.failed, s.seconds);

@@ -45,6 +45,7 @@ struct BatchFlags {
   std::string errors_out;
   int jobs = 8;
   bool quiet = false;
+  bool force = false;  // resume into an output of another model, mode or dataset
 };
 
 // Runs the tasks into flags.out (resuming), prints the summary line, and ends with exit code 1

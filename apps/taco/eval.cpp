@@ -201,6 +201,7 @@ void add_eval_command(CLI::App& app) {
   run->add_option("--inputs-dir", run_flags->inputs_dir, "where the TSV's base64 images are decoded (default: <out>.inputs)");
   run->add_option("--errors-out", run_flags->batch.errors_out, "where failed questions are listed (default: <out>.errors.jsonl)");
   run->add_option("-j,--jobs", run_flags->batch.jobs, "episodes in flight")->capture_default_str()->check(CLI::Range(1, 4096));
+  run->add_flag("--force", run_flags->batch.force, "resume into an --out made by another model, mode or benchmark");
   run->add_option("--limit", run_flags->limit, "only the first N questions");
   run->add_flag("-q,--quiet", run_flags->batch.quiet, "no progress line");
   run->callback([run_flags] { eval_run(*run_flags); });

@@ -68,6 +68,7 @@ void add_run_command(CLI::App& app) {
   cmd->add_option("--out", flags->batch.out, "append traces to this JSONL file (resumes: finished tasks are skipped)");
   cmd->add_option("--errors-out", flags->batch.errors_out, "where failed tasks are listed (default: <out>.errors.jsonl)");
   cmd->add_option("-j,--jobs", flags->batch.jobs, "episodes in flight with --dataset")->capture_default_str()->check(CLI::Range(1, 4096));
+  cmd->add_flag("--force", flags->batch.force, "with --dataset: resume into an --out made by another model, mode or dataset");
   cmd->add_flag("-q,--quiet", flags->batch.quiet, "print only the answer (or, with --dataset, no progress)");
   cmd->callback([flags] { run(*flags); });
 }

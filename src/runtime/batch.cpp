@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <mutex>
 #include <thread>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "util/files.h"
@@ -28,14 +29,65 @@ std::vector<std::string> finished_ids(const std::string& path) {
   return ids;
 }
 
+namespace {
+
+// The ids of the traces in a resumed output, each line checked to be a trace of this run: the
+// same model, prompt mode, template and image blanking, and the same question under an id the
+// tasks share (unless forced). Throws Error naming the file and line of the first that is not.
+std::unordered_set<std::string> resumable_ids(const std::string& path, const std::vector<Task>& tasks, const Runtime& runtime,
+                                              bool force) {
+  std::unordered_set<std::string> done;
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec)) return done;
+  std::unordered_map<std::string, const Task*> by_id;
+  for (const auto& t : tasks) by_id.emplace(t.id, &t);
+  const std::string model = runtime.model().name(), mode = to_string(runtime.options().mode);
+  const std::string& template_hash = runtime.prompt_template_sha256();
+  const bool blanked = runtime.options().blank_inputs;
+  for_each_jsonl(
+      path,
+      [&](size_t line, Json&& j) {
+        const std::string where = path + " line " + std::to_string(line);
+        if (!j.is_object() || j.value("format", Json()) != "taco.trace" || !j.contains("id") || !j["id"].is_string())
+          throw Error(where + " is not a taco trace; resume only into a file of traces (--out)");
+        std::string id = j["id"].get<std::string>();
+        if (!force) {
+          auto differs = [&](const std::string& what, const std::string& theirs, const std::string& ours) {
+            throw Error(where + " was made with " + what + " '" + theirs + "', this run uses '" + ours +
+                        "': resuming would mix two runs in one file (write to another --out, or give --force to mix them)");
+          };
+          const std::string their_model = j.value("model", std::string()), their_mode = j.value("prompt", std::string());
+          const std::string their_template = j.value("prompt_template_sha256", std::string());
+          if (their_model != model) differs("the model", their_model, model);
+          if (their_mode != mode) differs("the prompt mode", their_mode, mode);
+          if (!their_template.empty() && !template_hash.empty() && their_template != template_hash)
+            differs("the prompt template", their_template.substr(0, 12), template_hash.substr(0, 12));
+          if (j.value("inputs_blanked", false) != blanked)
+            differs("inputs_blanked", blanked ? "false" : "true", blanked ? "true" : "false");
+          if (auto t = by_id.find(id); t != by_id.end()) {
+            const Json* task = j.contains("task") && j["task"].is_object() ? &j["task"] : nullptr;
+            const std::string question = task ? task->value("question", std::string()) : std::string();
+            if (question != t->second->question)
+              throw Error(where + ": task " + id + " asks \"" + question.substr(0, 60) + "\" there but \"" +
+                          t->second->question.substr(0, 60) +
+                          "\" here: the file holds another dataset's answers (write to another --out, or give --force to mix them)");
+          }
+        }
+        done.insert(std::move(id));
+      },
+      /*tolerate_torn_tail=*/true);
+  return done;
+}
+
+}  // namespace
+
 BatchSummary run_batch(const std::vector<Task>& tasks, const Runtime& runtime, const BatchOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   BatchSummary summary;
   summary.total = tasks.size();
   summary.errors_path = options.errors_path.empty() ? default_errors_path(options.out_path) : options.errors_path;
 
-  std::unordered_set<std::string> done;
-  for (auto& id : finished_ids(options.out_path)) done.insert(std::move(id));
+  const std::unordered_set<std::string> done = resumable_ids(options.out_path, tasks, runtime, options.force);
   std::vector<const Task*> pending;
   for (const auto& t : tasks) {
     if (done.count(t.id)) ++summary.skipped;

@@ -22,6 +22,9 @@ struct BatchOptions {
   std::string errors_path;  // "" means <out without .jsonl>.errors.jsonl
   bool progress = true;
   int stop_after_unreachable = 3;  // episodes in a row that got no answer from the model; 0: never stop
+  // Resume into an output made by another model, prompt mode, template or image blanking, or
+  // with other questions under the same ids (refused otherwise: one file would hold two runs).
+  bool force = false;
   // Called in the episode's thread on each finished trace before it is written (distill
   // verifies answers here). An exception fails the task: it goes to the errors file.
   std::function<void(Trace&)> before_write;

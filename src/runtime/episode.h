@@ -40,6 +40,7 @@ class Runtime {
   const std::string& system_prompt() const { return system_prompt_; }
   const EpisodeOptions& options() const { return options_; }
   const Model& model() const { return model_; }
+  const std::string& prompt_template_sha256() const { return template_hash_; }
 
  private:
   Model& model_;

@@ -178,5 +178,56 @@ TEST_F(BatchTest, StopsAfterEpisodesInARowGetNoAnswer) {
   EXPECT_EQ(ids_in(bo.out_path).size(), 20u);
 }
 
+// A resumed output must hold this run's traces: another model, prompt mode or dataset (another
+// question under the same id) is refused with one line naming file and line, unless forced;
+// a line that is not a trace always is.
+TEST_F(BatchTest, ResumingIntoAnotherRunsOutputIsRefused) {
+  std::vector<Task> some(tasks_.begin(), tasks_.begin() + 4);
+  const std::string out = dir_.file("out.jsonl");
+  BatchOptions bo;
+  bo.jobs = 2;
+  bo.out_path = out;
+  bo.progress = false;
+  GoesAwayModel first(100);
+  run_batch(std::vector<Task>(some.begin(), some.begin() + 2), Runtime(first, tools_, PromptTemplate::defaults(), EpisodeOptions{}), bo);
+  auto refusal = [&](const Runtime& rt, const std::vector<Task>& tasks) -> std::string {
+    try {
+      run_batch(tasks, rt, bo);
+    } catch (const Error& e) {
+      return e.what();
+    }
+    return "";
+  };
+
+  class Renamed : public GoesAwayModel {
+   public:
+    Renamed() : GoesAwayModel(100) {}
+    std::string name() const override { return "another-model"; }
+  } other;
+  std::string why = refusal(Runtime(other, tools_, PromptTemplate::defaults(), EpisodeOptions{}), some);
+  EXPECT_NE(why.find(out + " line 1 was made with the model 'goes-away', this run uses 'another-model'"), std::string::npos) << why;
+  EXPECT_NE(why.find("--force"), std::string::npos) << why;
+
+  EpisodeOptions direct;
+  direct.mode = PromptMode::kDirect;
+  why = refusal(Runtime(first, tools_, PromptTemplate::defaults(), direct), some);
+  EXPECT_NE(why.find("the prompt mode 'cota', this run uses 'direct'"), std::string::npos) << why;
+
+  std::vector<Task> changed = some;
+  changed[1].question = "a different question";
+  why = refusal(Runtime(first, tools_, PromptTemplate::defaults(), EpisodeOptions{}), changed);
+  EXPECT_NE(why.find("task q1 asks \"what?\" there but \"a different question\" here"), std::string::npos) << why;
+  EXPECT_EQ(ids_in(out).size(), 2u);  // nothing was added by the refused runs
+
+  bo.force = true;
+  BatchSummary forced = run_batch(some, Runtime(other, tools_, PromptTemplate::defaults(), EpisodeOptions{}), bo);
+  EXPECT_EQ(forced.skipped, 2u);
+  EXPECT_EQ(forced.succeeded, 2u);
+
+  write_file(out, read_file(out) + "{\"id\": \"x\", \"answer\": \"not a trace\"}\n");
+  why = refusal(Runtime(other, tools_, PromptTemplate::defaults(), EpisodeOptions{}), some);
+  EXPECT_NE(why.find(out + " line 5 is not a taco trace"), std::string::npos) << why;
+}
+
 }  // namespace
 }  // namespace taco
