@@ -34,8 +34,8 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--batch-tokens", o->batch_tokens, "padded tokens per step")->capture_default_str();
   cmd->add_option("--lr", o->lr, "peak learning rate (default: tiny 3e-3, small 1e-3, base 6e-4)");
   cmd->add_option("--size", o->size, "model size: tiny, small or base")->check(CLI::IsMember({"tiny", "small", "base"}))->capture_default_str();
-  cmd->add_option("--positions", o->positions, "how the network knows token positions: learned or rotary")
-      ->check(CLI::IsMember({"learned", "rotary"}))->capture_default_str();
+  cmd->add_option("--positions", o->positions, "how the network knows token positions: rotary or learned (what checkpoints before rotary used)")
+      ->check(CLI::IsMember({"rotary", "learned"}))->capture_default_str();
   cmd->add_option("--vocab-size", o->vocab_size, "tokenizer vocabulary (default: tiny 512, small 3000, base 6000)");
   cmd->add_option("--threads", o->threads, "CPU threads for the math (one is fastest for small models on 2 cores)")->capture_default_str();
   cmd->add_option("--device", o->device, "cpu, cuda, or auto")->check(CLI::IsMember({"cpu", "cuda", "auto"}))->capture_default_str();

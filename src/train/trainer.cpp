@@ -281,7 +281,8 @@ std::string run_key(const TrainOptions& o, const std::vector<std::string>& data_
          {"steps", o.steps}, {"epochs", o.epochs}, {"batch_tokens", o.batch_tokens}, {"lr", o.lr},
          {"vocab_size", o.vocab_size}, {"seed", o.seed}, {"threads", o.threads}, {"device", device},
          {"image_folder", o.image_folder}};
-  // Named only when not the default, so that runs begun before the choice existed still resume.
+  // Named only for rotary, so that runs begun before the choice existed (all learned) still
+  // resume, with --positions learned.
   if (o.positions != "learned") j["positions"] = o.positions;
   return sha256_hex(j.dump());
 }

@@ -25,7 +25,7 @@ struct TrainOptions {
   std::string image_folder;           // relative image paths resolve here (default: each data file's folder)
   std::string prompt_template;        // the template file the data was written with ("" : taco's default)
   std::string size = "small";         // tiny, small or base
-  std::string positions = "learned";  // learned or rotary (EmbeddedConfig::positions)
+  std::string positions = "rotary";   // rotary or learned (EmbeddedConfig::positions)
   int64_t steps = 0;                  // optimizer steps; 0: --epochs decides
   double epochs = 0;                  // passes over the data (default 1 when steps is 0 too)
   int64_t batch_tokens = 4096;        // padded tokens per step (8192 held 4.1 GB at the longest batches and learned less per token)
