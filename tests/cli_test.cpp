@@ -63,7 +63,7 @@ TEST(CliTest, BadInputGivesOneClearLine) {
   write_file(dir.file("garbage.png"), "this is not an image at all");
   Result unreadable = taco_cli("run -q --model replay:" + dir.file("rec.json") + " --image " + dir.file("garbage.png") + " --question q");
   EXPECT_EQ(unreadable.code, 1);
-  EXPECT_NE(unreadable.output.find("not a readable image"), std::string::npos) << unreadable.output;
+  EXPECT_NE(unreadable.output.find("not an image taco reads"), std::string::npos) << unreadable.output;
 
   Result unreachable = taco_cli("run -q --model m --endpoint http://127.0.0.1:1/v1 --retries 0 --image " + image + " --question q");
   EXPECT_EQ(unreachable.code, 1);

@@ -1,5 +1,6 @@
 #include "tools/image.h"
 
+#include <cctype>
 #include <cstdlib>
 
 #include <opencv2/imgcodecs.hpp>
@@ -30,6 +31,71 @@ int32_t le32(const std::string& b, size_t at) {
   return static_cast<int32_t>(le16(b, at) | (le16(b, at + 2) << 16));
 }
 
+// The first image's width and height from a classic TIFF's first directory (tags 256 and 257,
+// SHORT or LONG), in either byte order.
+bool tiff_size(const std::string& b, int64_t& width, int64_t& height) {
+  const bool big_endian = b[0] == 'M';
+  auto u16 = [&](size_t at) { return big_endian ? be16(b, at) : le16(b, at); };
+  auto u32 = [&](size_t at) { return big_endian ? be32(b, at) : static_cast<uint32_t>(le32(b, at)); };
+  if (b.size() < 8 || u16(2) != 42) return false;  // 43 is BigTIFF
+  const size_t directory = u32(4);
+  if (directory + 2 > b.size()) return false;
+  const size_t entries = u16(directory);
+  width = height = -1;
+  for (size_t k = 0; k < entries; ++k) {
+    const size_t at = directory + 2 + 12 * k;
+    if (at + 12 > b.size()) return false;
+    const uint32_t tag = u16(at), type = u16(at + 2);
+    if ((tag != 256 && tag != 257) || (type != 3 && type != 4)) continue;
+    const int64_t value = type == 3 ? u16(at + 8) : u32(at + 8);
+    (tag == 256 ? width : height) = value;
+  }
+  return width >= 0 && height >= 0;
+}
+
+// Netpbm (P1-P6): the magic, then width and height as decimal text, with # comments.
+bool pnm_size(const std::string& b, int64_t& width, int64_t& height) {
+  size_t i = 2;
+  int64_t* fields[2] = {&width, &height};
+  for (int64_t* field : fields) {
+    while (i < b.size() && (std::isspace(static_cast<unsigned char>(b[i])) || b[i] == '#')) {
+      if (b[i] == '#') {
+        while (i < b.size() && b[i] != '\n') ++i;
+      } else {
+        ++i;
+      }
+    }
+    if (i >= b.size() || !std::isdigit(static_cast<unsigned char>(b[i]))) return false;
+    *field = 0;
+    for (; i < b.size() && std::isdigit(static_cast<unsigned char>(b[i])); ++i) {
+      if (*field > 1000000000) return false;
+      *field = *field * 10 + (b[i] - '0');
+    }
+  }
+  return true;
+}
+
+// A JPEG's scan data ends with an end-of-image marker (FF D9); inside the scan FF is always
+// followed by 00 or a restart marker, so an FF D9 after the first start-of-scan is the end.
+// libjpeg decodes a truncated file without complaint, gray below the cut.
+bool jpeg_complete(const std::string& b) {
+  // Walk the marker segments to the first start-of-scan (the tables before it may hold FF DA).
+  size_t i = 2;
+  while (i + 4 <= b.size() && static_cast<unsigned char>(b[i]) == 0xFF) {
+    const unsigned char marker = static_cast<unsigned char>(b[i + 1]);
+    if (marker == 0xFF) {
+      ++i;
+      continue;
+    }
+    if (marker == 0xDA) {
+      const size_t end = b.rfind("\xff\xd9");
+      return end != std::string::npos && end > i;
+    }
+    i += 2 + be16(b, i + 2);
+  }
+  return false;
+}
+
 }  // namespace
 
 std::string image_mime_type(const std::string& b) {
@@ -38,6 +104,9 @@ std::string image_mime_type(const std::string& b) {
   if (b.size() >= 6 && (b.compare(0, 6, "GIF87a") == 0 || b.compare(0, 6, "GIF89a") == 0)) return "image/gif";
   if (b.size() >= 12 && b.compare(0, 4, "RIFF") == 0 && b.compare(8, 4, "WEBP") == 0) return "image/webp";
   if (b.size() >= 2 && b.compare(0, 2, "BM") == 0) return "image/bmp";
+  if (b.size() >= 4 && (b.compare(0, 4, "II*\0", 4) == 0 || b.compare(0, 4, "MM\0*", 4) == 0)) return "image/tiff";
+  if (b.size() >= 3 && b[0] == 'P' && b[1] >= '1' && b[1] <= '6' && std::isspace(static_cast<unsigned char>(b[2])))
+    return "image/x-portable-anymap";
   return "";
 }
 
@@ -77,6 +146,8 @@ bool image_header_size(const std::string& b, int64_t& width, int64_t& height) {
     }
     return false;
   }
+  if (mime == "image/tiff") return tiff_size(b, width, height);
+  if (mime == "image/x-portable-anymap") return pnm_size(b, width, height);
   if (mime == "image/jpeg") {
     // Walk the markers to the first start-of-frame.
     size_t i = 2;
@@ -102,10 +173,17 @@ bool image_header_size(const std::string& b, int64_t& width, int64_t& height) {
 
 Image Image::decode(const std::string& bytes, int64_t max_pixels, const std::string& what) {
   if (bytes.empty()) throw Error(what + ": empty file, not an image");
+  // The pixel limit holds before decoding, whatever the format: an image whose size its header
+  // does not tell is not decoded (a 25 KB TIFF of 30000x30000 took 2.7 GB).
+  const std::string mime = image_mime_type(bytes);
+  if (mime.empty())
+    throw Error(what + ": not an image taco reads (PNG, JPEG, GIF, BMP, WebP, TIFF or Netpbm, by its first bytes)");
   int64_t w = 0, h = 0;
-  if (image_header_size(bytes, w, h) && w * h > max_pixels)
+  if (!image_header_size(bytes, w, h)) throw Error(what + ": a damaged " + mime.substr(6) + " header (no width and height)");
+  if (w * h > max_pixels)
     throw Error(what + ": image is " + std::to_string(w) + "x" + std::to_string(h) + ", over the limit of " +
                 std::to_string(max_pixels) + " pixels");
+  if (mime == "image/jpeg" && !jpeg_complete(bytes)) throw Error(what + ": a truncated JPEG (it stops before its end marker)");
   cv::Mat raw(1, static_cast<int>(bytes.size()), CV_8UC1, const_cast<char*>(bytes.data()));
   cv::Mat mat;
   try {

@@ -40,8 +40,8 @@ class Image {
 // unknown.
 std::string image_mime_type(const std::string& bytes);
 
-// Width and height from an encoded image's header (PNG, JPEG, GIF, BMP, WebP) without
-// decoding it; false when the header is not understood.
+// Width and height from an encoded image's header (PNG, JPEG, GIF, BMP, WebP, TIFF, Netpbm)
+// without decoding it; false when the header is not understood.
 bool image_header_size(const std::string& bytes, int64_t& width, int64_t& height);
 
 }  // namespace taco

@@ -126,14 +126,57 @@ TEST(ImageTest, DecompressionBombRefusedFromItsHeader) {
   }
 }
 
+// The limit holds for every format before decoding: a TIFF's size is read from its first
+// directory (this one, a few bytes, once took 2.7 GB to decode), and a format whose size the
+// header does not tell is not decoded at all.
+TEST(ImageTest, EveryFormatIsMeasuredBeforeDecoding) {
+  // Little-endian TIFF: header, then a directory of two LONG entries: 30000 x 30000.
+  std::string tiff("II*\0\x08\0\0\0\x02\0", 10);
+  tiff += std::string("\x00\x01\x04\x00\x01\0\0\0\x30\x75\0\0", 12);  // ImageWidth
+  tiff += std::string("\x01\x01\x04\x00\x01\0\0\0\x30\x75\0\0", 12);  // ImageLength
+  tiff += std::string(4, '\0');
+  int64_t w = 0, h = 0;
+  ASSERT_TRUE(image_header_size(tiff, w, h));
+  EXPECT_EQ(w, 30000);
+  EXPECT_EQ(h, 30000);
+  auto refusal = [](const std::string& bytes) -> std::string {
+    try {
+      Image::decode(bytes, kDefaultMaxPixels, "x");
+    } catch (const Error& e) {
+      return e.what();
+    }
+    return "";
+  };
+  EXPECT_NE(refusal(tiff).find("30000x30000, over the limit"), std::string::npos) << refusal(tiff);
+  EXPECT_NE(refusal("P6\n# made by hand\n40000 40000\n255\n").find("40000x40000, over the limit"), std::string::npos);
+  EXPECT_NE(refusal(std::string("\x00\x00\x00\x0cjP  \r\n\x87\n", 12)).find("not an image taco reads"), std::string::npos);
+  const std::string far_directory("II*\0\xff\xff\xff\x7f", 8);
+  EXPECT_NE(refusal(far_directory).find("damaged tiff header"), std::string::npos) << refusal(far_directory);
+}
+
+// libjpeg decodes a JPEG cut short without complaint (gray below the cut): it is refused.
+TEST(ImageTest, TruncatedJpegIsReported) {
+  test::TempDir dir;
+  const std::string jpeg = Image::load(test::write_test_image(dir.file("a.png"), 200, 150)).encode(".jpg");
+  EXPECT_NO_THROW(Image::decode(jpeg, kDefaultMaxPixels, "whole.jpg"));
+  EXPECT_NO_THROW(Image::decode(jpeg + std::string(100, '\0'), kDefaultMaxPixels, "padded.jpg"));  // bytes after the end are fine
+  try {
+    Image::decode(jpeg.substr(0, jpeg.size() * 2 / 3), kDefaultMaxPixels, "cut.jpg");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("cut.jpg: a truncated JPEG"), std::string::npos) << e.what();
+  }
+}
+
 TEST(ImageTest, HeaderSizeOfRealEncodings) {
   test::TempDir dir;
   Image img = Image::load(test::write_test_image(dir.file("a.png"), 123, 45));
-  for (const char* ext : {".png", ".jpg"}) {
+  for (const char* ext : {".png", ".jpg", ".tiff", ".ppm", ".bmp", ".webp"}) {
     int64_t w = 0, h = 0;
     ASSERT_TRUE(image_header_size(img.encode(ext), w, h)) << ext;
     EXPECT_EQ(w, 123);
     EXPECT_EQ(h, 45);
+    EXPECT_EQ(Image::decode(img.encode(ext), kDefaultMaxPixels, ext).width(), 123) << ext;
   }
 }
 
