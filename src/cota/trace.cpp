@@ -171,7 +171,8 @@ Trace Trace::from_json(const Json& j) {
 std::vector<std::string> Trace::tools_called() const {
   std::vector<std::string> names;
   for (const auto& s : steps)
-    if (s.content && !s.content->actions.empty() && s.content->actions[0].name != "Terminate")
+    // An action the registry does not have ran nothing (its "name" is whatever the model wrote).
+    if (s.content && !s.content->actions.empty() && s.content->actions[0].name != "Terminate" && s.error_kind != "unknown_tool")
       names.push_back(s.content->actions[0].name);
   return names;
 }

@@ -80,7 +80,8 @@ struct Trace {
   Json to_json() const;
   static Trace from_json(const Json& j);  // throws Error on a record that is not a trace
 
-  // The tools called, in order (names of executed actions other than Terminate).
+  // The tools called, in order (names of executed actions other than Terminate; an action the
+  // registry does not have is not one).
   std::vector<std::string> tools_called() const;
 };
 

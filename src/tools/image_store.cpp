@@ -40,6 +40,7 @@ std::string ImageStore::add(Image image, const std::string& source) {
     write_file(e.path, png);
   }
   e.data_url = std::make_shared<const std::string>("data:image/png;base64," + base64_encode(png));
+  tool_pixels_ += static_cast<int64_t>(image.width()) * image.height();
   e.image = std::move(image);
   entries_.push_back(std::move(e));
   return entries_.back().name;
@@ -48,7 +49,7 @@ std::string ImageStore::add(Image image, const std::string& source) {
 std::shared_ptr<ToolContext> ImageStore::context_for(const std::string& task_id) const {
   std::vector<ToolContext::NamedImage> snapshot;
   for (const auto& e : entries_) snapshot.push_back({e.name, e.source == "input" ? e.path : "", e.source, e.image});
-  return std::make_shared<ToolContext>(std::move(snapshot), task_id, max_pixels_);
+  return std::make_shared<ToolContext>(std::move(snapshot), task_id, max_pixels_, tool_pixels_left());
 }
 
 std::vector<std::string> ImageStore::commit(const ToolContext& ctx, const std::string& source) {

@@ -1,7 +1,8 @@
 // ImageStore: the images of one episode, addressed only by name. Inputs become image-0,
 // image-1, ...; every image a tool returns becomes the next image-k and is saved to the
 // episode's folder. Tools never see a file path from the model. Each image's data URL (what
-// the model client sends) is made once and shared.
+// the model client sends) is made once and shared. The images tools make in one episode total
+// at most twice the per-image pixel limit (ten 37-megapixel zooms once held 1.2 GB).
 // Not thread-safe: one store belongs to one episode, which runs on one thread.
 #pragma once
 
@@ -44,11 +45,14 @@ class ImageStore {
   const std::vector<Entry>& entries() const { return entries_; }
   std::vector<std::string> names() const;
   int64_t max_pixels() const { return max_pixels_; }
+  // Pixels the tools of this episode may still make.
+  int64_t tool_pixels_left() const { return 2 * max_pixels_ - tool_pixels_; }
 
  private:
   std::string next_name() const { return "image-" + std::to_string(entries_.size()); }
   std::string save_dir_;
   int64_t max_pixels_;
+  int64_t tool_pixels_ = 0;  // of the images tools made so far
   std::vector<Entry> entries_;
 };
 

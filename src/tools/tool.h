@@ -7,7 +7,9 @@
 // observation. Tools are shared by every episode in flight: call() must be thread-safe.
 #pragma once
 
+#include <algorithm>
 #include <atomic>
+#include <limits>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -76,11 +78,14 @@ class ToolContext {
     Image image;
   };
 
-  ToolContext(std::vector<NamedImage> images, std::string task_id, int64_t max_pixels);
+  // `pixels_left`: what the episode's budget leaves for images this call makes.
+  ToolContext(std::vector<NamedImage> images, std::string task_id, int64_t max_pixels,
+              int64_t pixels_left = std::numeric_limits<int64_t>::max());
 
   const NamedImage* find(std::string_view name) const;
   std::vector<std::string> image_names() const;
-  // Adds an image this call made; returns the name it gets in the episode (image-k).
+  // Adds an image this call made; returns the name it gets in the episode (image-k). Throws
+  // ToolError when the episode's budget for tool images cannot take it.
   std::string add_image(Image image);
   const std::vector<Image>& new_images() const { return new_images_; }
 
@@ -89,7 +94,9 @@ class ToolContext {
   const Json& details() const { return details_; }
 
   const std::string& task_id() const { return task_id_; }
-  int64_t max_pixels() const { return max_pixels_; }
+  // The largest image this call may still make: the per-image limit, or less when the
+  // episode's budget is nearly spent. Tools check it before they allocate.
+  int64_t max_pixels() const { return std::min(max_pixels_, pixels_left_); }
 
   // Set when the call ran out of time; long-running tools may poll it and stop early.
   bool cancelled() const { return cancelled_.load(); }
@@ -101,6 +108,7 @@ class ToolContext {
   Json details_;
   std::string task_id_;
   int64_t max_pixels_;
+  int64_t pixels_left_;
   std::atomic<bool> cancelled_{false};
 };
 

@@ -45,6 +45,18 @@ TEST(TraceTest, JsonRoundTrip) {
   EXPECT_EQ(back.steps[1].parse_error, ParseErrorKind::kJson);
 }
 
+// An action the registry does not know ran nothing: it is not a tool called (reports once
+// listed "tools" such as "]} each kind of the bottle").
+TEST(TraceTest, UnknownActionsAreNotToolsCalled) {
+  Trace t;
+  StepRecord known, unknown;
+  known.content = StepContent{"", {Action{"OCR", Json::object()}}};
+  unknown.content = StepContent{"", {Action{"]} each kind", Json::object()}}};
+  unknown.error_kind = "unknown_tool";
+  t.steps = {unknown, known, unknown};
+  EXPECT_EQ(t.tools_called(), (std::vector<std::string>{"OCR"}));
+}
+
 TEST(TraceTest, RejectsWhatIsNotATrace) {
   EXPECT_THROW(Trace::from_json(Json{{"id", "x"}}), Error);
   EXPECT_THROW(Trace::from_json(Json{{"format", "taco.trace"}, {"version", 99}}), Error);

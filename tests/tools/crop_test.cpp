@@ -74,6 +74,23 @@ TEST_F(ToolsTest, TacoErrorsForBadBoxesAndFactors) {
   EXPECT_NE(error_of("Crop", Json{{"image", "image-0"}, {"bbox", {0.1, 0.2}}}).find("TypeError"), std::string::npos);
 }
 
+// The images tools make in one episode total at most twice the per-image limit: repeated zooms
+// are refused once that is spent, before they allocate, as one tool error each.
+TEST_F(ToolsTest, AnEpisodesToolImagesHaveABudget) {
+  store_ = std::make_unique<ImageStore>("", 100000);  // 100,000 pixels per image, 200,000 for the tools
+  store_->add_input(input_);                          // 400 x 200 = 80,000 (inputs are not counted)
+  const Json zoom{{"image", "image-0"}, {"bbox", {0.0, 0.0, 1.0, 1.0}}, {"zoom_factor", 1.1}};  // ~ 97,000 pixels each
+  call("ZoomIn", zoom);
+  call("ZoomIn", zoom);
+  EXPECT_LT(store_->tool_pixels_left(), 97000);
+  EXPECT_NE(error_of("ZoomIn", zoom).find("over the limit of " + std::to_string(store_->tool_pixels_left())), std::string::npos)
+      << error_of("ZoomIn", zoom);
+  call("Crop", Json{{"image", "image-0"}, {"bbox", {0.0, 0.0, 0.1, 0.1}}});  // small ones still fit
+  EXPECT_NE(error_of("Crop", Json{{"image", "image-0"}, {"bbox", {0.0, 0.0, 1.0, 1.0}}}).find("all the image pixels it allows"),
+            std::string::npos);
+  EXPECT_EQ(store_->entries().size(), 4u);
+}
+
 TEST_F(ToolsTest, ImagesOnlyByEpisodeName) {
   EXPECT_NE(error_of("Crop", Json{{"image", input_}, {"bbox", {0.1, 0.1, 0.5, 0.5}}}).find("does not exist"),
             std::string::npos);
