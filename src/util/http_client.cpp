@@ -10,8 +10,14 @@
 namespace taco {
 namespace {
 
+// A response body over this is not read on (a server streaming without end would otherwise
+// take the memory of the whole process); model replies and tool results are far smaller.
+constexpr size_t kMaxResponseBytes = 64u << 20;
+
 size_t append_body(char* data, size_t size, size_t n, void* user) {
-  static_cast<std::string*>(user)->append(data, size * n);
+  auto* body = static_cast<std::string*>(user);
+  if (body->size() + size * n > kMaxResponseBytes) return 0;  // curl stops with CURLE_WRITE_ERROR
+  body->append(data, size * n);
   return size * n;
 }
 
@@ -102,6 +108,8 @@ HttpResponse HttpClient::perform(const std::string& url, const std::string* body
   curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(connect_timeout_s * 1000));
   curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
   CURLcode rc = curl_easy_perform(h);
+  if (rc == CURLE_WRITE_ERROR)
+    throw Error(url + " answered with more than " + std::to_string(kMaxResponseBytes >> 20) + " MB; not read on");
   if (rc != CURLE_OK) throw HttpConnectError("cannot reach " + url + ": " + curl_easy_strerror(rc));
   curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &response.status);
   return response;

@@ -114,6 +114,20 @@ TEST(OpenAIModelTest, UnreachableEndpointIsAClearError) {
   }
 }
 
+// A server that sends without end is cut off at 64 MB: one failed task, not the process's memory.
+TEST(OpenAIModelTest, AnOversizedResponseIsRefused) {
+  test::ScriptedServer server([](const Json&, int) { return test::ScriptedServer::Reply{200, std::string((64u << 20) + 1, ' ')}; });
+  OpenAIModel model(options_for(server));
+  auto messages = conversation_with_image();
+  try {
+    model.complete(CompletionRequest{"t", &messages});
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("answered with more than 64 MB"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(server.calls(), 1);  // not retried
+}
+
 TEST(OpenAIModelTest, GarbageResponseIsAnError) {
   test::ScriptedServer server([](const Json&, int) { return test::ScriptedServer::Reply{200, "<html>oops</html>"}; });
   OpenAIModel model(options_for(server));
