@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstring>
 #include <map>
 #include <sstream>
 
@@ -49,34 +50,99 @@ std::string lone_letter(const std::string& s, size_t n) {
   return valid_letter(c, n) ? std::string(1, c) : "";
 }
 
-// A letter right after "answer", "option" or "choice" (with "is", ":" or brackets between),
-// e.g. "Answer: B", "The correct answer is (C).", "I choose option D". The last such mention
-// counts: models restate their final choice at the end.
-std::string keyword_letter(const std::string& s, size_t n) {
+// The option letter right after a keyword ("answer", "option", "choice"), with "is", ":" or a
+// bracket between: "Answer: B", "The correct answer is (C).", "I choose option D". Returns
+// each mention's positions and letter. A lower-case letter counts when bracketed or followed by
+// punctuation or nothing ("The answer is b." but not "The answer is a dog").
+struct LetterMention {
+  size_t keyword_at, letter_at;
+  char letter;
+};
+
+std::vector<LetterMention> keyword_letters(const std::string& s, size_t n, const std::string& keyword) {
   const std::string lower = to_lower(s);
-  std::string found;
-  for (const char* keyword : {"answer", "option", "choice"}) {
-    for (size_t at = lower.find(keyword); at != std::string::npos; at = lower.find(keyword, at + 1)) {
-      size_t i = at + std::string(keyword).size();
-      if (i < s.size() && s[i] == 's') ++i;  // "options"
-      auto skip_spaces = [&] {
-        while (i < s.size() && is_space(s[i])) ++i;
-      };
-      skip_spaces();
-      if (lower.compare(i, 2, "is") == 0 && (i + 2 == s.size() || !is_alnum(s[i + 2]))) i += 2;
-      skip_spaces();
-      if (i < s.size() && s[i] == ':') ++i;
-      skip_spaces();
-      bool bracketed = i < s.size() && (s[i] == '(' || s[i] == '[');
-      if (bracketed) ++i;
-      if (i >= s.size()) continue;
-      char c = s[i];
-      if (bracketed) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-      bool ends = i + 1 == s.size() || !is_alnum(s[i + 1]);
-      if (valid_letter(c, n) && ends) found = std::string(1, c);
+  std::vector<LetterMention> found;
+  for (size_t at = lower.find(keyword); at != std::string::npos; at = lower.find(keyword, at + 1)) {
+    if (at > 0 && is_alnum(s[at - 1])) continue;
+    size_t i = at + keyword.size();
+    if (i < s.size() && s[i] == 's') ++i;  // "options"
+    auto skip_spaces = [&] {
+      while (i < s.size() && is_space(s[i])) ++i;
+    };
+    skip_spaces();
+    if (lower.compare(i, 2, "is") == 0 && (i + 2 == s.size() || !is_alnum(s[i + 2]))) i += 2;
+    skip_spaces();
+    if (i < s.size() && s[i] == ':') ++i;
+    skip_spaces();
+    const bool bracketed = i < s.size() && (s[i] == '(' || s[i] == '[');
+    if (bracketed) ++i;
+    if (i >= s.size()) continue;
+    const bool ends = i + 1 == s.size() || !is_alnum(s[i + 1]);
+    if (!ends) continue;
+    char c = s[i];
+    if (std::islower(static_cast<unsigned char>(c))) {
+      // "b." or "(b)" is a letter; "a dog" is an article.
+      const bool alone = bracketed || i + 1 == s.size() || std::ispunct(static_cast<unsigned char>(s[i + 1]));
+      if (!alone) continue;
+      c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
     }
+    if (valid_letter(c, n)) found.push_back({at, i, c});
   }
   return found;
+}
+
+// True when the words right after a mention rule it out: "option A is wrong", "choice A would
+// only be right if ...".
+bool ruled_out_after(const std::string& lower, size_t letter_at) {
+  const std::string after = lower.substr(letter_at + 1, 24);
+  for (const char* words : {" is wrong", " is incorrect", " is not", " isn't", " would", " could", " might", " is also wrong"})
+    if (after.rfind(words, 0) == 0) return true;
+  return false;
+}
+
+// True when the words just before `at` say the mention is not the choice: "not option A",
+// "rather than A".
+bool negated_before(const std::string& lower, size_t at) {
+  const std::string before = lower.substr(at >= 12 ? at - 12 : 0, at >= 12 ? 12 : at);
+  for (const char* word : {"not ", "than ", "instead of "})
+    if (before.size() >= std::strlen(word) && before.compare(before.size() - std::strlen(word), std::strlen(word), word) == 0)
+      return true;
+  return false;
+}
+
+// The letter a reply settles on. An explicit final mark (\boxed{B}, <answer>B</answer>) first;
+// then the last "answer ... B" (replies restate their final choice at the end: "A is a dog,
+// B is a cat, so the answer is B"); then the last "option B" / "choice B" that the words
+// around it do not rule out ("not option A", "option A is wrong", "choice A would ...").
+std::string stated_letter(const std::string& s, size_t n) {
+  for (const auto& [open, close] : std::vector<std::pair<std::string, std::string>>{{"\\boxed{", "}"}, {"<answer>", "</answer>"}}) {
+    const size_t at = s.rfind(open);
+    if (at == std::string::npos) continue;
+    const size_t end = s.find(close, at + open.size());
+    if (end == std::string::npos) continue;
+    // Up to the brace that closes \boxed{ (its content may have braces: \boxed{\text{B}}).
+    size_t close_at = end;
+    if (open[0] == '\\') {
+      int depth = 1;
+      for (close_at = at + open.size(); close_at < s.size() && depth > 0; ++close_at) depth += s[close_at] == '{' ? 1 : s[close_at] == '}' ? -1 : 0;
+      if (depth > 0) continue;
+      --close_at;
+    }
+    std::string inside = strip_wrapping(s.substr(at + open.size(), close_at - at - open.size()));
+    for (const char* command : {"\\text{", "\\mathrm{", "\\textbf{"})
+      if (inside.rfind(command, 0) == 0 && inside.back() == '}') inside = inside.substr(std::strlen(command), inside.size() - std::strlen(command) - 1);
+    if (auto l = lone_letter(inside, n); !l.empty()) return l;
+  }
+  if (auto answers = keyword_letters(s, n, "answer"); !answers.empty()) return std::string(1, answers.back().letter);
+  const std::string lower = to_lower(s);
+  const LetterMention* last = nullptr;
+  std::vector<LetterMention> named;
+  for (const char* keyword : {"option", "choice"})
+    for (const auto& mention : keyword_letters(s, n, keyword))
+      if (!negated_before(lower, mention.keyword_at) && !ruled_out_after(lower, mention.letter_at)) named.push_back(mention);
+  for (const auto& mention : named)
+    if (!last || mention.keyword_at > last->keyword_at) last = &mention;
+  return last ? std::string(1, last->letter) : "";
 }
 
 // "B. a cat", "(B) a cat", "B) a cat", "B: a cat".
@@ -142,7 +208,20 @@ std::vector<std::pair<double, size_t>> numbers_in(const std::string& s) {
       if (s[i] != ',') digits += s[i];
       ++i;
     }
-    if (i + 1 < s.size() && s[i] == '.' && is_digit(s[i + 1])) {
+    // A comma before one or two final digits is a decimal comma: "14,80" (but "1,2,3" is a list).
+    auto decimal_comma = [&](size_t k) {
+      if (k + 1 >= s.size() || s[k] != ',' || !is_digit(s[k + 1])) return false;
+      size_t e = k + 1;
+      while (e < s.size() && is_digit(s[e])) ++e;
+      if (e - k - 1 > 2) return false;
+      const bool list_before = start >= 2 && s[start - 1] == ',' && is_digit(s[start - 2]);
+      return !list_before && !(e + 1 < s.size() && s[e] == ',' && is_digit(s[e + 1]));
+    };
+    if (i < s.size() && decimal_comma(i)) {
+      digits += '.';
+      ++i;
+      while (i < s.size() && is_digit(s[i])) digits += s[i++];
+    } else if (i + 1 < s.size() && s[i] == '.' && is_digit(s[i + 1])) {
       digits += '.';
       ++i;
       while (i < s.size() && is_digit(s[i])) digits += s[i++];
@@ -153,6 +232,92 @@ std::vector<std::pair<double, size_t>> numbers_in(const std::string& s) {
   return out;
 }
 
+// The VQA evaluation's contraction map: spellings without their apostrophe (or with it in
+// the wrong place) to the usual one, so "dont" and "don't" are one answer. Its entries that
+// start with a capital never match (words are lower-cased first) and are left out;
+// "somebody'd" -> "somebodyd" is the official map's own.
+const std::map<std::string, std::string>& contractions() {
+  static const std::map<std::string, std::string> m = {
+      {"aint", "ain't"}, {"arent", "aren't"}, {"cant", "can't"}, {"couldve", "could've"}, {"couldnt", "couldn't"},
+      {"couldn'tve", "couldn't've"}, {"couldnt've", "couldn't've"}, {"didnt", "didn't"}, {"doesnt", "doesn't"},
+      {"dont", "don't"}, {"hadnt", "hadn't"}, {"hadnt've", "hadn't've"}, {"hadn'tve", "hadn't've"}, {"hasnt", "hasn't"},
+      {"havent", "haven't"}, {"hed", "he'd"}, {"hed've", "he'd've"}, {"he'dve", "he'd've"}, {"hes", "he's"},
+      {"howd", "how'd"}, {"howll", "how'll"}, {"hows", "how's"}, {"isnt", "isn't"}, {"itd", "it'd"},
+      {"itd've", "it'd've"}, {"it'dve", "it'd've"}, {"itll", "it'll"}, {"maam", "ma'am"}, {"mightnt", "mightn't"},
+      {"mightnt've", "mightn't've"}, {"mightn'tve", "mightn't've"}, {"mightve", "might've"}, {"mustnt", "mustn't"},
+      {"mustve", "must've"}, {"neednt", "needn't"}, {"notve", "not've"}, {"oclock", "o'clock"}, {"oughtnt", "oughtn't"},
+      {"ow's'at", "'ow's'at"}, {"'ows'at", "'ow's'at"}, {"'ow'sat", "'ow's'at"}, {"shant", "shan't"},
+      {"shed've", "she'd've"}, {"she'dve", "she'd've"}, {"shouldve", "should've"}, {"shouldnt", "shouldn't"},
+      {"shouldnt've", "shouldn't've"}, {"shouldn'tve", "shouldn't've"}, {"somebody'd", "somebodyd"},
+      {"somebodyd've", "somebody'd've"}, {"somebody'dve", "somebody'd've"}, {"somebodyll", "somebody'll"},
+      {"somebodys", "somebody's"}, {"someoned", "someone'd"}, {"someoned've", "someone'd've"},
+      {"someone'dve", "someone'd've"}, {"someonell", "someone'll"}, {"someones", "someone's"},
+      {"somethingd", "something'd"}, {"somethingd've", "something'd've"}, {"something'dve", "something'd've"},
+      {"somethingll", "something'll"}, {"thats", "that's"}, {"thered", "there'd"}, {"thered've", "there'd've"},
+      {"there'dve", "there'd've"}, {"therere", "there're"}, {"theres", "there's"}, {"theyd", "they'd"},
+      {"theyd've", "they'd've"}, {"they'dve", "they'd've"}, {"theyll", "they'll"}, {"theyre", "they're"},
+      {"theyve", "they've"}, {"twas", "'twas"}, {"wasnt", "wasn't"}, {"wed've", "we'd've"}, {"we'dve", "we'd've"},
+      {"weve", "we've"}, {"werent", "weren't"}, {"whatll", "what'll"}, {"whatre", "what're"}, {"whats", "what's"},
+      {"whatve", "what've"}, {"whens", "when's"}, {"whered", "where'd"}, {"wheres", "where's"}, {"whereve", "where've"},
+      {"whod", "who'd"}, {"whod've", "who'd've"}, {"who'dve", "who'd've"}, {"wholl", "who'll"}, {"whos", "who's"},
+      {"whove", "who've"}, {"whyll", "why'll"}, {"whyre", "why're"}, {"whys", "why's"}, {"wont", "won't"},
+      {"wouldve", "would've"}, {"wouldnt", "wouldn't"}, {"wouldnt've", "wouldn't've"}, {"wouldn'tve", "wouldn't've"},
+      {"yall", "y'all"}, {"yall'll", "y'all'll"}, {"y'allll", "y'all'll"}, {"yall'd've", "y'all'd've"},
+      {"y'alld've", "y'all'd've"}, {"y'all'dve", "y'all'd've"}, {"youd", "you'd"}, {"youd've", "you'd've"},
+      {"you'dve", "you'd've"}, {"youll", "you'll"}, {"youre", "you're"}, {"youve", "you've"}};
+  return m;
+}
+
+// The VQA evaluation's normalization of an answer, step for step: each punctuation mark of its
+// list is dropped where it touches a space (or anywhere, when the text has a comma between
+// digits) and is a space elsewhere; a period not before a digit is dropped; then word by word,
+// lower case, number words up to ten as digits, articles dropped, contractions mapped.
+std::string vqa_normalize(std::string text) {
+  for (char& c : text)
+    if (c == '\n' || c == '\t') c = ' ';
+  text = trim(text);
+  bool digit_comma = false;
+  for (size_t i = 1; i + 1 < text.size() && !digit_comma; ++i) digit_comma = text[i] == ',' && is_digit(text[i - 1]) && is_digit(text[i + 1]);
+  std::string out = text;
+  for (char p : std::string(";/[]\"{}()=+\\_-><@`,?!")) {
+    const bool touches_space = text.find(std::string(1, p) + " ") != std::string::npos || text.find(" " + std::string(1, p)) != std::string::npos;
+    std::string next;
+    for (char c : out)
+      if (c != p) next += c;
+      else if (!(touches_space || digit_comma)) next += ' ';
+    out = std::move(next);
+  }
+  std::string no_periods;
+  for (size_t i = 0; i < out.size(); ++i)
+    if (out[i] != '.' || (i + 1 < out.size() && is_digit(out[i + 1]))) no_periods += out[i];
+  static const std::map<std::string, std::string> digits = {{"none", "0"}, {"zero", "0"}, {"one", "1"}, {"two", "2"},
+                                                            {"three", "3"}, {"four", "4"}, {"five", "5"}, {"six", "6"},
+                                                            {"seven", "7"}, {"eight", "8"}, {"nine", "9"}, {"ten", "10"}};
+  std::istringstream words(to_lower(no_periods));
+  std::string word, result;
+  while (words >> word) {
+    if (auto d = digits.find(word); d != digits.end()) word = d->second;
+    if (word == "a" || word == "an" || word == "the") continue;
+    if (auto c = contractions().find(word); c != contractions().end()) word = c->second;
+    result += (result.empty() ? "" : " ") + word;
+  }
+  return result;
+}
+
+// "yes" or "no" when a reply gives one: its first word ("Yes, there is a dog."), else the only
+// one of the two it says; "" when it gives neither or both.
+std::string yes_no(const std::string& answer) {
+  std::istringstream words(normalize_answer(answer));
+  std::string word, first, only;
+  int said = 0;
+  while (words >> word) {
+    if (first.empty()) first = word;
+    if ((word == "yes" || word == "no") && word != only) only = word, ++said;
+  }
+  if (first == "yes" || first == "no") return first;
+  return said == 1 ? only : "";
+}
+
 }  // namespace
 
 std::string match_option(const std::string& answer, const std::vector<std::string>& options) {
@@ -161,7 +326,7 @@ std::string match_option(const std::string& answer, const std::vector<std::strin
   const std::string s = strip_wrapping(answer);
   if (s.empty()) return "";
   if (auto l = lone_letter(s, n); !l.empty()) return l;
-  if (auto l = keyword_letter(s, n); !l.empty()) return l;
+  if (auto l = stated_letter(s, n); !l.empty()) return l;
   if (auto l = leading_letter(s, n); !l.empty()) return l;
   return option_by_text(s, options);
 }
@@ -170,71 +335,75 @@ std::string normalize_answer(const std::string& answer) {
   std::string s = to_lower(strip_wrapping(answer));
   for (const char* prefix : {"the answer is", "final answer:", "answer:"})
     if (s.rfind(prefix, 0) == 0) s = trim(s.substr(std::string(prefix).size()));
-  // Punctuation becomes a space, except a period or comma inside a number ("3.5", "1,000").
-  std::string cleaned;
-  for (size_t i = 0; i < s.size(); ++i) {
-    char c = s[i];
-    bool in_number = (c == '.' || c == ',') && i > 0 && i + 1 < s.size() && is_digit(s[i - 1]) && is_digit(s[i + 1]);
-    if (in_number) {
-      if (c == '.') cleaned += c;  // "1,000" -> "1000"
-    } else if (std::ispunct(static_cast<unsigned char>(c)) && c != '-' && c != '\'') {
-      cleaned += ' ';
-    } else {
-      cleaned += c;
-    }
-  }
-  std::istringstream words(cleaned);
-  std::string word, out;
-  while (words >> word) {
-    if (word == "a" || word == "an" || word == "the") continue;
-    if (auto it = number_words().find(word); it != number_words().end()) word = it->second;
-    out += (out.empty() ? "" : " ") + word;
-  }
-  return out;
+  return vqa_normalize(s);
 }
 
 std::optional<double> answer_number(const std::string& answer) {
   const std::string s = strip_wrapping(answer);
+  const std::string lower = to_lower(s);
   auto numbers = numbers_in(s);
   if (numbers.empty()) {
     // A number word alone: "three", "Three balls."
     std::istringstream words(normalize_answer(s));
     std::string w;
     std::optional<double> found;
-    while (words >> w)
+    while (words >> w) {
+      if (auto it = number_words().find(w); it != number_words().end()) w = it->second;
       if (!w.empty() && std::all_of(w.begin(), w.end(), is_digit)) {
         if (found) return std::nullopt;
         found = std::stod(w);
       }
+    }
     return found;
   }
-  if (numbers.size() == 1) return numbers[0].first;
+  // "I count 3 apples, not 4.": a number the reply rules out is not its answer.
+  std::vector<std::pair<double, size_t>> kept;
+  for (const auto& number : numbers)
+    if (!negated_before(lower, number.second)) kept.push_back(number);
+  if (kept.empty()) return std::nullopt;
+  // A hedge names no answer: "3 or 4", "between 10 and 12", "10-12", "5 to 6".
+  for (size_t k = 0; k + 1 < kept.size(); ++k) {
+    const size_t from = kept[k].second, to = kept[k + 1].second;
+    size_t end = from;
+    while (end < to && (is_digit(s[end]) || s[end] == '.' || s[end] == ',')) ++end;
+    std::string between = trim(lower.substr(end, to - end));
+    while (!between.empty() && !is_alnum(between.back()) && between.back() != '-' && between.back() != '~') between.pop_back();
+    std::string word = between.substr(between.find_last_of(' ') == std::string::npos ? 0 : between.find_last_of(' ') + 1);
+    const bool between_and = word == "and" && lower.substr(0, from).find("between") != std::string::npos;
+    if (word == "or" || word == "to" || between == "-" || between == "~" || between_and) return std::nullopt;
+  }
+  if (kept.size() == 1) return kept[0].first;
   // "The answer is 5 (2 + 3)": the first number after a stated answer; else the last one.
-  const std::string lower = to_lower(s);
   size_t at = lower.rfind("answer");
   if (at != std::string::npos)
-    for (const auto& [value, pos] : numbers)
+    for (const auto& [value, pos] : kept)
       if (pos > at) return value;
-  return numbers.back().first;
+  return kept.back().first;
 }
 
 bool numbers_match(double got, double want) {
-  return std::fabs(got - want) <= std::max(1e-9, 1e-3 * std::fabs(want));
+  // Equal, up to the rounding of decimal text to binary: 2023 is not 2021, 250 is not 249.98.
+  return std::fabs(got - want) <= 1e-9 * std::max(1.0, std::fabs(want));
 }
 
 bool numeric_reference(const std::string& reference) {
-  const std::string r = normalize_answer(reference);
+  std::string r = trim(reference);
+  if (!r.empty() && r.back() == '%') r = trim(r.substr(0, r.size() - 1));  // "35%": the answer "35" is right
   return !r.empty() && numbers_in(r).size() == 1 &&
-         std::all_of(r.begin(), r.end(), [](char c) { return is_digit(c) || c == '.' || c == '-' || c == ' '; });
+         std::all_of(r.begin(), r.end(), [](char c) { return is_digit(c) || c == '.' || c == '-' || c == ','; });
 }
 
 double free_form_score(const std::string& answer, const std::vector<std::string>& references) {
   if (references.empty()) return 0;
   if (numeric_reference(references[0])) {
     auto got = answer_number(answer);
-    return got && numbers_match(*got, numbers_in(normalize_answer(references[0]))[0].first) ? 1.0 : 0.0;
+    return got && numbers_match(*got, numbers_in(references[0])[0].first) ? 1.0 : 0.0;
   }
-  const std::string a = normalize_answer(answer);
+  std::string a = normalize_answer(answer);
+  // Yes/no questions answered in a sentence ("Yes, there is a dog.") are read as yes or no, as
+  // the MME, POPE and HallusionBench scorers read them.
+  if (const std::string r = normalize_answer(references[0]); r == "yes" || r == "no")
+    if (std::string said = yes_no(answer); !said.empty()) a = said;
   if (a.empty()) return 0;
   int matches = 0;
   for (const auto& r : references) matches += normalize_answer(r) == a;

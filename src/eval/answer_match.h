@@ -11,19 +11,25 @@ namespace taco {
 
 // The option letter ("A", "B", ...) an answer picks among `options` (A is options[0]), or ""
 // when it picks none or is ambiguous. Tried in order: a lone letter in a common wrapping
-// (`B`, `(B)`, `B.`, `B) cat`, `Answer: B`, `The answer is (B).`); the text of exactly one
-// option (whole answer, then as a phrase inside the answer).
+// (`B`, `(B)`, `B.`, `**B**`); the letter the reply settles on (`\boxed{B}`,
+// `<answer>B</answer>`, the last `answer is B` / `Answer: b`, else the first `option B` not
+// negated: `The correct answer is B, not option A.` is B); a leading `B) cat`; the text of
+// exactly one option (whole answer, then as a phrase inside the answer).
 std::string match_option(const std::string& answer, const std::vector<std::string>& options);
 
-// The VQA normalization: lower case, punctuation dropped (except inside numbers), articles
-// dropped, number words as digits, "Answer:" prefixes and a trailing period removed.
+// Markdown emphasis, quotes and "Answer:" prefixes taken off, then the VQA evaluation's
+// normalization in full: its punctuation rules, periods, lower case, number words up to ten as
+// digits, articles dropped, its contraction map ("dont" -> "don't").
 std::string normalize_answer(const std::string& answer);
 
-// The number an answer states, with units, currency, thousands separators and % stripped:
-// the whole answer when it is one number, else the last number in it. nullopt when none.
+// The number an answer states, with units, currency, thousands separators, decimal commas
+// ("14,80") and % read: the whole answer when it is one number, else the first after
+// "answer", else the last; numbers it rules out ("3 apples, not 4") are skipped. nullopt when
+// there is none or the reply hedges ("3 or 4", "between 10 and 12", "10-12").
 std::optional<double> answer_number(const std::string& answer);
 
-// True when the numbers agree to a relative tolerance of 1e-3 (absolute 1e-9 near zero).
+// True when the numbers are equal (up to decimal-to-binary rounding). No tolerance: 2023 is
+// not 2021; benchmarks that define one (MathVista's precision) apply it themselves.
 bool numbers_match(double got, double want);
 
 // True when a reference answer is a plain number ("3", "-1.5"): free-form answers to it are
@@ -31,7 +37,8 @@ bool numbers_match(double got, double want);
 bool numeric_reference(const std::string& reference);
 
 // Free-form score in [0, 1] against one or more reference answers: numbers by value when the
-// first reference is a number; otherwise normalized exact match, as VQA accuracy
+// first reference is a number ("35%" included); yes or no read from a sentence when the
+// reference is yes or no; otherwise normalized exact match, as VQA accuracy
 // (min(1, matches / 3)) when there are several references (A-OKVQA's ten direct answers).
 double free_form_score(const std::string& answer, const std::vector<std::string>& references);
 

@@ -62,14 +62,64 @@ TEST(FreeFormTest, ExactNumbersAndVqaAccuracy) {
   EXPECT_EQ(free_form_score("", {"red"}), 0);
   EXPECT_EQ(free_form_score("3 apples", {"3"}), 1);
   EXPECT_EQ(free_form_score("three", {"3"}), 1);
-  EXPECT_EQ(free_form_score("3.01", {"3"}), 0);  // beyond the 1e-3 relative tolerance
-  EXPECT_EQ(free_form_score("100.05", {"100"}), 1);
+  EXPECT_EQ(free_form_score("3.01", {"3"}), 0);
+  EXPECT_EQ(free_form_score("100.05", {"100"}), 0);  // no blanket tolerance
   // A-OKVQA style: ten references, min(1, matches / 3).
   std::vector<std::string> refs = {"dog", "dog", "puppy", "dog", "animal", "pet", "puppy", "dog", "dog", "dog"};
   EXPECT_EQ(free_form_score("dog", refs), 1);
   EXPECT_NEAR(free_form_score("puppy", refs), 2.0 / 3, 1e-12);
   EXPECT_NEAR(free_form_score("pet", refs), 1.0 / 3, 1e-12);
   EXPECT_EQ(free_form_score("cat", refs), 0);
+}
+
+// The letter a reply settles on, as models write it (the examples of the scoring issue).
+TEST(MatchOptionTest, TheLetterTheReplySettlesOn) {
+  for (const char* answer : {"The correct answer is B, not option A.", "A is a cat, B is a dog, so the answer is B.",
+                             "The answer is B. Choice A would only be right if the animal barked.", "\\boxed{B}",
+                             "$\\boxed{B}$", "$\\boxed{\\text{B}}$", "<answer>B</answer>", "The answer is b.", "answer: b",
+                             "Option A is wrong; I choose option B.", "Not option A but option B."})
+    EXPECT_EQ(match_option(answer, kOptions), "B") << answer;
+  EXPECT_EQ(match_option("The answer is a dog", kOptions), "B");  // the article, then the option's text
+  EXPECT_EQ(match_option("The answer is a cat", kOptions), "A");
+}
+
+// Yes/no questions answered in a sentence, as MME, POPE and HallusionBench read them.
+TEST(FreeFormTest, YesOrNoInASentence) {
+  EXPECT_EQ(free_form_score("Yes, there is a dog in the image.", {"yes"}), 1);
+  EXPECT_EQ(free_form_score("No, the cats are not all the same color.", {"no"}), 1);
+  EXPECT_EQ(free_form_score("**Yes**", {"yes"}), 1);
+  EXPECT_EQ(free_form_score("Yes.", {"no"}), 0);
+  EXPECT_EQ(free_form_score("There is no dog here.", {"no"}), 1);  // the only one of the two it says
+  EXPECT_EQ(free_form_score("I cannot say yes or no.", {"yes"}), 0);
+  EXPECT_EQ(free_form_score("Yes", {"Yes"}), 1);
+}
+
+// Numbers: equal or not, no blanket tolerance; hedges are not credited; what a reply rules out
+// is skipped; decimal commas and percentages are read.
+TEST(AnswerNumberTest, HedgesNegationsDecimalCommasAndPercentages) {
+  EXPECT_EQ(free_form_score("2023", {"2021"}), 0);
+  EXPECT_EQ(free_form_score("250", {"249.98"}), 0);
+  EXPECT_EQ(free_form_score("3 or 4", {"3"}), 0);
+  EXPECT_EQ(free_form_score("between 10 and 12", {"10"}), 0);
+  EXPECT_EQ(free_form_score("10-12", {"12"}), 0);
+  EXPECT_EQ(free_form_score("I count 3 apples, not 4.", {"3"}), 1);
+  EXPECT_EQ(answer_number("14,80\xe2\x82\xac"), 14.8);
+  EXPECT_EQ(answer_number("1,2,3"), 3);  // a list, not decimal commas
+  EXPECT_EQ(answer_number("1,000"), 1000);
+  EXPECT_EQ(free_form_score("35", {"35%"}), 1);
+  EXPECT_EQ(free_form_score("35%", {"35%"}), 1);
+  EXPECT_EQ(free_form_score("eleven", {"11"}), 1);
+}
+
+// The VQA evaluation's normalization in full: contractions, articles, its punctuation rules.
+TEST(NormalizeTest, VqaContractionsAndPunctuation) {
+  EXPECT_EQ(normalize_answer("dont"), normalize_answer("don't"));
+  EXPECT_EQ(normalize_answer("Isnt"), "isn't");
+  EXPECT_EQ(normalize_answer("An apple"), "apple");
+  EXPECT_EQ(normalize_answer("t-shirt"), "t shirt");       // a hyphen between letters is a space
+  EXPECT_EQ(normalize_answer("left - right"), "left right");  // and dropped where it touches one
+  EXPECT_EQ(normalize_answer("10:30"), "10:30");           // the colon is not in the list
+  EXPECT_EQ(free_form_score("They dont match", {"they don't match"}), 1);
 }
 
 TEST(MathVistaTest, AnswerTypes) {
