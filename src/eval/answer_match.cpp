@@ -268,14 +268,11 @@ const std::map<std::string, std::string>& contractions() {
   return m;
 }
 
-// The VQA evaluation's normalization of an answer, step for step: each punctuation mark of its
-// list is dropped where it touches a space (or anywhere, when the text has a comma between
-// digits) and is a space elsewhere; a period not before a digit is dropped; then word by word,
-// lower case, number words up to ten as digits, articles dropped, contractions mapped.
-std::string vqa_normalize(std::string text) {
-  for (char& c : text)
-    if (c == '\n' || c == '\t') c = ' ';
-  text = trim(text);
+// The VQA evaluation's punctuation step: each mark of its list is dropped where it touches a
+// space (or anywhere, when the text has a comma between digits) and is a space elsewhere; a
+// period with no digit on either side is dropped ("4." stays, as VLMEvalKit's verdicts show; at
+// most 32 of them: the reference code passes re.UNICODE, 32, where re.sub takes a count).
+std::string vqa_punctuation(const std::string& text) {
   bool digit_comma = false;
   for (size_t i = 1; i + 1 < text.size() && !digit_comma; ++i) digit_comma = text[i] == ',' && is_digit(text[i - 1]) && is_digit(text[i + 1]);
   std::string out = text;
@@ -288,12 +285,26 @@ std::string vqa_normalize(std::string text) {
     out = std::move(next);
   }
   std::string no_periods;
-  for (size_t i = 0; i < out.size(); ++i)
-    if (out[i] != '.' || (i + 1 < out.size() && is_digit(out[i + 1]))) no_periods += out[i];
+  int dropped = 0;
+  for (size_t i = 0; i < out.size(); ++i) {
+    const bool by_digit = (i > 0 && is_digit(out[i - 1])) || (i + 1 < out.size() && is_digit(out[i + 1]));
+    const bool drop = out[i] == '.' && !by_digit && dropped < 32;
+    if (drop) ++dropped;
+    else no_periods += out[i];
+  }
+  return no_periods;
+}
+
+// The VQA evaluation's normalization of an answer, step for step: line breaks as spaces, the
+// punctuation step, then word by word: lower case, number words up to ten as digits, articles
+// dropped, contractions mapped.
+std::string vqa_normalize(std::string text) {
+  for (char& c : text)
+    if (c == '\n' || c == '\t') c = ' ';
   static const std::map<std::string, std::string> digits = {{"none", "0"}, {"zero", "0"}, {"one", "1"}, {"two", "2"},
                                                             {"three", "3"}, {"four", "4"}, {"five", "5"}, {"six", "6"},
                                                             {"seven", "7"}, {"eight", "8"}, {"nine", "9"}, {"ten", "10"}};
-  std::istringstream words(to_lower(no_periods));
+  std::istringstream words(to_lower(vqa_punctuation(trim(text))));
   std::string word, result;
   while (words >> word) {
     if (auto d = digits.find(word); d != digits.end()) word = d->second;
@@ -435,6 +446,58 @@ double mathvista_score(const std::string& answer, const std::string& reference, 
     return normalize_answer(chosen) == normalize_answer(reference) || letter == strip_wrapping(reference) ? 1 : 0;
   }
   return normalize_answer(answer) == normalize_answer(reference) ? 1 : 0;
+}
+
+}  // namespace taco
+
+namespace taco {
+
+std::string vqa_process_answer(const std::string& answer) { return vqa_normalize(answer); }
+
+std::string vlmevalkit_option(const std::string& prediction, const std::vector<std::string>& options) {
+  for (const char* refusal : {"Sorry, I can't help with images of people yet.", "I can't process this file.",
+                              "I'm sorry, but without the image provided", "Cannot determine the answer"})
+    if (prediction.find(refusal) != std::string::npos) return "Z";
+  std::string spaced = prediction;
+  for (char& c : spaced)
+    if (std::strchr(".()[],:;!*#{}", c) != nullptr && c != '\0') c = ' ';
+  std::vector<std::string> words;
+  std::istringstream in(spaced);
+  for (std::string w; in >> w;) words.push_back(w);
+  auto said = [&](const std::string& w) { return std::find(words.begin(), words.end(), w) != words.end(); };
+  const size_t n = std::min<size_t>(options.size(), 26);
+  std::vector<std::string> letters;
+  for (size_t i = 0; i < n; ++i)
+    if (said(std::string(1, static_cast<char>('A' + i)))) letters.emplace_back(1, static_cast<char>('A' + i));
+  if (letters.size() == 1) {
+    // Only a letter among the last four words counts.
+    const auto at = std::find(words.begin(), words.end(), letters[0]) - words.begin();
+    if (at > static_cast<std::ptrdiff_t>(words.size()) - 5) return letters[0];
+  } else if (letters.empty() && said("Z")) {
+    return "Z";
+  }
+  // Else by the options' text: exactly one option's text inside a reply at most twice as long
+  // as all the options together (lengths in characters).
+  auto characters = [](const std::string& t) {
+    return static_cast<size_t>(std::count_if(t.begin(), t.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
+  };
+  size_t options_length = 0;
+  for (size_t i = 0; i < n; ++i) options_length += characters(options[i]);
+  if (characters(prediction) > 2 * options_length) return "Z";
+  const std::string lower = to_lower(prediction);
+  std::vector<size_t> found;
+  for (size_t i = 0; i < n; ++i)
+    if (lower.find(to_lower(options[i])) != std::string::npos) found.push_back(i);
+  return found.size() == 1 ? std::string(1, static_cast<char>('A' + found[0])) : "Z";
+}
+
+std::string vlmevalkit_yes_no(const std::string& prediction) {
+  std::istringstream in(vqa_punctuation(to_lower(prediction)));
+  bool yes = false, no = false;
+  for (std::string w; in >> w;) yes = yes || w == "yes", no = no || w == "no";
+  if (yes && !no) return "Yes";
+  if (no && !yes) return "No";
+  return "Unknown";
 }
 
 }  // namespace taco

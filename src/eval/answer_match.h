@@ -48,4 +48,22 @@ double free_form_score(const std::string& answer, const std::vector<std::string>
 double mathvista_score(const std::string& answer, const std::string& reference, const std::string& answer_type,
                        int precision, const std::vector<std::string>& options);
 
+// VLMEvalKit's exact matching (no judge), reproduced so that taco's numbers can stand beside
+// leaderboard numbers (`taco eval score --matching vlmevalkit`; docs/eval.md):
+//
+// The option letter VLMEvalKit's can_infer reads: a refusal it knows is "Z"; otherwise the
+// reply with . ( ) [ ] , : ; ! * # { } as spaces, split into words; exactly one option letter
+// among the words is the answer when it is among the last four words; no letter but a "Z" is
+// "Z"; else exactly one option whose text (lower case) is in the reply (lower case), when the
+// reply is at most twice as long as the options together; else "Z".
+std::string vlmevalkit_option(const std::string& prediction, const std::vector<std::string>& options);
+
+// VLMEvalKit's yes/no extraction: "Yes" when the word yes and not no is in the reply (after
+// the VQA punctuation rules), "No" the other way round, else "Unknown".
+std::string vlmevalkit_yes_no(const std::string& prediction);
+
+// The VQA evaluation's normalization exactly as VLMEvalKit applies it (no prefix or markdown
+// handling): what `normalize_answer` does after taking those off.
+std::string vqa_process_answer(const std::string& answer);
+
 }  // namespace taco

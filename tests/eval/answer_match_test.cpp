@@ -3,6 +3,10 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+
+#include "util/jsonl.h"
+
 namespace taco {
 namespace {
 
@@ -133,6 +137,53 @@ TEST(MathVistaTest, AnswerTypes) {
   EXPECT_EQ(mathvista_score("(B)", "square", "text", 0, {"circle", "square"}), 1);
   EXPECT_EQ(mathvista_score("circle", "square", "text", 0, {"circle", "square"}), 0);
   EXPECT_EQ(mathvista_score("Square", "square", "text", 0, {}), 1);
+}
+
+// VLMEvalKit's matching as that library behaves, including where it is strict: a bare
+// lower-case letter is no option, a letter must be near the end, a long reply is not searched
+// for option text.
+TEST(VlmEvalKitMatchingTest, ItsOwnRules) {
+  EXPECT_EQ(vlmevalkit_option("B", kOptions), "B");
+  EXPECT_EQ(vlmevalkit_option("(C) a red bird", kOptions), "C");
+  EXPECT_EQ(vlmevalkit_option("b", kOptions), "Z");
+  EXPECT_EQ(vlmevalkit_option("The answer is B, not A.", kOptions), "Z");  // two letters, no single option text
+  EXPECT_EQ(vlmevalkit_option("B is the one that matches what I see", kOptions), "Z");  // not among the last four words
+  EXPECT_EQ(vlmevalkit_option("It is a dog, I am quite sure of it after a careful look", kOptions), "Z");  // too long for text
+  EXPECT_EQ(vlmevalkit_option("a dog", kOptions), "B");
+  EXPECT_EQ(vlmevalkit_option("Cannot determine the answer", kOptions), "Z");
+  EXPECT_EQ(vlmevalkit_yes_no("Yes, it is."), "Yes");
+  EXPECT_EQ(vlmevalkit_yes_no("No."), "No");
+  EXPECT_EQ(vlmevalkit_yes_no("Yes and no"), "Unknown");
+  EXPECT_EQ(vqa_process_answer("The Dog."), "dog");
+}
+
+// Opt-in: VLMEvalKit's own verdicts on 290 answers (third-party data, not part of the project).
+// Set TACO_VLMEVALKIT_CASES to ../shared/fixtures/vlmevalkit-matching/cases.jsonl to run.
+TEST(VlmEvalKitMatchingTest, AgreesWithVlmEvalKitsOwnVerdicts) {
+  const char* cases = std::getenv("TACO_VLMEVALKIT_CASES");
+  if (!cases) GTEST_SKIP() << "set TACO_VLMEVALKIT_CASES to run";
+  size_t n = 0;
+  for_each_jsonl(cases, [&](size_t line, Json&& c) {
+    ++n;
+    const std::string kind = c["kind"], prediction = c["prediction"], answer = c["answer"];
+    const Json& v = c["vlmevalkit"];
+    if (kind == "multiple_choice") {
+      std::vector<std::string> options;
+      for (const auto& [letter, text] : c["options"].items()) options.push_back(text.get<std::string>());
+      const std::string got = vlmevalkit_option(prediction, options);
+      EXPECT_EQ(got, v["extracted"].get<std::string>()) << "line " << line << ": " << prediction;
+      EXPECT_EQ(got == answer, v["hit"].get<int>() == 1) << "line " << line;
+    } else if (kind == "yes_no") {
+      const std::string got = vlmevalkit_yes_no(prediction);
+      EXPECT_EQ(got, v["extracted"].get<std::string>()) << "line " << line << ": " << prediction;
+      EXPECT_EQ(got == answer, v["hit"].get<int>() == 1) << "line " << line;
+    } else {
+      const std::string got = vqa_process_answer(prediction);
+      EXPECT_EQ(got, v["normalized"].get<std::string>()) << "line " << line << ": " << prediction;
+      EXPECT_EQ(got == vqa_process_answer(answer), v["hit"].get<int>() == 1) << "line " << line;
+    }
+  });
+  EXPECT_EQ(n, 290u);
 }
 
 }  // namespace
