@@ -50,11 +50,12 @@ struct EvalScoreFlags {
   std::string judge_cache;  // default <traces>.judge-cache.jsonl
   ModelOptions judge;
   int jobs = 8;
+  std::string matching = "taco";
 };
 
 // Item scores for all tasks, in task order; with a judge, `jobs` items are scored at once.
 std::vector<ItemScore> score_all(const std::vector<Task>& tasks, const std::map<std::string, Trace>& traces, Judge* judge,
-                                 int jobs) {
+                                 int jobs, Matching matching) {
   std::vector<ItemScore> scores(tasks.size());
   std::atomic<size_t> next{0};
   std::string first_error;
@@ -64,7 +65,7 @@ std::vector<ItemScore> score_all(const std::vector<Task>& tasks, const std::map<
     for (size_t i; (i = next++) < tasks.size();) {
       auto it = traces.find(tasks[i].id);
       try {
-        scores[i] = score_item(tasks[i], it == traces.end() ? nullptr : &it->second, judge);
+        scores[i] = score_item(tasks[i], it == traces.end() ? nullptr : &it->second, judge, matching);
         progress.tick();
       } catch (const std::exception& e) {
         std::lock_guard<std::mutex> lock(mu);
@@ -122,7 +123,8 @@ void eval_score(const EvalScoreFlags& f) {
     judge_model = make_model(f.judge);
     judge = std::make_unique<Judge>(*judge_model, !f.judge_cache.empty() ? f.judge_cache : output_base(f.traces) + ".judge-cache.jsonl");
   }
-  std::vector<ItemScore> scores = score_all(tasks, traces, judge.get(), f.jobs);
+  const Matching matching = matching_from_string(f.matching);
+  std::vector<ItemScore> scores = score_all(tasks, traces, judge.get(), f.jobs, matching);
 
   const std::string base = output_base(f.traces);
   const std::string scores_path = !f.scores.empty() ? f.scores : base + ".scores.jsonl";
@@ -130,7 +132,7 @@ void eval_score(const EvalScoreFlags& f) {
   for (const auto& s : scores) lines += s.to_json().dump() + "\n";
   write_file(scores_path, lines);
   const std::string name = !f.name.empty() ? f.name : std::filesystem::path(base).filename().string();
-  Report report = make_report(name, benchmark_name(f.data), scores, tools);
+  Report report = make_report(name, benchmark_name(f.data), scores, tools, matching);
   const std::string md_path = !f.report.empty() ? f.report : base + ".report.md";
   write_file(md_path, report.to_markdown());
   write_file(replace_extension(md_path, ".json"), report.to_json().dump(2) + "\n");
@@ -218,6 +220,8 @@ void add_eval_command(CLI::App& app) {
   score->add_option("--judge-api-key-env", score_flags->judge.api_key_env, "environment variable with the judge's API key")
       ->capture_default_str();
   score->add_option("--judge-cache", score_flags->judge_cache, "cached judgments (default: <traces>.judge-cache.jsonl)");
+  score->add_option("--matching", score_flags->matching, "taco (its rules) or vlmevalkit (VLMEvalKit's exact matching, for leaderboard numbers)")
+      ->check(CLI::IsMember({"taco", "vlmevalkit"}))->capture_default_str();
   score->add_option("-j,--jobs", score_flags->jobs, "judge calls in flight")->capture_default_str()->check(CLI::Range(1, 256));
   score->callback([score_flags] { eval_score(*score_flags); });
 

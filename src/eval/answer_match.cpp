@@ -7,6 +7,7 @@
 #include <map>
 #include <sstream>
 
+#include "util/error.h"
 #include "util/strings.h"
 
 namespace taco {
@@ -451,6 +452,14 @@ double mathvista_score(const std::string& answer, const std::string& reference, 
 }  // namespace taco
 
 namespace taco {
+
+const char* to_string(Matching matching) { return matching == Matching::kVlmEvalKit ? "vlmevalkit" : "taco"; }
+
+Matching matching_from_string(const std::string& name) {
+  if (name == "taco") return Matching::kTaco;
+  if (name == "vlmevalkit") return Matching::kVlmEvalKit;
+  throw Error("unknown matching '" + name + "' (taco or vlmevalkit)");
+}
 
 std::string vqa_process_answer(const std::string& answer) { return vqa_normalize(answer); }
 

@@ -9,6 +9,12 @@
 
 namespace taco {
 
+// How answers are matched: taco's rules (this file's first half), or VLMEvalKit's exact
+// matching, so that numbers can stand beside leaderboard numbers.
+enum class Matching { kTaco, kVlmEvalKit };
+const char* to_string(Matching matching);
+Matching matching_from_string(const std::string& name);  // throws Error for another name
+
 // The option letter ("A", "B", ...) an answer picks among `options` (A is options[0]), or ""
 // when it picks none or is ambiguous. Tried in order: a lone letter in a common wrapping
 // (`B`, `(B)`, `B.`, `**B**`); the letter the reply settles on (`\boxed{B}`,

@@ -8,6 +8,7 @@
 #include "eval/answer_match.h"
 #include "eval/benchmark.h"
 #include "util/error.h"
+#include "util/strings.h"
 
 namespace taco {
 namespace {
@@ -59,7 +60,7 @@ ItemScore ItemScore::from_json(const Json& j) {
   return s;
 }
 
-ItemScore score_item(const Task& task, const Trace* trace, Judge* judge) {
+ItemScore score_item(const Task& task, const Trace* trace, Judge* judge, Matching matching) {
   ItemScore s;
   s.id = task.id;
   const Json& m = task.metadata;
@@ -81,6 +82,11 @@ ItemScore score_item(const Task& task, const Trace* trace, Judge* judge) {
   if (scoring == kScoreChoice) {
     const std::string want = reference_letter(s.reference, task.choices);
     if (want.empty()) throw Error("item " + task.id + ": the answer '" + s.reference + "' is neither an option letter nor an option");
+    if (matching == Matching::kVlmEvalKit) {
+      s.method = "vlmevalkit_choice";
+      s.score = vlmevalkit_option(s.prediction, task.choices) == want ? 1 : 0;
+      return s;
+    }
     const std::string got = match_option(s.prediction, task.choices);
     if (!got.empty() || !judge) {
       s.method = got.empty() ? "no_option" : "choice";
@@ -109,6 +115,20 @@ ItemScore score_item(const Task& task, const Trace* trace, Judge* judge) {
   if (m.contains("answers") && m["answers"].is_array() && !m["answers"].empty()) {
     refs.clear();
     for (const auto& r : m["answers"]) refs.push_back(r.is_string() ? r.get<std::string>() : r.dump());
+  }
+  if (matching == Matching::kVlmEvalKit) {
+    const std::string first = to_lower(refs[0]);
+    if (refs.size() == 1 && (first == "yes" || first == "no")) {
+      s.method = "vlmevalkit_yes_no";
+      s.score = to_lower(vlmevalkit_yes_no(s.prediction)) == first ? 1 : 0;
+      return s;
+    }
+    s.method = "vlmevalkit_vqa";
+    const std::string got = vqa_process_answer(s.prediction);
+    int matches = 0;
+    for (const auto& r : refs) matches += vqa_process_answer(r) == got;
+    s.score = refs.size() == 1 ? matches : std::min(1.0, matches / 3.0);
+    return s;
   }
   s.method = refs.size() > 1 ? "vqa" : numeric_reference(refs[0]) ? "number" : "exact";
   s.score = free_form_score(s.prediction, refs);
@@ -141,9 +161,10 @@ Json ToolUseStats::to_json() const {
 }
 
 Report make_report(const std::string& name, const std::string& benchmark, const std::vector<ItemScore>& items,
-                   const ToolUseStats& tools) {
+                   const ToolUseStats& tools, Matching matching) {
   Report r;
   r.name = name;
+  r.matching = matching;
   r.benchmark = benchmark;
   r.tools = tools;
   for (const auto& it : items) {
@@ -172,7 +193,8 @@ Json Report::to_json() const {
     for (const auto& [c, g] : m) j[c] = Json{{"n", g.n}, {"score", g.score}};
     return j;
   };
-  Json j{{"name", name}, {"benchmark", benchmark}, {"overall", Json{{"n", overall.n}, {"score", overall.score}}},
+  Json j{{"name", name}, {"benchmark", benchmark}, {"matching", to_string(matching)},
+         {"overall", Json{{"n", overall.n}, {"score", overall.score}}},
          {"categories", groups(categories)}};
   if (!l2_categories.empty()) j["l2_categories"] = groups(l2_categories);
   j.update(Json{{"missing", missing}, {"tool_use", tools.to_json()}});
@@ -188,6 +210,8 @@ std::string Report::to_markdown() const {
     for (const auto& [c, g] : l2_categories) md += "| " + c + " | " + std::to_string(g.n) + " | " + percent(g.score) + " |\n";
   }
   if (missing) md += "\n" + std::to_string(missing) + " items have no trace and count as wrong.\n";
+  md += matching == Matching::kVlmEvalKit ? "\nMatching: vlmevalkit (VLMEvalKit's exact matching, no judge for choices).\n"
+                                          : "\nMatching: taco.\n";
   const ToolUseStats& t = tools;
   const double runs = static_cast<double>(std::max<size_t>(1, t.episodes - t.errors));
   char line[512];

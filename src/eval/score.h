@@ -11,6 +11,7 @@
 
 #include "cota/task.h"
 #include "cota/trace.h"
+#include "eval/answer_match.h"
 #include "eval/judge.h"
 #include "util/json.h"
 
@@ -31,8 +32,11 @@ struct ItemScore {
 };
 
 // Scores one item. `trace` is null when the run has no trace for it (scored 0). `judge` may be
-// null; a judged item without one throws Error, as does an item with no ground truth.
-ItemScore score_item(const Task& task, const Trace* trace, Judge* judge);
+// null; a judged item without one throws Error, as does an item with no ground truth. With
+// VLMEvalKit's matching, choices and free-form answers are matched as VLMEvalKit matches them
+// without a judge (an option it cannot read is wrong); MathVista and judged items are scored
+// as always.
+ItemScore score_item(const Task& task, const Trace* trace, Judge* judge, Matching matching = Matching::kTaco);
 
 // What the runs' traces show about tool use.
 struct ToolUseStats {
@@ -57,6 +61,7 @@ struct ScoreGroup {
 struct Report {
   std::string name;       // the run: the traces file's name
   std::string benchmark;
+  Matching matching = Matching::kTaco;
   ScoreGroup overall;
   std::map<std::string, ScoreGroup> categories;
   std::map<std::string, ScoreGroup> l2_categories;
@@ -68,7 +73,7 @@ struct Report {
 };
 
 Report make_report(const std::string& name, const std::string& benchmark, const std::vector<ItemScore>& items,
-                   const ToolUseStats& tools);
+                   const ToolUseStats& tools, Matching matching = Matching::kTaco);
 
 // Two runs side by side on the items both scored: each run's mean, the difference (b - a)
 // and its 95% paired bootstrap interval, overall and per category.

@@ -81,6 +81,35 @@ Trace answered(const Task& task, const std::string& answer) {
   return t;
 }
 
+// The same answers under taco's rules and under VLMEvalKit's exact matching; the report says
+// which produced it.
+TEST(ScoreTest, VlmEvalKitMatchingMode) {
+  Task mc{"1", {}, "q", "B", {"cat", "dog"}, Json{{"category", "animals"}, {"scoring", kScoreChoice}}};
+  Task yes{"2", {}, "q", "Yes", {}, Json{{"category", "exists"}, {"scoring", kScoreFreeForm}}};
+  Task open{"3", {}, "q", "don't know", {}, Json{{"category", "open"}, {"scoring", kScoreFreeForm}}};
+  struct Case {
+    const Task* task;
+    std::string answer;
+    double taco, vlmevalkit;
+  };
+  for (const Case& c : std::vector<Case>{{&mc, "The answer is b.", 1, 0},  // VLMEvalKit reads no bare lower-case letter
+                                         {&mc, "B", 1, 1},
+                                         {&mc, "The correct answer is B, not A.", 1, 0},
+                                         {&yes, "Yes, there is.", 1, 1},
+                                         {&yes, "Yes, though no dog is near.", 1, 0},  // VLMEvalKit: both words, Unknown
+                                         {&open, "dont know", 1, 1}}) {
+    Trace t = answered(*c.task, c.answer);
+    EXPECT_EQ(score_item(*c.task, &t, nullptr).score, c.taco) << c.answer;
+    ItemScore v = score_item(*c.task, &t, nullptr, Matching::kVlmEvalKit);
+    EXPECT_EQ(v.score, c.vlmevalkit) << c.answer;
+    EXPECT_EQ(v.method.rfind("vlmevalkit_", 0), 0u) << v.method;
+  }
+  Report r = make_report("run", "bench", {}, ToolUseStats(), Matching::kVlmEvalKit);
+  EXPECT_NE(r.to_markdown().find("Matching: vlmevalkit"), std::string::npos);
+  EXPECT_EQ(r.to_json()["matching"], "vlmevalkit");
+  EXPECT_NE(make_report("run", "bench", {}, ToolUseStats()).to_markdown().find("Matching: taco."), std::string::npos);
+}
+
 TEST(ScoreTest, ItemsReportAndToolUse) {
   Task mc{"1", {}, "q", "B", {"cat", "dog"}, Json{{"category", "animals"}, {"scoring", kScoreChoice}}};
   Task free{"2", {}, "q", "3", {}, Json{{"category", "count"}, {"scoring", kScoreFreeForm}}};
