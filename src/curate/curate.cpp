@@ -345,9 +345,24 @@ CurateReport run_curate(const Recipe& recipe, const std::string& out_path, bool 
   for (auto& b : buckets)
     for (auto& k : b.items()) all.push_back(std::move(k));
   std::sort(all.begin(), all.end(), [](const Kept& a, const Kept& b) { return a.key < b.key || (a.key == b.key && a.line < b.line); });
+  // Nothing kept where the recipe asks for traces is refused; a shortfall is a warning.
+  std::vector<size_t> kept_of(recipe.sources.size(), 0);
+  for (const auto& k : all) ++kept_of[k.source];
+  std::string short_of;
+  if (recipe.target_size && all.size() < *recipe.target_size)
+    short_of = "target_size " + std::to_string(*recipe.target_size) + ", " + std::to_string(all.size()) + " traces";
+  for (size_t i = 0; i < recipe.sources.size(); ++i)
+    if (recipe.sources[i].count && kept_of[i] < *recipe.sources[i].count)
+      short_of += (short_of.empty() ? "" : "; ") + recipe.sources[i].name + " gives " + std::to_string(kept_of[i]) +
+                  " of its count " + std::to_string(*recipe.sources[i].count);
+  if (all.empty() && !short_of.empty())
+    throw Error("no trace passes the recipe's filters and quotas (" + short_of + "); nothing was written");
+  if (!short_of.empty()) report.warnings.push_back("short of the recipe: " + short_of);
   make_dirs(parent_dir(out_path));
-  FILE* out = std::fopen(out_path.c_str(), "wb");
-  if (!out) throw Error(out_path + ": cannot write (" + std::strerror(errno) + ")");
+  // Written beside and renamed into place: a failed run leaves the previous output whole.
+  const std::string temp_path = out_path + ".tmp";
+  FILE* out = std::fopen(temp_path.c_str(), "wb");
+  if (!out) throw Error(temp_path + ": cannot write (" + std::strerror(errno) + ")");
   for (const auto& k : all) {
     std::fwrite(k.line.data(), 1, k.line.size(), out);
     std::fputc('\n', out);
@@ -356,7 +371,11 @@ CurateReport run_curate(const Recipe& recipe, const std::string& out_path, bool 
     for (const auto& t : k.tools) ++report.kept_per_tool[t];
     ++report.kept_per_steps[std::to_string(k.steps)];
   }
-  if (std::fclose(out) != 0) throw Error(out_path + ": write failed");
+  if (std::fclose(out) != 0) {
+    std::remove(temp_path.c_str());
+    throw Error(out_path + ": write failed");
+  }
+  if (std::rename(temp_path.c_str(), out_path.c_str()) != 0) throw Error(out_path + ": cannot replace (" + std::strerror(errno) + ")");
   report.kept = all.size();
   for (size_t i = 0; i < kFilterCount; ++i) report.removed.emplace_back(kFilterNames[i], removed[i]);
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

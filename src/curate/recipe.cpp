@@ -94,6 +94,24 @@ Recipe Recipe::from_json(const Json& j, const std::string& base_dir) {
     src.programmatic = get(s, "programmatic", false, where);
     r.sources.push_back(std::move(src));
   }
+  // Targets no data could meet.
+  if (r.target_size && *r.target_size == 0) throw Error("recipe: target_size 0 asks for nothing (leave it out to keep everything)");
+  size_t counted = 0;
+  bool any_weight = false, programmatic = false, other = false;
+  for (const auto& src : r.sources) {
+    counted += src.count.value_or(0);
+    any_weight = any_weight || (!src.count && src.weight.value_or(1.0) > 0);
+    (src.programmatic ? programmatic : other) = true;
+  }
+  if (r.target_size && counted > *r.target_size)
+    throw Error("recipe: the sources' counts add up to " + std::to_string(counted) + ", over target_size " + std::to_string(*r.target_size));
+  if (r.target_size && counted < *r.target_size && !any_weight)
+    throw Error("recipe: target_size " + std::to_string(*r.target_size) + " but the counts give " + std::to_string(counted) +
+                " and no source has a weight above 0 to fill the rest");
+  if (r.programmatic_share && *r.programmatic_share > 0 && !programmatic)
+    throw Error("recipe: programmatic_share asks for programmatic data, but no source is \"programmatic\": true");
+  if (r.programmatic_share && *r.programmatic_share < 1 && !other)
+    throw Error("recipe: programmatic_share leaves room for other data, but every source is programmatic");
   return r;
 }
 

@@ -138,6 +138,36 @@ TEST(CurateTest, RecipesAreCheckedAndImagesCanBeRequired) {
   EXPECT_EQ(ids_in(dir.file("o.jsonl")), std::vector<std::string>{"here"});
 }
 
+// Targets no data could meet are refused when the recipe is read; a run that keeps nothing of
+// what the recipe asks for is refused and writes nothing; a shortfall is a warning in the report.
+TEST(CurateTest, ImpossibleTargetsAreRefused) {
+  auto refusal = [](const char* recipe) -> std::string {
+    try {
+      Recipe::from_json(Json::parse(recipe), "");
+    } catch (const Error& e) {
+      return e.what();
+    }
+    return "";
+  };
+  EXPECT_NE(refusal(R"({"target_size": 0, "sources": [{"path": "x"}]})").find("target_size 0"), std::string::npos);
+  EXPECT_NE(refusal(R"({"target_size": 10, "sources": [{"path": "x", "count": 8}, {"path": "y", "count": 5}]})").find("add up to 13"),
+            std::string::npos);
+  EXPECT_NE(refusal(R"({"target_size": 10, "sources": [{"path": "x", "count": 8}, {"path": "y", "weight": 0}]})").find("no source has a weight"),
+            std::string::npos);
+  EXPECT_NE(refusal(R"({"programmatic_share": 0.2, "sources": [{"path": "x"}]})").find("no source is"), std::string::npos);
+
+  test::TempDir dir;
+  write_lines(dir.file("t.jsonl"), {make_trace("a", {"OCR"}), make_trace("b", {"OCR"})});
+  write_file(dir.file("o.jsonl"), "previous\n");
+  Recipe none = Recipe::from_json(Json::parse(R"({"sources": [{"path": "t.jsonl", "count": 2}], "filters": {"min_steps": 50}})"), dir.path());
+  EXPECT_THROW(run_curate(none, dir.file("o.jsonl"), false), Error);
+  EXPECT_EQ(read_file(dir.file("o.jsonl")), "previous\n");
+  Recipe more = Recipe::from_json(Json::parse(R"({"target_size": 5, "sources": [{"path": "t.jsonl"}]})"), dir.path());
+  CurateReport rep = run_curate(more, dir.file("o.jsonl"), false);
+  EXPECT_EQ(rep.kept, 2u);
+  EXPECT_NE(rep.to_markdown().find("warning: short of the recipe: target_size 5, 2 traces"), std::string::npos) << rep.to_markdown();
+}
+
 // The ready recipes in recipes/ stay loadable.
 TEST(CurateTest, ShippedRecipesLoad) {
   for (const char* name : {"cota-only", "cota-direct", "with-programmatic"}) {
