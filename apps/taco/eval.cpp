@@ -48,6 +48,7 @@ struct EvalScoreFlags {
   std::string report;       // markdown; default <traces>.report.md
   std::string scores;       // per item; default <traces>.scores.jsonl
   std::string judge_cache;  // default <traces>.judge-cache.jsonl
+  std::string judge_prompt;  // a file with the judge's prompt ("" : taco's)
   ModelOptions judge;
   int jobs = 8;
   std::string matching = "taco";
@@ -121,7 +122,8 @@ void eval_score(const EvalScoreFlags& f) {
   std::unique_ptr<Judge> judge;
   if (!f.judge.model.empty()) {
     judge_model = make_model(f.judge);
-    judge = std::make_unique<Judge>(*judge_model, !f.judge_cache.empty() ? f.judge_cache : output_base(f.traces) + ".judge-cache.jsonl");
+    judge = std::make_unique<Judge>(*judge_model, !f.judge_cache.empty() ? f.judge_cache : output_base(f.traces) + ".judge-cache.jsonl",
+                                    f.judge_prompt.empty() ? "" : read_file(f.judge_prompt));
   }
   const Matching matching = matching_from_string(f.matching);
   std::vector<ItemScore> scores = score_all(tasks, traces, judge.get(), f.jobs, matching);
@@ -133,13 +135,14 @@ void eval_score(const EvalScoreFlags& f) {
   write_file(scores_path, lines);
   const std::string name = !f.name.empty() ? f.name : std::filesystem::path(base).filename().string();
   Report report = make_report(name, benchmark_name(f.data), scores, tools, matching);
+  if (judge) report.judge_unusable = judge->unusable();
   const std::string md_path = !f.report.empty() ? f.report : base + ".report.md";
   write_file(md_path, report.to_markdown());
   write_file(replace_extension(md_path, ".json"), report.to_json().dump(2) + "\n");
   std::printf("%s", report.to_markdown().c_str());
   std::fprintf(stderr, "\nscores: %s; report: %s (and .json)%s\n", scores_path.c_str(), md_path.c_str(),
-               judge ? (" ; judge: " + std::to_string(judge->calls()) + " calls, " + std::to_string(judge->cache_hits()) +
-                        " from the cache")
+               judge ? ("; judge: " + std::to_string(judge->calls()) + " calls, " + std::to_string(judge->cache_hits()) +
+                        " from the cache, " + std::to_string(judge->unusable()) + " without a usable grade")
                            .c_str()
                      : "");
 }
@@ -220,6 +223,9 @@ void add_eval_command(CLI::App& app) {
   score->add_option("--judge-api-key-env", score_flags->judge.api_key_env, "environment variable with the judge's API key")
       ->capture_default_str();
   score->add_option("--judge-cache", score_flags->judge_cache, "cached judgments (default: <traces>.judge-cache.jsonl)");
+  score->add_option("--judge-prompt", score_flags->judge_prompt,
+                    "the judge's prompt: a text with {question}, {ground_truth}, {prediction}, or MMVet's own (the item's row is appended)")
+      ->check(CLI::ExistingFile);
   score->add_option("--matching", score_flags->matching, "taco (its rules) or vlmevalkit (VLMEvalKit's exact matching, for leaderboard numbers)")
       ->check(CLI::IsMember({"taco", "vlmevalkit"}))->capture_default_str();
   score->add_option("-j,--jobs", score_flags->jobs, "judge calls in flight")->capture_default_str()->check(CLI::Range(1, 256));

@@ -1,9 +1,13 @@
 // Judge: grades a free-form answer from 0.0 to 1.0 against the reference answer with a judge
-// model, as MMVet is scored (taco's own prompt with graded examples, through any
-// OpenAI-compatible model). Judgments are cached in a JSONL file keyed by the judge model, the
-// question, the reference and the answer: a rerun of the same scoring makes no calls. The
-// cache is appended record by record, so an interrupted scoring keeps what it paid for.
-// Thread-safe.
+// model, following MMVet's grading protocol: taco's own prompt in its layout (the <AND>/<OR>
+// convention, the eleven allowed scores, graded examples in a question | ground truth |
+// prediction | correctness table ending in the item's row), or the user's own text
+// (--judge-prompt). A reply without a score is asked again hotter (temperature 0, 0.5, ... 2.0,
+// five tries, as MMVet's grader does); after that the item scores 0 and is counted as
+// unusable, never an abort. Judgments are cached in a JSONL file keyed by the judge model,
+// the prompt, the question, the reference and the answer: a rerun of the same scoring makes
+// no calls. The cache is appended record by record, so an interrupted scoring keeps what it
+// paid for. Thread-safe.
 #pragma once
 
 #include <map>
@@ -18,25 +22,32 @@ namespace taco {
 
 class Judge {
  public:
-  // `cache_path` "" keeps judgments in memory only.
-  Judge(Model& model, const std::string& cache_path);
+  // `cache_path` "" keeps judgments in memory only. `prompt_template` "" is taco's prompt;
+  // otherwise the text the judge gets, with {question}, {ground_truth} and {prediction} (or
+  // {reference} and {answer}) filled in; a text with none of them gets the item's table row
+  // ("question | ground truth | prediction | ") appended, as MMVet's own prompt expects.
+  Judge(Model& model, const std::string& cache_path, std::string prompt_template = "");
 
-  // The grade in [0, 1]. Throws ModelError when the judge cannot be reached or gives no
-  // score in three tries.
+  // The grade in [0, 1]; 0 for a judge that gives no usable score in five tries (counted in
+  // unusable()). Throws ModelError when the judge cannot be reached.
   double grade(const std::string& question, const std::string& reference, const std::string& answer);
 
   size_t calls() const { return calls_; }
   size_t cache_hits() const { return hits_; }
+  size_t unusable() const { return unusable_; }
 
   // The message the judge gets (exposed for tests and docs).
-  static std::string prompt(const std::string& question, const std::string& reference, const std::string& answer);
+  std::string prompt(const std::string& question, const std::string& reference, const std::string& answer) const;
+  static std::string default_prompt(const std::string& question, const std::string& reference, const std::string& answer);
 
  private:
   Model& model_;
+  std::string template_;
+  std::string prompt_id_;  // what the cache records as the prompt: "taco" or the template's SHA-256
   std::unique_ptr<JsonlAppender> cache_;
   std::mutex mu_;
   std::map<std::string, double> cached_;
-  size_t calls_ = 0, hits_ = 0;
+  size_t calls_ = 0, hits_ = 0, unusable_ = 0;
 };
 
 // The score in a judge's reply: the first number in [0, 1] ("0.6", "Score: 1.0"); nullopt

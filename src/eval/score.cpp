@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <random>
+#include <sstream>
 
 #include "eval/answer_match.h"
 #include "eval/benchmark.h"
@@ -180,10 +181,24 @@ Report make_report(const std::string& name, const std::string& benchmark, const 
     }
     if (!it.answered) ++r.missing;
   }
+  const bool combined = std::any_of(items.begin(), items.end(), [](const ItemScore& it) { return it.category.find(',') != std::string::npos; });
+  if (combined)
+    for (const auto& it : items) {
+      std::istringstream parts(it.category);
+      for (std::string part; std::getline(parts, part, ',');) {
+        part.erase(0, part.find_first_not_of(' '));
+        part.erase(part.find_last_not_of(' ') + 1);
+        if (part.empty()) continue;
+        auto& g = r.capabilities[part];
+        ++g.n;
+        g.score += it.score;
+      }
+    }
   auto finish = [](ScoreGroup& g) { g.score = g.n ? g.score / static_cast<double>(g.n) : 0; };
   finish(r.overall);
   for (auto& [c, g] : r.categories) finish(g);
   for (auto& [c, g] : r.l2_categories) finish(g);
+  for (auto& [c, g] : r.capabilities) finish(g);
   return r;
 }
 
@@ -197,7 +212,8 @@ Json Report::to_json() const {
          {"overall", Json{{"n", overall.n}, {"score", overall.score}}},
          {"categories", groups(categories)}};
   if (!l2_categories.empty()) j["l2_categories"] = groups(l2_categories);
-  j.update(Json{{"missing", missing}, {"tool_use", tools.to_json()}});
+  if (!capabilities.empty()) j["capabilities"] = groups(capabilities);
+  j.update(Json{{"missing", missing}, {"judge_unusable", judge_unusable}, {"tool_use", tools.to_json()}});
   return j;
 }
 
@@ -209,7 +225,13 @@ std::string Report::to_markdown() const {
     md += "\n| l2-category | n | score (%) |\n|---|---:|---:|\n";
     for (const auto& [c, g] : l2_categories) md += "| " + c + " | " + std::to_string(g.n) + " | " + percent(g.score) + " |\n";
   }
+  if (!capabilities.empty()) {
+    md += "\n| capability | n | score (%) |\n|---|---:|---:|\n";
+    for (const auto& [c, g] : capabilities) md += "| " + c + " | " + std::to_string(g.n) + " | " + percent(g.score) + " |\n";
+  }
   if (missing) md += "\n" + std::to_string(missing) + " items have no trace and count as wrong.\n";
+  if (judge_unusable)
+    md += "\n" + std::to_string(judge_unusable) + " judged items got no usable grade from the judge in five tries and count as wrong.\n";
   md += matching == Matching::kVlmEvalKit ? "\nMatching: vlmevalkit (VLMEvalKit's exact matching, no judge for choices).\n"
                                           : "\nMatching: taco.\n";
   const ToolUseStats& t = tools;

@@ -65,7 +65,11 @@ struct Report {
   ScoreGroup overall;
   std::map<std::string, ScoreGroup> categories;
   std::map<std::string, ScoreGroup> l2_categories;
+  // When categories are combinations ("ocr,math", as MMVet's are): each part on its own, every
+  // item counted under each of its parts (MMVet's per-capability table).
+  std::map<std::string, ScoreGroup> capabilities;
   size_t missing = 0;     // items with no trace (scored 0)
+  size_t judge_unusable = 0;  // judged items whose judge gave no usable grade (scored 0)
   ToolUseStats tools;
 
   Json to_json() const;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,6 +30,9 @@ struct CompletionRequest {
   std::string task_id;  // lets a replay model find the recording of this task
   const std::vector<Message>* messages = nullptr;
   bool logprobs = false;  // ask for each written token's log-probability (where the model can)
+  // This request's sampling temperature instead of the model's own (a judge retrying a reply
+  // it could not read asks again hotter); served models honour it.
+  std::optional<double> temperature;
 };
 
 struct TokenLogprob {

@@ -77,10 +77,10 @@ OpenAIModel::OpenAIModel(ModelOptions options) : options_(std::move(options)) {
     if (const char* key = std::getenv(options_.api_key_env.c_str())) api_key_ = key;
 }
 
-std::string OpenAIModel::request_payload(const std::vector<Message>& messages) const {
+std::string OpenAIModel::request_payload(const std::vector<Message>& messages, std::optional<double> temperature) const {
   Json settings;
   settings["model"] = options_.model;
-  settings["temperature"] = options_.temperature;
+  settings["temperature"] = temperature.value_or(options_.temperature);
   if (options_.top_p < 1.0) settings["top_p"] = options_.top_p;
   // -1 (not given) keeps taco's long-standing 1024; 0 leaves the limit to the server.
   if (options_.max_tokens != 0) settings["max_tokens"] = options_.max_tokens > 0 ? options_.max_tokens : 1024;
@@ -122,7 +122,7 @@ void OpenAIModel::check_reachable() const {
 }
 
 Completion OpenAIModel::complete(const CompletionRequest& request) {
-  const std::string payload = request_payload(*request.messages);
+  const std::string payload = request_payload(*request.messages, request.temperature);
   std::vector<std::string> headers;
   if (!api_key_.empty()) headers.push_back("Authorization: Bearer " + api_key_);
 

@@ -23,7 +23,7 @@ class OpenAIModel : public Model {
   void check_reachable() const override;
 
   // The JSON request body for a conversation (exposed for tests).
-  std::string request_payload(const std::vector<Message>& messages) const;
+  std::string request_payload(const std::vector<Message>& messages, std::optional<double> temperature = std::nullopt) const;
   const std::string& url() const { return url_; }
 
  private:

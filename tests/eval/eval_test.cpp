@@ -2,6 +2,8 @@
 // `taco eval` path offline against a loopback model server.
 #include <gtest/gtest.h>
 
+#include <mutex>
+
 #include "eval/benchmark.h"
 #include "eval/judge.h"
 #include "eval/score.h"
@@ -151,6 +153,24 @@ TEST(ScoreTest, ItemsReportAndToolUse) {
   EXPECT_NE(r2.to_markdown().find("| l2-category | n | score (%) |"), std::string::npos);
 }
 
+// MMVet's categories are combinations of capabilities: each capability gets its own row too,
+// every item counted under each of its capabilities.
+TEST(ScoreTest, PerCapabilityTableForCombinedCategories) {
+  std::vector<ItemScore> items = {{"1", "rec", "", "", "", "", 1.0, true},
+                                  {"2", "ocr,math", "", "", "", "", 0.5, true},
+                                  {"3", "rec, ocr", "", "", "", "", 0.0, true}};
+  Report r = make_report("run", "MMVet", items, ToolUseStats());
+  EXPECT_EQ(r.categories.size(), 3u);
+  ASSERT_EQ(r.capabilities.size(), 3u);
+  EXPECT_DOUBLE_EQ(r.capabilities["rec"].score, 0.5);
+  EXPECT_EQ(r.capabilities["ocr"].n, 2u);
+  EXPECT_DOUBLE_EQ(r.capabilities["ocr"].score, 0.25);
+  EXPECT_DOUBLE_EQ(r.capabilities["math"].score, 0.5);
+  EXPECT_NE(r.to_markdown().find("| capability | n | score (%) |"), std::string::npos);
+  EXPECT_TRUE(r.to_json().contains("capabilities"));
+  EXPECT_TRUE(make_report("run", "b", {items[0]}, ToolUseStats()).capabilities.empty());
+}
+
 TEST(CompareTest, PairedBootstrapInterval) {
   std::vector<ItemScore> a, b;
   for (int i = 0; i < 200; ++i) {
@@ -180,7 +200,8 @@ TEST(JudgeTest, GradesAndCachesJudgments) {
   test::ScriptedServer server([](const Json& req, int call) {
     const std::string text = req["messages"][0]["content"].is_string() ? req["messages"][0]["content"].get<std::string>()
                                                                         : req["messages"][0]["content"][0]["text"].get<std::string>();
-    EXPECT_NE(text.find("Graded examples"), std::string::npos);
+    EXPECT_NE(text.find("Question | Ground truth | Prediction | Correctness"), std::string::npos);
+    EXPECT_NE(text.find("What color? | red | reddish | "), std::string::npos);  // the item's row ends the table
     return test::ScriptedServer::Reply{200, test::ScriptedServer::completion(call == 0 ? "I think so" : "Score: 0.6")};
   });
   ModelOptions o;
@@ -201,6 +222,41 @@ TEST(JudgeTest, GradesAndCachesJudgments) {
   EXPECT_EQ(parse_judge_score("Score: 0.25."), 0.25);
   EXPECT_FALSE(parse_judge_score("7/10 but no").has_value() && *parse_judge_score("7/10 but no") > 1);
   EXPECT_FALSE(parse_judge_score("none").has_value());
+}
+
+// A judge that never gives a score is asked five times, hotter each time; the item then scores
+// 0 and is counted, and nothing is cached. A prompt of the user's own gets the item filled in
+// (or its row appended) and its judgments are kept apart from taco's prompt's.
+TEST(JudgeTest, RetriesHotterThenScoresZeroAndTakesTheUsersPrompt) {
+  test::TempDir dir;
+  std::vector<double> temperatures;
+  std::vector<std::string> prompts;
+  std::mutex mu;
+  test::ScriptedServer server([&](const Json& req, int) {
+    std::lock_guard<std::mutex> lock(mu);
+    temperatures.push_back(req["temperature"].get<double>());
+    prompts.push_back(req["messages"][0]["content"].is_string() ? req["messages"][0]["content"].get<std::string>()
+                                                                 : req["messages"][0]["content"][0]["text"].get<std::string>());
+    const bool mine = prompts.back().rfind("MINE", 0) == 0;
+    return test::ScriptedServer::Reply{200, test::ScriptedServer::completion(mine ? "0.9" : "I cannot grade this.")};
+  });
+  ModelOptions o;
+  o.model = "judge-model";
+  o.endpoint = server.base_url();
+  auto model = make_model(o);
+  Judge stubborn(*model, dir.file("cache.jsonl"));
+  EXPECT_EQ(stubborn.grade("q", "r", "a"), 0);
+  EXPECT_EQ(stubborn.unusable(), 1u);
+  EXPECT_EQ(temperatures, (std::vector<double>{0, 0.5, 1.0, 1.5, 2.0}));
+  Judge mine(*model, dir.file("cache.jsonl"), "MINE: {question} / {ground_truth} / {prediction}");
+  EXPECT_DOUBLE_EQ(mine.grade("q", "r", "a"), 0.9);  // not answered from a cache of taco's prompt
+  EXPECT_EQ(prompts.back(), "MINE: q / r / a");
+  Judge official(*model, "", "MINE table\nQuestion | Ground truth | Prediction | Correctness\n");
+  official.grade("What is\nshown?", "7", "seven");
+  EXPECT_EQ(prompts.back(), "MINE table\nQuestion | Ground truth | Prediction | Correctness\nWhat is shown? | 7 | seven | ");
+  Judge again(*model, dir.file("cache.jsonl"));
+  EXPECT_EQ(again.grade("q", "r", "a"), 0);  // the unusable grade was not cached: asked again
+  EXPECT_EQ(again.unusable(), 1u);
 }
 
 // The user message's text of a chat request.
@@ -280,7 +336,7 @@ TEST(EvalEndToEndTest, RunScoreCompareOffline) {
   const std::string mmvet = write_tsv(dir, "MMVet.tsv", {"index\timage\tquestion\tanswer\tcategory", "0\t" + img +
                                                                                                         "\tWhat number is shown?\t7\tocr"});
   test::ScriptedServer judge([](const Json& req, int) {
-    const bool grading = user_text(req).find("Graded examples") != std::string::npos;
+    const bool grading = user_text(req).find("| Correctness") != std::string::npos;
     return test::ScriptedServer::Reply{200, test::ScriptedServer::completion(grading ? "0.5" : "{\"thought\": \"t\", \"actions\": [{\"name\": \"Terminate\", \"arguments\": {\"answer\": \"seven\"}}]}")};
   });
   ASSERT_EQ(test::run_taco("eval run --data " + mmvet + " --model m --endpoint " + judge.base_url() + " -q --out " +
