@@ -1,7 +1,7 @@
 // The embedded model's network on this machine: training tokens/s (forward, backward, AdamW-free)
 // and cached decoding tokens/s for one stream and for several sharing each step (as concurrent
 // replies do), per size and thread count.
-//   network_bench [--size small] [--threads 1] [--batch 20] [--length 400] [--steps 5] [--streams 8]
+//   network_bench [--size small] [--positions rotary|learned] [--threads 1] [--batch 20] [--length 400] [--steps 5] [--streams 8]
 #include <torch/torch.h>
 
 #include <chrono>
@@ -15,11 +15,12 @@
 using Clock = std::chrono::steady_clock;
 
 int main(int argc, char** argv) {
-  std::string size = "small";
+  std::string size = "small", positions = "rotary";
   int threads = 1, batch = 20, length = 400, steps = 5, vocab = 3000, streams = 8;
   for (int i = 1; i + 1 < argc; i += 2) {
     std::string flag = argv[i];
     if (flag == "--size") size = argv[i + 1];
+    else if (flag == "--positions") positions = argv[i + 1];
     else if (flag == "--threads") threads = std::atoi(argv[i + 1]);
     else if (flag == "--batch") batch = std::atoi(argv[i + 1]);
     else if (flag == "--length") length = std::atoi(argv[i + 1]);
@@ -30,6 +31,7 @@ int main(int argc, char** argv) {
   taco::set_math_threads(threads);
   taco::EmbeddedConfig c = taco::EmbeddedConfig::preset(size);
   c.vocab_size = vocab;
+  c.positions = positions;
   taco::ActionNetwork net(c);
   if (std::getenv("NO_MKLDNN")) at::globalContext().setUserEnabledMkldnn(false);
   torch::Tensor tokens = torch::randint(0, vocab, {batch, length}, torch::kLong);
