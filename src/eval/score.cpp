@@ -186,8 +186,7 @@ Report make_report(const std::string& name, const std::string& benchmark, const 
     for (const auto& it : items) {
       std::istringstream parts(it.category);
       for (std::string part; std::getline(parts, part, ',');) {
-        part.erase(0, part.find_first_not_of(' '));
-        part.erase(part.find_last_not_of(' ') + 1);
+        part = trim(part);
         if (part.empty()) continue;
         auto& g = r.capabilities[part];
         ++g.n;
