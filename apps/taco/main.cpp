@@ -6,6 +6,7 @@
 #include <string>
 
 #include "commands.h"
+#include "tools/worker.h"
 #include "util/error.h"
 
 int main(int argc, char** argv) {
@@ -18,6 +19,9 @@ int main(int argc, char** argv) {
     ::setenv("OMP_THREAD_LIMIT", "1", 1);
     ::execv("/proc/self/exe", argv);  // returns only on failure; then go on, just slower
   }
+  // Calculate and SolveMathEquation run in worker processes: this binary, as `taco tool-worker`.
+  if (argc == 2 && std::string(argv[1]) == "tool-worker") return taco::serve_tool_requests();
+  taco::set_tool_worker_program("/proc/self/exe");
   CLI::App app{"taco: a C++ engine for multi-modal action models (chains of thought and action)", "taco"};
   app.set_version_flag("--version", std::string("taco ") + TACO_VERSION);
   app.require_subcommand(1);

@@ -8,6 +8,7 @@
 
 #include "tools/builtin.h"
 #include "tools/vision.h"
+#include "tools/worker.h"
 #include "util/error.h"
 #include "util/files.h"
 
@@ -70,9 +71,9 @@ ToolsConfig ToolsConfig::load(const std::string& path) {
   c.json = read_json_file(path);
   if (!c.json.is_object()) throw Error(path + ": the tools config must be a JSON object");
   c.base_dir = parent_dir(std::filesystem::absolute(path).string());
-  static const std::set<std::string> top = {"time_limit_s", "max_pixels", "vision", "tools"};
+  static const std::set<std::string> top = {"time_limit_s", "max_pixels", "worker_memory_mb", "vision", "tools"};
   for (const auto& [key, value] : c.json.items())
-    if (!top.count(key)) throw Error(path + ": unknown key '" + key + "' (known: time_limit_s, max_pixels, vision, tools)");
+    if (!top.count(key)) throw Error(path + ": unknown key '" + key + "' (known: time_limit_s, max_pixels, worker_memory_mb, vision, tools)");
   if (c.json.contains("tools")) {
     if (!c.json["tools"].is_object()) throw Error(path + ": \"tools\" must be an object of {tool name: settings}");
     for (const auto& [name, section] : c.json["tools"].items()) {
@@ -82,6 +83,9 @@ ToolsConfig ToolsConfig::load(const std::string& path) {
     }
   }
   if (c.json.contains("vision") && !c.json["vision"].is_object()) throw Error(path + ": \"vision\" must be an object");
+  for (const char* key : {"time_limit_s", "max_pixels", "worker_memory_mb"})
+    if (c.json.contains(key) && (!c.json[key].is_number() || c.json[key].get<double>() < 0))
+      throw Error(path + ": \"" + key + "\" must be a number of at least 0");
   return c;
 }
 
@@ -101,6 +105,12 @@ ToolRegistry make_tool_registry(const ToolsConfig& config) {
   auto resolved = [&](Json section, const char* key) {
     if (section.contains(key) && section[key].is_string()) section[key] = resolve_path(config.base_dir, section[key].get<std::string>());
     return section;
+  };
+  std::shared_ptr<ToolWorkers> workers;
+  auto isolated = [&](std::unique_ptr<Tool> tool) {
+    if (tool_worker_program().empty()) return tool;
+    if (!workers) workers = std::make_shared<ToolWorkers>(tool_worker_program(), config.time_limit_s(), config.worker_memory_bytes());
+    return in_worker(std::move(tool), workers);
   };
   for (const auto& name : all_tool_names()) {
     if (name == "OCR") r.add(make_ocr_tool(resolved(config.section(name), "datapath")));
@@ -125,8 +135,8 @@ ToolRegistry make_tool_registry(const ToolsConfig& config) {
       Json s = resolved(config.section(name), "database");
       if (!s.contains("database")) s["database"] = default_knowledge_base();
       r.add(make_knowledge_tool(s));
-    } else if (name == "Calculate") r.add(make_calculate_tool());
-    else if (name == "SolveMathEquation") r.add(make_solve_tool());
+    } else if (name == "Calculate") r.add(isolated(make_calculate_tool()));
+    else if (name == "SolveMathEquation") r.add(isolated(make_solve_tool()));
     else if (name == "Terminate") r.add(make_terminate_tool());
   }
   return r;

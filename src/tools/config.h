@@ -27,6 +27,8 @@ struct ToolsConfig {
 
   double time_limit_s() const { return json.value("time_limit_s", 60.0); }
   int64_t max_pixels() const { return json.value("max_pixels", kDefaultMaxPixels); }
+  // The address space each tool worker process may take (tools/worker.h).
+  int64_t worker_memory_bytes() const { return json.value("worker_memory_mb", int64_t{2048}) << 20; }
   // The tool's section, with the "vision" defaults under it for the neural tools.
   Json section(const std::string& tool) const;
 };

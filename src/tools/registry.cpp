@@ -237,7 +237,7 @@ Json ToolRegistry::execute(const Action& action, const std::shared_ptr<ToolConte
     }
     args[a.name] = coerce(spec.name, a, *it, *ctx);
   }
-  if (time_limit_s_ <= 0) return tool->call(args, *ctx);
+  if (time_limit_s_ <= 0 || tool->limits_own_time()) return tool->call(args, *ctx);
 
   // The call runs on its own thread so that an overrun can be abandoned. Everything it touches
   // is owned by the shared state, the context or the tool (shared), so nothing dangles.

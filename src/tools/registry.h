@@ -28,8 +28,8 @@ class ToolRegistry {
   // limit, and whatever the tool itself throws.
   Json execute(const Action& action, const std::shared_ptr<ToolContext>& ctx) const;
 
-  // Seconds one call may take (0: no limit). An overrunning call is abandoned: it finishes on
-  // its own thread and its result is dropped.
+  // Seconds one call may take (0: no limit). An overrunning call in a worker process is killed
+  // (tools/worker.h); any other is abandoned: it finishes on its own thread, its result dropped.
   void set_time_limit(double seconds) { time_limit_s_ = seconds; }
   double time_limit() const { return time_limit_s_; }
 

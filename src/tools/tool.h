@@ -121,6 +121,9 @@ class Tool {
   virtual std::string backend() const { return "builtin"; }
   // "" when the tool can run; otherwise why it cannot (the observation says so).
   virtual std::string unavailable_reason() const { return ""; }
+  // True when call() enforces the registry's time limit itself (a worker process is killed at
+  // the limit), so the registry need not run it on a thread it can abandon.
+  virtual bool limits_own_time() const { return false; }
 };
 
 }  // namespace taco

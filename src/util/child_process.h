@@ -1,0 +1,54 @@
+// ChildProcess: a program taco starts and talks to over its standard input and output, one line
+// at a time: the worker processes that run tools a crash or an overrun must not take the batch
+// with (tools/worker.h), and any server that speaks over stdio. The child dies with taco (even
+// when taco is killed with SIGKILL), sees no other file descriptor of taco's, and may be given a
+// memory limit. Destroying a ChildProcess kills and reaps it.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace taco {
+
+class ChildProcess {
+ public:
+  struct Options {
+    std::vector<std::string> argv;                            // argv[0]: a path, or a name in PATH
+    std::vector<std::pair<std::string, std::string>> env;     // added to (or replacing) taco's own
+    int64_t memory_bytes = 0;                                 // address-space limit (0: none)
+  };
+  // Throws Error naming the program when it cannot be started.
+  static std::unique_ptr<ChildProcess> start(const Options& options);
+  ~ChildProcess();
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
+
+  // Writes `line` and a newline; false when the child no longer reads (it has exited).
+  bool write_line(const std::string& line);
+  enum class ReadResult { kLine, kTimeout, kClosed };
+  // The next line without its newline. Waits at most `timeout_s` seconds (<= 0: no limit);
+  // kClosed when the child closed its output (it has exited or crashed).
+  ReadResult read_line(std::string& line, double timeout_s);
+
+  // SIGKILL, then reap. Idempotent.
+  void kill();
+  // Waits for the child to end and says how: "exited with status 3", "was killed by SIGSEGV".
+  std::string wait_description();
+  pid_t pid() const { return pid_; }
+
+ private:
+  ChildProcess() = default;
+  pid_t pid_ = -1;
+  int in_ = -1;   // the child's standard input (we write)
+  int out_ = -1;  // the child's standard output (we read)
+  bool reaped_ = false;
+  int status_ = 0;
+  std::string buffer_;  // what was read past the last line returned
+};
+
+}  // namespace taco

@@ -1,0 +1,114 @@
+#include "tools/worker.h"
+
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+
+#include <chrono>
+#include <fstream>
+
+#include "test_support.h"
+#include "tools/config.h"
+
+namespace taco {
+namespace {
+
+using test::TempDir;
+
+// Registries made while this is alive run Calculate and SolveMathEquation in worker processes
+// of `program` (the taco binary, or a script that plays a misbehaving worker).
+class WorkerProgram {
+ public:
+  explicit WorkerProgram(const std::string& program) { set_tool_worker_program(program); }
+  ~WorkerProgram() { set_tool_worker_program(""); }
+};
+
+std::string write_script(const TempDir& dir, const std::string& name, const std::string& body) {
+  std::string path = dir.file(name);
+  std::ofstream(path) << "#!/bin/sh\n" << body << "\n";
+  ::chmod(path.c_str(), 0755);
+  return path;
+}
+
+ToolRegistry registry_with(double time_limit_s, int worker_memory_mb = 2048) {
+  ToolsConfig config;
+  config.json = Json{{"time_limit_s", time_limit_s}, {"worker_memory_mb", worker_memory_mb}};
+  return make_tool_registry(config);
+}
+
+Json call(const ToolRegistry& r, const std::string& tool, const Json& args) {
+  auto ctx = std::make_shared<ToolContext>(std::vector<ToolContext::NamedImage>{}, "t", 100);
+  return r.execute(Action{tool, args}, ctx);
+}
+
+ToolError call_error(const ToolRegistry& r, const std::string& tool, const Json& args) {
+  try {
+    call(r, tool, args);
+  } catch (const ToolError& e) {
+    return e;
+  }
+  ADD_FAILURE() << tool << " did not fail";
+  return ToolError("", "");
+}
+
+TEST(ToolWorkerTest, WorkersAnswerAsTheToolsDoInProcess) {
+  ToolRegistry in_process = registry_with(10);
+  WorkerProgram taco(TACO_BINARY);
+  ToolRegistry isolated = registry_with(10);
+  EXPECT_EQ(isolated.find("Calculate")->backend(), "builtin, worker process");
+  for (const char* e : {"2**10", "round(3.14159, 2)", "1/0", "sqrt(-1)"}) {
+    Json args{{"expression", e}};
+    try {
+      EXPECT_EQ(call(isolated, "Calculate", args), call(in_process, "Calculate", args)) << e;
+    } catch (const ToolError& e_isolated) {
+      ToolError e_here = call_error(in_process, "Calculate", args);
+      EXPECT_EQ(e_isolated.observation(), e_here.observation()) << e;
+    }
+  }
+  EXPECT_EQ(call(isolated, "SolveMathEquation", {{"query", "2x + 1 = 7"}}), call(in_process, "SolveMathEquation", {{"query", "2x + 1 = 7"}}));
+}
+
+TEST(ToolWorkerTest, AnOverrunningSolveIsKilledAtTheLimitAndTheNextCallGetsAFreshWorker) {
+  WorkerProgram taco(TACO_BINARY);
+  ToolRegistry r = registry_with(0.5);
+  auto start = std::chrono::steady_clock::now();
+  ToolError e = call_error(r, "SolveMathEquation", {{"query", "(x+y+z+1)**300 = 2"}});
+  EXPECT_EQ(e.kind(), "TimeoutError");
+  EXPECT_STREQ(e.what(), "SolveMathEquation did not finish within 0.5 seconds");
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(3));
+  EXPECT_EQ(call(r, "SolveMathEquation", {{"query", "x - 3 = 0"}})["result"], "x = 3");
+}
+
+TEST(ToolWorkerTest, AWorkerThatCrashesIsOneFailedCallNamingTheSignal) {
+  TempDir dir;
+  WorkerProgram crashing(write_script(dir, "crash.sh", "read line\nkill -SEGV $$"));
+  ToolRegistry r = registry_with(10);
+  for (int i = 0; i < 2; ++i) {  // the second call starts a new worker, which crashes too
+    ToolError e = call_error(r, "Calculate", {{"expression", "1+1"}});
+    EXPECT_EQ(e.kind(), "RuntimeError");
+    EXPECT_STREQ(e.what(), "Calculate crashed (its worker process was killed by SIGSEGV)");
+  }
+}
+
+TEST(ToolWorkerTest, AReplyThatIsNotTheProtocolIsAFailedCall) {
+  TempDir dir;
+  WorkerProgram garbled(write_script(dir, "garbled.sh", "read line\necho 'Segmentation fault?'"));
+  ToolError e = call_error(registry_with(10), "Calculate", {{"expression", "1+1"}});
+  EXPECT_EQ(e.kind(), "RuntimeError");
+  EXPECT_STREQ(e.what(), "Calculate's worker process answered something that is not a reply: Segmentation fault?");
+}
+
+TEST(ToolWorkerTest, WorkersRunUnderTheConfiguredMemoryLimit) {
+  TempDir dir;
+  WorkerProgram limits(write_script(dir, "limits.sh", "read line\necho \"{\\\"result\\\": {\\\"kb\\\": \\\"$(ulimit -v)\\\"}}\""));
+  EXPECT_EQ(call(registry_with(10, 300), "Calculate", {{"expression", "1"}})["kb"], std::to_string(300 * 1024));
+}
+
+TEST(ToolWorkerTest, AWorkerProgramThatCannotStartIsAFailedCall) {
+  WorkerProgram missing("/nonexistent/taco");
+  ToolError e = call_error(registry_with(10), "Calculate", {{"expression", "1+1"}});
+  EXPECT_EQ(e.kind(), "RuntimeError");
+  EXPECT_STREQ(e.what(), "Calculate could not run: cannot start /nonexistent/taco: No such file or directory");
+}
+
+}  // namespace
+}  // namespace taco
