@@ -5,6 +5,8 @@
 #include <random>
 #include <thread>
 
+#include "util/utf8.h"
+
 namespace taco {
 namespace {
 
@@ -159,7 +161,7 @@ Completion OpenAIModel::complete(const CompletionRequest& request) {
 Completion OpenAIModel::parse_completion(const std::string& body) const {
   Json j;
   try {
-    j = Json::parse(body);
+    j = Json::parse(with_valid_utf8(body));
   } catch (const Json::exception&) {
     throw ModelError("model server at " + url_ + " answered with something that is not JSON: " + http_error_message(body));
   }

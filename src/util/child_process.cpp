@@ -77,10 +77,14 @@ std::unique_ptr<ChildProcess> ChildProcess::start(const Options& options) {
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
     ::dup2(to_child[0], STDIN_FILENO);
     ::dup2(from_child[1], STDOUT_FILENO);
+    // AddressSanitizer reserves terabytes of address space for its shadow memory, so a sanitized
+    // build (make sanitize) cannot run under an address-space limit.
+#if !defined(__SANITIZE_ADDRESS__)
     if (options.memory_bytes > 0) {
       rlimit limit{static_cast<rlim_t>(options.memory_bytes), static_cast<rlim_t>(options.memory_bytes)};
       ::setrlimit(RLIMIT_AS, &limit);
     }
+#endif
     // Descriptors taco opened without O_CLOEXEC (files, sockets) must not leak into the child.
     ::close_range(3, ~0U, CLOSE_RANGE_CLOEXEC);
     ::execvpe(argv[0], argv.data(), envp.data());
