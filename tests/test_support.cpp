@@ -101,7 +101,9 @@ std::string ScriptedServer::completion(const std::string& content) {
 
 CliResult run_taco(const std::string& args, const std::string& stdin_text) {
   TempDir dir;
-  std::string cmd = std::string(TACO_BINARY) + " " + args + " 2>&1";
+  // What taco shares between runs (the judge caches) is shared by this test's commands only.
+  static TempDir cache_dir;
+  std::string cmd = "TACO_CACHE_DIR=" + cache_dir.path() + " " + std::string(TACO_BINARY) + " " + args + " 2>&1";
   if (!stdin_text.empty()) {
     write_file(dir.file("stdin"), stdin_text);
     cmd += " < " + dir.file("stdin");

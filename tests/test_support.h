@@ -20,6 +20,7 @@ namespace taco::test {
 Json call_tool(const ToolRegistry& tools, ImageStore& store, const std::string& name, Json args);
 
 // The taco binary run with `args` (stdin from `stdin_text`); exit code and stdout+stderr.
+// $TACO_CACHE_DIR is a folder of this test process's own.
 struct CliResult {
   int code;
   std::string output;

@@ -104,6 +104,8 @@ void add_curate_command(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::IsMember({"copy", "link", "keep"}));
   ex->add_option("--images-dir", e->options.images_dir, "where images are copied or linked (default: <out>.images)");
+  ex->add_option("--image-folder", e->options.image_folder,
+                 "where the traces' relative image paths start (default: each trace file's folder; the traces were moved without their images, say)");
   ex->add_option("--dataset", e->options.dataset, "Mantis metadata.dataset")->capture_default_str();
   ex->callback([e] { export_traces(*e); });
 }

@@ -91,7 +91,7 @@ void run_embedded_model(const DemoFlags& f) {
     ItemScore s = score_item(task, &trace, nullptr);
     correct += s.score;
     std::printf("  %s (reference: %s)\n", s.score >= 1 ? "RIGHT" : "WRONG", task.answer->c_str());
-    out.append(trace.to_json());
+    out.append(trace.to_json_in(out.path()));
   }
   std::printf("\n== %.0f of %zu answered right; traces in %s; the tools config in %s\n", correct, tasks.size(), traces.c_str(),
               tools_file.c_str());
@@ -130,7 +130,7 @@ void add_demo_command(CLI::App& app) {
     Trace trace = runtime.run(task, print_step);
     print_outcome(trace);
     std::remove((f->out + "/traces.jsonl").c_str());
-    JsonlAppender(f->out + "/traces.jsonl").append(trace.to_json());
+    JsonlAppender(f->out + "/traces.jsonl").append(trace.to_json_in(f->out + "/traces.jsonl"));
     std::printf("  trace written to %s/traces.jsonl\n", f->out.c_str());
     if (trace.status != TraceStatus::kTerminated) throw ExitCode{kExitFailure};
     if (!f->model.empty()) run_embedded_model(*f);

@@ -81,7 +81,7 @@ void distill(const DistillFlags& f) {
   std::unique_ptr<Judge> judge;
   if (!f.judge.model.empty()) {
     judge_model = make_model(f.judge);
-    judge = std::make_unique<Judge>(*judge_model, !f.judge_cache.empty() ? f.judge_cache : base + ".judge-cache.jsonl");
+    judge = std::make_unique<Judge>(*judge_model, !f.judge_cache.empty() ? f.judge_cache : default_judge_cache(judge_model->name()));
   } else {
     for (const auto& t : tasks)
       if (t.metadata.value("scoring", "") == kScoreJudge)
@@ -148,7 +148,7 @@ void add_distill_command(CLI::App& app) {
   cmd->add_option("--judge-model", f->judge.model, "judge model for free-form answers that do not match exactly");
   cmd->add_option("--judge-endpoint", f->judge.endpoint, "the judge's OpenAI-compatible base URL");
   cmd->add_option("--judge-api-key-env", f->judge.api_key_env, "environment variable with the judge's API key")->capture_default_str();
-  cmd->add_option("--judge-cache", f->judge_cache, "cached judgments (default: <out>.judge-cache.jsonl)");
+  cmd->add_option("--judge-cache", f->judge_cache, "cached judgments (default: one file per judge model, shared: ~/.cache/taco/judge/MODEL.jsonl; $TACO_CACHE_DIR moves it)");
   cmd->add_option("--judge-threshold", f->judge_threshold, "judge grade counted as correct")->capture_default_str()->check(CLI::Range(0.0, 1.0));
   cmd->add_option("-j,--jobs", f->batch.jobs, "episodes in flight")->capture_default_str()->check(CLI::Range(1, 4096));
   cmd->add_flag("--force", f->batch.force, "resume into outputs made by another model, mode or dataset");

@@ -47,7 +47,7 @@ struct EvalScoreFlags {
   std::string name;
   std::string report;       // markdown; default <traces>.report.md
   std::string scores;       // per item; default <traces>.scores.jsonl
-  std::string judge_cache;  // default <traces>.judge-cache.jsonl
+  std::string judge_cache;  // default: default_judge_cache(judge model)
   std::string judge_prompt;  // a file with the judge's prompt ("" : taco's)
   ModelOptions judge;
   int jobs = 8;
@@ -122,7 +122,7 @@ void eval_score(const EvalScoreFlags& f) {
   std::unique_ptr<Judge> judge;
   if (!f.judge.model.empty()) {
     judge_model = make_model(f.judge);
-    judge = std::make_unique<Judge>(*judge_model, !f.judge_cache.empty() ? f.judge_cache : output_base(f.traces) + ".judge-cache.jsonl",
+    judge = std::make_unique<Judge>(*judge_model, !f.judge_cache.empty() ? f.judge_cache : default_judge_cache(judge_model->name()),
                                     f.judge_prompt.empty() ? "" : read_file(f.judge_prompt));
   }
   const Matching matching = matching_from_string(f.matching);
@@ -222,7 +222,7 @@ void add_eval_command(CLI::App& app) {
   score->add_option("--judge-endpoint", score_flags->judge.endpoint, "the judge's OpenAI-compatible base URL");
   score->add_option("--judge-api-key-env", score_flags->judge.api_key_env, "environment variable with the judge's API key")
       ->capture_default_str();
-  score->add_option("--judge-cache", score_flags->judge_cache, "cached judgments (default: <traces>.judge-cache.jsonl)");
+  score->add_option("--judge-cache", score_flags->judge_cache, "cached judgments (default: one file per judge model, shared: ~/.cache/taco/judge/MODEL.jsonl; $TACO_CACHE_DIR moves it)");
   score->add_option("--judge-prompt", score_flags->judge_prompt,
                     "the judge's prompt: a text with {question}, {ground_truth}, {prediction}, or MMVet's own (the item's row is appended)")
       ->check(CLI::ExistingFile);

@@ -47,7 +47,7 @@ void run(const RunFlags& f) {
       throw ExitCode{kExitFailure};
     }
     if (!out.empty()) {
-      JsonlAppender(out).append(trace.to_json());
+      JsonlAppender(out).append(trace.to_json_in(out));
       if (!quiet) std::printf("  trace appended to %s\n", out.c_str());
     }
     return;

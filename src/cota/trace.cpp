@@ -1,6 +1,9 @@
 #include "cota/trace.h"
 
+#include <filesystem>
+
 #include "util/error.h"
+#include "util/files.h"
 #include "util/pyrepr.h"
 
 namespace taco {
@@ -92,6 +95,44 @@ StepRecord StepRecord::from_json(const Json& j) {
     s.completion_tokens = get_or<int>(*t, "completion", 0);
   }
   return s;
+}
+
+Json Trace::to_json_in(const std::string& file_path) const {
+  namespace fs = std::filesystem;
+  Json j = to_json();
+  rebase_trace_paths(j, "", parent_dir(file_path));
+  // An absolute path into the file's own folder (the images taco saved beside it, when --out
+  // was given as an absolute path) becomes relative too, so the folder can move as a whole.
+  const std::string folder = fs::absolute(parent_dir(file_path).empty() ? "." : parent_dir(file_path)).lexically_normal().string();
+  auto inside = [&](Json& p) {
+    if (!p.is_string()) return;
+    const std::string path = fs::path(p.get<std::string>()).lexically_normal().string();
+    if (!path.empty() && path[0] == '/' && path.size() > folder.size() && path.compare(0, folder.size(), folder) == 0 &&
+        (folder.back() == '/' || path[folder.size()] == '/'))
+      p = path.substr(folder.size() + (folder.back() == '/' ? 0 : 1));
+  };
+  for (auto& p : j["task"]["images"]) inside(p);
+  for (auto& im : j["images"]) inside(im["path"]);
+  return j;
+}
+
+std::string trace_paths_base(const Json& trace, const std::string& file_path) {
+  return trace.value("version", 0) >= 2 ? parent_dir(file_path) : "";
+}
+
+void rebase_trace_paths(Json& trace, const std::string& from_dir, const std::string& to_dir) {
+  namespace fs = std::filesystem;
+  const fs::path to = (to_dir.empty() ? fs::current_path() : fs::absolute(to_dir)).lexically_normal();
+  auto rebase = [&](Json& p) {
+    if (!p.is_string() || p.get<std::string>().empty() || p.get<std::string>()[0] == '/') return;
+    p = fs::absolute(resolve_path(from_dir, p.get<std::string>())).lexically_normal().lexically_relative(to).string();
+  };
+  if (trace.contains("task") && trace["task"].is_object() && trace["task"].contains("images") && trace["task"]["images"].is_array())
+    for (auto& p : trace["task"]["images"]) rebase(p);
+  if (trace.contains("images") && trace["images"].is_array())
+    for (auto& im : trace["images"])
+      if (im.is_object() && im.contains("path")) rebase(im["path"]);
+  trace["version"] = kTraceVersion;
 }
 
 Json Trace::to_json() const {

@@ -15,7 +15,9 @@
 
 namespace taco {
 
-inline constexpr int kTraceVersion = 1;
+// Version 2: relative image paths in a trace file start at the file's folder (version 1: at
+// the folder the writing command ran in).
+inline constexpr int kTraceVersion = 2;
 
 enum class PromptMode { kCota, kDirect };
 const char* to_string(PromptMode mode);
@@ -78,6 +80,10 @@ struct Trace {
   double wall_ms = 0;
 
   Json to_json() const;
+  // to_json() for a line of `file_path`: relative image paths (the trace's own are relative to
+  // the working folder) rewritten to start at the file's folder, so that the file means the
+  // same wherever a later command runs.
+  Json to_json_in(const std::string& file_path) const;
   static Trace from_json(const Json& j);  // throws Error on a record that is not a trace
 
   // The tools called, in order (names of executed actions other than Terminate; an action the
@@ -94,5 +100,12 @@ void finish_with_terminate(Trace& trace, const std::string& thought, const std::
 // metadata "variant": "direct". The generators' Direct twins and distillation's fallback for
 // wrong answers are made this way.
 Trace direct_example(const Trace& source, const std::string& answer);
+
+// The folder that the relative image paths of `trace` (a line of `file_path`) start at: the
+// file's folder from version 2 on, the working folder ("") before.
+std::string trace_paths_base(const Json& trace, const std::string& file_path);
+// Rewrites a trace's relative image paths (task.images and images[].path) from starting at
+// `from_dir` to starting at `to_dir` ("" is the working folder), and marks it version 2.
+void rebase_trace_paths(Json& trace, const std::string& from_dir, const std::string& to_dir);
 
 }  // namespace taco

@@ -12,6 +12,7 @@
 #include <set>
 #include <unordered_map>
 
+#include "cota/trace.h"
 #include "distill/verify.h"
 #include "util/error.h"
 #include "util/files.h"
@@ -33,6 +34,7 @@ struct TraceFacts {
   size_t steps = 0, parse_failures = 0, failed_actions = 0;
   std::vector<std::string> tools;
   std::vector<std::string> image_paths;
+  int version = 0;
   uint64_t content_hash = 0;
 
   std::string format() const {
@@ -109,6 +111,7 @@ bool read_facts(od::parser& parser, const char* data, size_t len, size_t capacit
       std::string_view key = field.unescaped_key();
       od::value v = field.value();
       if (key == "format") is_trace = v.get_string().value() == "taco.trace";
+      else if (key == "version") f.version = static_cast<int>(v.get_int64().value());
       else if (key == "task") read_task(v.get_object(), f, want_images);
       else if (key == "prompt") f.prompt = str(v);
       else if (key == "status") f.status = str(v);
@@ -315,9 +318,11 @@ CurateReport run_curate(const Recipe& recipe, const std::string& out_path, bool 
       for (const auto& t : flt.tools_forbidden)
         if (has(facts.tools, t)) return drop(kToolForbidden);
       if (facts.tools.size() < flt.min_tools) return drop(kTooFewTools);
-      if (want_images)
+      if (want_images) {
+        const std::string base = facts.version >= 2 ? parent_dir(src.path) : "";
         for (const auto& p : facts.image_paths)
-          if (!std::filesystem::exists(p)) return drop(kImageMissing);
+          if (!std::filesystem::exists(resolve_path(base, p))) return drop(kImageMissing);
+      }
       if (useless.count(facts.source)) return drop(kActionUseless);
       const std::string format = facts.format();
       size_t b = s;
@@ -363,7 +368,17 @@ CurateReport run_curate(const Recipe& recipe, const std::string& out_path, bool 
   const std::string temp_path = out_path + ".tmp";
   FILE* out = std::fopen(temp_path.c_str(), "wb");
   if (!out) throw Error(temp_path + ": cannot write (" + std::strerror(errno) + ")");
-  for (const auto& k : all) {
+  // A trace's relative image paths start at its file's folder: lines from a file in another
+  // folder than the output's are rewritten to start at the output's.
+  auto folder = [](const std::string& file) { return std::filesystem::absolute(file).parent_path().lexically_normal(); };
+  std::vector<bool> moved;
+  for (const auto& src : recipe.sources) moved.push_back(folder(src.path) != folder(out_path));
+  for (auto& k : all) {
+    if (moved[k.source]) {
+      Json j = Json::parse(k.line);
+      rebase_trace_paths(j, trace_paths_base(j, recipe.sources[k.source].path), parent_dir(out_path));
+      k.line = j.dump(-1, ' ', false, Json::error_handler_t::replace);
+    }
     std::fwrite(k.line.data(), 1, k.line.size(), out);
     std::fputc('\n', out);
     ++report.kept_per_source[recipe.sources[k.source].name];

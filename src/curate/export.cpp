@@ -24,9 +24,11 @@ class ImagePlacer {
       : mode_(o.images), dir_(o.images_dir.empty() ? output_base(o.out_path) + ".images" : o.images_dir),
         out_dir_(parent_dir(o.out_path).empty() ? "." : parent_dir(o.out_path)) {}
 
-  // The path the record names for `src`; throws Error when the image is missing.
-  std::string place(const std::string& src, size_t& placed) {
-    if (mode_ == "keep") return src;
+  // The path the record names for `src`; throws Error when the image is missing. With
+  // --images keep, a path the trace gave relative stays relative (from the output's folder).
+  std::string place(const std::string& src, bool trace_path_relative, size_t& placed) {
+    if (mode_ == "keep")
+      return trace_path_relative ? fs::absolute(src).lexically_normal().lexically_relative(fs::absolute(out_dir_).lexically_normal()).string() : src;
     if (auto it = done_.find(src); it != done_.end()) return it->second;
     std::error_code ec;
     if (src.empty()) throw Error("an image of the trace has no file (made with --no-images?)");
@@ -71,7 +73,11 @@ ExportSummary run_export(const std::vector<std::string>& trace_files, const Expo
         if (t.status == TraceStatus::kError) return invalid("the episode did not run");
         Json record = o.format == "llava" ? to_llava(t, t.task.id) : to_mantis(t, t.task.id, o.dataset, instruction);
         Json& images = record[o.format == "llava" ? "image" : "images"];
-        for (auto& p : images) p = placer.place(p.get<std::string>(), summary.images);
+        const std::string base = o.image_folder.empty() ? trace_paths_base(j, file) : o.image_folder;
+        for (auto& p : images) {
+          const std::string path = p.get<std::string>();
+          p = placer.place(resolve_path(base, path), !path.empty() && path[0] != '/', summary.images);
+        }
         if (std::string bad = check_training_record(record); !bad.empty()) return invalid(bad);
         out.write(record);
         ++summary.records;

@@ -15,6 +15,7 @@ struct ExportOptions {
   std::string images = "copy";   // copy | link | keep
   std::string images_dir;        // copy/link target ("" = <out>.images); record paths are relative to the output's folder
   std::string dataset = "taco";  // Mantis metadata.dataset
+  std::string image_folder;      // where the traces' relative image paths start ("" = each trace file's folder)
 };
 
 struct ExportSummary {

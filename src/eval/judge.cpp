@@ -74,6 +74,10 @@ std::optional<double> parse_judge_score(const std::string& reply) {
   return std::nullopt;
 }
 
+std::string default_judge_cache(const std::string& judge_model) {
+  return user_cache_dir() + "/judge/" + safe_file_name(judge_model) + ".jsonl";
+}
+
 Judge::Judge(Model& model, const std::string& cache_path, std::string prompt_template)
     : model_(model), template_(std::move(prompt_template)), prompt_id_(template_.empty() ? "taco-2" : sha256_hex(template_)) {
   if (cache_path.empty()) return;

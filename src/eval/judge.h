@@ -5,8 +5,9 @@
 // (--judge-prompt). A reply without a score is asked again hotter (temperature 0, 0.5, ... 2.0,
 // five tries, as MMVet's grader does); after that the item scores 0 and is counted as
 // unusable, never an abort. Judgments are cached in a JSONL file keyed by the judge model,
-// the prompt, the question, the reference and the answer: a rerun of the same scoring makes
-// no calls. The cache is appended record by record, so an interrupted scoring keeps what it
+// the prompt, the question, the reference and the answer, by default one file per judge model
+// shared by every scoring (and by processes scoring at once): rescoring, or scoring another
+// run that gave an answer already graded, makes no call for it. The cache is appended record by record, so an interrupted scoring keeps what it
 // paid for. Thread-safe.
 #pragma once
 
@@ -49,6 +50,10 @@ class Judge {
   std::map<std::string, double> cached_;
   size_t calls_ = 0, hits_ = 0, unusable_ = 0;
 };
+
+// The cache a judge model's grades are kept in by default, shared by every scoring with that
+// judge: <user_cache_dir()>/judge/<model>.jsonl.
+std::string default_judge_cache(const std::string& judge_model);
 
 // The score in a judge's reply: the first number in [0, 1] ("0.6", "Score: 1.0"); nullopt
 // when there is none.

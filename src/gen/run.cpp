@@ -51,7 +51,7 @@ GenSummary run_generation(const std::vector<SceneAnnotation>& scenes, const GenR
   GenSummary summary;
   auto record_of = [&](const Trace& t) -> Json {
     switch (o.format) {
-      case GenFormat::kTrace: return t.to_json();
+      case GenFormat::kTrace: return t.to_json_in(o.out_path);
       case GenFormat::kLlava: return to_llava(t, t.task.id);
       case GenFormat::kMantis: return to_mantis(t, t.task.id, "taco-gen", instruction);
       case GenFormat::kTasks: {
@@ -65,6 +65,10 @@ GenSummary run_generation(const std::vector<SceneAnnotation>& scenes, const GenR
   };
   auto write = [&](const Trace& t) {
     Json r = record_of(t);
+    // A training record's relative image paths start at its file's folder, as taco train and
+    // export read them.
+    if (o.format == GenFormat::kLlava || o.format == GenFormat::kMantis)
+      for (auto& p : r[o.format == GenFormat::kLlava ? "image" : "images"]) p = relative_to(p.get<std::string>(), parent_dir(o.out_path));
     if (o.format == GenFormat::kLlava || o.format == GenFormat::kMantis)
       if (std::string bad = check_training_record(r); !bad.empty()) throw Error("generated an invalid record " + t.task.id + ": " + bad);
     out.write(r);

@@ -137,7 +137,7 @@ BatchSummary run_batch(const std::vector<Task>& tasks, const Runtime& runtime, c
           ++failed;
           progress.tick(true);
         } else {
-          out.append(trace.to_json());
+          out.append(trace.to_json_in(out.path()));
           ++succeeded;
           progress.tick(false);
         }

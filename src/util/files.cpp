@@ -6,6 +6,7 @@
 #include <cctype>
 #include <cstdio>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -93,6 +94,17 @@ std::string parent_dir(const std::string& path) {
 }  // namespace taco
 
 namespace taco {
+
+std::string user_cache_dir() {
+  auto env = [](const char* name) -> std::string {
+    const char* v = std::getenv(name);
+    return v ? v : "";
+  };
+  if (std::string dir = env("TACO_CACHE_DIR"); !dir.empty()) return dir;
+  if (std::string dir = env("XDG_CACHE_HOME"); !dir.empty()) return dir + "/taco";
+  if (std::string home = env("HOME"); !home.empty()) return home + "/.cache/taco";
+  return ".taco-cache";
+}
 
 std::string safe_file_name(const std::string& id) {
   std::string out;

@@ -31,6 +31,9 @@ std::string output_base(const std::string& path);
 // has only letters, digits, '-', '_' and '.'; otherwise the others replaced by '_' and a
 // digest of the id added ("a/1" -> "a_1-<8 hex digits>"), so distinct ids get distinct names.
 std::string safe_file_name(const std::string& id);
+// Where taco keeps what several runs share (the judge caches): $TACO_CACHE_DIR, else
+// $XDG_CACHE_HOME/taco, else ~/.cache/taco.
+std::string user_cache_dir();
 // `path` with its extension replaced ("report.md" -> "report.json"); added when it has none.
 std::string replace_extension(const std::string& path, const std::string& extension);
 // The extension (".png", ".jpg", ".gif", ".webp", ".bmp", else ".img") an image file with these

@@ -1,6 +1,7 @@
 #include "util/jsonl.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -45,10 +46,32 @@ void for_each_jsonl(const std::string& path, const std::function<void(size_t, Js
   }
 }
 
+namespace {
+
+// flock(2) for one scope: excludes the other processes appending to the same file.
+class FileLock {
+ public:
+  explicit FileLock(int fd) : fd_(fd) {
+    while (::flock(fd_, LOCK_EX) != 0 && errno == EINTR) {
+    }
+  }
+  ~FileLock() { ::flock(fd_, LOCK_UN); }
+  FileLock(const FileLock&) = delete;
+  FileLock& operator=(const FileLock&) = delete;
+
+ private:
+  int fd_;
+};
+
+}  // namespace
+
 JsonlAppender::JsonlAppender(const std::string& path) : path_(path) {
   make_dirs(parent_dir(path));
   fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
   if (fd_ < 0) throw Error(path + ": cannot open for appending (" + std::strerror(errno) + ")");
+  // Other processes may append to the same file (a shared judge cache): each append and this
+  // repair hold an exclusive lock, so what looks torn here is never a line being written.
+  FileLock lock(fd_);
   // Cut a torn last line: find the last '\n' and truncate after it. A last line that is whole
   // JSON but lacks its '\n' (written by another program, or edited) is kept and ended: the
   // reader counts it as done, so cutting it would lose it for good.
@@ -89,6 +112,7 @@ void JsonlAppender::append(const Json& record) {
   std::string line = record.dump(-1, ' ', false, Json::error_handler_t::replace);
   line += '\n';
   std::lock_guard<std::mutex> lock(mu_);
+  FileLock file_lock(fd_);
   const char* p = line.data();
   size_t left = line.size();
   while (left > 0) {

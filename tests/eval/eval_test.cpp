@@ -354,6 +354,11 @@ TEST(EvalEndToEndTest, RunScoreCompareOffline) {
   auto cached = test::run_taco("eval score --data " + mmvet + " --traces " + dir.file("mmvet.jsonl") + " --judge-model j " +
                                "--judge-endpoint " + judge.base_url());
   EXPECT_NE(cached.output.find("0 calls, 1 from the cache"), std::string::npos) << cached.output;
+  // The cache is the judge model's, not the run's: another run with the same answer costs no call.
+  write_file(dir.file("rerun.jsonl"), read_file(dir.file("mmvet.jsonl")));
+  auto other_run = test::run_taco("eval score --data " + mmvet + " --traces " + dir.file("rerun.jsonl") + " --judge-model j " +
+                                  "--judge-endpoint " + judge.base_url());
+  EXPECT_NE(other_run.output.find("0 calls, 1 from the cache"), std::string::npos) << other_run.output;
 }
 
 }  // namespace

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include <cstdlib>
 #include <map>
 #include <numeric>
@@ -312,6 +314,25 @@ TEST(GenerateVgInputTest, IndependentVgStyleWorld) {
   EXPECT_GT(per_family["multi_relation"], 0);
 }
 
+TEST_F(GenerateTest, TrainingRecordsNameImagesFromTheirOwnFolder) {
+  // Scenes read through a path relative to the working folder, records written to a subfolder.
+  std::vector<SceneAnnotation> scenes(scenes_->begin(), scenes_->begin() + 2);
+  for (auto& s : scenes) s.image_path = std::filesystem::relative(s.image_path).string();
+  for (GenFormat format : {GenFormat::kLlava, GenFormat::kMantis}) {
+    GenRunOptions o;
+    o.format = format;
+    o.out_path = dir_->file(format == GenFormat::kLlava ? "records/llava.jsonl" : "records/mantis.jsonl");
+    run_generation(scenes, o, PromptTemplate::defaults());
+    for_each_jsonl(o.out_path, [&](size_t, Json&& j) {
+      for (const auto& p : j[format == GenFormat::kLlava ? "image" : "images"]) {
+        const std::string path = p.get<std::string>();
+        EXPECT_NE(path[0], '/') << path;
+        EXPECT_TRUE(std::filesystem::exists(dir_->file("records/" + path))) << path << " is not relative to the records' folder";
+      }
+    });
+  }
+}
+
 TEST_F(GenerateTest, TasksFormatIsTheBenchmarkInput) {
   GenRunOptions o;
   o.format = GenFormat::kTasks;
@@ -374,6 +395,7 @@ GenSummary replay_chains_through_oracle(test::TempDir& dir, const std::vector<Sc
   Runtime runtime(*model, tools, PromptTemplate::defaults(), EpisodeOptions());
   size_t compared = 0;
   for_each_jsonl(o.out_path, [&](size_t, Json&& j) {
+    rebase_trace_paths(j, trace_paths_base(j, o.out_path), "");  // the file's paths start at its folder
     Trace chain = Trace::from_json(j);
     EXPECT_EQ(chain.task.metadata.value("oracle_noise", "none"), o.gen.noise.to_string());
     Trace live = runtime.run(chain.task);
