@@ -65,7 +65,8 @@ void add_gen_command(CLI::App& app) {
       o.gen.images_dir = f->images_dir.empty() ? output_base(f->out) + ".images" : f->images_dir;
     }
     PromptTemplate prompts = f->prompt_template.empty() ? PromptTemplate::defaults() : PromptTemplate::from_file(f->prompt_template);
-    std::vector<SceneAnnotation> scenes = load_scene_annotations(f->annotations);
+    AnnotationProblems problems;
+    std::vector<SceneAnnotation> scenes = load_scene_annotations(f->annotations, &problems);
     GenSummary s;
     {
       Progress progress("gen", scenes_in_shard(scenes.size(), o.shard, o.shards));
@@ -74,8 +75,12 @@ void add_gen_command(CLI::App& app) {
       std::remove((f->out + ".stats.json").c_str());
       s = run_generation(scenes, o, prompts, [&] { progress.tick(); });
     }
+    std::vector<std::string> skipped = problems.first;
+    skipped.insert(skipped.end(), s.skipped_first.begin(), s.skipped_first.end());
     Json stats{{"scenes", s.scenes}, {"examples", s.examples}, {"records", s.records}, {"per_family", s.per_family},
-               {"seconds", s.seconds}, {"oracle_noise", o.gen.noise.to_string()}, {"chains_rejected", s.chains_rejected}};
+               {"seconds", s.seconds}, {"oracle_noise", o.gen.noise.to_string()}, {"chains_rejected", s.chains_rejected},
+               {"scenes_skipped", problems.scenes_skipped + s.scenes_skipped}, {"boxes_fixed", problems.boxes_fixed},
+               {"problems", skipped}};
     write_file_atomic(f->out + ".stats.json", stats.dump(2) + "\n");
     std::fprintf(stderr, "%zu examples (%zu records) from %zu scenes in %.1f s (%.0f examples/s) -> %s\n", s.examples, s.records,
                  s.scenes, s.seconds, s.examples / std::max(s.seconds, 1e-9), f->out.c_str());
@@ -83,6 +88,11 @@ void add_gen_command(CLI::App& app) {
       std::fprintf(stderr, "oracle noise %s: %zu of %zu chains rejected (the noisy tools led them to another question or answer)\n",
                    o.gen.noise.to_string().c_str(), s.chains_rejected, s.examples);
     for (const auto& [family, n] : s.per_family) std::fprintf(stderr, "  %-16s %zu\n", family.c_str(), n);
+    if (problems.scenes_skipped + s.scenes_skipped + problems.boxes_fixed > 0) {
+      std::fprintf(stderr, "warning: %zu scenes skipped, %zu boxes fixed (listed in %s.stats.json); the first:\n",
+                   problems.scenes_skipped + s.scenes_skipped, problems.boxes_fixed, f->out.c_str());
+      for (const auto& p : skipped) std::fprintf(stderr, "  %s\n", p.c_str());
+    }
   });
 }
 

@@ -51,8 +51,19 @@ struct SceneAnnotation {
   std::string segment_path;  // "" when there are no masks
 };
 
-// Loads and validates a scene-graph-annotations.json; errors name the record and the field.
-std::vector<SceneAnnotation> load_scene_annotations(const std::string& path);
+// What loading let pass or left out, for the user to hear about.
+struct AnnotationProblems {
+  size_t scenes_skipped = 0;        // records that could not be read
+  size_t boxes_fixed = 0;           // boxes given as [x2, y2, x1, y1] (x2 < x1 or y2 < y1): corners swapped
+  std::vector<std::string> first;   // the first few problems, each naming the file and the image
+};
+
+// Loads and validates a scene-graph-annotations.json. A record that cannot be read is skipped
+// and counted in `problems` (when given); a file with no readable record throws Error naming
+// the record and the field. Read as pcota reads it: width and height may be written as floats,
+// a box's corners may come swapped (fixed and counted). Labels, attributes and relations are
+// normalized as Visual Genome needs: trimmed, lower case, single spaces, "grey" as "gray".
+std::vector<SceneAnnotation> load_scene_annotations(const std::string& path, AnnotationProblems* problems = nullptr);
 
 // One record of that file, {"data_path", "annotation", "source"}, with `data_path` as given;
 // the depth map, when there is one, is named by the record's id.

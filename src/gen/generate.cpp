@@ -97,8 +97,11 @@ class LazyImage {
   std::optional<Image> image_;
 };
 
-// The scene's depth map in the tools' convention, through the tools' noise, read once for all
-// families that use it.
+// Fewer visible pixels of an object than this (its segment mask) do not decide its depth.
+constexpr size_t kMinVisiblePixels = 64;
+
+// The scene's depth map in the tools' convention, through the tools' noise, and its segment
+// masks, read once for all families that use them.
 class LazyDepth {
  public:
   LazyDepth(const SceneAnnotation& scene, const OracleNoise& noise) : scene_(scene), noise_(noise) {}
@@ -110,10 +113,50 @@ class LazyDepth {
     return *depth_;
   }
 
+  // The true depth of object i: the mean over the pixels its segment mask shows where the scene
+  // has masks (an object's box also covers what occludes it), else over its exact box
+  // (normalized); nullopt when the mask shows fewer than kMinVisiblePixels.
+  std::optional<double> object_depth(size_t i, const std::array<double, 4>& exact_box) {
+    if (scene_.segment_path.empty()) return region_depth(get(), exact_box, "mean");
+    if (!masks_) {
+      NpyArray m = read_npy(scene_.segment_path);
+      if (m.shape.size() != 3 || m.shape[0] != scene_.objects.size() || m.shape[1] == 0 || m.shape[2] == 0)
+        throw Error(scene_.segment_path + ": expected " + std::to_string(scene_.objects.size()) +
+                    " masks (one per box) of H x W, not shape " + shape_text(m.shape));
+      masks_ = std::move(m);
+      visible_depth_.assign(scene_.objects.size(), std::nullopt);
+      measured_.assign(scene_.objects.size(), false);
+    }
+    if (!measured_[i]) {
+      measured_[i] = true;
+      const DepthMap& d = get();
+      const size_t h = masks_->shape[1], w = masks_->shape[2];
+      const float* mask = masks_->values.data() + i * h * w;
+      double sum = 0;
+      size_t visible = 0;
+      for (size_t y = 0; y < h; ++y)
+        for (size_t x = 0; x < w; ++x)
+          if (mask[y * w + x] != 0) {
+            sum += d.at(static_cast<int>(x * static_cast<size_t>(d.width) / w), static_cast<int>(y * static_cast<size_t>(d.height) / h));
+            ++visible;
+          }
+      if (visible >= kMinVisiblePixels) visible_depth_[i] = sum / static_cast<double>(visible);
+    }
+    return visible_depth_[i];
+  }
+
  private:
+  static std::string shape_text(const std::vector<size_t>& shape) {
+    std::string s;
+    for (size_t k : shape) s += (s.empty() ? "" : " x ") + std::to_string(k);
+    return s.empty() ? "()" : s;
+  }
   const SceneAnnotation& scene_;
   const OracleNoise noise_;
   std::optional<DepthMap> depth_;
+  std::optional<NpyArray> masks_;
+  std::vector<std::optional<double>> visible_depth_;
+  std::vector<bool> measured_;
 };
 
 // Builds one example: the task, the CoTA steps with oracle outputs, and the Direct twin.
@@ -150,6 +193,8 @@ class Builder {
   Json& metadata() { return trace_.task.metadata; }
   // The first scene's depth map (callers check that it has one).
   const DepthMap& depth() { return depth_.get(); }
+  // The true depth of object i of the first scene (LazyDepth::object_depth).
+  std::optional<double> true_object_depth(size_t i) { return depth_.object_depth(i, exact_box_of(i)); }
 
   // Sets the question; with probability mc_ratio it becomes multiple choice over `options`.
   void ask(const std::string& question, const std::string& answer, std::vector<std::string> options) {
@@ -382,17 +427,22 @@ std::optional<GeneratedExample> position_family(const SceneAnnotation& a, Builde
                   direction + ".");
 }
 
-// An object's depth as the tools report it (rounded box) and exactly. Depth orders are asked
-// only where both agree with a clear gap: small objects near others can flip under the rounding.
+// An object's depth as the tools report it (rounded box) and truly (its visible pixels, or its
+// exact box without masks). Depth orders are asked only where both agree with a clear gap: small
+// objects near others can flip under the rounding, and an occluded object's box takes in its
+// occluder's depth. No depth when too little of the object is visible to decide.
 struct ObjectDepth {
   double reported = 0, exact = 0;
 };
-ObjectDepth depth_of(Builder& b, size_t i) {
-  return {round2(region_depth(b.depth(), b.box_of(i), "mean")), region_depth(b.depth(), b.exact_box_of(i), "mean")};
+std::optional<ObjectDepth> depth_of(Builder& b, size_t i) {
+  std::optional<double> exact = b.true_object_depth(i);
+  if (!exact) return std::nullopt;
+  return ObjectDepth{round2(region_depth(b.depth(), b.box_of(i), "mean")), *exact};
 }
-bool clearly_ordered(ObjectDepth x, ObjectDepth y) {
+bool clearly_ordered(const std::optional<ObjectDepth>& x, const std::optional<ObjectDepth>& y) {
+  if (!x || !y) return false;
   auto clear = [](double p, double q) { return std::fabs(p - q) > 0.05 * std::max(std::fabs(p), std::fabs(q)); };
-  return clear(x.reported, y.reported) && clear(x.exact, y.exact) && (x.reported < y.reported) == (x.exact < y.exact);
+  return clear(x->reported, y->reported) && clear(x->exact, y->exact) && (x->reported < y->reported) == (x->exact < y->exact);
 }
 
 std::optional<GeneratedExample> depth_family(const SceneAnnotation& a, Builder& b, Rng& rng) {
@@ -401,9 +451,9 @@ std::optional<GeneratedExample> depth_family(const SceneAnnotation& a, Builder& 
   if (singles.size() < 2) return std::nullopt;
   std::shuffle(singles.begin(), singles.end(), rng);
   size_t x = singles[0], y = singles[1];
-  ObjectDepth ox = depth_of(b, x), oy = depth_of(b, y);
+  const auto ox = depth_of(b, x), oy = depth_of(b, y);
   if (!clearly_ordered(ox, oy)) return std::nullopt;
-  const double dx = ox.reported, dy = oy.reported;
+  const double dx = ox->reported, dy = oy->reported;
   const DepthMap& depth = b.depth();
   const bool closer = std::uniform_int_distribution<int>(0, 1)(rng) == 0;
   const std::string &lx = a.objects[x].label, &ly = a.objects[y].label;
@@ -431,11 +481,12 @@ std::optional<GeneratedExample> depth_anchor_family(const SceneAnnotation& a, Bu
   if (singles.size() < 3) return std::nullopt;
   std::shuffle(singles.begin(), singles.end(), rng);
   const size_t anchor = singles[0];
-  const ObjectDepth da = depth_of(b, anchor);
+  const auto da = depth_of(b, anchor);
+  if (!da) return std::nullopt;
   std::vector<size_t> nearer, farther;
   for (size_t k = 1; k < singles.size(); ++k) {
-    ObjectDepth d = depth_of(b, singles[k]);
-    if (clearly_ordered(d, da)) (d.reported < da.reported ? nearer : farther).push_back(singles[k]);
+    const auto d = depth_of(b, singles[k]);
+    if (clearly_ordered(d, da)) (d->reported < da->reported ? nearer : farther).push_back(singles[k]);
   }
   if (nearer.empty() || farther.empty()) return std::nullopt;
   const size_t n = nearer[0], f = farther[0];
@@ -551,15 +602,25 @@ const std::set<std::string>& antisymmetric_relations() {
   return r;
 }
 
-// Relations between two distinct objects whose labels occur once in the scene (so "the ball"
-// names one object), leaving out those that need depth when `with_depth` is false.
+// Relations that the boxes (or the depths) of two objects show, which every relation family
+// reasons from. Visual Genome's graphs also hold possessive and action predicates ("window of
+// building", "man wearing hat", "has") that no box decides: they are never asked.
+bool spatial_relation(const std::string& relation) {
+  static const std::set<std::string> spatial = {"left of", "right of", "in front of", "behind", "above",  "below",
+                                                "on",      "on top of", "under",      "beneath", "next to", "beside",
+                                                "near",    "in",        "inside"};
+  return spatial.count(relation) > 0;
+}
+
+// Spatial relations between two distinct objects whose labels occur once in the scene (so "the
+// ball" names one object), leaving out those that need depth when `with_depth` is false.
 std::vector<SceneRelation> relations_between_singles(const SceneAnnotation& a, bool with_depth) {
   std::set<size_t> singles;
   for (size_t i : unique_objects(a)) singles.insert(i);
   std::vector<SceneRelation> out;
   for (const auto& r : a.relations)
     if (singles.count(static_cast<size_t>(r.head)) && singles.count(static_cast<size_t>(r.tail)) && r.head != r.tail &&
-        (with_depth || !depth_relation(r.relation)))
+        spatial_relation(r.relation) && (with_depth || !depth_relation(r.relation)))
       out.push_back(r);
   return out;
 }
@@ -581,9 +642,10 @@ std::optional<GeneratedExample> relation_family(const SceneAnnotation& a, Builde
     if (a.depth_path.empty()) return std::nullopt;
     const DepthMap& depth = b.depth();
     // The depths the tools report must say the same as the scene graph.
-    ObjectDepth dh = depth_of(b, head), dt = depth_of(b, tail);
-    bool head_closer = dh.reported < dt.reported;
-    if (!clearly_ordered(dh, dt) || head_closer != ((r.relation == "in front of") != swap)) return std::nullopt;
+    const auto dh = depth_of(b, head), dt = depth_of(b, tail);
+    if (!clearly_ordered(dh, dt)) return std::nullopt;
+    const bool head_closer = dh->reported < dt->reported;
+    if (head_closer != ((r.relation == "in front of") != swap)) return std::nullopt;
     b.object_depth("I will compare how far the " + lh + " and the " + lt + " are from the camera, starting with the " + lh + ".",
                    head, depth);
     b.object_depth("Now the depth of the " + lt + ".", tail, depth);
@@ -689,11 +751,11 @@ std::optional<GeneratedExample> scene_graph_qa_family(const SceneAnnotation& a, 
         r.relation, options);
   if (depth_relation(r.relation)) {
     if (a.depth_path.empty()) return std::nullopt;
-    ObjectDepth dh = depth_of(b, head), dt = depth_of(b, tail);
-    if (!clearly_ordered(dh, dt) || (dh.reported < dt.reported) != (r.relation == "in front of")) return std::nullopt;
+    const auto dh = depth_of(b, head), dt = depth_of(b, tail);
+    if (!clearly_ordered(dh, dt) || (dh->reported < dt->reported) != (r.relation == "in front of")) return std::nullopt;
     b.object_depth("How the " + lh + " and the " + lt + " are placed in depth matters; first the " + lh + ".", head, b.depth());
     b.object_depth("Now the depth of the " + lt + ".", tail, b.depth());
-    return b.finish("The " + (dh.reported < dt.reported ? lh : lt) + " is closer to the camera, so the " + lh + " is " +
+    return b.finish("The " + (dh->reported < dt->reported ? lh : lt) + " is closer to the camera, so the " + lh + " is " +
                     r.relation + " the " + lt + ".");
   }
   b.localize(one_of(rng, {"I will locate the " + lh + " and the " + lt + " to see how they are placed.",

@@ -1,9 +1,9 @@
 #include "gen/run.h"
 
-#include "util/record_writer.h"
-
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <thread>
 
@@ -12,6 +12,7 @@
 #include "util/error.h"
 #include "util/files.h"
 #include "util/hash.h"
+#include "util/record_writer.h"
 
 namespace taco {
 namespace {
@@ -39,6 +40,15 @@ size_t scenes_in_shard(size_t scenes, int shard, int shards) {
   const auto n = static_cast<size_t>(shards);
   return scenes / n + (scenes % n > static_cast<size_t>(shard));
 }
+
+namespace {
+
+bool image_present(const std::string& path) {
+  std::error_code ec;
+  return std::filesystem::is_regular_file(path, ec);
+}
+
+}  // namespace
 
 GenSummary run_generation(const std::vector<SceneAnnotation>& scenes, const GenRunOptions& o, const PromptTemplate& prompts,
                           const std::function<void()>& on_scene) {
@@ -90,13 +100,17 @@ GenSummary run_generation(const std::vector<SceneAnnotation>& scenes, const GenR
     auto worker = [&] {
       for (size_t i; (i = next.fetch_add(1)) < end;) {
         try {
+          // Records must not name an image that is not there, even when none is read (--no-images).
+          if (!image_present(mine[i]->image_path)) throw Error("image " + mine[i]->image_path + " does not exist");
           results[i - begin] = generate_for_scene(*mine[i], indices[i], o.gen, prompts, &images);
           // Every third scene also starts a group of three for the multi-image families.
           if (indices[i] % kGroupSize == 0 && indices[i] + kGroupSize <= scenes.size()) {
             std::vector<const SceneAnnotation*> group;
             for (size_t k = 0; k < kGroupSize; ++k) group.push_back(&scenes[indices[i] + k]);
-            for (auto& ex : generate_for_group(group, indices[i] / kGroupSize, o.gen, prompts, &images))
-              results[i - begin].push_back(std::move(ex));
+            const bool whole = std::all_of(group.begin(), group.end(), [&](const SceneAnnotation* g) { return image_present(g->image_path); });
+            if (whole)
+              for (auto& ex : generate_for_group(group, indices[i] / kGroupSize, o.gen, prompts, &images))
+                results[i - begin].push_back(std::move(ex));
           }
         } catch (const std::exception& e) {
           errors[i - begin] = mine[i]->id + ": " + e.what();
@@ -108,7 +122,12 @@ GenSummary run_generation(const std::vector<SceneAnnotation>& scenes, const GenR
     for (int k = 0; k < std::max(1, o.jobs); ++k) threads.emplace_back(worker);
     for (auto& t : threads) t.join();
     for (size_t i = 0; i < results.size() && !done; ++i) {
-      if (!errors[i].empty()) throw Error(errors[i]);
+      // One bad scene costs its own questions (and its group's), not the run.
+      if (!errors[i].empty()) {
+        ++summary.scenes_skipped;
+        if (summary.skipped_first.size() < 5) summary.skipped_first.push_back(errors[i]);
+        continue;
+      }
       ++summary.scenes;
       for (const auto& ex : results[i]) {
         if (o.format == GenFormat::kTasks) {
@@ -132,6 +151,9 @@ GenSummary run_generation(const std::vector<SceneAnnotation>& scenes, const GenR
       }
     }
   }
+  // Every scene failing is a broken input, not a run with nothing to say.
+  if (summary.scenes == 0 && summary.scenes_skipped > 0)
+    throw Error("no scene could be read (" + std::to_string(summary.scenes_skipped) + " failed); the first: " + summary.skipped_first[0]);
   out.close();
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return summary;

@@ -37,6 +37,8 @@ struct GenSummary {
   size_t examples = 0;  // questions made
   size_t chains_rejected = 0;  // of those, chains the tools' noise led to another question or answer
   size_t records = 0;   // records written (CoTA and Direct)
+  size_t scenes_skipped = 0;              // scenes whose files could not be read (image, depth, masks)
+  std::vector<std::string> skipped_first; // why, for the first few
   std::map<std::string, size_t> per_family;
   double seconds = 0;
 };

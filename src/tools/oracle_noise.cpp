@@ -96,6 +96,7 @@ SceneAnnotation perceive(const SceneAnnotation& truth, const OracleNoise& noise)
   SceneAnnotation seen = truth;
   seen.objects.clear();
   seen.relations.clear();
+  seen.segment_path.clear();  // the masks are the true objects', in their order: not these
   std::vector<int> new_index(truth.objects.size(), -1);
   std::vector<SceneObject> spurious;
   Draws draws(truth.id, "objects", noise.seed);
