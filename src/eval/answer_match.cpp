@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstdlib>
 #include <cstring>
 #include <map>
+#include <optional>
 #include <sstream>
 
 #include "util/error.h"
@@ -414,6 +416,50 @@ double free_form_score(const std::string& answer, const std::vector<std::string>
   for (const auto& r : references) matches += normalize_answer(r) == a;
   if (references.size() == 1) return matches > 0 ? 1.0 : 0.0;
   return std::min(1.0, matches / 3.0);
+}
+
+namespace {
+
+// Python's float() of a stripped text, with a trailing % read as hundredths (pix2struct's
+// _to_float); nullopt where float() raises.
+std::optional<double> python_float_or_percent(std::string text) {
+  double scale = 1;
+  if (!text.empty() && text.back() == '%') {
+    while (!text.empty() && text.back() == '%') text.pop_back();  // rstrip('%')
+    scale = 0.01;
+  }
+  const std::string t = trim(text);
+  if (t.empty() || t.find_first_of("xX") != std::string::npos) return std::nullopt;  // no hex in Python
+  char* end = nullptr;
+  const double v = std::strtod(t.c_str(), &end);
+  if (end != t.c_str() + t.size()) return std::nullopt;
+  return v * scale;
+}
+
+bool within_five_percent(double got, double want) {
+  return want == 0 ? got == 0 : std::fabs(got - want) / std::fabs(want) <= 0.05;
+}
+
+}  // namespace
+
+double relaxed_accuracy(const std::string& answer, const std::vector<std::string>& references, bool vlmevalkit) {
+  for (const auto& reference : references) {
+    if (vlmevalkit) {
+      const std::string prediction = trim(answer);
+      const auto got = python_float_or_percent(prediction), want = python_float_or_percent(reference);
+      // pix2struct compares numbers only when the target is a non-zero number.
+      if (got && want && *want != 0 ? std::fabs(*got - *want) / std::fabs(*want) <= 0.05 : to_lower(prediction) == to_lower(reference))
+        return 1;
+      continue;
+    }
+    if (numeric_reference(reference)) {
+      const auto want = answer_number(reference), got = answer_number(answer);
+      if (want && got && within_five_percent(*got, *want)) return 1;
+    } else if (normalize_answer(answer) == normalize_answer(reference)) {
+      return 1;
+    }
+  }
+  return 0;
 }
 
 double mathvista_score(const std::string& answer, const std::string& reference, const std::string& answer_type,

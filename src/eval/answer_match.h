@@ -54,6 +54,13 @@ double free_form_score(const std::string& answer, const std::vector<std::string>
 double mathvista_score(const std::string& answer, const std::string& reference, const std::string& answer_type,
                        int precision, const std::vector<std::string>& options);
 
+// ChartQA's relaxed accuracy (Methani et al., as pix2struct and VLMEvalKit score it): a
+// number within 5% of a numeric reference (a percentage read as a fraction, "45%" = 0.45), else
+// the same text ignoring case. Taco's reading takes the number a reply settles on
+// (answer_number) and the normalized text; `vlmevalkit` reads the whole reply as VLMEvalKit
+// does (one number, or the text as it is). Returns 0 or 1; several references: any.
+double relaxed_accuracy(const std::string& answer, const std::vector<std::string>& references, bool vlmevalkit);
+
 // VLMEvalKit's exact matching (no judge), reproduced so that taco's numbers can stand beside
 // leaderboard numbers (`taco eval score --matching vlmevalkit`; docs/eval.md):
 //

@@ -107,6 +107,7 @@ std::vector<Task> load_tsv(const std::string& path, const BenchmarkOptions& opts
   const std::string name = benchmark_name(path), lower = to_lower(name);
   const bool mathvista = lower.find("mathvista") != std::string::npos;
   const bool judged = lower.find("mmvet") != std::string::npos || lower.find("mm-vet") != std::string::npos;
+  const bool relaxed = lower.find("chartqa") != std::string::npos;
   std::map<std::string, size_t> row_of_index;
   for (size_t r = 0; r < t.size(); ++r) row_of_index[t.get(r, "index")] = r;
 
@@ -148,7 +149,7 @@ std::vector<Task> load_tsv(const std::string& path, const BenchmarkOptions& opts
       m["scoring"] = kScoreChoice;
       task.question = choice_prompt(hint, question, options);
     } else {
-      m["scoring"] = judged ? kScoreJudge : kScoreFreeForm;
+      m["scoring"] = judged ? kScoreJudge : relaxed ? kScoreRelaxed : kScoreFreeForm;
       m["raw_question"] = question;  // the judge sees the question without the instruction
       task.question = judged ? question : free_form_prompt(question);
     }

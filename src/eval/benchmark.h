@@ -1,5 +1,5 @@
 // Benchmarks: the questions an evaluation asks, loaded from a VLMEvalKit TSV (as published:
-// MMVet, MMStar, MMMU, MathVista, BLINK, CV-Bench, A-OKVQA, MMVP, RealWorldQA) or a taco task
+// MMVet, MMStar, MMMU, MathVista, BLINK, CV-Bench, A-OKVQA, MMVP, RealWorldQA, ChartQA) or a taco task
 // JSONL (the built-in synthetic benchmark is one), as Tasks whose question is the prompt TACO's
 // evaluation sends:
 //
@@ -25,6 +25,7 @@ inline constexpr const char* kScoreChoice = "choice";        // option letter or
 inline constexpr const char* kScoreFreeForm = "free_form";   // normalized match / VQA accuracy / numbers
 inline constexpr const char* kScoreMathVista = "mathvista";  // by answer_type and precision
 inline constexpr const char* kScoreJudge = "judge";          // MMVet: a judge model grades 0.0-1.0
+inline constexpr const char* kScoreRelaxed = "relaxed";      // ChartQA: numbers within 5%
 
 struct BenchmarkOptions {
   // Where base64 images are written (<index>.<ext>, <index>-k.<ext> for several); existing

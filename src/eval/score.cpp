@@ -106,6 +106,12 @@ ItemScore score_item(const Task& task, const Trace* trace, Judge* judge, Matchin
                               task.choices);
     return s;
   }
+  if (scoring == kScoreRelaxed) {
+    std::vector<std::string> refs{s.reference};
+    s.method = matching == Matching::kVlmEvalKit ? "vlmevalkit_relaxed" : "relaxed";
+    s.score = relaxed_accuracy(s.prediction, refs, matching == Matching::kVlmEvalKit);
+    return s;
+  }
   if (scoring == kScoreJudge) {
     if (!judge) throw Error("item " + task.id + " is scored by a judge model: give --judge-model");
     s.method = "judge";

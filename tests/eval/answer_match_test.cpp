@@ -126,6 +126,27 @@ TEST(NormalizeTest, VqaContractionsAndPunctuation) {
   EXPECT_EQ(free_form_score("They dont match", {"they don't match"}), 1);
 }
 
+TEST(RelaxedAccuracyTest, ChartQANumbersWithinFivePercentAndTextIgnoringCase) {
+  auto taco = [](const std::string& a, const std::string& ref) { return relaxed_accuracy(a, {ref}, false); };
+  EXPECT_EQ(taco("The value is 104.", "100"), 1);
+  EXPECT_EQ(taco("106", "100"), 0);
+  EXPECT_EQ(taco("About 47%", "45%"), 1);  // both read as percents
+  EXPECT_EQ(taco("0", "0"), 1);
+  EXPECT_EQ(taco("0.01", "0"), 0);         // no relative tolerance around zero
+  EXPECT_EQ(taco("3 or 4", "3"), 0);       // a hedge is no answer
+  EXPECT_EQ(taco("**Brazil**", "brazil"), 1);
+  EXPECT_EQ(taco("Brazil and Chile", "Brazil"), 0);
+  // VLMEvalKit (pix2struct's relaxed_correctness): the whole reply, '%' as hundredths.
+  auto vlm = [](const std::string& a, const std::string& ref) { return relaxed_accuracy(a, {ref}, true); };
+  EXPECT_EQ(vlm(" 104 ", "100"), 1);
+  EXPECT_EQ(vlm("The value is 104.", "100"), 0);
+  EXPECT_EQ(vlm("45", "45%"), 0);          // 45 against 0.45
+  EXPECT_EQ(vlm("46%", "45%"), 1);
+  EXPECT_EQ(vlm("0.0", "0"), 0);           // a zero target compares as text
+  EXPECT_EQ(vlm("BRAZIL", "Brazil"), 1);
+  EXPECT_EQ(vlm("0x10", "16"), 0);         // Python's float() reads no hex
+}
+
 TEST(MathVistaTest, AnswerTypes) {
   EXPECT_EQ(mathvista_score("The answer is 7", "7", "integer", 0, {}), 1);
   EXPECT_EQ(mathvista_score("7.5", "7", "integer", 0, {}), 0);

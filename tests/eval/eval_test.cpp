@@ -61,6 +61,20 @@ TEST(BenchmarkTest, ChoiceAndFreeFormPromptsImagesAndReferences) {
   EXPECT_TRUE(load_benchmark(path)[0].images.empty());
 }
 
+TEST(BenchmarkTest, ChartQAIsScoredByRelaxedAccuracy) {
+  test::TempDir dir;
+  auto tasks = load_benchmark(write_tsv(dir, "ChartQA_TEST.tsv", {"index\tquestion\tanswer", "0\tHow many?\t100"}));
+  ASSERT_EQ(tasks.size(), 1u);
+  EXPECT_EQ(tasks[0].metadata["scoring"], kScoreRelaxed);
+  Trace t;
+  t.task = tasks[0];
+  t.status = TraceStatus::kTerminated;
+  t.answer = "about 103";
+  ItemScore s = score_item(tasks[0], &t, nullptr);
+  EXPECT_EQ(s.method, "relaxed");
+  EXPECT_EQ(s.score, 1);
+}
+
 TEST(BenchmarkTest, BadFilesGiveClearErrors) {
   test::TempDir dir;
   EXPECT_THROW(load_benchmark(write_tsv(dir, "x.tsv", {"question\tanswer", "q\ta"})), Error);
