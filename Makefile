@@ -35,12 +35,13 @@ demo: build
 # what loads SentencePiece (with RTLD_DEEPBIND, src/util/module.h says why, which ASan refuses)
 # and the workers' address-space limit (ASan's shadow memory cannot live under it).
 SANITIZE_BUILD ?= build-sanitize
-SANITIZE_SKIP  ?= Embedded*:Tokenizer*:Trainer*:*MemoryLimit*
+SANITIZE_SKIP  ?= Embedded*:Tokenizer*:Trainer*:*ShippedModel*:*MemoryLimit*
+SANITIZE_ENV   = OMP_THREAD_LIMIT=1 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+                 LSAN_OPTIONS=suppressions=$(CURDIR)/tests/sanitize/lsan.supp:print_suppressions=0
 sanitize: bootstrap
 	cmake -S . -B $(SANITIZE_BUILD) $(CMAKE_FLAGS) -DTACO_SANITIZE=address,undefined -DTACO_BUILD_BENCH=OFF
-	cmake --build $(SANITIZE_BUILD) -j $(JOBS) --target taco taco_tests kb_sample
-	cd $(SANITIZE_BUILD) && OMP_THREAD_LIMIT=1 ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
-	  ./taco_tests --gtest_filter=-$(SANITIZE_SKIP) --gtest_brief=1
+	$(SANITIZE_ENV) cmake --build $(SANITIZE_BUILD) -j $(JOBS) --target taco taco_tests kb_sample
+	cd $(SANITIZE_BUILD) && $(SANITIZE_ENV) ./taco_tests --gtest_filter=-$(SANITIZE_SKIP) --gtest_brief=1
 
 bench: build
 	scripts/bench $(BUILD)
