@@ -75,10 +75,19 @@ std::string recompute(const SceneAnnotation& a, const Json& m) {
     }
     return best;
   }
-  auto closeness = [&](const SceneObject& o) {  // mean inverse depth: larger is closer
+  // Mean inverse depth (larger is closer) over what shows of the object: its segment mask
+  // where the scene has masks, else its box.
+  auto closeness = [&](const SceneObject& o) {
     NpyArray inv = read_npy(a.depth_path);
     double sum = 0;
     long n = 0;
+    if (!a.segment_path.empty()) {
+      NpyArray masks = read_npy(a.segment_path);
+      const size_t plane = static_cast<size_t>(a.width) * a.height, k = static_cast<size_t>(&o - a.objects.data());
+      for (size_t p = 0; p < plane; ++p)
+        if (masks.values[k * plane + p] != 0) sum += inv.values[p], ++n;
+      return sum / std::max(n, 1L);
+    }
     for (int y = static_cast<int>(o.box[1]); y < static_cast<int>(o.box[3]); ++y)
       for (int x = static_cast<int>(o.box[0]); x < static_cast<int>(o.box[2]); ++x, ++n)
         sum += inv.values[static_cast<size_t>(y) * a.width + x];
@@ -282,7 +291,8 @@ TEST_F(GenerateTest, ShardsAndThreadsGiveTheSameExamples) {
   EXPECT_GT(one.size(), 50u);
 }
 
-// Opt-in: annotations written by an independent producer in pcota's layout. Make them with
+// Opt-in: annotations written by an independent producer in pcota's layout, with segment
+// masks: every depth answer is checked against what the masks show. Make them with
 //   /usr/bin/python3 ../shared/tools/make_vg_world.py --out DIR --n 100
 // and set TACO_VG_WORLD=DIR.
 TEST(GenerateVgInputTest, IndependentVgStyleWorld) {
