@@ -55,6 +55,8 @@ SceneAnnotation read_scene(const std::string& path, const std::string& base, con
   const Json attributes = ann.value("attributes", Json::array());
   const Json texts = ann.value("texts", Json::array());
   if (!texts.empty() && texts.size() != boxes.size()) throw fail("\"texts\" must have one string per box");
+  const Json depth_values = ann.value("depth_values", Json::array());
+  if (!depth_values.empty() && depth_values.size() != boxes.size()) throw fail("\"depth_values\" must have one number per box");
   const Json scores = ann.value("det_scores", Json::array());
   if (!attributes.empty() && attributes.size() != boxes.size()) throw fail("\"attributes\" must have one list per box");
   if (!scores.empty() && scores.size() != boxes.size()) throw fail("\"det_scores\" must have one score per box");
@@ -84,6 +86,7 @@ SceneAnnotation read_scene(const std::string& path, const std::string& base, con
     }
     if (!scores.empty() && scores[i].is_number()) o.score = scores[i].get<double>();
     if (!texts.empty() && texts[i].is_string()) o.text = texts[i].get<std::string>();
+    if (!depth_values.empty() && depth_values[i].is_number()) o.depth_value = depth_values[i].get<double>();
     a.objects.push_back(std::move(o));
   }
   for (const auto& r : ann.value("relations", Json::array())) {
@@ -136,20 +139,26 @@ std::vector<SceneAnnotation> load_scene_annotations(const std::string& path, Ann
 namespace taco {
 
 Json scene_annotation_to_json(const SceneAnnotation& a, const std::string& data_path) {
-  Json boxes = Json::array(), labels = Json::array(), attributes = Json::array(), texts = Json::array();
-  bool any_text = false;
+  Json boxes = Json::array(), labels = Json::array(), attributes = Json::array(), texts = Json::array(),
+       depth_values = Json::array();
+  bool any_text = false, all_depths = !a.objects.empty();
   for (const auto& o : a.objects) {
     boxes.push_back({o.box[0], o.box[1], o.box[2], o.box[3]});
     labels.push_back(o.label);
     attributes.push_back(o.attributes);
     texts.push_back(o.text);
     any_text = any_text || !o.text.empty();
+    all_depths = all_depths && o.depth_value.has_value();
+    if (!o.depth_value) depth_values.push_back(Json());
+    else if (*o.depth_value == std::floor(*o.depth_value) && std::fabs(*o.depth_value) < 1e15) depth_values.push_back(static_cast<int64_t>(*o.depth_value));
+    else depth_values.push_back(*o.depth_value);
   }
   Json relations = Json::array();
   for (const auto& r : a.relations) relations.push_back({r.head, r.relation, r.tail});
   Json ann{{"width", a.width}, {"height", a.height}, {"bboxes", boxes}, {"labels", labels},
            {"attributes", attributes}, {"relations", relations}};
   if (any_text) ann["texts"] = texts;
+  if (all_depths) ann["depth_values"] = depth_values;
   if (!a.caption.empty()) ann["caption"] = a.caption;
   if (!a.depth_path.empty()) ann["depth_mask_id"] = a.id + ".npy";
   return Json{{"data_path", data_path}, {"annotation", ann}, {"source", a.source}};

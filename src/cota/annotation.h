@@ -9,6 +9,8 @@
 //                            "relations": [[0, "next to", 1], ...],
 //                            "det_scores": [0.93, ...], "caption": "...",
 //                            "texts": ["17", "", ...],             taco's addition: text printed on each object
+//                            "depth_values": [5230, ...],          taco's addition: each object's value in its
+//                                                                  depth map (the synthetic world's objects are flat)
 //                            "depth_mask_id": "1.npy", "seg_mask_id": "1.npy"}}}
 //
 // depth/<depth_mask_id> is an H x W .npy map (Depth-Anything: relative inverse depth, larger is
@@ -30,6 +32,9 @@ struct SceneObject {
   std::vector<std::string> attributes;
   std::optional<double> score;
   std::string text;  // text printed on the object ("" for none)
+  // The value the scene's depth map (.npy) holds at the object's pixels, where the object has
+  // one depth (the synthetic world's); the truth for depth questions when there are no masks.
+  std::optional<double> depth_value;
 };
 
 struct SceneRelation {

@@ -107,17 +107,25 @@ class LazyDepth {
   LazyDepth(const SceneAnnotation& scene, const OracleNoise& noise) : scene_(scene), noise_(noise) {}
   const DepthMap& get() {
     if (!depth_) {
-      depth_ = depth_from_inverse(read_npy(scene_.depth_path), scene_.depth_path);
+      NpyArray inverse = read_npy(scene_.depth_path);
+      top_ = inverse.values.empty() ? 0 : *std::max_element(inverse.values.begin(), inverse.values.end());
+      depth_ = depth_from_inverse(inverse, scene_.depth_path);
       perturb_depth(*depth_, scene_.id, noise_);
     }
     return *depth_;
   }
 
-  // The true depth of object i: the mean over the pixels its segment mask shows where the scene
-  // has masks (an object's box also covers what occludes it), else over its exact box
-  // (normalized); nullopt when the mask shows fewer than kMinVisiblePixels.
+  // The true depth of object i, in the tools' convention: the mean over the pixels its segment
+  // mask shows where the scene has masks (an object's box also covers what occludes it and, for
+  // a tree or a lamp, mostly sky), else its own depth value where the annotation gives one (the
+  // synthetic world's), else the mean over its exact box (normalized); nullopt when the mask
+  // shows fewer than kMinVisiblePixels.
   std::optional<double> object_depth(size_t i, const std::array<double, 4>& exact_box) {
-    if (scene_.segment_path.empty()) return region_depth(get(), exact_box, "mean");
+    if (scene_.segment_path.empty()) {
+      const DepthMap& d = get();
+      if (const auto& value = scene_.objects[i].depth_value) return top_ - *value;
+      return region_depth(d, exact_box, "mean");
+    }
     if (!masks_) {
       NpyArray m = read_npy(scene_.segment_path);
       if (m.shape.size() != 3 || m.shape[0] != scene_.objects.size() || m.shape[1] == 0 || m.shape[2] == 0)
@@ -154,6 +162,7 @@ class LazyDepth {
   const SceneAnnotation& scene_;
   const OracleNoise noise_;
   std::optional<DepthMap> depth_;
+  double top_ = 0;  // the depth map's largest value: depth is top - value (depth_from_inverse)
   std::optional<NpyArray> masks_;
   std::vector<std::optional<double>> visible_depth_;
   std::vector<bool> measured_;

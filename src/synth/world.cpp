@@ -347,6 +347,7 @@ SynthScene render_scene(uint64_t seed, uint64_t index, const SynthOptions& o) {
     SceneObject obj;
     obj.box = {static_cast<double>(x1), static_cast<double>(y1), static_cast<double>(x2 + 1), static_cast<double>(y2 + 1)};
     obj.label = p.category->name;
+    obj.depth_value = d;  // as in inverse_depth; write_world stores it in the .npy's units
     obj.attributes = {p.color->name, p.material};
     if (!p.size.empty()) obj.attributes.push_back(p.size);
     if (!p.text.empty()) {
@@ -402,6 +403,7 @@ SynthSummary write_world(const std::string& out, size_t n, uint64_t seed, int jo
         // Depth as uint16 of 10000 x inverse depth: exact to 1e-4 at a quarter of float32's size.
         std::vector<uint16_t> q(s.inverse_depth.size());
         for (size_t k = 0; k < q.size(); ++k) q[k] = static_cast<uint16_t>(std::lround(s.inverse_depth[k] * 10000.0));
+        for (auto& o : s.annotation.objects) o.depth_value = static_cast<double>(std::lround(*o.depth_value * 10000.0));
         write_file(out + "/depth/" + id + ".npy", encode_npy_u16({static_cast<size_t>(s.annotation.height),
                                                                   static_cast<size_t>(s.annotation.width)}, q.data()));
         s.annotation.depth_path = "depth/" + id + ".npy";

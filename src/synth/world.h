@@ -28,7 +28,7 @@ struct SynthOptions {
 };
 
 struct SynthScene {
-  SceneAnnotation annotation;      // boxes in pixels; image_path and depth_path left empty
+  SceneAnnotation annotation;      // boxes in pixels, depth values as inverse depth; image_path and depth_path left empty
   Image image;
   std::vector<float> inverse_depth;  // height x width, larger is closer (as Depth Anything)
 };
