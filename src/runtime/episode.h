@@ -39,6 +39,7 @@ class Runtime {
 
   const std::string& system_prompt() const { return system_prompt_; }
   const EpisodeOptions& options() const { return options_; }
+  const PromptTemplate& prompts() const { return prompts_; }
   const Model& model() const { return model_; }
   const std::string& prompt_template_sha256() const { return template_hash_; }
 

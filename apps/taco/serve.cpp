@@ -1,0 +1,82 @@
+// taco serve: the OpenAI chat-completions API (and whole episodes) over HTTP (docs/serve.md).
+#include <signal.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <thread>
+
+#include "episodes.h"
+#include "serve/server.h"
+#include "util/error.h"
+
+namespace taco::cli {
+namespace {
+
+struct ServeFlags {
+  EpisodeFlags episode;
+  ServeOptions serve;
+  double max_body_mb = 64;
+};
+
+// The shipped model, beside the binary's source tree (build/taco -> models/taco-small) or in
+// the working folder.
+std::string shipped_model() {
+  std::error_code ec;
+  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    auto beside = exe.parent_path().parent_path() / "models" / "taco-small";
+    if (std::filesystem::exists(beside / "config.json", ec)) return "embedded:" + beside.string();
+  }
+  return "embedded:models/taco-small";
+}
+
+void serve(ServeFlags f) {
+  if (f.episode.model.model.empty()) f.episode.model.model = shipped_model();
+  if (f.serve.api_key.empty())
+    if (const char* key = std::getenv("TACO_API_KEY"); key && *key) f.serve.api_key = key;
+  if (f.max_body_mb <= 0) throw Error("--max-body-mb must be more than 0");
+  f.serve.max_body_bytes = static_cast<size_t>(f.max_body_mb * (1 << 20));
+  if (f.serve.work_dir.empty()) f.serve.work_dir = (std::filesystem::temp_directory_path() / ("taco-serve-" + std::to_string(::getpid()))).string();
+  auto setup = make_runtime(f.episode, "");
+  // SIGTERM and SIGINT go to one thread, which stops the server; the others never see them.
+  sigset_t stop_signals;
+  sigemptyset(&stop_signals);
+  sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
+  Server server(*setup->model, setup->tools, setup->runtime->prompts(), setup->runtime->options(), f.serve);
+  const int port = server.bind();
+  std::thread([&server, stop_signals] {
+    int sig = 0;
+    sigwait(&stop_signals, &sig);
+    std::fprintf(stderr, "taco serve: %s: no new connections; finishing the requests in flight\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+    server.stop();
+  }).detach();
+  std::fprintf(stderr, "taco serve: http://%s:%d/v1 (models: %s, %s; %d requests at once%s); request images in %s\n",
+               f.serve.host.c_str(), port, setup->model->name().c_str(), kAgentModelName, f.serve.max_concurrency,
+               f.serve.api_key.empty() ? "" : "; API key required", f.serve.work_dir.c_str());
+  server.serve();
+  std::fprintf(stderr, "taco serve: stopped\n");
+}
+
+}  // namespace
+
+void add_serve_command(CLI::App& app) {
+  auto flags = std::make_shared<ServeFlags>();
+  auto* cmd = app.add_subcommand("serve", "serve the OpenAI chat-completions API: the model, and whole episodes as model taco-agent");
+  add_episode_flags(*cmd, flags->episode);
+  cmd->get_option("--model")->required(false)->description("the backing model: a served model's name, replay:PATH or embedded:DIR (default: the shipped embedded:models/taco-small)");
+  cmd->add_option("--host", flags->serve.host, "the address to listen on")->capture_default_str();
+  cmd->add_option("--port", flags->serve.port, "the port (0: any free one)")->capture_default_str()->check(CLI::Range(0, 65535));
+  cmd->add_option("--api-key", flags->serve.api_key, "require Authorization: Bearer KEY on /v1 (default: $TACO_API_KEY; none: open)");
+  cmd->add_option("--max-concurrency", flags->serve.max_concurrency, "requests answered at once; more get 429 with Retry-After")
+      ->capture_default_str()->check(CLI::Range(1, 1024));
+  cmd->add_option("--max-body-mb", flags->max_body_mb, "the largest request body, in MB")->capture_default_str();
+  cmd->add_option("--work-dir", flags->serve.work_dir, "where request images and tool outputs go (default: a temp folder)");
+  cmd->footer("Example:\n  taco serve --port 8080 --tools-config tools.json\n  curl localhost:8080/v1/chat/completions -d "
+                "'{\"model\": \"taco-agent\", \"messages\": [{\"role\": \"user\", \"content\": \"What is 6*7?\"}]}'");
+  cmd->callback([flags] { serve(*flags); });
+}
+
+}  // namespace taco::cli

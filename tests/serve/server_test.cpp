@@ -1,0 +1,221 @@
+// taco serve over loopback: OpenAI-shaped completions (plain, with an image, streamed), the
+// agent as a model, episodes, auth, the concurrency limit, metrics and a graceful stop. The
+// backing model is a scripted OpenAI-compatible server; the product speaks real HTTP to it.
+#include "serve/server.h"
+
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <chrono>
+#include <future>
+#include <thread>
+
+#include "test_support.h"
+#include "tools/builtin.h"
+#include "util/base64.h"
+#include "util/files.h"
+
+namespace taco {
+namespace {
+
+using Reply = test::ScriptedServer::Reply;
+
+// A server on a free port, serving on its own thread.
+class Running {
+ public:
+  Running(Model& model, const ToolRegistry& tools, ServeOptions options) {
+    options.port = 0;
+    options.work_dir = dir_.file("work");
+    server_ = std::make_unique<Server>(model, tools, PromptTemplate::defaults(), EpisodeOptions{}, options);
+    port_ = server_->bind();
+    thread_ = std::thread([this] { server_->serve(); });
+  }
+  ~Running() { stop(); }
+  void stop() {
+    server_->stop();
+    if (thread_.joinable()) thread_.join();
+  }
+  httplib::Client client(const std::string& key = "") const {
+    httplib::Client c("127.0.0.1", port_);
+    c.set_read_timeout(30, 0);
+    if (!key.empty()) c.set_bearer_token_auth(key.c_str());
+    return c;
+  }
+
+ private:
+  test::TempDir dir_;
+  std::unique_ptr<Server> server_;
+  int port_ = 0;
+  std::thread thread_;
+};
+
+std::unique_ptr<Model> scripted_model(const test::ScriptedServer& backend) {
+  ModelOptions mo;
+  mo.model = "scripted";
+  mo.endpoint = backend.base_url();
+  mo.retries = 0;
+  return make_model(mo);
+}
+
+std::string png_data_url() {
+  test::TempDir dir;
+  return "data:image/png;base64," + base64_encode(read_file(test::write_test_image(dir.file("a.png"), 32, 24)));
+}
+
+Json post(httplib::Client& c, const std::string& path, const Json& body, int want_status) {
+  auto res = c.Post(path.c_str(), body.dump(), "application/json");
+  EXPECT_TRUE(res) << path;
+  if (!res) return Json();
+  EXPECT_EQ(res->status, want_status) << res->body;
+  return Json::parse(res->body, nullptr, false);
+}
+
+TEST(ServeTest, ChatCompletionsPlainWithAnImageAndStreamed) {
+  test::ScriptedServer backend([](const Json& req, int) {
+    const bool image = req["messages"][0]["content"].is_array();
+    return Reply{200, test::ScriptedServer::completion(image ? "a picture" : "hello there, user")};
+  });
+  auto model = scripted_model(backend);
+  ToolRegistry tools = make_builtin_registry();
+  Running server(*model, tools, {});
+  auto c = server.client();
+
+  EXPECT_EQ(Json::parse(c.Get("/health")->body)["status"], "ok");
+  Json models = Json::parse(c.Get("/v1/models")->body);
+  ASSERT_EQ(models["data"].size(), 2u);
+  EXPECT_EQ(models["data"][0]["id"], "scripted");
+  EXPECT_EQ(models["data"][1]["id"], "taco-agent");
+
+  Json plain = post(c, "/v1/chat/completions", {{"model", "scripted"}, {"messages", {{{"role", "user"}, {"content", "hi"}}}}}, 200);
+  EXPECT_EQ(plain["object"], "chat.completion");
+  EXPECT_EQ(plain["choices"][0]["message"]["content"], "hello there, user");
+  EXPECT_EQ(plain["usage"]["total_tokens"], 15);
+
+  Json parts = Json::array({{{"type", "text"}, {"text", "what is this?"}}, {{"type", "image_url"}, {"image_url", {{"url", png_data_url()}}}}});
+  Json with_image = post(c, "/v1/chat/completions", {{"model", "scripted"}, {"messages", {{{"role", "user"}, {"content", parts}}}}}, 200);
+  EXPECT_EQ(with_image["choices"][0]["message"]["content"], "a picture");
+  // The image reached the backing model as a data URL.
+  EXPECT_EQ(backend.requests().back()["messages"][0]["content"][1]["image_url"]["url"].get<std::string>().rfind("data:image/png;base64,", 0), 0u);
+
+  // Remote images are refused: taco fetches nothing.
+  Json remote = post(c, "/v1/chat/completions",
+                     {{"model", "scripted"},
+                      {"messages", {{{"role", "user"}, {"content", {{{"type", "image_url"}, {"image_url", {{"url", "https://x/y.png"}}}}}}}}}},
+                     400);
+  EXPECT_EQ(remote["error"]["type"], "invalid_request_error");
+  EXPECT_NE(remote["error"]["message"].get<std::string>().find("data: URL"), std::string::npos);
+
+  auto streamed = c.Post("/v1/chat/completions",
+                         Json{{"model", "scripted"}, {"stream", true}, {"stream_options", {{"include_usage", true}}},
+                              {"messages", {{{"role", "user"}, {"content", "hi"}}}}}.dump(),
+                         "application/json");
+  ASSERT_TRUE(streamed);
+  EXPECT_EQ(streamed->get_header_value("Content-Type"), "text/event-stream");
+  std::string text;
+  bool done = false, usage = false;
+  for (size_t at = 0; (at = streamed->body.find("data: ", at)) != std::string::npos; at += 6) {
+    std::string data = streamed->body.substr(at + 6, streamed->body.find("\n\n", at) - at - 6);
+    if (data == "[DONE]") {
+      done = true;
+      continue;
+    }
+    Json chunk = Json::parse(data);
+    EXPECT_EQ(chunk["object"], "chat.completion.chunk");
+    if (chunk.contains("usage")) usage = true;
+    for (const auto& ch : chunk["choices"]) text += ch["delta"].value("content", "");
+  }
+  EXPECT_EQ(text, "hello there, user");
+  EXPECT_TRUE(done);
+  EXPECT_TRUE(usage);
+
+  Json unknown = post(c, "/v1/chat/completions", {{"model", "gpt-9"}, {"messages", {{{"role", "user"}, {"content", "hi"}}}}}, 404);
+  EXPECT_EQ(unknown["error"]["code"], "model_not_found");
+  Json tools_passed = post(c, "/v1/chat/completions",
+                           {{"model", "scripted"}, {"tools", {{{"type", "function"}}}}, {"messages", {{{"role", "user"}, {"content", "hi"}}}}}, 400);
+  EXPECT_NE(tools_passed["error"]["message"].get<std::string>().find("cannot honour 'tools'"), std::string::npos);
+  auto not_json = c.Post("/v1/chat/completions", "{oops", "application/json");
+  EXPECT_EQ(not_json->status, 400);
+  EXPECT_TRUE(Json::parse(not_json->body)["error"].contains("message"));
+}
+
+TEST(ServeTest, TheAgentRunsAWholeEpisodeAndEpisodesAreKept) {
+  test::ScriptedServer backend([](const Json& req, int) {
+    const bool first = req["messages"].size() == 2;
+    return Reply{200, test::ScriptedServer::completion(
+                          first ? R"({"thought": "compute", "actions": [{"name": "Calculate", "arguments": {"expression": "6*7"}}]})"
+                                : R"({"thought": "done", "actions": [{"name": "Terminate", "arguments": {"answer": "42"}}]})")};
+  });
+  auto model = scripted_model(backend);
+  ToolRegistry tools = make_builtin_registry();
+  Running server(*model, tools, {});
+  auto c = server.client();
+  Json parts = Json::array({{{"type", "text"}, {"text", "What is 6*7?"}}, {{"type", "image_url"}, {"image_url", {{"url", png_data_url()}}}}});
+  Json agent = post(c, "/v1/chat/completions", {{"model", "taco-agent"}, {"messages", {{{"role", "user"}, {"content", parts}}}}}, 200);
+  EXPECT_EQ(agent["model"], "taco-agent");
+  EXPECT_EQ(agent["choices"][0]["message"]["content"], "42");
+  const Json& trace = agent["taco"]["trace"];
+  EXPECT_EQ(trace["format"], "taco.trace");
+  EXPECT_EQ(trace["steps"][0]["observation"]["result"], 42);
+  EXPECT_EQ(trace["images"].size(), 1u);
+
+  Json ep = post(c, "/v1/episodes", {{"question", "What is 6*7?"}, {"images", {png_data_url()}}, {"max_replies", 3}}, 200);
+  EXPECT_EQ(ep["trace"]["answer"], "42");
+  const std::string id = ep["id"];
+  Json listed = Json::parse(c.Get("/v1/episodes")->body);
+  ASSERT_EQ(listed["data"].size(), 2u);
+  EXPECT_EQ(listed["data"][0]["id"], id);  // newest first
+  EXPECT_EQ(Json::parse(c.Get(("/v1/episodes/" + id).c_str())->body)["trace"]["answer"], "42");
+  EXPECT_EQ(c.Get("/v1/episodes/ep-none")->status, 404);
+  EXPECT_EQ(post(c, "/v1/episodes", {{"images", Json::array()}}, 400)["error"]["message"], "an episode needs a question");
+
+  const std::string metrics = c.Get("/metrics")->body;
+  EXPECT_NE(metrics.find("taco_episodes_total{status=\"terminated\"} 2"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("taco_tool_calls_total{tool=\"Calculate\"} 2"), std::string::npos) << metrics;
+  EXPECT_NE(metrics.find("taco_requests_total{route=\"POST /v1/episodes\",status=\"200\"} 1"), std::string::npos) << metrics;
+}
+
+TEST(ServeTest, AuthTheConcurrencyLimitAndAGracefulStop) {
+  test::ScriptedServer backend(
+      [](const Json&, int) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(700));
+        return Reply{200, test::ScriptedServer::completion("slow answer")};
+      },
+      8);
+  auto model = scripted_model(backend);
+  ToolRegistry tools = make_builtin_registry();
+  ServeOptions options;
+  options.api_key = "sesame";
+  options.max_concurrency = 1;
+  Running server(*model, tools, options);
+  const Json ask{{"model", "scripted"}, {"messages", {{{"role", "user"}, {"content", "hi"}}}}};
+
+  auto anonymous = server.client();
+  EXPECT_EQ(anonymous.Get("/health")->status, 200);  // no key needed
+  auto refused = anonymous.Post("/v1/chat/completions", ask.dump(), "application/json");
+  EXPECT_EQ(refused->status, 401);
+  EXPECT_EQ(Json::parse(refused->body)["error"]["code"], "invalid_api_key");
+  EXPECT_EQ(server.client("wrong").Get("/v1/models")->status, 401);
+
+  // One request in flight; the second is told to come back.
+  auto first = std::async(std::launch::async, [&] { return server.client("sesame").Post("/v1/chat/completions", ask.dump(), "application/json"); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  auto second = server.client("sesame").Post("/v1/chat/completions", ask.dump(), "application/json");
+  ASSERT_TRUE(second);
+  EXPECT_EQ(second->status, 429);
+  EXPECT_EQ(second->get_header_value("Retry-After"), "1");
+  EXPECT_EQ(Json::parse(second->body)["error"]["type"], "rate_limit_error");
+  EXPECT_EQ(first.get()->status, 200);
+
+  // Stopped while a request is in flight: that request is still answered.
+  auto in_flight = std::async(std::launch::async, [&] { return server.client("sesame").Post("/v1/chat/completions", ask.dump(), "application/json"); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  server.stop();
+  auto answered = in_flight.get();
+  ASSERT_TRUE(answered);
+  EXPECT_EQ(answered->status, 200);
+  EXPECT_EQ(Json::parse(answered->body)["choices"][0]["message"]["content"], "slow answer");
+  EXPECT_FALSE(server.client("sesame").Get("/health")) << "the server still accepts connections after stop()";
+}
+
+}  // namespace
+}  // namespace taco
