@@ -1,5 +1,9 @@
 // taco serve: the OpenAI chat-completions API (and whole episodes) over HTTP (docs/serve.md).
+#include <fcntl.h>
 #include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
 
 #include <cstdio>
 #include <cstdlib>
@@ -12,6 +16,8 @@
 
 namespace taco::cli {
 namespace {
+
+int stop_pipe[2] = {-1, -1};  // the stop signals' handler writes here
 
 struct ServeFlags {
   EpisodeFlags episode;
@@ -39,17 +45,24 @@ void serve(ServeFlags f) {
   f.serve.max_body_bytes = static_cast<size_t>(f.max_body_mb * (1 << 20));
   if (f.serve.work_dir.empty()) f.serve.work_dir = (std::filesystem::temp_directory_path() / ("taco-serve-" + std::to_string(::getpid()))).string();
   auto setup = make_runtime(f.episode, "");
-  // SIGTERM and SIGINT go to one thread, which stops the server; the others never see them.
-  sigset_t stop_signals;
-  sigemptyset(&stop_signals);
-  sigaddset(&stop_signals, SIGTERM);
-  sigaddset(&stop_signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
   Server server(*setup->model, setup->tools, setup->runtime->prompts(), setup->runtime->options(), f.serve);
   const int port = server.bind();
-  std::thread([&server, stop_signals] {
-    int sig = 0;
-    sigwait(&stop_signals, &sig);
+  // SIGTERM and SIGINT: the handler (on whichever thread the kernel picks: libraries start
+  // threads of their own) only writes the signal to a pipe; a watcher stops the server.
+  if (::pipe2(stop_pipe, O_CLOEXEC) != 0) throw Error("cannot make a pipe for the stop signals");
+  struct sigaction on_stop {};
+  on_stop.sa_handler = [](int sig) {
+    const char c = static_cast<char>(sig);
+    ssize_t ignored = ::write(stop_pipe[1], &c, 1);
+    (void)ignored;
+  };
+  ::sigemptyset(&on_stop.sa_mask);
+  ::sigaction(SIGTERM, &on_stop, nullptr);
+  ::sigaction(SIGINT, &on_stop, nullptr);
+  std::thread([&server] {
+    char sig = 0;
+    while (::read(stop_pipe[0], &sig, 1) < 0 && errno == EINTR) {
+    }
     std::fprintf(stderr, "taco serve: %s: no new connections; finishing the requests in flight\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     server.stop();
   }).detach();
@@ -66,6 +79,7 @@ void add_serve_command(CLI::App& app) {
   auto flags = std::make_shared<ServeFlags>();
   auto* cmd = app.add_subcommand("serve", "serve the OpenAI chat-completions API: the model, and whole episodes as model taco-agent");
   add_episode_flags(*cmd, flags->episode);
+  cmd->remove_option(cmd->get_option("--images-dir"));  // images go under --work-dir
   cmd->get_option("--model")->required(false)->description("the backing model: a served model's name, replay:PATH or embedded:DIR (default: the shipped embedded:models/taco-small)");
   cmd->add_option("--host", flags->serve.host, "the address to listen on")->capture_default_str();
   cmd->add_option("--port", flags->serve.port, "the port (0: any free one)")->capture_default_str()->check(CLI::Range(0, 65535));

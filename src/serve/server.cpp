@@ -422,7 +422,9 @@ struct Server::Impl {
     http.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
       if (!res.body.empty()) return;
       const std::string message = res.status == 404   ? "no route " + req.method + " " + req.path
-                                  : res.status == 413 ? "the request body is over the server's limit"
+                                  : res.status == 413 && req.get_header_value("Content-Type").find("form-urlencoded") != std::string::npos
+                                      ? "a form-encoded body over 8 KB; send the JSON with Content-Type: application/json"
+                                  : res.status == 413 ? "the request body is over the server's limit (--max-body-mb)"
                                                       : "request failed with HTTP " + std::to_string(res.status);
       res.set_content(error_body(message, "invalid_request_error", "").dump(), "application/json");
     });
