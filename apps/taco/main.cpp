@@ -38,6 +38,7 @@ int main(int argc, char** argv) {
   taco::cli::add_curate_command(app);
   taco::cli::add_train_command(app);
   taco::cli::add_serve_command(app);
+  taco::cli::add_view_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

@@ -1,0 +1,36 @@
+// taco view: a web page over a trace file: the episodes in a table, each one step by step.
+#include <cstdio>
+
+#include "commands.h"
+#include "serve/viewer.h"
+
+namespace taco::cli {
+namespace {
+
+struct ViewFlags {
+  std::string traces;
+  std::string scores;
+  std::string host = "127.0.0.1";
+  int port = 8080;
+};
+
+}  // namespace
+
+void add_view_command(CLI::App& app) {
+  auto f = std::make_shared<ViewFlags>();
+  auto* cmd = app.add_subcommand("view", "look at traces in a browser: a table of episodes, each one step by step with its images");
+  cmd->add_option("traces", f->traces, "a trace file (taco run, eval run, gen --format trace, curate)")->required()->check(CLI::ExistingFile);
+  cmd->add_option("--scores", f->scores, "the scores of these traces (taco eval score's .scores.jsonl): right or wrong per episode")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--host", f->host, "the address to listen on")->capture_default_str();
+  cmd->add_option("--port", f->port, "the port (0: any free one)")->capture_default_str()->check(CLI::Range(0, 65535));
+  cmd->footer("Example:\n  taco view runs/cota.jsonl --scores runs/cota.scores.jsonl --port 8080   # then open http://127.0.0.1:8080/");
+  cmd->callback([f] {
+    TraceViewer viewer(f->traces, f->scores);
+    run_viewer(viewer, f->host, f->port, [&](int port) {
+      std::fprintf(stderr, "taco view: %zu episodes of %s at http://%s:%d/\n", viewer.size(), f->traces.c_str(), f->host.c_str(), port);
+    });
+  });
+}
+
+}  // namespace taco::cli

@@ -1,0 +1,62 @@
+// The trace viewer: a web page over a trace file (taco view, docs/serve.md). The file is
+// indexed once (where each line starts) and read a page at a time, so a file of 100,000
+// traces opens at once and the page never holds more than it shows.
+//
+//   GET /                          the page (built into the binary: no network, no CDN)
+//   GET /api/episodes?offset=&limit=&q=&correct=yes|no
+//                                  a page of summaries (id, question, answer, reference and
+//                                  score when scores are given, model, mode, status, steps,
+//                                  tools), `q` matching anywhere in the trace's text
+//   GET /api/episodes/N            the whole trace of line N
+//   GET /api/episodes/N/images/K   image K of that trace (only the files traces name)
+#pragma once
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "util/json.h"
+
+namespace httplib {
+class Server;
+}
+
+namespace taco {
+
+class TraceViewer {
+ public:
+  // Throws Error when a file cannot be read. `scores_path` "" : no scores.
+  TraceViewer(std::string traces_path, const std::string& scores_path);
+  size_t size() const { return offsets_.size(); }
+  // Summaries of the lines matching `query` (case-insensitive, anywhere in the line) and, when
+  // given, correctness; {"total": matches, "episodes": [...]} from `offset`.
+  Json page(size_t offset, size_t limit, const std::string& query, const std::string& correct) const;
+  // The trace of line n (0-based); throws Error past the end.
+  Json trace(size_t n) const;
+  // The path of image k of line n, resolved for reading; throws Error when there is none.
+  std::string image_path(size_t n, size_t k) const;
+  // Adds the page and the /api routes.
+  void mount(httplib::Server& http) const;
+
+ private:
+  std::string line(size_t n) const;
+  Json summary(size_t n, const Json& trace) const;
+  std::string path_;
+  std::vector<uint64_t> offsets_;
+  struct Scored {
+    double score;
+    std::string reference;
+  };
+  std::map<std::string, Scored> scores_;
+};
+
+// Serves the viewer on host:port (0: any free port) until SIGTERM or SIGINT; `on_listening`
+// gets the port once connections are taken. Throws Error when it cannot listen.
+void run_viewer(const TraceViewer& viewer, const std::string& host, int port, const std::function<void(int)>& on_listening);
+
+// The viewer's page: HTML with its script and styles inline.
+const std::string& viewer_page();
+
+}  // namespace taco

@@ -1,0 +1,101 @@
+// The trace viewer's data side: paging, search and scores over an indexed file, traces and
+// their images over HTTP.
+#include "serve/viewer.h"
+
+#include <gtest/gtest.h>
+#include <httplib.h>
+
+#include <thread>
+
+#include "cota/trace.h"
+#include "test_support.h"
+#include "util/error.h"
+#include "util/files.h"
+
+namespace taco {
+namespace {
+
+// A trace file of `n` episodes in dir/runs/, each with its input image and, for even ones, a
+// tool image saved beside the file; scores mark the multiples of three right.
+void write_traces(const test::TempDir& dir, int n) {
+  make_dirs(dir.file("runs/t.images"));
+  const std::string input = test::write_test_image(dir.file("input.png"), 40, 30);
+  std::string lines, scores;
+  for (int i = 0; i < n; ++i) {
+    Trace t;
+    t.task.id = "q" + std::to_string(i);
+    t.task.question = i == 7 ? "How many zebras are there?" : "What is " + std::to_string(i) + " + 1?";
+    t.task.images = {input};
+    t.model = "m";
+    t.status = TraceStatus::kTerminated;
+    t.answer = std::to_string(i + 1);
+    StepRecord s;
+    s.raw = "{}";
+    s.content = StepContent{"add", {Action{"Calculate", Json{{"expression", std::to_string(i) + "+1"}}}}};
+    s.observation = Json{{"result", i + 1}};
+    t.steps.push_back(s);
+    t.images.push_back(TraceImage{"image-0", input, "input", 40, 30});
+    if (i % 2 == 0) {
+      const std::string made = test::write_test_image(dir.file("runs/t.images/q" + std::to_string(i) + "-1.png"), 20, 20);
+      t.images.push_back(TraceImage{"image-1", made, "ZoomIn", 20, 20});
+    }
+    lines += t.to_json_in(dir.file("runs/t.jsonl")).dump() + "\n";
+    scores += Json{{"id", t.task.id}, {"score", i % 3 == 0 ? 1.0 : 0.0}, {"reference", std::to_string(i + 1)}}.dump() + "\n";
+  }
+  write_file(dir.file("runs/t.jsonl"), lines + "\n");  // a blank line is no episode
+  write_file(dir.file("runs/t.scores.jsonl"), scores);
+}
+
+TEST(ViewerTest, PagesSearchAndScoresOverAnIndexedFile) {
+  test::TempDir dir;
+  write_traces(dir, 120);
+  TraceViewer viewer(dir.file("runs/t.jsonl"), dir.file("runs/t.scores.jsonl"));
+  EXPECT_EQ(viewer.size(), 120u);
+  Json first = viewer.page(0, 50, "", "");
+  EXPECT_EQ(first["total"], 120);
+  ASSERT_EQ(first["episodes"].size(), 50u);
+  EXPECT_EQ(first["episodes"][0]["id"], "q0");
+  EXPECT_EQ(first["episodes"][0]["tools"], Json({"Calculate"}));
+  EXPECT_EQ(first["episodes"][0]["score"], 1.0);
+  EXPECT_EQ(viewer.page(100, 50, "", "")["episodes"].size(), 20u);
+  Json zebras = viewer.page(0, 50, "ZEBRA", "");
+  ASSERT_EQ(zebras["total"], 1);
+  EXPECT_EQ(zebras["episodes"][0]["id"], "q7");
+  EXPECT_EQ(viewer.page(0, 500, "", "yes")["total"], 40);   // 0, 3, ..., 117
+  EXPECT_EQ(viewer.page(0, 500, "", "no")["total"], 80);
+  EXPECT_EQ(viewer.trace(5)["answer"], "6");
+  EXPECT_THROW(viewer.trace(120), Error);
+  // Images resolve from the file's folder, whatever the working folder.
+  EXPECT_EQ(read_file(viewer.image_path(4, 1)), read_file(dir.file("runs/t.images/q4-1.png")));
+  EXPECT_THROW(viewer.image_path(5, 1), Error);
+}
+
+TEST(ViewerTest, TheApiAndThePageOverHttp) {
+  test::TempDir dir;
+  write_traces(dir, 3);
+  TraceViewer viewer(dir.file("runs/t.jsonl"), "");
+  httplib::Server http;
+  viewer.mount(http);
+  const int port = http.bind_to_any_port("127.0.0.1");
+  std::thread serving([&] { http.listen_after_bind(); });
+  httplib::Client c("127.0.0.1", port);
+  auto page = c.Get("/");
+  ASSERT_TRUE(page);
+  EXPECT_NE(page->body.find("<title>taco traces</title>"), std::string::npos);
+  EXPECT_EQ(page->body.find("http"), std::string::npos) << "the page must load nothing from the network";
+  Json list = Json::parse(c.Get("/api/episodes?limit=2")->body);
+  EXPECT_EQ(list["total"], 3);
+  EXPECT_EQ(list["episodes"].size(), 2u);
+  EXPECT_FALSE(list["scored"]);
+  EXPECT_EQ(Json::parse(c.Get("/api/episodes/2")->body)["id"], "q2");
+  auto image = c.Get("/api/episodes/2/images/1");
+  EXPECT_EQ(image->status, 200);
+  EXPECT_EQ(image->get_header_value("Content-Type"), "image/png");
+  EXPECT_EQ(c.Get("/api/episodes/9")->status, 404);
+  EXPECT_EQ(c.Get("/api/episodes/1/images/1")->status, 404);
+  http.stop();
+  serving.join();
+}
+
+}  // namespace
+}  // namespace taco
