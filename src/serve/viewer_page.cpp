@@ -74,7 +74,7 @@ async function episodePage(n) {
     ${(s.actions || []).map(a => `<div class="action">${esc(a.name)}(${esc(JSON.stringify(a.arguments))})</div>`).join('')}
     ${s.actions ? '' : `<div class="action">${esc(s.raw)}</div>`}
     ${s.error ? `<div class="error">${esc(s.error.kind)}: ${esc(s.error.message)}</div>` : ''}
-    ${s.observation ? `<div class="obs">${esc(JSON.stringify(s.observation, null, 1))}</div>` : ''}
+    ${s.observation ? `<div class="obs">${esc(JSON.stringify(s.observation))}</div>` : ''}
     ${(s.new_images || []).map(figure).join('')}</div>`).join('');
   main.innerHTML = `<div class="episode"><p><a href="#/">&larr; all episodes</a></p>
     <h2>${esc(t.task?.question)}</h2>

@@ -5,11 +5,16 @@
 #include <gtest/gtest.h>
 #include <httplib.h>
 
+#include <signal.h>
+
+#include <cstdio>
+#include <filesystem>
 #include <thread>
 
 #include "cota/trace.h"
 #include "test_support.h"
 #include "util/error.h"
+#include "util/child_process.h"
 #include "util/files.h"
 
 namespace taco {
@@ -33,6 +38,7 @@ void write_traces(const test::TempDir& dir, int n) {
     s.raw = "{}";
     s.content = StepContent{"add", {Action{"Calculate", Json{{"expression", std::to_string(i) + "+1"}}}}};
     s.observation = Json{{"result", i + 1}};
+    if (i % 2 == 0) s.new_images = {"image-1"};
     t.steps.push_back(s);
     t.images.push_back(TraceImage{"image-0", input, "input", 40, 30});
     if (i % 2 == 0) {
@@ -95,6 +101,43 @@ TEST(ViewerTest, TheApiAndThePageOverHttp) {
   EXPECT_EQ(c.Get("/api/episodes/1/images/1")->status, 404);
   http.stop();
   serving.join();
+}
+
+// Debian's chromium through playwright-core (npm, tests/js) on `taco view` started as users
+// start it: the table, an episode's steps and images, a search.
+TEST(ViewerTest, ABrowserShowsTheTableAnEpisodeAndItsImages) {
+  const std::string js = std::string(TACO_SOURCE_DIR) + "/tests/js";
+  if (std::system("node --version > /dev/null 2>&1") != 0 || !std::filesystem::exists(js + "/node_modules/playwright-core/package.json") ||
+      !std::filesystem::exists("/usr/bin/chromium"))
+    GTEST_SKIP() << "needs node, chromium and the npm packages in tests/js/node_modules: scripts/bootstrap installs them";
+  test::TempDir dir;
+  write_traces(dir, 10);
+  auto viewer = ChildProcess::start(
+      {{"/bin/sh", "-c", "exec " + std::string(TACO_BINARY) + " view " + dir.file("runs/t.jsonl") + " --scores " + dir.file("runs/t.scores.jsonl") + " --port 0 2>&1"},
+       {},
+       0});
+  std::string line;
+  int port = 0;
+  while (!port && viewer->read_line(line, 20) == ChildProcess::ReadResult::kLine)
+    if (size_t at = line.find("http://127.0.0.1:"); at != std::string::npos) port = std::stoi(line.substr(at + 17));
+  ASSERT_GT(port, 0) << line;
+  FILE* p = ::popen(("node " + js + "/viewer_check.mjs http://127.0.0.1:" + std::to_string(port) + "/ " + dir.path() + " 2>&1").c_str(), "r");
+  std::string out;
+  char buf[4096];
+  for (size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
+  ASSERT_EQ(::pclose(p), 0) << out;
+  const Json seen = Json::parse(out.substr(out.rfind('\n', out.size() - 2) + 1), nullptr, false);
+  ASSERT_TRUE(seen.is_object()) << out;
+  EXPECT_EQ(seen["rows"], 10);
+  EXPECT_EQ(seen["steps"], 1);
+  EXPECT_EQ(seen["actions"], Json({"Calculate({\"expression\":\"0+1\"})"}));
+  EXPECT_EQ(seen["answer"], "answer: 1");
+  EXPECT_EQ(seen["images"], 2);  // the input, and the image the tool made
+  EXPECT_EQ(seen["images_loaded"], 2);
+  EXPECT_EQ(seen["failed_requests"], Json::array());
+  EXPECT_EQ(seen["search_rows"], 1);
+  EXPECT_TRUE(std::filesystem::file_size(dir.file("viewer-episode.png")) > 10000);
+  ::kill(viewer->pid(), SIGTERM);
 }
 
 }  // namespace

@@ -1,0 +1,36 @@
+// Debian's chromium, driven by playwright-core, through `taco view` (tests/serve/viewer_browser_test.cpp
+// starts it): the table lists the episodes, an episode shows its steps and every image loads.
+// Screenshots of both pages go to OUT_DIR. Prints one JSON object of what it saw.
+//   node viewer_check.mjs URL OUT_DIR
+import { chromium } from "playwright-core";
+
+const [url, outDir] = process.argv.slice(2);
+const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium", args: ["--no-sandbox"] });
+const page = await browser.newPage({ viewport: { width: 1300, height: 800 } });
+const seen = { failed_requests: [] };
+page.on("requestfailed", (r) => seen.failed_requests.push(r.url()));
+page.on("response", (r) => { if (r.status() >= 400) seen.failed_requests.push(r.url()); });
+
+await page.goto(url);
+await page.waitForSelector("tr.row");
+seen.rows = await page.locator("tr.row").count();
+seen.header = await page.locator("#file").textContent();
+await page.screenshot({ path: `${outDir}/viewer-list.png`, fullPage: true });
+
+await page.locator("tr.row").first().click();
+await page.waitForSelector(".step");
+await page.waitForLoadState("networkidle");
+seen.steps = await page.locator(".step").count();
+seen.actions = await page.locator(".action").allTextContents();
+seen.answer = await page.locator(".answer").textContent();
+seen.images = await page.locator("figure img").count();
+seen.images_loaded = await page.locator("figure img").evaluateAll((imgs) => imgs.filter((i) => i.complete && i.naturalWidth > 0).length);
+await page.screenshot({ path: `${outDir}/viewer-episode.png`, fullPage: true });
+
+await page.goBack();
+await page.fill("#q", "zebra");
+await page.press("#q", "Enter");
+await page.waitForFunction(() => document.querySelectorAll("tr.row").length === 1);
+seen.search_rows = await page.locator("tr.row").count();
+await browser.close();
+console.log(JSON.stringify(seen));
