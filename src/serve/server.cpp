@@ -10,9 +10,11 @@
 #include <sstream>
 
 #include "cota/trace.h"
+#include "serve/viewer.h"
 #include "tools/image.h"
 #include "util/base64.h"
 #include "util/files.h"
+#include "util/jsonl.h"
 #include "util/utf8.h"
 
 namespace taco {
@@ -164,6 +166,8 @@ struct Server::Impl {
   std::atomic<uint64_t> next_id{1};
   std::mutex episodes_mu;
   std::deque<std::pair<std::string, Json>> episodes;  // id -> trace, newest last
+  std::unique_ptr<JsonlAppender> episodes_file;       // every episode, for the viewer at /
+  std::unique_ptr<TraceViewer> viewer;
 
   Impl(Model& m, const ToolRegistry& t, PromptTemplate p, EpisodeOptions e, ServeOptions o)
       : model(m), tools(t), prompts(std::move(p)), episode(std::move(e)), options(std::move(o)) {}
@@ -206,7 +210,8 @@ struct Server::Impl {
     Runtime runtime(model, tools, prompts, eo);
     Trace trace = runtime.run(task);
     metrics.episode(trace);
-    Json j = trace.to_json_in(options.work_dir + "/episodes.jsonl");
+    Json j = trace.to_json_in(episodes_file->path());
+    episodes_file->append(j);
     {
       std::lock_guard<std::mutex> lock(episodes_mu);
       episodes.emplace_back(id, j);
@@ -438,7 +443,14 @@ Server::Server(Model& model, const ToolRegistry& tools, PromptTemplate prompts, 
     : impl_(std::make_unique<Impl>(model, tools, std::move(prompts), std::move(episode), std::move(options))) {
   if (impl_->options.work_dir.empty()) throw Error("taco serve needs a folder for request images");
   make_dirs(impl_->options.work_dir);
+  impl_->episodes_file = std::make_unique<JsonlAppender>(impl_->options.work_dir + "/episodes.jsonl");
   impl_->routes();
+  // The viewer over the server's own episodes, at /. Its page cannot send a key: with one set
+  // the episodes stay behind /v1/episodes.
+  if (impl_->options.api_key.empty()) {
+    impl_->viewer = std::make_unique<TraceViewer>(impl_->episodes_file->path(), "");
+    impl_->viewer->mount(impl_->http);
+  }
 }
 
 Server::~Server() { stop(); }

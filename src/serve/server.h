@@ -9,6 +9,8 @@
 //   POST /v1/episodes            images + question -> the episode's trace
 //   GET  /v1/episodes[/ID]       recent episodes
 //   GET  /metrics                Prometheus text
+//   GET  /                       the trace viewer over the server's episodes (serve/viewer.h;
+//                                without --api-key only: the page cannot send a key)
 //
 // Errors come in OpenAI's shape, {"error": {"message", "type", "param", "code"}}.
 #pragma once

@@ -42,11 +42,21 @@ void reply_json(httplib::Response& res, const Json& j, int status = 200) {
 }  // namespace
 
 TraceViewer::TraceViewer(std::string traces_path, const std::string& scores_path) : path_(std::move(traces_path)) {
+  if (!std::ifstream(path_, std::ios::binary)) throw Error(path_ + ": cannot open");
+  refresh();
+  if (!scores_path.empty())
+    for_each_jsonl(scores_path, [&](size_t, Json&& j) {
+      if (j.contains("id") && j["id"].is_string())
+        scores_[j["id"]] = Scored{j.value("score", 0.0), j.contains("reference") && j["reference"].is_string() ? j["reference"].get<std::string>() : ""};
+    });
+}
+
+void TraceViewer::refresh() const {
+  std::lock_guard<std::mutex> lock(mu_);
   std::ifstream in(path_, std::ios::binary);
-  if (!in) throw Error(path_ + ": cannot open");
-  // One pass: where each non-empty line starts.
+  in.seekg(static_cast<std::streamoff>(indexed_));
   std::vector<char> buf(1 << 20);
-  uint64_t at = 0, line_start = 0;
+  uint64_t at = indexed_, line_start = indexed_;
   bool empty = true;
   while (in) {
     in.read(buf.data(), static_cast<std::streamsize>(buf.size()));
@@ -61,27 +71,39 @@ TraceViewer::TraceViewer(std::string traces_path, const std::string& scores_path
       }
     }
   }
-  if (!empty) offsets_.push_back(line_start);
-  if (!scores_path.empty())
-    for_each_jsonl(scores_path, [&](size_t, Json&& j) {
-      if (j.contains("id") && j["id"].is_string())
-        scores_[j["id"]] = Scored{j.value("score", 0.0), j.contains("reference") && j["reference"].is_string() ? j["reference"].get<std::string>() : ""};
-    });
+  // A last line without its newline is still being written (or was cut): it waits.
+  indexed_ = line_start;
+}
+
+size_t TraceViewer::size() const {
+  refresh();
+  std::lock_guard<std::mutex> lock(mu_);
+  return offsets_.size();
 }
 
 std::string TraceViewer::line(size_t n) const {
-  if (n >= offsets_.size()) throw Error("no episode " + std::to_string(n) + " (the file has " + std::to_string(offsets_.size()) + ")");
+  uint64_t offset = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (n >= offsets_.size()) throw Error("no episode " + std::to_string(n) + " (the file has " + std::to_string(offsets_.size()) + ")");
+    offset = offsets_[n];
+  }
   std::ifstream in(path_, std::ios::binary);
-  in.seekg(static_cast<std::streamoff>(offsets_[n]));
+  in.seekg(static_cast<std::streamoff>(offset));
   std::string text;
   std::getline(in, text);
   return text;
 }
 
-Json TraceViewer::trace(size_t n) const {
+Json TraceViewer::parsed(size_t n) const {
   Json j = Json::parse(with_valid_utf8(line(n)), nullptr, false);
   if (!j.is_object()) throw Error(path_ + " line " + std::to_string(n + 1) + " is not JSON");
   return j;
+}
+
+Json TraceViewer::trace(size_t n) const {
+  refresh();
+  return parsed(n);
 }
 
 std::string TraceViewer::image_path(size_t n, size_t k) const {
@@ -117,11 +139,12 @@ Json TraceViewer::page(size_t offset, size_t limit, const std::string& query, co
   const std::string folded = to_lower(query);
   Json episodes = Json::array();
   size_t total = 0;
-  for (size_t n = 0; n < offsets_.size(); ++n) {
+  const size_t count = size();
+  for (size_t n = 0; n < count; ++n) {
     // Without filters the page is read directly; with them every line is looked at.
     if (folded.empty() && correct.empty()) {
-      total = offsets_.size();
-      for (size_t k = offset; k < std::min(offsets_.size(), offset + limit); ++k) episodes.push_back(summary(k, trace(k)));
+      total = count;
+      for (size_t k = offset; k < std::min(count, offset + limit); ++k) episodes.push_back(summary(k, parsed(k)));
       break;
     }
     const std::string text = line(n);
@@ -131,7 +154,7 @@ Json TraceViewer::page(size_t offset, size_t limit, const std::string& query, co
       auto it = t.is_object() ? scores_.find(t.value("id", "")) : scores_.end();
       if (it == scores_.end() || (it->second.score >= 1) != (correct == "yes")) continue;
     }
-    if (total >= offset && episodes.size() < limit) episodes.push_back(summary(n, trace(n)));
+    if (total >= offset && episodes.size() < limit) episodes.push_back(summary(n, parsed(n)));
     ++total;
   }
   return Json{{"total", total}, {"offset", offset}, {"episodes", episodes}, {"file", path_}, {"scored", !scores_.empty()}};

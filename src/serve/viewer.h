@@ -1,6 +1,7 @@
-// The trace viewer: a web page over a trace file (taco view, docs/serve.md). The file is
-// indexed once (where each line starts) and read a page at a time, so a file of 100,000
-// traces opens at once and the page never holds more than it shows.
+// The trace viewer: a web page over a trace file (taco view, and taco serve's own episodes at
+// /; docs/serve.md). The file is indexed (where each line starts) and read a page at a time,
+// so a file of 100,000 traces opens at once and the page never holds more than it shows; lines
+// appended later (a run still going, the server's episodes) are indexed as they come.
 //
 //   GET /                          the page (built into the binary: no network, no CDN)
 //   GET /api/episodes?offset=&limit=&q=&correct=yes|no
@@ -13,6 +14,7 @@
 
 #include <functional>
 #include <map>
+#include <mutex>
 #include <memory>
 #include <string>
 #include <vector>
@@ -29,7 +31,7 @@ class TraceViewer {
  public:
   // Throws Error when a file cannot be read. `scores_path` "" : no scores.
   TraceViewer(std::string traces_path, const std::string& scores_path);
-  size_t size() const { return offsets_.size(); }
+  size_t size() const;
   // Summaries of the lines matching `query` (case-insensitive, anywhere in the line) and, when
   // given, correctness; {"total": matches, "episodes": [...]} from `offset`.
   Json page(size_t offset, size_t limit, const std::string& query, const std::string& correct) const;
@@ -42,9 +44,14 @@ class TraceViewer {
 
  private:
   std::string line(size_t n) const;
+  Json parsed(size_t n) const;  // line n as JSON, without looking for new lines
   Json summary(size_t n, const Json& trace) const;
+  // Indexes the complete lines appended since the last call.
+  void refresh() const;
   std::string path_;
-  std::vector<uint64_t> offsets_;
+  mutable std::mutex mu_;
+  mutable std::vector<uint64_t> offsets_;
+  mutable uint64_t indexed_ = 0;  // bytes of the file indexed so far (whole lines)
   struct Scored {
     double score;
     std::string reference;

@@ -168,6 +168,13 @@ TEST(ServeTest, TheAgentRunsAWholeEpisodeAndEpisodesAreKept) {
   EXPECT_EQ(c.Get("/v1/episodes/ep-none")->status, 404);
   EXPECT_EQ(post(c, "/v1/episodes", {{"images", Json::array()}}, 400)["error"]["message"], "an episode needs a question");
 
+  // The viewer at / shows the server's episodes, as they come.
+  EXPECT_NE(c.Get("/")->body.find("<title>taco traces</title>"), std::string::npos);
+  Json viewed = Json::parse(c.Get("/api/episodes")->body);
+  EXPECT_EQ(viewed["total"], 2);
+  EXPECT_EQ(viewed["episodes"][1]["answer"], "42");
+  EXPECT_EQ(c.Get("/api/episodes/0/images/0")->status, 200);
+
   const std::string metrics = c.Get("/metrics")->body;
   EXPECT_NE(metrics.find("taco_episodes_total{status=\"terminated\"} 2"), std::string::npos) << metrics;
   EXPECT_NE(metrics.find("taco_tool_calls_total{tool=\"Calculate\"} 2"), std::string::npos) << metrics;
@@ -195,6 +202,7 @@ TEST(ServeTest, AuthTheConcurrencyLimitAndAGracefulStop) {
   EXPECT_EQ(refused->status, 401);
   EXPECT_EQ(Json::parse(refused->body)["error"]["code"], "invalid_api_key");
   EXPECT_EQ(server.client("wrong").Get("/v1/models")->status, 401);
+  EXPECT_EQ(anonymous.Get("/api/episodes")->status, 404);  // with a key, no viewer: its page could not send it
 
   // One request in flight; the second is told to come back.
   auto first = std::async(std::launch::async, [&] { return server.client("sesame").Post("/v1/chat/completions", ask.dump(), "application/json"); });
