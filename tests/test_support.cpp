@@ -110,13 +110,35 @@ CliResult run_taco(const std::string& args, const std::string& stdin_text) {
   } else {
     cmd += " < /dev/null";
   }
-  FILE* p = ::popen(cmd.c_str(), "r");
+  return run_command(cmd);
+}
+
+CliResult run_command(const std::string& command) {
+  FILE* p = ::popen((command + " 2>&1").c_str(), "r");
   std::string out;
   char buf[4096];
   size_t n;
   while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) out.append(buf, n);
   int status = ::pclose(p);
   return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+Json last_line_json(const std::string& output) {
+  std::string text = output;
+  while (!text.empty() && text.back() == '\n') text.pop_back();
+  const size_t nl = text.rfind('\n');
+  return Json::parse(nl == std::string::npos ? text : text.substr(nl + 1), nullptr, false);
+}
+
+std::unique_ptr<ChildProcess> start_taco_listening(const std::string& args, int& port, std::string& log) {
+  auto child = ChildProcess::start({{"/bin/sh", "-c", "exec " + std::string(TACO_BINARY) + " " + args + " 2>&1"}, {}, 0});
+  port = 0;
+  std::string line;
+  while (!port && child->read_line(line, 20) == ChildProcess::ReadResult::kLine) {
+    log += line + "\n";
+    if (size_t at = line.find("http://127.0.0.1:"); at != std::string::npos) port = std::stoi(line.substr(at + 17));
+  }
+  return child;
 }
 
 }  // namespace taco::test

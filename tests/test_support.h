@@ -11,6 +11,7 @@
 
 #include "tools/image_store.h"
 #include "tools/registry.h"
+#include "util/child_process.h"
 #include "util/json.h"
 
 namespace taco::test {
@@ -26,6 +27,16 @@ struct CliResult {
   std::string output;
 };
 CliResult run_taco(const std::string& args, const std::string& stdin_text = "");
+// A shell command: exit code and stdout+stderr.
+CliResult run_command(const std::string& command);
+// The last line of a command's output as JSON (null when it is not), as the JavaScript
+// clients in tests/js report what they saw.
+Json last_line_json(const std::string& output);
+
+// `taco ARGS` running in the background (stderr with stdout), once it has printed the address
+// it listens on ("http://127.0.0.1:PORT"): `port` is that port, 0 when it never came, and `log`
+// what it printed meanwhile.
+std::unique_ptr<ChildProcess> start_taco_listening(const std::string& args, int& port, std::string& log);
 
 // A fresh folder under the system temp dir, removed when the object goes away.
 class TempDir {

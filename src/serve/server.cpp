@@ -177,19 +177,25 @@ struct Server::Impl {
            std::to_string(next_id++);
   }
 
-  // Runs one episode on images (data URLs or base64) and a question; keeps it for /v1/episodes.
-  std::pair<std::string, Trace> run_episode(const std::vector<std::string>& image_urls, const std::string& question, const Json& settings) {
+  struct RanEpisode {
+    std::string id;
+    Trace trace;
+    Json json;  // the trace as episodes.jsonl holds it (paths from the work folder)
+  };
+  // Runs one episode on images (data URLs or base64) and a question; keeps it for /v1/episodes
+  // and the viewer.
+  RanEpisode run_episode(const std::vector<std::string>& image_urls, const std::string& question, const Json& settings) {
     if (question.empty()) throw bad_request("an episode needs a question");
     const std::string id = new_id("ep-");
     const std::string dir = options.work_dir + "/" + id;
     Task task;
     task.id = id;
     task.question = question;
+    if (!image_urls.empty()) make_dirs(dir);
     for (size_t k = 0; k < image_urls.size(); ++k) {
       const std::string& u = image_urls[k];
       const std::string bytes = image_bytes(u.rfind("data:", 0) == 0 ? u : "data:image;base64," + u, episode.max_pixels);
       const std::string path = dir + "/input-" + std::to_string(k) + image_file_extension(bytes);
-      make_dirs(dir);
       write_file(path, bytes);
       task.images.push_back(path);
     }
@@ -217,7 +223,7 @@ struct Server::Impl {
       episodes.emplace_back(id, j);
       while (episodes.size() > options.keep_episodes) episodes.pop_front();
     }
-    return {id, std::move(trace)};
+    return {id, std::move(trace), std::move(j)};
   }
 
   Json completion_body(const std::string& id, const std::string& model_name, const std::string& text, const Json& usage,
@@ -250,7 +256,7 @@ struct Server::Impl {
       std::vector<std::string> images;
       for (const auto& p : user->parts)
         if (p.image_url) images.push_back(*p.image_url);
-      auto [episode_id, trace] = run_episode(images, user->text(), body.value("taco", Json::object()));
+      auto [episode_id, trace, trace_json] = run_episode(images, user->text(), body.value("taco", Json::object()));
       if (trace.status == TraceStatus::kError) throw HttpError(502, "server_error", "the episode failed: " + trace.error);
       int prompt_tokens = 0, completion_tokens = 0;
       for (const auto& s : trace.steps) prompt_tokens += s.prompt_tokens, completion_tokens += s.completion_tokens;
@@ -258,7 +264,7 @@ struct Server::Impl {
                               Json{{"prompt_tokens", prompt_tokens}, {"completion_tokens", completion_tokens},
                                    {"total_tokens", prompt_tokens + completion_tokens}},
                               nullptr);
-      reply["taco"] = Json{{"episode_id", episode_id}, {"trace", trace.to_json_in(options.work_dir + "/episodes.jsonl")}};
+      reply["taco"] = Json{{"episode_id", episode_id}, {"trace", std::move(trace_json)}};
     } else {
       if (!model_name.empty() && model_name != model.name())
         throw HttpError(404, "invalid_request_error", "the model '" + model_name + "' does not exist; this server has '" +
@@ -333,9 +339,8 @@ struct Server::Impl {
       if (!im.is_string()) throw bad_request("'images' must be a list of data: URLs or base64 strings");
       images.push_back(im);
     }
-    auto [id, trace] = run_episode(images, body.value("question", ""), body);
-    res.set_content(Json{{"id", id}, {"trace", trace.to_json_in(options.work_dir + "/episodes.jsonl")}}.dump(-1, ' ', false,
-                                                                                                      Json::error_handler_t::replace),
+    RanEpisode ran = run_episode(images, body.value("question", ""), body);
+    res.set_content(Json{{"id", ran.id}, {"trace", std::move(ran.json)}}.dump(-1, ' ', false, Json::error_handler_t::replace),
                     "application/json");
   }
 
@@ -359,8 +364,7 @@ struct Server::Impl {
                                    std::function<void(const httplib::Request&, httplib::Response&)> handler) {
     return [this, route, needs_key, limited, handler](const httplib::Request& req, httplib::Response& res) {
       const auto start = std::chrono::steady_clock::now();
-      const bool counted = limited;
-      if (counted) ++metrics.in_flight;
+      if (limited) ++metrics.in_flight;
       try {
         if (needs_key && !authorized(req))
           throw HttpError(401, "invalid_request_error", "missing or wrong API key (send Authorization: Bearer KEY)", "invalid_api_key");
@@ -377,7 +381,7 @@ struct Server::Impl {
         res.status = 500;
         res.set_content(error_body(std::string("internal error: ") + e.what(), "server_error", "").dump(), "application/json");
       }
-      if (counted) --metrics.in_flight;
+      if (limited) --metrics.in_flight;
       if (res.status == -1) res.status = 200;  // httplib's "not set yet": the handler answered
       metrics.request(route, res.status, seconds_since(start));
     };

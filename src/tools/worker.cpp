@@ -46,8 +46,6 @@ std::unique_ptr<Tool> make_worker_side_tool(const std::string& name) {
 void set_tool_worker_program(std::string path) { worker_program() = std::move(path); }
 const std::string& tool_worker_program() { return worker_program(); }
 
-bool runs_in_worker(const std::string& tool_name) { return make_worker_side_tool(tool_name) != nullptr; }
-
 ToolWorkers::ToolWorkers(std::string program, double time_limit_s, int64_t memory_bytes)
     : program_(std::move(program)), time_limit_s_(time_limit_s), memory_bytes_(memory_bytes) {}
 

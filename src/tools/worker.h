@@ -26,9 +26,6 @@ namespace taco {
 void set_tool_worker_program(std::string path);
 const std::string& tool_worker_program();
 
-// The names of the tools that run in workers when a worker program is set.
-bool runs_in_worker(const std::string& tool_name);
-
 // Starts, limits, kills and restarts worker processes; shared by the tools of one registry.
 // Thread-safe: each call takes an idle worker or starts one.
 class ToolWorkers {
@@ -37,7 +34,6 @@ class ToolWorkers {
   // Runs `tool` in a worker. Throws ToolError: the tool's own error, TimeoutError (the worker
   // was killed), RuntimeError when the worker crashed or broke the protocol.
   Json call(const std::string& tool, const Json& args, ToolContext& ctx);
-  double time_limit() const { return time_limit_s_; }
 
  private:
   std::unique_ptr<ChildProcess> take();

@@ -7,14 +7,12 @@
 
 #include <signal.h>
 
-#include <cstdio>
 #include <filesystem>
 #include <thread>
 
 #include "cota/trace.h"
 #include "test_support.h"
 #include "util/error.h"
-#include "util/child_process.h"
 #include "util/files.h"
 
 namespace taco {
@@ -107,27 +105,21 @@ TEST(ViewerTest, TheApiAndThePageOverHttp) {
 // start it: the table, an episode's steps and images, a search.
 TEST(ViewerTest, ABrowserShowsTheTableAnEpisodeAndItsImages) {
   const std::string js = std::string(TACO_SOURCE_DIR) + "/tests/js";
-  if (std::system("node --version > /dev/null 2>&1") != 0 || !std::filesystem::exists(js + "/node_modules/playwright-core/package.json") ||
+  if (test::run_command("node --version").code != 0 || !std::filesystem::exists(js + "/node_modules/playwright-core/package.json") ||
       !std::filesystem::exists("/usr/bin/chromium"))
     GTEST_SKIP() << "needs node, chromium and the npm packages in tests/js/node_modules: scripts/bootstrap installs them";
   test::TempDir dir;
   write_traces(dir, 10);
-  auto viewer = ChildProcess::start(
-      {{"/bin/sh", "-c", "exec " + std::string(TACO_BINARY) + " view " + dir.file("runs/t.jsonl") + " --scores " + dir.file("runs/t.scores.jsonl") + " --port 0 2>&1"},
-       {},
-       0});
-  std::string line;
+  std::string log;
   int port = 0;
-  while (!port && viewer->read_line(line, 20) == ChildProcess::ReadResult::kLine)
-    if (size_t at = line.find("http://127.0.0.1:"); at != std::string::npos) port = std::stoi(line.substr(at + 17));
-  ASSERT_GT(port, 0) << line;
-  FILE* p = ::popen(("node " + js + "/viewer_check.mjs http://127.0.0.1:" + std::to_string(port) + "/ " + dir.path() + " 2>&1").c_str(), "r");
-  std::string out;
-  char buf[4096];
-  for (size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) out.append(buf, n);
-  ASSERT_EQ(::pclose(p), 0) << out;
-  const Json seen = Json::parse(out.substr(out.rfind('\n', out.size() - 2) + 1), nullptr, false);
-  ASSERT_TRUE(seen.is_object()) << out;
+  auto viewer = test::start_taco_listening("view " + dir.file("runs/t.jsonl") + " --scores " + dir.file("runs/t.scores.jsonl") + " --port 0",
+                                           port, log);
+  ASSERT_GT(port, 0) << log;
+  const test::CliResult browser =
+      test::run_command("node " + js + "/viewer_check.mjs http://127.0.0.1:" + std::to_string(port) + "/ " + dir.path());
+  ASSERT_EQ(browser.code, 0) << browser.output;
+  const Json seen = test::last_line_json(browser.output);
+  ASSERT_TRUE(seen.is_object()) << browser.output;
   EXPECT_EQ(seen["rows"], 10);
   EXPECT_EQ(seen["steps"], 1);
   EXPECT_EQ(seen["actions"], Json({"Calculate({\"expression\":\"0+1\"})"}));
