@@ -87,6 +87,11 @@ void add_serve_command(CLI::App& app) {
   cmd->add_option("--max-concurrency", flags->serve.max_concurrency, "requests answered at once; more get 429 with Retry-After")
       ->capture_default_str()->check(CLI::Range(1, 1024));
   cmd->add_option("--max-body-mb", flags->max_body_mb, "the largest request body, in MB")->capture_default_str();
+  cmd->add_option("--timeout-s", flags->serve.request_timeout_s, "a request's work stops after this long and gets 504 (0: no limit)")
+      ->capture_default_str()->check(CLI::NonNegativeNumber);
+  cmd->add_option("--keep-episodes", flags->serve.keep_episodes,
+                  "recent episodes /v1/episodes lists; older ones' images are removed (their traces stay in episodes.jsonl)")
+      ->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_option("--work-dir", flags->serve.work_dir, "where request images and tool outputs go (default: a temp folder)");
   cmd->footer("Example:\n  taco serve --port 8080 --tools-config tools.json\n  curl localhost:8080/v1/chat/completions -d "
                 "'{\"model\": \"taco-agent\", \"messages\": [{\"role\": \"user\", \"content\": \"What is 6*7?\"}]}'");

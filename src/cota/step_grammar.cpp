@@ -3,6 +3,20 @@
 #include <cstring>
 
 namespace taco {
+
+Json cota_step_schema() {
+  return Json::parse(R"({
+    "type": "object",
+    "properties": {
+      "thought": {"type": "string"},
+      "actions": {"type": "array", "maxItems": 1, "items": {
+        "type": "object",
+        "properties": {"name": {"type": "string"}, "arguments": {"type": "object"}},
+        "required": ["name", "arguments"]}}
+    },
+    "required": ["thought", "actions"]
+  })");
+}
 namespace {
 
 bool is_digit(char c) { return c >= '0' && c <= '9'; }

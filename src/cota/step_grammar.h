@@ -15,7 +15,13 @@
 #include <string>
 #include <string_view>
 
+#include "util/json.h"
+
 namespace taco {
+
+// The grammar's steps as a JSON schema, for servers that constrain decoding to one (their
+// looser form: spacing is not part of a schema).
+Json cota_step_schema();
 
 class StepGrammar {
  public:

@@ -3,6 +3,9 @@
 // model. complete() is called from many episode threads at once and must be thread-safe.
 #pragma once
 
+#include <atomic>
+#include <chrono>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -19,20 +22,48 @@ struct ContentPart {
 };
 
 struct Message {
-  std::string role;  // "system", "user" or "assistant"
+  std::string role;  // "system", "user", "assistant", or "tool" (a tool call's result, models that take_tools())
   std::vector<ContentPart> parts;
+  Json tool_calls;           // an assistant message's OpenAI tool_calls, passed through unchanged (null: none)
+  std::string tool_call_id;  // a "tool" message: the call it answers
 
   bool has_images() const;
   std::string text() const;  // the text parts joined
+};
+
+// Lets the one who asked stop work it no longer wants: a request past its time limit, a client
+// that went away. Models and the runtime look at it between tokens, calls and steps.
+class Cancellation {
+ public:
+  explicit Cancellation(double time_limit_s = 0);  // 0: no time limit
+  void cancel() { cancelled_ = true; }
+  bool cancelled() const { return cancelled_; }  // cancel() was called (not the time limit)
+  bool stopped() const;
+  double seconds_left() const;  // a large number without a time limit
+  std::string reason() const;   // why stopped() is true
+ private:
+  std::atomic<bool> cancelled_{false};
+  double time_limit_s_;
+  std::chrono::steady_clock::time_point deadline_;
 };
 
 struct CompletionRequest {
   std::string task_id;  // lets a replay model find the recording of this task
   const std::vector<Message>* messages = nullptr;
   bool logprobs = false;  // ask for each written token's log-probability (where the model can)
-  // This request's sampling temperature instead of the model's own (a judge retrying a reply
-  // it could not read asks again hotter); served models honour it.
+  // This request's sampling settings instead of the model's own (a judge retrying a reply it
+  // could not read asks again hotter; a served request brings its own); served and embedded
+  // models honour them.
   std::optional<double> temperature;
+  std::optional<double> top_p;
+  std::optional<int64_t> seed;
+  std::optional<int> max_tokens;
+  Json response_format;          // OpenAI's response_format (null: the model's own); see Model::takes_response_format
+  Json tools, tool_choice;       // OpenAI's, passed through (null: none); only to a model that takes_tools()
+  const Cancellation* cancel = nullptr;  // stop early when it says so (CancelledError)
+  // The reply's text as it is written, piece by piece (the embedded model: token by token; a
+  // served model: all at once). Returning false stops the reply (CancelledError).
+  std::function<bool(const std::string&)> on_text;
 };
 
 struct TokenLogprob {
@@ -45,6 +76,8 @@ struct Completion {
   int prompt_tokens = 0;
   int completion_tokens = 0;
   std::vector<TokenLogprob> logprobs;  // filled when asked for and the model can
+  Json tool_calls;                     // OpenAI tool_calls of a model that takes_tools() (null: none)
+  std::string finish_reason = "stop";  // stop, length (out of max_tokens) or tool_calls
 };
 
 // What a model brings with it: the prompt texts, mode and episode length it was trained with
@@ -76,12 +109,23 @@ class ContextFullError : public ModelError {
   using ModelError::ModelError;
 };
 
+// The request's Cancellation said stop (time limit, or the asker went away).
+class CancelledError : public ModelError {
+ public:
+  using ModelError::ModelError;
+};
+
 class Model {
  public:
   virtual ~Model() = default;
   virtual Completion complete(const CompletionRequest& request) = 0;
   virtual std::string name() const = 0;
   virtual ModelDefaults defaults() const { return {}; }
+  // Whether requests may carry OpenAI tools / tool_choice and tool messages (a served model:
+  // they pass through to its server).
+  virtual bool takes_tools() const { return false; }
+  // Whether the model can keep to this OpenAI response_format ({"type": "text"} always).
+  virtual bool takes_response_format(const Json& format) const { return format.is_null() || format.value("type", "") == "text"; }
   // Throws ModelUnreachableError when the model cannot be reached at all (a batch asks once,
   // before its first task); local models always can.
   virtual void check_reachable() const {}

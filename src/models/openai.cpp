@@ -5,27 +5,13 @@
 #include <random>
 #include <thread>
 
+#include "cota/step_grammar.h"
 #include "util/utf8.h"
 
 namespace taco {
 namespace {
 
 constexpr double kMaxBackoffS = 30;
-
-// The shape of one CoTA step, for servers that constrain decoding to a schema.
-Json cota_step_schema() {
-  return Json::parse(R"({
-    "type": "object",
-    "properties": {
-      "thought": {"type": "string"},
-      "actions": {"type": "array", "maxItems": 1, "items": {
-        "type": "object",
-        "properties": {"name": {"type": "string"}, "arguments": {"type": "object"}},
-        "required": ["name", "arguments"]}}
-    },
-    "required": ["thought", "actions"]
-  })");
-}
 
 void append_json_string(std::string& out, const std::string& text) {
   out += Json(text).dump(-1, ' ', false, Json::error_handler_t::replace);
@@ -38,7 +24,9 @@ void append_message(std::string& out, const Message& m) {
   append_json_string(out, m.role);
   out += ",\"content\":";
   if (!m.has_images()) {
-    append_json_string(out, m.text());
+    // An assistant message that only calls tools has no content.
+    if (m.parts.empty() && !m.tool_calls.is_null()) out += "null";
+    else append_json_string(out, m.text());
   } else {
     out += '[';
     bool first = true;
@@ -57,6 +45,14 @@ void append_message(std::string& out, const Message& m) {
       }
     }
     out += ']';
+  }
+  if (!m.tool_calls.is_null()) {
+    out += ",\"tool_calls\":";
+    out += m.tool_calls.dump(-1, ' ', false, Json::error_handler_t::replace);
+  }
+  if (!m.tool_call_id.empty()) {
+    out += ",\"tool_call_id\":";
+    append_json_string(out, m.tool_call_id);
   }
   out += '}';
 }
@@ -79,15 +75,25 @@ OpenAIModel::OpenAIModel(ModelOptions options) : options_(std::move(options)) {
     if (const char* key = std::getenv(options_.api_key_env.c_str())) api_key_ = key;
 }
 
-std::string OpenAIModel::request_payload(const std::vector<Message>& messages, std::optional<double> temperature) const {
+std::string OpenAIModel::request_payload(const CompletionRequest& request) const {
+  static const std::vector<Message> no_messages;
+  const std::vector<Message>& messages = request.messages ? *request.messages : no_messages;
   Json settings;
   settings["model"] = options_.model;
-  settings["temperature"] = temperature.value_or(options_.temperature);
-  if (options_.top_p < 1.0) settings["top_p"] = options_.top_p;
+  settings["temperature"] = request.temperature.value_or(options_.temperature);
+  const double top_p = request.top_p.value_or(options_.top_p);
+  if (top_p < 1.0) settings["top_p"] = top_p;
   // -1 (not given) keeps taco's long-standing 1024; 0 leaves the limit to the server.
-  if (options_.max_tokens != 0) settings["max_tokens"] = options_.max_tokens > 0 ? options_.max_tokens : 1024;
-  if (options_.seed >= 0) settings["seed"] = options_.seed;
-  if (!options_.json_schema.empty()) {
+  const int max_tokens = request.max_tokens.value_or(options_.max_tokens);
+  if (max_tokens != 0) settings["max_tokens"] = max_tokens > 0 ? max_tokens : 1024;
+  const int64_t seed = request.seed.value_or(options_.seed);
+  if (seed >= 0) settings["seed"] = seed;
+  if (request.logprobs) settings["logprobs"] = true;
+  if (!request.tools.is_null()) settings["tools"] = request.tools;
+  if (!request.tool_choice.is_null()) settings["tool_choice"] = request.tool_choice;
+  if (!request.response_format.is_null()) {
+    settings["response_format"] = request.response_format;
+  } else if (!options_.json_schema.empty()) {
     Json schema;
     try {
       schema = options_.json_schema == "cota" ? cota_step_schema() : Json::parse(options_.json_schema);
@@ -124,7 +130,9 @@ void OpenAIModel::check_reachable() const {
 }
 
 Completion OpenAIModel::complete(const CompletionRequest& request) {
-  const std::string payload = request_payload(*request.messages, request.temperature);
+  const std::string payload = request_payload(request);
+  const Cancellation* cancel = request.cancel;
+  const std::function<bool()> stop = cancel ? std::function<bool()>([cancel] { return cancel->stopped(); }) : nullptr;
   std::vector<std::string> headers;
   if (!api_key_.empty()) headers.push_back("Authorization: Bearer " + api_key_);
 
@@ -137,13 +145,21 @@ Completion OpenAIModel::complete(const CompletionRequest& request) {
     ++made;
     double retry_after = 0;
     bool retryable = true;
+    if (cancel && cancel->stopped()) throw CancelledError("the model's reply was not waited for: " + cancel->reason());
     try {
-      HttpResponse r = http_.post(url_, payload, headers, options_.timeout_s, options_.connect_timeout_s);
+      const double timeout_s = cancel ? std::min(options_.timeout_s, cancel->seconds_left() + 1) : options_.timeout_s;
+      HttpResponse r = http_.post(url_, payload, headers, timeout_s, options_.connect_timeout_s, stop);
       answered = true;
       retry_after = r.retry_after_s;
-      if (r.status == 200) return parse_completion(r.body);
+      if (r.status == 200) {
+        Completion c = parse_completion(r.body);
+        if (request.on_text && !c.text.empty() && !request.on_text(c.text)) throw CancelledError("the reply was not wanted any more");
+        return c;
+      }
       last_error = "model server at " + url_ + " answered HTTP " + std::to_string(r.status) + ": " + http_error_message(r.body);
       retryable = r.status == 429 || r.status >= 500;
+    } catch (const HttpStoppedError&) {
+      throw CancelledError("the model's reply was not waited for: " + (cancel ? cancel->reason() : std::string("stopped")));
     } catch (const HttpConnectError& e) {
       last_error = e.what();
     }
@@ -165,16 +181,24 @@ Completion OpenAIModel::parse_completion(const std::string& body) const {
   } catch (const Json::exception&) {
     throw ModelError("model server at " + url_ + " answered with something that is not JSON: " + http_error_message(body));
   }
-  const Json* content = nullptr;
+  const Json* message = nullptr;
+  const Json* choice = nullptr;
   if (j.contains("choices") && j["choices"].is_array() && !j["choices"].empty()) {
-    const Json& choice = j["choices"][0];
-    if (choice.is_object() && choice.contains("message") && choice["message"].is_object() &&
-        choice["message"].contains("content"))
-      content = &choice["message"]["content"];
+    choice = &j["choices"][0];
+    if (choice->is_object() && choice->contains("message") && (*choice)["message"].is_object() &&
+        ((*choice)["message"].contains("content") || (*choice)["message"].contains("tool_calls")))
+      message = &(*choice)["message"];
   }
-  if (!content) throw ModelError("model server at " + url_ + " answered without choices[0].message.content");
+  if (!message) throw ModelError("model server at " + url_ + " answered without choices[0].message.content");
   Completion c;
-  if (content->is_string()) c.text = content->get<std::string>();
+  if (auto content = message->find("content"); content != message->end() && content->is_string()) c.text = content->get<std::string>();
+  if (auto calls = message->find("tool_calls"); calls != message->end() && calls->is_array() && !calls->empty()) c.tool_calls = *calls;
+  if (auto finish = choice->find("finish_reason"); finish != choice->end() && finish->is_string()) c.finish_reason = finish->get<std::string>();
+  // Each token's log-probability, where the server gives them (OpenAI's choices[0].logprobs.content).
+  if (auto lp = choice->find("logprobs"); lp != choice->end() && lp->is_object() && lp->contains("content") && (*lp)["content"].is_array())
+    for (const auto& t : (*lp)["content"])
+      if (t.is_object() && t.contains("token") && t["token"].is_string() && t.contains("logprob") && t["logprob"].is_number())
+        c.logprobs.push_back({t["token"].get<std::string>(), t["logprob"].get<double>()});
   if (auto u = j.find("usage"); u != j.end() && u->is_object()) {
     // Servers write null, floats or nothing here; a count is read only where it is one.
     auto count = [&](const char* key) {

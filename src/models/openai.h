@@ -22,8 +22,12 @@ class OpenAIModel : public Model {
   // GET <endpoint>/models: any HTTP answer (even 404 from a server without that route) will do.
   void check_reachable() const override;
 
-  // The JSON request body for a conversation (exposed for tests).
-  std::string request_payload(const std::vector<Message>& messages, std::optional<double> temperature = std::nullopt) const;
+  // Requests' tools, tool_choice and response_format go to the server as they are.
+  bool takes_tools() const override { return true; }
+  bool takes_response_format(const Json&) const override { return true; }
+
+  // The JSON request body for a request (exposed for tests).
+  std::string request_payload(const CompletionRequest& request) const;
   const std::string& url() const { return url_; }
 
  private:

@@ -78,7 +78,7 @@ Runtime::Runtime(Model& model, const ToolRegistry& tools, PromptTemplate prompts
   template_hash_ = prompts_.hash();
 }
 
-Trace Runtime::run(const Task& task, const StepCallback& on_step) const {
+Trace Runtime::run(const Task& task, const StepCallback& on_step, const Cancellation* cancel) const {
   const auto start = Clock::now();
   Trace trace;
   trace.task = task;
@@ -114,7 +114,10 @@ Trace Runtime::run(const Task& task, const StepCallback& on_step) const {
     StepRecord step;
     const auto model_start = Clock::now();
     try {
-      Completion c = model_.complete(CompletionRequest{task.id, &messages});
+      if (cancel && cancel->stopped()) throw CancelledError("the episode was stopped: " + cancel->reason());
+      CompletionRequest request{task.id, &messages};
+      request.cancel = cancel;
+      Completion c = model_.complete(request);
       step.raw = std::move(c.text);
       step.prompt_tokens = c.prompt_tokens;
       step.completion_tokens = c.completion_tokens;

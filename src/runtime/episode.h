@@ -34,8 +34,10 @@ class Runtime {
   Runtime(Model& model, const ToolRegistry& tools, PromptTemplate prompts, EpisodeOptions options);
 
   // Runs the task. Never throws for problems of the task, the model or the tools: those end up
-  // in the trace (status kError with `error`, or error observations in the steps).
-  Trace run(const Task& task, const StepCallback& on_step = nullptr) const;
+  // in the trace (status kError with `error`, or error observations in the steps). A
+  // `cancel` that says stop ends the episode at the next model call or token (status kError,
+  // the error saying why); a tool call under way finishes first.
+  Trace run(const Task& task, const StepCallback& on_step = nullptr, const Cancellation* cancel = nullptr) const;
 
   const std::string& system_prompt() const { return system_prompt_; }
   const EpisodeOptions& options() const { return options_; }

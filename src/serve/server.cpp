@@ -5,6 +5,7 @@
 #include <atomic>
 #include <chrono>
 #include <deque>
+#include <filesystem>
 #include <map>
 #include <mutex>
 #include <sstream>
@@ -94,6 +95,24 @@ class Metrics {
   std::map<std::string, uint64_t> episodes_, tool_calls_;
 };
 
+// One request as /metrics counts it: in flight from its start until the last copy goes (a
+// streamed reply keeps one until its last event is written), then its status and time.
+struct RequestRecord {
+  RequestRecord(Metrics& m, std::string r, bool counts_in_flight)
+      : metrics(m), route(std::move(r)), in_flight(counts_in_flight), start(std::chrono::steady_clock::now()) {
+    if (in_flight) ++metrics.in_flight;
+  }
+  ~RequestRecord() {
+    if (in_flight) --metrics.in_flight;
+    metrics.request(route, status, seconds_since(start));
+  }
+  Metrics& metrics;
+  std::string route;
+  bool in_flight;
+  std::chrono::steady_clock::time_point start;
+  int status = 200;
+};
+
 // A data URL's image bytes, checked against the pixel limit from its header before anything
 // decodes it.
 std::string image_bytes(const std::string& url, int64_t max_pixels) {
@@ -112,8 +131,9 @@ std::string image_bytes(const std::string& url, int64_t max_pixels) {
   return std::move(*bytes);
 }
 
-// OpenAI messages as taco's; images stay data URLs (the model decodes them).
-std::vector<Message> to_messages(const Json& messages, int64_t max_pixels) {
+// OpenAI messages as taco's; images stay data URLs (the model decodes them). Tool messages
+// and assistant tool_calls only for a model that takes tools (they pass through to it).
+std::vector<Message> to_messages(const Json& messages, int64_t max_pixels, bool takes_tools) {
   if (!messages.is_array() || messages.empty()) throw bad_request("'messages' must be a non-empty array");
   std::vector<Message> out;
   for (const auto& m : messages) {
@@ -121,8 +141,18 @@ std::vector<Message> to_messages(const Json& messages, int64_t max_pixels) {
     Message msg;
     msg.role = m["role"];
     if (msg.role == "developer") msg.role = "system";
-    if (msg.role != "system" && msg.role != "user" && msg.role != "assistant")
-      throw bad_request("role '" + msg.role + "' is not taken by this model (system, user or assistant)");
+    const bool tool_role = msg.role == "tool" && takes_tools;
+    if (msg.role != "system" && msg.role != "user" && msg.role != "assistant" && !tool_role)
+      throw bad_request("role '" + msg.role + "' is not taken by this model (system, user or assistant" +
+                        (takes_tools ? ", tool)" : ")"));
+    if (m.contains("tool_calls") && !m["tool_calls"].is_null()) {
+      if (!takes_tools || msg.role != "assistant") throw bad_request("'tool_calls' only in an assistant message, for a model that takes tools");
+      msg.tool_calls = m["tool_calls"];
+    }
+    if (tool_role) {
+      if (!m.contains("tool_call_id") || !m["tool_call_id"].is_string()) throw bad_request("a tool message needs its 'tool_call_id'");
+      msg.tool_call_id = m["tool_call_id"];
+    }
     const Json content = m.value("content", Json());
     if (content.is_string()) {
       msg.parts.push_back(ContentPart{content.get<std::string>(), nullptr});
@@ -184,7 +214,8 @@ struct Server::Impl {
   };
   // Runs one episode on images (data URLs or base64) and a question; keeps it for /v1/episodes
   // and the viewer.
-  RanEpisode run_episode(const std::vector<std::string>& image_urls, const std::string& question, const Json& settings) {
+  RanEpisode run_episode(const std::vector<std::string>& image_urls, const std::string& question, const Json& settings,
+                         const Cancellation& cancel, const Runtime::StepCallback& on_step = nullptr) {
     if (question.empty()) throw bad_request("an episode needs a question");
     const std::string id = new_id("ep-");
     const std::string dir = options.work_dir + "/" + id;
@@ -214,122 +245,242 @@ struct Server::Impl {
       eo.max_replies = settings["max_replies"];
     }
     Runtime runtime(model, tools, prompts, eo);
-    Trace trace = runtime.run(task);
+    Trace trace = runtime.run(task, on_step, &cancel);
     metrics.episode(trace);
     Json j = trace.to_json_in(episodes_file->path());
     episodes_file->append(j);
     {
       std::lock_guard<std::mutex> lock(episodes_mu);
       episodes.emplace_back(id, j);
-      while (episodes.size() > options.keep_episodes) episodes.pop_front();
+      // An episode past the ones kept takes its images with it (its trace stays in episodes.jsonl).
+      while (episodes.size() > options.keep_episodes) {
+        std::error_code ignored;
+        std::filesystem::remove_all(options.work_dir + "/" + episodes.front().first, ignored);
+        episodes.pop_front();
+      }
     }
     return {id, std::move(trace), std::move(j)};
   }
 
-  Json completion_body(const std::string& id, const std::string& model_name, const std::string& text, const Json& usage,
-                       const Json& logprobs) {
-    Json choice{{"index", 0}, {"message", {{"role", "assistant"}, {"content", text}}}, {"finish_reason", "stop"}};
-    choice["logprobs"] = logprobs;
-    return Json{{"id", id},
-                {"object", "chat.completion"},
-                {"created", std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count()},
-                {"model", model_name},
-                {"choices", Json::array({choice})},
-                {"usage", usage}};
+  static Json now_seconds() {
+    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch()).count();
   }
 
-  void chat_completions(const httplib::Request& req, httplib::Response& res) {
-    Json body = parse_body(req);
-    const std::string model_name = body.value("model", "");
-    if (body.contains("tools") && !body["tools"].is_null() && !(body["tools"].is_array() && body["tools"].empty()))
-      throw bad_request("model '" + model_name + "' cannot honour 'tools' here: taco-agent calls taco's own tools, and passing "
-                        "tools through to a served model is not supported yet");
-    std::vector<Message> messages = to_messages(body.value("messages", Json()), episode.max_pixels);
-    const std::string id = new_id("chatcmpl-");
-    Json reply;
-    if (model_name == kAgentModelName) {
-      // The last user message is the question, its images the episode's inputs.
-      const Message* user = nullptr;
-      for (const auto& m : messages)
-        if (m.role == "user") user = &m;
-      if (!user) throw bad_request("taco-agent needs a user message with the question");
-      std::vector<std::string> images;
-      for (const auto& p : user->parts)
-        if (p.image_url) images.push_back(*p.image_url);
-      auto [episode_id, trace, trace_json] = run_episode(images, user->text(), body.value("taco", Json::object()));
-      if (trace.status == TraceStatus::kError) throw HttpError(502, "server_error", "the episode failed: " + trace.error);
-      int prompt_tokens = 0, completion_tokens = 0;
-      for (const auto& s : trace.steps) prompt_tokens += s.prompt_tokens, completion_tokens += s.completion_tokens;
-      reply = completion_body(id, kAgentModelName, trace.answer,
-                              Json{{"prompt_tokens", prompt_tokens}, {"completion_tokens", completion_tokens},
-                                   {"total_tokens", prompt_tokens + completion_tokens}},
-                              nullptr);
-      reply["taco"] = Json{{"episode_id", episode_id}, {"trace", std::move(trace_json)}};
-    } else {
-      if (!model_name.empty() && model_name != model.name())
-        throw HttpError(404, "invalid_request_error", "the model '" + model_name + "' does not exist; this server has '" +
-                                                          model.name() + "' and '" + kAgentModelName + "'",
-                        "model_not_found");
-      CompletionRequest cr;
-      cr.task_id = id;
-      cr.messages = &messages;
-      cr.logprobs = body.value("logprobs", false);
-      if (body.contains("temperature") && body["temperature"].is_number()) cr.temperature = body["temperature"].get<double>();
+  Json completion_body(const std::string& id, const std::string& model_name, const Completion& c, const Json& usage) {
+    Json message{{"role", "assistant"}, {"content", c.text.empty() && !c.tool_calls.is_null() ? Json() : Json(c.text)}};
+    if (!c.tool_calls.is_null()) message["tool_calls"] = c.tool_calls;
+    Json choice{{"index", 0}, {"message", message}, {"finish_reason", c.finish_reason}};
+    choice["logprobs"] = logprobs_json(c);
+    return Json{{"id", id}, {"object", "chat.completion"}, {"created", now_seconds()}, {"model", model_name},
+                {"choices", Json::array({choice})}, {"usage", usage}};
+  }
+
+  static Json logprobs_json(const Completion& c) {
+    if (c.logprobs.empty()) return nullptr;
+    Json content = Json::array();
+    for (const auto& t : c.logprobs) content.push_back(Json{{"token", t.token}, {"logprob", t.logprob}});
+    return Json{{"content", content}};
+  }
+
+  // What a chat completion asks for, checked before any work starts (so that a bad request is a
+  // 4xx, also when the reply would be streamed).
+  struct ChatRequest {
+    std::string id, model_name;
+    bool agent = false;
+    std::vector<Message> messages;
+    CompletionRequest completion;  // for the backing model (its messages point into `messages`)
+    Json taco_settings;            // the agent's episode settings
+    bool stream = false, include_usage = false;
+  };
+
+  ChatRequest read_chat_request(const Json& body) {
+    ChatRequest r;
+    r.id = new_id("chatcmpl-");
+    r.model_name = body.value("model", "");
+    r.agent = r.model_name == kAgentModelName;
+    if (!r.agent && !r.model_name.empty() && r.model_name != model.name())
+      throw HttpError(404, "invalid_request_error",
+                      "the model '" + r.model_name + "' does not exist; this server has '" + model.name() + "' and '" + kAgentModelName + "'",
+                      "model_not_found");
+    const bool passes_tools = !r.agent && model.takes_tools();
+    auto given = [&](const char* key) { return body.contains(key) && !body[key].is_null(); };
+    if ((given("tools") && !(body["tools"].is_array() && body["tools"].empty())) || given("tool_choice")) {
+      if (r.agent)
+        throw bad_request("taco-agent calls taco's own tools; 'tools' and 'tool_choice' pass through only to a served backing model");
+      if (!passes_tools)
+        throw bad_request("model '" + model.name() + "' cannot honour 'tools' (only a served backing model, which gets them as they are)");
+      if (given("tools")) r.completion.tools = body["tools"];
+      if (given("tool_choice")) r.completion.tool_choice = body["tool_choice"];
+    }
+    if (given("response_format")) {
+      const Json& format = body["response_format"];
+      if (!format.is_object() || !format.contains("type")) throw bad_request("'response_format' must be an object with a 'type'");
+      const bool plain = format["type"] == "text";
+      if (r.agent && !plain) throw bad_request("taco-agent answers in text; 'response_format' other than text is not taken");
+      if (!r.agent && !model.takes_response_format(format))
+        throw bad_request("model '" + model.name() + "' cannot keep to this response_format (an embedded model keeps to one schema: the CoTA step's)");
+      if (!plain) r.completion.response_format = format;
+    }
+    if (given("n") && body["n"] != 1) throw bad_request("'n' must be 1: this server writes one choice");
+    auto number = [&](const char* key, double low, double high) -> std::optional<double> {
+      if (!given(key)) return std::nullopt;
+      if (!body[key].is_number() || body[key].get<double>() < low || body[key].get<double>() > high)
+        throw bad_request("'" + std::string(key) + "' must be a number from " + Json(low).dump() + " to " + Json(high).dump());
+      return body[key].get<double>();
+    };
+    r.completion.temperature = number("temperature", 0, 2);
+    r.completion.top_p = number("top_p", 1e-9, 1);
+    if (auto seed = number("seed", -9.2e18, 9.2e18)) r.completion.seed = static_cast<int64_t>(*seed);
+    for (const char* key : {"max_tokens", "max_completion_tokens"})
+      if (auto n = number(key, 1, 1e9)) r.completion.max_tokens = static_cast<int>(*n);
+    r.completion.logprobs = body.value("logprobs", false) == true;
+    r.messages = to_messages(body.value("messages", Json()), episode.max_pixels, passes_tools);
+    r.completion.task_id = r.id;
+    r.taco_settings = body.value("taco", Json::object());
+    r.stream = body.value("stream", false) == true;
+    r.include_usage = body.value("stream_options", Json::object()).value("include_usage", false) == true;
+    return r;
+  }
+
+  // The HTTP error a request ends with when its work was stopped or failed.
+  HttpError work_failed(const std::string& what, const std::string& message, const Cancellation& cancel) {
+    if (cancel.stopped())
+      return HttpError(504, "server_error", what + " took over the server's time limit of " + Json(options.request_timeout_s).dump() + " s",
+                       "timeout");
+    return HttpError(502, "server_error", what + " failed: " + message);
+  }
+
+  // Runs the request: the backing model's reply, or the agent's whole episode. `on_text` gets
+  // the reply's text as it is written and `on_step` each finished step of the agent; either
+  // returning false stops the work (CancelledError).
+  Json answer(ChatRequest& r, const Cancellation& cancel, const std::function<bool(const std::string&)>& on_text,
+              const std::function<bool(const StepRecord&)>& on_step) {
+    if (!r.agent) {
+      r.completion.messages = &r.messages;
+      r.completion.cancel = &cancel;
+      r.completion.on_text = on_text;
       Completion c;
       try {
-        c = model.complete(cr);
+        c = model.complete(r.completion);
+      } catch (const CancelledError& e) {
+        if (!cancel.stopped() || cancel.cancelled()) throw;  // the client went away: nobody to answer
+        throw work_failed("the model's reply", e.what(), cancel);
       } catch (const ModelError& e) {
-        throw HttpError(502, "server_error", std::string("the model could not answer: ") + e.what());
+        throw work_failed("the model's reply", e.what(), cancel);
       }
-      Json logprobs = nullptr;
-      if (cr.logprobs) {
-        Json content = Json::array();
-        for (const auto& t : c.logprobs) content.push_back(Json{{"token", t.token}, {"logprob", t.logprob}});
-        logprobs = Json{{"content", content}};
-      }
-      reply = completion_body(id, model.name(), c.text, usage_of(c), logprobs);
+      return completion_body(r.id, model.name(), c, usage_of(c));
     }
-    if (body.value("stream", false)) {
-      stream(res, reply, body.value("stream_options", Json::object()).value("include_usage", false));
-      return;
+    // The last user message is the question, its images the episode's inputs.
+    const Message* user = nullptr;
+    for (const auto& m : r.messages)
+      if (m.role == "user") user = &m;
+    if (!user) throw bad_request("taco-agent needs a user message with the question");
+    std::vector<std::string> images;
+    for (const auto& p : user->parts)
+      if (p.image_url) images.push_back(*p.image_url);
+    Cancellation& stoppable = const_cast<Cancellation&>(cancel);
+    auto [episode_id, trace, trace_json] =
+        run_episode(images, user->text(), r.taco_settings, cancel, [&](const Trace&, const StepRecord& step) {
+          if (on_step && !on_step(step)) stoppable.cancel();
+        });
+    if (trace.status == TraceStatus::kError) {
+      if (cancel.cancelled()) throw CancelledError("the client went away");
+      throw work_failed("the episode", trace.error, cancel);
     }
-    res.set_content(reply.dump(-1, ' ', false, Json::error_handler_t::replace), "application/json");
+    Completion c;
+    c.text = trace.answer;
+    for (const auto& s : trace.steps) c.prompt_tokens += s.prompt_tokens, c.completion_tokens += s.completion_tokens;
+    if (on_text && !c.text.empty()) on_text(c.text);
+    Json reply = completion_body(r.id, kAgentModelName, c, usage_of(c));
+    reply["taco"] = Json{{"episode_id", episode_id}, {"trace", std::move(trace_json)}};
+    return reply;
   }
 
-  // The finished reply as server-sent chunks: the role, the text, the finish reason, [DONE].
-  void stream(httplib::Response& res, const Json& reply, bool include_usage) {
-    const std::string text = reply["choices"][0]["message"]["content"];
-    std::vector<std::string> events;
-    auto chunk = [&](const Json& delta, const Json& finish) {
-      Json c{{"id", reply["id"]}, {"object", "chat.completion.chunk"}, {"created", reply["created"]}, {"model", reply["model"]},
-             {"choices", Json::array({Json{{"index", 0}, {"delta", delta}, {"finish_reason", finish}}})}};
-      events.push_back("data: " + c.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n\n");
-    };
-    chunk(Json{{"role", "assistant"}, {"content", ""}}, nullptr);
-    // Word by word, as a client would see tokens arrive.
-    for (size_t start = 0; start < text.size();) {
-      size_t end = text.find(' ', start + 1);
-      end = end == std::string::npos ? text.size() : end;
-      chunk(Json{{"content", text.substr(start, end - start)}}, nullptr);
-      start = end;
+  void chat_completions(const httplib::Request& req, httplib::Response& res, std::shared_ptr<RequestRecord> record) {
+    Json body = parse_body(req);
+    auto r = std::make_shared<ChatRequest>(read_chat_request(body));
+    if (r->stream) return stream(res, r, std::move(record));
+    Cancellation cancel(options.request_timeout_s);
+    res.set_content(answer(*r, cancel, nullptr, nullptr).dump(-1, ' ', false, Json::error_handler_t::replace), "application/json");
+  }
+
+  // A streamed reply: server-sent chunks written as the work goes (the embedded model's
+  // tokens; each step of the agent as reasoning_content), then the finish reason, the usage
+  // when asked, [DONE]. The work runs while httplib writes the response, on the connection's
+  // thread; a write that fails (the client went away) stops it. An error after the first
+  // event is an event of its own in OpenAI's error shape.
+  void stream(httplib::Response& res, std::shared_ptr<ChatRequest> r, std::shared_ptr<RequestRecord> record) {
+    res.set_chunked_content_provider(
+        "text/event-stream",
+        [this, r, record](size_t, httplib::DataSink& sink) {
+          const Json created = now_seconds();
+          const std::string model_name = r->agent ? kAgentModelName : model.name();
+          auto send = [&](const Json& event) {
+            const std::string data = "data: " + event.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n\n";
+            return sink.write(data.data(), data.size());
+          };
+          auto chunk = [&](const Json& delta, const Json& finish) {
+            return send(Json{{"id", r->id}, {"object", "chat.completion.chunk"}, {"created", created}, {"model", model_name},
+                             {"choices", Json::array({Json{{"index", 0}, {"delta", delta}, {"finish_reason", finish}}})}});
+          };
+          Cancellation cancel(options.request_timeout_s);
+          bool connected = chunk(Json{{"role", "assistant"}, {"content", ""}}, nullptr);
+          try {
+            if (!connected) throw CancelledError("the client went away");
+            Json reply = answer(
+                *r, cancel, [&](const std::string& piece) { return connected = chunk(Json{{"content", piece}}, nullptr); },
+                [&](const StepRecord& step) { return connected = chunk(Json{{"reasoning_content", step_summary(step)}}, nullptr); });
+            const Json& message = reply["choices"][0]["message"];
+            if (message.contains("tool_calls")) {
+              Json calls = message["tool_calls"];
+              for (size_t i = 0; i < calls.size(); ++i) calls[i]["index"] = i;
+              chunk(Json{{"tool_calls", calls}}, nullptr);
+            }
+            chunk(Json::object(), reply["choices"][0]["finish_reason"]);
+            if (r->include_usage) {
+              Json u{{"id", r->id}, {"object", "chat.completion.chunk"}, {"created", created}, {"model", model_name},
+                     {"choices", Json::array()}, {"usage", reply["usage"]}};
+              if (reply.contains("taco")) u["taco"] = reply["taco"];
+              send(u);
+            }
+          } catch (const HttpError& e) {
+            record->status = e.status;
+            send(error_body(e.what(), e.type, e.code));
+          } catch (const CancelledError&) {
+            record->status = 499;  // nginx's "client closed request": nobody reads this answer
+            return false;
+          } catch (const std::exception& e) {
+            record->status = 500;
+            send(error_body(std::string("internal error: ") + e.what(), "server_error", ""));
+          }
+          const std::string done = "data: [DONE]\n\n";
+          sink.write(done.data(), done.size());
+          sink.done();
+          return true;
+        });
+  }
+
+  // One finished step of the agent as streamed reasoning text.
+  static std::string step_summary(const StepRecord& step) {
+    std::string out;
+    if (step.content) {
+      out += step.content->thought;
+      for (const auto& a : step.content->actions)
+        out += "\n→ " + a.name + " " + a.arguments.dump(-1, ' ', false, Json::error_handler_t::replace);
+    } else {
+      out += step.raw;
     }
-    chunk(Json::object(), "stop");
-    if (include_usage) {
-      Json u{{"id", reply["id"]}, {"object", "chat.completion.chunk"}, {"created", reply["created"]}, {"model", reply["model"]},
-             {"choices", Json::array()}, {"usage", reply["usage"]}};
-      if (reply.contains("taco")) u["taco"] = reply["taco"];
-      events.push_back("data: " + u.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n\n");
+    if (!step.error.empty()) out += "\n✗ " + step.error;
+    if (!step.observation.is_null()) {
+      std::string seen = step.observation.dump(-1, ' ', false, Json::error_handler_t::replace);
+      if (seen.size() > 400) {
+        size_t cut = 400;
+        while (cut > 0 && (static_cast<unsigned char>(seen[cut]) & 0xC0) == 0x80) --cut;  // not inside a character
+        seen = seen.substr(0, cut) + "…";
+      }
+      out += "\n← " + seen;
     }
-    events.push_back("data: [DONE]\n\n");
-    auto shared = std::make_shared<std::vector<std::string>>(std::move(events));
-    auto next = std::make_shared<size_t>(0);
-    res.set_chunked_content_provider("text/event-stream", [shared, next](size_t, httplib::DataSink& sink) {
-      // A failed write is a client that went away: the provider stops there.
-      const std::string& event = (*shared)[(*next)++];
-      if (!sink.write(event.data(), event.size())) return false;
-      if (*next == shared->size()) sink.done();
-      return true;
-    });
+    return out + "\n\n";
   }
 
   void post_episode(const httplib::Request& req, httplib::Response& res) {
@@ -339,7 +490,9 @@ struct Server::Impl {
       if (!im.is_string()) throw bad_request("'images' must be a list of data: URLs or base64 strings");
       images.push_back(im);
     }
-    RanEpisode ran = run_episode(images, body.value("question", ""), body);
+    Cancellation cancel(options.request_timeout_s);
+    RanEpisode ran = run_episode(images, body.value("question", ""), body, cancel);
+    if (ran.trace.status == TraceStatus::kError && cancel.stopped()) throw work_failed("the episode", ran.trace.error, cancel);
     res.set_content(Json{{"id", ran.id}, {"trace", std::move(ran.json)}}.dump(-1, ' ', false, Json::error_handler_t::replace),
                     "application/json");
   }
@@ -359,12 +512,13 @@ struct Server::Impl {
     return options.api_key.empty() || req.get_header_value("Authorization") == "Bearer " + options.api_key;
   }
 
-  // Wraps a handler: auth, the concurrency limit, errors in OpenAI's shape, metrics.
-  httplib::Server::Handler guarded(const std::string& route, bool needs_key, bool limited,
-                                   std::function<void(const httplib::Request&, httplib::Response&)> handler) {
+  using Handler = std::function<void(const httplib::Request&, httplib::Response&, std::shared_ptr<RequestRecord>)>;
+
+  // Wraps a handler: auth, the concurrency limit, errors in OpenAI's shape, metrics. A handler
+  // that answers later (a stream) keeps the request's record until it is done.
+  httplib::Server::Handler guarded(const std::string& route, bool needs_key, bool limited, Handler handler) {
     return [this, route, needs_key, limited, handler](const httplib::Request& req, httplib::Response& res) {
-      const auto start = std::chrono::steady_clock::now();
-      if (limited) ++metrics.in_flight;
+      auto record = std::make_shared<RequestRecord>(metrics, route, limited);
       try {
         if (needs_key && !authorized(req))
           throw HttpError(401, "invalid_request_error", "missing or wrong API key (send Authorization: Bearer KEY)", "invalid_api_key");
@@ -373,7 +527,7 @@ struct Server::Impl {
           throw HttpError(429, "rate_limit_error",
                           "the server is answering " + std::to_string(options.max_concurrency) + " requests already; retry shortly");
         }
-        handler(req, res);
+        handler(req, res, record);
       } catch (const HttpError& e) {
         res.status = e.status;
         res.set_content(error_body(e.what(), e.type, e.code).dump(), "application/json");
@@ -381,10 +535,14 @@ struct Server::Impl {
         res.status = 500;
         res.set_content(error_body(std::string("internal error: ") + e.what(), "server_error", "").dump(), "application/json");
       }
-      if (limited) --metrics.in_flight;
       if (res.status == -1) res.status = 200;  // httplib's "not set yet": the handler answered
-      metrics.request(route, res.status, seconds_since(start));
+      record->status = res.status;
     };
+  }
+  httplib::Server::Handler guarded(const std::string& route, bool needs_key, bool limited,
+                                   std::function<void(const httplib::Request&, httplib::Response&)> handler) {
+    return guarded(route, needs_key, limited,
+                   Handler([handler](const httplib::Request& req, httplib::Response& res, std::shared_ptr<RequestRecord>) { handler(req, res); }));
   }
 
   void routes() {
@@ -400,8 +558,11 @@ struct Server::Impl {
         data.push_back(Json{{"id", name}, {"object", "model"}, {"created", 0}, {"owned_by", "taco"}});
       res.set_content(Json{{"object", "list"}, {"data", data}}.dump(), "application/json");
     }));
-    http.Post("/v1/chat/completions", guarded("POST /v1/chat/completions", true, true,
-                                              [this](const httplib::Request& req, httplib::Response& res) { chat_completions(req, res); }));
+    http.Post("/v1/chat/completions",
+              guarded("POST /v1/chat/completions", true, true,
+                      Handler([this](const httplib::Request& req, httplib::Response& res, std::shared_ptr<RequestRecord> record) {
+                        chat_completions(req, res, std::move(record));
+                      })));
     http.Post("/v1/episodes",
               guarded("POST /v1/episodes", true, true, [this](const httplib::Request& req, httplib::Response& res) { post_episode(req, res); }));
     http.Get("/v1/episodes", guarded("GET /v1/episodes", true, false, [this](const httplib::Request&, httplib::Response& res) {

@@ -33,7 +33,8 @@ struct ServeOptions {
   int max_concurrency = 8;              // requests in flight; past it 429 with Retry-After
   size_t max_body_bytes = 64u << 20;    // larger bodies: 413
   std::string work_dir;                 // where request images are written (episodes' inputs and tool outputs)
-  size_t keep_episodes = 1000;          // how many recent episodes GET /v1/episodes keeps
+  size_t keep_episodes = 1000;          // recent episodes GET /v1/episodes keeps; older ones' images are removed
+  double request_timeout_s = 600;       // a request's work stops after this long (504); 0: no limit
 };
 
 class Server {

@@ -31,6 +31,10 @@ size_t read_header(char* data, size_t size, size_t n, void* user) {
   return size * n;
 }
 
+int ask_stop(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+  return (*static_cast<const std::function<bool()>*>(user))() ? 1 : 0;
+}
+
 }  // namespace
 
 HttpClient::HttpClient() {
@@ -62,17 +66,17 @@ void HttpClient::release(void* handle) const {
 }
 
 HttpResponse HttpClient::post(const std::string& url, const std::string& body, const std::vector<std::string>& headers,
-                              double timeout_s, double connect_timeout_s) const {
-  return perform(url, &body, headers, timeout_s, connect_timeout_s);
+                              double timeout_s, double connect_timeout_s, const std::function<bool()>& stop) const {
+  return perform(url, &body, headers, timeout_s, connect_timeout_s, stop);
 }
 
 HttpResponse HttpClient::get(const std::string& url, const std::vector<std::string>& headers, double timeout_s,
                              double connect_timeout_s) const {
-  return perform(url, nullptr, headers, timeout_s, connect_timeout_s);
+  return perform(url, nullptr, headers, timeout_s, connect_timeout_s, nullptr);
 }
 
 HttpResponse HttpClient::perform(const std::string& url, const std::string* body, const std::vector<std::string>& headers,
-                                 double timeout_s, double connect_timeout_s) const {
+                                 double timeout_s, double connect_timeout_s, const std::function<bool()>& stop) const {
   CURL* h = static_cast<CURL*>(acquire());
   struct Release {
     const HttpClient* self;
@@ -107,7 +111,13 @@ HttpResponse HttpClient::perform(const std::string& url, const std::string* body
   curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(timeout_s * 1000));
   curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(connect_timeout_s * 1000));
   curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+  if (stop) {
+    curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, ask_stop);
+    curl_easy_setopt(h, CURLOPT_XFERINFODATA, &stop);
+    curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+  }
   CURLcode rc = curl_easy_perform(h);
+  if (rc == CURLE_ABORTED_BY_CALLBACK) throw HttpStoppedError("the request to " + url + " was abandoned");
   if (rc == CURLE_WRITE_ERROR)
     throw Error(url + " answered with more than " + std::to_string(kMaxResponseBytes >> 20) + " MB; not read on");
   if (rc != CURLE_OK) throw HttpConnectError("cannot reach " + url + ": " + curl_easy_strerror(rc));

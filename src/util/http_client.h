@@ -3,6 +3,7 @@
 // Thread-safe: post() and get() may be called from many threads at once.
 #pragma once
 
+#include <functional>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -23,6 +24,12 @@ class HttpConnectError : public Error {
   using Error::Error;
 };
 
+// The caller's `stop` said so while the request was under way.
+class HttpStoppedError : public Error {
+ public:
+  using Error::Error;
+};
+
 class HttpClient {
  public:
   HttpClient();
@@ -30,15 +37,16 @@ class HttpClient {
   HttpClient(const HttpClient&) = delete;
   HttpClient& operator=(const HttpClient&) = delete;
 
-  // POSTs `body` as application/json with the extra `headers` ("Name: value").
+  // POSTs `body` as application/json with the extra `headers` ("Name: value"). `stop`, when
+  // given, is asked several times a second; true abandons the request (HttpStoppedError).
   HttpResponse post(const std::string& url, const std::string& body, const std::vector<std::string>& headers,
-                    double timeout_s, double connect_timeout_s = 10) const;
+                    double timeout_s, double connect_timeout_s = 10, const std::function<bool()>& stop = nullptr) const;
   HttpResponse get(const std::string& url, const std::vector<std::string>& headers, double timeout_s,
                    double connect_timeout_s = 10) const;
 
  private:
   HttpResponse perform(const std::string& url, const std::string* body, const std::vector<std::string>& headers,
-                       double timeout_s, double connect_timeout_s) const;
+                       double timeout_s, double connect_timeout_s, const std::function<bool()>& stop) const;
   void* acquire() const;
   void release(void* handle) const;
 

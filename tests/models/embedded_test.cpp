@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "cota/parse.h"
+#include "cota/step_grammar.h"
 #include "cota/training_format.h"
 #include "models/embedded/embedded.h"
 #include "models/embedded/tokenizer.h"
@@ -138,6 +139,58 @@ TEST(EmbeddedModelTest, OverfitsAHandfulOfRecordsAndReplaysThemThroughTheRuntime
   o.seed = 7;
   auto sampled = make_model(o);
   EXPECT_EQ(sampled->complete(request).text, sampled->complete(request).text);
+
+  // A request's own sampling settings (taco serve passes a client's) equal the model's.
+  CompletionRequest hot = request;
+  hot.temperature = 1.5;
+  hot.seed = 7;
+  EXPECT_EQ(model->complete(hot).text, sampled->complete(request).text);
+  hot.max_tokens = 3;
+  Completion cut = model->complete(hot);
+  EXPECT_EQ(cut.completion_tokens, 3);
+  EXPECT_EQ(cut.finish_reason, "length");
+  EXPECT_EQ(greedy.finish_reason, "stop");
+
+  // Streaming: the pieces on_text gets, token by token, make the reply; false stops it, and
+  // so does a cancelled request.
+  CompletionRequest streamed = request;
+  std::vector<std::string> pieces;
+  streamed.on_text = [&](const std::string& piece) {
+    pieces.push_back(piece);
+    return true;
+  };
+  EXPECT_EQ(model->complete(streamed).text, greedy.text);
+  EXPECT_GT(pieces.size(), 5u);
+  std::string joined;
+  for (const auto& p : pieces) joined += p;
+  EXPECT_EQ(joined, greedy.text);
+  streamed.on_text = [&](const std::string&) { return false; };
+  EXPECT_THROW(model->complete(streamed), CancelledError);
+  Cancellation cancelled;
+  cancelled.cancel();
+  CompletionRequest stopped = request;
+  stopped.cancel = &cancelled;
+  EXPECT_THROW(model->complete(stopped), CancelledError);
+
+  // The one response_format it can keep to is the CoTA step's schema, per request too.
+  EXPECT_TRUE(model->takes_response_format(Json{{"type", "text"}}));
+  EXPECT_FALSE(model->takes_response_format(Json{{"type", "json_object"}}));
+  const Json step_format{{"type", "json_schema"}, {"json_schema", {{"name", "step"}, {"schema", cota_step_schema()}}}};
+  EXPECT_TRUE(model->takes_response_format(step_format));
+  CompletionRequest shaped = request;
+  shaped.response_format = step_format;
+  shaped.temperature = 3.0;
+  shaped.max_tokens = 400;
+  int shaped_parsed = 0;
+  for (int64_t seed = 1; seed <= 4; ++seed) {
+    shaped.seed = seed;
+    Completion c = model->complete(shaped);
+    shaped_parsed += c.finish_reason == "length" || parse_response(c.text).ok();
+  }
+  EXPECT_EQ(shaped_parsed, 4);
+  CompletionRequest unshaped = request;
+  unshaped.response_format = Json{{"type", "json_object"}};
+  EXPECT_THROW(model->complete(unshaped), ModelError);
 
   // Under the step grammar (--json-schema cota): greedy replies of a model that already writes
   // steps are unchanged, and hot sampling, which breaks the JSON without it, writes only

@@ -157,11 +157,11 @@ TEST(OpenAIModelTest, JsonSchemaGoesAsResponseFormat) {
   o.endpoint = "http://127.0.0.1:1/v1";
   o.json_schema = R"({"type": "object"})";
   OpenAIModel model(o);
-  Json body = Json::parse(model.request_payload({}));
+  Json body = Json::parse(model.request_payload(CompletionRequest{}));
   EXPECT_EQ(body["response_format"]["type"], "json_schema");
   EXPECT_EQ(body["response_format"]["json_schema"]["schema"]["type"], "object");
   o.json_schema = "cota";
-  Json cota = Json::parse(OpenAIModel(o).request_payload({}));
+  Json cota = Json::parse(OpenAIModel(o).request_payload(CompletionRequest{}));
   EXPECT_EQ(cota["response_format"]["json_schema"]["schema"]["required"], Json::array({"thought", "actions"}));
   EXPECT_THROW(OpenAIModel(ModelOptions{.model = "m", .endpoint = "localhost:8000"}), Error);
 }

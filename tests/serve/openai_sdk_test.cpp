@@ -18,9 +18,17 @@ TEST(OpenAiSdkTest, TheOfficialClientTalksToTacoServe) {
   if (test::run_command("node --version").code != 0 || !std::filesystem::exists(js + "/node_modules/openai/package.json"))
     GTEST_SKIP() << "needs node and the npm packages in tests/js/node_modules: scripts/bootstrap installs them (npm ci)";
 
-  // The backing model: the CoTA protocol when it gets taco's system prompt (the agent), else plain answers.
+  // The backing model: the CoTA protocol when it gets taco's system prompt (the agent), a tool
+  // call when it is given tools, else plain answers.
   test::ScriptedServer backend([](const Json& req, int) {
     const Json& messages = req["messages"];
+    if (req.contains("tools")) {
+      const Json call{{"id", "call_7"}, {"type", "function"}, {"function", {{"name", "get_weather"}, {"arguments", R"({"city":"Oslo"})"}}}};
+      const Json message{{"role", "assistant"}, {"content", nullptr}, {"tool_calls", Json::array({call})}};
+      const Json body{{"id", "c"}, {"object", "chat.completion"}, {"created", 0}, {"model", "scripted"},
+                      {"choices", Json::array({Json{{"index", 0}, {"finish_reason", "tool_calls"}, {"message", message}}})}};
+      return Reply{200, body.dump()};
+    }
     if (messages[0]["role"] == "system") {
       const bool first = messages.size() == 2;
       return Reply{200, test::ScriptedServer::completion(
@@ -51,6 +59,12 @@ TEST(OpenAiSdkTest, TheOfficialClientTalksToTacoServe) {
   EXPECT_GE(seen["chunks"].get<int>(), 3);
   EXPECT_EQ(seen["agent"], "42");
   EXPECT_EQ(seen["agent_steps"], 2);
+  EXPECT_EQ(seen["agent_streamed"], "42");
+  EXPECT_NE(seen["agent_reasoning"].get<std::string>().find("Calculate"), std::string::npos) << seen["agent_reasoning"];
+  const Json weather{{"name", "get_weather"}, {"arguments", R"({"city":"Oslo"})"}};
+  EXPECT_EQ(seen["tool_call"], weather);
+  EXPECT_EQ(seen["streamed_tool_call"]["name"], "get_weather");
+  EXPECT_EQ(seen["streamed_tool_call"]["arguments"], weather["arguments"]);
   EXPECT_EQ(seen["refused"], true);
 
   // SIGTERM: it stops accepting, finishes what is in flight, and exits 0.

@@ -130,9 +130,6 @@ TEST(ServeTest, ChatCompletionsPlainWithAnImageAndStreamed) {
 
   Json unknown = post(c, "/v1/chat/completions", {{"model", "gpt-9"}, {"messages", {{{"role", "user"}, {"content", "hi"}}}}}, 404);
   EXPECT_EQ(unknown["error"]["code"], "model_not_found");
-  Json tools_passed = post(c, "/v1/chat/completions",
-                           {{"model", "scripted"}, {"tools", {{{"type", "function"}}}}, {"messages", {{{"role", "user"}, {"content", "hi"}}}}}, 400);
-  EXPECT_NE(tools_passed["error"]["message"].get<std::string>().find("cannot honour 'tools'"), std::string::npos);
   auto not_json = c.Post("/v1/chat/completions", "{oops", "application/json");
   EXPECT_EQ(not_json->status, 400);
   EXPECT_TRUE(Json::parse(not_json->body)["error"].contains("message"));
@@ -179,6 +176,141 @@ TEST(ServeTest, TheAgentRunsAWholeEpisodeAndEpisodesAreKept) {
   EXPECT_NE(metrics.find("taco_episodes_total{status=\"terminated\"} 2"), std::string::npos) << metrics;
   EXPECT_NE(metrics.find("taco_tool_calls_total{tool=\"Calculate\"} 2"), std::string::npos) << metrics;
   EXPECT_NE(metrics.find("taco_requests_total{route=\"POST /v1/episodes\",status=\"200\"} 1"), std::string::npos) << metrics;
+}
+
+// A request's tools, tool_choice, response_format and sampling settings reach a served backing
+// model as they are, and its tool_calls come back unchanged (also streamed).
+TEST(ServeTest, ToolsResponseFormatAndSamplingPassThroughToAServedModel) {
+  const Json call = Json::array({{{"id", "call_1"}, {"type", "function"},
+                                  {"function", {{"name", "get_weather"}, {"arguments", R"({"city": "Oslo"})"}}}}});
+  test::ScriptedServer backend([&](const Json& req, int) {
+    if (!req.contains("tools")) return Reply{200, test::ScriptedServer::completion("plain")};
+    Json body{{"id", "x"}, {"object", "chat.completion"}, {"model", "scripted"},
+              {"choices", {{{"index", 0}, {"message", {{"role", "assistant"}, {"content", nullptr}, {"tool_calls", call}}}, {"finish_reason", "tool_calls"}}}},
+              {"usage", {{"prompt_tokens", 3}, {"completion_tokens", 4}}}};
+    return Reply{200, body.dump()};
+  });
+  auto model = scripted_model(backend);
+  ToolRegistry tools = make_builtin_registry();
+  Running server(*model, tools, {});
+  auto c = server.client();
+  const Json weather_tool = Json::array({{{"type", "function"},
+                                          {"function", {{"name", "get_weather"}, {"parameters", {{"type", "object"}}}}}}});
+  Json asked = post(c, "/v1/chat/completions",
+                    {{"model", "scripted"}, {"tools", weather_tool}, {"tool_choice", "auto"}, {"temperature", 0.3}, {"top_p", 0.9},
+                     {"seed", 11}, {"max_completion_tokens", 77}, {"messages", {{{"role", "user"}, {"content", "weather in Oslo?"}}}}},
+                    200);
+  EXPECT_EQ(asked["choices"][0]["message"]["tool_calls"], call);
+  EXPECT_TRUE(asked["choices"][0]["message"]["content"].is_null());
+  EXPECT_EQ(asked["choices"][0]["finish_reason"], "tool_calls");
+  Json sent = backend.requests().back();
+  EXPECT_EQ(sent["tools"], weather_tool);
+  EXPECT_EQ(sent["tool_choice"], "auto");
+  EXPECT_DOUBLE_EQ(sent["temperature"].get<double>(), 0.3);
+  EXPECT_DOUBLE_EQ(sent["top_p"].get<double>(), 0.9);
+  EXPECT_EQ(sent["seed"], 11);
+  EXPECT_EQ(sent["max_tokens"], 77);
+
+  // The conversation goes on with the call and its result.
+  Json history = Json::array({{{"role", "user"}, {"content", "weather in Oslo?"}},
+                              {{"role", "assistant"}, {"content", nullptr}, {"tool_calls", call}},
+                              {{"role", "tool"}, {"tool_call_id", "call_1"}, {"content", "rain, 4 C"}}});
+  post(c, "/v1/chat/completions", {{"model", "scripted"}, {"tools", weather_tool}, {"messages", history}}, 200);
+  sent = backend.requests().back();
+  EXPECT_EQ(sent["messages"][1]["tool_calls"], call);
+  EXPECT_TRUE(sent["messages"][1]["content"].is_null());
+  EXPECT_EQ(sent["messages"][2]["role"], "tool");
+  EXPECT_EQ(sent["messages"][2]["tool_call_id"], "call_1");
+  EXPECT_EQ(sent["messages"][2]["content"], "rain, 4 C");
+
+  // Streamed: the calls arrive in a delta, with their index, as OpenAI's stream has them.
+  auto streamed = c.Post("/v1/chat/completions",
+                         Json{{"model", "scripted"}, {"stream", true}, {"tools", weather_tool}, {"messages", history}}.dump(), "application/json");
+  ASSERT_TRUE(streamed);
+  Json streamed_calls, finish;
+  for (size_t at = 0; (at = streamed->body.find("data: {", at)) != std::string::npos; at += 6) {
+    Json chunk = Json::parse(streamed->body.substr(at + 6, streamed->body.find("\n\n", at) - at - 6));
+    for (const auto& ch : chunk["choices"]) {
+      if (ch["delta"].contains("tool_calls")) streamed_calls = ch["delta"]["tool_calls"];
+      if (!ch["finish_reason"].is_null()) finish = ch["finish_reason"];
+    }
+  }
+  ASSERT_TRUE(streamed_calls.is_array());
+  EXPECT_EQ(streamed_calls[0]["index"], 0);
+  EXPECT_EQ(streamed_calls[0]["function"]["name"], "get_weather");
+  EXPECT_EQ(finish, "tool_calls");
+
+  // response_format goes through to a served model as it is.
+  const Json format{{"type", "json_schema"}, {"json_schema", {{"name", "w"}, {"schema", {{"type", "object"}}}}}};
+  post(c, "/v1/chat/completions", {{"model", "scripted"}, {"response_format", format}, {"messages", {{{"role", "user"}, {"content", "hi"}}}}}, 200);
+  EXPECT_EQ(backend.requests().back()["response_format"], format);
+
+  // What cannot be honoured is refused with the reason.
+  Json agent_tools = post(c, "/v1/chat/completions",
+                          {{"model", "taco-agent"}, {"tools", weather_tool}, {"messages", {{{"role", "user"}, {"content", "hi"}}}}}, 400);
+  EXPECT_NE(agent_tools["error"]["message"].get<std::string>().find("taco's own tools"), std::string::npos);
+  Json hot = post(c, "/v1/chat/completions", {{"model", "scripted"}, {"temperature", "hot"}, {"messages", {{{"role", "user"}, {"content", "hi"}}}}}, 400);
+  EXPECT_NE(hot["error"]["message"].get<std::string>().find("'temperature' must be a number"), std::string::npos);
+  post(c, "/v1/chat/completions", {{"model", "scripted"}, {"n", 2}, {"messages", {{{"role", "user"}, {"content", "hi"}}}}}, 400);
+  EXPECT_EQ(backend.calls(), 4) << "a refused request reached the backing model";
+
+  // A model that cannot take tools says so (the replay model here).
+  test::TempDir dir;
+  write_file(dir.file("r.jsonl"), "");
+  auto replay = make_model(ModelOptions{.model = "replay:" + dir.file("r.jsonl")});
+  Running replay_server(*replay, tools, {});
+  auto rc = replay_server.client();
+  Json refused = post(rc, "/v1/chat/completions", {{"tools", weather_tool}, {"messages", {{{"role", "user"}, {"content", "hi"}}}}}, 400);
+  EXPECT_NE(refused["error"]["message"].get<std::string>().find("cannot honour 'tools'"), std::string::npos);
+  Json unformatted = post(rc, "/v1/chat/completions", {{"response_format", format}, {"messages", {{{"role", "user"}, {"content", "hi"}}}}}, 400);
+  EXPECT_NE(unformatted["error"]["message"].get<std::string>().find("cannot keep to this response_format"), std::string::npos);
+}
+
+// A request over the server's time limit ends with 504 and stops waiting on the backing model;
+// a client that goes away from a streamed episode stops the episode.
+TEST(ServeTest, ATimeLimitAndAClientThatGoesAwayStopTheWork) {
+  test::ScriptedServer backend([](const Json&, int) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(400));
+    return Reply{200, test::ScriptedServer::completion(R"({"thought": "again", "actions": [{"name": "Calculate", "arguments": {"expression": "1+1"}}]})")};
+  });
+  auto model = scripted_model(backend);
+  ToolRegistry tools = make_builtin_registry();
+  {
+    ServeOptions limited;
+    limited.request_timeout_s = 1.0;
+    Running server(*model, tools, limited);
+    auto c = server.client();
+    const auto start = std::chrono::steady_clock::now();
+    Json late = post(c, "/v1/episodes", {{"question", "loop"}, {"max_replies", 30}}, 504);
+    const double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    EXPECT_EQ(late["error"]["code"], "timeout");
+    EXPECT_LT(took, 2.0) << "the episode went on past its time limit";
+    EXPECT_LE(backend.calls(), 4);
+  }
+  const int before = backend.calls();
+  Running server(*model, tools, {});
+  auto c = server.client();
+  std::string received;
+  // The client reads the first step of the agent's stream, then hangs up.
+  httplib::Request req;
+  req.method = "POST";
+  req.path = "/v1/chat/completions";
+  req.body = Json{{"model", "taco-agent"}, {"stream", true}, {"taco", {{"max_replies", 30}}},
+                  {"messages", {{{"role", "user"}, {"content", "loop"}}}}}.dump();
+  req.set_header("Content-Type", "application/json");
+  req.content_receiver = [&](const char* data, size_t n, uint64_t, uint64_t) {
+    received.append(data, n);
+    return received.find("reasoning_content") == std::string::npos;
+  };
+  c.send(req);
+  EXPECT_NE(received.find("again"), std::string::npos) << received;
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  const int after_hangup = backend.calls();
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  EXPECT_EQ(backend.calls(), after_hangup) << "the episode went on after its client left";
+  EXPECT_LE(after_hangup - before, 4);
+  const std::string metrics = c.Get("/metrics")->body;
+  EXPECT_NE(metrics.find("status=\"499\"} 1"), std::string::npos) << metrics;
 }
 
 TEST(ServeTest, AuthTheConcurrencyLimitAndAGracefulStop) {
