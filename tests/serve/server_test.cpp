@@ -7,6 +7,7 @@
 #include <httplib.h>
 
 #include <chrono>
+#include <filesystem>
 #include <future>
 #include <thread>
 
@@ -35,6 +36,7 @@ class Running {
     server_->stop();
     if (thread_.joinable()) thread_.join();
   }
+  std::string work_dir() const { return dir_.file("work"); }
   httplib::Client client(const std::string& key = "") const {
     httplib::Client c("127.0.0.1", port_);
     c.set_read_timeout(30, 0);
@@ -176,6 +178,27 @@ TEST(ServeTest, TheAgentRunsAWholeEpisodeAndEpisodesAreKept) {
   EXPECT_NE(metrics.find("taco_episodes_total{status=\"terminated\"} 2"), std::string::npos) << metrics;
   EXPECT_NE(metrics.find("taco_tool_calls_total{tool=\"Calculate\"} 2"), std::string::npos) << metrics;
   EXPECT_NE(metrics.find("taco_requests_total{route=\"POST /v1/episodes\",status=\"200\"} 1"), std::string::npos) << metrics;
+}
+
+// Past --keep-episodes, an episode's images go (its trace stays in episodes.jsonl), so a
+// long-running server does not fill its disk.
+TEST(ServeTest, OlderEpisodesImagesAreRemoved) {
+  test::ScriptedServer backend([](const Json&, int) {
+    return Reply{200, test::ScriptedServer::completion(R"({"thought": "t", "actions": [{"name": "Terminate", "arguments": {"answer": "ok"}}]})")};
+  });
+  auto model = scripted_model(backend);
+  ToolRegistry tools = make_builtin_registry();
+  ServeOptions options;
+  options.keep_episodes = 2;
+  Running server(*model, tools, options);
+  auto c = server.client();
+  std::vector<std::string> ids;
+  for (int i = 0; i < 3; ++i) ids.push_back(post(c, "/v1/episodes", {{"question", "q"}, {"images", {png_data_url()}}}, 200)["id"]);
+  EXPECT_FALSE(std::filesystem::exists(server.work_dir() + "/" + ids[0]));
+  EXPECT_TRUE(std::filesystem::exists(server.work_dir() + "/" + ids[1]));
+  EXPECT_TRUE(std::filesystem::exists(server.work_dir() + "/" + ids[2]));
+  EXPECT_EQ(Json::parse(c.Get("/v1/episodes")->body)["data"].size(), 2u);
+  EXPECT_EQ(Json::parse(c.Get("/api/episodes")->body)["total"], 3) << "the viewer still lists every episode";
 }
 
 // A request's tools, tool_choice, response_format and sampling settings reach a served backing
