@@ -155,32 +155,12 @@ struct EvalCompareFlags {
   uint64_t seed = 1;
 };
 
-std::vector<ItemScore> load_scores(const std::string& path) {
-  std::vector<ItemScore> out;
-  for_each_jsonl(path, [&](size_t line, Json&& j) {
-    try {
-      out.push_back(ItemScore::from_json(j));
-    } catch (const Error& e) {
-      throw Error(path + " line " + std::to_string(line) + ": " + e.what() + " (give the .scores.jsonl that taco eval score wrote)");
-    }
-  });
-  return out;
-}
-
-std::string run_name(const std::string& scores_path) {
-  std::string stem = std::filesystem::path(scores_path).filename().string();
-  for (const char* suffix : {".scores.jsonl", ".jsonl"})
-    if (stem.size() > std::strlen(suffix) && stem.compare(stem.size() - std::strlen(suffix), std::string::npos, suffix) == 0)
-      return stem.substr(0, stem.size() - std::strlen(suffix));
-  return stem;
-}
-
 void eval_compare(const EvalCompareFlags& f) {
   if (f.runs.size() != 2) throw Error("compare takes two score files: taco eval compare A.scores.jsonl B.scores.jsonl");
   if (!f.names.empty() && f.names.size() != 2) throw Error("--names takes two names, e.g. --names direct,cota");
-  const std::string a = f.names.empty() ? run_name(f.runs[0]) : f.names[0];
-  const std::string b = f.names.empty() ? run_name(f.runs[1]) : f.names[1];
-  auto rows = compare_runs(load_scores(f.runs[0]), load_scores(f.runs[1]), f.resamples, f.seed);
+  const std::string a = f.names.empty() ? run_name_of(f.runs[0]) : f.names[0];
+  const std::string b = f.names.empty() ? run_name_of(f.runs[1]) : f.names[1];
+  auto rows = compare_runs(load_item_scores(f.runs[0]), load_item_scores(f.runs[1]), f.resamples, f.seed);
   if (rows.empty()) throw Error("the two runs share no scored items");
   std::string md = comparison_markdown(a, b, rows);
   md += "\nDifference = " + b + " - " + a + ", in points; 95% paired bootstrap interval over items (" +

@@ -1,4 +1,5 @@
-// taco view: a web page over a trace file: the episodes in a table, each one step by step.
+// taco view: a web page over a trace file: the episodes in a table, each one step by step, and
+// a report of the scores (one run, or two compared).
 #include <cstdio>
 
 #include "commands.h"
@@ -10,6 +11,8 @@ namespace {
 struct ViewFlags {
   std::string traces;
   std::string scores;
+  std::string compare;
+  std::vector<std::string> names;
   std::string host = "127.0.0.1";
   int port = 8080;
 };
@@ -22,11 +25,17 @@ void add_view_command(CLI::App& app) {
   cmd->add_option("traces", f->traces, "a trace file (taco run, eval run, gen --format trace, curate)")->required()->check(CLI::ExistingFile);
   cmd->add_option("--scores", f->scores, "the scores of these traces (taco eval score's .scores.jsonl): right or wrong per episode")
       ->check(CLI::ExistingFile);
+  cmd->add_option("--compare", f->compare,
+                  "another run's scores on the same benchmark: the report page shows both and the difference per category")
+      ->check(CLI::ExistingFile);
+  cmd->add_option("--names", f->names, "the two runs' names in the report, this one's first (default: the scores files' names)")
+      ->delimiter(',');
   cmd->add_option("--host", f->host, "the address to listen on")->capture_default_str();
   cmd->add_option("--port", f->port, "the port (0: any free one)")->capture_default_str()->check(CLI::Range(0, 65535));
-  cmd->footer("Example:\n  taco view runs/cota.jsonl --scores runs/cota.scores.jsonl --port 8080   # then open http://127.0.0.1:8080/");
+  cmd->footer("Example:\n  taco view runs/cota.jsonl --scores runs/cota.scores.jsonl --compare runs/direct.scores.jsonl --port 8080\n"
+              "  # then open http://127.0.0.1:8080/ (episodes) and http://127.0.0.1:8080/#/report (the charts)");
   cmd->callback([f] {
-    TraceViewer viewer(f->traces, f->scores);
+    TraceViewer viewer(f->traces, f->scores, f->compare, f->names);
     run_viewer(viewer, f->host, f->port, [&](int port) {
       std::fprintf(stderr, "taco view: %zu episodes of %s at http://%s:%d/\n", viewer.size(), f->traces.c_str(), f->host.c_str(), port);
     });

@@ -3,12 +3,14 @@
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
+#include <filesystem>
 #include <random>
 #include <sstream>
 
 #include "eval/answer_match.h"
 #include "eval/benchmark.h"
 #include "util/error.h"
+#include "util/jsonl.h"
 #include "util/strings.h"
 
 namespace taco {
@@ -257,6 +259,45 @@ std::string Report::to_markdown() const {
   return md;
 }
 
+std::vector<ItemScore> load_item_scores(const std::string& path) {
+  std::vector<ItemScore> out;
+  for_each_jsonl(path, [&](size_t line, Json&& j) {
+    try {
+      out.push_back(ItemScore::from_json(j));
+    } catch (const Error& e) {
+      throw Error(path + " line " + std::to_string(line) + ": " + e.what() + " (give the .scores.jsonl that taco eval score wrote)");
+    }
+  });
+  return out;
+}
+
+std::string run_name_of(const std::string& scores_path) {
+  std::string stem = std::filesystem::path(scores_path).filename().string();
+  for (const std::string suffix : {".scores.jsonl", ".jsonl"})
+    if (stem.size() > suffix.size() && stem.compare(stem.size() - suffix.size(), std::string::npos, suffix) == 0)
+      return stem.substr(0, stem.size() - suffix.size());
+  return stem;
+}
+
+MeanInterval bootstrap_mean(const std::vector<double>& values, int resamples, uint64_t seed) {
+  MeanInterval m;
+  if (values.empty()) return m;
+  for (double v : values) m.mean += v;
+  m.mean /= static_cast<double>(values.size());
+  std::mt19937_64 rng(seed);
+  std::uniform_int_distribution<size_t> pick(0, values.size() - 1);
+  std::vector<double> means(static_cast<size_t>(std::max(resamples, 1)));
+  for (auto& mean : means) {
+    double sum = 0;
+    for (size_t i = 0; i < values.size(); ++i) sum += values[pick(rng)];
+    mean = sum / static_cast<double>(values.size());
+  }
+  std::sort(means.begin(), means.end());
+  m.low = means[static_cast<size_t>(0.025 * static_cast<double>(means.size() - 1))];
+  m.high = means[static_cast<size_t>(std::ceil(0.975 * static_cast<double>(means.size() - 1)))];
+  return m;
+}
+
 std::vector<ComparisonRow> compare_runs(const std::vector<ItemScore>& a, const std::vector<ItemScore>& b, int resamples,
                                         uint64_t seed) {
   std::map<std::string, const ItemScore*> in_b;
@@ -273,24 +314,14 @@ std::vector<ComparisonRow> compare_runs(const std::vector<ItemScore>& a, const s
     ComparisonRow r;
     r.category = category;
     r.n = p.size();
-    for (const auto& [x, y] : p) r.a += x, r.b += y;
+    std::vector<double> diffs;
+    for (const auto& [x, y] : p) r.a += x, r.b += y, diffs.push_back(y - x);
     r.a /= static_cast<double>(r.n);
     r.b /= static_cast<double>(r.n);
+    const MeanInterval d = bootstrap_mean(diffs, resamples, seed);
     r.diff = r.b - r.a;
-    std::mt19937_64 rng(seed);
-    std::uniform_int_distribution<size_t> pick(0, p.size() - 1);
-    std::vector<double> diffs(static_cast<size_t>(resamples));
-    for (auto& d : diffs) {
-      double sum = 0;
-      for (size_t i = 0; i < p.size(); ++i) {
-        const auto& [x, y] = p[pick(rng)];
-        sum += y - x;
-      }
-      d = sum / static_cast<double>(p.size());
-    }
-    std::sort(diffs.begin(), diffs.end());
-    r.ci_low = diffs[static_cast<size_t>(0.025 * (diffs.size() - 1))];
-    r.ci_high = diffs[static_cast<size_t>(std::ceil(0.975 * (diffs.size() - 1)))];
+    r.ci_low = d.low;
+    r.ci_high = d.high;
     return r;
   };
   if (pairs.count("overall")) rows.push_back(row_for("overall", pairs["overall"]));

@@ -79,6 +79,17 @@ struct Report {
 Report make_report(const std::string& name, const std::string& benchmark, const std::vector<ItemScore>& items,
                    const ToolUseStats& tools, Matching matching = Matching::kTaco);
 
+// A .scores.jsonl that taco eval score wrote; throws Error naming the line that is not one.
+std::vector<ItemScore> load_item_scores(const std::string& path);
+// A run's name from its scores file: runs/cota.scores.jsonl -> cota.
+std::string run_name_of(const std::string& scores_path);
+
+// A mean and its 95% bootstrap interval (percentiles of the resampled means).
+struct MeanInterval {
+  double mean = 0, low = 0, high = 0;
+};
+MeanInterval bootstrap_mean(const std::vector<double>& values, int resamples = 2000, uint64_t seed = 1);
+
 // Two runs side by side on the items both scored: each run's mean, the difference (b - a)
 // and its 95% paired bootstrap interval, overall and per category.
 struct ComparisonRow {

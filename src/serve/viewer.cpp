@@ -8,6 +8,7 @@
 #include <fstream>
 
 #include "cota/trace.h"
+#include "eval/score.h"
 #include "util/error.h"
 #include "util/files.h"
 #include "util/jsonl.h"
@@ -39,16 +40,56 @@ void reply_json(httplib::Response& res, const Json& j, int status = 200) {
   res.set_content(j.dump(-1, ' ', false, Json::error_handler_t::replace), "application/json");
 }
 
+// One run's report: overall and per category, each mean with its bootstrap interval.
+Json run_report(const std::string& name, const std::vector<ItemScore>& items) {
+  std::map<std::string, std::vector<double>> by_category;
+  std::vector<double> all;
+  for (const auto& s : items) {
+    all.push_back(s.score);
+    by_category[s.category.empty() ? "(none)" : s.category].push_back(s.score);
+  }
+  auto group = [](const std::string& category, const std::vector<double>& scores) {
+    const MeanInterval m = bootstrap_mean(scores);
+    return Json{{"category", category}, {"n", scores.size()}, {"score", m.mean}, {"low", m.low}, {"high", m.high}};
+  };
+  Json categories = Json::array();
+  for (const auto& [category, scores] : by_category) categories.push_back(group(category, scores));
+  return Json{{"name", name}, {"overall", group("overall", all)}, {"categories", categories}};
+}
+
 }  // namespace
 
-TraceViewer::TraceViewer(std::string traces_path, const std::string& scores_path) : path_(std::move(traces_path)) {
+TraceViewer::TraceViewer(std::string traces_path, const std::string& scores_path, const std::string& compare_path,
+                         std::vector<std::string> names)
+    : path_(std::move(traces_path)), report_(Json{{"runs", Json::array()}}) {
   if (!std::ifstream(path_, std::ios::binary)) throw Error(path_ + ": cannot open");
   refresh();
-  if (!scores_path.empty())
-    for_each_jsonl(scores_path, [&](size_t, Json&& j) {
-      if (j.contains("id") && j["id"].is_string())
-        scores_[j["id"]] = Scored{j.value("score", 0.0), j.contains("reference") && j["reference"].is_string() ? j["reference"].get<std::string>() : ""};
-    });
+  if (scores_path.empty()) {
+    if (!compare_path.empty()) throw Error("a second run to compare needs this run's scores too (--scores)");
+    return;
+  }
+  if (!names.empty() && names.size() != 2) throw Error("--names takes two names, this run's and the other's, e.g. --names cota,direct");
+  const std::vector<ItemScore> items = load_item_scores(scores_path);
+  for (const auto& s : items) scores_[s.id] = Scored{s.score, s.reference};
+  // Scores of another run would mark the wrong episodes right: the first traces must be scored.
+  size_t looked = 0, found = 0;
+  for (; looked < std::min<size_t>(size(), 50); ++looked) {
+    const Json t = parsed(looked);
+    found += t.is_object() && scores_.count(t.value("id", "")) > 0;
+  }
+  if (looked > 0 && found == 0)
+    throw Error(scores_path + " scores none of the first " + std::to_string(looked) + " episodes of " + path_ +
+                " (the scores of another run?)");
+  report_["runs"].push_back(run_report(names.empty() ? run_name_of(scores_path) : names[0], items));
+  if (compare_path.empty()) return;
+  const std::vector<ItemScore> other = load_item_scores(compare_path);
+  std::string other_name = names.empty() ? run_name_of(compare_path) : names[1];
+  if (other_name == report_["runs"][0]["name"]) other_name += " (compared)";
+  report_["runs"].push_back(run_report(other_name, other));
+  // The difference is this run's score minus the other's, on the items both scored.
+  auto rows = compare_runs(other, items);
+  if (rows.empty()) throw Error(compare_path + " and " + scores_path + " share no scored items: not runs of one benchmark");
+  report_["comparison"] = comparison_json(other_name, report_["runs"][0]["name"], rows);
 }
 
 void TraceViewer::refresh() const {
@@ -170,6 +211,7 @@ void TraceViewer::mount(httplib::Server& http) const {
     reply_json(res, page(number("offset", 0), std::min<size_t>(number("limit", 50), 500), req.get_param_value("q"),
                          req.get_param_value("correct")));
   });
+  http.Get("/api/report", [this](const httplib::Request&, httplib::Response& res) { reply_json(res, report_); });
   http.Get(R"(/api/episodes/(\d+))", [this](const httplib::Request& req, httplib::Response& res) {
     try {
       reply_json(res, trace(std::stoull(req.matches[1])));

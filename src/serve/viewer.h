@@ -10,6 +10,9 @@
 //                                  tools), `q` matching anywhere in the trace's text
 //   GET /api/episodes/N            the whole trace of line N
 //   GET /api/episodes/N/images/K   image K of that trace (only the files traces name)
+//   GET /api/report                with scores: the run overall and per category with 95%
+//                                  bootstrap intervals; with a second run's scores, both and
+//                                  their paired difference per category (taco eval compare's)
 #pragma once
 
 #include <functional>
@@ -29,8 +32,11 @@ namespace taco {
 
 class TraceViewer {
  public:
-  // Throws Error when a file cannot be read. `scores_path` "" : no scores.
-  TraceViewer(std::string traces_path, const std::string& scores_path);
+  // Throws Error when a file cannot be read or the scores are not of these traces.
+  // `scores_path` "" : no scores. `compare_path`: another run's scores, for the report;
+  // `names`: the two runs' names there (default: the scores files' names).
+  TraceViewer(std::string traces_path, const std::string& scores_path, const std::string& compare_path = "",
+              std::vector<std::string> names = {});
   size_t size() const;
   // Summaries of the lines matching `query` (case-insensitive, anywhere in the line) and, when
   // given, correctness; {"total": matches, "episodes": [...]} from `offset`.
@@ -39,6 +45,8 @@ class TraceViewer {
   Json trace(size_t n) const;
   // The path of image k of line n, resolved for reading; throws Error when there is none.
   std::string image_path(size_t n, size_t k) const;
+  // The report: {"runs": [...], "comparison": {...}} ({"runs": []} without scores).
+  const Json& report() const { return report_; }
   // Adds the page and the /api routes.
   void mount(httplib::Server& http) const;
 
@@ -57,6 +65,7 @@ class TraceViewer {
     std::string reference;
   };
   std::map<std::string, Scored> scores_;
+  Json report_;
 };
 
 // Serves the viewer on host:port (0: any free port) until SIGTERM or SIGINT; `on_listening`

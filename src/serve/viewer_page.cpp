@@ -1,5 +1,6 @@
-// The viewer's single page: a table of episodes with search and paging, and one episode step
-// by step with every image. Plain HTML, CSS and JavaScript inline: it works with no network.
+// The viewer's single page: a table of episodes with search and paging, one episode step by
+// step with every image, and the report (per-category charts of one or two scored runs, drawn
+// as SVG by the page itself). Plain HTML, CSS and JavaScript inline: it works with no network.
 #include "serve/viewer.h"
 
 namespace taco {
@@ -29,8 +30,12 @@ th { background: #eef0f4; font-weight: 600; } tr.row:hover { background: #f0f5ff
 .obs { font-family: monospace; font-size: 12px; white-space: pre-wrap; word-break: break-all; background: #fbfbf4; padding: 4px 6px; border-radius: 4px; max-height: 240px; overflow: auto; }
 .error { color: #b3261e; } figure { display: inline-block; margin: 6px 10px 6px 0; } figure img { max-width: 360px; max-height: 280px; border: 1px solid #d6d9df; }
 figcaption { font-size: 12px; color: #5b6270; } .answer { font-size: 16px; font-weight: 600; margin-top: 10px; }
+header nav a { color: #fff; margin-right: 12px; text-decoration: none; opacity: .8; } header nav a.on { opacity: 1; border-bottom: 2px solid #fff; }
+.report h2 { font-size: 16px; margin: 18px 0 6px; } .report .note { color: #5b6270; font-size: 12px; max-width: 900px; }
+.report svg { background: #fff; border: 1px solid #e4e7ec; border-radius: 6px; } .report svg text { font: 12px system-ui, sans-serif; fill: #1d2430; }
+.report .headline { font-size: 15px; margin: 4px 0; } .legend span { display: inline-block; width: 12px; height: 12px; margin: 0 4px 0 12px; vertical-align: -1px; }
 </style></head><body>
-<header><h1>taco traces</h1><span class="file" id="file"></span></header>
+<header><h1>taco traces</h1><nav><a href="#/" id="nav-episodes">episodes</a><a href="#/report" id="nav-report" hidden>report</a></nav><span class="file" id="file"></span></header>
 <main id="main"></main>
 <script>
 const main = document.getElementById('main');
@@ -83,10 +88,76 @@ async function episodePage(n) {
     <div class="answer">answer: ${esc(t.answer)}</div>${t.error ? `<p class="error">${esc(t.error)}</p>` : ''}</div>`;
 }
 
+const colors = ['#3b6fd8', '#e0873a'];
+const pct = x => (100 * x).toFixed(1);
+const signed = x => (x >= 0 ? '+' : '') + (100 * x).toFixed(1);
+
+// Per category, each run's score as a bar with its 95% bootstrap interval as a whisker.
+function scoreChart(runs) {
+  const cats = ['overall', ...new Set(runs.flatMap(r => r.categories.map(c => c.category)))];
+  const at = (r, cat) => cat === 'overall' ? r.overall : r.categories.find(c => c.category === cat);
+  const label = 230, width = 420, bar = 14, gap = 10, rowH = runs.length * (bar + 3) + gap, top = 24;
+  const x = v => label + v * width;
+  let out = `<svg width="${label + width + 150}" height="${top + cats.length * rowH + 10}" role="img">`;
+  for (const t of [0, .25, .5, .75, 1])
+    out += `<line x1="${x(t)}" x2="${x(t)}" y1="${top - 6}" y2="${top + cats.length * rowH}" stroke="#e4e7ec"/><text x="${x(t)}" y="${top - 10}" text-anchor="middle">${t * 100}%</text>`;
+  cats.forEach((cat, i) => {
+    const y0 = top + i * rowH;
+    out += `<text x="${label - 8}" y="${y0 + rowH / 2}" text-anchor="end" class="cat">${esc(cat.length > 34 ? cat.slice(0, 33) + '…' : cat)}</text>`;
+    runs.forEach((r, k) => {
+      const g = at(r, cat); if (!g) return;
+      const y = y0 + k * (bar + 3);
+      out += `<rect x="${label}" y="${y}" width="${g.score * width}" height="${bar}" fill="${colors[k]}" opacity=".85"><title>${esc(r.name)} ${esc(cat)}: ${pct(g.score)}% (n=${g.n})</title></rect>`;
+      out += `<line x1="${x(g.low)}" x2="${x(g.high)}" y1="${y + bar / 2}" y2="${y + bar / 2}" stroke="#1d2430" stroke-width="1.5"/>`;
+      out += `<text x="${x(Math.max(g.score, g.high)) + 6}" y="${y + bar - 3}">${pct(g.score)}% <tspan fill="#5b6270">n=${g.n}</tspan></text>`;
+    });
+  });
+  return out + '</svg>';
+}
+
+// Per category, the paired difference (this run minus the other) with its 95% interval.
+function differenceChart(cmp) {
+  const rows = cmp.rows, label = 230, width = 420, rowH = 22, top = 24;
+  const lo = Math.min(-0.05, ...rows.map(r => r.ci_low)), hi = Math.max(0.05, ...rows.map(r => r.ci_high));
+  const x = v => label + (v - lo) / (hi - lo) * width;
+  let out = `<svg width="${label + width + 190}" height="${top + rows.length * rowH + 10}" role="img">`;
+  out += `<line x1="${x(0)}" x2="${x(0)}" y1="${top - 6}" y2="${top + rows.length * rowH}" stroke="#5b6270" stroke-dasharray="3,3"/>`;
+  out += `<text x="${x(0)}" y="${top - 10}" text-anchor="middle">0</text><text x="${x(lo)}" y="${top - 10}">${signed(lo)}</text><text x="${x(hi)}" y="${top - 10}" text-anchor="end">${signed(hi)}</text>`;
+  rows.forEach((r, i) => {
+    const y = top + i * rowH + rowH / 2;
+    const color = r.ci_low > 0 ? '#137333' : r.ci_high < 0 ? '#b3261e' : '#5b6270';
+    out += `<text x="${label - 8}" y="${y + 4}" text-anchor="end" class="cat">${esc(r.category.length > 34 ? r.category.slice(0, 33) + '…' : r.category)}</text>`;
+    out += `<line x1="${x(r.ci_low)}" x2="${x(r.ci_high)}" y1="${y}" y2="${y}" stroke="${color}" stroke-width="2"/>`;
+    out += `<circle cx="${x(r.difference)}" cy="${y}" r="4.5" fill="${color}"><title>${esc(r.category)}: ${signed(r.difference)} points [${signed(r.ci_low)}, ${signed(r.ci_high)}], n=${r.n}</title></circle>`;
+    out += `<text x="${label + width + 8}" y="${y + 4}" fill="${color}">${signed(r.difference)} [${signed(r.ci_low)}, ${signed(r.ci_high)}] n=${r.n}</text>`;
+  });
+  return out + '</svg>';
+}
+
+async function reportPage() {
+  const rep = await (await fetch('/api/report')).json();
+  if (!rep.runs.length) { main.innerHTML = '<p>No scores: start the viewer with --scores RUN.scores.jsonl (and --compare OTHER.scores.jsonl).</p>'; return; }
+  const [a, b] = rep.runs;
+  const line = r => `<div class="headline"><b>${esc(r.name)}</b>: ${pct(r.overall.score)}% [${pct(r.overall.low)}, ${pct(r.overall.high)}] on ${r.overall.n} items</div>`;
+  const overall = rep.comparison && rep.comparison.rows.find(r => r.category === 'overall');
+  main.innerHTML = `<div class="report">${rep.runs.map(line).join('')}
+    ${overall ? `<div class="headline">${esc(a.name)} &minus; ${esc(b.name)}: <b>${signed(overall.difference)} points</b> [${signed(overall.ci_low)}, ${signed(overall.ci_high)}] on the ${overall.n} items both scored</div>` : ''}
+    <h2>Score per category</h2>
+    <div class="legend">${rep.runs.map((r, k) => `<span style="background:${colors[k]}"></span>${esc(r.name)}`).join('')}</div>
+    ${scoreChart(rep.runs)}
+    <p class="note">Bars: mean score; whiskers: 95% bootstrap interval over the items (2000 resamples).</p>
+    ${rep.comparison ? `<h2>${esc(a.name)} &minus; ${esc(b.name)}, per category (points)</h2>${differenceChart(rep.comparison)}
+    <p class="note">Paired over the items both runs scored; 95% paired bootstrap interval, as taco eval compare computes it. Green: the interval is above 0; red: below.</p>` : ''}</div>`;
+}
+
 function show() {
   const m = location.hash.match(/^#\/episode\/(\d+)/);
-  (m ? episodePage(m[1]) : listPage()).catch(e => main.innerHTML = `<p class="error">${esc(e)}</p>`);
+  const report = location.hash === '#/report';
+  document.getElementById('nav-report').classList.toggle('on', report);
+  document.getElementById('nav-episodes').classList.toggle('on', !report);
+  (m ? episodePage(m[1]) : report ? reportPage() : listPage()).catch(e => main.innerHTML = `<p class="error">${esc(e)}</p>`);
 }
+fetch('/api/report').then(r => r.json()).then(rep => { if (rep.runs && rep.runs.length) document.getElementById('nav-report').hidden = false; }).catch(() => {});
 window.addEventListener('hashchange', show);
 show();
 </script></body></html>

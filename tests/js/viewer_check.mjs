@@ -1,6 +1,6 @@
 // Debian's chromium, driven by playwright-core, through `taco view` (tests/serve/viewer_browser_test.cpp
-// starts it): the table lists the episodes, an episode shows its steps and every image loads.
-// Screenshots of both pages go to OUT_DIR. Prints one JSON object of what it saw.
+// starts it): the table lists the episodes, an episode shows its steps and every image loads,
+// the report draws its charts. Screenshots of the three pages go to OUT_DIR. Prints one JSON object of what it saw.
 //   node viewer_check.mjs URL OUT_DIR
 import { chromium } from "playwright-core";
 
@@ -32,5 +32,13 @@ await page.fill("#q", "zebra");
 await page.press("#q", "Enter");
 await page.waitForFunction(() => document.querySelectorAll("tr.row").length === 1);
 seen.search_rows = await page.locator("tr.row").count();
+
+await page.click("#nav-report");
+await page.waitForSelector(".report svg");
+seen.report_charts = await page.locator(".report svg").count();
+seen.report_bars = await page.locator(".report svg rect").count();
+seen.report_differences = await page.locator(".report svg circle").count();
+seen.report_headline = await page.locator(".report .headline").first().textContent();
+await page.screenshot({ path: `${outDir}/viewer-report.png`, fullPage: true });
 await browser.close();
 console.log(JSON.stringify(seen));

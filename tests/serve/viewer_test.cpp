@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "cota/trace.h"
+#include "eval/score.h"
 #include "test_support.h"
 #include "util/error.h"
 #include "util/files.h"
@@ -19,11 +20,12 @@ namespace taco {
 namespace {
 
 // A trace file of `n` episodes in dir/runs/, each with its input image and, for even ones, a
-// tool image saved beside the file; scores mark the multiples of three right.
+// tool image saved beside the file; scores mark the multiples of three right, another run's
+// (other.scores.jsonl) the even ones; categories: "even" and "odd".
 void write_traces(const test::TempDir& dir, int n) {
   make_dirs(dir.file("runs/t.images"));
   const std::string input = test::write_test_image(dir.file("input.png"), 40, 30);
-  std::string lines, scores;
+  std::string lines, scores, other;
   for (int i = 0; i < n; ++i) {
     Trace t;
     t.task.id = "q" + std::to_string(i);
@@ -44,8 +46,11 @@ void write_traces(const test::TempDir& dir, int n) {
       t.images.push_back(TraceImage{"image-1", made, "ZoomIn", 20, 20});
     }
     lines += t.to_json_in(dir.file("runs/t.jsonl")).dump() + "\n";
-    scores += Json{{"id", t.task.id}, {"score", i % 3 == 0 ? 1.0 : 0.0}, {"reference", std::to_string(i + 1)}}.dump() + "\n";
+    const std::string category = i % 2 == 0 ? "even" : "odd";
+    scores += Json{{"id", t.task.id}, {"category", category}, {"score", i % 3 == 0 ? 1.0 : 0.0}, {"reference", std::to_string(i + 1)}}.dump() + "\n";
+    other += Json{{"id", t.task.id}, {"category", category}, {"score", i % 2 == 0 ? 1.0 : 0.0}}.dump() + "\n";
   }
+  write_file(dir.file("runs/other.scores.jsonl"), other);
   write_file(dir.file("runs/t.jsonl"), lines + "\n");  // a blank line is no episode
   write_file(dir.file("runs/t.scores.jsonl"), scores);
 }
@@ -72,6 +77,50 @@ TEST(ViewerTest, PagesSearchAndScoresOverAnIndexedFile) {
   // Images resolve from the file's folder, whatever the working folder.
   EXPECT_EQ(read_file(viewer.image_path(4, 1)), read_file(dir.file("runs/t.images/q4-1.png")));
   EXPECT_THROW(viewer.image_path(5, 1), Error);
+}
+
+// The report: each run overall and per category with bootstrap intervals; two runs' paired
+// difference as taco eval compare computes it; scores of other traces refused.
+TEST(ViewerTest, TheReportOfOneRunOrTwoCompared) {
+  test::TempDir dir;
+  write_traces(dir, 120);
+  const Json one = TraceViewer(dir.file("runs/t.jsonl"), dir.file("runs/t.scores.jsonl")).report();
+  ASSERT_EQ(one["runs"].size(), 1u);
+  EXPECT_EQ(one["runs"][0]["name"], "t");
+  EXPECT_NEAR(one["runs"][0]["overall"]["score"].get<double>(), 40.0 / 120, 1e-9);
+  EXPECT_LT(one["runs"][0]["overall"]["low"].get<double>(), 40.0 / 120);
+  EXPECT_GT(one["runs"][0]["overall"]["high"].get<double>(), 40.0 / 120);
+  ASSERT_EQ(one["runs"][0]["categories"].size(), 2u);
+  EXPECT_EQ(one["runs"][0]["categories"][0]["category"], "even");
+  EXPECT_EQ(one["runs"][0]["categories"][0]["n"], 60);
+  EXPECT_FALSE(one.contains("comparison"));
+
+  const Json two = TraceViewer(dir.file("runs/t.jsonl"), dir.file("runs/t.scores.jsonl"), dir.file("runs/other.scores.jsonl"),
+                               {"cota", "direct"}).report();
+  ASSERT_EQ(two["runs"].size(), 2u);
+  EXPECT_EQ(two["runs"][1]["name"], "direct");
+  EXPECT_DOUBLE_EQ(two["runs"][1]["overall"]["score"].get<double>(), 0.5);
+  const Json& overall = two["comparison"]["rows"][0];
+  EXPECT_EQ(overall["category"], "overall");
+  EXPECT_NEAR(overall["difference"].get<double>(), 40.0 / 120 - 0.5, 1e-9);  // this run minus the other
+  // The same rows as taco eval compare writes (direct first: the difference is cota - direct).
+  const Json compared = comparison_json("direct", "cota",
+                                        compare_runs(load_item_scores(dir.file("runs/other.scores.jsonl")),
+                                                     load_item_scores(dir.file("runs/t.scores.jsonl"))));
+  EXPECT_EQ(two["comparison"], compared);
+  const Json& odd = two["comparison"]["rows"][2];
+  EXPECT_EQ(odd["category"], "odd");
+  EXPECT_GT(odd["ci_low"].get<double>(), 0) << "odd items: 1/3 right against none";
+
+  // Scores that belong to other traces would mark the wrong episodes: refused.
+  write_file(dir.file("stranger.scores.jsonl"), Json{{"id", "zz"}, {"score", 1.0}}.dump() + "\n");
+  try {
+    TraceViewer(dir.file("runs/t.jsonl"), dir.file("stranger.scores.jsonl"));
+    ADD_FAILURE() << "scores of other traces were taken";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("scores none of the first 50 episodes"), std::string::npos) << e.what();
+  }
+  EXPECT_THROW(TraceViewer(dir.file("runs/t.jsonl"), "", dir.file("runs/other.scores.jsonl")), Error);
 }
 
 TEST(ViewerTest, TheApiAndThePageOverHttp) {
@@ -112,7 +161,8 @@ TEST(ViewerTest, ABrowserShowsTheTableAnEpisodeAndItsImages) {
   write_traces(dir, 10);
   std::string log;
   int port = 0;
-  auto viewer = test::start_taco_listening("view " + dir.file("runs/t.jsonl") + " --scores " + dir.file("runs/t.scores.jsonl") + " --port 0",
+  auto viewer = test::start_taco_listening("view " + dir.file("runs/t.jsonl") + " --scores " + dir.file("runs/t.scores.jsonl") +
+                                               " --compare " + dir.file("runs/other.scores.jsonl") + " --names cota,direct --port 0",
                                            port, log);
   ASSERT_GT(port, 0) << log;
   const test::CliResult browser =
@@ -129,6 +179,11 @@ TEST(ViewerTest, ABrowserShowsTheTableAnEpisodeAndItsImages) {
   EXPECT_EQ(seen["failed_requests"], Json::array());
   EXPECT_EQ(seen["search_rows"], 1);
   EXPECT_TRUE(std::filesystem::file_size(dir.file("viewer-episode.png")) > 10000);
+  // The report page: both runs' bars per category (overall, even, odd) and the differences.
+  EXPECT_EQ(seen["report_charts"], 2);
+  EXPECT_EQ(seen["report_bars"], 6);
+  EXPECT_EQ(seen["report_differences"], 3);
+  EXPECT_NE(seen["report_headline"].get<std::string>().find("cota"), std::string::npos) << seen["report_headline"];
   ::kill(viewer->pid(), SIGTERM);
 }
 
