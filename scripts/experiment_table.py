@@ -68,7 +68,9 @@ if os.path.exists("train-times.txt"):
             t = times.setdefault(run, [0.0, 0])
             t[0] += secs
             t[1] = max(t[1], kb)
-print("| run | records | chains rejected by the noise | tokens | steps | epochs | wall (min) | peak RSS (GB) | val loss |")
+# Training time from the checkpoint (summed over every invocation that made it, a killed one
+# included); peak RSS from the invocations /usr/bin/time saw finish.
+print("| run | records | chains rejected by the noise | tokens | steps | epochs | training (min) | peak RSS (GB) | val loss |")
 print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
 trained = [p.split("/")[1] for p in glob.glob("models/*/config.json")]
 for run in [n for n in order if n in trained] + sorted(n for n in trained if n not in order):
@@ -76,6 +78,7 @@ for run in [n for n in order if n in trained] + sorted(n for n in trained if n n
     t = json.load(open(cfg_path))["training"]
     stats = json.load(open(f"{run}.jsonl.stats.json")) if os.path.exists(f"{run}.jsonl.stats.json") else {}
     wall, kb = times.get(run, [0.0, 0])
+    wall = t.get("seconds", wall)
     print(f"| {run} | {t['records']} | {stats.get('chains_rejected', '')} | {t['tokens']:,} | {t['steps_done']} | {t['epochs']} | "
           f"{wall / 60:.1f} | {kb / 1e6:.2f} | {t.get('val_loss', float('nan')):.3f} |")
 

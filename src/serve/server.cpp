@@ -353,7 +353,7 @@ struct Server::Impl {
   // Runs the request: the backing model's reply, or the agent's whole episode. `on_text` gets
   // the reply's text as it is written and `on_step` each finished step of the agent; either
   // returning false stops the work (CancelledError).
-  Json answer(ChatRequest& r, const Cancellation& cancel, const std::function<bool(const std::string&)>& on_text,
+  Json answer(ChatRequest& r, Cancellation& cancel, const std::function<bool(const std::string&)>& on_text,
               const std::function<bool(const StepRecord&)>& on_step) {
     if (!r.agent) {
       r.completion.messages = &r.messages;
@@ -378,10 +378,9 @@ struct Server::Impl {
     std::vector<std::string> images;
     for (const auto& p : user->parts)
       if (p.image_url) images.push_back(*p.image_url);
-    Cancellation& stoppable = const_cast<Cancellation&>(cancel);
     auto [episode_id, trace, trace_json] =
         run_episode(images, user->text(), r.taco_settings, cancel, [&](const Trace&, const StepRecord& step) {
-          if (on_step && !on_step(step)) stoppable.cancel();
+          if (on_step && !on_step(step)) cancel.cancel();
         });
     if (trace.status == TraceStatus::kError) {
       if (cancel.cancelled()) throw CancelledError("the client went away");
