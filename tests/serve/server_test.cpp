@@ -369,14 +369,18 @@ TEST(ServeTest, AuthTheConcurrencyLimitAndAGracefulStop) {
   EXPECT_EQ(Json::parse(second->body)["error"]["type"], "rate_limit_error");
   EXPECT_EQ(first.get()->status, 200);
 
-  // Stopped while a request is in flight: that request is still answered.
-  auto in_flight = std::async(std::launch::async, [&] { return server.client("sesame").Post("/v1/chat/completions", ask.dump(), "application/json"); });
+  // Stopped while an episode is in flight: it is answered, and kept in episodes.jsonl.
+  auto in_flight = std::async(std::launch::async, [&] {
+    return server.client("sesame").Post("/v1/episodes", Json{{"question", "slow"}, {"prompt", "direct"}}.dump(), "application/json");
+  });
   std::this_thread::sleep_for(std::chrono::milliseconds(200));
   server.stop();
   auto answered = in_flight.get();
   ASSERT_TRUE(answered);
   EXPECT_EQ(answered->status, 200);
-  EXPECT_EQ(Json::parse(answered->body)["choices"][0]["message"]["content"], "slow answer");
+  const Json episode = Json::parse(answered->body);
+  EXPECT_EQ(episode["trace"]["answer"], "slow answer");
+  EXPECT_NE(read_file(server.work_dir() + "/episodes.jsonl").find(episode["id"].get<std::string>()), std::string::npos);
   EXPECT_FALSE(server.client("sesame").Get("/health")) << "the server still accepts connections after stop()";
 }
 
