@@ -7,6 +7,7 @@
 #include <set>
 
 #include "tools/builtin.h"
+#include "tools/mcp_client.h"
 #include "tools/vision.h"
 #include "tools/worker.h"
 #include "util/error.h"
@@ -71,9 +72,10 @@ ToolsConfig ToolsConfig::load(const std::string& path) {
   c.json = read_json_file(path);
   if (!c.json.is_object()) throw Error(path + ": the tools config must be a JSON object");
   c.base_dir = parent_dir(std::filesystem::absolute(path).string());
-  static const std::set<std::string> top = {"time_limit_s", "max_pixels", "worker_memory_mb", "vision", "tools"};
+  static const std::set<std::string> top = {"time_limit_s", "max_pixels", "worker_memory_mb", "vision", "tools", "mcpServers"};
   for (const auto& [key, value] : c.json.items())
-    if (!top.count(key)) throw Error(path + ": unknown key '" + key + "' (known: time_limit_s, max_pixels, worker_memory_mb, vision, tools)");
+    if (!top.count(key))
+      throw Error(path + ": unknown key '" + key + "' (known: time_limit_s, max_pixels, worker_memory_mb, vision, tools, mcpServers)");
   if (c.json.contains("tools")) {
     if (!c.json["tools"].is_object()) throw Error(path + ": \"tools\" must be an object of {tool name: settings}");
     for (const auto& [name, section] : c.json["tools"].items()) {
@@ -86,6 +88,13 @@ ToolsConfig ToolsConfig::load(const std::string& path) {
   for (const char* key : {"time_limit_s", "max_pixels", "worker_memory_mb"})
     if (c.json.contains(key) && (!c.json[key].is_number() || c.json[key].get<double>() < 0))
       throw Error(path + ": \"" + key + "\" must be a number of at least 0");
+  if (c.json.contains("mcpServers")) {
+    try {
+      mcp_servers_from_config(c.json["mcpServers"], c.base_dir, c.time_limit_s());
+    } catch (const Error& e) {
+      throw Error(path + ": " + e.what());
+    }
+  }
   return c;
 }
 
@@ -139,6 +148,8 @@ ToolRegistry make_tool_registry(const ToolsConfig& config) {
     else if (name == "SolveMathEquation") r.add(isolated(make_solve_tool()));
     else if (name == "Terminate") r.add(make_terminate_tool());
   }
+  if (config.json.contains("mcpServers"))
+    add_mcp_tools(r, mcp_servers_from_config(config.json["mcpServers"], config.base_dir, config.time_limit_s()));
   return r;
 }
 

@@ -5,7 +5,8 @@
 //    "tools": {"OCR": {"language": "eng"},
 //              "QueryKnowledgeBase": {"database": "kb.sqlite"},
 //              "QueryLanguageModel": {"model": "gpt-4o-mini"},
-//              "EstimateRegionDepth": {"backend": "torchscript", "model": "depth_anything_v2_small.pt"}}}
+//              "EstimateRegionDepth": {"backend": "torchscript", "model": "depth_anything_v2_small.pt"}},
+//    "mcpServers": {"everything": {"command": "npx", "args": [...]}}}   tools of MCP servers (tools/mcp_client.h)
 //
 // Relative paths are resolved against the config file's folder. Plain value type.
 #pragma once

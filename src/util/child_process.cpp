@@ -56,6 +56,17 @@ std::unique_ptr<ChildProcess> ChildProcess::start(const Options& options) {
   for (auto& e : env_strings) envp.push_back(e.data());
   envp.push_back(nullptr);
 
+  int error_file = -1;
+  if (!options.stderr_path.empty()) {
+    error_file = ::open(options.stderr_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+    if (error_file < 0) throw Error("cannot write " + options.stderr_path + ": " + std::strerror(errno));
+  }
+  struct CloseErrorFile {
+    int fd;
+    ~CloseErrorFile() {
+      if (fd >= 0) ::close(fd);
+    }
+  } close_error_file{error_file};
   int to_child[2], from_child[2], exec_error[2];
   if (::pipe2(to_child, O_CLOEXEC) != 0) throw Error(std::string("cannot make a pipe: ") + std::strerror(errno));
   if (::pipe2(from_child, O_CLOEXEC) != 0) {
@@ -77,6 +88,7 @@ std::unique_ptr<ChildProcess> ChildProcess::start(const Options& options) {
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
     ::dup2(to_child[0], STDIN_FILENO);
     ::dup2(from_child[1], STDOUT_FILENO);
+    if (error_file >= 0) ::dup2(error_file, STDERR_FILENO);
     // AddressSanitizer reserves terabytes of address space for its shadow memory, so a sanitized
     // build (make sanitize) cannot run under an address-space limit.
 #if !defined(__SANITIZE_ADDRESS__)

@@ -21,6 +21,7 @@ class ChildProcess {
     std::vector<std::string> argv;                            // argv[0]: a path, or a name in PATH
     std::vector<std::pair<std::string, std::string>> env;     // added to (or replacing) taco's own
     int64_t memory_bytes = 0;                                 // address-space limit (0: none)
+    std::string stderr_path;                                  // the child's standard error goes here ("" : taco's)
   };
   // Throws Error naming the program when it cannot be started.
   static std::unique_ptr<ChildProcess> start(const Options& options);

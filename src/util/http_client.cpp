@@ -22,11 +22,17 @@ size_t append_body(char* data, size_t size, size_t n, void* user) {
 }
 
 size_t read_header(char* data, size_t size, size_t n, void* user) {
-  const std::string key = "retry-after:";
-  if (size * n > key.size()) {
-    bool match = true;
-    for (size_t i = 0; i < key.size() && match; ++i) match = std::tolower(static_cast<unsigned char>(data[i])) == key[i];
-    if (match) static_cast<HttpResponse*>(user)->retry_after_s = std::atof(std::string(data + key.size(), size * n - key.size()).c_str());
+  auto* response = static_cast<HttpResponse*>(user);
+  const std::string line(data, size * n);
+  const size_t colon = line.find(':');
+  if (colon != std::string::npos && colon > 0) {
+    std::string name = line.substr(0, colon);
+    for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    const size_t b = line.find_first_not_of(" \t", colon + 1);
+    const size_t e = line.find_last_not_of(" \t\r\n");
+    const std::string value = b == std::string::npos || e < b ? "" : line.substr(b, e - b + 1);
+    response->headers[name] = value;
+    if (name == "retry-after") response->retry_after_s = std::atof(value.c_str());
   }
   return size * n;
 }
@@ -67,16 +73,22 @@ void HttpClient::release(void* handle) const {
 
 HttpResponse HttpClient::post(const std::string& url, const std::string& body, const std::vector<std::string>& headers,
                               double timeout_s, double connect_timeout_s, const std::function<bool()>& stop) const {
-  return perform(url, &body, headers, timeout_s, connect_timeout_s, stop);
+  return perform(url, &body, headers, timeout_s, connect_timeout_s, stop, nullptr);
+}
+
+HttpResponse HttpClient::del(const std::string& url, const std::vector<std::string>& headers, double timeout_s) const {
+  static const std::string kDelete = "DELETE";
+  return perform(url, nullptr, headers, timeout_s, timeout_s, nullptr, &kDelete);
 }
 
 HttpResponse HttpClient::get(const std::string& url, const std::vector<std::string>& headers, double timeout_s,
                              double connect_timeout_s) const {
-  return perform(url, nullptr, headers, timeout_s, connect_timeout_s, nullptr);
+  return perform(url, nullptr, headers, timeout_s, connect_timeout_s, nullptr, nullptr);
 }
 
 HttpResponse HttpClient::perform(const std::string& url, const std::string* body, const std::vector<std::string>& headers,
-                                 double timeout_s, double connect_timeout_s, const std::function<bool()>& stop) const {
+                                 double timeout_s, double connect_timeout_s, const std::function<bool()>& stop,
+                                 const std::string* method) const {
   CURL* h = static_cast<CURL*>(acquire());
   struct Release {
     const HttpClient* self;
@@ -103,6 +115,7 @@ HttpResponse HttpClient::perform(const std::string& url, const std::string* body
     curl_easy_setopt(h, CURLOPT_POSTFIELDS, body->data());
     curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body->size()));
   }
+  if (method) curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method->c_str());
   curl_easy_setopt(h, CURLOPT_HTTPHEADER, list);
   curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, append_body);
   curl_easy_setopt(h, CURLOPT_WRITEDATA, &response.body);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -16,6 +17,7 @@ struct HttpResponse {
   long status = 0;
   std::string body;
   double retry_after_s = 0;  // from a Retry-After header, when the server sent one
+  std::map<std::string, std::string> headers;  // by lower-case name (the last of a repeated one)
 };
 
 // The request never got an HTTP answer (refused, timed out, DNS, TLS).
@@ -43,10 +45,12 @@ class HttpClient {
                     double timeout_s, double connect_timeout_s = 10, const std::function<bool()>& stop = nullptr) const;
   HttpResponse get(const std::string& url, const std::vector<std::string>& headers, double timeout_s,
                    double connect_timeout_s = 10) const;
+  HttpResponse del(const std::string& url, const std::vector<std::string>& headers, double timeout_s) const;
 
  private:
   HttpResponse perform(const std::string& url, const std::string* body, const std::vector<std::string>& headers,
-                       double timeout_s, double connect_timeout_s, const std::function<bool()>& stop) const;
+                       double timeout_s, double connect_timeout_s, const std::function<bool()>& stop,
+                       const std::string* method) const;
   void* acquire() const;
   void release(void* handle) const;
 
