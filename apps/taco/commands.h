@@ -20,6 +20,7 @@ void add_curate_command(CLI::App& app);
 void add_train_command(CLI::App& app);
 void add_serve_command(CLI::App& app);
 void add_view_command(CLI::App& app);
+void add_mcp_command(CLI::App& app);
 
 // Flags every command that talks to a model shares: --model, --endpoint, --temperature, ...
 void add_model_flags(CLI::App& cmd, ModelOptions& options);

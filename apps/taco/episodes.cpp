@@ -1,6 +1,7 @@
 #include "episodes.h"
 
 #include <cstdio>
+#include <filesystem>
 
 #include "runtime/batch.h"
 #include "tools/builtin.h"
@@ -8,6 +9,16 @@
 #include "util/files.h"
 
 namespace taco::cli {
+
+std::string shipped_model_spec() {
+  std::error_code ec;
+  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    auto beside = exe.parent_path().parent_path() / "models" / "taco-small";
+    if (std::filesystem::exists(beside / "config.json", ec)) return "embedded:" + beside.string();
+  }
+  return "embedded:models/taco-small";
+}
 
 void add_episode_flags(CLI::App& cmd, EpisodeFlags& f, bool with_prompt_mode) {
   add_model_flags(cmd, f.model);

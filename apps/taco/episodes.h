@@ -35,6 +35,11 @@ struct RuntimeSetup {
   std::unique_ptr<Runtime> runtime;
 };
 
+// The shipped embedded model as a --model spec: beside the binary's source tree
+// (build/taco -> models/taco-small), else in the working folder. What taco serve and taco mcp
+// run when no --model is given.
+std::string shipped_model_spec();
+
 // `out_path` names the default images folder (<out>.images) when --images-dir is not given.
 // With `chain_of_thought`, the CoTA prompt offers Terminate alone: the model thinks, then
 // answers without tools (the paper's CoT mode).

@@ -39,6 +39,7 @@ int main(int argc, char** argv) {
   taco::cli::add_train_command(app);
   taco::cli::add_serve_command(app);
   taco::cli::add_view_command(app);
+  taco::cli::add_mcp_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {

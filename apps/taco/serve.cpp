@@ -26,25 +26,13 @@ struct ServeFlags {
   double max_body_mb = 64;
 };
 
-// The shipped model, beside the binary's source tree (build/taco -> models/taco-small) or in
-// the working folder.
-std::string shipped_model() {
-  std::error_code ec;
-  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (!ec) {
-    auto beside = exe.parent_path().parent_path() / "models" / "taco-small";
-    if (std::filesystem::exists(beside / "config.json", ec)) return "embedded:" + beside.string();
-  }
-  return "embedded:models/taco-small";
-}
-
 void serve(ServeFlags f) {
   // glibc gives each thread that allocates at once an arena of its own (up to 8 per core) and
   // keeps what they free: under steady load the request threads' arenas kept growing (178 ->
   // 190 MB over 5 minutes of episodes). Two arenas level off (127 MB) at the same throughput
   // (BENCHMARKS.md). MALLOC_ARENA_MAX still decides when the user sets it.
   if (!std::getenv("MALLOC_ARENA_MAX")) ::mallopt(M_ARENA_MAX, 2);
-  if (f.episode.model.model.empty()) f.episode.model.model = shipped_model();
+  if (f.episode.model.model.empty()) f.episode.model.model = shipped_model_spec();
   if (f.serve.api_key.empty())
     if (const char* key = std::getenv("TACO_API_KEY"); key && *key) f.serve.api_key = key;
   if (f.max_body_mb <= 0) throw Error("--max-body-mb must be more than 0");

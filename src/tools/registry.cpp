@@ -193,6 +193,37 @@ std::vector<const Tool*> ToolRegistry::tools() const {
   return out;
 }
 
+Json tool_input_schema(const ToolSpec& spec) {
+  const Json number{{"type", "number"}};
+  const Json box{{"type", "array"}, {"items", number}, {"minItems", 4}, {"maxItems", 4}};
+  Json properties = Json::object();
+  Json required = Json::array();
+  for (const auto& a : spec.args) {
+    Json p;
+    switch (a.type) {
+      case ArgType::kString: p = {{"type", "string"}}; break;
+      case ArgType::kNumber: p = number; break;
+      case ArgType::kInteger: p = {{"type", "integer"}}; break;
+      case ArgType::kBool: p = {{"type", "boolean"}}; break;
+      case ArgType::kImage: p = {{"type", "string"}}; break;
+      case ArgType::kImageList: p = {{"type", "array"}, {"items", {{"type", "string"}}}}; break;
+      case ArgType::kBox: p = box; break;
+      case ArgType::kStringList: p = {{"type", "array"}, {"items", {{"type", "string"}}}}; break;
+      case ArgType::kRegions:
+        p = {{"type", "array"},
+             {"items", {{"type", "object"}, {"properties", {{"bbox", box}, {"label", {{"type", "string"}}}}}, {"required", {"bbox"}}}}};
+        break;
+      case ArgType::kAny: p = Json::object(); break;
+    }
+    if (!a.description.empty()) p["description"] = a.description;
+    properties[a.name] = p;
+    if (a.required) required.push_back(a.name);
+  }
+  Json schema{{"type", "object"}, {"properties", properties}};
+  if (!required.empty()) schema["required"] = required;
+  return schema;
+}
+
 std::vector<ActionDoc> ToolRegistry::action_docs() const {
   std::vector<ActionDoc> docs;
   for (const auto& t : tools_) {

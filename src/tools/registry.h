@@ -38,6 +38,11 @@ class ToolRegistry {
   double time_limit_s_ = 60;
 };
 
+// A tool's arguments as a JSON Schema object: what MCP clients get as a tool's inputSchema and
+// what native tool calling sends as a function's parameters. Image arguments are strings
+// naming an image ("image-0").
+Json tool_input_schema(const ToolSpec& spec);
+
 // The tools that need no model: Terminate, Calculate, Crop, ZoomIn, VisualizeRegionsOnImage.
 ToolRegistry make_builtin_registry();
 

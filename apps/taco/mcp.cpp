@@ -1,0 +1,66 @@
+// taco mcp: taco's tools and whole episodes as a Model Context Protocol server, over stdio or
+// streamable HTTP (docs/tools.md).
+#include <httplib.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+
+#include "episodes.h"
+#include "serve/mcp_server.h"
+#include "util/error.h"
+
+namespace taco::cli {
+namespace {
+
+struct McpFlags {
+  EpisodeFlags episode;
+  McpServeOptions serve;
+  bool http = false;
+  std::string host = "127.0.0.1";
+  int port = 8090;
+};
+
+void mcp(McpFlags f) {
+  if (f.episode.model.model.empty()) f.episode.model.model = shipped_model_spec();
+  if (f.serve.allowed_roots.empty()) f.serve.allowed_roots.push_back(std::filesystem::current_path().string());
+  if (f.serve.work_dir.empty())
+    f.serve.work_dir = (std::filesystem::temp_directory_path() / ("taco-mcp-" + std::to_string(::getpid()))).string();
+  auto setup = make_runtime(f.episode, "");
+  McpServer server(setup->tools, setup->model.get(), setup->runtime->prompts(), setup->runtime->options(), f.serve);
+  if (!f.http) {
+    std::fprintf(stderr, "taco mcp: serving on stdin/stdout (images under %s%s; RunEpisode with %s)\n", f.serve.allowed_roots[0].c_str(),
+                 f.serve.allowed_roots.size() > 1 ? ", ..." : "", setup->model->name().c_str());
+    run_mcp_stdio(server);
+    return;
+  }
+  httplib::Server http;
+  mount_mcp_http(server, http);
+  const int port = f.port == 0 ? http.bind_to_any_port(f.host) : (http.bind_to_port(f.host, f.port) ? f.port : -1);
+  if (port < 0) throw Error("cannot listen on " + f.host + ":" + std::to_string(f.port) + " (in use, or not an address of this machine)");
+  std::fprintf(stderr, "taco mcp: http://%s:%d/mcp (images under %s%s; RunEpisode with %s)\n", f.host.c_str(), port,
+               f.serve.allowed_roots[0].c_str(), f.serve.allowed_roots.size() > 1 ? ", ..." : "", setup->model->name().c_str());
+  http.listen_after_bind();
+}
+
+}  // namespace
+
+void add_mcp_command(CLI::App& app) {
+  auto f = std::make_shared<McpFlags>();
+  auto* cmd = app.add_subcommand("mcp", "serve taco's tools and whole episodes (RunEpisode) to MCP clients, over stdio or --http");
+  add_episode_flags(*cmd, f->episode);
+  cmd->remove_option(cmd->get_option("--images-dir"));  // episode images go under --work-dir
+  cmd->get_option("--model")->required(false)->description(
+      "the model RunEpisode runs: a served model's name, replay:PATH or embedded:DIR (default: the shipped embedded:models/taco-small)");
+  cmd->add_flag("--http", f->http, "serve streamable HTTP at /mcp instead of stdio");
+  cmd->add_option("--host", f->host, "with --http: the address to listen on")->capture_default_str();
+  cmd->add_option("--port", f->port, "with --http: the port (0: any free one)")->capture_default_str()->check(CLI::Range(0, 65535));
+  cmd->add_option("--allowed-root", f->serve.allowed_roots, "a folder whose image files clients may name (repeatable; default: the working folder)")
+      ->check(CLI::ExistingDirectory);
+  cmd->add_option("--work-dir", f->serve.work_dir, "where episode and data: URL images go (default: a temp folder)");
+  cmd->footer("Examples:\n  taco mcp --tools-config tools.json          # for a desktop client: {\"command\": \"taco\", \"args\": [\"mcp\"]}\n"
+              "  taco mcp --http --port 8090 --allowed-root ~/images   # then http://127.0.0.1:8090/mcp");
+  cmd->callback([f] { mcp(*f); });
+}
+
+}  // namespace taco::cli
