@@ -32,6 +32,10 @@ void add_episode_flags(CLI::App& cmd, EpisodeFlags& f, bool with_prompt_mode) {
                  "observations fed back before the episode stops (default: 10, or an embedded model's own limit)");
   cmd.add_flag("--blank-images", f.blank_images,
                "show the model gray input images while the tools see the real ones (how much it leans on its tools)");
+  cmd.add_option("--protocol", f.protocol,
+                 "how the model calls tools: cota (a JSON step in its reply, TACO's) or tools (OpenAI tools / tool_calls: a model "
+                 "served with native tool calling, docs/models.md)")
+      ->capture_default_str()->check(CLI::IsMember({"cota", "tools"}));
   cmd.add_option("--max-pixels", f.max_pixels, "refuse images with more pixels than this (default: the tools config's, 64 M)");
   cmd.add_option("--tools-config", f.tools_config, "the tools config: backends and model paths (docs/tools.md)")
       ->check(CLI::ExistingFile);
@@ -62,6 +66,7 @@ std::unique_ptr<RuntimeSetup> make_runtime(const EpisodeFlags& f, const std::str
   episode.max_replies = f.max_replies >= 0 ? f.max_replies : own.max_replies >= 0 ? own.max_replies : 10;
   episode.max_pixels = f.max_pixels > 0 ? f.max_pixels : s->config.max_pixels();
   episode.blank_inputs = f.blank_images;
+  episode.protocol = f.protocol;
   episode.images_dir = !f.images_dir.empty() ? f.images_dir : !out_path.empty() ? output_base(out_path) + ".images" : "";
   s->runtime = std::make_unique<Runtime>(*s->model, s->tools, std::move(prompts), episode);
   return s;

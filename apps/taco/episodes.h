@@ -20,6 +20,7 @@ struct EpisodeFlags {
   int max_replies = -1;         // -1: the model's own limit, else 10
   int64_t max_pixels = 0;
   bool blank_images = false;
+  std::string protocol = "cota";  // or "tools" (EpisodeOptions::protocol)
 };
 
 // --model and the other model flags, --prompt (unless with_prompt_mode is false), --prompt-template, --max-replies, --max-pixels,

@@ -145,6 +145,7 @@ Json Trace::to_json() const {
   j["prompt"] = to_string(mode);
   if (!prompt_template_sha256.empty()) j["prompt_template_sha256"] = prompt_template_sha256;
   if (inputs_blanked) j["inputs_blanked"] = true;
+  if (protocol != "cota") j["protocol"] = protocol;
   j["status"] = to_string(status);
   j["answer"] = answer;
   j["answer_source"] = answer_source;
@@ -191,6 +192,7 @@ Trace Trace::from_json(const Json& j) {
     t.mode = prompt_mode_from_string(get_or<std::string>(j, "prompt", "cota"));
     t.prompt_template_sha256 = get_or<std::string>(j, "prompt_template_sha256", "");
     t.inputs_blanked = get_or<bool>(j, "inputs_blanked", false);
+    t.protocol = get_or<std::string>(j, "protocol", "cota");
     t.status = status_from_string(get_or<std::string>(j, "status", "error"));
     t.answer = get_or<std::string>(j, "answer", "");
     t.answer_source = get_or<std::string>(j, "answer_source", "none");

@@ -66,6 +66,7 @@ struct Trace {
   PromptMode mode = PromptMode::kCota;
   std::string prompt_template_sha256;  // the template the runtime wrote the prompts with ("" when not run)
   bool inputs_blanked = false;         // the model saw gray input images (--blank-images); the tools saw the real ones
+  std::string protocol = "cota";       // how actions were called: "cota" (JSON in the reply) or "tools" (OpenAI tool_calls)
   std::string user_request;  // the first user message (text, with image-k: <image> lines)
   std::vector<StepRecord> steps;
   std::vector<TraceImage> images;

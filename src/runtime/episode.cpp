@@ -14,6 +14,13 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// The system prompt of --protocol tools: the actions come as the request's tools, so it only
+// says how to use them.
+const char* const kToolsSystemPrompt =
+    "You answer questions about images. The images are named image-0, image-1, ...; pass those names to the tools that take an "
+    "image. Think step by step: say briefly what you will do, call the tools that help (several at once when they do not depend "
+    "on each other), read what they return, and when you know the answer, call Terminate with it.";
+
 double ms_since(Clock::time_point start) {
   return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
 }
@@ -73,8 +80,22 @@ std::string extract_answer(const std::string& message) {
 
 Runtime::Runtime(Model& model, const ToolRegistry& tools, PromptTemplate prompts, EpisodeOptions options)
     : model_(model), tools_(tools), prompts_(std::move(prompts)), options_(std::move(options)) {
-  system_prompt_ = options_.mode == PromptMode::kCota ? prompts_.cota_system(tools_.action_docs())
-                                                       : prompts_.direct_system();
+  if (options_.protocol != "cota" && options_.protocol != "tools")
+    throw Error("--protocol is cota or tools, not '" + options_.protocol + "'");
+  if (options_.protocol == "tools") {
+    if (!model_.takes_tools())
+      throw Error("--protocol tools needs a model served with tool calling (--endpoint); " + model_.name() + " writes its actions as text");
+    if (options_.mode != PromptMode::kCota) throw Error("--protocol tools is for episodes with tools (--prompt cota)");
+    system_prompt_ = kToolsSystemPrompt;
+    for (const auto& d : tools_.tools()) {
+      if (!d->unavailable_reason().empty()) continue;
+      const ToolSpec& spec = d->spec();
+      tool_schemas_.push_back(Json{{"type", "function"},
+                                   {"function", {{"name", spec.name}, {"description", spec.description}, {"parameters", tool_input_schema(spec)}}}});
+    }
+  } else {
+    system_prompt_ = options_.mode == PromptMode::kCota ? prompts_.cota_system(tools_.action_docs()) : prompts_.direct_system();
+  }
   template_hash_ = prompts_.hash();
 }
 
@@ -86,7 +107,9 @@ Trace Runtime::run(const Task& task, const StepCallback& on_step, const Cancella
   trace.mode = options_.mode;
   trace.prompt_template_sha256 = template_hash_;
   trace.inputs_blanked = options_.blank_inputs;
+  trace.protocol = options_.protocol;
   const bool cota = options_.mode == PromptMode::kCota;
+  const bool native = options_.protocol == "tools";
 
   ImageStore images(options_.images_dir.empty() ? "" : options_.images_dir + "/" + safe_file_name(task.id),
                     options_.max_pixels);
@@ -105,20 +128,31 @@ Trace Runtime::run(const Task& task, const StepCallback& on_step, const Cancella
     return finish();
   }
 
-  trace.user_request = prompts_.user_request(task.question, images.names(), cota);
+  if (native) {
+    trace.user_request = task.question;
+    for (const auto& name : images.names()) trace.user_request += "\n" + name + ": <image>";
+  } else {
+    trace.user_request = prompts_.user_request(task.question, images.names(), cota);
+  }
   std::vector<Message> messages;
   messages.push_back(Message{"system", {{system_prompt_, nullptr}}});
   messages.push_back(make_message("user", trace.user_request, images));
 
   for (int reply = 0;; ++reply) {
     StepRecord step;
+    Json tool_calls;
     const auto model_start = Clock::now();
     try {
       if (cancel && cancel->stopped()) throw CancelledError("the episode was stopped: " + cancel->reason());
       CompletionRequest request{task.id, &messages};
       request.cancel = cancel;
+      if (native) {
+        request.tools = tool_schemas_;
+        request.tool_choice = "auto";
+      }
       Completion c = model_.complete(request);
       step.raw = std::move(c.text);
+      tool_calls = std::move(c.tool_calls);
       step.prompt_tokens = c.prompt_tokens;
       step.completion_tokens = c.completion_tokens;
     } catch (const ContextFullError& e) {
@@ -137,6 +171,16 @@ Trace Runtime::run(const Task& task, const StepCallback& on_step, const Cancella
       return finish();
     }
     step.model_ms = ms_since(model_start);
+    if (native) {
+      if (run_tool_calls(task, tool_calls, reply, step, trace, images, messages)) {
+        trace.steps.push_back(std::move(step));
+        if (on_step) on_step(trace, trace.steps.back());
+        return finish();
+      }
+      trace.steps.push_back(std::move(step));
+      if (on_step) on_step(trace, trace.steps.back());
+      continue;
+    }
     messages.push_back(Message{"assistant", {{step.raw, nullptr}}});
 
     if (!cota) {
@@ -220,6 +264,105 @@ Trace Runtime::run(const Task& task, const StepCallback& on_step, const Cancella
     trace.steps.push_back(std::move(step));
     if (on_step) on_step(trace, trace.steps.back());
   }
+}
+
+bool Runtime::run_tool_calls(const Task& task, const Json& calls, int reply, StepRecord& step, Trace& trace, ImageStore& images,
+                             std::vector<Message>& messages) const {
+  Message assistant{"assistant", {}};
+  if (!step.raw.empty()) assistant.parts.push_back({step.raw, nullptr});
+  const bool calling = calls.is_array() && !calls.empty();
+  if (calling) assistant.tool_calls = calls;
+  messages.push_back(std::move(assistant));
+  auto trimmed = [](const std::string& text) {
+    const size_t b = text.find_first_not_of(" \t\r\n"), e = text.find_last_not_of(" \t\r\n");
+    return b == std::string::npos ? std::string() : text.substr(b, e - b + 1);
+  };
+  if (!calling) {
+    // An answer in plain text, without a call: the episode's answer.
+    trace.status = TraceStatus::kTerminated;
+    trace.answer = trimmed(step.raw);
+    trace.answer_source = trace.answer.empty() ? "none" : "text";
+    return true;
+  }
+  StepContent content;
+  content.thought = step.raw;
+  Json results = Json::array();
+  std::vector<Message> replies;  // one tool message per call, in the calls' order
+  std::string shown_images;      // "image-k: <image>" for each image the calls made
+  bool terminated = false;
+  const auto tool_start = Clock::now();
+  for (const auto& call : calls) {
+    const std::string id = call.is_object() ? call.value("id", "") : "";
+    const Json function = call.is_object() ? call.value("function", Json::object()) : Json::object();
+    const std::string name = function.is_object() ? function.value("name", "") : "";
+    Json args = Json::object();
+    std::string problem = name.empty() ? "a tool call without a function name" : "";
+    if (problem.empty() && function.contains("arguments")) {
+      const Json& given = function["arguments"];
+      // OpenAI sends the arguments as a JSON string; some servers send the object itself.
+      args = given.is_string() ? Json::parse(given.get<std::string>(), nullptr, false) : given;
+      if (args.is_null() && given.is_string() && given.get<std::string>().find_first_not_of(" \t\r\n") == std::string::npos) args = Json::object();
+      if (!args.is_object()) {
+        std::string shown = given.is_string() ? given.get<std::string>() : given.dump();
+        if (shown.size() > 200) shown = shown.substr(0, 200) + "...";
+        problem = "the arguments of " + name + " must be a JSON object, got: " + shown;
+        args = Json::object();
+      }
+    }
+    content.actions.push_back(Action{name, args});
+    std::string said;
+    try {
+      if (!problem.empty()) throw ToolError("TypeError", problem);
+      auto ctx = images.context_for(task.id);
+      Json result = tools_.execute(Action{name, args}, ctx);
+      const auto made = images.commit(*ctx, name);
+      step.new_images.insert(step.new_images.end(), made.begin(), made.end());
+      for (const auto& m : made) shown_images += "\n" + m + ": <image>";
+      if (!ctx->details().is_null() && step.details.is_null()) step.details = ctx->details();
+      if (name == "Terminate") {
+        terminated = true;
+        trace.answer = result.value("answer", "");
+        trace.answer_source = "terminate";
+      }
+      results.push_back(result);
+      said = observation_repr(result, made);
+    } catch (const ToolError& e) {
+      if (step.error_kind.empty()) {
+        step.error_kind = e.kind() == "KeyError" && !tools_.find(name) ? "unknown_tool" : e.kind() == "TypeError" ? "arguments" : "tool";
+        step.error = e.what();
+      }
+      results.push_back(Json{{"error", e.observation()}});
+      said = e.observation();
+    } catch (const std::exception& e) {
+      if (step.error_kind.empty()) step.error_kind = "tool", step.error = e.what();
+      said = ToolError("RuntimeError", e.what()).observation();
+      results.push_back(Json{{"error", said}});
+    }
+    replies.push_back(Message{"tool", {{said, nullptr}}, nullptr, id});
+    step.feedback += (step.feedback.empty() ? "" : "\n") + said;
+  }
+  step.content = std::move(content);
+  step.observation = results.size() == 1 ? results[0] : results;
+  step.tool_ms = ms_since(tool_start);
+  if (terminated) {
+    trace.status = TraceStatus::kTerminated;
+    step.feedback.clear();
+    return true;
+  }
+  if (reply >= options_.max_replies) {
+    trace.status = TraceStatus::kMaxReplies;
+    step.feedback.clear();  // never sent
+    trace.answer_source = "none";
+    return true;
+  }
+  for (auto& m : replies) messages.push_back(std::move(m));
+  // Tool messages carry text only: the images the tools made follow in a user message.
+  if (!shown_images.empty()) {
+    const std::string text = "The tools returned these images:" + shown_images;
+    messages.push_back(make_message("user", text, images));
+    step.feedback += "\n" + text;
+  }
+  return false;
 }
 
 }  // namespace taco

@@ -19,12 +19,18 @@
 
 namespace taco {
 
+class ImageStore;
+
 struct EpisodeOptions {
   PromptMode mode = PromptMode::kCota;
   int max_replies = 10;         // observations fed back at most; the model is called up to max_replies + 1 times
   std::string images_dir;       // tool outputs go to <images_dir>/<task id>/image-k.png ("" keeps them in memory)
   int64_t max_pixels = kDefaultMaxPixels;
   bool blank_inputs = false;    // the model sees gray input images, the tools the real ones (ImageStore::add_input)
+  // How the model calls actions: "cota" (a JSON step in its reply, TACO's protocol) or "tools"
+  // (the registry's actions as OpenAI tools, read back from tool_calls: models served with
+  // native tool calling; needs a model that takes_tools()).
+  std::string protocol = "cota";
 };
 
 class Runtime {
@@ -46,12 +52,18 @@ class Runtime {
   const std::string& prompt_template_sha256() const { return template_hash_; }
 
  private:
+  // One reply of --protocol tools: runs its tool_calls and feeds the results back. True when the
+  // episode is over (an answer, Terminate, or the reply budget spent).
+  bool run_tool_calls(const Task& task, const Json& calls, int reply, StepRecord& step, Trace& trace, ImageStore& images,
+                      std::vector<Message>& messages) const;
+
   Model& model_;
   const ToolRegistry& tools_;
   PromptTemplate prompts_;
   EpisodeOptions options_;
   std::string system_prompt_;
   std::string template_hash_;
+  Json tool_schemas_ = Json::array();  // --protocol tools: the actions as OpenAI tools
 };
 
 // TACO's fallback when an episode ends without a parsed Terminate: the "answer" field of the

@@ -374,3 +374,92 @@ TEST(EpisodeContextTest, AFullContextEndsTheEpisodeLikeASpentBudget) {
 
 }  // namespace
 }  // namespace taco
+
+namespace taco {
+namespace {
+
+// A chat completion whose message calls tools (OpenAI's shape), with `content` as the thought.
+std::string tool_call_reply(const std::string& content, const Json& calls) {
+  Json message{{"role", "assistant"}, {"content", content}};
+  Json with_ids = Json::array();
+  for (size_t i = 0; i < calls.size(); ++i)
+    with_ids.push_back(Json{{"id", "call_" + std::to_string(i)}, {"type", "function"},
+                            {"function", {{"name", calls[i][0]}, {"arguments", calls[i][1]}}}});
+  if (!with_ids.empty()) message["tool_calls"] = with_ids;
+  return Json{{"id", "c"}, {"object", "chat.completion"}, {"model", "scripted"},
+              {"choices", Json::array({Json{{"index", 0}, {"message", message}, {"finish_reason", with_ids.empty() ? "stop" : "tool_calls"}}})},
+              {"usage", {{"prompt_tokens", 5}, {"completion_tokens", 5}}}}
+      .dump();
+}
+
+// --protocol tools: the actions go as OpenAI tools, the replies' tool_calls run (several in one
+// reply, a malformed one refused with a message the model reads), results come back as tool
+// messages and the images a tool made in a user message after them; Terminate answers.
+TEST_F(EpisodeTest, NativeToolCallsDriveAWholeEpisode) {
+  test::ScriptedServer server([](const Json& req, int) {
+    const int turn = assistant_turns(req);
+    if (turn == 0)
+      return Reply{200, tool_call_reply("Two sums first.", Json::array({Json::array({"Calculate", R"({"expression": "6*7"})"}),
+                                                                        Json::array({"Calculate", R"({"expression": "2+2"})"})}))};
+    if (turn == 1)
+      return Reply{200, tool_call_reply("A closer look.", Json::array({Json::array({"ZoomIn", "{oops"}),
+                                                                       Json::array({"ZoomIn", R"({"image": "image-0", "bbox": [0, 0, 0.5, 0.5], "zoom_factor": 2})"})}))};
+    return Reply{200, tool_call_reply("", Json::array({Json::array({"Terminate", R"({"answer": "42"})"})}))};
+  });
+  auto model = make_model(model_options(server));
+  EpisodeOptions eo;
+  eo.protocol = "tools";
+  Runtime runtime(*model, tools_, PromptTemplate::defaults(), eo);
+  Trace t = runtime.run(task_with_image("What is 6*7?"));
+  ASSERT_EQ(t.status, TraceStatus::kTerminated) << t.error;
+  EXPECT_EQ(t.protocol, "tools");
+  EXPECT_EQ(t.answer, "42");
+  EXPECT_EQ(t.answer_source, "terminate");
+  ASSERT_EQ(t.steps.size(), 3u);
+  ASSERT_TRUE(t.steps[0].observation.is_array());
+  EXPECT_EQ(t.steps[0].observation[0]["result"], 42);
+  EXPECT_EQ(t.steps[0].observation[1]["result"], 4);
+  EXPECT_EQ(t.steps[0].content->thought, "Two sums first.");
+  EXPECT_EQ(t.steps[1].error_kind, "arguments");
+  EXPECT_EQ(t.steps[1].new_images.size(), 1u);
+  EXPECT_EQ(Trace::from_json(t.to_json()).protocol, "tools");
+
+  const auto requests = server.requests();
+  ASSERT_EQ(requests.size(), 3u);
+  bool offered = false;
+  for (const auto& tool : requests[0]["tools"]) offered = offered || (tool["function"]["name"] == "Calculate" && tool["function"]["parameters"]["required"][0] == "expression");
+  EXPECT_TRUE(offered) << requests[0]["tools"].dump();
+  EXPECT_EQ(requests[0]["tool_choice"], "auto");
+  // The second request: the assistant's calls, then one tool message per call, by id.
+  const Json& second = requests[1]["messages"];
+  ASSERT_EQ(second.size(), 5u) << second.dump();
+  EXPECT_EQ(second[2]["tool_calls"].size(), 2u);
+  EXPECT_EQ(second[3]["role"], "tool");
+  EXPECT_EQ(second[3]["tool_call_id"], "call_0");
+  EXPECT_EQ(second[3]["content"], "{'result': 42}");
+  EXPECT_EQ(second[4]["tool_call_id"], "call_1");
+  // The third: the malformed call refused in its tool message, the zoomed image in a user message.
+  const Json& third = requests[2]["messages"];
+  ASSERT_EQ(third.size(), 9u) << third.dump();
+  EXPECT_NE(third[6]["content"].get<std::string>().find("must be a JSON object"), std::string::npos) << third[6];
+  EXPECT_EQ(third[8]["role"], "user");
+  EXPECT_EQ(last_message(requests[2]).second, 1) << "the tool's image follows the tool messages";
+}
+
+TEST_F(EpisodeTest, NativeToolCallsAPlainTextAnswerEndsTheEpisode) {
+  test::ScriptedServer server([](const Json&, int) { return Reply{200, tool_call_reply("Paris", Json::array())}; });
+  auto model = make_model(model_options(server));
+  EpisodeOptions eo;
+  eo.protocol = "tools";
+  Trace t = Runtime(*model, tools_, PromptTemplate::defaults(), eo).run(task_with_image("Capital of France?"));
+  EXPECT_EQ(t.status, TraceStatus::kTerminated);
+  EXPECT_EQ(t.answer, "Paris");
+  EXPECT_EQ(t.answer_source, "text");
+  // A model that writes its actions as text cannot take this protocol.
+  write_file(dir_.file("r.json"), "[\"x\"]");
+  ReplayModel replay(dir_.file("r.json"));
+  EXPECT_THROW(Runtime(replay, tools_, PromptTemplate::defaults(), eo), Error);
+}
+
+}  // namespace
+}  // namespace taco
