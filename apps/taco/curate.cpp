@@ -98,7 +98,9 @@ void add_curate_command(CLI::App& app) {
   auto e = std::make_shared<ExportFlags>();
   auto* ex = app.add_subcommand("export", "traces as LLaVA or Mantis training data, checked");
   ex->add_option("inputs", e->inputs, "trace files (e.g. from taco curate)")->required()->check(CLI::ExistingFile);
-  ex->add_option("--format", e->options.format, "llava or mantis")->required()->check(CLI::IsMember({"llava", "mantis"}));
+  ex->add_option("--format", e->options.format,
+                 "llava, mantis, or messages (OpenAI-style messages with tool_calls and the actions' schemas: TRL, Qwen2-VL/2.5-VL)")
+      ->required()->check(CLI::IsMember({"llava", "mantis", "messages"}));
   ex->add_option("--out", e->options.out_path, ".json (one array) or .jsonl")->required();
   ex->add_option("--images", e->options.images, "copy, link or keep the image files")
       ->capture_default_str()

@@ -1,6 +1,9 @@
 #include "cota/training_format.h"
 
+#include <map>
+
 #include "cota/parse.h"
+#include "cota/prompt.h"
 #include "util/pyrepr.h"
 
 namespace taco {
@@ -55,6 +58,64 @@ Json to_mantis(const Trace& trace, const std::string& id, const std::string& dat
               {"images", training_images(trace)},
               {"conversation", std::move(conversation)},
               {"metadata", {{"dataset", dataset}, {"task_instruction", instruction}}}};
+}
+
+Json to_messages(const Trace& trace, const std::string& id, const Json& tools) {
+  std::map<std::string, std::string> path_of;
+  for (const auto& im : trace.images) path_of[im.name] = im.path;
+  Json images = Json::array();
+  auto image_parts = [&](const std::vector<std::string>& names, Json& content) {
+    for (const auto& name : names) {
+      content.push_back(Json{{"type", "text"}, {"text", name + ":"}});
+      content.push_back(Json{{"type", "image"}, {"image", path_of[name]}});
+      images.push_back(path_of[name]);
+    }
+  };
+  Json messages = Json::array();
+  Json first = Json::array();
+  std::vector<std::string> inputs;
+  for (const auto& im : trace.images)
+    if (im.source == "input") inputs.push_back(im.name);
+  image_parts(inputs, first);
+  first.push_back(Json{{"type", "text"}, {"text", trace.task.question}});
+  messages.push_back(Json{{"role", "user"}, {"content", first}});
+  int call_number = 0;
+  for (size_t i = 0; i < trace.steps.size(); ++i) {
+    const StepRecord& step = trace.steps[i];
+    if (!step.content) {
+      // A reply that was not a step (Direct, or one the parser refused): its text as it was.
+      messages.push_back(Json{{"role", "assistant"}, {"content", trace.mode == PromptMode::kDirect ? trace.answer : step.raw}});
+      if (!step.feedback.empty()) messages.push_back(Json{{"role", "user"}, {"content", step.feedback}});
+      continue;
+    }
+    Json calls = Json::array();
+    std::vector<std::string> ids;
+    for (const auto& a : step.content->actions) {
+      ids.push_back("call_" + std::to_string(call_number++));
+      calls.push_back(Json{{"id", ids.back()}, {"type", "function"}, {"function", {{"name", a.name}, {"arguments", a.arguments}}}});
+    }
+    Json assistant{{"role", "assistant"}, {"content", step.content->thought}};
+    if (!calls.empty()) assistant["tool_calls"] = calls;
+    messages.push_back(std::move(assistant));
+    const bool last = i + 1 == trace.steps.size();
+    if (last) break;  // Terminate (or the reply budget): nothing was fed back
+    const auto& actions = step.content->actions;
+    for (size_t k = 0; k < actions.size(); ++k) {
+      const Json result = step.observation.is_array() && actions.size() > 1 ? step.observation[k] : step.observation;
+      std::string said;
+      if (result.is_object() && result.contains("error") && result.size() == 1 && result["error"].is_string()) said = result["error"];
+      else if (!result.is_null()) said = observation_repr(result, step.new_images);
+      else said = "Execution failed: " + step.error;
+      messages.push_back(Json{{"role", "tool"}, {"tool_call_id", ids[k]}, {"name", actions[k].name}, {"content", said}});
+    }
+    if (actions.empty() && !step.feedback.empty()) messages.push_back(Json{{"role", "user"}, {"content", step.feedback}});
+    if (!step.new_images.empty()) {
+      Json content = Json::array();
+      image_parts(step.new_images, content);
+      messages.push_back(Json{{"role", "user"}, {"content", content}});
+    }
+  }
+  return Json{{"id", id}, {"messages", messages}, {"images", images}, {"tools", tools}};
 }
 
 std::string check_training_record(const Json& r) {

@@ -33,6 +33,17 @@ std::vector<std::string> training_images(const Trace& trace);
 Json to_llava(const Trace& trace, const std::string& id);
 Json to_mantis(const Trace& trace, const std::string& id, const std::string& dataset, const std::string& task_instruction);
 
+// A chain as OpenAI-style messages with tool calls, the layout Hugging Face TRL and the
+// Qwen2-VL / Qwen2.5-VL chat templates take for tool use:
+//   {"id", "messages": [{"role": "user", "content": [{"type": "image", "image": path}, {"type": "text", "text": question}]},
+//                       {"role": "assistant", "content": thought, "tool_calls": [{"id", "type": "function",
+//                                                                    "function": {"name", "arguments": {...}}}]},
+//                       {"role": "tool", "tool_call_id", "name", "content": result}, ...],
+//    "images": [paths, in the order the image parts name them], "tools": `tools`}
+// Arguments are objects (the chat templates serialize them). Images a tool returned follow its
+// tool messages in a user message. A chain without tool calls (Direct) is the same without them.
+Json to_messages(const Trace& trace, const std::string& id, const Json& tools);
+
 // The short list of actions Mantis records put at the head of the first user turn.
 std::string task_instruction(const std::vector<std::string>& action_names);
 

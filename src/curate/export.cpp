@@ -55,12 +55,21 @@ class ImagePlacer {
 }  // namespace
 
 ExportSummary run_export(const std::vector<std::string>& trace_files, const ExportOptions& o) {
-  if (o.format != "llava" && o.format != "mantis") throw Error("unknown format '" + o.format + "' (llava or mantis)");
+  if (o.format != "llava" && o.format != "mantis" && o.format != "messages")
+    throw Error("unknown format '" + o.format + "' (llava, mantis or messages)");
   if (o.images != "copy" && o.images != "link" && o.images != "keep") throw Error("--images is copy, link or keep");
   ExportSummary summary;
   RecordWriter out(o.out_path);
   ImagePlacer placer(o);
   const std::string instruction = task_instruction(all_tool_names());
+  // The messages layout carries the actions' schemas, as a tool-calling chat template wants.
+  Json tool_schemas = Json::array();
+  if (o.format == "messages") {
+    const ToolRegistry registry = make_tool_registry(ToolsConfig());
+    for (const Tool* t : registry.tools())
+      tool_schemas.push_back(Json{{"type", "function"},
+                                  {"function", {{"name", t->spec().name}, {"description", t->spec().description}, {"parameters", tool_input_schema(t->spec())}}}});
+  }
   for (const auto& file : trace_files) {
     for_each_jsonl(file, [&](size_t line, Json&& j) {
       ++summary.traces;
@@ -71,14 +80,27 @@ ExportSummary run_export(const std::vector<std::string>& trace_files, const Expo
       try {
         Trace t = Trace::from_json(j);
         if (t.status == TraceStatus::kError) return invalid("the episode did not run");
-        Json record = o.format == "llava" ? to_llava(t, t.task.id) : to_mantis(t, t.task.id, o.dataset, instruction);
+        Json record = o.format == "llava"   ? to_llava(t, t.task.id)
+                      : o.format == "mantis" ? to_mantis(t, t.task.id, o.dataset, instruction)
+                                             : to_messages(t, t.task.id, tool_schemas);
         Json& images = record[o.format == "llava" ? "image" : "images"];
         const std::string base = o.image_folder.empty() ? trace_paths_base(j, file) : o.image_folder;
         for (auto& p : images) {
           const std::string path = p.get<std::string>();
           p = placer.place(resolve_path(base, path), !path.empty() && path[0] != '/', summary.images);
         }
-        if (std::string bad = check_training_record(record); !bad.empty()) return invalid(bad);
+        if (o.format == "messages") {
+          // The image parts name the images in the list's order: they get the placed paths.
+          size_t k = 0;
+          for (auto& m : record["messages"])
+            if (m["content"].is_array())
+              for (auto& part : m["content"])
+                if (part.value("type", "") == "image") part["image"] = images[k++];
+          const Json& last = record["messages"].back();
+          if (last.value("role", "") != "assistant") return invalid("the chain does not end with the model's answer");
+        } else if (std::string bad = check_training_record(record); !bad.empty()) {
+          return invalid(bad);
+        }
         out.write(record);
         ++summary.records;
       } catch (const Error& e) {

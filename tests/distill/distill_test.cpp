@@ -182,6 +182,28 @@ TEST(DistillEndToEndTest, DistillCurateExportOffline) {
   ASSERT_EQ(mantis.size(), 2u);
   EXPECT_EQ(mantis[0]["conversation"].size(), 2u);  // a Direct example: request and Terminate
 
+  // The messages layout (TRL, Qwen2-VL/2.5-VL): tool calls with object arguments, tool turns
+  // with the results, image parts naming the copied files, the actions' schemas.
+  auto msg = test::run_taco("export " + dir.file("curated.jsonl") + " --format messages --out " + dir.file("messages.jsonl"));
+  ASSERT_EQ(msg.code, 0) << msg.output;
+  std::vector<Json> chains;
+  for_each_jsonl(dir.file("messages.jsonl"), [&](size_t, Json&& j) { chains.push_back(j); });
+  ASSERT_EQ(chains.size(), 3u);
+  const Json& chain = chains[0];
+  ASSERT_EQ(chain["messages"].size(), 4u) << chain.dump();  // request, Calculate call, its result, Terminate call
+  EXPECT_EQ(chain["messages"][0]["content"][1]["type"], "image");
+  EXPECT_EQ(chain["messages"][0]["content"][1]["image"], chain["images"][0]);
+  EXPECT_TRUE(std::filesystem::exists(dir.file(chain["images"][0].get<std::string>())));
+  const Json& call = chain["messages"][1]["tool_calls"][0];
+  EXPECT_EQ(call["function"]["name"], "Calculate");
+  EXPECT_TRUE(call["function"]["arguments"].is_object());
+  EXPECT_EQ(chain["messages"][2]["role"], "tool");
+  EXPECT_EQ(chain["messages"][2]["tool_call_id"], call["id"]);
+  EXPECT_EQ(chain["messages"][3]["tool_calls"][0]["function"]["name"], "Terminate");
+  bool described = false;
+  for (const auto& t : chain["tools"]) described = described || (t["function"]["name"] == "Calculate" && t["function"]["parameters"]["type"] == "object");
+  EXPECT_TRUE(described);
+
   // An export that fails half way (a line that is not JSON after good traces) leaves the
   // previous output as it was, not a shorter file that looks whole.
   const std::string before = read_file(dir.file("train.json"));

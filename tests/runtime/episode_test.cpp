@@ -5,6 +5,7 @@
 #include <cstdlib>
 #include <filesystem>
 
+#include "cota/training_format.h"
 #include "models/replay.h"
 #include "tools/config.h"
 #include "tools/image_cv.h"
@@ -444,6 +445,18 @@ TEST_F(EpisodeTest, NativeToolCallsDriveAWholeEpisode) {
   EXPECT_NE(third[6]["content"].get<std::string>().find("must be a JSON object"), std::string::npos) << third[6];
   EXPECT_EQ(third[8]["role"], "user");
   EXPECT_EQ(last_message(requests[2]).second, 1) << "the tool's image follows the tool messages";
+
+  // The chain as training messages: the same turns the model saw, parallel calls included.
+  const Json chain = to_messages(t, "x", Json::array());
+  const Json& m = chain["messages"];
+  ASSERT_EQ(m.size(), 9u) << m.dump();
+  EXPECT_EQ(m[1]["tool_calls"].size(), 2u);
+  EXPECT_EQ(m[2]["content"], "{'result': 42}");
+  EXPECT_EQ(m[3]["tool_call_id"], m[1]["tool_calls"][1]["id"]);
+  EXPECT_NE(m[5]["content"].get<std::string>().find("must be a JSON object"), std::string::npos) << m[5];
+  EXPECT_EQ(m[7]["content"][1]["type"], "image");
+  EXPECT_EQ(m[8]["tool_calls"][0]["function"]["name"], "Terminate");
+  EXPECT_EQ(chain["images"].size(), 2u);  // the input and the zoomed region
 }
 
 TEST_F(EpisodeTest, NativeToolCallsAPlainTextAnswerEndsTheEpisode) {
