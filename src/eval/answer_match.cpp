@@ -11,6 +11,7 @@
 
 #include "util/error.h"
 #include "util/strings.h"
+#include "util/utf8.h"
 
 namespace taco {
 namespace {
@@ -526,9 +527,7 @@ std::string vlmevalkit_option(const std::string& prediction, const std::vector<s
   }
   // Else by the options' text: exactly one option's text inside a reply at most twice as long
   // as all the options together (lengths in characters).
-  auto characters = [](const std::string& t) {
-    return static_cast<size_t>(std::count_if(t.begin(), t.end(), [](char c) { return (static_cast<unsigned char>(c) & 0xC0) != 0x80; }));
-  };
+  const auto characters = [](const std::string& t) { return utf8_length(t); };
   size_t options_length = 0;
   for (size_t i = 0; i < n; ++i) options_length += characters(options[i]);
   if (characters(prediction) > 2 * options_length) return "Z";

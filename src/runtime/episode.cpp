@@ -8,6 +8,8 @@
 #include "tools/image_store.h"
 #include "util/files.h"
 #include "util/pyrepr.h"
+#include "util/strings.h"
+#include "util/utf8.h"
 
 namespace taco {
 namespace {
@@ -23,6 +25,13 @@ const char* const kToolsSystemPrompt =
 
 double ms_since(Clock::time_point start) {
   return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+}
+
+// What a failed call is in the trace: an action that does not exist, wrong arguments, or a tool
+// that failed.
+const char* error_kind_of(const ToolError& e, const std::string& action, const ToolRegistry& tools) {
+  if (e.kind() == "KeyError" && !tools.find(action)) return "unknown_tool";
+  return e.kind() == "TypeError" ? "arguments" : "tool";
 }
 
 // Splits text at each "image-k: <image>" so the image travels right where the text names it.
@@ -218,9 +227,7 @@ Trace Runtime::run(const Task& task, const StepCallback& on_step, const Cancella
             step.feedback = prompts_.observation(observation_repr(step.observation, step.new_images));
           }
         } catch (const ToolError& e) {
-          step.error_kind = e.kind() == "KeyError" && !tools_.find(action.name) ? "unknown_tool"
-                            : e.kind() == "TypeError"                           ? "arguments"
-                                                                                : "tool";
+          step.error_kind = error_kind_of(e, action.name, tools_);
           step.error = e.what();
           step.feedback = prompts_.execution_error(e.observation());
         } catch (const std::exception& e) {
@@ -273,14 +280,10 @@ bool Runtime::run_tool_calls(const Task& task, const Json& calls, int reply, Ste
   const bool calling = calls.is_array() && !calls.empty();
   if (calling) assistant.tool_calls = calls;
   messages.push_back(std::move(assistant));
-  auto trimmed = [](const std::string& text) {
-    const size_t b = text.find_first_not_of(" \t\r\n"), e = text.find_last_not_of(" \t\r\n");
-    return b == std::string::npos ? std::string() : text.substr(b, e - b + 1);
-  };
   if (!calling) {
     // An answer in plain text, without a call: the episode's answer.
     trace.status = TraceStatus::kTerminated;
-    trace.answer = trimmed(step.raw);
+    trace.answer = trim(step.raw);
     trace.answer_source = trace.answer.empty() ? "none" : "text";
     return true;
   }
@@ -304,7 +307,7 @@ bool Runtime::run_tool_calls(const Task& task, const Json& calls, int reply, Ste
       if (args.is_null() && given.is_string() && given.get<std::string>().find_first_not_of(" \t\r\n") == std::string::npos) args = Json::object();
       if (!args.is_object()) {
         std::string shown = given.is_string() ? given.get<std::string>() : given.dump();
-        if (shown.size() > 200) shown = shown.substr(0, 200) + "...";
+        if (shown.size() > 200) shown = std::string(utf8_prefix(shown, 200)) + "...";
         problem = "the arguments of " + name + " must be a JSON object, got: " + shown;
         args = Json::object();
       }
@@ -328,7 +331,7 @@ bool Runtime::run_tool_calls(const Task& task, const Json& calls, int reply, Ste
       said = observation_repr(result, made);
     } catch (const ToolError& e) {
       if (step.error_kind.empty()) {
-        step.error_kind = e.kind() == "KeyError" && !tools_.find(name) ? "unknown_tool" : e.kind() == "TypeError" ? "arguments" : "tool";
+        step.error_kind = error_kind_of(e, name, tools_);
         step.error = e.what();
       }
       results.push_back(Json{{"error", e.observation()}});

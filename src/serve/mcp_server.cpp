@@ -11,6 +11,7 @@
 
 #include "tools/image.h"
 #include "tools/image_store.h"
+#include "tools/mcp_client.h"
 #include "util/base64.h"
 #include "util/error.h"
 #include "util/files.h"
@@ -19,11 +20,6 @@
 
 namespace taco {
 namespace {
-
-const std::vector<std::string>& known_versions() {
-  static const std::vector<std::string> v = {"2025-06-18", "2025-03-26", "2024-11-05"};
-  return v;
-}
 
 Json rpc_error(const Json& id, int code, const std::string& message) {
   return Json{{"jsonrpc", "2.0"}, {"id", id}, {"error", {{"code", code}, {"message", message}}}};
@@ -60,9 +56,7 @@ McpServer::McpServer(const ToolRegistry& tools, Model* model, PromptTemplate pro
 
 std::string McpServer::negotiate_version(const Json& params) {
   const std::string asked = params.is_object() ? params.value("protocolVersion", "") : "";
-  for (const auto& v : known_versions())
-    if (v == asked) return v;
-  return known_versions().front();
+  return is_mcp_protocol_version(asked) ? asked : mcp_protocol_versions().front();
 }
 
 Json McpServer::handle(const Json& message) {
@@ -134,17 +128,14 @@ Json McpServer::tools_list() const {
 
 std::string McpServer::image_argument(const std::string& value) const {
   if (value.rfind("data:", 0) == 0) {
-    const size_t comma = value.find(',');
-    if (comma == std::string::npos || value.substr(0, comma).find(";base64") == std::string::npos)
-      throw ToolError("ValueError", "an image data: URL must be base64 (data:image/png;base64,...)");
-    auto bytes = base64_decode(std::string_view(value).substr(comma + 1));
-    int64_t w = 0, h = 0;
-    if (!bytes || !image_header_size(*bytes, w, h)) throw ToolError("ValueError", "the data: URL does not hold an image taco reads");
-    if (w * h > episode_.max_pixels)
-      throw ToolError("ValueError", "an image of " + std::to_string(w) + "x" + std::to_string(h) + " is over the limit of " +
-                                        std::to_string(episode_.max_pixels) + " pixels");
-    const std::string path = options_.work_dir + "/inputs/" + random_hex(8) + image_file_extension(*bytes);
-    write_file(path, *bytes);
+    std::string bytes;
+    try {
+      bytes = data_url_image_bytes(value, episode_.max_pixels);
+    } catch (const Error& e) {
+      throw ToolError("ValueError", e.what());
+    }
+    const std::string path = options_.work_dir + "/inputs/" + random_hex(8) + image_file_extension(bytes);
+    write_file(path, bytes);
     return path;
   }
   std::error_code ec;
@@ -282,7 +273,7 @@ void mount_mcp_http(McpServer& server, httplib::Server& http) {
   http.Post("/mcp", [&server, sessions, mu, reply_json, foreign_origin](const httplib::Request& req, httplib::Response& res) {
     if (foreign_origin(req)) return reply_json(res, 403, rpc_error(nullptr, -32600, "requests from another origin are refused"));
     const std::string version = req.get_header_value("MCP-Protocol-Version");
-    if (!version.empty() && std::find(known_versions().begin(), known_versions().end(), version) == known_versions().end())
+    if (!version.empty() && !is_mcp_protocol_version(version))
       return reply_json(res, 400, rpc_error(nullptr, -32600, "unsupported MCP-Protocol-Version " + version));
     Json message = Json::parse(with_valid_utf8(req.body), nullptr, false);
     if (message.is_discarded()) return reply_json(res, 400, rpc_error(nullptr, -32700, "Parse error: the body is not JSON"));

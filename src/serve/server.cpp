@@ -13,7 +13,6 @@
 #include "cota/trace.h"
 #include "serve/viewer.h"
 #include "tools/image.h"
-#include "util/base64.h"
 #include "util/files.h"
 #include "util/jsonl.h"
 #include "util/utf8.h"
@@ -118,17 +117,11 @@ struct RequestRecord {
 std::string image_bytes(const std::string& url, int64_t max_pixels) {
   if (url.rfind("data:", 0) != 0)
     throw bad_request("image_url must be a data: URL (data:image/png;base64,...); taco fetches nothing from the network");
-  const size_t comma = url.find(',');
-  if (comma == std::string::npos || url.substr(0, comma).find(";base64") == std::string::npos)
-    throw bad_request("image_url must be a base64 data: URL");
-  auto bytes = base64_decode(std::string_view(url).substr(comma + 1));
-  if (!bytes || bytes->empty()) throw bad_request("image_url holds no valid base64 data");
-  int64_t w = 0, h = 0;
-  if (!image_header_size(*bytes, w, h)) throw bad_request("image_url is not an image taco reads (PNG, JPEG, GIF, BMP, WebP, TIFF, Netpbm)");
-  if (w * h > max_pixels)
-    throw bad_request("an image of " + std::to_string(w) + "x" + std::to_string(h) + " is over the limit of " +
-                      std::to_string(max_pixels) + " pixels");
-  return std::move(*bytes);
+  try {
+    return data_url_image_bytes(url, max_pixels);
+  } catch (const Error& e) {
+    throw bad_request(e.what());
+  }
 }
 
 // OpenAI messages as taco's; images stay data URLs (the model decodes them). Tool messages
@@ -472,11 +465,7 @@ struct Server::Impl {
     if (!step.error.empty()) out += "\n✗ " + step.error;
     if (!step.observation.is_null()) {
       std::string seen = step.observation.dump(-1, ' ', false, Json::error_handler_t::replace);
-      if (seen.size() > 400) {
-        size_t cut = 400;
-        while (cut > 0 && (static_cast<unsigned char>(seen[cut]) & 0xC0) == 0x80) --cut;  // not inside a character
-        seen = seen.substr(0, cut) + "…";
-      }
+      if (seen.size() > 400) seen = std::string(utf8_prefix(seen, 400)) + "…";
       out += "\n← " + seen;
     }
     return out + "\n\n";

@@ -7,6 +7,7 @@
 #include <opencv2/imgproc.hpp>
 
 #include "tools/image_cv.h"
+#include "util/base64.h"
 #include "util/error.h"
 #include "util/files.h"
 
@@ -212,6 +213,19 @@ std::string Image::encode(const std::string& extension, int jpeg_quality) const 
   if (extension == ".jpg" || extension == ".jpeg") params = {cv::IMWRITE_JPEG_QUALITY, jpeg_quality};
   if (!cv::imencode(extension, impl_->mat, buf, params)) throw Error("cannot encode image as " + extension);
   return std::string(buf.begin(), buf.end());
+}
+
+std::string data_url_image_bytes(const std::string& url, int64_t max_pixels) {
+  const size_t comma = url.find(',');
+  if (url.rfind("data:", 0) != 0 || comma == std::string::npos || url.substr(0, comma).find(";base64") == std::string::npos)
+    throw Error("an image must be a base64 data: URL (data:image/png;base64,...)");
+  auto bytes = base64_decode(std::string_view(url).substr(comma + 1));
+  if (!bytes || bytes->empty()) throw Error("the image data: URL holds no valid base64 data");
+  int64_t w = 0, h = 0;
+  if (!image_header_size(*bytes, w, h)) throw Error("the data: URL is not an image taco reads (PNG, JPEG, GIF, BMP, WebP, TIFF, Netpbm)");
+  if (w * h > max_pixels)
+    throw Error("an image of " + std::to_string(w) + "x" + std::to_string(h) + " is over the limit of " + std::to_string(max_pixels) + " pixels");
+  return std::move(*bytes);
 }
 
 }  // namespace taco

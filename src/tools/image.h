@@ -44,4 +44,9 @@ std::string image_mime_type(const std::string& bytes);
 // without decoding it; false when the header is not understood.
 bool image_header_size(const std::string& bytes, int64_t& width, int64_t& height);
 
+// The bytes of an image sent as a base64 data: URL (data:image/png;base64,...), its size
+// checked against `max_pixels` from the header before anything decodes it (taco serve's and
+// taco mcp's images). Throws Error saying what is wrong.
+std::string data_url_image_bytes(const std::string& url, int64_t max_pixels);
+
 }  // namespace taco

@@ -21,9 +21,6 @@
 namespace taco {
 namespace {
 
-// The newest protocol revision taco speaks; a server may answer with an older one it knows.
-constexpr const char* kProtocolVersion = "2025-06-18";
-bool known_version(const std::string& v) { return v == "2025-06-18" || v == "2025-03-26" || v == "2024-11-05"; }
 
 // An exchange with a server that failed: it did not start, died, overran, or said it failed.
 class McpFailure : public Error {
@@ -38,11 +35,7 @@ class McpFailure : public Error {
 std::string one_line(std::string text, size_t limit = 300) {
   for (char& c : text)
     if (c == '\n' || c == '\r') c = ' ';
-  if (text.size() > limit) {
-    size_t cut = limit;
-    while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
-    text = text.substr(0, cut) + "...";
-  }
+  if (text.size() > limit) text = std::string(utf8_prefix(text, limit)) + "...";
   return text;
 }
 
@@ -106,8 +99,9 @@ class McpSession {
     }
     Json init;
     try {
+      // The newest revision taco speaks; a server may answer with an older one it knows.
       init = exchange("initialize",
-                      Json{{"protocolVersion", kProtocolVersion},
+                      Json{{"protocolVersion", mcp_protocol_versions().front()},
                            {"capabilities", Json::object()},
                            {"clientInfo", {{"name", "taco"}, {"version", TACO_VERSION}}}},
                       c_.time_limit_s);
@@ -122,7 +116,7 @@ class McpSession {
       throw McpFailure(why, e.timed_out());
     }
     version_ = init.value("protocolVersion", "");
-    if (!known_version(version_)) {
+    if (!is_mcp_protocol_version(version_)) {
       disconnect();
       throw McpFailure("MCP server '" + c_.name + "' speaks protocol version '" + version_ + "', which taco does not know");
     }
@@ -391,6 +385,16 @@ bool has_type(const Json& v, const std::string& type) {
 
 }  // namespace
 
+const std::vector<std::string>& mcp_protocol_versions() {
+  static const std::vector<std::string> v = {"2025-06-18", "2025-03-26", "2024-11-05"};
+  return v;
+}
+
+bool is_mcp_protocol_version(const std::string& version) {
+  const auto& v = mcp_protocol_versions();
+  return std::find(v.begin(), v.end(), version) != v.end();
+}
+
 std::string json_schema_problem(const Json& schema, const Json& value, const std::string& where) {
   if (!schema.is_object()) return "";
   if (schema.contains("type")) {
@@ -423,8 +427,7 @@ std::string json_schema_problem(const Json& schema, const Json& value, const std
       return where + " must be at most " + schema["maximum"].dump();
   }
   if (value.is_string()) {
-    size_t n = 0;  // characters: bytes that do not continue one
-    for (unsigned char c : value.get_ref<const std::string&>()) n += (c & 0xC0) != 0x80;
+    const size_t n = utf8_length(value.get_ref<const std::string&>());
     if (schema.contains("minLength") && schema["minLength"].is_number() && n < schema["minLength"].get<size_t>())
       return where + " must have at least " + schema["minLength"].dump() + " characters";
     if (schema.contains("maxLength") && schema["maxLength"].is_number() && n > schema["maxLength"].get<size_t>())

@@ -46,6 +46,10 @@ std::vector<McpServerConfig> mcp_servers_from_config(const Json& block, const st
 // its tools has the name of a tool already there (deny it, or allow only the others).
 void add_mcp_tools(ToolRegistry& registry, const std::vector<McpServerConfig>& servers);
 
+// The MCP protocol revisions taco speaks, as client and as server (`taco mcp`), newest first.
+const std::vector<std::string>& mcp_protocol_versions();
+bool is_mcp_protocol_version(const std::string& version);
+
 // The first way `value` breaks `schema` ("" when it does not), for the JSON Schema keywords
 // tool inputs use: type, properties, required, additionalProperties, items, enum, const,
 // minimum/maximum, minLength/maxLength, minItems/maxItems, anyOf/oneOf. Others are not checked.
