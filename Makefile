@@ -28,7 +28,7 @@ test: build fuzz
 demo: build
 	$(BUILD)/taco demo --out $(BUILD)/demo --model models/taco-small
 	$(BUILD)/taco synth --n 60 --seed 1 --out $(BUILD)/demo/world
-	$(BUILD)/taco gen --annotations $(BUILD)/demo/world/scene-graph-annotations.json --out $(BUILD)/demo/train.jsonl --format llava --mc-ratio 0.3
+	$(BUILD)/taco gen --data $(BUILD)/demo/world/scene-graph-annotations.json --out $(BUILD)/demo/train.jsonl --format llava --mc-ratio 0.3
 
 # The unit tests and the fault-injection suite (tests/runtime/fault_injection_test.cpp) under
 # AddressSanitizer and UndefinedBehaviorSanitizer, in a build folder of their own. Left out:

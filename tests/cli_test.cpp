@@ -2,6 +2,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdio>
+#include <filesystem>
 
 #include "test_support.h"
 #include "util/files.h"
@@ -18,8 +19,121 @@ TEST(CliTest, VersionAndUsage) {
   EXPECT_EQ(v.code, 0);
   EXPECT_NE(v.output.find("taco "), std::string::npos);
   EXPECT_EQ(taco_cli("run --no-such-flag").code, 2);
-  EXPECT_EQ(taco_cli("").code, 2);
+  EXPECT_EQ(taco_cli("").code, 0);  // the help
   EXPECT_EQ(taco_cli("run --help").code, 0);
+}
+
+TEST(CliTest, VersionNamesTheCommit) {
+  Result v = taco_cli("version");
+  EXPECT_EQ(v.code, 0);
+  EXPECT_EQ(v.output.rfind("taco " TACO_VERSION " (commit ", 0), 0u) << v.output;
+  EXPECT_EQ(taco_cli("--version").output, v.output);
+}
+
+TEST(CliTest, UnknownWordsAreNamedWithTheNearest) {
+  Result command = taco_cli("rnu --model m");
+  EXPECT_EQ(command.code, 2);
+  EXPECT_EQ(command.output, "taco: unknown command 'rnu' for 'taco'; did you mean 'run'?\nRun 'taco --help' for what it takes.\n");
+  Result sub = taco_cli("eval scor --data x");
+  EXPECT_EQ(sub.code, 2);
+  EXPECT_NE(sub.output.find("unknown command 'scor' for 'taco eval'; did you mean 'score'?"), std::string::npos) << sub.output;
+  // The unknown flag is named even though a required flag is missing too.
+  Result flag = taco_cli("run --modle m");
+  EXPECT_EQ(flag.code, 2);
+  EXPECT_NE(flag.output.find("unknown flag --modle for 'taco run'; did you mean --model?"), std::string::npos) << flag.output;
+  EXPECT_NE(flag.output.find("Run 'taco run --help'"), std::string::npos) << flag.output;
+  // A negative number is a value, not a flag; a flag of another command is not taken for this one's.
+  Result negative = taco_cli("run --model replay:" + test::TempDir().file("none.json") + " --seed -1 --question q");
+  EXPECT_NE(negative.output.find("none.json does not exist"), std::string::npos) << negative.output;
+  Result elsewhere = taco_cli("synth --out x --model m");
+  EXPECT_EQ(elsewhere.code, 2);
+  EXPECT_NE(elsewhere.output.find("unknown flag --model for 'taco synth'"), std::string::npos) << elsewhere.output;
+  Result nothing_near = taco_cli("run --zzzzzzzz");
+  EXPECT_EQ(nothing_near.output, "taco: unknown flag --zzzzzzzz for 'taco run'\nRun 'taco run --help' for what it takes.\n");
+}
+
+TEST(CliTest, GroupsWithoutASubcommandPrintTheirHelp) {
+  for (const std::string group : {"", "eval", "tools", "kb"}) {
+    Result help = taco_cli(group);
+    EXPECT_EQ(help.code, 0) << group;
+    EXPECT_NE(help.output.find("Usage: taco" + (group.empty() ? "" : " " + group)), std::string::npos) << help.output;
+    EXPECT_NE(help.output.find("Subcommands:"), std::string::npos) << help.output;
+  }
+  // Every command's help ends with an example.
+  for (const std::string command : {"run", "parse", "demo", "tools list", "tools call", "kb import", "kb query", "synth", "gen",
+                                    "eval", "eval run", "eval score", "eval compare", "eval list", "distill", "curate", "export",
+                                    "train", "serve", "view", "mcp", "version"}) {
+    Result help = taco_cli(command + " --help");
+    EXPECT_EQ(help.code, 0) << command;
+    const size_t example = help.output.rfind("Example");
+    ASSERT_NE(example, std::string::npos) << command;
+    EXPECT_NE(help.output.find("taco " + command.substr(0, command.find(' ')), example), std::string::npos) << command;
+  }
+}
+
+TEST(CliTest, OldSpellingsStillWork) {
+  test::TempDir dir;
+  std::string image = test::write_test_image(dir.file("a.png"));
+  write_file(dir.file("rec.json"), R"(["{\"thought\": \"\", \"actions\": [{\"name\": \"Terminate\", \"arguments\": {\"answer\": \"x\"}}]}"])");
+  write_file(dir.file("tasks.jsonl"), "{\"id\": 1, \"images\": [\"a.png\"], \"question\": \"q\"}\n");
+  for (const std::string input : {"--data", "--dataset"}) {
+    Result r = taco_cli("run --model replay:" + dir.file("rec.json") + " " + input + " " + dir.file("tasks.jsonl") + " --out " +
+                        dir.file(input.substr(2) + ".jsonl"));
+    EXPECT_EQ(r.code, 0) << r.output;
+    EXPECT_NE(r.output.find("1 tasks: 1 done now"), std::string::npos) << r.output;
+  }
+  ASSERT_EQ(taco_cli("synth -q --n 2 --out " + dir.file("world")).code, 0);
+  const std::string scenes = dir.file("world/scene-graph-annotations.json");
+  for (const std::string input : {"--data", "--annotations"}) {
+    Result r = taco_cli("gen -q " + input + " " + scenes + " --no-images --limit 3 --out " + dir.file(input.substr(2) + ".jsonl"));
+    EXPECT_EQ(r.code, 0) << r.output;
+  }
+  EXPECT_EQ(read_file(dir.file("data.jsonl")), read_file(dir.file("annotations.jsonl")));
+}
+
+// --config FILE (or $TACO_CONFIG) and TACO_ARG_* variables: the command line wins over the
+// variable, the variable over the file; a key no command has is refused with the nearest.
+TEST(CliTest, ConfigFileAndEnvironmentVariables) {
+  test::TempDir dir;
+  std::string image = test::write_test_image(dir.file("a.png"));
+  write_file(dir.file("from-file.json"), R"(["{\"thought\": \"\", \"actions\": [{\"name\": \"Terminate\", \"arguments\": {\"answer\": \"file\"}}]}"])");
+  write_file(dir.file("from-env.json"), R"(["{\"thought\": \"\", \"actions\": [{\"name\": \"Terminate\", \"arguments\": {\"answer\": \"env\"}}]}"])");
+  write_file(dir.file("from-flag.json"), R"(["{\"thought\": \"\", \"actions\": [{\"name\": \"Terminate\", \"arguments\": {\"answer\": \"flag\"}}]}"])");
+  write_file(dir.file("taco.toml"), "# settings\nmodel = \"replay:" + dir.file("from-file.json") +
+                                        "\"  # the recording\nmax_replies = 3\n\n[run]\nquiet = true\n\n[eval.score]\njudge = \"gpt-4o-mini\"\n");
+  const std::string ask = " --image " + image + " --question q";
+  Result file = taco_cli("run --config " + dir.file("taco.toml") + ask);
+  EXPECT_EQ(file.code, 0) << file.output;
+  EXPECT_EQ(file.output, "file\n");  // quiet from [run]
+  Result before_command = taco_cli("--config=" + dir.file("taco.toml") + " run" + ask);
+  EXPECT_EQ(before_command.output, "file\n");
+  const std::string binary = TACO_BINARY;
+  Result env = test::run_command("TACO_ARG_MODEL=replay:" + dir.file("from-env.json") + " TACO_CONFIG=" + dir.file("taco.toml") +
+                                 " " + binary + " run" + ask);
+  EXPECT_EQ(env.output, "env\n");
+  Result flag = test::run_command("TACO_ARG_MODEL=replay:" + dir.file("from-env.json") + " TACO_CONFIG=" + dir.file("taco.toml") +
+                                  " " + binary + " run --model replay:" + dir.file("from-flag.json") + ask);
+  EXPECT_EQ(flag.output, "flag\n");
+  EXPECT_NE(taco_cli("run --help").output.find("(Env:TACO_ARG_MODEL)"), std::string::npos);
+
+  // The same settings as JSON.
+  write_file(dir.file("taco.json"), "{\"model\": \"replay:" + dir.file("from-file.json") + "\", \"run\": {\"quiet\": true}}");
+  EXPECT_EQ(taco_cli("run --config " + dir.file("taco.json") + ask).output, "file\n");
+
+  write_file(dir.file("typo.toml"), "modle = \"m\"\n");
+  Result typo = taco_cli("run --config " + dir.file("typo.toml") + ask);
+  EXPECT_EQ(typo.code, 1);
+  EXPECT_EQ(typo.output, "taco: " + dir.file("typo.toml") + ": no taco command has a flag --modle; did you mean model?\n");
+  write_file(dir.file("section.toml"), "[evl]\njudge = \"j\"\n");
+  EXPECT_NE(taco_cli("run --config " + dir.file("section.toml") + ask).output.find("[evl] names no taco command; did you mean [eval]?"),
+            std::string::npos);
+  write_file(dir.file("not-here.toml"), "[synth]\nmodel = \"m\"\n");
+  EXPECT_NE(taco_cli("run --config " + dir.file("not-here.toml") + ask).output.find("no taco command under 'synth' has a flag --model"),
+            std::string::npos);
+  write_file(dir.file("unquoted.toml"), "model = replay\n");
+  EXPECT_NE(taco_cli("run --config " + dir.file("unquoted.toml") + ask).output.find("unquoted.toml:1: cannot read the value replay"),
+            std::string::npos);
+  EXPECT_NE(taco_cli("run --config " + dir.file("none.toml") + ask).output.find("none.toml"), std::string::npos);
 }
 
 TEST(CliTest, ParseCommand) {
@@ -43,7 +157,7 @@ TEST(CliTest, BadInputGivesOneClearLine) {
   std::string image = test::write_test_image(dir.file("a.png"));
   Result no_question = taco_cli("run --model m");
   EXPECT_EQ(no_question.code, 1);
-  EXPECT_EQ(no_question.output, "taco: give --question (with --image) or --dataset tasks.jsonl\n");
+  EXPECT_EQ(no_question.output, "taco: give --question (with --image) or --data tasks.jsonl\n");
 
   // Once a division by zero (SIGFPE) before the shard was checked.
   write_file(dir.file("scenes.json"), "{}");
@@ -159,7 +273,12 @@ TEST(CliToolsTest, ListAndCall) {
   Result crop = taco_cli("tools call Crop --image " + image + " --out-dir " + dir.file("out") +
                          " --args '{\"image\": \"image-0\", \"bbox\": [0.1, 0.1, 0.5, 0.5]}'");
   EXPECT_EQ(crop.code, 0) << crop.output;
-  EXPECT_NE(crop.output.find("image-1 saved to " + dir.file("out/image-1.png")), std::string::npos) << crop.output;
+  EXPECT_NE(crop.output.find("image-1 saved to " + dir.file("out/Crop-1.png")), std::string::npos) << crop.output;
+  // A second call writes a new file (--out, the current name of --out-dir).
+  Result again = taco_cli("tools call Crop --image " + image + " --out " + dir.file("out") +
+                          " --args '{\"image\": \"image-0\", \"bbox\": [0.2, 0.2, 0.6, 0.6]}'");
+  EXPECT_NE(again.output.find("image-1 saved to " + dir.file("out/Crop-2.png")), std::string::npos) << again.output;
+  EXPECT_TRUE(std::filesystem::exists(dir.file("out/Crop-1.png")));
 
   Result bad = taco_cli("tools call Crop --image " + image + " --args '{\"image\": \"image-0\", \"bbox\": [5, 5, 9, 9]}'");
   EXPECT_EQ(bad.code, 1);
@@ -176,6 +295,30 @@ TEST(CliToolsTest, KnowledgeBaseImportAndQuery) {
   Result q = taco_cli("tools call QueryKnowledgeBase --tools-config " + dir.file("tools.json") + " --args '{\"query\": \"zebra\"}'");
   EXPECT_EQ(q.code, 0) << q.output;
   EXPECT_EQ(q.output, "{'title': 'Zebra', 'url': '', 'summary': 'Zebras are striped. They live in Africa.'}\n");
+  Result kq = taco_cli("kb query zebra --db " + dir.file("kb.sqlite"));
+  EXPECT_EQ(kq.code, 0) << kq.output;
+  EXPECT_EQ(kq.output, "Zebra\n  Zebras are striped. They live in Africa.\n\n");
+  Result missing = taco_cli("kb query zebra --db " + dir.file("none.sqlite"));
+  EXPECT_EQ(missing.code, 1);
+  EXPECT_NE(missing.output.find("none.sqlite: no such knowledge base"), std::string::npos) << missing.output;
+}
+
+// Without --db, taco kb import writes the knowledge base QueryKnowledgeBase then reads by
+// default (under $XDG_DATA_HOME), and importing again duplicates nothing.
+TEST(CliToolsTest, KnowledgeBaseDefaultLocation) {
+  test::TempDir dir;
+  write_file(dir.file("kb.jsonl"), "{\"title\": \"Quokka\", \"text\": \"Quokkas are small marsupials.\"}\n");
+  const std::string env = "XDG_DATA_HOME=" + dir.file("data") + " TACO_KB= " + std::string(TACO_BINARY);
+  Result sample = test::run_command(env + " kb query quokka");
+  EXPECT_NE(sample.output.find("kb-sample.sqlite"), std::string::npos) << sample.output;  // nothing there yet
+  Result imp = test::run_command(env + " kb import " + dir.file("kb.jsonl"));
+  EXPECT_EQ(imp.code, 0) << imp.output;
+  EXPECT_NE(imp.output.find(dir.file("data/taco/kb.sqlite") + ": 1 entries added, 0 updated, 0 already there"), std::string::npos)
+      << imp.output;
+  Result again = test::run_command(env + " kb import " + dir.file("kb.jsonl"));
+  EXPECT_NE(again.output.find("0 entries added, 0 updated, 1 already there"), std::string::npos) << again.output;
+  Result tool = test::run_command(env + " tools call QueryKnowledgeBase --args '{\"query\": \"quokka\"}'");
+  EXPECT_EQ(tool.output, "{'title': 'Quokka', 'url': '', 'summary': 'Quokkas are small marsupials.'}\n");
 }
 
 }  // namespace

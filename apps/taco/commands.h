@@ -22,8 +22,17 @@ void add_serve_command(CLI::App& app);
 void add_view_command(CLI::App& app);
 void add_mcp_command(CLI::App& app);
 
+// A command group given no subcommand prints its help (to stdout, exit 0), as `taco eval` or
+// `taco` alone do.
+void print_help_without_subcommand(CLI::App& group);
+
 // Flags every command that talks to a model shares: --model, --endpoint, --temperature, ...
-void add_model_flags(CLI::App& cmd, ModelOptions& options);
+// `with_api_key` adds --api-key (taco serve and taco mcp use that name for their own key).
+void add_model_flags(CLI::App& cmd, ModelOptions& options, bool with_api_key = true);
+
+// --judge (alias --judge-model), --judge-endpoint, --judge-api-key[-env], --judge-cache; `what`
+// ends the help of --judge ("free-form answers").
+void add_judge_flags(CLI::App& cmd, ModelOptions& judge, std::string& cache, const std::string& what);
 
 // Exit codes: 0 success, 1 failure (bad input, unreachable model, some tasks failed), 2 usage.
 inline constexpr int kExitFailure = 1;

@@ -74,6 +74,7 @@ void export_traces(const ExportFlags& f) {
 void add_curate_command(CLI::App& app) {
   auto f = std::make_shared<CurateFlags>();
   auto* cmd = app.add_subcommand("curate", "filter and mix traces into a training set by a recipe (docs/distill.md)");
+  cmd->footer("Examples:\n  taco curate --recipe recipe.json --out curated.jsonl\n  taco curate verified.jsonl --correct-only --dedupe --out curated.jsonl\n");
   cmd->add_option("inputs", f->inputs, "trace files to take whole (besides or instead of the recipe's sources)")->check(CLI::ExistingFile);
   cmd->add_option("--recipe", f->recipe, "the recipe: sources, weights or counts, filters, formats, target size, seed")
       ->check(CLI::ExistingFile);
@@ -97,6 +98,7 @@ void add_curate_command(CLI::App& app) {
 
   auto e = std::make_shared<ExportFlags>();
   auto* ex = app.add_subcommand("export", "traces as LLaVA or Mantis training data, checked");
+  ex->footer("Example:\n  taco export curated.jsonl --format llava --out train.json\n");
   ex->add_option("inputs", e->inputs, "trace files (e.g. from taco curate)")->required()->check(CLI::ExistingFile);
   ex->add_option("--format", e->options.format,
                  "llava, mantis, or messages (OpenAI-style messages with tool_calls and the actions' schemas: TRL, Qwen2-VL/2.5-VL)")

@@ -104,6 +104,7 @@ void run_embedded_model(const DemoFlags& f) {
 void add_demo_command(CLI::App& app) {
   auto f = std::make_shared<DemoFlags>();
   auto* cmd = app.add_subcommand("demo", "run offline episodes: a recorded model, then (with --model) the embedded model on new scenes");
+  cmd->footer("Example:\n  taco demo --out demo --model models/taco-small\n");
   cmd->add_option("--out", f->out, "folder for the images, the recording and the traces")->capture_default_str();
   cmd->add_option("--model", f->model, "an embedded-model checkpoint folder to ask questions about new scenes");
   cmd->add_option("--questions", f->questions, "how many questions the embedded model answers")->capture_default_str();

@@ -85,7 +85,7 @@ void distill(const DistillFlags& f) {
   } else {
     for (const auto& t : tasks)
       if (t.metadata.value("scoring", "") == kScoreJudge)
-        throw Error("question " + t.id + " is graded by a judge model (MMVet-style): give --judge-model");
+        throw Error("question " + t.id + " is graded by a judge model (MMVet-style): give --judge");
   }
 
   // Wrong answers become Direct examples with the true answer (once each, across reruns).
@@ -133,6 +133,7 @@ void distill(const DistillFlags& f) {
 void add_distill_command(CLI::App& app) {
   auto f = std::make_shared<DistillFlags>();
   auto* cmd = app.add_subcommand("distill", "a teacher model answers QA data with tools; answers verified and split (docs/distill.md)");
+  cmd->footer("Example:\n  taco distill --data qa.jsonl --model gpt-4o --endpoint https://api.openai.com/v1 --out verified.jsonl\n");
   cmd->add_option("--data", f->data, "QA data: task .jsonl, LLaVA/Mantis .json/.jsonl, VLMEvalKit .tsv (repeat for several)")
       ->required()
       ->check(CLI::ExistingFile);
@@ -145,10 +146,7 @@ void add_distill_command(CLI::App& app) {
   cmd->add_option("--turn-seed", f->input.seed, "seed for choosing conversation turns")->capture_default_str();
   cmd->add_option("--image-folder", f->input.image_folder, "base folder of relative image paths (default: the data file's)");
   cmd->add_option("--inputs-dir", f->input.images_dir, "where base64 images are decoded (default: <out>.inputs)");
-  cmd->add_option("--judge-model", f->judge.model, "judge model for free-form answers that do not match exactly");
-  cmd->add_option("--judge-endpoint", f->judge.endpoint, "the judge's OpenAI-compatible base URL");
-  cmd->add_option("--judge-api-key-env", f->judge.api_key_env, "environment variable with the judge's API key")->capture_default_str();
-  cmd->add_option("--judge-cache", f->judge_cache, "cached judgments (default: one file per judge model, shared: ~/.cache/taco/judge/MODEL.jsonl; $TACO_CACHE_DIR moves it)");
+  add_judge_flags(*cmd, f->judge, f->judge_cache, "free-form answers that do not match exactly");
   cmd->add_option("--judge-threshold", f->judge_threshold, "judge grade counted as correct")->capture_default_str()->check(CLI::Range(0.0, 1.0));
   cmd->add_option("-j,--jobs", f->batch.jobs, "episodes in flight")->capture_default_str()->check(CLI::Range(1, 4096));
   cmd->add_flag("--force", f->batch.force, "resume into outputs made by another model, mode or dataset");

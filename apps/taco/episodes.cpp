@@ -20,8 +20,8 @@ std::string shipped_model_spec() {
   return "embedded:models/taco-small";
 }
 
-void add_episode_flags(CLI::App& cmd, EpisodeFlags& f, bool with_prompt_mode) {
-  add_model_flags(cmd, f.model);
+void add_episode_flags(CLI::App& cmd, EpisodeFlags& f, bool with_prompt_mode, bool with_api_key) {
+  add_model_flags(cmd, f.model, with_api_key);
   cmd.add_option("--images-dir", f.images_dir, "where images made by tools are saved (default: <out>.images)");
   if (with_prompt_mode)
     cmd.add_option("--prompt", f.prompt, "cota or direct (default: cota, or what an embedded model was trained with)")

@@ -24,8 +24,8 @@ struct EpisodeFlags {
 };
 
 // --model and the other model flags, --prompt (unless with_prompt_mode is false), --prompt-template, --max-replies, --max-pixels,
-// --tools-config, --images-dir.
-void add_episode_flags(CLI::App& cmd, EpisodeFlags& flags, bool with_prompt_mode = true);
+// --tools-config, --images-dir; --api-key unless with_api_key is false (servers name their own key so).
+void add_episode_flags(CLI::App& cmd, EpisodeFlags& flags, bool with_prompt_mode = true, bool with_api_key = true);
 
 // A runtime with the model and tools it uses; held by pointer because the runtime refers to
 // its parts.

@@ -20,10 +20,12 @@ void add_gen_command(CLI::App& app) {
     int jobs = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     bool no_images = false, no_direct = false;
     size_t limit = 0;
+    bool quiet = false;
   };
   auto f = std::make_shared<Flags>();
   auto* cmd = app.add_subcommand("gen", "generate CoTA examples from scene annotations (VG-style, e.g. from taco synth)");
-  cmd->add_option("--annotations", f->annotations, "scene-graph-annotations.json")->required()->check(CLI::ExistingFile);
+  cmd->footer("Examples:\n  taco gen --data world/scene-graph-annotations.json --out train.jsonl --format llava --mc-ratio 0.3\n  taco gen --data world/scene-graph-annotations.json --out bench.jsonl --format tasks --seed 1000\n");
+  cmd->add_option("--data,--annotations", f->annotations, "the scenes: a scene-graph-annotations.json (taco synth, Visual Genome style)")->required()->check(CLI::ExistingFile);
   cmd->add_option("--out", f->out, "output file: .jsonl for one record per line, else a JSON array")->required();
   cmd->add_option("--format", f->format, "llava, mantis, trace, or tasks (questions with answers, for taco run and evaluation)")
       ->capture_default_str()
@@ -44,6 +46,7 @@ void add_gen_command(CLI::App& app) {
                  "miss=..,false=..,jitter=..,depth=.. (docs/tools.md)")
       ->capture_default_str();
   cmd->add_option("--limit", f->limit, "stop after this many CoTA examples");
+  cmd->add_flag("-q,--quiet", f->quiet, "no progress line");
   cmd->add_option("--prompt-template", f->prompt_template, "prompt texts for the user request and observations")->check(CLI::ExistingFile);
   cmd->callback([f] {
     GenRunOptions o;
@@ -69,7 +72,7 @@ void add_gen_command(CLI::App& app) {
     std::vector<SceneAnnotation> scenes = load_scene_annotations(f->annotations, &problems);
     GenSummary s;
     {
-      Progress progress("gen", scenes_in_shard(scenes.size(), o.shard, o.shards));
+      Progress progress("gen", scenes_in_shard(scenes.size(), o.shard, o.shards), !f->quiet);
       // The old stats describe the records this run replaces: gone before anything else, so a
       // killed run leaves the old records without stats rather than new records with old stats.
       std::remove((f->out + ".stats.json").c_str());

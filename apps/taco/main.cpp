@@ -1,10 +1,12 @@
 // taco: run, generate, curate, train and evaluate multi-modal action models.
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
 
+#include "command_line.h"
 #include "commands.h"
 #include "tools/worker.h"
 #include "util/error.h"
@@ -23,9 +25,9 @@ int main(int argc, char** argv) {
   if (argc == 2 && std::string(argv[1]) == "tool-worker") return taco::serve_tool_requests();
   taco::set_tool_worker_program("/proc/self/exe");
   CLI::App app{"taco: a C++ engine for multi-modal action models (chains of thought and action)", "taco"};
-  app.set_version_flag("--version", std::string("taco ") + TACO_VERSION);
-  app.require_subcommand(1);
-  app.fallthrough();
+  app.set_version_flag("--version", taco::cli::version_line());
+  app.add_option("--config", "a TOML or JSON file of flag values for every command (docs/cli.md; default: $TACO_CONFIG)");
+  taco::cli::print_help_without_subcommand(app);
   taco::cli::add_run_command(app);
   taco::cli::add_parse_command(app);
   taco::cli::add_demo_command(app);
@@ -40,8 +42,25 @@ int main(int argc, char** argv) {
   taco::cli::add_serve_command(app);
   taco::cli::add_view_command(app);
   taco::cli::add_mcp_command(app);
+  app.add_subcommand("version", "print the version and the commit taco was built from")
+      ->footer("Example:\n  taco version     # taco 0.1.0 (commit 050aa62c1f3e)\n")
+      ->callback([] { std::printf("%s\n", taco::cli::version_line().c_str()); });
+  app.footer("Examples:\n  taco demo\n  taco run --model embedded:models/taco-small --image scene.png --question \"How many cups are there?\"\n"
+             "  taco eval --model embedded:models/taco-small --data MMVet --work-dir outputs\n"
+             "  taco <command> --help\n");
+  taco::cli::set_environment_names(app);
   try {
-    app.parse(argc, argv);
+    std::vector<std::string> args(argv + 1, argv + argc);
+    if (std::string problem = taco::cli::unknown_word_problem(app, args); !problem.empty()) {
+      std::vector<std::string> path = taco::cli::command_path(app, args);
+      std::string command = "taco";
+      for (const auto& word : path) command += " " + word;
+      std::fprintf(stderr, "taco: %s\nRun '%s --help' for what it takes.\n", problem.c_str(), command.c_str());
+      return taco::cli::kExitUsage;
+    }
+    args = taco::cli::with_config_file(app, std::move(args));
+    std::reverse(args.begin(), args.end());  // CLI11 takes the words last first
+    app.parse(args);
   } catch (const CLI::CallForHelp& e) {
     return app.exit(e);
   } catch (const CLI::CallForAllHelp& e) {

@@ -48,7 +48,7 @@ void mcp(McpFlags f) {
 void add_mcp_command(CLI::App& app) {
   auto f = std::make_shared<McpFlags>();
   auto* cmd = app.add_subcommand("mcp", "serve taco's tools and whole episodes (RunEpisode) to MCP clients, over stdio or --http");
-  add_episode_flags(*cmd, f->episode);
+  add_episode_flags(*cmd, f->episode, true, false);
   cmd->remove_option(cmd->get_option("--images-dir"));  // episode images go under --work-dir
   cmd->get_option("--model")->required(false)->description(
       "the model RunEpisode runs: a served model's name, replay:PATH or embedded:DIR (default: the shipped embedded:models/taco-small)");
@@ -59,7 +59,7 @@ void add_mcp_command(CLI::App& app) {
       ->check(CLI::ExistingDirectory);
   cmd->add_option("--work-dir", f->serve.work_dir, "where episode and data: URL images go (default: a temp folder)");
   cmd->footer("Examples:\n  taco mcp --tools-config tools.json          # for a desktop client: {\"command\": \"taco\", \"args\": [\"mcp\"]}\n"
-              "  taco mcp --http --port 8090 --allowed-root ~/images   # then http://127.0.0.1:8090/mcp");
+              "  taco mcp --http --port 8090 --allowed-root ~/images   # then http://127.0.0.1:8090/mcp\n");
   cmd->callback([f] { mcp(*f); });
 }
 

@@ -9,6 +9,7 @@ namespace taco::cli {
 
 void add_parse_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("parse", "parse one raw model response from stdin; print the step as JSON or the error");
+  cmd->footer("Example:\n  echo '{\"thought\": \"read it\", \"actions\": [{\"name\": \"OCR\", \"arguments\": {\"image\": \"image-0\"}}]}' | taco parse\n");
   cmd->callback([] {
     std::string input((std::istreambuf_iterator<char>(std::cin)), std::istreambuf_iterator<char>());
     ParseResult r = parse_response(input);

@@ -17,13 +17,14 @@ struct RunFlags {
   std::vector<std::string> images;
   std::string question;
   std::string dataset;
+  size_t limit = 0;
 };
 
 void run(const RunFlags& f) {
-  if (f.dataset.empty() && f.question.empty()) throw Error("give --question (with --image) or --dataset tasks.jsonl");
+  if (f.dataset.empty() && f.question.empty()) throw Error("give --question (with --image) or --data tasks.jsonl");
   if (!f.dataset.empty() && (!f.question.empty() || !f.images.empty()))
-    throw Error("--dataset runs a task file; it cannot be combined with --question or --image");
-  if (!f.dataset.empty() && f.batch.out.empty()) throw Error("--dataset needs --out traces.jsonl");
+    throw Error("--data runs a task file; it cannot be combined with --question or --image");
+  if (!f.dataset.empty() && f.batch.out.empty()) throw Error("--data needs --out traces.jsonl");
   auto setup = make_runtime(f.episode, f.batch.out);
   const Runtime& runtime = *setup->runtime;
   const std::string& out = f.batch.out;
@@ -53,7 +54,9 @@ void run(const RunFlags& f) {
     return;
   }
 
-  run_task_batch(load_tasks(f.dataset), runtime, f.batch);
+  std::vector<Task> tasks = load_tasks(f.dataset);
+  if (f.limit && tasks.size() > f.limit) tasks.resize(f.limit);
+  run_task_batch(tasks, runtime, f.batch);
 }
 
 }  // namespace
@@ -61,15 +64,17 @@ void run(const RunFlags& f) {
 void add_run_command(CLI::App& app) {
   auto flags = std::make_shared<RunFlags>();
   auto* cmd = app.add_subcommand("run", "answer a question about images with a chain of thoughts and actions");
+  cmd->footer("Examples:\n  taco run --model embedded:models/taco-small --image scene.png --question \"How many cups are there?\"\n  taco run --model Qwen2-VL-7B --endpoint http://localhost:8000/v1 --data tasks.jsonl --out traces.jsonl -j 32\n");
   add_episode_flags(*cmd, flags->episode);
   cmd->add_option("--image", flags->images, "an input image (repeat for several: image-0, image-1, ...)");
   cmd->add_option("--question", flags->question, "the question to answer");
-  cmd->add_option("--dataset", flags->dataset, "a task JSONL file to run instead of one question");
+  cmd->add_option("--data,--dataset", flags->dataset, "a task JSONL file to run instead of one question");
+  cmd->add_option("--limit", flags->limit, "with --data: only the first N tasks");
   cmd->add_option("--out", flags->batch.out, "append traces to this JSONL file (resumes: finished tasks are skipped)");
   cmd->add_option("--errors-out", flags->batch.errors_out, "where failed tasks are listed (default: <out>.errors.jsonl)");
-  cmd->add_option("-j,--jobs", flags->batch.jobs, "episodes in flight with --dataset")->capture_default_str()->check(CLI::Range(1, 4096));
-  cmd->add_flag("--force", flags->batch.force, "with --dataset: resume into an --out made by another model, mode or dataset");
-  cmd->add_flag("-q,--quiet", flags->batch.quiet, "print only the answer (or, with --dataset, no progress)");
+  cmd->add_option("-j,--jobs", flags->batch.jobs, "episodes in flight with --data")->capture_default_str()->check(CLI::Range(1, 4096));
+  cmd->add_flag("--force", flags->batch.force, "with --data: resume into an --out made by another model, mode or dataset");
+  cmd->add_flag("-q,--quiet", flags->batch.quiet, "print only the answer (or, with --data, no progress)");
   cmd->callback([flags] { run(*flags); });
 }
 

@@ -72,7 +72,7 @@ void serve(ServeFlags f) {
 void add_serve_command(CLI::App& app) {
   auto flags = std::make_shared<ServeFlags>();
   auto* cmd = app.add_subcommand("serve", "serve the OpenAI chat-completions API: the model, and whole episodes as model taco-agent");
-  add_episode_flags(*cmd, flags->episode);
+  add_episode_flags(*cmd, flags->episode, true, false);
   cmd->remove_option(cmd->get_option("--images-dir"));  // images go under --work-dir
   cmd->get_option("--model")->required(false)->description("the backing model: a served model's name, replay:PATH or embedded:DIR (default: the shipped embedded:models/taco-small)");
   cmd->add_option("--host", flags->serve.host, "the address to listen on")->capture_default_str();
@@ -88,7 +88,7 @@ void add_serve_command(CLI::App& app) {
       ->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_option("--work-dir", flags->serve.work_dir, "where request images and tool outputs go (default: a temp folder)");
   cmd->footer("Example:\n  taco serve --port 8080 --tools-config tools.json\n  curl localhost:8080/v1/chat/completions -d "
-                "'{\"model\": \"taco-agent\", \"messages\": [{\"role\": \"user\", \"content\": \"What is 6*7?\"}]}'");
+                "'{\"model\": \"taco-agent\", \"messages\": [{\"role\": \"user\", \"content\": \"What is 6*7?\"}]}'\n");
   cmd->callback([flags] { serve(*flags); });
 }
 

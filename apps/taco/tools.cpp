@@ -1,5 +1,6 @@
 // taco tools list | taco tools call: the tool registry as the runtime builds it.
 #include <cstdio>
+#include <filesystem>
 
 #include "commands.h"
 #include "tools/config.h"
@@ -66,7 +67,13 @@ void call(const ToolsFlags& f) {
     std::fprintf(stderr, "%s\n", e.observation().c_str());
     throw ExitCode{kExitFailure};
   }
-  for (const auto& name : store.commit(*ctx, f.name)) std::fprintf(stderr, "%s saved to %s\n", name.c_str(), store.find(name)->path.c_str());
+  // Each image goes to a new file (<tool>-1.png, <tool>-2.png, ...), so a second call keeps the first's.
+  for (const auto& name : store.commit(*ctx, f.name)) {
+    std::string path;
+    for (int n = 1; path.empty() || std::filesystem::exists(path); ++n) path = f.out_dir + "/" + f.name + "-" + std::to_string(n) + ".png";
+    std::filesystem::rename(store.find(name)->path, path);
+    std::fprintf(stderr, "%s saved to %s\n", name.c_str(), path.c_str());
+  }
   std::printf("%s\n", python_repr(result).c_str());
   if (!ctx->details().is_null()) std::printf("details: %s\n", ctx->details().dump().c_str());
 }
@@ -78,17 +85,19 @@ ToolsConfig load_tools_config(const std::string& path) { return path.empty() ? T
 void add_tools_command(CLI::App& app) {
   auto flags = std::make_shared<ToolsFlags>();
   auto* cmd = app.add_subcommand("tools", "list the tools or call one");
-  cmd->require_subcommand(1);
+  print_help_without_subcommand(*cmd);
   auto* list_cmd = cmd->add_subcommand("list", "print every tool: name, backend, ready or why not, arguments");
+  list_cmd->footer("Example:\n  taco tools list --tools-config examples/tools-oracle.json\n");
   list_cmd->add_option("--tools-config", flags->config, "the tools config (docs/tools.md)")->check(CLI::ExistingFile);
   list_cmd->add_flag("--json", flags->json, "print JSON");
   list_cmd->callback([flags] { list(*flags); });
   auto* call_cmd = cmd->add_subcommand("call", "run one tool and print its observation");
+  call_cmd->footer("Examples:\n  taco tools call OCR --image receipt.png\n  taco tools call ZoomIn --image scene.png --args '{\"image\": \"image-0\", \"bbox\": [0.1, 0.1, 0.5, 0.5], \"zoom_factor\": 2}'\n");
   call_cmd->add_option("name", flags->name, "the tool, e.g. OCR")->required();
   call_cmd->add_option("--image", flags->images, "an input image (image-0, image-1, ...)");
   call_cmd->add_option("--args", flags->args, "the arguments as a JSON object")->capture_default_str();
   call_cmd->add_option("--tools-config", flags->config, "the tools config (docs/tools.md)")->check(CLI::ExistingFile);
-  call_cmd->add_option("--out-dir", flags->out_dir, "where images the tool makes are saved")->capture_default_str();
+  call_cmd->add_option("--out,--out-dir", flags->out_dir, "where images the tool makes are saved")->capture_default_str();
   call_cmd->callback([flags] { call(*flags); });
 }
 

@@ -48,7 +48,7 @@ void add_train_command(CLI::App& app) {
       ->check(CLI::IsMember({"F32", "F16", "BF16"}))->capture_default_str();
   cmd->add_flag("-q,--quiet", o->quiet, "no progress lines");
   cmd->footer("Example:\n  taco train --data train.jsonl --val val.jsonl --out model/ --size small --epochs 3\n"
-              "  taco run --model embedded:model/ --image scene.png --question \"How many balls are there?\"");
+              "  taco run --model embedded:model/ --image scene.png --question \"How many balls are there?\"\n");
   cmd->callback([o] { train(*o); });
 }
 

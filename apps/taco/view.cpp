@@ -33,7 +33,7 @@ void add_view_command(CLI::App& app) {
   cmd->add_option("--host", f->host, "the address to listen on")->capture_default_str();
   cmd->add_option("--port", f->port, "the port (0: any free one)")->capture_default_str()->check(CLI::Range(0, 65535));
   cmd->footer("Example:\n  taco view runs/cota.jsonl --scores runs/cota.scores.jsonl --compare runs/direct.scores.jsonl --port 8080\n"
-              "  # then open http://127.0.0.1:8080/ (episodes) and http://127.0.0.1:8080/#/report (the charts)");
+              "  # then open http://127.0.0.1:8080/ (episodes) and http://127.0.0.1:8080/#/report (the charts)\n");
   cmd->callback([f] {
     TraceViewer viewer(f->traces, f->scores, f->compare, f->names);
     run_viewer(viewer, f->host, f->port, [&](int port) {

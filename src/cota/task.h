@@ -1,5 +1,5 @@
 // Task: one question about one or more images, the unit every taco command works on.
-// Task JSONL (one object per line) is the input format of `taco run --dataset`; see
+// Task JSONL (one object per line) is the input format of `taco run --data`; see
 // docs/trace-format.md. Plain value type.
 #pragma once
 

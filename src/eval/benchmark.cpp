@@ -1,6 +1,7 @@
 #include "eval/benchmark.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <filesystem>
 #include <map>
 
@@ -198,6 +199,46 @@ std::vector<std::vector<std::string>> parse_tsv(const std::string& text) {
 }
 
 std::string benchmark_name(const std::string& path) { return std::filesystem::path(path).stem().string(); }
+
+std::string benchmark_folder(const std::string& data_dir) {
+  if (!data_dir.empty()) return data_dir;
+  if (const char* lmu = std::getenv("LMUData"); lmu && *lmu) return lmu;
+  const char* home = std::getenv("HOME");
+  return (std::filesystem::path(home && *home ? home : ".") / "LMUData").string();
+}
+
+std::vector<BenchmarkFile> list_benchmarks(const std::string& data_dir) {
+  std::vector<BenchmarkFile> found;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(benchmark_folder(data_dir), ec)) {
+    const std::string ext = entry.path().extension().string();
+    if ((ext != ".tsv" && ext != ".jsonl") || !entry.is_regular_file(ec)) continue;
+    found.push_back({entry.path().stem().string(), entry.path().string(), entry.file_size(ec)});
+  }
+  std::sort(found.begin(), found.end(), [](const auto& a, const auto& b) { return a.name < b.name; });
+  return found;
+}
+
+std::string resolve_benchmark(const std::string& name_or_path, const std::string& data_dir) {
+  std::error_code ec;
+  if (std::filesystem::exists(name_or_path, ec)) return name_or_path;
+  const std::filesystem::path p(name_or_path);
+  if (p.has_parent_path() || p.has_extension()) throw Error(name_or_path + ": no such file");
+  const std::string folder = benchmark_folder(data_dir);
+  std::vector<std::string> names;
+  for (const auto& b : list_benchmarks(data_dir)) {
+    if (b.name == name_or_path) return b.path;
+    names.push_back(b.name);
+  }
+  const std::string where = !data_dir.empty() ? "--data-dir " + folder
+                            : std::getenv("LMUData")  ? "$LMUData (" + folder + ")"
+                                                     : folder + " ($LMUData is not set)";
+  const std::string near = nearest_word(name_or_path, names);
+  throw Error("no benchmark " + name_or_path + ": neither a file nor " + name_or_path + ".tsv in " + where +
+              (near.empty() ? names.empty() ? "; download VLMEvalKit's TSV there, or give a path"
+                                            : "; taco eval list shows the " + std::to_string(names.size()) + " there"
+                            : "; did you mean " + near + "?"));
+}
 
 std::vector<Task> load_benchmark(const std::string& path, const BenchmarkOptions& options) {
   std::string ext = to_lower(std::filesystem::path(path).extension().string());

@@ -13,6 +13,7 @@
 // an images folder.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -41,6 +42,25 @@ std::vector<Task> load_benchmark(const std::string& path, const BenchmarkOptions
 // The benchmark's name: the file name without folders and extension ("MMVet" for
 // data/MMVet.tsv).
 std::string benchmark_name(const std::string& path);
+
+// Benchmarks by name, as VLMEvalKit finds them: NAME.tsv (or a taco NAME.jsonl) in the data
+// folder: `data_dir` when given, else $LMUData, else ~/LMUData.
+std::string benchmark_folder(const std::string& data_dir);
+
+// A --data value as a file: an existing file as given; else a name without folders or extension
+// ("MMVet") found in benchmark_folder(data_dir). Error otherwise, naming where it looked and the
+// nearest name there.
+std::string resolve_benchmark(const std::string& name_or_path, const std::string& data_dir);
+
+struct BenchmarkFile {
+  std::string name;  // "MMVet"
+  std::string path;
+  uintmax_t bytes = 0;
+};
+
+// The benchmarks in benchmark_folder(data_dir) (.tsv and .jsonl), by name; empty when the folder
+// does not exist.
+std::vector<BenchmarkFile> list_benchmarks(const std::string& data_dir);
 
 // Splits a tab-separated file as pandas writes it (quoted fields with "" escapes may hold
 // tabs and newlines). Rows are vectors of fields; the first row is the header.

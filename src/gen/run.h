@@ -13,7 +13,7 @@
 namespace taco {
 
 // kTasks writes task records (question, images, answer, choices, metadata) for `taco run
-// --dataset` and evaluation: the synthetic benchmark.
+// --data` and evaluation: the synthetic benchmark.
 enum class GenFormat { kTrace, kLlava, kMantis, kTasks };
 GenFormat gen_format_from_string(const std::string& s);  // throws Error
 

@@ -135,6 +135,7 @@ struct ModelOptions {
   std::string model;          // a served model's name, "replay:PATH" or "embedded:DIR"
   std::string endpoint;       // base URL ending in /v1; "" means $OPENAI_BASE_URL or OpenAI's
   std::string api_key_env = "OPENAI_API_KEY";
+  std::string api_key;        // the key itself; wins over api_key_env
   double temperature = 0.0;
   double top_p = 1.0;
   int max_tokens = -1;        // -1: the model's own limit (1024 for a served model, the checkpoint's for embedded)

@@ -71,7 +71,8 @@ OpenAIModel::OpenAIModel(ModelOptions options) : options_(std::move(options)) {
   const bool full = base.size() >= 17 && base.compare(base.size() - 17, 17, "/chat/completions") == 0;
   base_ = full ? base.substr(0, base.size() - 17) : base;
   url_ = base_ + "/chat/completions";
-  if (!options_.api_key_env.empty())
+  if (!options_.api_key.empty()) api_key_ = options_.api_key;
+  else if (!options_.api_key_env.empty())
     if (const char* key = std::getenv(options_.api_key_env.c_str())) api_key_ = key;
 }
 

@@ -123,8 +123,8 @@ std::string first_sentences(const std::string& text, int n) {
   return text.substr(0, end);
 }
 
-size_t import_knowledge(const std::string& input, const std::string& db_path,
-                        const std::function<void(size_t)>& on_progress) {
+ImportCounts import_knowledge(const std::string& input, const std::string& db_path,
+                              const std::function<void(size_t)>& on_progress) {
   std::ifstream in(input, std::ios::binary);
   if (!in) throw Error(input + ": cannot open");
   std::string first;
@@ -144,17 +144,62 @@ size_t import_knowledge(const std::string& input, const std::string& db_path,
        "CREATE VIRTUAL TABLE IF NOT EXISTS entries USING fts5(title, text, url UNINDEXED, "
        "tokenize='porter unicode61 remove_diacritics 2')",
        db_path);
+  // FTS5 tables have no unique keys: an ordinary table maps each title to its entry's rowid so
+  // a second import finds what is there. A database from before it gets it filled here.
   exec(db.get(), "BEGIN", db_path);
+  const bool had_titles = [&] {
+    Stmt s = prepare(db.get(), "SELECT 1 FROM sqlite_master WHERE name = 'titles'", db_path);
+    return sqlite3_step(s.get()) == SQLITE_ROW;
+  }();
+  if (!had_titles)
+    exec(db.get(),
+         "CREATE TABLE titles(title TEXT PRIMARY KEY, entry INTEGER NOT NULL) WITHOUT ROWID;"
+         "INSERT OR IGNORE INTO titles SELECT title, rowid FROM entries",
+         db_path);
+  Stmt find = prepare(db.get(), "SELECT t.entry, e.text, e.url FROM titles t JOIN entries e ON e.rowid = t.entry WHERE t.title = ?", db_path);
+  Stmt remove = prepare(db.get(), "DELETE FROM entries WHERE rowid = ?", db_path);
   Stmt insert = prepare(db.get(), "INSERT INTO entries(title, text, url) VALUES (?, ?, ?)", db_path);
-  size_t added = 0;
+  Stmt note = prepare(db.get(), "INSERT OR REPLACE INTO titles(title, entry) VALUES (?, ?)", db_path);
+  auto bind = [](Stmt& s, int i, const std::string& v) {
+    sqlite3_bind_text(s.get(), i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+  };
+  auto step = [&](Stmt& s) {
+    const int rc = sqlite3_step(s.get());
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) throw Error(db_path + ": " + sqlite3_errmsg(db.get()));
+    return rc == SQLITE_ROW;
+  };
+  ImportCounts counts;
+  size_t read = 0;
   auto add = [&](const std::string& title, const std::string& text, const std::string& url) {
     if (title.empty() || text.empty()) return;
+    if (++read % 10000 == 0 && on_progress) on_progress(read);
+    sqlite3_reset(find.get());
+    bind(find, 1, title);
+    if (step(find)) {
+      auto column = [&](int i) {
+        const unsigned char* t = sqlite3_column_text(find.get(), i);
+        return t ? std::string(reinterpret_cast<const char*>(t)) : std::string();
+      };
+      if (column(1) == text && column(2) == url) {
+        ++counts.unchanged;
+        return;
+      }
+      sqlite3_reset(remove.get());
+      sqlite3_bind_int64(remove.get(), 1, sqlite3_column_int64(find.get(), 0));
+      step(remove);
+      ++counts.updated;
+    } else {
+      ++counts.added;
+    }
     sqlite3_reset(insert.get());
-    sqlite3_bind_text(insert.get(), 1, title.data(), static_cast<int>(title.size()), SQLITE_TRANSIENT);
-    sqlite3_bind_text(insert.get(), 2, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
-    sqlite3_bind_text(insert.get(), 3, url.data(), static_cast<int>(url.size()), SQLITE_TRANSIENT);
-    if (sqlite3_step(insert.get()) != SQLITE_DONE) throw Error(db_path + ": " + sqlite3_errmsg(db.get()));
-    if (++added % 10000 == 0 && on_progress) on_progress(added);
+    bind(insert, 1, title);
+    bind(insert, 2, text);
+    bind(insert, 3, url);
+    step(insert);
+    sqlite3_reset(note.get());
+    bind(note, 1, title);
+    sqlite3_bind_int64(note.get(), 2, sqlite3_last_insert_rowid(db.get()));
+    step(note);
   };
 
   std::string line, title, url, text, value;
@@ -185,7 +230,7 @@ size_t import_knowledge(const std::string& input, const std::string& db_path,
     }
   }
   exec(db.get(), "COMMIT", db_path);
-  return added;
+  return counts;
 }
 
 KnowledgeBase::KnowledgeBase(std::string db_path) : path_(std::move(db_path)) {

@@ -15,10 +15,17 @@ struct KnowledgeEntry {
   std::string text;
 };
 
-// Imports `input` into the database at `db_path` (created or appended to). Returns the number of
-// entries added. `on_progress(n)` is called every 10,000 entries. Throws Error.
-size_t import_knowledge(const std::string& input, const std::string& db_path,
-                        const std::function<void(size_t)>& on_progress = nullptr);
+struct ImportCounts {
+  size_t added = 0;
+  size_t updated = 0;    // a title already there with another text: the text replaced
+  size_t unchanged = 0;  // a title already there with the same text: nothing done
+};
+
+// Imports `input` into the database at `db_path` (created or added to). A title is one entry:
+// importing a file again adds nothing, and a newer dump replaces the texts that changed.
+// `on_progress(n)` is called every 10,000 records read. Throws Error naming the file or database.
+ImportCounts import_knowledge(const std::string& input, const std::string& db_path,
+                              const std::function<void(size_t)>& on_progress = nullptr);
 
 class KnowledgeBase {
  public:

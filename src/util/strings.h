@@ -1,9 +1,11 @@
 // Small text and number helpers shared across taco. Header-only; pure functions.
 #pragma once
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <string>
+#include <vector>
 
 namespace taco {
 
@@ -18,6 +20,38 @@ inline std::string trim(const std::string& s) {
   while (b < e && std::isspace(static_cast<unsigned char>(s[b]))) ++b;
   while (e > b && std::isspace(static_cast<unsigned char>(s[e - 1]))) --e;
   return s.substr(b, e - b);
+}
+
+// Levenshtein distance: the fewest one-character insertions, deletions and substitutions.
+inline size_t edit_distance(const std::string& a, const std::string& b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+// Of `candidates`, the one nearest `word` if near enough to be a likely typo (a third of the
+// word off at most, two edits always allowed; case does not count), or one `word` is the start
+// of ("--judge" for "--judge-model"); "" when none is. For "did you mean ...?".
+inline std::string nearest_word(const std::string& word, const std::vector<std::string>& candidates) {
+  std::string best;
+  size_t best_distance = std::string::npos;
+  for (const auto& c : candidates) {
+    const size_t d = edit_distance(to_lower(word), to_lower(c));
+    if (d < best_distance) best = c, best_distance = d;
+  }
+  if (!best.empty() && best_distance <= std::max<size_t>(2, word.size() / 3)) return best;
+  for (const auto& c : candidates)
+    if (word.size() >= 3 && c.rfind(word, 0) == 0) return c;
+  return "";
 }
 
 // Two decimals, as TACO's tools round boxes, scores and depths.

@@ -2,6 +2,7 @@
 // `taco eval` path offline against a loopback model server.
 #include <gtest/gtest.h>
 
+#include <filesystem>
 #include <mutex>
 
 #include "eval/benchmark.h"
@@ -359,7 +360,7 @@ TEST(EvalEndToEndTest, RunScoreCompareOffline) {
             0);
   auto no_judge = test::run_taco("eval score --data " + mmvet + " --traces " + dir.file("mmvet.jsonl"));
   EXPECT_EQ(no_judge.code, 1);
-  EXPECT_NE(no_judge.output.find("--judge-model"), std::string::npos) << no_judge.output;
+  EXPECT_NE(no_judge.output.find("give --judge"), std::string::npos) << no_judge.output;
   auto judged = test::run_taco("eval score --data " + mmvet + " --traces " + dir.file("mmvet.jsonl") + " --judge-model j " +
                                "--judge-endpoint " + judge.base_url());
   ASSERT_EQ(judged.code, 0) << judged.output;
@@ -373,6 +374,63 @@ TEST(EvalEndToEndTest, RunScoreCompareOffline) {
   auto other_run = test::run_taco("eval score --data " + mmvet + " --traces " + dir.file("rerun.jsonl") + " --judge-model j " +
                                   "--judge-endpoint " + judge.base_url());
   EXPECT_NE(other_run.output.find("0 calls, 1 from the cache"), std::string::npos) << other_run.output;
+}
+
+// `taco eval --model M --data NAME...`: benchmarks found by name in $LMUData, run and scored into
+// a folder per model and benchmark; results already there are refused without --reuse.
+TEST(EvalEndToEndTest, OneCommandWithNamedBenchmarks) {
+  test::TempDir dir;
+  const std::string img = png_base64(dir, "7");
+  std::filesystem::create_directories(dir.file("LMUData"));
+  std::vector<std::string> lines = {"index\timage\tquestion\tA\tB\tanswer\tcategory"};
+  for (int i = 0; i < 4; ++i) lines.push_back(std::to_string(i) + "\t" + img + "\tQuestion " + std::to_string(i) + "?\tcat\tdog\tB\tall");
+  write_tsv(dir, "LMUData/Tiny.tsv", lines);
+  write_tsv(dir, "LMUData/Small.tsv", {lines[0], lines[1], lines[2]});
+  test::ScriptedServer server([](const Json& req, int) {
+    const std::string text = user_text(req);
+    const std::string answer = text[text.find("Question ") + 9] == '0' ? "A" : "B";  // the first question wrong
+    return test::ScriptedServer::Reply{200, test::ScriptedServer::completion("{\"thought\": \"t\", \"actions\": [{\"name\": "
+                                                                             "\"Terminate\", \"arguments\": {\"answer\": \"" + answer + "\"}}]}")};
+  });
+  const std::string taco = "LMUData=" + dir.file("LMUData") + " " + std::string(TACO_BINARY);
+  test::CliResult list = test::run_command(taco + " eval list");
+  EXPECT_EQ(list.code, 0) << list.output;
+  EXPECT_NE(list.output.find("Small"), std::string::npos) << list.output;
+  EXPECT_NE(list.output.find("2 benchmarks in " + dir.file("LMUData")), std::string::npos) << list.output;
+
+  const std::string all = taco + " eval --model tiny --endpoint " + server.base_url() + " --data Tiny Small -q --work-dir " +
+                          dir.file("outputs");
+  test::CliResult first = test::run_command(all);
+  ASSERT_EQ(first.code, 0) << first.output;
+  EXPECT_NE(first.output.find("Tiny                            4    75.0%  " + dir.file("outputs/tiny/Tiny/tiny_Tiny.report.md")),
+            std::string::npos) << first.output;
+  EXPECT_NE(first.output.find("Small                           2    50.0%"), std::string::npos) << first.output;
+  EXPECT_EQ(load_item_scores(dir.file("outputs/tiny/Tiny/tiny_Tiny.scores.jsonl")).size(), 4u);
+  const int calls = server.calls();
+
+  test::CliResult again = test::run_command(all);
+  EXPECT_EQ(again.code, 1);
+  EXPECT_NE(again.output.find("tiny_Tiny.jsonl is there from an earlier run: --reuse resumes it"), std::string::npos) << again.output;
+  test::CliResult reused = test::run_command(all + " --reuse");
+  EXPECT_EQ(reused.code, 0) << reused.output;
+  EXPECT_NE(reused.output.find("75.0%"), std::string::npos) << reused.output;
+  EXPECT_EQ(server.calls(), calls);  // a finished run asks nothing again
+
+  // The pieces take names too; a name that is not there gets the nearest.
+  test::CliResult run = test::run_command(taco + " eval run --data Small --model tiny --endpoint " + server.base_url() + " -q --out " +
+                                 dir.file("small.jsonl"));
+  EXPECT_EQ(run.code, 0) << run.output;
+  test::CliResult score = test::run_command(taco + " eval score --data Small --traces " + dir.file("small.jsonl"));
+  EXPECT_NE(score.output.find("| **overall** | 2 | **50.0** |"), std::string::npos) << score.output;
+  test::CliResult typo = test::run_command(taco + " eval --model tiny --data Tinny");
+  EXPECT_EQ(typo.code, 1);
+  EXPECT_NE(typo.output.find("no benchmark Tinny: neither a file nor Tinny.tsv in $LMUData (" + dir.file("LMUData") +
+                             "); did you mean Tiny?"),
+            std::string::npos) << typo.output;
+  EXPECT_EQ(server.calls(), calls + 2);
+  test::CliResult half = test::run_command(taco + " eval --model tiny");
+  EXPECT_EQ(half.code, 1);
+  EXPECT_NE(half.output.find("given both --model and --data"), std::string::npos) << half.output;
 }
 
 }  // namespace

@@ -14,7 +14,7 @@ namespace {
 
 TEST(KnowledgeTest, ImportsJsonlAndRanksByBm25) {
   test::TempDir dir;
-  size_t n = import_knowledge(std::string(TACO_SOURCE_DIR) + "/data/kb/sample.jsonl", dir.file("kb.sqlite"));
+  size_t n = import_knowledge(std::string(TACO_SOURCE_DIR) + "/data/kb/sample.jsonl", dir.file("kb.sqlite")).added;
   EXPECT_GE(n, 40u);
   KnowledgeBase kb(dir.file("kb.sqlite"));
   EXPECT_EQ(kb.size(), n);
@@ -27,6 +27,35 @@ TEST(KnowledgeTest, ImportsJsonlAndRanksByBm25) {
   EXPECT_TRUE(kb.search("!!!", 1).empty());
 }
 
+TEST(KnowledgeTest, ImportingAgainAddsNothingAndUpdatesChangedTexts) {
+  test::TempDir dir;
+  write_file(dir.file("a.jsonl"), "{\"title\": \"Zebra\", \"text\": \"Zebras are striped.\"}\n"
+                                  "{\"title\": \"Okapi\", \"text\": \"Okapis live in forests.\"}\n");
+  ImportCounts first = import_knowledge(dir.file("a.jsonl"), dir.file("kb.sqlite"));
+  EXPECT_EQ(first.added, 2u);
+  ImportCounts again = import_knowledge(dir.file("a.jsonl"), dir.file("kb.sqlite"));
+  EXPECT_EQ(again.added, 0u);
+  EXPECT_EQ(again.unchanged, 2u);
+  write_file(dir.file("b.jsonl"), "{\"title\": \"Zebra\", \"text\": \"Zebras are black and white.\"}\n"
+                                  "{\"title\": \"Giraffe\", \"text\": \"Giraffes are tall.\"}\n");
+  ImportCounts newer = import_knowledge(dir.file("b.jsonl"), dir.file("kb.sqlite"));
+  EXPECT_EQ(newer.added, 1u);
+  EXPECT_EQ(newer.updated, 1u);
+  KnowledgeBase kb(dir.file("kb.sqlite"));
+  EXPECT_EQ(kb.size(), 3u);
+  auto hits = kb.search("zebra", 5);
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_EQ(hits[0].text, "Zebras are black and white.");
+
+  write_file(dir.file("not-a-db.sqlite"), "this is not a database, just text long enough to have a header");
+  try {
+    import_knowledge(dir.file("a.jsonl"), dir.file("not-a-db.sqlite"));
+    FAIL() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(std::string(e.what()).rfind(dir.file("not-a-db.sqlite") + ": ", 0), 0u) << e.what();
+  }
+}
+
 TEST(KnowledgeTest, ImportsWikipediaAbstracts) {
   test::TempDir dir;
   write_file(dir.file("enwiki-latest-abstract.xml"),
@@ -35,7 +64,7 @@ TEST(KnowledgeTest, ImportsWikipediaAbstracts) {
              "<links>\n<sublink linktype=\"nav\"><anchor>History</anchor></sublink>\n</links>\n</doc>\n"
              "<doc>\n<title>Wikipedia: Table thing</title>\n<url>https://en.wikipedia.org/wiki/T</url>\n"
              "<abstract>| col1 | col2</abstract>\n</doc>\n</feed>\n");
-  EXPECT_EQ(import_knowledge(dir.file("enwiki-latest-abstract.xml"), dir.file("kb.sqlite")), 1u);
+  EXPECT_EQ(import_knowledge(dir.file("enwiki-latest-abstract.xml"), dir.file("kb.sqlite")).added, 1u);
   KnowledgeBase kb(dir.file("kb.sqlite"));
   auto hits = kb.search("anarchism", 1);
   ASSERT_EQ(hits.size(), 1u);
