@@ -62,13 +62,37 @@ TEST(CliTest, GroupsWithoutASubcommandPrintTheirHelp) {
   // Every command's help ends with an example.
   for (const std::string command : {"run", "parse", "demo", "tools list", "tools call", "kb import", "kb query", "synth", "gen",
                                     "eval", "eval run", "eval score", "eval compare", "eval list", "distill", "curate", "export",
-                                    "train", "serve", "view", "mcp", "version"}) {
+                                    "train", "serve", "view", "mcp", "merge", "completion", "version"}) {
     Result help = taco_cli(command + " --help");
     EXPECT_EQ(help.code, 0) << command;
     const size_t example = help.output.rfind("Example");
     ASSERT_NE(example, std::string::npos) << command;
     EXPECT_NE(help.output.find("taco " + command.substr(0, command.find(' ')), example), std::string::npos) << command;
   }
+}
+
+// make install's layout works from anywhere: the modules, the sample knowledge base and the
+// shipped model are found beside the installed binary; the man page and completion are made.
+TEST(CliTest, InstallCompletionAndManPage) {
+  test::TempDir dir;
+  Result install = test::run_command(std::string(TACO_SOURCE_DIR) + "/scripts/install " +
+                                     std::filesystem::path(TACO_BINARY).parent_path().string() + " " + dir.file("prefix"));
+  ASSERT_EQ(install.code, 0) << install.output;
+  const std::string taco = "cd / && " + dir.file("prefix/bin/taco");
+  EXPECT_EQ(test::run_command(taco + " version").output, taco_cli("version").output);
+  Result kb = test::run_command("TACO_KB= XDG_DATA_HOME=" + dir.file("data") + " " + taco +
+                                " tools call QueryKnowledgeBase --args '{\"query\": \"Eiffel Tower\"}'");
+  EXPECT_NE(kb.output.find("'title': 'Eiffel Tower'"), std::string::npos) << kb.output;
+  EXPECT_TRUE(std::filesystem::exists(dir.file("prefix/share/man/man1/taco.1.gz")));
+  const std::string completion = read_file(dir.file("prefix/share/bash-completion/completions/taco"));
+  EXPECT_NE(completion.find("\"eval:run\") path=\"eval run\";;"), std::string::npos);
+  EXPECT_NE(completion.find("complete -o default -F _taco taco"), std::string::npos);
+  Result complete = test::run_command("bash -c 'source " + dir.file("prefix/share/bash-completion/completions/taco") +
+                                      "; COMP_WORDS=(taco eval run --da); COMP_CWORD=3; _taco; echo \"${COMPREPLY[*]}\"'");
+  EXPECT_EQ(complete.output, "--data --data-dir\n");
+  Result man = taco_cli("completion man");
+  EXPECT_EQ(man.output.rfind(".TH TACO 1", 0), 0u);
+  EXPECT_NE(man.output.find(".SH \"TACO EVAL RUN\""), std::string::npos);
 }
 
 TEST(CliTest, OldSpellingsStillWork) {

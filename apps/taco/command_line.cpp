@@ -93,6 +93,11 @@ const CLI::App* walk(const CLI::App& app, const std::vector<std::string>& args, 
   return cmd;
 }
 
+std::string to_upper_ascii(std::string s) {
+  for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return s;
+}
+
 std::string command_name(const CLI::App* cmd) {
   std::string name;
   for (; cmd; cmd = cmd->get_parent()) name = cmd->get_name() + (name.empty() ? "" : " " + name);
@@ -386,6 +391,71 @@ std::vector<std::string> with_config_file(const CLI::App& app, std::vector<std::
     args.insert(args.end(), words.begin(), words.end());
   }
   return args;
+}
+
+std::string bash_completion(const CLI::App& app) {
+  Commands commands;
+  collect_commands(app, "", commands);
+  std::string steps, words;
+  for (const auto& [path, cmd] : commands) {
+    std::string list;
+    for (const CLI::App* sub : cmd->get_subcommands([](const CLI::App*) { return true; })) {
+      list += sub->get_name() + " ";
+      steps += "      \"" + path + ":" + sub->get_name() + "\") path=\"" + (path.empty() ? "" : path + " ") + sub->get_name() + "\";;\n";
+    }
+    for (const auto& f : long_flags(cmd)) list += f + " ";
+    if (path.empty()) list += "--config";
+    words += "    \"" + path + "\") words=\"" + list + "\";;\n";
+  }
+  return "# bash completion for taco (made by `taco completion bash`)\n"
+         "_taco() {\n"
+         "  local cur=${COMP_WORDS[COMP_CWORD]} path=\"\" words=\"\" i\n"
+         "  for ((i = 1; i < COMP_CWORD; i++)); do\n"
+         "    case \"$path:${COMP_WORDS[i]}\" in\n" +
+         steps +
+         "    esac\n"
+         "  done\n"
+         "  case \"$path\" in\n" +
+         words +
+         "  esac\n"
+         "  COMPREPLY=($(compgen -W \"$words\" -- \"$cur\"))\n"
+         "}\n"
+         "complete -o default -F _taco taco\n";
+}
+
+std::string man_page(const CLI::App& app) {
+  Commands commands;
+  collect_commands(app, "", commands);
+  auto roff = [](std::string text) {
+    std::string out;
+    for (char c : text) {
+      if (c == '\\') out += "\\e";
+      else out += c;
+    }
+    // A line starting with . or ' would be a roff request.
+    std::string safe;
+    size_t start = 0;
+    while (start < out.size()) {
+      size_t end = out.find('\n', start);
+      if (end == std::string::npos) end = out.size();
+      std::string line = out.substr(start, end - start);
+      if (!line.empty() && (line[0] == '.' || line[0] == '\'')) line = "\\&" + line;
+      safe += line + "\n";
+      start = end + 1;
+    }
+    return safe;
+  };
+  std::string page = ".TH TACO 1 \"\" \"" + version_line() + "\" \"taco manual\"\n"
+                     ".SH NAME\ntaco \\- " + app.get_description().substr(app.get_description().find(':') + 2) + "\n"
+                     ".SH SYNOPSIS\n.B taco\nCOMMAND [SUBCOMMAND] [FLAGS]\n"
+                     ".SH DESCRIPTION\nEach command below with its flags, as its \\fB\\-\\-help\\fR prints them. "
+                     "docs/cli.md in the source describes the config file and the TACO_ARG_* variables.\n";
+  for (const auto& [path, cmd] : commands) {
+    if (path.empty()) continue;
+    const std::string parent = command_name(cmd->get_parent());
+    page += ".SH \"TACO " + to_upper_ascii(path) + "\"\n.nf\n" + roff(cmd->help(parent)) + ".fi\n";
+  }
+  return page;
 }
 
 void print_help_without_subcommand(CLI::App& group) {

@@ -35,6 +35,12 @@ std::vector<std::string> with_config_file(const CLI::App& app, std::vector<std::
 // over the variable.
 void set_environment_names(CLI::App& app);
 
+// A bash completion script for every command and flag of `app` (`taco completion bash`).
+std::string bash_completion(const CLI::App& app);
+
+// A man page (roff) made from the help texts of every command (`taco completion man`).
+std::string man_page(const CLI::App& app);
+
 // The command a command line runs, e.g. {"eval", "run"} (subcommand names only).
 std::vector<std::string> command_path(const CLI::App& app, const std::vector<std::string>& args);
 

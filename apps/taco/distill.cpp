@@ -9,6 +9,7 @@
 
 #include "distill/qa_input.h"
 #include "distill/verify.h"
+#include "curate/merge.h"
 #include "episodes.h"
 #include "eval/benchmark.h"
 #include "runtime/batch.h"
@@ -70,12 +71,21 @@ size_t run_verified(const std::vector<Task>& tasks, const Runtime& runtime, cons
   return s.failed;
 }
 
-void distill(const DistillFlags& f) {
-  const std::string base = output_base(f.batch.out);
+void distill(DistillFlags f) {
+  const std::string base = output_base(shard_from(f.batch.shard).output_path(f.batch.out));
   QaInputOptions input = f.input;
   if (input.images_dir.empty()) input.images_dir = base + ".inputs";
   std::vector<Task> tasks = load_inputs(f, input);
   if (tasks.empty()) throw Error("no questions in the input");
+  Json data = Json::array();
+  for (const auto& d : f.data) data.push_back(std::filesystem::absolute(d).lexically_normal().string());
+  tasks = take_shard(std::move(tasks), f.batch, "distill", {{"data", data}, {"model", f.episode.model.model}, {"cot", f.cot}});
+  // The CoT traces and the Direct examples are parts of the job too: the same manifest.
+  if (shard_from(f.batch.shard).active()) {
+    const ShardManifest manifest = ShardManifest::load_for(f.batch.out);
+    manifest.write_for(base + ".direct.jsonl");
+    if (f.cot) manifest.write_for(base + ".cot.jsonl");
+  }
 
   std::unique_ptr<Model> judge_model;
   std::unique_ptr<Judge> judge;
@@ -149,6 +159,7 @@ void add_distill_command(CLI::App& app) {
   add_judge_flags(*cmd, f->judge, f->judge_cache, "free-form answers that do not match exactly");
   cmd->add_option("--judge-threshold", f->judge_threshold, "judge grade counted as correct")->capture_default_str()->check(CLI::Range(0.0, 1.0));
   cmd->add_option("-j,--jobs", f->batch.jobs, "episodes in flight")->capture_default_str()->check(CLI::Range(1, 4096));
+  add_shard_flag(*cmd, f->batch);
   cmd->add_flag("--force", f->batch.force, "resume into outputs made by another model, mode or dataset");
   cmd->add_option("--limit", f->limit, "only the first N questions");
   cmd->add_flag("-q,--quiet", f->batch.quiet, "no progress line");

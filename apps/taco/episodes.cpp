@@ -3,6 +3,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "curate/merge.h"
 #include "runtime/batch.h"
 #include "tools/builtin.h"
 #include "util/error.h"
@@ -70,6 +71,33 @@ std::unique_ptr<RuntimeSetup> make_runtime(const EpisodeFlags& f, const std::str
   episode.images_dir = !f.images_dir.empty() ? f.images_dir : !out_path.empty() ? output_base(out_path) + ".images" : "";
   s->runtime = std::make_unique<Runtime>(*s->model, s->tools, std::move(prompts), episode);
   return s;
+}
+
+void add_shard_flag(CLI::App& cmd, BatchFlags& f) {
+  cmd.add_option("--shard", f.shard,
+                 "k/N: answer the tasks with index % N == k, into OUT.shard-k-of-N (default: from a Slurm array or an Indexed "
+                 "Job, docs/scale.md; taco merge joins them)");
+}
+
+std::vector<Task> take_shard(std::vector<Task> tasks, BatchFlags& f, const std::string& command, Json settings) {
+  const Shard shard = shard_from(f.shard);
+  if (!shard.active()) return tasks;
+  ShardManifest manifest{command, shard, std::move(settings), Json::array()};
+  manifest.settings["out"] = f.out;
+  manifest.settings["tasks"] = tasks.size();
+  std::vector<Task> mine;
+  for (size_t i = 0; i < tasks.size(); ++i)
+    if (shard.takes(i)) {
+      manifest.units.push_back(tasks[i].id);
+      mine.push_back(std::move(tasks[i]));
+    }
+  f.out = shard.output_path(f.out);
+  if (!f.errors_out.empty()) f.errors_out = shard.output_path(f.errors_out);
+  manifest.write_for(f.out);
+  if (!f.quiet)
+    std::fprintf(stderr, "shard %s (from %s): %zu of %zu tasks -> %s\n", shard.to_string().c_str(), shard.source.c_str(), mine.size(),
+                 tasks.size(), f.out.c_str());
+  return mine;
 }
 
 void run_task_batch(const std::vector<Task>& tasks, const Runtime& runtime, const BatchFlags& f) {

@@ -52,7 +52,17 @@ struct BatchFlags {
   int jobs = 8;
   bool quiet = false;
   bool force = false;  // resume into an output of another model, mode or dataset
+  std::string shard;   // --shard k/N; "": from the scheduler's environment, else the whole job
 };
+
+// --shard, as the batch commands (run --data, eval run, distill) take it.
+void add_shard_flag(CLI::App& cmd, BatchFlags& flags);
+
+// When the job is sharded (--shard, a Slurm array, an Indexed Job): keeps this shard's tasks
+// (task i is shard i % N's), moves flags.out (and errors_out) to the shard's file
+// (OUT.shard-k-of-N.jsonl) and writes its manifest for taco merge; `settings` are what every
+// shard must share. Returns the data's tasks unchanged otherwise.
+std::vector<Task> take_shard(std::vector<Task> tasks, BatchFlags& flags, const std::string& command, Json settings);
 
 // Runs the tasks into flags.out (resuming), prints the summary line, and ends with exit code 1
 // (ExitCode) when some tasks failed.

@@ -40,13 +40,17 @@ void eval_run(const EvalRunFlags& f) {
   if (!f.batch.quiet)
     std::fprintf(stderr, "%s: %zu questions, %s mode, model %s\n", benchmark_name(data).c_str(), tasks.size(),
                  to_string(setup->runtime->options().mode), setup->model->name().c_str());
-  run_task_batch(tasks, *setup->runtime, f.batch);
+  BatchFlags batch = f.batch;
+  tasks = take_shard(std::move(tasks), batch, "eval run",
+                     {{"data", std::filesystem::absolute(data).lexically_normal().string()}, {"model", setup->model->name()},
+                      {"prompt", to_string(setup->runtime->options().mode)}, {"protocol", setup->runtime->options().protocol}});
+  run_task_batch(tasks, *setup->runtime, batch);
 }
 
 struct EvalScoreFlags {
   std::string data;
   std::string data_dir;
-  std::string traces;
+  std::vector<std::string> traces;  // one run's traces: one file, or its shards' files
   std::string name;
   std::string report;       // markdown; default <traces>.report.md
   std::string scores;       // per item; default <traces>.scores.jsonl
@@ -100,12 +104,14 @@ Report eval_score(const EvalScoreFlags& f) {
   size_t unknown = 0;
   std::map<std::string, const Task*> in_data;
   for (const auto& t : tasks) in_data[t.id] = &t;
-  for_each_jsonl(f.traces, [&](size_t line, Json&& j) {
+  std::map<std::string, std::string> file_of;  // task id -> the file its trace came from
+  for (const std::string& file : f.traces)
+  for_each_jsonl(file, [&](size_t line, Json&& j) {
     Trace t;
     try {
       t = Trace::from_json(j);
     } catch (const Error& e) {
-      throw Error(f.traces + " line " + std::to_string(line) + ": " + e.what());
+      throw Error(file + " line " + std::to_string(line) + ": " + e.what());
     }
     auto row = in_data.find(t.task.id);
     if (row == in_data.end()) {
@@ -115,9 +121,12 @@ Report eval_score(const EvalScoreFlags& f) {
     // The same id with another question: traces of another version of the benchmark, whose
     // answers would be scored against the wrong references.
     if (t.task.question != row->second->question)
-      throw Error(f.traces + " line " + std::to_string(line) + ": the trace of " + t.task.id + " asks \"" +
+      throw Error(file + " line " + std::to_string(line) + ": the trace of " + t.task.id + " asks \"" +
                   question_head(t.task.question) + "\", but " + data + " asks \"" + question_head(row->second->question) +
                   "\" under that id; these traces were made from another benchmark");
+    if (auto [it, fresh] = file_of.emplace(t.task.id, file); !fresh)
+      throw Error(file + " line " + std::to_string(line) + ": " + t.task.id + " is answered again (also in " + it->second +
+                  "): give the files of one run, each question once");
     tools.add(t);
     traces[t.task.id] = std::move(t);
   });
@@ -133,7 +142,11 @@ Report eval_score(const EvalScoreFlags& f) {
   const Matching matching = matching_from_string(f.matching);
   std::vector<ItemScore> scores = score_all(tasks, traces, judge.get(), f.jobs, matching);
 
-  const std::string base = output_base(f.traces);
+  // Shards' files (OUT.shard-k-of-N.jsonl) report as the whole run, OUT.
+  std::string base = output_base(f.traces[0]);
+  if (f.traces.size() > 1)
+    if (const size_t tag = base.rfind(".shard-"); tag != std::string::npos && base.find("-of-", tag) != std::string::npos)
+      base.erase(tag);
   const std::string scores_path = !f.scores.empty() ? f.scores : base + ".scores.jsonl";
   std::string lines;
   for (const auto& s : scores) lines += s.to_json().dump() + "\n";
@@ -235,7 +248,7 @@ void eval_all(const EvalAllFlags& f) {
     }
     EvalScoreFlags score = f.score;
     score.data = path;
-    score.traces = traces;
+    score.traces = {traces};
     score.name = name;
     done.push_back({bench, eval_score(score), output_base(traces) + ".report.md", complete});
   }
@@ -317,6 +330,7 @@ void add_eval_command(CLI::App& app) {
   run->add_option("--inputs-dir", run_flags->inputs_dir, "where the TSV's base64 images are decoded (default: <out>.inputs)");
   run->add_option("--errors-out", run_flags->batch.errors_out, "where failed questions are listed (default: <out>.errors.jsonl)");
   run->add_option("-j,--jobs", run_flags->batch.jobs, "episodes in flight")->capture_default_str()->check(CLI::Range(1, 4096));
+  add_shard_flag(*run, run_flags->batch);
   run->add_flag("--force", run_flags->batch.force, "resume into an --out made by another model, mode or benchmark");
   run->add_option("--limit", run_flags->limit, "only the first N questions");
   run->add_flag("-q,--quiet", run_flags->batch.quiet, "no progress line");
@@ -327,7 +341,7 @@ void add_eval_command(CLI::App& app) {
   score->footer("Example:\n  taco eval score --data MMVet --traces runs/mmvet.jsonl --judge gpt-4o-mini\n");
   score->add_option("--data", score_flags->data, "the benchmark the run answered (a name or a file, as in eval run)")->required();
   score->add_option("--data-dir", score_flags->data_dir, "where benchmark names are looked up (default: $LMUData, else ~/LMUData)");
-  score->add_option("--traces", score_flags->traces, "the run's traces JSONL")->required()->check(CLI::ExistingFile);
+  score->add_option("--traces", score_flags->traces, "the run's traces JSONL (several: the shards of one run)")->required()->check(CLI::ExistingFile);
   score->add_option("--name", score_flags->name, "the run's name in the report (default: the traces file's)");
   score->add_option("--report", score_flags->report, "Markdown report path, with a .json twin (default: <traces>.report.md)");
   score->add_option("--scores", score_flags->scores, "per-item scores for taco eval compare (default: <traces>.scores.jsonl)");

@@ -1,9 +1,11 @@
 // taco gen: programmatic CoTA examples from dense annotations.
 #include <cstdio>
+#include <filesystem>
 #include <sstream>
 #include <thread>
 
 #include "commands.h"
+#include "curate/merge.h"
 #include "gen/run.h"
 #include "util/error.h"
 #include "util/files.h"
@@ -13,7 +15,7 @@ namespace taco::cli {
 
 void add_gen_command(CLI::App& app) {
   struct Flags {
-    std::string annotations, out, format = "trace", families, shard = "0/1", images_dir, prompt_template, oracle_noise = "none";
+    std::string annotations, out, format = "trace", families, shard, images_dir, prompt_template, oracle_noise = "none";
     double mc_ratio = 0;
     double direct_share = -1;
     uint64_t seed = 1;
@@ -33,7 +35,9 @@ void add_gen_command(CLI::App& app) {
   cmd->add_option("--families", f->families, "comma-separated families (default: all; see docs/gen.md)");
   cmd->add_option("--mc-ratio", f->mc_ratio, "share of multiple-choice questions")->capture_default_str()->check(CLI::Range(0.0, 1.0));
   cmd->add_option("--seed", f->seed, "generation seed")->capture_default_str();
-  cmd->add_option("--shard", f->shard, "k/N: make the k-th of N shards (scenes with index % N == k)")->capture_default_str();
+  cmd->add_option("--shard", f->shard,
+                 "k/N: make the k-th of N shards (scenes with index % N == k) into OUT.shard-k-of-N (default: from a Slurm array or "
+                 "an Indexed Job, docs/scale.md; taco merge joins them)");
   cmd->add_option("-j,--jobs", f->jobs, "threads")->capture_default_str()->check(CLI::Range(1, 256));
   cmd->add_option("--images-dir", f->images_dir, "where tagged images go (default: <out>.images)");
   cmd->add_flag("--no-images", f->no_images, "do not draw tagged images (the records still name them)");
@@ -51,20 +55,25 @@ void add_gen_command(CLI::App& app) {
   cmd->callback([f] {
     GenRunOptions o;
     o.format = gen_format_from_string(f->format);
-    o.out_path = f->out;
     o.gen.seed = f->seed;
     o.gen.mc_ratio = f->mc_ratio;
     o.gen.noise = OracleNoise::parse(f->oracle_noise);
     std::istringstream families(f->families);
     for (std::string name; std::getline(families, name, ',');)
       if (!name.empty()) o.gen.families.push_back(name);
-    if (std::sscanf(f->shard.c_str(), "%d/%d", &o.shard, &o.shards) != 2) throw Error("--shard must look like 0/4");
+    const Shard shard = shard_from(f->shard);
+    o.shard = shard.index;
+    o.shards = shard.count;
+    const std::string out = shard.output_path(f->out);
+    o.out_path = out;
     o.jobs = f->jobs;
     o.direct = !f->no_direct;
     if (f->no_direct && f->direct_share >= 0) throw Error("--no-direct and --direct-share contradict each other; give one");
     o.direct_share = f->direct_share;
     o.limit = f->limit;
     if (!f->no_images && o.format != GenFormat::kTasks) {  // tasks need only the scene images
+      // Shards share one images folder (file names are per question): merged, the records are
+      // those of one run, image paths included.
       o.gen.images_dir = f->images_dir.empty() ? output_base(f->out) + ".images" : f->images_dir;
     }
     PromptTemplate prompts = f->prompt_template.empty() ? PromptTemplate::defaults() : PromptTemplate::from_file(f->prompt_template);
@@ -75,7 +84,7 @@ void add_gen_command(CLI::App& app) {
       Progress progress("gen", scenes_in_shard(scenes.size(), o.shard, o.shards), !f->quiet);
       // The old stats describe the records this run replaces: gone before anything else, so a
       // killed run leaves the old records without stats rather than new records with old stats.
-      std::remove((f->out + ".stats.json").c_str());
+      std::remove((out + ".stats.json").c_str());
       s = run_generation(scenes, o, prompts, [&] { progress.tick(); });
     }
     std::vector<std::string> skipped = problems.first;
@@ -84,16 +93,25 @@ void add_gen_command(CLI::App& app) {
                {"seconds", s.seconds}, {"oracle_noise", o.gen.noise.to_string()}, {"chains_rejected", s.chains_rejected},
                {"scenes_skipped", problems.scenes_skipped + s.scenes_skipped}, {"boxes_fixed", problems.boxes_fixed},
                {"problems", skipped}};
-    write_file_atomic(f->out + ".stats.json", stats.dump(2) + "\n");
+    write_file_atomic(out + ".stats.json", stats.dump(2) + "\n");
+    if (shard.active()) {
+      ShardManifest m{"gen", shard, Json::object(), Json(s.records_per_scene)};
+      m.settings = {{"data", std::filesystem::absolute(f->annotations).lexically_normal().string()}, {"format", f->format}, {"seed", f->seed}, {"families", f->families}, {"mc_ratio", f->mc_ratio},
+                    {"oracle_noise", o.gen.noise.to_string()}, {"direct", o.direct}, {"direct_share", o.direct_share},
+                    {"limit", o.limit}, {"prompt_template", prompts.hash()}, {"out", f->out}};
+      m.write_for(out);
+      std::fprintf(stderr, "shard %s (from %s) -> %s; taco merge joins the %d parts\n", shard.to_string().c_str(),
+                   shard.source.c_str(), out.c_str(), shard.count);
+    }
     std::fprintf(stderr, "%zu examples (%zu records) from %zu scenes in %.1f s (%.0f examples/s) -> %s\n", s.examples, s.records,
-                 s.scenes, s.seconds, s.examples / std::max(s.seconds, 1e-9), f->out.c_str());
+                 s.scenes, s.seconds, s.examples / std::max(s.seconds, 1e-9), out.c_str());
     if (!o.gen.noise.none())
       std::fprintf(stderr, "oracle noise %s: %zu of %zu chains rejected (the noisy tools led them to another question or answer)\n",
                    o.gen.noise.to_string().c_str(), s.chains_rejected, s.examples);
     for (const auto& [family, n] : s.per_family) std::fprintf(stderr, "  %-16s %zu\n", family.c_str(), n);
     if (problems.scenes_skipped + s.scenes_skipped + problems.boxes_fixed > 0) {
       std::fprintf(stderr, "warning: %zu scenes skipped, %zu boxes fixed (listed in %s.stats.json); the first:\n",
-                   problems.scenes_skipped + s.scenes_skipped, problems.boxes_fixed, f->out.c_str());
+                   problems.scenes_skipped + s.scenes_skipped, problems.boxes_fixed, out.c_str());
       for (const auto& p : skipped) std::fprintf(stderr, "  %s\n", p.c_str());
     }
   });

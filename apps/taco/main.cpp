@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <string>
 
 #include "command_line.h"
@@ -42,6 +43,16 @@ int main(int argc, char** argv) {
   taco::cli::add_serve_command(app);
   taco::cli::add_view_command(app);
   taco::cli::add_mcp_command(app);
+  taco::cli::add_merge_command(app);
+  auto* completion = app.add_subcommand("completion", "print the bash completion script, or the man page, made from the commands and flags");
+  auto completion_kind = std::make_shared<std::string>("bash");
+  completion->add_option("kind", *completion_kind, "bash (a completion script) or man (a roff man page)")
+      ->check(CLI::IsMember({"bash", "man"}))->capture_default_str();
+  completion->footer("Examples:\n  taco completion bash > ~/.local/share/bash-completion/completions/taco\n"
+                     "  taco completion man | man -l -\n");
+  completion->callback([&app, completion_kind] {
+    std::fputs((*completion_kind == "man" ? taco::cli::man_page(app) : taco::cli::bash_completion(app)).c_str(), stdout);
+  });
   app.add_subcommand("version", "print the version and the commit taco was built from")
       ->footer("Example:\n  taco version     # taco 0.1.0 (commit 050aa62c1f3e)\n")
       ->callback([] { std::printf("%s\n", taco::cli::version_line().c_str()); });

@@ -1,5 +1,6 @@
 // taco run: one question about images, or a whole task file, through the CoTA runtime.
 #include <cstdio>
+#include <filesystem>
 
 #include "episodes.h"
 #include "runtime/batch.h"
@@ -56,7 +57,11 @@ void run(const RunFlags& f) {
 
   std::vector<Task> tasks = load_tasks(f.dataset);
   if (f.limit && tasks.size() > f.limit) tasks.resize(f.limit);
-  run_task_batch(tasks, runtime, f.batch);
+  BatchFlags batch = f.batch;
+  tasks = take_shard(std::move(tasks), batch, "run",
+                     {{"data", std::filesystem::absolute(f.dataset).lexically_normal().string()}, {"model", runtime.model().name()},
+                      {"prompt", to_string(runtime.options().mode)}, {"protocol", runtime.options().protocol}});
+  run_task_batch(tasks, runtime, batch);
 }
 
 }  // namespace
@@ -73,6 +78,7 @@ void add_run_command(CLI::App& app) {
   cmd->add_option("--out", flags->batch.out, "append traces to this JSONL file (resumes: finished tasks are skipped)");
   cmd->add_option("--errors-out", flags->batch.errors_out, "where failed tasks are listed (default: <out>.errors.jsonl)");
   cmd->add_option("-j,--jobs", flags->batch.jobs, "episodes in flight with --data")->capture_default_str()->check(CLI::Range(1, 4096));
+  add_shard_flag(*cmd, flags->batch);
   cmd->add_flag("--force", flags->batch.force, "with --data: resume into an --out made by another model, mode or dataset");
   cmd->add_flag("-q,--quiet", flags->batch.quiet, "print only the answer (or, with --data, no progress)");
   cmd->callback([flags] { run(*flags); });

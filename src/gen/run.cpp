@@ -123,6 +123,12 @@ GenSummary run_generation(const std::vector<SceneAnnotation>& scenes, const GenR
     for (auto& t : threads) t.join();
     for (size_t i = 0; i < results.size() && !done; ++i) {
       // One bad scene costs its own questions (and its group's), not the run.
+      const size_t records_before = summary.records;
+      struct CountRecords {  // on every way out of this scene's turn
+        GenSummary& s;
+        size_t before;
+        ~CountRecords() { s.records_per_scene.push_back(s.records - before); }
+      } count_records{summary, records_before};
       if (!errors[i].empty()) {
         ++summary.scenes_skipped;
         if (summary.skipped_first.size() < 5) summary.skipped_first.push_back(errors[i]);

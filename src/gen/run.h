@@ -41,6 +41,9 @@ struct GenSummary {
   std::vector<std::string> skipped_first; // why, for the first few
   std::map<std::string, size_t> per_family;
   double seconds = 0;
+  // Records written for each scene of this shard, in order (0 for a skipped one): the shard's
+  // manifest, from which taco merge puts the shards' records back in one run's order.
+  std::vector<size_t> records_per_scene;
 };
 
 // Whether --direct-share asks this task directly (deterministic in the id and the seed).

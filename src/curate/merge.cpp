@@ -1,0 +1,184 @@
+#include "curate/merge.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <map>
+#include <optional>
+
+#include "cota/trace.h"
+#include "util/error.h"
+#include "util/files.h"
+#include "util/jsonl.h"
+#include "util/record_writer.h"
+
+namespace taco {
+namespace {
+
+// A relative image path of a record in `from_dir`, for a record in `to_dir`.
+void rebase_path(Json& p, const std::string& from_dir, const std::string& to_dir) {
+  if (!p.is_string()) return;
+  const std::string path = p.get<std::string>();
+  if (path.empty() || path[0] == '/') return;
+  namespace fs = std::filesystem;
+  const fs::path full = fs::absolute(fs::path(from_dir.empty() ? "." : from_dir) / path).lexically_normal();
+  p = full.lexically_relative(fs::absolute(to_dir.empty() ? "." : to_dir).lexically_normal()).string();
+}
+
+void rebase_record(Json& r, const std::string& part, const std::string& out_dir) {
+  if (r.is_object() && r.value("format", Json()) == "taco.trace") {
+    rebase_trace_paths(r, trace_paths_base(r, part), out_dir);
+    return;
+  }
+  const std::string from = parent_dir(part);
+  for (const char* key : {"image", "images"}) {  // LLaVA, Mantis and task records
+    if (!r.is_object() || !r.contains(key)) continue;
+    if (r[key].is_array())
+      for (auto& p : r[key]) rebase_path(p, from, out_dir);
+    else
+      rebase_path(r[key], from, out_dir);
+  }
+}
+
+// Sums gen's statistics of the parts (counts and per-family counts; the first problems).
+Json merged_gen_stats(const std::vector<std::string>& parts) {
+  Json total = Json::object();
+  for (const auto& part : parts) {
+    std::error_code ec;
+    if (!std::filesystem::exists(part + ".stats.json", ec)) return Json();
+    const Json s = read_json_file(part + ".stats.json");
+    for (const auto& [key, value] : s.items()) {
+      if (value.is_number()) total[key] = total.value(key, Json(0)).get<double>() + value.get<double>();
+      else if (value.is_object()) {
+        if (!total.contains(key)) total[key] = Json::object();
+        for (const auto& [k, v] : value.items()) total[key][k] = total[key].value(k, 0.0) + v.get<double>();
+      } else if (value.is_array()) {
+        if (!total.contains(key)) total[key] = Json::array();
+        for (const auto& v : value) total[key].push_back(v);
+      }
+      else total[key] = value;
+    }
+  }
+  // Counts stay whole numbers; seconds is the sum of the parts' times.
+  for (auto& [key, value] : total.items())
+    if (key != "seconds" && value.is_number()) value = static_cast<long long>(value.get<double>());
+  for (auto& [key, value] : total.items())
+    if (value.is_object()) {  // by name, as one run writes them
+      std::map<std::string, long long> sorted;
+      for (const auto& [k, v] : value.items()) sorted[k] = static_cast<long long>(v.get<double>());
+      value = Json::object();
+      for (const auto& [k, v] : sorted) value[k] = v;
+    }
+  return total;
+}
+
+}  // namespace
+
+void ShardManifest::write_for(const std::string& output) const {
+  Json j{{"format", "taco.shard"}, {"version", 1}, {"command", command}, {"shard", shard.index}, {"shards", shard.count},
+         {"settings", settings}, {"units", units}};
+  write_file_atomic(path_for(output), j.dump() + "\n");
+}
+
+ShardManifest ShardManifest::load_for(const std::string& output) {
+  const std::string path = path_for(output);
+  std::error_code ec;
+  if (!std::filesystem::exists(path, ec))
+    throw Error(output + ": no " + std::filesystem::path(path).filename().string() +
+                " beside it, so not the output of a sharded taco command (--shard k/N, a Slurm array or an Indexed Job)");
+  const Json j = read_json_file(path);
+  if (!j.is_object() || j.value("format", Json()) != "taco.shard" || !j.contains("units") || !j["units"].is_array())
+    throw Error(path + ": not a taco shard manifest");
+  ShardManifest m;
+  m.command = j.value("command", "");
+  m.shard = {j.value("shard", -1), j.value("shards", 0), "manifest"};
+  m.settings = j.value("settings", Json::object());
+  m.units = j["units"];
+  if (m.shard.count < 1 || m.shard.index < 0 || m.shard.index >= m.shard.count) throw Error(path + ": a shard outside 0..N-1");
+  return m;
+}
+
+MergeSummary merge_shards(const std::vector<std::string>& parts, const std::string& out) {
+  if (parts.empty()) throw Error("taco merge needs the shard outputs to merge");
+  std::vector<ShardManifest> manifests;
+  for (const auto& p : parts) manifests.push_back(ShardManifest::load_for(p));
+  const ShardManifest& first = manifests[0];
+  const int n = first.shard.count;
+  std::vector<int> part_of_shard(static_cast<size_t>(n), -1);
+  for (size_t i = 0; i < parts.size(); ++i) {
+    const ShardManifest& m = manifests[i];
+    if (m.command != first.command || m.shard.count != n)
+      throw Error(parts[i] + " is shard " + m.shard.to_string() + " of taco " + m.command + ", but " + parts[0] + " is shard " +
+                  first.shard.to_string() + " of taco " + first.command + ": they are parts of different jobs");
+    for (const auto& [key, value] : first.settings.items())
+      if (m.settings.value(key, Json()) != value)
+        throw Error(parts[i] + " was made with " + key + " " + m.settings.value(key, Json()).dump() + ", " + parts[0] + " with " +
+                    value.dump() + ": they are parts of different jobs");
+    int& slot = part_of_shard[static_cast<size_t>(m.shard.index)];
+    if (slot >= 0) throw Error(parts[i] + " and " + parts[static_cast<size_t>(slot)] + " are both shard " + m.shard.to_string());
+    slot = static_cast<int>(i);
+  }
+  for (int k = 0; k < n; ++k)
+    if (part_of_shard[static_cast<size_t>(k)] < 0)
+      throw Error("shard " + std::to_string(k) + "/" + std::to_string(n) + " is missing (" + std::to_string(parts.size()) + " of " +
+                  std::to_string(n) + " parts given); merging without it would not be what one run makes");
+
+  // Each part's records, in its file's order.
+  std::vector<std::vector<Json>> records(static_cast<size_t>(n));
+  for (int k = 0; k < n; ++k) {
+    const std::string& part = parts[static_cast<size_t>(part_of_shard[static_cast<size_t>(k)])];
+    for_each_record(part, [&](size_t, Json&& r) {
+      rebase_record(r, part, parent_dir(out));
+      records[static_cast<size_t>(k)].push_back(std::move(r));
+    });
+  }
+
+  RecordWriter writer(out);
+  MergeSummary summary{parts.size(), 0, first.command, n};
+  auto units_of = [&](int k) -> const Json& { return manifests[static_cast<size_t>(part_of_shard[static_cast<size_t>(k)])].units; };
+  // Item g of the job is unit g / n of shard g % n.
+  size_t longest = 0;
+  for (int k = 0; k < n; ++k) longest = std::max(longest, units_of(k).size());
+  size_t in_parts = 0;
+  for (const auto& r : records) in_parts += r.size();
+  const bool counted = !first.units.empty() && first.units[0].is_number();
+  if (counted) {
+    std::vector<size_t> next(static_cast<size_t>(n), 0);
+    for (size_t u = 0; u < longest; ++u)
+      for (int k = 0; k < n; ++k) {
+        const Json& units = units_of(k);
+        if (u >= units.size()) continue;
+        auto& mine = records[static_cast<size_t>(k)];
+        for (size_t c = 0; c < units[u].get<size_t>() && next[static_cast<size_t>(k)] < mine.size(); ++c)
+          writer.write(mine[next[static_cast<size_t>(k)]++]), ++summary.records;
+      }
+  } else {
+    // Traces by id: a run writes them as they finish, so their place is the task's in the data.
+    // A Direct example made from a task ("<id>-direct") follows it.
+    std::vector<std::map<std::string, std::vector<Json>>> by_id(static_cast<size_t>(n));
+    for (int k = 0; k < n; ++k)
+      for (auto& r : records[static_cast<size_t>(k)]) {
+        std::string id = r.value("id", r.contains("task") ? r["task"].value("id", "") : "");
+        std::string base = id.size() > 7 && id.compare(id.size() - 7, 7, "-direct") == 0 ? id.substr(0, id.size() - 7) : id;
+        by_id[static_cast<size_t>(k)][base].push_back(std::move(r));
+      }
+    for (size_t u = 0; u < longest; ++u)
+      for (int k = 0; k < n; ++k) {
+        const Json& units = units_of(k);
+        if (u >= units.size()) continue;
+        auto it = by_id[static_cast<size_t>(k)].find(units[u].get<std::string>());
+        if (it == by_id[static_cast<size_t>(k)].end()) continue;  // failed there: in its errors file
+        for (const auto& r : it->second) writer.write(r), ++summary.records;
+      }
+  }
+  // Records the manifests do not account for: a part written to after its run, or edited.
+  if (summary.records != in_parts)
+    throw Error(std::to_string(in_parts - summary.records) + " records of the parts are not in their manifests (" +
+                std::to_string(in_parts) + " records, " + std::to_string(summary.records) +
+                " accounted for): a part was changed after its shard ran; nothing was written");
+  writer.close();
+  if (first.command == "gen")
+    if (Json stats = merged_gen_stats(parts); !stats.is_null()) write_file_atomic(out + ".stats.json", stats.dump(2) + "\n");
+  return summary;
+}
+
+}  // namespace taco

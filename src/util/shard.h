@@ -1,0 +1,33 @@
+// Shard: which part of a batch job this process does, from --shard k/N or from the scheduler
+// that started it: a Slurm job array (SLURM_ARRAY_TASK_ID, _MIN, _STEP, _COUNT; indices need
+// not start at 0) or a Kubernetes Indexed Job (JOB_COMPLETION_INDEX, with the count in
+// TACO_SHARDS since Kubernetes sets none). Item i of a job belongs to shard i % N.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <string>
+
+namespace taco {
+
+struct Shard {
+  int index = 0;
+  int count = 1;
+  std::string source;  // "--shard", "SLURM_ARRAY_TASK_ID", "JOB_COMPLETION_INDEX"; "" when not sharded
+
+  bool active() const { return count > 1; }
+  bool takes(size_t item) const { return static_cast<int>(item % static_cast<size_t>(count)) == index; }
+  // "3/16"
+  std::string to_string() const;
+  // A shard's output: `out` with ".shard-03-of-16" before its extension (the number padded so
+  // the parts sort), so every task of an array can be given the same --out; `out` itself when
+  // not sharded.
+  std::string output_path(const std::string& out) const;
+};
+
+// `flag` ("k/N", or "" when --shard was not given) wins; else the scheduler's variables, read
+// with `env` (std::getenv by default). Throws Error for a malformed flag, k outside [0, N), an
+// array whose task ids do not map onto 0..N-1, or a Kubernetes index without TACO_SHARDS.
+Shard shard_from(const std::string& flag, const std::function<const char*(const char*)>& env = nullptr);
+
+}  // namespace taco
