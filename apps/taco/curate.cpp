@@ -62,6 +62,10 @@ void export_traces(const ExportFlags& f) {
   std::fprintf(stderr, "%zu traces -> %zu %s records in %s (%zu images %s)\n", s.traces, s.records, f.options.format.c_str(),
                f.options.out_path.c_str(), s.images,
                f.options.images == "keep" ? "left in place" : f.options.images == "link" ? "linked" : "copied");
+  if (!s.dataset_info.empty())
+    std::fprintf(stderr, "dataset_info.json beside it names it \"%s\": llamafactory-cli train ... --dataset_dir %s --dataset %s\n",
+                 s.dataset_info.c_str(), parent_dir(f.options.out_path).empty() ? "." : parent_dir(f.options.out_path).c_str(),
+                 s.dataset_info.c_str());
   if (s.invalid) {
     std::fprintf(stderr, "%zu traces were left out as invalid:\n", s.invalid);
     for (const auto& p : s.problems) std::fprintf(stderr, "  %s\n", p.c_str());
@@ -97,12 +101,15 @@ void add_curate_command(CLI::App& app) {
   cmd->callback([f] { curate(*f); });
 
   auto e = std::make_shared<ExportFlags>();
-  auto* ex = app.add_subcommand("export", "traces as LLaVA or Mantis training data, checked");
-  ex->footer("Example:\n  taco export curated.jsonl --format llava --out train.json\n");
+  auto* ex = app.add_subcommand("export", "traces as training data for LLaVA, Mantis, TRL/Qwen2-VL, LLaMA-Factory or ms-swift, checked");
+  ex->footer("Examples:\n  taco export curated.jsonl --format llava --out train.json\n"
+             "  taco export curated.jsonl --format llamafactory --out data/taco_cota.json   # + data/dataset_info.json\n");
   ex->add_option("inputs", e->inputs, "trace files (e.g. from taco curate)")->required()->check(CLI::ExistingFile);
   ex->add_option("--format", e->options.format,
-                 "llava, mantis, or messages (OpenAI-style messages with tool_calls and the actions' schemas: TRL, Qwen2-VL/2.5-VL)")
-      ->required()->check(CLI::IsMember({"llava", "mantis", "messages"}));
+                 "llava, mantis, messages (OpenAI-style with tool_calls and the actions' schemas: TRL, Qwen2-VL/2.5-VL), "
+                 "llamafactory (multimodal ShareGPT, with its dataset_info.json entry), llamafactory-tools (its tool-use layout: "
+                 "function_call / observation turns, a tools string) or ms-swift (messages with <image> and images) (docs/distill.md)")
+      ->required()->check(CLI::IsMember({"llava", "mantis", "messages", "llamafactory", "llamafactory-tools", "ms-swift"}));
   ex->add_option("--out", e->options.out_path, ".json (one array) or .jsonl")->required();
   ex->add_option("--images", e->options.images, "copy, link or keep the image files")
       ->capture_default_str()

@@ -1,9 +1,12 @@
 #include "cota/training_format.h"
 
+#include <algorithm>
+#include <cctype>
 #include <map>
 
 #include "cota/parse.h"
 #include "cota/prompt.h"
+#include "util/error.h"
 #include "util/pyrepr.h"
 
 namespace taco {
@@ -36,6 +39,105 @@ Json to_llava(const Trace& trace, const std::string& id) {
   Json conversations = Json::array();
   for (const auto& t : training_turns(trace)) conversations.push_back(Json{{"from", t.from_user ? "human" : "gpt"}, {"value", t.text}});
   return Json{{"id", id}, {"image", training_images(trace)}, {"conversations", std::move(conversations)}};
+}
+
+Json to_role_messages(const Trace& trace) {
+  Json messages = Json::array();
+  for (const auto& t : training_turns(trace)) messages.push_back(Json{{"role", t.from_user ? "user" : "assistant"}, {"content", t.text}});
+  return Json{{"messages", std::move(messages)}, {"images", training_images(trace)}};
+}
+
+Json to_sharegpt_tools(const Trace& trace, const std::string& tools) {
+  std::map<std::string, std::string> path_of;
+  for (const auto& im : trace.images) path_of[im.name] = im.path;
+  Json images = Json::array();
+  std::string first;
+  for (const auto& im : trace.images)
+    if (im.source == "input") {
+      first += im.name + ": <image>\n";
+      images.push_back(im.path);
+    }
+  Json turns = Json::array({Json{{"from", "human"}, {"value", first + trace.task.question}}});
+  for (size_t i = 0; i < trace.steps.size(); ++i) {
+    const StepRecord& step = trace.steps[i];
+    const bool last = i + 1 == trace.steps.size();
+    if (!step.content) {
+      if (trace.mode == PromptMode::kDirect && last) {  // a Direct answer is the model's text
+        turns.push_back(Json{{"from", "gpt"}, {"value", trace.answer}});
+        break;
+      }
+      throw Error("a reply that was not a step");
+    }
+    const auto& actions = step.content->actions;
+    if (actions.empty()) throw Error("a step without actions");
+    Json calls = Json::array();
+    for (const auto& a : actions) calls.push_back(Json{{"name", a.name}, {"arguments", a.arguments}});
+    turns.push_back(Json{{"from", "function_call"}, {"value", (calls.size() == 1 ? calls[0] : calls).dump()}});
+    if (last) {
+      if (actions.back().name != "Terminate") throw Error("the chain does not end with Terminate");
+      break;
+    }
+    std::string said;
+    for (size_t k = 0; k < actions.size(); ++k) {
+      const Json result = step.observation.is_array() && actions.size() > 1 ? step.observation[k] : step.observation;
+      if (!said.empty()) said += "\n";
+      if (result.is_object() && result.contains("error") && result.size() == 1 && result["error"].is_string()) said += result["error"].get<std::string>();
+      else if (!result.is_null()) said += observation_repr(result, step.new_images);
+      else said += "Execution failed: " + step.error;
+    }
+    // Every image a tool returned is shown; the images list follows the placeholders' order.
+    for (const auto& name : step.new_images)
+      if (said.find(name + ": <image>") == std::string::npos) said += "\n" + name + ": <image>";
+    for (size_t at = 0; (at = said.find(": <image>", at)) != std::string::npos; at += 9) {
+      size_t begin = at;
+      while (begin > 0 && (std::isalnum(static_cast<unsigned char>(said[begin - 1])) || said[begin - 1] == '-')) --begin;
+      auto path = path_of.find(said.substr(begin, at - begin));
+      if (path == path_of.end()) throw Error("an observation shows an image the trace does not have");
+      images.push_back(path->second);
+    }
+    turns.push_back(Json{{"from", "observation"}, {"value", said}});
+  }
+  return Json{{"conversations", std::move(turns)}, {"tools", tools}, {"images", std::move(images)}};
+}
+
+std::string check_llamafactory_record(const Json& r) {
+  if (!r.is_object()) return "not a JSON object";
+  const bool roles = r.contains("messages");
+  const Json* turns = roles ? &r["messages"] : r.contains("conversations") ? &r["conversations"] : nullptr;
+  if (!turns || !turns->is_array() || turns->empty()) return "no \"messages\" or \"conversations\" list";
+  const char* who_key = roles ? "role" : "from";
+  const char* text_key = roles ? "content" : "value";
+  size_t start = 0;
+  if ((*turns)[0].value(who_key, "") == "system") start = 1;
+  const size_t n = turns->size() - start;
+  if (n == 0 || n % 2 != 0) return "an odd number of turns (the loader skips such records)";
+  size_t placeholders = 0;
+  for (size_t i = start; i < turns->size(); ++i) {
+    const Json& t = (*turns)[i];
+    if (!t.is_object() || !t.contains(text_key) || !t[text_key].is_string()) return "a turn without a \"" + std::string(text_key) + "\" string";
+    const std::string who = t.value(who_key, "");
+    const std::string text = t[text_key].get<std::string>();
+    const bool user_side = who == "user" || who == "human" || who == "observation";
+    const bool assistant_side = who == "assistant" || who == "gpt" || who == "function_call";
+    if ((i - start) % 2 == 0 ? !user_side : !assistant_side)
+      return "turn " + std::to_string(i) + " is from '" + who + "' where " + ((i - start) % 2 == 0 ? "a user or observation" : "an assistant or function_call") + " turn belongs";
+    placeholders += count_placeholders(text);
+    if (who == "function_call") {
+      Json call;
+      try {
+        call = Json::parse(text);
+      } catch (const Json::exception&) {
+        return "a function_call that is not JSON";
+      }
+      auto is_call = [](const Json& c) { return c.is_object() && c.contains("name") && c["name"].is_string() && c.contains("arguments"); };
+      const bool ok = is_call(call) || (call.is_array() && !call.empty() && std::all_of(call.begin(), call.end(), is_call));
+      if (!ok) return "a function_call without \"name\" and \"arguments\"";
+    }
+  }
+  const size_t images = r.contains("images") && r["images"].is_array() ? r["images"].size() : 0;
+  if (placeholders != images)
+    return std::to_string(placeholders) + " <image> placeholders for " + std::to_string(images) + " images";
+  return "";
 }
 
 std::string task_instruction(const std::vector<std::string>& action_names) {

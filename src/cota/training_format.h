@@ -44,6 +44,29 @@ Json to_mantis(const Trace& trace, const std::string& id, const std::string& dat
 // tool messages in a user message. A chain without tool calls (Direct) is the same without them.
 Json to_messages(const Trace& trace, const std::string& id, const Json& tools);
 
+// The conversation as role/content messages with "<image>" placeholders and the image list:
+// LLaMA-Factory's multimodal ShareGPT layout (its mllm_demo) and ms-swift's.
+//   {"messages": [{"role": "user"|"assistant", "content": text}], "images": [paths]}
+// The turns are the LLaVA record's: the CoTA steps as assistant text, observations as user turns.
+Json to_role_messages(const Trace& trace);
+
+// LLaMA-Factory's tool-use ShareGPT layout (its glaive_toolcall demo), with images:
+//   {"conversations": [{"from": "human"|"function_call"|"observation"|"gpt", "value": text}],
+//    "tools": "<JSON list of {name, description, parameters}>", "images": [paths]}
+// The first human turn names the input images ("image-0: <image>") and asks the question; each
+// step's actions are a function_call ({"name", "arguments"}, a list for several), its result an
+// observation (a returned image as "image-k: <image>"); the chain ends with the Terminate call.
+// The layout has no place for thoughts (LLaMA-Factory renders a call alone): they are left out.
+// Throws Error for a chain with a reply that was not a step or that does not end in Terminate.
+Json to_sharegpt_tools(const Trace& trace, const std::string& tools);
+
+// What LLaMA-Factory's loader requires of a ShareGPT record (its converter and multimodal
+// plugin): after an optional system turn, user-side turns (user / human / observation) and
+// assistant-side ones (assistant / gpt / function_call) alternate, an even number of them; as
+// many "<image>" placeholders as images; a function_call's content a JSON object with "name"
+// and "arguments" (or a list of them). Returns "" or what is wrong.
+std::string check_llamafactory_record(const Json& record);
+
 // The short list of actions Mantis records put at the head of the first user turn.
 std::string task_instruction(const std::vector<std::string>& action_names);
 

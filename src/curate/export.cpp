@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <set>
 
 #include "cota/trace.h"
 #include "cota/training_format.h"
@@ -52,24 +53,54 @@ class ImagePlacer {
   std::map<std::string, std::string> done_;
 };
 
+// Adds (or replaces) this file's entry in dataset_info.json beside it, the registry LLaMA-Factory
+// reads from its dataset_dir; other entries stay. Returns the entry's name.
+std::string write_dataset_info(const ExportOptions& o) {
+  const std::string dir = parent_dir(o.out_path).empty() ? "." : parent_dir(o.out_path);
+  const std::string path = dir + "/dataset_info.json";
+  Json info = Json::object();
+  std::error_code ec;
+  if (fs::exists(path, ec)) {
+    info = read_json_file(path);
+    if (!info.is_object()) throw Error(path + ": not a JSON object of datasets; not changed");
+  }
+  const std::string name = fs::path(o.out_path).stem().string();
+  Json entry{{"file_name", fs::path(o.out_path).filename().string()}, {"formatting", "sharegpt"}};
+  if (o.format == "llamafactory") {
+    entry["columns"] = {{"messages", "messages"}, {"images", "images"}};
+    entry["tags"] = {{"role_tag", "role"}, {"content_tag", "content"}, {"user_tag", "user"}, {"assistant_tag", "assistant"}};
+  } else {
+    entry["columns"] = {{"messages", "conversations"}, {"images", "images"}, {"tools", "tools"}};
+  }
+  info[name] = entry;
+  write_file_atomic(path, info.dump(2) + "\n");
+  return name;
+}
+
 }  // namespace
 
 ExportSummary run_export(const std::vector<std::string>& trace_files, const ExportOptions& o) {
-  if (o.format != "llava" && o.format != "mantis" && o.format != "messages")
-    throw Error("unknown format '" + o.format + "' (llava, mantis or messages)");
+  static const std::set<std::string> formats = {"llava", "mantis", "messages", "llamafactory", "llamafactory-tools", "ms-swift"};
+  if (!formats.count(o.format))
+    throw Error("unknown format '" + o.format + "' (llava, mantis, messages, llamafactory, llamafactory-tools or ms-swift)");
   if (o.images != "copy" && o.images != "link" && o.images != "keep") throw Error("--images is copy, link or keep");
   ExportSummary summary;
   RecordWriter out(o.out_path);
   ImagePlacer placer(o);
   const std::string instruction = task_instruction(all_tool_names());
   // The messages layout carries the actions' schemas, as a tool-calling chat template wants.
-  Json tool_schemas = Json::array();
-  if (o.format == "messages") {
+  // LLaMA-Factory's tool layout, as a JSON string of the bare function definitions.
+  Json tool_schemas = Json::array(), functions = Json::array();
+  if (o.format == "messages" || o.format == "llamafactory-tools") {
     const ToolRegistry registry = make_tool_registry(ToolsConfig());
-    for (const Tool* t : registry.tools())
-      tool_schemas.push_back(Json{{"type", "function"},
-                                  {"function", {{"name", t->spec().name}, {"description", t->spec().description}, {"parameters", tool_input_schema(t->spec())}}}});
+    for (const Tool* t : registry.tools()) {
+      Json function{{"name", t->spec().name}, {"description", t->spec().description}, {"parameters", tool_input_schema(t->spec())}};
+      functions.push_back(function);
+      tool_schemas.push_back(Json{{"type", "function"}, {"function", std::move(function)}});
+    }
   }
+  const std::string functions_text = functions.dump();
+  const bool role_messages = o.format == "llamafactory" || o.format == "ms-swift";
   for (const auto& file : trace_files) {
     for_each_jsonl(file, [&](size_t line, Json&& j) {
       ++summary.traces;
@@ -80,9 +111,11 @@ ExportSummary run_export(const std::vector<std::string>& trace_files, const Expo
       try {
         Trace t = Trace::from_json(j);
         if (t.status == TraceStatus::kError) return invalid("the episode did not run");
-        Json record = o.format == "llava"   ? to_llava(t, t.task.id)
-                      : o.format == "mantis" ? to_mantis(t, t.task.id, o.dataset, instruction)
-                                             : to_messages(t, t.task.id, tool_schemas);
+        Json record = o.format == "llava"               ? to_llava(t, t.task.id)
+                      : o.format == "mantis"             ? to_mantis(t, t.task.id, o.dataset, instruction)
+                      : o.format == "messages"           ? to_messages(t, t.task.id, tool_schemas)
+                      : o.format == "llamafactory-tools" ? to_sharegpt_tools(t, functions_text)
+                                                         : to_role_messages(t);
         Json& images = record[o.format == "llava" ? "image" : "images"];
         const std::string base = o.image_folder.empty() ? trace_paths_base(j, file) : o.image_folder;
         for (auto& p : images) {
@@ -98,6 +131,12 @@ ExportSummary run_export(const std::vector<std::string>& trace_files, const Expo
                 if (part.value("type", "") == "image") part["image"] = images[k++];
           const Json& last = record["messages"].back();
           if (last.value("role", "") != "assistant") return invalid("the chain does not end with the model's answer");
+        } else if (role_messages || o.format == "llamafactory-tools") {
+          // The steps as the LLaVA and Mantis records are checked (the same turns), then the loader's rules.
+          if (role_messages)
+            if (std::string bad = check_training_record(Json{{"conversation", record["messages"]}, {"images", images}}); !bad.empty())
+              return invalid(bad);
+          if (std::string bad = check_llamafactory_record(record); !bad.empty()) return invalid(bad);
         } else if (std::string bad = check_training_record(record); !bad.empty()) {
           return invalid(bad);
         }
@@ -109,6 +148,7 @@ ExportSummary run_export(const std::vector<std::string>& trace_files, const Expo
     });
   }
   out.close();
+  if (o.format == "llamafactory" || o.format == "llamafactory-tools") summary.dataset_info = write_dataset_info(o);
   return summary;
 }
 

@@ -10,7 +10,7 @@
 namespace taco {
 
 struct ExportOptions {
-  std::string format = "llava";  // llava | mantis
+  std::string format = "llava";  // llava | mantis | messages | llamafactory | llamafactory-tools | ms-swift
   std::string out_path;          // .jsonl: one record per line; else one JSON array
   std::string images = "copy";   // copy | link | keep
   std::string images_dir;        // copy/link target ("" = <out>.images); record paths are relative to the output's folder
@@ -24,6 +24,7 @@ struct ExportSummary {
   size_t invalid = 0;
   size_t images = 0;                  // image files copied or linked
   std::vector<std::string> problems;  // the first invalid records, with why
+  std::string dataset_info;           // LLaMA-Factory layouts: the entry written to dataset_info.json
 };
 
 ExportSummary run_export(const std::vector<std::string>& trace_files, const ExportOptions& options);

@@ -47,8 +47,11 @@ class ConversationReader {
     auto fail = [&](const std::string& what) { return Error(path_ + " record " + std::to_string(index + 1) + ": " + what); };
     if (!r.is_object()) throw fail("not a JSON object");
     std::string id = r.contains("id") ? (r["id"].is_string() ? r["id"].get<std::string>() : r["id"].dump()) : std::to_string(index);
-    const Json* turns = r.contains("conversations") ? &r["conversations"] : r.contains("conversation") ? &r["conversation"] : nullptr;
-    if (!turns || !turns->is_array()) throw fail("no 'conversations' (LLaVA) or 'conversation' (Mantis) list");
+    const Json* turns = r.contains("conversations") ? &r["conversations"]
+                        : r.contains("conversation") ? &r["conversation"]
+                        : r.contains("messages")     ? &r["messages"]
+                                                     : nullptr;
+    if (!turns || !turns->is_array()) throw fail("no 'conversations' (LLaVA), 'conversation' (Mantis) or 'messages' (LLaMA-Factory, ms-swift) list");
     std::vector<std::string> images;
     for (const char* key : {"image", "images"})
       if (auto it = r.find(key); it != r.end()) {

@@ -2,9 +2,14 @@
 // answering as a teacher, taco distill, taco curate with a recipe, taco export.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <filesystem>
+
+#include "cota/training_format.h"
 #include "distill/qa_input.h"
 #include "distill/verify.h"
 #include "eval/benchmark.h"
+#include "models/embedded/conversation.h"
 #include "test_support.h"
 #include "util/base64.h"
 #include "util/error.h"
@@ -213,6 +218,114 @@ TEST(DistillEndToEndTest, DistillCurateExportOffline) {
   EXPECT_NE(failed.output.find("torn.jsonl"), std::string::npos) << failed.output;
   EXPECT_EQ(read_file(dir.file("train.json")), before);
   EXPECT_FALSE(std::filesystem::exists(dir.file("train.json.tmp")));
+}
+
+// Today's trainers: LLaMA-Factory (multimodal ShareGPT with its dataset_info.json entry, and its
+// tool-use layout) and ms-swift, from traces of taco gen (tool-made images included), checked
+// by LLaMA-Factory's loader rules and read back by taco train's reader.
+TEST(TrainerFormatsTest, LlamaFactoryAndMsSwiftLayouts) {
+  test::TempDir dir;
+  ASSERT_EQ(test::run_taco("synth -q --n 3 --seed 5 --out " + dir.file("world")).code, 0);
+  ASSERT_EQ(test::run_taco("gen -q --data " + dir.file("world/scene-graph-annotations.json") + " --format trace --limit 12 --out " +
+                           dir.file("traces.jsonl")).code, 0);
+  size_t traces = 0;
+  for_each_jsonl(dir.file("traces.jsonl"), [&](size_t, Json&&) { ++traces; });
+
+  // The multimodal layout, registered in dataset_info.json beside it (other entries kept).
+  write_file(dir.file("data/dataset_info.json"), R"({"mine": {"file_name": "mine.json"}})");
+  auto lf = test::run_taco("export " + dir.file("traces.jsonl") + " --format llamafactory --out " + dir.file("data/taco_cota.json"));
+  ASSERT_EQ(lf.code, 0) << lf.output;
+  EXPECT_NE(lf.output.find("--dataset_dir " + dir.file("data") + " --dataset taco_cota"), std::string::npos) << lf.output;
+  const Json info = read_json_file(dir.file("data/dataset_info.json"));
+  EXPECT_TRUE(info.contains("mine"));
+  EXPECT_EQ(info["taco_cota"], Json::parse(R"({"file_name": "taco_cota.json", "formatting": "sharegpt",
+      "columns": {"messages": "messages", "images": "images"},
+      "tags": {"role_tag": "role", "content_tag": "content", "user_tag": "user", "assistant_tag": "assistant"}})"));
+  const Json records = read_json_file(dir.file("data/taco_cota.json"));
+  ASSERT_EQ(records.size(), traces);
+  size_t tool_images = 0;
+  for (const auto& r : records) {
+    EXPECT_EQ(check_llamafactory_record(r), "") << r.dump();
+    EXPECT_EQ(r["messages"][0]["role"], "user");
+    EXPECT_EQ(r["messages"].back()["role"], "assistant");
+    EXPECT_NE(r["messages"].back()["content"].get<std::string>().find("Terminate"), std::string::npos);
+    for (const auto& p : r["images"]) EXPECT_TRUE(std::filesystem::exists(dir.file("data/" + p.get<std::string>()))) << p;
+    tool_images += r["images"].size() > 1;
+  }
+  EXPECT_GT(tool_images, 0u);  // images the tools made are in the records too
+
+  // ms-swift's: the same messages and images; read back by taco train's reader, the turns equal.
+  auto swift = test::run_taco("export " + dir.file("traces.jsonl") + " --format ms-swift --out " + dir.file("swift.jsonl"));
+  ASSERT_EQ(swift.code, 0) << swift.output;
+  auto llava = test::run_taco("export " + dir.file("traces.jsonl") + " --format llava --out " + dir.file("llava.jsonl"));
+  ASSERT_EQ(llava.code, 0) << llava.output;
+  TrainingData from_swift, from_llava;
+  read_training_records(dir.file("swift.jsonl"), "", from_swift);
+  read_training_records(dir.file("llava.jsonl"), "", from_llava);
+  EXPECT_EQ(from_swift.skipped, 0u) << from_swift.first_skip_reason;
+  ASSERT_EQ(from_swift.conversations.size(), traces);
+  for (size_t i = 0; i < traces; ++i) {
+    const auto& a = from_swift.conversations[i];
+    const auto& b = from_llava.conversations[i];
+    ASSERT_EQ(a.messages.size(), b.messages.size());
+    for (size_t m = 0; m < a.messages.size(); ++m) {
+      EXPECT_EQ(a.messages[m].assistant, b.messages[m].assistant);
+      ASSERT_EQ(a.messages[m].segments.size(), b.messages[m].segments.size());
+      for (size_t k = 0; k < a.messages[m].segments.size(); ++k) EXPECT_EQ(a.messages[m].segments[k].text, b.messages[m].segments[k].text);
+    }
+    ASSERT_EQ(a.image_paths.size(), b.image_paths.size());
+    for (size_t k = 0; k < a.image_paths.size(); ++k)
+      EXPECT_EQ(read_file(a.image_paths[k]), read_file(b.image_paths[k]));  // copies of the same files
+  }
+
+  // The tool-use layout: calls and observations, a tools string of the actions' definitions.
+  auto tools = test::run_taco("export " + dir.file("traces.jsonl") + " --format llamafactory-tools --out " + dir.file("data/taco_tools.jsonl"));
+  ASSERT_EQ(tools.code, 0) << tools.output;
+  EXPECT_EQ(read_json_file(dir.file("data/dataset_info.json"))["taco_tools"]["columns"],
+            Json::parse(R"({"messages": "conversations", "images": "images", "tools": "tools"})"));
+  size_t calls = 0;
+  for_each_jsonl(dir.file("data/taco_tools.jsonl"), [&](size_t, Json&& r) {
+    EXPECT_EQ(check_llamafactory_record(r), "") << r.dump();
+    const Json functions = Json::parse(r["tools"].get<std::string>());
+    ASSERT_TRUE(functions.is_array());
+    EXPECT_TRUE(functions[0].contains("name") && functions[0].contains("parameters"));
+    const Json& turns = r["conversations"];
+    EXPECT_EQ(turns[0]["from"], "human");
+    EXPECT_NE(turns[0]["value"].get<std::string>().find("image-0: <image>"), std::string::npos);
+    const Json last = Json::parse(turns.back()["value"].get<std::string>());
+    EXPECT_EQ(last["name"], "Terminate");
+    for (const auto& t : turns) calls += t["from"] == "function_call";
+  });
+  EXPECT_GT(calls, traces);  // the chains call tools before Terminate
+
+  // The loader's rules, broken one at a time.
+  EXPECT_NE(check_llamafactory_record(Json::parse(R"({"messages": [{"role": "user", "content": "q"}], "images": []})")), "");
+  EXPECT_NE(check_llamafactory_record(Json::parse(
+                R"({"messages": [{"role": "assistant", "content": "a"}, {"role": "user", "content": "q"}], "images": []})")), "");
+  EXPECT_NE(check_llamafactory_record(Json::parse(
+                R"({"messages": [{"role": "user", "content": "<image>q"}, {"role": "assistant", "content": "a"}], "images": []})")), "");
+  EXPECT_NE(check_llamafactory_record(Json::parse(
+                R"({"conversations": [{"from": "human", "value": "q"}, {"from": "function_call", "value": "{\"name\": \"x\"}"}]})")), "");
+  EXPECT_EQ(check_llamafactory_record(Json::parse(
+                R"({"messages": [{"role": "system", "content": "s"}, {"role": "user", "content": "<image>q"}, {"role": "assistant", "content": "a"}], "images": ["x.png"]})")), "");
+
+  // LLaMA-Factory's own sample records and registry entries (third-party data, read in place;
+  // set TACO_TRAINER_FIXTURES to ../shared/fixtures/trainer-formats).
+  const char* fixtures = std::getenv("TACO_TRAINER_FIXTURES");
+  if (!fixtures) GTEST_SKIP() << "set TACO_TRAINER_FIXTURES to check against LLaMA-Factory's own records";
+  const std::string lf_dir = std::string(fixtures) + "/llamafactory";
+  for (const char* file : {"mllm_demo.json", "glaive_toolcall_en_demo.json"})
+    for (const auto& r : read_json_file(lf_dir + "/" + file)) EXPECT_EQ(check_llamafactory_record(r), "") << file << ": " << r.dump();
+  const Json theirs = read_json_file(lf_dir + "/dataset_info.json");
+  const Json ours = read_json_file(dir.file("data/dataset_info.json"));
+  EXPECT_EQ(ours["taco_cota"]["tags"], theirs["mllm_demo"]["tags"]);
+  EXPECT_EQ(ours["taco_cota"]["formatting"], theirs["mllm_demo"]["formatting"]);
+  EXPECT_EQ(ours["taco_tools"]["columns"]["tools"], theirs["glaive_toolcall_en_demo"]["columns"]["tools"]);
+  EXPECT_EQ(ours["taco_tools"]["columns"]["messages"], theirs["glaive_toolcall_en_demo"]["columns"]["messages"]);
+  // Their tool-use record's shape: the same keys, a tools string of definitions like ours.
+  const Json glaive = read_json_file(lf_dir + "/glaive_toolcall_en_demo.json")[0];
+  const Json their_tools = Json::parse(glaive["tools"].get<std::string>());
+  for (const char* key : {"name", "description", "parameters"}) EXPECT_TRUE(their_tools[0].contains(key)) << key;
 }
 
 }  // namespace

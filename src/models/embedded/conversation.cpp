@@ -22,9 +22,15 @@ std::string record_text(const Json& turn, const char* key) {
 
 TrainingConversation read_record(const Json& r, const std::string& base_dir, bool image_folder_given) {
   if (!r.is_object()) throw Error("not a JSON object");
+  // LLaVA: conversations of from/value; Mantis: conversation of role/content; LLaMA-Factory's
+  // multimodal ShareGPT and ms-swift: messages of role/content. The last two list "images".
   const bool llava = r.contains("conversations");
-  const Json* turns = llava ? &r["conversations"] : r.contains("conversation") ? &r["conversation"] : nullptr;
-  if (!turns || !turns->is_array() || turns->empty()) throw Error("no \"conversations\" (LLaVA) or \"conversation\" (Mantis) list");
+  const Json* turns = llava                          ? &r["conversations"]
+                      : r.contains("conversation") ? &r["conversation"]
+                      : r.contains("messages")     ? &r["messages"]
+                                                   : nullptr;
+  if (!turns || !turns->is_array() || turns->empty())
+    throw Error("no \"conversations\" (LLaVA), \"conversation\" (Mantis) or \"messages\" (LLaMA-Factory, ms-swift) list");
   TrainingConversation c;
   auto id = r.find("id");
   c.id = id == r.end() ? "" : id->is_string() ? id->get<std::string>() : id->dump();
@@ -57,6 +63,7 @@ TrainingConversation read_record(const Json& r, const std::string& base_dir, boo
     const Json& t = (*turns)[i];
     if (!t.is_object()) throw Error("a turn is not an object");
     const std::string who = llava ? t.value("from", "") : t.value("role", "");
+    if (who == "system") throw Error("a system turn: taco trains without one (its prompt template makes the first turn)");
     std::string text = record_text(t, llava ? "value" : "content");
     const bool assistant = llava ? who == "gpt" : who == "assistant";
     if (!assistant && who != (llava ? "human" : "user")) throw Error("a turn from '" + who + "'");
