@@ -1,9 +1,12 @@
 // taco curate: filter and mix traces by a recipe; taco export: traces as LLaVA / Mantis.
+#include <algorithm>
 #include <cstdio>
+#include <memory>
 
 #include "commands.h"
 #include "curate/curate.h"
 #include "curate/export.h"
+#include "eval/benchmark.h"
 #include "util/error.h"
 #include "util/files.h"
 
@@ -23,6 +26,9 @@ struct CurateFlags {
   std::optional<size_t> target_size;
   std::optional<uint64_t> seed;
   bool quiet = false;
+  std::vector<std::string> exclude;  // benchmarks: names ($LMUData) or files
+  std::vector<std::string> exclude_by = {"question", "image"};
+  std::string data_dir;
 };
 
 void curate(const CurateFlags& f) {
@@ -44,7 +50,19 @@ void curate(const CurateFlags& f) {
   if (f.target_size) r.target_size = f.target_size;
   if (f.seed) r.seed = *f.seed;
 
-  CurateReport report = run_curate(r, f.out, !f.quiet);
+  std::unique_ptr<BenchmarkIndex> exclude;
+  if (!f.exclude.empty()) {
+    auto by = [&](const char* what) { return std::find(f.exclude_by.begin(), f.exclude_by.end(), what) != f.exclude_by.end(); };
+    exclude = std::make_unique<BenchmarkIndex>(by("question"), by("image"));
+    for (const auto& b : f.exclude) {
+      const std::string path = resolve_benchmark(b, f.data_dir);
+      // A TSV's base64 images are decoded once, beside the output, for their hashes.
+      exclude->add(path, output_base(f.out) + ".exclude/" + benchmark_name(path));
+    }
+    if (!f.quiet)
+      std::fprintf(stderr, "excluding %zu items (%zu images) of %zu benchmarks\n", exclude->items(), exclude->images(), f.exclude.size());
+  }
+  CurateReport report = run_curate(r, f.out, !f.quiet, exclude.get());
   const std::string md_path = !f.report.empty() ? f.report : output_base(f.out) + ".report.md";
   write_file(md_path, report.to_markdown());
   write_file(replace_extension(md_path, ".json"), report.to_json().dump(2) + "\n");
@@ -97,6 +115,14 @@ void add_curate_command(CLI::App& app) {
   cmd->add_flag("--drop-action-useless", f->drop_action_useless, "drop sources where actions do not help (the paper's rule)");
   cmd->add_option("--target-size", f->target_size, "traces in the output (shared by weight)");
   cmd->add_option("--seed", f->seed, "selection seed (default: the recipe's, else 1)");
+  cmd->add_option("--exclude", f->exclude,
+                  "benchmarks to decontaminate against (names found in $LMUData, or files): drop traces that share a question or "
+                  "an input image (same bytes or perceptually the same) with one of their items");
+  cmd->add_option("--exclude-by", f->exclude_by,
+                  "what counts as overlap with --exclude: question, image, or both (default; a synthetic benchmark from taco's "
+                  "own templates shares its questions with any synthetic training set: use image)")
+      ->delimiter(',')->check(CLI::IsMember({"question", "image"}));
+  cmd->add_option("--data-dir", f->data_dir, "where --exclude names are looked up (default: $LMUData, else ~/LMUData)");
   cmd->add_flag("-q,--quiet", f->quiet, "no progress line");
   cmd->callback([f] { curate(*f); });
 

@@ -34,6 +34,8 @@ struct TraceFacts {
   size_t steps = 0, parse_failures = 0, failed_actions = 0;
   std::vector<std::string> tools;
   std::vector<std::string> image_paths;
+  std::string question;                   // with want_task, for decontamination
+  std::vector<std::string> input_images;  // with want_task
   int version = 0;
   uint64_t content_hash = 0;
 
@@ -54,17 +56,19 @@ std::string str(od::value v) {
   return std::string(s);
 }
 
-void read_task(od::object task, TraceFacts& f, bool want_images) {
+void read_task(od::object task, TraceFacts& f, bool want_images, bool want_task) {
   for (auto field : task) {
     std::string_view key = field.unescaped_key();
     od::value v = field.value();
     if (key == "question") {
       f.content_hash = mix(f.content_hash, v.raw_json_token());
+      if (want_task) f.question = str(v);
     } else if (key == "images") {
       for (auto p : v.get_array()) {
         std::string_view path = p.get_string();
         f.content_hash = mix(f.content_hash, path);
         if (want_images) f.image_paths.emplace_back(path);
+        if (want_task) f.input_images.emplace_back(path);
       }
     } else if (key == "metadata") {
       for (auto m : v.get_object()) {
@@ -101,8 +105,8 @@ void read_step(od::object step, TraceFacts& f) {
 
 // Reads one trace line (padded: `capacity` bytes are readable from `data`). False with
 // `error` set when it is not a trace.
-bool read_facts(od::parser& parser, const char* data, size_t len, size_t capacity, bool want_images, TraceFacts& f,
-                std::string& error) {
+bool read_facts(od::parser& parser, const char* data, size_t len, size_t capacity, bool want_images, bool want_task,
+                TraceFacts& f, std::string& error) {
   f.reset();
   try {
     od::document doc = parser.iterate(data, len, capacity);
@@ -112,7 +116,7 @@ bool read_facts(od::parser& parser, const char* data, size_t len, size_t capacit
       od::value v = field.value();
       if (key == "format") is_trace = v.get_string().value() == "taco.trace";
       else if (key == "version") f.version = static_cast<int>(v.get_int64().value());
-      else if (key == "task") read_task(v.get_object(), f, want_images);
+      else if (key == "task") read_task(v.get_object(), f, want_images, want_task);
       else if (key == "prompt") f.prompt = str(v);
       else if (key == "status") f.status = str(v);
       else if (key == "answer") f.content_hash = mix(f.content_hash, v.raw_json_token());
@@ -212,20 +216,24 @@ class Bucket {
   std::vector<Kept> items_;  // a max-heap on key when bounded
 };
 
-const char* const kFilterNames[] = {"malformed", "not finished", "incorrect", "unparsed reply", "failed action", "too few steps",
+const char* const kFilterNames[] = {"malformed", "not finished", "benchmark overlap (--exclude)", "incorrect", "unparsed reply", "failed action", "too few steps",
                                     "too many steps", "required tool missing", "forbidden tool", "too few tool calls",
                                     "image missing", "action-useless source", "format not in recipe", "duplicate", "over quota"};
 enum FilterIndex {
-  kMalformed, kNotFinished, kIncorrectF, kUnparsed, kFailedAction, kTooFewSteps, kTooManySteps, kToolMissing, kToolForbidden,
+  kMalformed, kNotFinished, kContaminated, kIncorrectF, kUnparsed, kFailedAction, kTooFewSteps, kTooManySteps, kToolMissing, kToolForbidden,
   kTooFewTools, kImageMissing, kActionUseless, kFormat, kDuplicate, kOverQuota, kFilterCount
 };
 
 }  // namespace
 
-CurateReport run_curate(const Recipe& recipe, const std::string& out_path, bool progress) {
+CurateReport run_curate(const Recipe& recipe, const std::string& out_path, bool progress, BenchmarkIndex* exclude) {
   const auto start = std::chrono::steady_clock::now();
   const CurateFilters& flt = recipe.filters;
   CurateReport report;
+  if (exclude) {
+    report.excluded_benchmarks = exclude->benchmarks();
+    report.excluded_items = exclude->items();
+  }
   std::vector<size_t> removed(kFilterCount, 0);
   od::parser parser;
   TraceFacts facts;
@@ -253,7 +261,7 @@ CurateReport run_curate(const Recipe& recipe, const std::string& out_path, bool 
     for (const auto& s : recipe.sources) {
       uint64_t read = 0, last = 0;
       for_each_line(s.path, read, [&](const char* data, size_t len, size_t cap) {
-        if (!read_facts(parser, data, len, cap, false, facts, error) || !facts.verified) return;
+        if (!read_facts(parser, data, len, cap, false, false, facts, error) || !facts.verified) return;
         SourceStats& st = stats[facts.source];
         const std::string format = facts.format();
         if (format == "cot") {
@@ -301,13 +309,26 @@ CurateReport run_curate(const Recipe& recipe, const std::string& out_path, bool 
       ++report.input;
       ++report.input_per_source[src.name];
       if (read - last > (64 << 20)) advance(read, last);
-      if (!read_facts(parser, data, len, cap, want_images, facts, error)) {
+      if (!read_facts(parser, data, len, cap, want_images, exclude != nullptr, facts, error)) {
         if (report.warnings.size() < 5) report.warnings.push_back(src.path + " line " + std::to_string(line_no) + ": " + error);
         ++removed[kMalformed];
         return;
       }
       auto drop = [&](FilterIndex i) { ++removed[i]; };
       if (facts.status == "error") return drop(kNotFinished);
+      if (exclude) {
+        std::vector<std::string> inputs;
+        const std::string base = facts.version >= 2 ? parent_dir(src.path) : "";
+        for (const auto& p : facts.input_images) inputs.push_back(resolve_path(base, p));
+        if (auto m = exclude->match(facts.question, inputs)) {
+          ++report.contaminated_per_benchmark[m->benchmark];
+          ++report.contaminated_per_kind[m->kind];
+          if (report.contaminated_first.size() < 5)
+            report.contaminated_first.push_back(src.path + " line " + std::to_string(line_no) + ": " + m->kind + " of " + m->benchmark +
+                                                " item " + m->item);
+          return drop(kContaminated);
+        }
+      }
       if (flt.correct_only && facts.verified && !facts.correct) return drop(kIncorrectF);
       if (flt.parsed && facts.parse_failures) return drop(kUnparsed);
       if (flt.no_failed_action && facts.failed_actions) return drop(kFailedAction);
@@ -421,6 +442,10 @@ Json CurateReport::to_json() const {
               {"kept_per_tool", obj(kept_per_tool)},
               {"kept_per_steps", obj(kept_per_steps)},
               {"action_useless_sources", action_useless},
+              {"decontamination", excluded_benchmarks.empty() ? Json(nullptr)
+                                  : Json{{"benchmarks", excluded_benchmarks}, {"items", excluded_items},
+                                         {"dropped_per_benchmark", obj(contaminated_per_benchmark)},
+                                         {"dropped_per_kind", obj(contaminated_per_kind)}, {"first", contaminated_first}}},
               {"warnings", warnings}};
 }
 
@@ -450,6 +475,17 @@ std::string CurateReport::to_markdown() const {
   line("Formats kept", kept_per_format);
   line("Tool calls kept", kept_per_tool);
   line("Steps per kept trace", kept_per_steps);
+  if (!excluded_benchmarks.empty()) {
+    size_t dropped = 0;
+    for (const auto& [k, v] : contaminated_per_benchmark) dropped += v;
+    std::string names;
+    for (const auto& b : excluded_benchmarks) names += (names.empty() ? "" : ", ") + b;
+    md += "\nDecontamination against " + names + " (" + std::to_string(excluded_items) + " items): " + std::to_string(dropped) +
+          " traces dropped for sharing a question or an input image with a benchmark item.\n";
+    line("Dropped per benchmark", contaminated_per_benchmark);
+    line("Dropped by", contaminated_per_kind);
+    for (const auto& c : contaminated_first) md += "- " + c + "\n";
+  }
   if (!action_useless.empty()) {
     md += "\nAction-useless sources dropped:";
     for (const auto& s : action_useless) md += " " + s;

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "curate/decontaminate.h"
 #include "curate/recipe.h"
 #include "util/json.h"
 
@@ -26,13 +27,20 @@ struct CurateReport {
   std::map<std::string, size_t> quota_per_source;  // quotas that were set
   std::vector<std::string> action_useless;         // metadata sources the paper's rule dropped
   std::vector<std::string> warnings;               // e.g. the first malformed lines
+  // Decontamination (--exclude): the benchmarks, their items, and what was dropped, by what.
+  std::vector<std::string> excluded_benchmarks;
+  size_t excluded_items = 0;
+  std::map<std::string, size_t> contaminated_per_benchmark, contaminated_per_kind;
+  std::vector<std::string> contaminated_first;
 
   Json to_json() const;
   std::string to_markdown() const;
 };
 
 // Runs the recipe and writes the chosen traces to `out_path` (JSONL). Throws Error for an
-// unreadable source; malformed lines are counted, reported and skipped.
-CurateReport run_curate(const Recipe& recipe, const std::string& out_path, bool progress = true);
+// unreadable source; malformed lines are counted, reported and skipped. With `exclude`, traces
+// that share a question or an input image with its benchmarks are dropped first (after the
+// malformed and unfinished ones) and counted.
+CurateReport run_curate(const Recipe& recipe, const std::string& out_path, bool progress = true, BenchmarkIndex* exclude = nullptr);
 
 }  // namespace taco

@@ -148,6 +148,7 @@ std::vector<Task> load_tsv(const std::string& path, const BenchmarkOptions& opts
       task.question = question;  // MathVista's questions carry their own instructions
     } else if (!options.empty()) {
       m["scoring"] = kScoreChoice;
+      m["raw_question"] = question;  // as the TSV has it: what decontamination compares
       task.question = choice_prompt(hint, question, options);
     } else {
       m["scoring"] = judged ? kScoreJudge : relaxed ? kScoreRelaxed : kScoreFreeForm;

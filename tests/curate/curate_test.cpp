@@ -4,9 +4,13 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <filesystem>
+#include <opencv2/imgcodecs.hpp>
+#include <opencv2/imgproc.hpp>
 #include <random>
 
 #include "cota/trace.h"
+#include "util/base64.h"
 #include "test_support.h"
 #include "util/error.h"
 #include "util/files.h"
@@ -169,6 +173,77 @@ TEST(CurateTest, ImpossibleTargetsAreRefused) {
 }
 
 // The ready recipes in recipes/ stay loadable.
+// Decontamination: traces that share an input image (the same file, or the same picture
+// re-encoded and resized) or a specific question with a benchmark item are dropped and
+// counted; a training set from other scenes loses nothing.
+TEST(CurateTest, ExcludeDropsWhatSharesAnImageOrAQuestionWithABenchmark) {
+  test::TempDir dir;
+  ASSERT_EQ(test::run_taco("synth -q --n 12 --seed 1 --out " + dir.file("train-world")).code, 0);
+  ASSERT_EQ(test::run_taco("synth -q --n 6 --seed 1000 --out " + dir.file("bench-world")).code, 0);
+  ASSERT_EQ(test::run_taco("gen -q --data " + dir.file("train-world/scene-graph-annotations.json") +
+                           " --format trace --no-direct --no-images --out " + dir.file("train.jsonl")).code, 0);
+  ASSERT_EQ(test::run_taco("gen -q --data " + dir.file("bench-world/scene-graph-annotations.json") +
+                           " --format trace --no-direct --no-images --out " + dir.file("leaked.jsonl")).code, 0);
+  // A VLMEvalKit TSV in $LMUData: one item, a scene of the benchmark world as base64, a
+  // question of its own.
+  const std::string scene = dir.file("bench-world/images/1000-0.png");
+  std::filesystem::create_directories(dir.file("LMUData"));
+  const std::string question = "What colour is the largest object standing near the left edge?";
+  write_file(dir.file("LMUData/Leaky.tsv"),
+             "index\timage\tquestion\tA\tB\tanswer\n0\t" + base64_encode(read_file(scene)) + "\t" + question + "\tred\tblue\tA\n");
+  // Training traces of other scenes with what leaked: the TSV's picture re-encoded at 3/4 size,
+  // and the TSV's question.
+  cv::Mat picture = cv::imread(scene), smaller;
+  cv::resize(picture, smaller, cv::Size(), 0.75, 0.75, cv::INTER_AREA);
+  cv::imwrite(dir.file("copy.jpg"), smaller, {cv::IMWRITE_JPEG_QUALITY, 70});
+  std::vector<Json> train;
+  for_each_jsonl(dir.file("train.jsonl"), [&](size_t, Json&& j) { train.push_back(j); });
+  ASSERT_GE(train.size(), 3u);
+  Json similar = train[0], asked = train[1];
+  similar["id"] = similar["task"]["id"] = "similar";
+  similar["task"]["images"][0] = dir.file("copy.jpg");
+  asked["id"] = asked["task"]["id"] = "asked";
+  asked["task"]["question"] = "What colour is the largest object, standing near the LEFT edge?";  // case and punctuation aside
+  write_file(dir.file("extra.jsonl"), similar.dump() + "\n" + asked.dump() + "\n");
+  size_t leaked = 0;
+  for_each_jsonl(dir.file("leaked.jsonl"), [&](size_t, Json&&) { ++leaked; });
+
+  const std::string taco = "LMUData=" + dir.file("LMUData") + " " + std::string(TACO_BINARY);
+  auto clean = test::run_command(taco + " curate -q " + dir.file("train.jsonl") + " --exclude Leaky " + dir.file("leaked.jsonl") +
+                                 " --out " + dir.file("clean.jsonl"));
+  // leaked.jsonl as a benchmark: a trace file is not one.
+  EXPECT_EQ(clean.code, 1) << clean.output;
+  ASSERT_EQ(test::run_taco("gen -q --data " + dir.file("bench-world/scene-graph-annotations.json") + " --format tasks --seed 1000 --out " +
+                           dir.file("bench.jsonl")).code, 0);
+  auto run = [&](const std::string& by) {
+    return test::run_command(taco + " curate -q " + dir.file("train.jsonl") + " " + dir.file("leaked.jsonl") + " " +
+                             dir.file("extra.jsonl") + " --exclude Leaky " + dir.file("bench.jsonl") + by + " --out " +
+                             dir.file("clean.jsonl"));
+  };
+  auto by_image = run(" --exclude-by image");
+  ASSERT_EQ(by_image.code, 0) << by_image.output;
+  Json report = Json::parse(read_file(dir.file("clean.report.json")))["decontamination"];
+  EXPECT_EQ(report["benchmarks"], Json::array({"Leaky", "bench"}));
+  EXPECT_EQ(report["dropped_per_kind"]["image"], leaked);  // every trace of the benchmark's scenes
+  EXPECT_EQ(report["dropped_per_kind"]["similar image"], 1);
+  EXPECT_FALSE(report["dropped_per_kind"].contains("question"));
+  EXPECT_NE(by_image.output.find("Decontamination against Leaky, bench"), std::string::npos) << by_image.output;
+  size_t kept = 0;
+  for_each_jsonl(dir.file("clean.jsonl"), [&](size_t, Json&& j) {
+    ++kept;
+    EXPECT_NE(j["id"], "similar");
+  });
+  EXPECT_EQ(kept, train.size() + 1);  // the other scenes' traces all stay, and the one that only asks
+
+  // By question too: the one that asks the TSV's question goes (and, here, traces of other
+  // scenes whose template question the synthetic benchmark asks once).
+  auto both = run("");
+  ASSERT_EQ(both.code, 0) << both.output;
+  report = Json::parse(read_file(dir.file("clean.report.json")))["decontamination"];
+  EXPECT_GE(report["dropped_per_kind"]["question"].get<size_t>(), 1u);
+  for_each_jsonl(dir.file("clean.jsonl"), [&](size_t, Json&& j) { EXPECT_NE(j["id"], "asked"); });
+}
+
 TEST(CurateTest, ShippedRecipesLoad) {
   for (const char* name : {"cota-only", "cota-direct", "with-programmatic"}) {
     Recipe r = Recipe::load(std::string(TACO_SOURCE_DIR) + "/recipes/" + name + ".json");
