@@ -60,8 +60,11 @@ void serve(ServeFlags f) {
     std::fprintf(stderr, "taco serve: %s: no new connections; finishing the requests in flight\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     server.stop();
   }).detach();
-  std::fprintf(stderr, "taco serve: http://%s:%d/v1 (models: %s, %s; %d requests at once%s); request images in %s\n",
-               f.serve.host.c_str(), port, setup->model->name().c_str(), kAgentModelName, f.serve.max_concurrency,
+  std::string names;
+  for (const auto& n : f.serve.served_model_names.empty() ? std::vector<std::string>{setup->model->name()} : f.serve.served_model_names)
+    names += n + ", ";
+  std::fprintf(stderr, "taco serve: http://%s:%d/v1 (models: %s%s; %d requests at once%s); request images in %s\n",
+               f.serve.host.c_str(), port, names.c_str(), kAgentModelName, f.serve.max_concurrency,
                f.serve.api_key.empty() ? "" : "; API key required", f.serve.work_dir.c_str());
   server.serve();
   std::fprintf(stderr, "taco serve: stopped\n");
@@ -78,6 +81,8 @@ void add_serve_command(CLI::App& app) {
   cmd->add_option("--host", flags->serve.host, "the address to listen on")->capture_default_str();
   cmd->add_option("--port", flags->serve.port, "the port (0: any free one)")->capture_default_str()->check(CLI::Range(0, 65535));
   cmd->add_option("--api-key", flags->serve.api_key, "require Authorization: Bearer KEY on /v1 (default: $TACO_API_KEY; none: open)");
+  cmd->add_option("--served-model-name", flags->serve.served_model_names,
+                  "the names clients ask for the backing model by, as vLLM's flag (default: its own, e.g. embedded:models/taco-small)");
   cmd->add_option("--max-concurrency", flags->serve.max_concurrency, "requests answered at once; more get 429 with Retry-After")
       ->capture_default_str()->check(CLI::Range(1, 1024));
   cmd->add_option("--max-body-mb", flags->max_body_mb, "the largest request body, in MB")->capture_default_str();

@@ -192,8 +192,12 @@ struct Server::Impl {
   std::unique_ptr<JsonlAppender> episodes_file;       // every episode, for the viewer at /
   std::unique_ptr<TraceViewer> viewer;
 
+  // The backing model's names as clients ask for it.
+  std::vector<std::string> names;
+
   Impl(Model& m, const ToolRegistry& t, PromptTemplate p, EpisodeOptions e, ServeOptions o)
-      : model(m), tools(t), prompts(std::move(p)), episode(std::move(e)), options(std::move(o)) {}
+      : model(m), tools(t), prompts(std::move(p)), episode(std::move(e)), options(std::move(o)),
+        names(options.served_model_names.empty() ? std::vector<std::string>{model.name()} : options.served_model_names) {}
 
   std::string new_id(const char* prefix) {
     return std::string(prefix) + std::to_string(std::chrono::system_clock::now().time_since_epoch().count() / 1000000) + "-" +
@@ -286,15 +290,21 @@ struct Server::Impl {
     bool stream = false, include_usage = false;
   };
 
+  // The name an answer carries: the one the request asked for, else the first.
+  std::string served_name(const ChatRequest& r) const { return r.model_name.empty() ? names.front() : r.model_name; }
+
   ChatRequest read_chat_request(const Json& body) {
     ChatRequest r;
     r.id = new_id("chatcmpl-");
     r.model_name = body.value("model", "");
     r.agent = r.model_name == kAgentModelName;
-    if (!r.agent && !r.model_name.empty() && r.model_name != model.name())
+    if (!r.agent && !r.model_name.empty() && std::find(names.begin(), names.end(), r.model_name) == names.end()) {
+      std::string have;
+      for (const auto& n : names) have += "'" + n + "', ";
       throw HttpError(404, "invalid_request_error",
-                      "the model '" + r.model_name + "' does not exist; this server has '" + model.name() + "' and '" + kAgentModelName + "'",
+                      "the model '" + r.model_name + "' does not exist; this server has " + have + "and '" + kAgentModelName + "'",
                       "model_not_found");
+    }
     const bool passes_tools = !r.agent && model.takes_tools();
     auto given = [&](const char* key) { return body.contains(key) && !body[key].is_null(); };
     if ((given("tools") && !(body["tools"].is_array() && body["tools"].empty())) || given("tool_choice")) {
@@ -361,7 +371,7 @@ struct Server::Impl {
       } catch (const ModelError& e) {
         throw work_failed("the model's reply", e.what(), cancel);
       }
-      return completion_body(r.id, model.name(), c, usage_of(c));
+      return completion_body(r.id, served_name(r), c, usage_of(c));
     }
     // The last user message is the question, its images the episode's inputs.
     const Message* user = nullptr;
@@ -406,7 +416,7 @@ struct Server::Impl {
         "text/event-stream",
         [this, r, record](size_t, httplib::DataSink& sink) {
           const Json created = now_seconds();
-          const std::string model_name = r->agent ? kAgentModelName : model.name();
+          const std::string model_name = r->agent ? kAgentModelName : served_name(*r);
           auto send = [&](const Json& event) {
             const std::string data = "data: " + event.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n\n";
             return sink.write(data.data(), data.size());
@@ -542,8 +552,8 @@ struct Server::Impl {
     }));
     http.Get("/v1/models", guarded("GET /v1/models", true, false, [this](const httplib::Request&, httplib::Response& res) {
       Json data = Json::array();
-      for (const std::string& name : {model.name(), std::string(kAgentModelName)})
-        data.push_back(Json{{"id", name}, {"object", "model"}, {"created", 0}, {"owned_by", "taco"}});
+      for (const std::string& name : names) data.push_back(Json{{"id", name}, {"object", "model"}, {"created", 0}, {"owned_by", "taco"}});
+      data.push_back(Json{{"id", kAgentModelName}, {"object", "model"}, {"created", 0}, {"owned_by", "taco"}});
       res.set_content(Json{{"object", "list"}, {"data", data}}.dump(), "application/json");
     }));
     http.Post("/v1/chat/completions",

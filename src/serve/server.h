@@ -35,6 +35,8 @@ struct ServeOptions {
   std::string work_dir;                 // where request images are written (episodes' inputs and tool outputs)
   size_t keep_episodes = 1000;          // recent episodes GET /v1/episodes keeps; older ones' images are removed
   double request_timeout_s = 600;       // a request's work stops after this long (504); 0: no limit
+  // The names clients use for the backing model (vLLM's --served-model-name); empty: its own name.
+  std::vector<std::string> served_model_names;
 };
 
 class Server {

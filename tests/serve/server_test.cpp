@@ -137,6 +137,28 @@ TEST(ServeTest, ChatCompletionsPlainWithAnImageAndStreamed) {
   EXPECT_TRUE(Json::parse(not_json->body)["error"].contains("message"));
 }
 
+// --served-model-name: the backing model answers to the names clients use (vLLM's flag), and
+// its answers carry the name asked for.
+TEST(ServeTest, ServedModelNames) {
+  test::ScriptedServer backend([](const Json&, int) { return Reply{200, test::ScriptedServer::completion("hi")}; });
+  auto model = scripted_model(backend);
+  ToolRegistry tools = make_builtin_registry();
+  ServeOptions options;
+  options.served_model_names = {"Qwen/Qwen2-VL-7B-Instruct", "gpt-4o"};
+  Running server(*model, tools, options);
+  auto c = server.client();
+  Json models = Json::parse(c.Get("/v1/models")->body);
+  ASSERT_EQ(models["data"].size(), 3u);
+  EXPECT_EQ(models["data"][0]["id"], "Qwen/Qwen2-VL-7B-Instruct");
+  EXPECT_EQ(models["data"][2]["id"], "taco-agent");
+  for (const std::string name : {"Qwen/Qwen2-VL-7B-Instruct", "gpt-4o"}) {
+    Json r = post(c, "/v1/chat/completions", {{"model", name}, {"messages", {{{"role", "user"}, {"content", "hi"}}}}}, 200);
+    EXPECT_EQ(r["model"], name);
+  }
+  Json own = post(c, "/v1/chat/completions", {{"model", "scripted"}, {"messages", {{{"role", "user"}, {"content", "hi"}}}}}, 404);
+  EXPECT_NE(own["error"]["message"].get<std::string>().find("'gpt-4o'"), std::string::npos) << own.dump();
+}
+
 TEST(ServeTest, TheAgentRunsAWholeEpisodeAndEpisodesAreKept) {
   test::ScriptedServer backend([](const Json& req, int) {
     const bool first = req["messages"].size() == 2;
