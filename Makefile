@@ -7,7 +7,7 @@ FUZZ_SECONDS ?= 30
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := 1
 
-.PHONY: all bootstrap build test demo bench fuzz sanitize install clean
+.PHONY: all bootstrap build test demo bench fuzz sanitize install readme-check clean
 
 all: build
 
@@ -53,6 +53,10 @@ $(BUILD)/parse_fuzz: fuzz/parse_fuzz.cpp src/cota/parse.cpp src/cota/parse.h src
 	@mkdir -p $(BUILD)
 	ccache clang++ -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -Isrc \
 	  fuzz/parse_fuzz.cpp src/cota/parse.cpp -o $@
+
+# Every command of README.md as written (scripts/readme_check; CI runs it after make test).
+readme-check: build
+	scripts/readme_check $(BUILD)
 
 # The binary, its modules, the shipped model, the man page and the bash completion (scripts/install).
 PREFIX ?= /usr/local
