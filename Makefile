@@ -29,6 +29,16 @@ demo: build
 	$(BUILD)/taco demo --out $(BUILD)/demo --model models/taco-small
 	$(BUILD)/taco synth --n 60 --seed 1 --out $(BUILD)/demo/world
 	$(BUILD)/taco gen --data $(BUILD)/demo/world/scene-graph-annotations.json --out $(BUILD)/demo/train.jsonl --format llava --mc-ratio 0.3
+	@printf '\nMade:\n'
+	@printf '  %-32s %s\n' $(BUILD)/demo/traces.jsonl "a recorded model's episode through the real loop and tools" \
+	  $(BUILD)/demo/model-traces.jsonl "taco's own model (models/taco-small) on scenes it never saw, scored" \
+	  $(BUILD)/demo/world/ "60 synthetic scenes: images, depth maps, Visual-Genome-style annotations" \
+	  $(BUILD)/demo/train.jsonl "CoTA and Direct training examples in LLaVA format (images in train.images/)"
+	@printf '\nTry next:\n'
+	@printf '  %s\n' "$(BUILD)/taco view $(BUILD)/demo/model-traces.jsonl          # the episodes step by step, in a browser" \
+	  "$(BUILD)/taco run --model embedded:models/taco-small --tools-config examples/tools-oracle.json --image examples/world/images/7-0.png --question 'How many cones are there?'" \
+	  "LMUData=examples/LMUData $(BUILD)/taco eval --model embedded:models/taco-small --tools-config examples/tools-oracle.json --data TacoMini" \
+	  "$(BUILD)/taco --help                                   # every command; README.md and docs/ say more"
 
 # The unit tests and the fault-injection suite (tests/runtime/fault_injection_test.cpp) under
 # AddressSanitizer and UndefinedBehaviorSanitizer, in a build folder of their own. Left out:

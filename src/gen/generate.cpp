@@ -22,6 +22,11 @@ namespace {
 
 using Rng = std::mt19937_64;
 
+// The indefinite article before `word`: "an orange cone", "a red cone" (by the first letter).
+std::string a_or_an(const std::string& word) {
+  return !word.empty() && std::string("aeiouAEIOU").find(word[0]) != std::string::npos ? "an" : "a";
+}
+
 const std::set<std::string>& color_words() {
   static const std::set<std::string> c = {"red", "orange", "yellow", "green", "blue", "purple", "pink",
                                           "brown", "white", "black", "gray", "grey", "silver", "gold"};
@@ -697,7 +702,7 @@ std::optional<GeneratedExample> attribute_exists_family(const SceneAnnotation& a
   const std::string answer = asked == color ? "yes" : "no";
   b.metadata()["label"] = label;
   b.metadata()["value"] = asked;
-  b.ask("Is there a " + asked + " " + label + " in the image?", answer, {"yes", "no"});
+  b.ask("Is there " + a_or_an(asked) + " " + asked + " " + label + " in the image?", answer, {"yes", "no"});
   b.localize(one_of(rng, {"I will find the " + label + " and check its color.",
                           "Let me locate the " + label + " to see what color it is.",
                           "First I need to find the " + label + "."}),
@@ -821,13 +826,13 @@ std::optional<GeneratedExample> select_family(const std::vector<const SceneAnnot
   auto [label, k] = choose(candidates, rng);
   const std::string answer = "image-" + std::to_string(k);
   b.metadata()["label"] = label;
-  b.ask("Which image contains a " + label + "?", answer, image_names(group.size()));
+  b.ask("Which image contains " + a_or_an(label) + " " + label + "?", answer, image_names(group.size()));
   for (size_t i = 0; i < group.size(); ++i)
-    b.localize(one_of(rng, {"I will look for a " + label + " in image-" + std::to_string(i) + ".",
-                            "Is there a " + label + " in image-" + std::to_string(i) + "? Let me check.",
-                            "Next, image-" + std::to_string(i) + ": I search it for a " + label + "."}),
+    b.localize(one_of(rng, {"I will look for " + a_or_an(label) + " " + label + " in image-" + std::to_string(i) + ".",
+                            "Is there " + a_or_an(label) + " " + label + " in image-" + std::to_string(i) + "? Let me check.",
+                            "Next, image-" + std::to_string(i) + ": I search it for " + a_or_an(label) + " " + label + "."}),
                {label}, i);
-  return b.finish("Only " + answer + " has a " + label + ".");
+  return b.finish("Only " + answer + " has " + a_or_an(label) + " " + label + ".");
 }
 
 // "Which image has the most balls?" with a single answer.
