@@ -77,6 +77,23 @@ std::vector<std::pair<std::string, int>> label_counts(const SceneAnnotation& a) 
   return counts;
 }
 
+// Whether LocalizeObjects finds object i for `query`: a plain label names its own objects; a
+// phrase with attributes ("red cone") is found as the oracle backend finds it.
+bool finds(const SceneAnnotation& a, size_t i, const std::string& query) {
+  const std::string& label = a.objects[i].label;
+  if (query == label) return true;
+  const bool qualified = query.size() > label.size() + 1 && query.compare(query.size() - label.size(), label.size(), label) == 0 &&
+                         query[query.size() - label.size() - 1] == ' ';
+  return qualified && oracle_finds(a, i, query);
+}
+
+// How many objects LocalizeObjects finds for `query`.
+int found_count(const SceneAnnotation& a, const std::string& query) {
+  int n = 0;
+  for (size_t i = 0; i < a.objects.size(); ++i) n += finds(a, i, query);
+  return n;
+}
+
 // Indices of objects whose label occurs once in the scene.
 std::vector<size_t> unique_objects(const SceneAnnotation& a) {
   std::map<std::string, int> n;
@@ -245,14 +262,15 @@ class Builder {
             std::clamp(b[2] / scene_.width, 0.0, 1.0), std::clamp(b[3] / scene_.height, 0.0, 1.0)};
   }
 
-  // LocalizeObjects on input image `k` as the oracle answers it; returns the regions.
+  // LocalizeObjects on input image `k` as the oracle answers it; returns the regions. A query
+  // is a label, or a label with attributes ("red cone"), found as the oracle finds it.
   Json localize(const std::string& thought, const std::vector<std::string>& labels, size_t k = 0) {
     const SceneAnnotation& scene = *scenes_[k];
     Json regions = Json::array();
     std::map<std::string, int> seen;
     for (const auto& label : labels)
       for (size_t i = 0; i < scene.objects.size(); ++i) {
-        if (scene.objects[i].label != label) continue;
+        if (!finds(scene, i, label)) continue;
         int n = ++seen[label];
         auto b = box_in(scene, i);
         regions.push_back(Json{{"label", n > 1 ? label + "-" + std::to_string(n) : label},
@@ -277,6 +295,13 @@ class Builder {
   double object_depth(const std::string& thought, size_t i, const DepthMap& depth) {
     double d = round2(region_depth(depth, box_of(i), "mean"));
     step(thought, Action{"EstimateObjectDepth", Json{{"image", "image-0"}, {"object", scene_.objects[i].label}}}, Json{{"depth", d}});
+    return d;
+  }
+
+  // EstimateRegionDepth on a box of the first input (as LocalizeObjects reported it).
+  double region_depth_of(const std::string& thought, const std::array<double, 4>& box, const DepthMap& depth) {
+    double d = round2(region_depth(depth, box, "mean"));
+    step(thought, Action{"EstimateRegionDepth", Json{{"image", "image-0"}, {"bbox", {box[0], box[1], box[2], box[3]}}}}, Json{{"depth", d}});
     return d;
   }
 
@@ -779,6 +804,137 @@ std::optional<GeneratedExample> scene_graph_qa_family(const SceneAnnotation& a, 
   return b.finish("From the boxes in image-1, the " + lh + " is " + r.relation + " the " + lt + ".");
 }
 
+// The one material word among an object's attributes, or "".
+std::string single_material(const SceneObject& o) {
+  std::string found;
+  for (const auto& at : o.attributes)
+    if (material_words().count(at)) {
+      if (!found.empty()) return "";
+      found = at;
+    }
+  return found;
+}
+
+// An attribute an object of the label has that sets some of its kind apart ("red" among cones
+// of several colors), or any attribute of it when it is the only one: (label, attribute) pairs.
+std::vector<std::pair<std::string, std::string>> attribute_phrases(const SceneAnnotation& a) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& o : a.objects)
+    for (const std::string& at : {single_color(o), single_material(o)})
+      if (!at.empty() && std::find(out.begin(), out.end(), std::make_pair(o.label, at)) == out.end()) out.emplace_back(o.label, at);
+  return out;
+}
+
+// "How many red cones are there in the image?" (pcota's counting with attributes): LocalizeObjects
+// with the attribute in the query.
+std::optional<GeneratedExample> count_attribute_family(const SceneAnnotation& a, Builder& b, Rng& rng) {
+  std::vector<std::pair<std::string, std::string>> usable;
+  for (const auto& [label, at] : attribute_phrases(a)) {
+    const int n = found_count(a, at + " " + label);
+    // Worth asking where the attribute matters: some of the kind lack it.
+    if (n >= 1 && n <= 6 && n < found_count(a, label)) usable.emplace_back(label, at);
+  }
+  if (usable.empty()) return std::nullopt;
+  const auto [label, at] = choose(usable, rng);
+  const std::string phrase = at + " " + label;
+  const int n = found_count(a, phrase);
+  b.metadata()["label"] = label;
+  b.metadata()["attribute"] = at;
+  std::vector<std::string> options;
+  for (int d : {-1, 1, 2}) if (n + d >= 0) options.push_back(std::to_string(n + d));
+  b.ask(one_of(rng, {"How many " + at + " " + plural(label) + " are there in the image?", "Count the " + at + " " + plural(label) + " in the image."}),
+        std::to_string(n), options);
+  b.localize(one_of(rng, {"I will locate the " + at + " " + plural(label) + " and count them.",
+                          "Only the " + at + " " + plural(label) + " count, so I search for exactly those.",
+                          "Let me find every " + phrase + " in the image."}),
+             {phrase});
+  return b.finish("LocalizeObjects found " + std::to_string(n) + " " + (n == 1 ? phrase : at + " " + plural(label)) +
+                  " (image-1 boxes them), so the answer is " + std::to_string(n) + ".");
+}
+
+// "What is the green object left of the cone?" (pcota's object questions over the scene graph):
+// the one object of that color standing in that relation to the anchor.
+std::optional<GeneratedExample> object_query_family(const SceneAnnotation& a, Builder& b, Rng& rng) {
+  struct Candidate {
+    size_t head, tail;
+    std::string relation, color;
+  };
+  std::vector<Candidate> candidates;
+  for (const auto& r : a.relations) {
+    const size_t head = static_cast<size_t>(r.head), tail = static_cast<size_t>(r.tail);
+    if (head == tail || depth_relation(r.relation) || !antisymmetric_relations().count(r.relation)) continue;
+    if (std::count_if(a.objects.begin(), a.objects.end(), [&](const SceneObject& o) { return o.label == a.objects[tail].label; }) != 1)
+      continue;
+    const std::string color = single_color(a.objects[head]);
+    if (color.empty() || a.objects[head].label == a.objects[tail].label) continue;
+    // No other object of that color stands so: the question names one object.
+    bool unique = true;
+    for (size_t j = 0; j < a.objects.size() && unique; ++j)
+      if (j != head && single_color(a.objects[j]) == color && has_relation(a, j, r.relation, tail)) unique = false;
+    if (unique) candidates.push_back({head, tail, r.relation, color});
+  }
+  if (candidates.empty()) return std::nullopt;
+  const Candidate c = choose(candidates, rng);
+  const std::string &answer = a.objects[c.head].label, &anchor = a.objects[c.tail].label;
+  std::vector<std::string> labels;
+  for (const auto& [label, n] : label_counts(a)) labels.push_back(label);
+  b.metadata()["relation"] = c.relation;
+  b.metadata()["anchor"] = anchor;
+  b.metadata()["color"] = c.color;
+  b.ask("What is the " + c.color + " object " + c.relation + " the " + anchor + "?", answer, labels);
+  b.get_objects(one_of(rng, {"First I list the objects in the image.", "Let me see which objects there are.",
+                             "I start with the kinds of objects in the image."}));
+  b.localize(one_of(rng, {"Now I locate them all to see where each one is relative to the " + anchor + ".",
+                          "Their boxes will show which objects are " + c.relation + " the " + anchor + ".",
+                          "I find every object, with the " + anchor + " among them."}),
+             labels);
+  return b.finish("Of the objects " + c.relation + " the " + anchor + " in image-1, the " + c.color + " one is the " + answer + ".");
+}
+
+// "Which cone is closer to the camera, the red one or the blue one?" (pcota's chains of
+// LocalizeObjects, then EstimateRegionDepth on the boxes it found).
+std::optional<GeneratedExample> region_depth_family(const SceneAnnotation& a, Builder& b, Rng& rng) {
+  if (a.depth_path.empty()) return std::nullopt;
+  std::vector<std::pair<size_t, size_t>> pairs;  // two objects of a label told apart by color
+  for (const auto& [label, n] : label_counts(a)) {
+    if (n != 2) continue;
+    std::vector<size_t> both;
+    for (size_t i = 0; i < a.objects.size(); ++i)
+      if (a.objects[i].label == label) both.push_back(i);
+    const std::string c0 = single_color(a.objects[both[0]]), c1 = single_color(a.objects[both[1]]);
+    if (!c0.empty() && !c1.empty() && c0 != c1) pairs.emplace_back(both[0], both[1]);
+  }
+  if (pairs.empty()) return std::nullopt;
+  const auto [x, y] = choose(pairs, rng);
+  const auto ox = depth_of(b, x), oy = depth_of(b, y);
+  if (!clearly_ordered(ox, oy)) return std::nullopt;
+  const std::string& label = a.objects[x].label;
+  const std::string cx = single_color(a.objects[x]), cy = single_color(a.objects[y]);
+  const bool closer = std::uniform_int_distribution<int>(0, 1)(rng) == 0;
+  const std::string answer = (ox->reported < oy->reported) == closer ? cx : cy;
+  b.metadata()["label"] = label;
+  b.metadata()["relation"] = closer ? "closer" : "farther";
+  b.metadata()["colors"] = {cx, cy};
+  b.ask("Which " + label + " is " + (closer ? "closer to" : "farther from") + " the camera, the " + cx + " one or the " + cy + " one?",
+        answer, {cx, cy});
+  Json regions = b.localize(one_of(rng, {"I will find both " + plural(label) + " first.", "First I locate the two " + plural(label) + ".",
+                                         "Let me get the boxes of the " + plural(label) + "."}),
+                            {label});
+  // The regions come in the scene's order: x first (label), y second (label-2).
+  const DepthMap& depth = b.depth();
+  auto box = [&](size_t k) {
+    std::array<double, 4> r;
+    for (size_t c = 0; c < 4; ++c) r[c] = regions[k]["bbox"][c].get<double>();
+    return r;
+  };
+  if (regions.size() != 2) return std::nullopt;
+  const std::string first = regions[0]["label"], second = regions[1]["label"];
+  b.region_depth_of("The box labeled " + first + " in image-1 is the " + cx + " one; I estimate the depth of its region.", box(0), depth);
+  b.region_depth_of("Now the region of the box labeled " + second + ", the " + cy + " one.", box(1), depth);
+  return b.finish("The " + (ox->reported < oy->reported ? cx : cy) + " " + label + "'s region has the smaller depth, so the " + answer +
+                  " one is " + (closer ? "closer." : "farther."));
+}
+
 const std::vector<std::pair<std::string, Family>>& families() {
   static const std::vector<std::pair<std::string, Family>> f = {
       {"count", count_family},       {"most_frequent", most_frequent_family}, {"least_frequent", least_frequent_family},
@@ -786,7 +942,9 @@ const std::vector<std::pair<std::string, Family>>& families() {
       {"ocr_math", ocr_math_family}, {"relation", relation_family},
       // Appended, so that the families above keep their random streams.
       {"depth_anchor", depth_anchor_family}, {"attribute_exists", attribute_exists_family},
-      {"relation_head", relation_head_family}, {"scene_graph_qa", scene_graph_qa_family}};
+      {"relation_head", relation_head_family}, {"scene_graph_qa", scene_graph_qa_family},
+      {"count_attribute", count_attribute_family}, {"object_query", object_query_family},
+      {"region_depth", region_depth_family}};
   return f;
 }
 
@@ -979,11 +1137,174 @@ std::optional<GeneratedExample> compare_relation_family(const std::vector<const 
   return b.finish("Only in " + answer + " is the " + c.head + " " + c.relation + " the " + c.tail + ".");
 }
 
+// "How many red cones are there in these images altogether?"
+std::optional<GeneratedExample> aggregate_attribute_family(const std::vector<const SceneAnnotation*>& group, Builder& b, Rng& rng) {
+  std::vector<std::pair<std::string, std::string>> candidates;
+  for (const auto* a : group)
+    for (const auto& p : attribute_phrases(*a)) {
+      if (std::find(candidates.begin(), candidates.end(), p) != candidates.end()) continue;
+      int total = 0, images_with = 0, of_kind = 0;
+      for (const auto* g : group) {
+        const int n = found_count(*g, p.second + " " + p.first);
+        total += n, images_with += n > 0, of_kind += count_in(*g, p.first);
+      }
+      if (images_with >= 2 && total <= 10 && total < of_kind) candidates.push_back(p);
+    }
+  if (candidates.empty()) return std::nullopt;
+  const auto [label, at] = choose(candidates, rng);
+  const std::string phrase = at + " " + label;
+  int total = 0;
+  for (const auto* g : group) total += found_count(*g, phrase);
+  b.metadata()["label"] = label;
+  b.metadata()["attribute"] = at;
+  b.ask("How many " + at + " " + plural(label) + " are there in these images altogether?", std::to_string(total),
+        {std::to_string(total - 1), std::to_string(total + 1), std::to_string(total + 2)});
+  std::string expression;
+  for (size_t i = 0; i < group.size(); ++i) {
+    Json regions = b.localize("I will count the " + at + " " + plural(label) + " in image-" + std::to_string(i) + ".", {phrase}, i);
+    expression += (i == 0 ? "" : " + ") + std::to_string(regions.size());
+  }
+  Json sum = b.calculate("Now I add up the counts of the images.", expression);
+  return b.finish("Altogether there are " + sum.dump() + " " + at + " " + plural(label) + ".");
+}
+
+// "Which image has a red cone?" where exactly one does (pcota's "which image has a red X").
+std::optional<GeneratedExample> select_attribute_family(const std::vector<const SceneAnnotation*>& group, Builder& b, Rng& rng) {
+  std::vector<std::tuple<std::string, std::string, size_t>> candidates;
+  for (const auto* a : group)
+    for (const auto& [label, at] : attribute_phrases(*a)) {
+      std::vector<size_t> with, of_kind;
+      for (size_t k = 0; k < group.size(); ++k) {
+        if (found_count(*group[k], at + " " + label) > 0) with.push_back(k);
+        if (count_in(*group[k], label) > 0) of_kind.push_back(k);
+      }
+      // Exactly one image has it, and another has the kind in another look: the attribute decides.
+      auto c = std::make_tuple(label, at, with.empty() ? 0 : with[0]);
+      if (with.size() == 1 && of_kind.size() >= 2 && std::find(candidates.begin(), candidates.end(), c) == candidates.end())
+        candidates.push_back(c);
+    }
+  if (candidates.empty()) return std::nullopt;
+  const auto [label, at, k] = choose(candidates, rng);
+  const std::string phrase = at + " " + label, answer = "image-" + std::to_string(k);
+  b.metadata()["label"] = label;
+  b.metadata()["attribute"] = at;
+  b.ask("Which image has " + a_or_an(at) + " " + phrase + "?", answer, image_names(group.size()));
+  for (size_t i = 0; i < group.size(); ++i)
+    b.localize("I will look for " + a_or_an(at) + " " + phrase + " in image-" + std::to_string(i) + ".", {phrase}, i);
+  return b.finish("Only " + answer + " has " + a_or_an(at) + " " + phrase + ".");
+}
+
+// "Which image has the fewest balls?" with a single answer (pcota's "fewest X").
+std::optional<GeneratedExample> select_fewest_family(const std::vector<const SceneAnnotation*>& group, Builder& b, Rng& rng) {
+  std::vector<std::pair<std::string, size_t>> candidates;
+  for (const auto& label : group_labels(group)) {
+    std::vector<int> n;
+    for (const auto* a : group) n.push_back(count_in(*a, label));
+    auto fewest = std::min_element(n.begin(), n.end());
+    if (std::count(n.begin(), n.end(), *fewest) == 1 && *std::max_element(n.begin(), n.end()) >= 2)
+      candidates.emplace_back(label, fewest - n.begin());
+  }
+  if (candidates.empty()) return std::nullopt;
+  auto [label, k] = choose(candidates, rng);
+  const std::string answer = "image-" + std::to_string(k);
+  b.metadata()["label"] = label;
+  b.ask("Which image has the fewest " + plural(label) + "?", answer, image_names(group.size()));
+  std::string counts;
+  for (size_t i = 0; i < group.size(); ++i) {
+    Json regions = b.localize("I will count the " + plural(label) + " in image-" + std::to_string(i) + ".", {label}, i);
+    counts += (i == 0 ? "" : ", ") + std::to_string(regions.size()) + " in image-" + std::to_string(i);
+  }
+  return b.finish("There are " + counts + ", so " + answer + " has the fewest.");
+}
+
+// Two-image families: image-0 and image-1.
+
+// "In image-0 the ball is left of the tree. Where is the ball relative to the tree in image-1?"
+// (pcota's how a relation differs between images): the side, from the scene graph, in each.
+std::optional<GeneratedExample> pair_relation_change_family(const std::vector<const SceneAnnotation*>& pair, Builder& b, Rng& rng) {
+  static const std::vector<std::string> sides = {"left of", "right of", "above", "below"};
+  // The one side relation the graph gives between the only head and the only tail of an image.
+  auto side_in = [&](const SceneAnnotation& a, const std::string& head, const std::string& tail) -> std::string {
+    std::optional<size_t> h, t;
+    for (size_t i = 0; i < a.objects.size(); ++i) {
+      if (a.objects[i].label == head) h = h ? std::optional<size_t>(SIZE_MAX) : i;
+      if (a.objects[i].label == tail) t = t ? std::optional<size_t>(SIZE_MAX) : i;
+    }
+    if (!h || !t || *h == SIZE_MAX || *t == SIZE_MAX) return "";
+    std::string found;
+    for (const auto& s : sides)
+      if (has_relation(a, *h, s, *t)) {
+        if (!found.empty()) return "";
+        found = s;
+      }
+    return found;
+  };
+  std::vector<std::tuple<std::string, std::string, std::string, std::string>> candidates;  // head, tail, side 0, side 1
+  for (const auto& r : pair[0]->relations) {
+    const std::string &head = pair[0]->objects[static_cast<size_t>(r.head)].label, &tail = pair[0]->objects[static_cast<size_t>(r.tail)].label;
+    if (head == tail) continue;
+    const std::string s0 = side_in(*pair[0], head, tail), s1 = side_in(*pair[1], head, tail);
+    if (!s0.empty() && !s1.empty()) candidates.emplace_back(head, tail, s0, s1);
+  }
+  if (candidates.empty()) return std::nullopt;
+  const auto [head, tail, s0, s1] = choose(candidates, rng);
+  b.metadata()["labels"] = {head, tail};
+  b.metadata()["relation"] = s0;
+  b.ask("In image-0 the " + head + " is " + s0 + " the " + tail + ". Where is the " + head + " relative to the " + tail +
+            " in image-1? Answer with left of, right of, above or below.",
+        s1, sides);
+  b.localize("I will locate the " + head + " and the " + tail + " in image-1.", {head, tail}, 1);
+  return b.finish(std::string("In image-1 the boxes put the ") + head + " " + s1 + " the " + tail +
+                  (s0 == s1 ? ", as in image-0." : ", where it was " + s0 + " it in image-0."));
+}
+
+// "What differs between the cone in image-0 and the cone in image-1: its color, its material,
+// both or neither?" (pcota's open attribute differences).
+std::optional<GeneratedExample> pair_attribute_diff_family(const std::vector<const SceneAnnotation*>& pair, Builder& b, Rng& rng) {
+  auto only = [](const SceneAnnotation& a, const std::string& label) -> const SceneObject* {
+    const SceneObject* found = nullptr;
+    for (const auto& o : a.objects)
+      if (o.label == label) {
+        if (found) return nullptr;
+        found = &o;
+      }
+    return found;
+  };
+  std::vector<std::string> candidates;
+  for (const auto& label : group_labels(pair)) {
+    const SceneObject *x = only(*pair[0], label), *y = only(*pair[1], label);
+    if (x && y && !single_color(*x).empty() && !single_color(*y).empty() && !single_material(*x).empty() && !single_material(*y).empty())
+      candidates.push_back(label);
+  }
+  if (candidates.empty()) return std::nullopt;
+  const std::string label = choose(candidates, rng);
+  const SceneObject &x = *only(*pair[0], label), &y = *only(*pair[1], label);
+  const bool color = single_color(x) != single_color(y), material = single_material(x) != single_material(y);
+  const std::string answer = color && material ? "both" : color ? "color" : material ? "material" : "neither";
+  b.metadata()["label"] = label;
+  b.ask("What differs between the " + label + " in image-0 and the " + label +
+            " in image-1: their color, their material, both or neither?",
+        answer, {"color", "material", "both", "neither"});
+  b.localize("I will find the " + label + " in image-0 to look at it.", {label}, 0);
+  b.localize("Now the " + label + " in image-1.", {label}, 1);
+  return b.finish("The " + label + " in image-0 is " + single_color(x) + " " + single_material(x) + " and the one in image-1 is " +
+                  single_color(y) + " " + single_material(y) + ", so " +
+                  (answer == "both" ? "both differ." : answer == "neither" ? "neither differs." : "only the " + answer + " differs."));
+}
+
+const std::vector<std::pair<std::string, GroupFamily>>& pair_families() {
+  static const std::vector<std::pair<std::string, GroupFamily>> f = {
+      {"pair_relation_change", pair_relation_change_family}, {"pair_attribute_diff", pair_attribute_diff_family}};
+  return f;
+}
+
 const std::vector<std::pair<std::string, GroupFamily>>& group_families() {
   static const std::vector<std::pair<std::string, GroupFamily>> f = {
       {"multi_select", select_family},   {"multi_most", select_most_family},
       {"multi_count", aggregate_family}, {"multi_common", common_family},
-      {"multi_attribute", compare_attribute_family}, {"multi_relation", compare_relation_family}};
+      {"multi_attribute", compare_attribute_family}, {"multi_relation", compare_relation_family},
+      {"multi_count_attribute", aggregate_attribute_family}, {"multi_select_attribute", select_attribute_family},
+      {"multi_fewest", select_fewest_family}};
   return f;
 }
 
@@ -1038,6 +1359,7 @@ const std::vector<std::string>& generator_families() {
     std::vector<std::string> n;
     for (const auto& [name, fn] : families()) n.push_back(name);
     for (const auto& [name, fn] : group_families()) n.push_back(name);
+    for (const auto& [name, fn] : pair_families()) n.push_back(name);
     return n;
   }();
   return names;
@@ -1091,8 +1413,9 @@ std::vector<GeneratedExample> generate_for_group(const std::vector<const SceneAn
   for (const auto& a : seen_scenes) seen.push_back(&a);
   LazyDepth true_depth(*group[0], OracleNoise{}), seen_depth(*seen[0], options.noise);
   std::vector<GeneratedExample> out;
-  uint64_t family_index = 100;  // streams apart from the single-image families'
-  for (const auto& [name, fn] : group_families()) {
+  // Streams apart from the single-image families' (and the pairs' from the triples').
+  uint64_t family_index = group.size() == 2 ? 200 : 100;
+  for (const auto& [name, fn] : group.size() == 2 ? pair_families() : group_families()) {
     ++family_index;
     if (!wanted(options, name)) continue;
     Attempt attempt = [&, name = name, fn = fn](const std::vector<const SceneAnnotation*>& scenes, LazyDepth& depth,

@@ -59,7 +59,9 @@ struct GeneratedExample {
 // Every family: the single-image ones count, most_frequent, least_frequent, position (left-,
 // right-, top-, bottom-most), depth (closer, farther), attribute (color, material), ocr_math
 // (sum or comparison of printed numbers), relation (existence), depth_anchor, attribute_exists,
-// relation_head, scene_graph_qa; then the multi-image ones below (docs/gen.md has examples).
+// relation_head, scene_graph_qa, count_attribute (how many red X), object_query (the green
+// object left of Y), region_depth (which X is closer, the red or the blue: LocalizeObjects then
+// EstimateRegionDepth); then the multi-image ones below (docs/gen.md has examples).
 const std::vector<std::string>& generator_families();
 
 // Tries every requested single-image family on one scene; a family that does not fit the
@@ -71,7 +73,10 @@ std::vector<GeneratedExample> generate_for_scene(const SceneAnnotation& scene, s
 // The multi-image families on a group of scenes (image-0, image-1, ...): multi_select (which
 // image has X), multi_most (which image has the most X), multi_count (X over all images),
 // multi_common (the kind in every image), multi_attribute (same color?), multi_relation (in
-// which image does the relation hold).
+// which image does the relation hold), multi_count_attribute (red X over all images),
+// multi_select_attribute (which image has a red X), multi_fewest (which has the fewest X). A
+// group of two gets the two-image families instead: pair_relation_change (where X is relative to
+// Y in image-1, given image-0) and pair_attribute_diff (color, material, both or neither).
 std::vector<GeneratedExample> generate_for_group(const std::vector<const SceneAnnotation*>& group, size_t group_index,
                                                  const GenOptions& options, const PromptTemplate& prompts,
                                                  SceneImageCache* images = nullptr);

@@ -103,10 +103,12 @@ GenSummary run_generation(const std::vector<SceneAnnotation>& scenes, const GenR
           // Records must not name an image that is not there, even when none is read (--no-images).
           if (!image_present(mine[i]->image_path)) throw Error("image " + mine[i]->image_path + " does not exist");
           results[i - begin] = generate_for_scene(*mine[i], indices[i], o.gen, prompts, &images);
-          // Every third scene also starts a group of three for the multi-image families.
-          if (indices[i] % kGroupSize == 0 && indices[i] + kGroupSize <= scenes.size()) {
+          // Every third scene also starts a group of three for the multi-image families, and the
+          // one after it a pair for the two-image families.
+          for (const size_t size : {kGroupSize, size_t{2}}) {
+            if (indices[i] % kGroupSize != (size == kGroupSize ? 0u : 1u) || indices[i] + size > scenes.size()) continue;
             std::vector<const SceneAnnotation*> group;
-            for (size_t k = 0; k < kGroupSize; ++k) group.push_back(&scenes[indices[i] + k]);
+            for (size_t k = 0; k < size; ++k) group.push_back(&scenes[indices[i] + k]);
             const bool whole = std::all_of(group.begin(), group.end(), [&](const SceneAnnotation* g) { return image_present(g->image_path); });
             if (whole)
               for (auto& ex : generate_for_group(group, indices[i] / kGroupSize, o.gen, prompts, &images))

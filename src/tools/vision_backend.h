@@ -64,6 +64,11 @@ struct SceneAnnotation;
 // a fixed pseudo-score in [0.5, 1] from the scene id and the index. taco gen writes the same
 // scores into its chains, so that a model sees at evaluation what it saw in training.
 double oracle_score(const SceneAnnotation& scene, size_t i);
+// Whether the oracle's detector finds object `i` for a query: the query names its label
+// ("cone", "cones", "the cone"), and every other word of the query that is an attribute of some
+// object of the scene is one of this object's ("red cone" finds red cones only; "small cone"
+// finds every cone where no object is annotated "small"). taco gen localizes by the same rule.
+bool oracle_finds(const SceneAnnotation& scene, size_t i, const std::string& query);
 
 // `options` is the tool's section of the tools config; `base_dir` resolves relative paths.
 std::shared_ptr<VisionBackend> make_oracle_backend(const Json& options, const std::string& base_dir);

@@ -144,6 +144,34 @@ std::string recompute(const SceneAnnotation& a, const Json& m) {
     return m["attribute"] == "color" ? attrs.at(0) : attrs.at(1);  // the synthetic world's order: color, material
   }
   if (family == "relation") return related(m["labels"][0], m["relation"], m["labels"][1]) ? "yes" : "no";
+  // The synthetic world's attributes: color, then material.
+  auto has_attribute = [](const SceneObject& o, const std::string& at) {
+    return std::find(o.attributes.begin(), o.attributes.end(), at) != o.attributes.end();
+  };
+  if (family == "count_attribute") {
+    int n = 0;
+    for (const auto& o : a.objects) n += o.label == m["label"] && has_attribute(o, m["attribute"]);
+    return std::to_string(n);
+  }
+  if (family == "object_query") {
+    const size_t anchor = index_of(m["anchor"]);
+    std::vector<std::string> hits;
+    for (const auto& r : a.relations) {
+      const SceneObject& head = a.objects[static_cast<size_t>(r.head)];
+      if (static_cast<size_t>(r.tail) == anchor && r.relation == m["relation"] && head.attributes.at(0) == m["color"])
+        hits.push_back(head.label);
+    }
+    return hits.size() == 1 ? hits[0] : "(not unique)";
+  }
+  if (family == "region_depth") {
+    std::vector<const SceneObject*> two;
+    for (const auto& o : a.objects)
+      if (o.label == m["label"]) two.push_back(&o);
+    if (two.size() != 2) return "(not two)";
+    const SceneObject* nearer = closeness(*two[0]) > closeness(*two[1]) ? two[0] : two[1];
+    const SceneObject* other = nearer == two[0] ? two[1] : two[0];
+    return (m["relation"] == "closer" ? nearer : other)->attributes.at(0);
+  }
   if (family == "ocr_math") {
     if (m["operation"] == "sum_all") {
       long total = 0;
@@ -195,7 +223,7 @@ TEST_F(GenerateTest, EveryAnswerIsRightAndEveryRecordValid) {
     }
   }
   for (const char* family : {"count", "most_frequent", "position", "depth", "attribute", "relation",
-                             "attribute_exists", "relation_head", "scene_graph_qa"})
+                             "attribute_exists", "relation_head", "scene_graph_qa", "count_attribute", "object_query", "region_depth"})
     EXPECT_GT(per_family[family], 3) << family;
   EXPECT_GT(per_family["ocr_math"], 0);  // needs two numbers that fit on their objects: rarer
   // Needs an object clearly nearer and one clearly farther than the anchor, by their true depths
@@ -228,7 +256,41 @@ std::string recompute_group(const std::vector<const SceneAnnotation*>& group, co
     }
     return hits.size() == 1 ? hits[0] : "(not unique)";
   }
+  if (family == "pair_relation_change") {
+    const auto& objs = group[1]->objects;
+    std::vector<std::string> sides;
+    for (const auto& r : group[1]->relations)
+      if (objs[static_cast<size_t>(r.head)].label == m["labels"][0] && objs[static_cast<size_t>(r.tail)].label == m["labels"][1] &&
+          (r.relation == "left of" || r.relation == "right of" || r.relation == "above" || r.relation == "below"))
+        sides.push_back(r.relation);
+    return sides.size() == 1 ? sides[0] : "(not one side)";
+  }
   const std::string label = m["label"];
+  auto with = [&](const SceneAnnotation& a, const std::string& at) {
+    return static_cast<int>(std::count_if(a.objects.begin(), a.objects.end(), [&](const SceneObject& o) {
+      return o.label == label && std::find(o.attributes.begin(), o.attributes.end(), at) != o.attributes.end();
+    }));
+  };
+  if (family == "multi_count_attribute") {
+    int total = 0;
+    for (const auto* a : group) total += with(*a, m["attribute"]);
+    return std::to_string(total);
+  }
+  if (family == "multi_select_attribute") {
+    std::vector<std::string> hits;
+    for (size_t k = 0; k < group.size(); ++k)
+      if (with(*group[k], m["attribute"]) > 0) hits.push_back("image-" + std::to_string(k));
+    return hits.size() == 1 ? hits[0] : "(not unique)";
+  }
+  if (family == "pair_attribute_diff") {
+    std::vector<const SceneObject*> two;
+    for (const auto* a : group)
+      for (const auto& o : a->objects)
+        if (o.label == label) two.push_back(&o);
+    if (two.size() != 2) return "(not one each)";
+    const bool color = two[0]->attributes.at(0) != two[1]->attributes.at(0), material = two[0]->attributes.at(1) != two[1]->attributes.at(1);
+    return color && material ? "both" : color ? "color" : material ? "material" : "neither";
+  }
   if (family == "multi_attribute") {
     std::vector<std::string> colors;
     for (const auto& k : m["images"])
@@ -250,6 +312,11 @@ std::string recompute_group(const std::vector<const SceneAnnotation*>& group, co
     if (std::count(n.begin(), n.end(), *best) != 1) return "(tie)";
     return "image-" + std::to_string(best - n.begin());
   }
+  if (family == "multi_fewest") {
+    auto fewest = std::min_element(n.begin(), n.end());
+    if (std::count(n.begin(), n.end(), *fewest) != 1) return "(tie)";
+    return "image-" + std::to_string(fewest - n.begin());
+  }
   return "(unknown family)";
 }
 
@@ -270,7 +337,20 @@ TEST_F(GenerateTest, MultiImageAnswersAreRight) {
       EXPECT_EQ(check_training_record(to_mantis(ex.direct, "x", "d", "i")), "") << ex.cota.task.id;
     }
   }
-  for (const char* family : {"multi_select", "multi_most", "multi_count", "multi_common", "multi_attribute", "multi_relation"})
+  // Pairs: the two-image families.
+  for (size_t g = 1; g + 2 <= scenes_->size(); g += 3) {
+    std::vector<const SceneAnnotation*> pair{&(*scenes_)[g], &(*scenes_)[g + 1]};
+    for (const auto& ex : generate_for_group(pair, g / 3, opts, PromptTemplate::defaults())) {
+      ++per_family[ex.family];
+      std::string answer = ex.cota.task.choices.empty() ? ex.cota.answer
+                                                        : ex.cota.task.choices.at(static_cast<size_t>(ex.cota.answer[0] - 'A'));
+      EXPECT_EQ(answer, recompute_group(pair, ex.cota.task.metadata)) << ex.cota.task.id;
+      EXPECT_EQ(ex.cota.task.images.size(), 2u);
+      EXPECT_EQ(check_training_record(to_llava(ex.cota, "x")), "") << ex.cota.task.id;
+    }
+  }
+  for (const char* family : {"multi_select", "multi_most", "multi_count", "multi_common", "multi_attribute", "multi_relation",
+                             "multi_count_attribute", "multi_select_attribute", "multi_fewest", "pair_attribute_diff"})
     EXPECT_GT(per_family[family], 0) << family;
 }
 
@@ -359,8 +439,8 @@ TEST_F(GenerateTest, TasksFormatIsTheBenchmarkInput) {
   for (const auto& t : tasks) {
     EXPECT_TRUE(t.answer.has_value());
     EXPECT_TRUE(t.metadata.contains("family"));
-    const bool multi = t.metadata["family"].get<std::string>().rfind("multi_", 0) == 0;
-    EXPECT_EQ(t.images.size(), multi ? 3u : 1u);
+    const std::string family = t.metadata["family"];
+    EXPECT_EQ(t.images.size(), family.rfind("multi_", 0) == 0 ? 3u : family.rfind("pair_", 0) == 0 ? 2u : 1u) << family;
   }
 }
 

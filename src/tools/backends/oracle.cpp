@@ -101,7 +101,7 @@ class OracleBackend : public VisionBackend {
     for (const auto& q : queries) {
       for (size_t i = 0; i < a.objects.size(); ++i) {
         const SceneObject& o = a.objects[i];
-        if (!names(q, o.label)) continue;
+        if (!oracle_finds(a, i, q)) continue;
         Detection d;
         d.label = q;
         d.box = {o.box[0] / a.width, o.box[1] / a.height, o.box[2] / a.width, o.box[3] / a.height};
@@ -181,6 +181,28 @@ class OracleBackend : public VisionBackend {
 }  // namespace
 
 double oracle_score(const SceneAnnotation& a, size_t i) { return a.objects[i].score.value_or(pseudo_score(a.id, i)); }
+
+bool oracle_finds(const SceneAnnotation& a, size_t i, const std::string& query) {
+  // Words a detector reads as a property to match: colors, materials, sizes, and whatever the
+  // scene's annotations use as attributes. Other words ("the", "traffic") are ignored.
+  static const std::set<std::string> properties = {
+      "red",    "orange", "yellow", "green", "blue",  "purple", "pink",    "brown",  "white", "black", "gray",  "grey",  "silver",
+      "gold",   "rubber", "metal",  "wooden", "wood", "plastic", "glass",  "stone",  "leather", "paper", "small", "large", "big",
+      "tiny",   "tall",   "short"};
+  const SceneObject& o = a.objects[i];
+  if (!names(query, o.label)) return false;
+  const std::vector<std::string> label_words = words_of(o.label);
+  auto is_attribute_of = [](const SceneObject& x, const std::string& w) {
+    return std::any_of(x.attributes.begin(), x.attributes.end(), [&](const std::string& at) { return to_lower(at) == w; });
+  };
+  for (const auto& w : words_of(query)) {
+    if (std::find(label_words.begin(), label_words.end(), w) != label_words.end() || names(w, o.label)) continue;
+    const bool property = properties.count(w) ||
+                          std::any_of(a.objects.begin(), a.objects.end(), [&](const SceneObject& x) { return is_attribute_of(x, w); });
+    if (property && !is_attribute_of(o, w)) return false;
+  }
+  return true;
+}
 
 DepthMap depth_from_inverse(const NpyArray& arr, const std::string& what) {
   // H x W, or H x W x 1 as some depth models save it.
