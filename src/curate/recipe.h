@@ -1,6 +1,6 @@
 // Recipe: how `taco curate` chooses a training set: the trace files (sources) with weights or
 // counts, the filters, the CoTA / CoT / Direct proportions, the programmatic share, the
-// target size and the seed (docs/curate.md).
+// target size and the seed (docs/distill.md, "taco curate").
 //
 //   {"seed": 1, "target_size": 293000, "programmatic_share": 0.2,
 //    "formats": {"cota": 1.0},
