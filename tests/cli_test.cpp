@@ -139,6 +139,7 @@ TEST(CliTest, ConfigFileAndEnvironmentVariables) {
                                   " " + binary + " run --model replay:" + dir.file("from-flag.json") + ask);
   EXPECT_EQ(flag.output, "flag\n");
   EXPECT_NE(taco_cli("run --help").output.find("(Env:TACO_ARG_MODEL)"), std::string::npos);
+  EXPECT_NE(taco_cli("eval score --help").output.find("--judge,--judge-model TEXT (Env:TACO_ARG_JUDGE)"), std::string::npos);
 
   // The same settings as JSON.
   write_file(dir.file("taco.json"), "{\"model\": \"replay:" + dir.file("from-file.json") + "\", \"run\": {\"quiet\": true}}");

@@ -472,7 +472,7 @@ void set_environment_names(CLI::App& app) {
   static const std::set<std::string> kFromEnvironment = {
       "model", "endpoint", "api-key-env", "temperature", "top-p", "max-tokens", "seed", "timeout", "retries",
       "prompt", "prompt-template", "max-replies", "max-pixels", "protocol", "tools-config", "jobs", "threads",
-      "device", "host", "port", "max-concurrency", "timeout-s", "work-dir", "judge-model", "judge-endpoint",
+      "device", "host", "port", "max-concurrency", "timeout-s", "work-dir", "judge", "judge-endpoint",
       "judge-api-key-env", "judge-cache", "data-dir", "allowed-root", "keep-episodes", "max-body-mb"};
   Commands commands;
   collect_commands(app, "", commands);
