@@ -223,7 +223,7 @@ TEST(DistillEndToEndTest, DistillCurateExportOffline) {
 // Today's trainers: LLaMA-Factory (multimodal ShareGPT with its dataset_info.json entry, and its
 // tool-use layout) and ms-swift, from traces of taco gen (tool-made images included), checked
 // by LLaMA-Factory's loader rules and read back by taco train's reader.
-TEST(TrainerFormatsTest, LlamaFactoryAndMsSwiftLayouts) {
+TEST(ExportLayoutsTest, LlamaFactoryAndMsSwift) {
   test::TempDir dir;
   ASSERT_EQ(test::run_taco("synth -q --n 3 --seed 5 --out " + dir.file("world")).code, 0);
   ASSERT_EQ(test::run_taco("gen -q --data " + dir.file("world/scene-graph-annotations.json") + " --format trace --limit 12 --out " +
