@@ -309,10 +309,21 @@ TEST(ExportLayoutsTest, LlamaFactoryAndMsSwift) {
   EXPECT_EQ(check_llamafactory_record(Json::parse(
                 R"({"messages": [{"role": "system", "content": "s"}, {"role": "user", "content": "<image>q"}, {"role": "assistant", "content": "a"}], "images": ["x.png"]})")), "");
 
-  // LLaMA-Factory's own sample records and registry entries (third-party data, read in place;
-  // set TACO_TRAINER_FIXTURES to ../shared/fixtures/trainer-formats).
+}
+
+// LLaMA-Factory's own sample records pass the same checks, and its registry entries have the
+// shape of the ones taco writes (third-party data, read in place: set TACO_TRAINER_FIXTURES to
+// the trainer-formats fixtures folder).
+TEST(ExportLayoutsTest, LlamaFactorysOwnRecords) {
   const char* fixtures = std::getenv("TACO_TRAINER_FIXTURES");
   if (!fixtures) GTEST_SKIP() << "set TACO_TRAINER_FIXTURES to check against LLaMA-Factory's own records";
+  test::TempDir dir;
+  ASSERT_EQ(test::run_taco("synth -q --n 1 --seed 5 --out " + dir.file("world")).code, 0);
+  ASSERT_EQ(test::run_taco("gen -q --data " + dir.file("world/scene-graph-annotations.json") + " --format trace --limit 3 --out " +
+                           dir.file("traces.jsonl")).code, 0);
+  for (const std::string format : {"llamafactory", "llamafactory-tools"})
+    ASSERT_EQ(test::run_taco("export " + dir.file("traces.jsonl") + " --format " + format + " --out " +
+                             dir.file(format == "llamafactory" ? "data/taco_cota.json" : "data/taco_tools.jsonl")).code, 0);
   const std::string lf_dir = std::string(fixtures) + "/llamafactory";
   for (const char* file : {"mllm_demo.json", "glaive_toolcall_en_demo.json"})
     for (const auto& r : read_json_file(lf_dir + "/" + file)) EXPECT_EQ(check_llamafactory_record(r), "") << file << ": " << r.dump();
