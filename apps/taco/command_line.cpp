@@ -482,8 +482,8 @@ void set_environment_names(CLI::App& app) {
       if (opt->get_lnames().empty() || !opt->get_envname().empty()) continue;
       const std::string name = opt->get_lnames().front();
       if (!kFromEnvironment.count(name)) continue;
-      std::string env = "TACO_ARG_" + name;
-      for (char& c : env) c = c == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+      std::string env = "TACO_ARG_" + to_upper_ascii(name);
+      std::replace(env.begin(), env.end(), '-', '_');
       opt->envname(env);
     }
   }

@@ -72,7 +72,8 @@ size_t run_verified(const std::vector<Task>& tasks, const Runtime& runtime, cons
 }
 
 void distill(DistillFlags f) {
-  const std::string base = output_base(shard_from(f.batch.shard).output_path(f.batch.out));
+  const Shard shard = shard_from(f.batch.shard);
+  const std::string base = output_base(shard.output_path(f.batch.out));
   QaInputOptions input = f.input;
   if (input.images_dir.empty()) input.images_dir = base + ".inputs";
   std::vector<Task> tasks = load_inputs(f, input);
@@ -81,7 +82,7 @@ void distill(DistillFlags f) {
   for (const auto& d : f.data) data.push_back(std::filesystem::absolute(d).lexically_normal().string());
   tasks = take_shard(std::move(tasks), f.batch, "distill", {{"data", data}, {"model", f.episode.model.model}, {"cot", f.cot}});
   // The CoT traces and the Direct examples are parts of the job too: the same manifest.
-  if (shard_from(f.batch.shard).active()) {
+  if (shard.active()) {
     const ShardManifest manifest = ShardManifest::load_for(f.batch.out);
     manifest.write_for(base + ".direct.jsonl");
     if (f.cot) manifest.write_for(base + ".cot.jsonl");

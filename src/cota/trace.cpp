@@ -121,11 +121,8 @@ std::string trace_paths_base(const Json& trace, const std::string& file_path) {
 }
 
 void rebase_trace_paths(Json& trace, const std::string& from_dir, const std::string& to_dir) {
-  namespace fs = std::filesystem;
-  const fs::path to = (to_dir.empty() ? fs::current_path() : fs::absolute(to_dir)).lexically_normal();
   auto rebase = [&](Json& p) {
-    if (!p.is_string() || p.get<std::string>().empty() || p.get<std::string>()[0] == '/') return;
-    p = fs::absolute(resolve_path(from_dir, p.get<std::string>())).lexically_normal().lexically_relative(to).string();
+    if (p.is_string()) p = rebase_path(p.get<std::string>(), from_dir, to_dir);
   };
   if (trace.contains("task") && trace["task"].is_object() && trace["task"].contains("images") && trace["task"]["images"].is_array())
     for (auto& p : trace["task"]["images"]) rebase(p);

@@ -14,16 +14,6 @@
 namespace taco {
 namespace {
 
-// A relative image path of a record in `from_dir`, for a record in `to_dir`.
-void rebase_path(Json& p, const std::string& from_dir, const std::string& to_dir) {
-  if (!p.is_string()) return;
-  const std::string path = p.get<std::string>();
-  if (path.empty() || path[0] == '/') return;
-  namespace fs = std::filesystem;
-  const fs::path full = fs::absolute(fs::path(from_dir.empty() ? "." : from_dir) / path).lexically_normal();
-  p = full.lexically_relative(fs::absolute(to_dir.empty() ? "." : to_dir).lexically_normal()).string();
-}
-
 void rebase_record(Json& r, const std::string& part, const std::string& out_dir) {
   if (r.is_object() && r.value("format", Json()) == "taco.trace") {
     rebase_trace_paths(r, trace_paths_base(r, part), out_dir);
@@ -32,10 +22,13 @@ void rebase_record(Json& r, const std::string& part, const std::string& out_dir)
   const std::string from = parent_dir(part);
   for (const char* key : {"image", "images"}) {  // LLaVA, Mantis and task records
     if (!r.is_object() || !r.contains(key)) continue;
+    auto rebase = [&](Json& p) {
+      if (p.is_string()) p = rebase_path(p.get<std::string>(), from, out_dir);
+    };
     if (r[key].is_array())
-      for (auto& p : r[key]) rebase_path(p, from, out_dir);
+      for (auto& p : r[key]) rebase(p);
     else
-      rebase_path(r[key], from, out_dir);
+      rebase(r[key]);
   }
 }
 

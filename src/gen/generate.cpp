@@ -993,26 +993,46 @@ std::optional<GeneratedExample> select_family(const std::vector<const SceneAnnot
   return b.finish("Only " + answer + " has " + a_or_an(label) + " " + label + ".");
 }
 
-// "Which image has the most balls?" with a single answer.
-std::optional<GeneratedExample> select_most_family(const std::vector<const SceneAnnotation*>& group, Builder& b, Rng& rng) {
+// "Which image has the most balls?" / "... the fewest balls?" (pcota's "fewest X"): a single
+// answer, with at least two of them somewhere.
+std::optional<GeneratedExample> select_extreme_family(const std::vector<const SceneAnnotation*>& group, Builder& b, Rng& rng,
+                                                      bool most) {
   std::vector<std::pair<std::string, size_t>> candidates;
   for (const auto& label : group_labels(group)) {
     std::vector<int> n;
     for (const auto* a : group) n.push_back(count_in(*a, label));
-    auto best = std::max_element(n.begin(), n.end());
-    if (std::count(n.begin(), n.end(), *best) == 1 && *best >= 2) candidates.emplace_back(label, best - n.begin());
+    auto extreme = most ? std::max_element(n.begin(), n.end()) : std::min_element(n.begin(), n.end());
+    if (std::count(n.begin(), n.end(), *extreme) == 1 && *std::max_element(n.begin(), n.end()) >= 2)
+      candidates.emplace_back(label, extreme - n.begin());
   }
   if (candidates.empty()) return std::nullopt;
   auto [label, k] = choose(candidates, rng);
-  const std::string answer = "image-" + std::to_string(k);
+  const std::string answer = "image-" + std::to_string(k), word = most ? "most" : "fewest";
   b.metadata()["label"] = label;
-  b.ask("Which image has the most " + plural(label) + "?", answer, image_names(group.size()));
+  b.ask("Which image has the " + word + " " + plural(label) + "?", answer, image_names(group.size()));
   std::string counts;
   for (size_t i = 0; i < group.size(); ++i) {
     Json regions = b.localize("I will count the " + plural(label) + " in image-" + std::to_string(i) + ".", {label}, i);
     counts += (i == 0 ? "" : ", ") + std::to_string(regions.size()) + " in image-" + std::to_string(i);
   }
-  return b.finish("There are " + counts + ", so " + answer + " has the most.");
+  return b.finish("There are " + counts + ", so " + answer + " has the " + word + ".");
+}
+std::optional<GeneratedExample> select_most_family(const std::vector<const SceneAnnotation*>& group, Builder& b, Rng& rng) {
+  return select_extreme_family(group, b, rng, true);
+}
+std::optional<GeneratedExample> select_fewest_family(const std::vector<const SceneAnnotation*>& group, Builder& b, Rng& rng) {
+  return select_extreme_family(group, b, rng, false);
+}
+
+// LocalizeObjects for `query` on every image of the group, then Calculate adding the counts;
+// returns the sum. `what` names the objects in the thoughts ("cups", "red cups").
+Json count_over_images(Builder& b, size_t images, const std::string& query, const std::string& what) {
+  std::string expression;
+  for (size_t i = 0; i < images; ++i) {
+    Json regions = b.localize("I will count the " + what + " in image-" + std::to_string(i) + ".", {query}, i);
+    expression += (i == 0 ? "" : " + ") + std::to_string(regions.size());
+  }
+  return b.calculate("Now I add up the counts of the images.", expression);
 }
 
 // "How many cups are there in these images altogether?"
@@ -1030,12 +1050,7 @@ std::optional<GeneratedExample> aggregate_family(const std::vector<const SceneAn
   b.metadata()["label"] = label;
   b.ask("How many " + plural(label) + " are there in these images altogether?", std::to_string(total),
         {std::to_string(total - 1), std::to_string(total + 1), std::to_string(total + 2)});
-  std::string expression;
-  for (size_t i = 0; i < group.size(); ++i) {
-    Json regions = b.localize("I will count the " + plural(label) + " in image-" + std::to_string(i) + ".", {label}, i);
-    expression += (i == 0 ? "" : " + ") + std::to_string(regions.size());
-  }
-  Json sum = b.calculate("Now I add up the counts of the images.", expression);
+  Json sum = count_over_images(b, group.size(), label, plural(label));
   return b.finish("Altogether there are " + sum.dump() + " " + plural(label) + ".");
 }
 
@@ -1159,12 +1174,7 @@ std::optional<GeneratedExample> aggregate_attribute_family(const std::vector<con
   b.metadata()["attribute"] = at;
   b.ask("How many " + at + " " + plural(label) + " are there in these images altogether?", std::to_string(total),
         {std::to_string(total - 1), std::to_string(total + 1), std::to_string(total + 2)});
-  std::string expression;
-  for (size_t i = 0; i < group.size(); ++i) {
-    Json regions = b.localize("I will count the " + at + " " + plural(label) + " in image-" + std::to_string(i) + ".", {phrase}, i);
-    expression += (i == 0 ? "" : " + ") + std::to_string(regions.size());
-  }
-  Json sum = b.calculate("Now I add up the counts of the images.", expression);
+  Json sum = count_over_images(b, group.size(), phrase, at + " " + plural(label));
   return b.finish("Altogether there are " + sum.dump() + " " + at + " " + plural(label) + ".");
 }
 
@@ -1192,29 +1202,6 @@ std::optional<GeneratedExample> select_attribute_family(const std::vector<const 
   for (size_t i = 0; i < group.size(); ++i)
     b.localize("I will look for " + a_or_an(at) + " " + phrase + " in image-" + std::to_string(i) + ".", {phrase}, i);
   return b.finish("Only " + answer + " has " + a_or_an(at) + " " + phrase + ".");
-}
-
-// "Which image has the fewest balls?" with a single answer (pcota's "fewest X").
-std::optional<GeneratedExample> select_fewest_family(const std::vector<const SceneAnnotation*>& group, Builder& b, Rng& rng) {
-  std::vector<std::pair<std::string, size_t>> candidates;
-  for (const auto& label : group_labels(group)) {
-    std::vector<int> n;
-    for (const auto* a : group) n.push_back(count_in(*a, label));
-    auto fewest = std::min_element(n.begin(), n.end());
-    if (std::count(n.begin(), n.end(), *fewest) == 1 && *std::max_element(n.begin(), n.end()) >= 2)
-      candidates.emplace_back(label, fewest - n.begin());
-  }
-  if (candidates.empty()) return std::nullopt;
-  auto [label, k] = choose(candidates, rng);
-  const std::string answer = "image-" + std::to_string(k);
-  b.metadata()["label"] = label;
-  b.ask("Which image has the fewest " + plural(label) + "?", answer, image_names(group.size()));
-  std::string counts;
-  for (size_t i = 0; i < group.size(); ++i) {
-    Json regions = b.localize("I will count the " + plural(label) + " in image-" + std::to_string(i) + ".", {label}, i);
-    counts += (i == 0 ? "" : ", ") + std::to_string(regions.size()) + " in image-" + std::to_string(i);
-  }
-  return b.finish("There are " + counts + ", so " + answer + " has the fewest.");
 }
 
 // Two-image families: image-0 and image-1.

@@ -87,6 +87,13 @@ std::string relative_to(const std::string& path, const std::string& dir) {
   return fs::absolute(path).lexically_normal().lexically_relative(fs::absolute(dir).lexically_normal()).string();
 }
 
+std::string rebase_path(const std::string& path, const std::string& from_dir, const std::string& to_dir) {
+  if (path.empty() || path[0] == '/') return path;
+  namespace fs = std::filesystem;
+  const fs::path to = (to_dir.empty() ? fs::current_path() : fs::absolute(to_dir)).lexically_normal();
+  return fs::absolute(resolve_path(from_dir, path)).lexically_normal().lexically_relative(to).string();
+}
+
 std::string parent_dir(const std::string& path) {
   return std::filesystem::path(path).parent_path().string();
 }

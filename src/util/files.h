@@ -24,6 +24,9 @@ std::string parent_dir(const std::string& path);
 // A relative `path` (from the working folder) rewritten to start at `dir`; absolute paths and
 // an empty `dir` leave it as it is.
 std::string relative_to(const std::string& path, const std::string& dir);
+// A relative `path` that starts at `from_dir` rewritten to start at `to_dir` ("" for either is
+// the working folder); absolute and empty paths stay as they are.
+std::string rebase_path(const std::string& path, const std::string& from_dir, const std::string& to_dir);
 // `path` without a trailing ".jsonl" or ".json": the base for files that go beside an output
 // ("traces.jsonl" -> "traces", for "traces.images/" and "traces.errors.jsonl").
 std::string output_base(const std::string& path);

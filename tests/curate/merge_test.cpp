@@ -108,7 +108,7 @@ TEST(ShardMergeTest, RunAndDistillShardsFromAnIndexedJobMergeIntoOneRun) {
       ASSERT_EQ(part.code, 0) << part.output;
     }
     // A shard's Direct examples go beside its traces: traces.shard-k-of-3.direct.jsonl.
-    for (const std::string suffix : command == "run" ? std::vector<std::string>{""} : std::vector<std::string>{"", ".direct"}) {
+    for (const std::string& suffix : command == "run" ? std::vector<std::string>{""} : std::vector<std::string>{"", ".direct"}) {
       const std::string file = "traces" + suffix;
       std::string parts;
       for (int k = 0; k < 3; ++k) parts += " " + dir.file(command + "-sharded/traces.shard-" + std::to_string(k) + "-of-3" + suffix + ".jsonl");
@@ -119,7 +119,9 @@ TEST(ShardMergeTest, RunAndDistillShardsFromAnIndexedJobMergeIntoOneRun) {
       // In the data's order.
       std::vector<std::string> ids;
       for_each_jsonl(merged, [&](size_t, Json&& j) { ids.push_back(j["id"]); });
-      if (file == "traces") EXPECT_EQ(ids, (std::vector<std::string>{"q0", "q1", "q2", "q3", "q4", "q5", "q6"}));
+      if (file == "traces") {
+        EXPECT_EQ(ids, (std::vector<std::string>{"q0", "q1", "q2", "q3", "q4", "q5", "q6"}));
+      }
     }
   }
   // eval score takes a run's shards as they are.

@@ -324,29 +324,25 @@ TEST_F(GenerateTest, MultiImageAnswersAreRight) {
   GenOptions opts;
   opts.mc_ratio = 0.3;
   std::map<std::string, int> per_family;
-  for (size_t g = 0; g + 3 <= scenes_->size(); g += 3) {
-    std::vector<const SceneAnnotation*> group{&(*scenes_)[g], &(*scenes_)[g + 1], &(*scenes_)[g + 2]};
-    for (const auto& ex : generate_for_group(group, g / 3, opts, PromptTemplate::defaults())) {
-      ++per_family[ex.family];
-      std::string answer = ex.cota.task.choices.empty() ? ex.cota.answer
-                                                        : ex.cota.task.choices.at(static_cast<size_t>(ex.cota.answer[0] - 'A'));
-      EXPECT_EQ(answer, recompute_group(group, ex.cota.task.metadata)) << ex.cota.task.id;
-      EXPECT_EQ(ex.cota.task.images.size(), 3u);
-      EXPECT_EQ(ex.cota.user_request.find("image-0: <image>\nimage-1: <image>\nimage-2: <image>\n") != std::string::npos, true);
-      EXPECT_EQ(check_training_record(to_llava(ex.cota, "x")), "") << ex.cota.task.id;
-      EXPECT_EQ(check_training_record(to_mantis(ex.direct, "x", "d", "i")), "") << ex.cota.task.id;
-    }
-  }
-  // Pairs: the two-image families.
-  for (size_t g = 1; g + 2 <= scenes_->size(); g += 3) {
-    std::vector<const SceneAnnotation*> pair{&(*scenes_)[g], &(*scenes_)[g + 1]};
-    for (const auto& ex : generate_for_group(pair, g / 3, opts, PromptTemplate::defaults())) {
-      ++per_family[ex.family];
-      std::string answer = ex.cota.task.choices.empty() ? ex.cota.answer
-                                                        : ex.cota.task.choices.at(static_cast<size_t>(ex.cota.answer[0] - 'A'));
-      EXPECT_EQ(answer, recompute_group(pair, ex.cota.task.metadata)) << ex.cota.task.id;
-      EXPECT_EQ(ex.cota.task.images.size(), 2u);
-      EXPECT_EQ(check_training_record(to_llava(ex.cota, "x")), "") << ex.cota.task.id;
+  // Groups of three from every third scene, pairs (the two-image families) from the scene after.
+  for (const size_t size : {size_t{3}, size_t{2}}) {
+    for (size_t g = size == 3 ? 0 : 1; g + size <= scenes_->size(); g += 3) {
+      std::vector<const SceneAnnotation*> group;
+      std::string image_lines;
+      for (size_t k = 0; k < size; ++k) {
+        group.push_back(&(*scenes_)[g + k]);
+        image_lines += "image-" + std::to_string(k) + ": <image>\n";
+      }
+      for (const auto& ex : generate_for_group(group, g / 3, opts, PromptTemplate::defaults())) {
+        ++per_family[ex.family];
+        std::string answer = ex.cota.task.choices.empty() ? ex.cota.answer
+                                                          : ex.cota.task.choices.at(static_cast<size_t>(ex.cota.answer[0] - 'A'));
+        EXPECT_EQ(answer, recompute_group(group, ex.cota.task.metadata)) << ex.cota.task.id;
+        EXPECT_EQ(ex.cota.task.images.size(), size);
+        EXPECT_NE(ex.cota.user_request.find(image_lines), std::string::npos) << ex.cota.task.id;
+        EXPECT_EQ(check_training_record(to_llava(ex.cota, "x")), "") << ex.cota.task.id;
+        EXPECT_EQ(check_training_record(to_mantis(ex.direct, "x", "d", "i")), "") << ex.cota.task.id;
+      }
     }
   }
   for (const char* family : {"multi_select", "multi_most", "multi_count", "multi_common", "multi_attribute", "multi_relation",
