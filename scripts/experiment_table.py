@@ -23,7 +23,8 @@ reports = {}
 for path in sorted(glob.glob("runs/*.report.json")):
     name = os.path.basename(path)[: -len(".report.json")]
     reports[name] = json.load(open(path))
-order = [n for n in ["direct", "direct-matched", "cota", "mixed", "cota-noisy", "mixed-noisy", "cota-at-noise", "cota-blank"] if n in reports]
+order = [n for n in ["direct", "direct-matched", "cota", "mixed", "cota-noisy", "cota-noisy-replaced", "mixed-noisy",
+                     "cota-at-noise", "cota-blank", "cota-plus-direct"] if n in reports]
 order += [n for n in reports if n not in order]
 what = {
     "direct": "Direct answers only",
@@ -31,9 +32,11 @@ what = {
     "cota": "CoTA chains only, perfect oracle",
     "mixed": "CoTA + Direct (half each), perfect oracle",
     "cota-noisy": "CoTA chains only, noisy oracle",
+    "cota-noisy-replaced": "CoTA chains only, noisy oracle, misled chains replaced by the perfect oracle's",
     "mixed-noisy": "CoTA + Direct (half each), noisy oracle",
     "cota-at-noise": "the perfect-oracle CoTA model, noisy oracle at evaluation",
     "cota-blank": "the perfect-oracle CoTA model, gray images for the model (tools see the real ones)",
+    "cota-plus-direct": "CoTA chains plus the Direct answers of a second world (twice the questions)",
 }
 settings = open("settings.txt").read().strip() if os.path.exists("settings.txt") else ""
 print("## Results\n")
@@ -70,16 +73,24 @@ if os.path.exists("train-times.txt"):
             t[1] = max(t[1], kb)
 # Training time from the checkpoint (summed over every invocation that made it, a killed one
 # included); peak RSS from the invocations /usr/bin/time saw finish.
-print("| run | records | chains rejected by the noise | tokens | steps | epochs | training (min) | peak RSS (GB) | val loss |")
+print("| run | records | chains misled by the noise (rejected or replaced) | tokens | steps | epochs | training (min) | peak RSS (GB) | val loss |")
 print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
 trained = [p.split("/")[1] for p in glob.glob("models/*/config.json")]
+
+
+def misled(stats):
+    if stats.get("chains_from_truth"):
+        return f"{stats['chains_from_truth']} replaced"
+    return stats.get("chains_rejected", "")
+
+
 for run in [n for n in order if n in trained] + sorted(n for n in trained if n not in order):
     cfg_path = f"models/{run}/config.json"
     t = json.load(open(cfg_path))["training"]
     stats = json.load(open(f"{run}.jsonl.stats.json")) if os.path.exists(f"{run}.jsonl.stats.json") else {}
     wall, kb = times.get(run, [0.0, 0])
     wall = t.get("seconds", wall)
-    print(f"| {run} | {t['records']} | {stats.get('chains_rejected', '')} | {t['tokens']:,} | {t['steps_done']} | {t['epochs']} | "
+    print(f"| {run} | {t['records']} | {misled(stats)} | {t['tokens']:,} | {t['steps_done']} | {t['epochs']} | "
           f"{wall / 60:.1f} | {kb / 1e6:.2f} | {t.get('val_loss', float('nan')):.3f} |")
 
 print("\n### Inputs (SHA-256, first 16 hex digits)\n")

@@ -15,7 +15,7 @@ namespace taco::cli {
 
 void add_gen_command(CLI::App& app) {
   struct Flags {
-    std::string annotations, out, format = "trace", families, shard, images_dir, prompt_template, oracle_noise = "none";
+    std::string annotations, out, format = "trace", families, shard, images_dir, prompt_template, oracle_noise = "none", misled_chains = "drop";
     double mc_ratio = 0;
     double direct_share = -1;
     uint64_t seed = 1;
@@ -49,6 +49,11 @@ void add_gen_command(CLI::App& app) {
                  "the tools' noise the chains see, as the oracle backend's \"noise\": none, realistic, or "
                  "miss=..,false=..,jitter=..,depth=.. (docs/tools.md)")
       ->capture_default_str();
+  cmd->add_option("--misled-chains", f->misled_chains,
+                 "with --oracle-noise, what becomes of a chain the noise led to another question or answer: drop (leave the "
+                 "question out of the CoTA records) or perfect (write the perfect oracle's chain in its place)")
+      ->check(CLI::IsMember({"drop", "perfect"}))
+      ->capture_default_str();
   cmd->add_option("--limit", f->limit, "stop after this many CoTA examples");
   cmd->add_flag("-q,--quiet", f->quiet, "no progress line");
   cmd->add_option("--prompt-template", f->prompt_template, "prompt texts for the user request and observations")->check(CLI::ExistingFile);
@@ -58,6 +63,9 @@ void add_gen_command(CLI::App& app) {
     o.gen.seed = f->seed;
     o.gen.mc_ratio = f->mc_ratio;
     o.gen.noise = OracleNoise::parse(f->oracle_noise);
+    o.gen.misled_chains_from_truth = f->misled_chains == "perfect";
+    if (o.gen.misled_chains_from_truth && o.gen.noise.none())
+      throw Error("--misled-chains perfect needs --oracle-noise: without noise no chain is misled");
     std::istringstream families(f->families);
     for (std::string name; std::getline(families, name, ',');)
       if (!name.empty()) o.gen.families.push_back(name);
@@ -91,13 +99,14 @@ void add_gen_command(CLI::App& app) {
     skipped.insert(skipped.end(), s.skipped_first.begin(), s.skipped_first.end());
     Json stats{{"scenes", s.scenes}, {"examples", s.examples}, {"records", s.records}, {"per_family", s.per_family},
                {"seconds", s.seconds}, {"oracle_noise", o.gen.noise.to_string()}, {"chains_rejected", s.chains_rejected},
+               {"chains_from_truth", s.chains_from_truth},
                {"scenes_skipped", problems.scenes_skipped + s.scenes_skipped}, {"boxes_fixed", problems.boxes_fixed},
                {"problems", skipped}};
     write_file_atomic(out + ".stats.json", stats.dump(2) + "\n");
     if (shard.active()) {
       ShardManifest m{"gen", shard, Json::object(), Json(s.records_per_scene)};
       m.settings = {{"data", std::filesystem::absolute(f->annotations).lexically_normal().string()}, {"format", f->format}, {"seed", f->seed}, {"families", f->families}, {"mc_ratio", f->mc_ratio},
-                    {"oracle_noise", o.gen.noise.to_string()}, {"direct", o.direct}, {"direct_share", o.direct_share},
+                    {"oracle_noise", o.gen.noise.to_string()}, {"misled_chains", f->misled_chains}, {"direct", o.direct}, {"direct_share", o.direct_share},
                     {"limit", o.limit}, {"prompt_template", prompts.hash()}, {"out", f->out}};
       m.write_for(out);
       std::fprintf(stderr, "shard %s (from %s) -> %s; taco merge joins the %d parts\n", shard.to_string().c_str(),
@@ -105,7 +114,10 @@ void add_gen_command(CLI::App& app) {
     }
     std::fprintf(stderr, "%zu examples (%zu records) from %zu scenes in %.1f s (%.0f examples/s) -> %s\n", s.examples, s.records,
                  s.scenes, s.seconds, s.examples / std::max(s.seconds, 1e-9), out.c_str());
-    if (!o.gen.noise.none())
+    if (!o.gen.noise.none() && o.gen.misled_chains_from_truth)
+      std::fprintf(stderr, "oracle noise %s: %zu of %zu chains misled by the noisy tools, written as the perfect oracle's\n",
+                   o.gen.noise.to_string().c_str(), s.chains_from_truth, s.examples);
+    else if (!o.gen.noise.none())
       std::fprintf(stderr, "oracle noise %s: %zu of %zu chains rejected (the noisy tools led them to another question or answer)\n",
                    o.gen.noise.to_string().c_str(), s.chains_rejected, s.examples);
     for (const auto& [family, n] : s.per_family) std::fprintf(stderr, "  %-16s %zu\n", family.c_str(), n);

@@ -1319,8 +1319,9 @@ using Attempt = std::function<std::optional<GeneratedExample>(const std::vector<
 // Without noise, the family on the true scene. With noise, the question and answer of the true
 // scene and the chain of the perceived one, when the perceived scene leads the same stream to
 // the same question and the same answer; otherwise the true example marked !chain_kept, since
-// a chain whose tools mislead it teaches a wrong answer. Tool images are drawn only for a kept
-// chain, so a rejected one leaves no files behind.
+// a chain whose tools mislead it teaches a wrong answer, or with misled_chains_from_truth the
+// true example's own chain. Tool images are drawn only for a kept chain, so a rejected one
+// leaves no files behind.
 std::optional<GeneratedExample> through_noise(const Attempt& attempt, const std::vector<const SceneAnnotation*>& truth,
                                               LazyDepth& true_depth, const std::vector<const SceneAnnotation*>& seen,
                                               LazyDepth& seen_depth, const GenOptions& options, const Rng& rng) {
@@ -1331,7 +1332,13 @@ std::optional<GeneratedExample> through_noise(const Attempt& attempt, const std:
   if (!right) return std::nullopt;
   auto chain = attempt(seen, seen_depth, undrawn, rng);
   if (!chain || chain->cota.task.question != right->cota.task.question || chain->cota.answer != right->cota.answer) {
-    right->chain_kept = false;
+    if (!options.misled_chains_from_truth) {
+      right->chain_kept = false;
+      return right;
+    }
+    if (!options.images_dir.empty()) right = attempt(truth, true_depth, options, rng);
+    right->chain_from_truth = true;
+    right->cota.task.metadata["oracle_noise"] = "none";
     return right;
   }
   if (!options.images_dir.empty()) chain = attempt(seen, seen_depth, options, rng);

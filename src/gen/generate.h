@@ -34,6 +34,9 @@ struct GenOptions {
   // scene; each chain is made from the scene as perceived, and kept only where it asks the
   // same question and reaches the same answer (as TACO kept only verified chains).
   OracleNoise noise;
+  // With noise, a chain the noise misled is replaced by the perfect oracle's chain instead of
+  // being left out: no question is lost, and the kept chains still show the noisy tools.
+  bool misled_chains_from_truth = false;
 };
 
 // Decoded scene pictures shared by the examples of a run, so that each picture is decoded once
@@ -54,6 +57,9 @@ struct GeneratedExample {
   // False when the noisy tools led the chain astray (see GenOptions::noise): `cota` is then
   // the noise-free chain, kept for its task only; the Direct variant is still right.
   bool chain_kept = true;
+  // True when the noise misled the chain and GenOptions::misled_chains_from_truth put the
+  // perfect oracle's chain in its place (then chain_kept stays true).
+  bool chain_from_truth = false;
 };
 
 // Every family: the single-image ones count, most_frequent, least_frequent, position (left-,

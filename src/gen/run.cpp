@@ -150,6 +150,7 @@ GenSummary run_generation(const std::vector<SceneAnnotation>& scenes, const GenR
           if (o.direct) write(ex.direct);
         }
         summary.chains_rejected += !ex.chain_kept;
+        summary.chains_from_truth += ex.chain_from_truth;
         ++summary.examples;
         ++summary.per_family[ex.family];
         if (o.limit && summary.examples >= o.limit) {

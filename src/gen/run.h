@@ -36,6 +36,7 @@ struct GenSummary {
   size_t scenes = 0;
   size_t examples = 0;  // questions made
   size_t chains_rejected = 0;  // of those, chains the tools' noise led to another question or answer
+  size_t chains_from_truth = 0;  // misled chains replaced by the perfect oracle's (GenOptions::misled_chains_from_truth)
   size_t records = 0;   // records written (CoTA and Direct)
   size_t scenes_skipped = 0;              // scenes whose files could not be read (image, depth, masks)
   std::vector<std::string> skipped_first; // why, for the first few

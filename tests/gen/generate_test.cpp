@@ -527,6 +527,44 @@ TEST_F(GenerateTest, NoisyOracleToolsAnswerWhatTheChainsSay) {
   EXPECT_GT(kept, 100u);
 }
 
+// --misled-chains perfect: every question keeps a chain; a misled one is the perfect oracle's
+// chain, the others are the noisy chains the drop run keeps.
+TEST_F(GenerateTest, MisledChainsCanBeReplacedByThePerfectOraclesChain) {
+  auto chains = [&](const std::string& noise, bool from_truth, GenSummary* summary) {
+    GenRunOptions o;
+    o.format = GenFormat::kTrace;
+    o.out_path = dir_->file("misled-" + noise + std::to_string(from_truth) + ".jsonl");
+    o.direct = false;
+    o.gen.noise = OracleNoise::parse(noise);
+    o.gen.misled_chains_from_truth = from_truth;
+    *summary = run_generation(*scenes_, o, PromptTemplate::defaults());
+    std::map<std::string, std::string> by_id;
+    for_each_jsonl(o.out_path, [&](size_t, Json&& j) {
+      by_id[j["task"]["id"].get<std::string>()] = j["task"]["metadata"].value("oracle_noise", "none") + j["steps"].dump();
+    });
+    return by_id;
+  };
+  GenSummary perfect_s, dropped_s, replaced_s;
+  const auto perfect = chains("none", false, &perfect_s);
+  const auto dropped = chains("realistic", false, &dropped_s);
+  const auto replaced = chains("realistic", true, &replaced_s);
+  EXPECT_GT(dropped_s.chains_rejected, 0u);
+  EXPECT_EQ(replaced_s.chains_rejected, 0u);
+  EXPECT_EQ(replaced_s.chains_from_truth, dropped_s.chains_rejected);
+  EXPECT_EQ(replaced.size(), perfect.size());
+  size_t from_truth = 0;
+  for (const auto& [id, chain] : replaced) {
+    if (auto kept = dropped.find(id); kept != dropped.end()) {
+      EXPECT_EQ(chain, kept->second) << id;
+    } else {
+      EXPECT_EQ(chain, perfect.at(id)) << id;  // the same steps, marked as no noise
+      EXPECT_EQ(chain.rfind("none", 0), 0u) << id;
+      ++from_truth;
+    }
+  }
+  EXPECT_EQ(from_truth, dropped_s.chains_rejected);
+}
+
 }  // namespace
 }  // namespace taco
 
