@@ -785,8 +785,10 @@ std::optional<GeneratedExample> scene_graph_qa_family(const SceneAnnotation& a, 
   std::vector<std::string> options{r.relation};
   if (auto it = opposite.find(r.relation); it != opposite.end()) options.push_back(it->second);
   b.metadata()["labels"] = {lh, lt};
+  // The example relation is the same for every question: one chosen by the answer (as it once
+  // was) gives the answer away to a model that reads the question alone.
   b.ask("What is the relationship between the " + lh + " and the " + lt + "? Answer in the form \"the " + lh +
-            " is ... the " + lt + "\" with the relation alone, like \"" + (r.relation == "left of" ? "above" : "left of") + "\".",
+            " is ... the " + lt + "\" with the relation alone, like \"next to\".",
         r.relation, options);
   if (depth_relation(r.relation)) {
     if (a.depth_path.empty()) return std::nullopt;

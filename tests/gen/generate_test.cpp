@@ -405,6 +405,47 @@ TEST(GenerateVgInputTest, IndependentVgStyleWorld) {
   EXPECT_GT(per_family["multi_relation"], 0);
 }
 
+// A question must not give its answer away to a model that reads only the question: with the
+// scene's object labels masked, knowing the question's text must not decide the answer where
+// knowing the family does not (scene_graph_qa's example relation once named the answer).
+TEST_F(GenerateTest, NoQuestionTextGivesItsAnswerAway) {
+  std::map<std::string, std::map<std::string, std::map<std::string, int>>> counts;  // family -> masked text -> answer -> n
+  for (size_t i = 0; i < scenes_->size(); ++i) {
+    std::vector<std::string> labels;
+    for (const auto& o : (*scenes_)[i].objects) labels.push_back(o.label);
+    std::sort(labels.begin(), labels.end(), [](const auto& a, const auto& b) { return a.size() > b.size(); });
+    for (const auto& ex : generate_for_scene((*scenes_)[i], i, GenOptions{}, PromptTemplate::defaults())) {
+      std::string text = ex.cota.task.question;
+      for (const auto& label : labels)
+        for (size_t at; (at = text.find(label)) != std::string::npos;) text.replace(at, label.size(), "#");
+      ++counts[ex.family][text][ex.cota.answer];
+    }
+  }
+  size_t families_checked = 0;
+  for (const auto& [family, texts] : counts) {
+    // Over the texts asked more than once: questions the text's most common answer gets right,
+    // against those the family's most common answer gets right.
+    int asked = 0, by_text = 0;
+    std::map<std::string, int> by_answer;
+    for (const auto& [text, answers] : texts) {
+      int n = 0, most = 0;
+      for (const auto& [answer, k] : answers) n += k, most = std::max(most, k);
+      if (n < 2) continue;
+      asked += n;
+      by_text += most;
+      for (const auto& [answer, k] : answers) by_answer[answer] += k;
+    }
+    if (asked < 10) continue;
+    int by_family = 0;
+    for (const auto& [answer, k] : by_answer) by_family = std::max(by_family, k);
+    ++families_checked;
+    EXPECT_FALSE(by_text == asked && by_family < 0.9 * asked)
+        << family << ": the question's text alone gives all " << asked << " answers; the family's most common answer only "
+        << by_family;
+  }
+  EXPECT_GE(families_checked, 5u);
+}
+
 TEST_F(GenerateTest, TrainingRecordsNameImagesFromTheirOwnFolder) {
   // Scenes read through a path relative to the working folder, records written to a subfolder.
   std::vector<SceneAnnotation> scenes(scenes_->begin(), scenes_->begin() + 2);
