@@ -410,17 +410,26 @@ TEST(GenerateVgInputTest, IndependentVgStyleWorld) {
 // knowing the family does not (scene_graph_qa's example relation once named the answer).
 TEST_F(GenerateTest, NoQuestionTextGivesItsAnswerAway) {
   std::map<std::string, std::map<std::string, std::map<std::string, int>>> counts;  // family -> masked text -> answer -> n
-  for (size_t i = 0; i < scenes_->size(); ++i) {
+  auto count = [&](const std::vector<const SceneAnnotation*>& scenes, const std::vector<GeneratedExample>& examples) {
     std::vector<std::string> labels;
-    for (const auto& o : (*scenes_)[i].objects) labels.push_back(o.label);
+    for (const auto* scene : scenes)
+      for (const auto& o : scene->objects) labels.push_back(o.label);
     std::sort(labels.begin(), labels.end(), [](const auto& a, const auto& b) { return a.size() > b.size(); });
-    for (const auto& ex : generate_for_scene((*scenes_)[i], i, GenOptions{}, PromptTemplate::defaults())) {
+    for (const auto& ex : examples) {
       std::string text = ex.cota.task.question;
       for (const auto& label : labels)
         for (size_t at; (at = text.find(label)) != std::string::npos;) text.replace(at, label.size(), "#");
       ++counts[ex.family][text][ex.cota.answer];
     }
-  }
+  };
+  for (size_t i = 0; i < scenes_->size(); ++i)
+    count({&(*scenes_)[i]}, generate_for_scene((*scenes_)[i], i, GenOptions{}, PromptTemplate::defaults()));
+  for (const size_t size : {size_t{3}, size_t{2}})  // the groups and pairs gen makes
+    for (size_t g = size == 3 ? 0 : 1; g + size <= scenes_->size(); g += 3) {
+      std::vector<const SceneAnnotation*> group;
+      for (size_t k = 0; k < size; ++k) group.push_back(&(*scenes_)[g + k]);
+      count(group, generate_for_group(group, g / 3, GenOptions{}, PromptTemplate::defaults()));
+    }
   size_t families_checked = 0;
   for (const auto& [family, texts] : counts) {
     // Over the texts asked more than once: questions the text's most common answer gets right,
