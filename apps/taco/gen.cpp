@@ -114,7 +114,7 @@ void add_gen_command(CLI::App& app) {
     }
     std::fprintf(stderr, "%zu examples (%zu records) from %zu scenes in %.1f s (%.0f examples/s) -> %s\n", s.examples, s.records,
                  s.scenes, s.seconds, s.examples / std::max(s.seconds, 1e-9), out.c_str());
-    if (!o.gen.noise.none() && o.gen.misled_chains_from_truth)
+    if (o.gen.misled_chains_from_truth)  // refused above without noise
       std::fprintf(stderr, "oracle noise %s: %zu of %zu chains misled by the noisy tools, written as the perfect oracle's\n",
                    o.gen.noise.to_string().c_str(), s.chains_from_truth, s.examples);
     else if (!o.gen.noise.none())
