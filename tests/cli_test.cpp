@@ -268,11 +268,11 @@ TEST(CliTest, DemoRunsTheShippedModel) {
   ASSERT_EQ(r.code, 0) << r.output;
   int right = -1, asked = 0;
   ASSERT_EQ(std::sscanf(r.output.c_str() + r.output.rfind("\n== ") + 4, "%d of %d answered right", &right, &asked), 2) << r.output;
-  EXPECT_EQ(asked, 11);
-  EXPECT_GE(right, 3) << r.output;
+  EXPECT_EQ(asked, 14);
+  EXPECT_GE(right, 5) << r.output;
   size_t lines = 0;
   for_each_jsonl(dir.file("demo/model-traces.jsonl"), [&](size_t, Json&&) { ++lines; });
-  EXPECT_EQ(lines, 11u);
+  EXPECT_EQ(lines, 14u);
 }
 
 }  // namespace
