@@ -1394,6 +1394,15 @@ std::vector<GeneratedExample> generate_for_scene(const SceneAnnotation& scene, s
   return out;
 }
 
+std::vector<SceneGroup> scene_groups_starting_at(size_t first, size_t scene_count) {
+  constexpr size_t kGroupSize = 3;  // images per multi-image question
+  std::vector<SceneGroup> groups;
+  for (const size_t size : {kGroupSize, size_t{2}})
+    if (first % kGroupSize == (size == kGroupSize ? 0u : 1u) && first + size <= scene_count)
+      groups.push_back({first, size, first / kGroupSize});
+  return groups;
+}
+
 std::vector<GeneratedExample> generate_for_group(const std::vector<const SceneAnnotation*>& group, size_t group_index,
                                                  const GenOptions& options, const PromptTemplate& prompts,
                                                  SceneImageCache* cache) {

@@ -87,4 +87,12 @@ std::vector<GeneratedExample> generate_for_group(const std::vector<const SceneAn
                                                  const GenOptions& options, const PromptTemplate& prompts,
                                                  SceneImageCache* images = nullptr);
 
+// The groups taco gen asks the multi-image families about: every third scene starts a group of
+// three, and the scene after it a pair for the two-image families. The groups that start at
+// scene `first` of `scene_count` scenes (none, or one or two of them), with their group_index.
+struct SceneGroup {
+  size_t first, size, index;
+};
+std::vector<SceneGroup> scene_groups_starting_at(size_t first, size_t scene_count);
+
 }  // namespace taco

@@ -18,7 +18,6 @@ namespace taco {
 namespace {
 
 constexpr size_t kChunk = 64;  // scenes generated in parallel, then written in order
-constexpr size_t kGroupSize = 3;  // images per multi-image question
 
 }  // namespace
 
@@ -103,16 +102,12 @@ GenSummary run_generation(const std::vector<SceneAnnotation>& scenes, const GenR
           // Records must not name an image that is not there, even when none is read (--no-images).
           if (!image_present(mine[i]->image_path)) throw Error("image " + mine[i]->image_path + " does not exist");
           results[i - begin] = generate_for_scene(*mine[i], indices[i], o.gen, prompts, &images);
-          // Every third scene also starts a group of three for the multi-image families, and the
-          // one after it a pair for the two-image families.
-          for (const size_t size : {kGroupSize, size_t{2}}) {
-            if (indices[i] % kGroupSize != (size == kGroupSize ? 0u : 1u) || indices[i] + size > scenes.size()) continue;
+          for (const SceneGroup& g : scene_groups_starting_at(indices[i], scenes.size())) {
             std::vector<const SceneAnnotation*> group;
-            for (size_t k = 0; k < size; ++k) group.push_back(&scenes[indices[i] + k]);
-            const bool whole = std::all_of(group.begin(), group.end(), [&](const SceneAnnotation* g) { return image_present(g->image_path); });
+            for (size_t k = 0; k < g.size; ++k) group.push_back(&scenes[g.first + k]);
+            const bool whole = std::all_of(group.begin(), group.end(), [&](const SceneAnnotation* s) { return image_present(s->image_path); });
             if (whole)
-              for (auto& ex : generate_for_group(group, indices[i] / kGroupSize, o.gen, prompts, &images))
-                results[i - begin].push_back(std::move(ex));
+              for (auto& ex : generate_for_group(group, g.index, o.gen, prompts, &images)) results[i - begin].push_back(std::move(ex));
           }
         } catch (const std::exception& e) {
           errors[i - begin] = mine[i]->id + ": " + e.what();

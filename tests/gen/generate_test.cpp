@@ -324,27 +324,25 @@ TEST_F(GenerateTest, MultiImageAnswersAreRight) {
   GenOptions opts;
   opts.mc_ratio = 0.3;
   std::map<std::string, int> per_family;
-  // Groups of three from every third scene, pairs (the two-image families) from the scene after.
-  for (const size_t size : {size_t{3}, size_t{2}}) {
-    for (size_t g = size == 3 ? 0 : 1; g + size <= scenes_->size(); g += 3) {
+  for (size_t first = 0; first < scenes_->size(); ++first)
+    for (const SceneGroup& g : scene_groups_starting_at(first, scenes_->size())) {
       std::vector<const SceneAnnotation*> group;
       std::string image_lines;
-      for (size_t k = 0; k < size; ++k) {
-        group.push_back(&(*scenes_)[g + k]);
+      for (size_t k = 0; k < g.size; ++k) {
+        group.push_back(&(*scenes_)[g.first + k]);
         image_lines += "image-" + std::to_string(k) + ": <image>\n";
       }
-      for (const auto& ex : generate_for_group(group, g / 3, opts, PromptTemplate::defaults())) {
+      for (const auto& ex : generate_for_group(group, g.index, opts, PromptTemplate::defaults())) {
         ++per_family[ex.family];
         std::string answer = ex.cota.task.choices.empty() ? ex.cota.answer
                                                           : ex.cota.task.choices.at(static_cast<size_t>(ex.cota.answer[0] - 'A'));
         EXPECT_EQ(answer, recompute_group(group, ex.cota.task.metadata)) << ex.cota.task.id;
-        EXPECT_EQ(ex.cota.task.images.size(), size);
+        EXPECT_EQ(ex.cota.task.images.size(), g.size);
         EXPECT_NE(ex.cota.user_request.find(image_lines), std::string::npos) << ex.cota.task.id;
         EXPECT_EQ(check_training_record(to_llava(ex.cota, "x")), "") << ex.cota.task.id;
         EXPECT_EQ(check_training_record(to_mantis(ex.direct, "x", "d", "i")), "") << ex.cota.task.id;
       }
     }
-  }
   for (const char* family : {"multi_select", "multi_most", "multi_count", "multi_common", "multi_attribute", "multi_relation",
                              "multi_count_attribute", "multi_select_attribute", "multi_fewest", "pair_attribute_diff"})
     EXPECT_GT(per_family[family], 0) << family;
@@ -424,11 +422,11 @@ TEST_F(GenerateTest, NoQuestionTextGivesItsAnswerAway) {
   };
   for (size_t i = 0; i < scenes_->size(); ++i)
     count({&(*scenes_)[i]}, generate_for_scene((*scenes_)[i], i, GenOptions{}, PromptTemplate::defaults()));
-  for (const size_t size : {size_t{3}, size_t{2}})  // the groups and pairs gen makes
-    for (size_t g = size == 3 ? 0 : 1; g + size <= scenes_->size(); g += 3) {
+  for (size_t first = 0; first < scenes_->size(); ++first)
+    for (const SceneGroup& g : scene_groups_starting_at(first, scenes_->size())) {
       std::vector<const SceneAnnotation*> group;
-      for (size_t k = 0; k < size; ++k) group.push_back(&(*scenes_)[g + k]);
-      count(group, generate_for_group(group, g / 3, GenOptions{}, PromptTemplate::defaults()));
+      for (size_t k = 0; k < g.size; ++k) group.push_back(&(*scenes_)[g.first + k]);
+      count(group, generate_for_group(group, g.index, GenOptions{}, PromptTemplate::defaults()));
     }
   size_t families_checked = 0;
   for (const auto& [family, texts] : counts) {
