@@ -3,6 +3,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 
 #include "test_support.h"
 #include "util/files.h"
@@ -159,6 +160,22 @@ TEST(CliTest, ConfigFileAndEnvironmentVariables) {
   EXPECT_NE(taco_cli("run --config " + dir.file("unquoted.toml") + ask).output.find("unquoted.toml:1: cannot read the value replay"),
             std::string::npos);
   EXPECT_NE(taco_cli("run --config " + dir.file("none.toml") + ask).output.find("none.toml"), std::string::npos);
+
+  // A key given twice is refused, naming it (the file's second thought must not lose silently
+  // to its first, nor the other way round), in TOML and in JSON; so is a section given twice.
+  write_file(dir.file("twice.toml"), "model = \"a\"\nmax_replies = 3\nmodel = \"b\"\n");
+  EXPECT_EQ(taco_cli("run --config " + dir.file("twice.toml") + ask).output,
+            "taco: " + dir.file("twice.toml") + ":3: the key model is given twice\n");
+  write_file(dir.file("sections.toml"), "[run]\nquiet = true\n[run]\njobs = 2\n");
+  EXPECT_NE(taco_cli("run --config " + dir.file("sections.toml") + ask).output.find("sections.toml:3: the section [run] is given twice"),
+            std::string::npos);
+  write_file(dir.file("twice.json"), "{\"run\": {\"quiet\": true, \"quiet\": false}}");
+  EXPECT_EQ(taco_cli("run --config " + dir.file("twice.json") + ask).output,
+            "taco: " + dir.file("twice.json") + ": the key \"quiet\" is given twice in one object\n");
+  // A number past what the setting can hold names the file and line, not "internal error: stoll".
+  write_file(dir.file("huge.toml"), "[run]\njobs = 99999999999999999999999\n");
+  EXPECT_EQ(taco_cli("run --config " + dir.file("huge.toml") + ask).output,
+            "taco: " + dir.file("huge.toml") + ":2: the number 99999999999999999999999 is out of range\n");
 }
 
 TEST(CliTest, ParseCommand) {
@@ -213,6 +230,22 @@ TEST(CliTest, BadInputGivesOneClearLine) {
                                 " --out " + dir.file("o.jsonl"));
   EXPECT_EQ(bad_dataset.code, 1);
   EXPECT_NE(bad_dataset.output.find("tasks.jsonl:2: malformed JSON"), std::string::npos) << bad_dataset.output;
+
+  // A bad line quotes a short excerpt of itself, never the whole (once a 300 MB line gave a
+  // 314 MB message); a line over the record limit is refused without being held whole.
+  write_file(dir.file("long.jsonl"), "{\"id\": \"" + std::string(5 << 20, 'x') + "\n");
+  Result long_line = taco_cli("run --model replay:" + dir.file("rec.json") + " --data " + dir.file("long.jsonl") + " --out " + dir.file("o2.jsonl"));
+  EXPECT_EQ(long_line.code, 1);
+  EXPECT_NE(long_line.output.find("long.jsonl:1: malformed JSON"), std::string::npos) << long_line.output.substr(0, 500);
+  EXPECT_LT(long_line.output.size(), 1000u);
+  {
+    std::ofstream huge(dir.file("huge.jsonl"));
+    huge << "{\"id\": \"" << std::string(kMaxRecordBytes, 'x') << "\"}\n";
+  }
+  Result huge_line = taco_cli("run --model replay:" + dir.file("rec.json") + " --data " + dir.file("huge.jsonl") + " --out " + dir.file("o3.jsonl"));
+  EXPECT_EQ(huge_line.code, 1);
+  EXPECT_NE(huge_line.output.find("huge.jsonl:1: a record over 64 MB"), std::string::npos) << huge_line.output.substr(0, 500);
+  EXPECT_LT(huge_line.output.size(), 1000u);
 }
 
 TEST(CliTest, RunOneQuestionAppendsATrace) {

@@ -157,7 +157,13 @@ struct TomlLine {
     if (word == "false") return false;
     std::string digits = word;
     digits.erase(std::remove(digits.begin(), digits.end(), '_'), digits.end());
-    if (is_number(digits)) return digits.find_first_of(".eE") == std::string::npos ? Json(std::stoll(digits)) : Json(std::stod(digits));
+    if (is_number(digits)) {
+      try {
+        return digits.find_first_of(".eE") == std::string::npos ? Json(std::stoll(digits)) : Json(std::stod(digits));
+      } catch (const std::out_of_range&) {
+        config_error(path, number, "the number " + excerpt(word, 40) + " is out of range");
+      }
+    }
     config_error(path, number, "cannot read the value " + word + " (strings go in quotes)");
   }
   Json basic_string() {
@@ -200,6 +206,7 @@ Json parse_toml(const std::string& path, const std::string& text) {
       if (close == std::string::npos) config_error(path, number, "a section must be [name]");
       std::string name = line.substr(in.pos + 1, close - in.pos - 1);
       std::replace(name.begin(), name.end(), '.', ' ');
+      if (root.contains(name)) config_error(path, number, "the section [" + line.substr(in.pos + 1, close - in.pos - 1) + "] is given twice");
       section = &root[name];
       if (!section->is_object()) *section = Json::object();
       continue;
@@ -211,6 +218,7 @@ Json parse_toml(const std::string& path, const std::string& text) {
     if (key.size() > 1 && key.front() == '"' && key.back() == '"') key = key.substr(1, key.size() - 2);
     if (key.empty()) config_error(path, number, "a key is missing");
     in.pos = eq + 1;
+    if (section->contains(key)) config_error(path, number, "the key " + key + " is given twice");
     (*section)[key] = in.value();
     if (!in.at_end_or_comment()) config_error(path, number, "unexpected text after the value");
   }
@@ -222,10 +230,9 @@ Json read_config(const std::string& path) {
   const size_t first = text.find_first_not_of(" \t\r\n");
   if (first != std::string::npos && text[first] == '{') {
     try {
-      Json j = Json::parse(text);
-      return j;
-    } catch (const Json::exception& e) {
-      throw Error(path + ": malformed JSON: " + e.what());
+      return parse_json(text, kJsonConfigLimits);
+    } catch (const Error& e) {
+      throw Error(path + ": " + e.what());
     }
   }
   return parse_toml(path, text);

@@ -83,9 +83,10 @@ void distill(DistillFlags f) {
   tasks = take_shard(std::move(tasks), f.batch, "distill", {{"data", data}, {"model", f.episode.model.model}, {"cot", f.cot}});
   // The CoT traces and the Direct examples are parts of the job too: the same manifest.
   if (shard.active()) {
-    const ShardManifest manifest = ShardManifest::load_for(f.batch.out);
-    manifest.write_for(base + ".direct.jsonl");
+    ShardManifest manifest = ShardManifest::load_for(f.batch.out);
     if (f.cot) manifest.write_for(base + ".cot.jsonl");
+    manifest.every_unit = false;  // a Direct example only for each question the teacher missed
+    manifest.write_for(base + ".direct.jsonl");
   }
 
   std::unique_ptr<Model> judge_model;

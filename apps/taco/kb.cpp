@@ -6,6 +6,7 @@
 #include "tools/config.h"
 #include "tools/knowledge.h"
 #include "util/json.h"
+#include "util/strings.h"
 
 namespace taco::cli {
 namespace {
@@ -23,6 +24,8 @@ void import(const KbFlags& f) {
   if (const auto folder = std::filesystem::path(db).parent_path(); !folder.empty()) std::filesystem::create_directories(folder);
   ImportCounts n = import_knowledge(f.input, db, [](size_t done) { std::fprintf(stderr, "\rread %zu entries", done); });
   std::fprintf(stderr, "\r%s: %zu entries added, %zu updated, %zu already there\n", db.c_str(), n.added, n.updated, n.unchanged);
+  if (n.cut)
+    std::fprintf(stderr, "%zu texts were longer than %s and were cut to it\n", n.cut, byte_size_text(kMaxKnowledgeTextBytes).c_str());
   if (f.db.empty()) std::fprintf(stderr, "QueryKnowledgeBase reads it when the tools config names no database\n");
 }
 

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "episodes.h"
+#include "serve/http_server.h"
 #include "serve/server.h"
 #include "util/error.h"
 
@@ -41,6 +42,9 @@ void serve(ServeFlags f) {
   auto setup = make_runtime(f.episode, "");
   Server server(*setup->model, setup->tools, setup->runtime->prompts(), setup->runtime->options(), f.serve);
   const int port = server.bind();
+  if (!is_loopback_host(f.serve.host) && f.serve.api_key.empty())
+    std::fprintf(stderr, "taco serve: warning: listening on %s, not a loopback address, with no API key: any machine that reaches it "
+                         "may run episodes (--api-key KEY or $TACO_API_KEY)\n", f.serve.host.c_str());
   // SIGTERM and SIGINT: the handler (on whichever thread the kernel picks: libraries start
   // threads of their own) only writes the signal to a pipe; a watcher stops the server.
   if (::pipe2(stop_pipe, O_CLOEXEC) != 0) throw Error("cannot make a pipe for the stop signals");
@@ -91,6 +95,9 @@ void add_serve_command(CLI::App& app) {
   cmd->add_option("--keep-episodes", flags->serve.keep_episodes,
                   "recent episodes /v1/episodes lists; older ones' images are removed (their traces stay in episodes.jsonl)")
       ->capture_default_str()->check(CLI::PositiveNumber);
+  cmd->add_flag_function("--no-access-log", [flags](std::int64_t) { flags->serve.access_log = false; }, "no line per request on standard error");
+  cmd->add_option("--allowed-root", flags->serve.allowed_roots,
+                  "a folder besides --work-dir and the working folder whose images the viewer at / may show (repeatable)");
   cmd->add_option("--work-dir", flags->serve.work_dir, "where request images and tool outputs go (default: a temp folder)");
   cmd->footer("Example:\n  taco serve --port 8080 --tools-config tools.json\n  curl localhost:8080/v1/chat/completions -d "
                 "'{\"model\": \"taco-agent\", \"messages\": [{\"role\": \"user\", \"content\": \"What is 6*7?\"}]}'\n");

@@ -48,8 +48,8 @@ void call(const ToolsFlags& f) {
   ToolRegistry tools = make_tool_registry(config);
   Json args;
   try {
-    args = Json::parse(f.args);
-  } catch (const Json::exception& e) {
+    args = parse_json(f.args);
+  } catch (const Error& e) {
     throw Error(std::string("--args is not valid JSON: ") + e.what());
   }
   if (!args.is_object()) throw Error("--args must be a JSON object, e.g. '{\"image\": \"image-0\"}'");

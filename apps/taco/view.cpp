@@ -13,8 +13,10 @@ struct ViewFlags {
   std::string scores;
   std::string compare;
   std::vector<std::string> names;
+  std::vector<std::string> allowed_roots;
   std::string host = "127.0.0.1";
   int port = 8080;
+  bool no_access_log = false;
 };
 
 }  // namespace
@@ -30,15 +32,19 @@ void add_view_command(CLI::App& app) {
       ->check(CLI::ExistingFile);
   cmd->add_option("--names", f->names, "the two runs' names in the report, this one's first (default: the scores files' names)")
       ->delimiter(',');
+  cmd->add_option("--allowed-root", f->allowed_roots,
+                  "a folder whose images the page may show, besides the traces' folder and the working folder (repeatable)");
   cmd->add_option("--host", f->host, "the address to listen on")->capture_default_str();
+  cmd->add_flag("--no-access-log", f->no_access_log, "no line per request on standard error");
   cmd->add_option("--port", f->port, "the port (0: any free one)")->capture_default_str()->check(CLI::Range(0, 65535));
   cmd->footer("Example:\n  taco view runs/cota.jsonl --scores runs/cota.scores.jsonl --compare runs/direct.scores.jsonl --port 8080\n"
               "  # then open http://127.0.0.1:8080/ (episodes) and http://127.0.0.1:8080/#/report (the charts)\n");
   cmd->callback([f] {
     TraceViewer viewer(f->traces, f->scores, f->compare, f->names);
+    for (const auto& dir : f->allowed_roots) viewer.allow_root(dir);
     run_viewer(viewer, f->host, f->port, [&](int port) {
       std::fprintf(stderr, "taco view: %zu episodes of %s at http://%s:%d/\n", viewer.size(), f->traces.c_str(), f->host.c_str(), port);
-    });
+    }, !f->no_access_log);
   });
 }
 

@@ -125,8 +125,8 @@ std::string check_llamafactory_record(const Json& r) {
     if (who == "function_call") {
       Json call;
       try {
-        call = Json::parse(text);
-      } catch (const Json::exception&) {
+        call = parse_json(text);
+      } catch (const Error&) {
         return "a function_call that is not JSON";
       }
       auto is_call = [](const Json& c) { return c.is_object() && c.contains("name") && c["name"].is_string() && c.contains("arguments"); };

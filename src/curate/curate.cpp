@@ -396,7 +396,7 @@ CurateReport run_curate(const Recipe& recipe, const std::string& out_path, bool 
   for (const auto& src : recipe.sources) moved.push_back(folder(src.path) != folder(out_path));
   for (auto& k : all) {
     if (moved[k.source]) {
-      Json j = Json::parse(k.line);
+      Json j = parse_json(k.line);
       rebase_trace_paths(j, trace_paths_base(j, recipe.sources[k.source].path), parent_dir(out_path));
       k.line = j.dump(-1, ' ', false, Json::error_handler_t::replace);
     }

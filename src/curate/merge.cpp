@@ -4,12 +4,14 @@
 #include <filesystem>
 #include <map>
 #include <optional>
+#include <set>
 
 #include "cota/trace.h"
 #include "util/error.h"
 #include "util/files.h"
 #include "util/jsonl.h"
 #include "util/record_writer.h"
+#include "runtime/batch.h"
 
 namespace taco {
 namespace {
@@ -69,6 +71,7 @@ Json merged_gen_stats(const std::vector<std::string>& parts) {
 void ShardManifest::write_for(const std::string& output) const {
   Json j{{"format", "taco.shard"}, {"version", 1}, {"command", command}, {"shard", shard.index}, {"shards", shard.count},
          {"settings", settings}, {"units", units}};
+  if (!every_unit) j["every_unit"] = false;
   write_file_atomic(path_for(output), j.dump() + "\n");
 }
 
@@ -86,11 +89,12 @@ ShardManifest ShardManifest::load_for(const std::string& output) {
   m.shard = {j.value("shard", -1), j.value("shards", 0), "manifest"};
   m.settings = j.value("settings", Json::object());
   m.units = j["units"];
+  m.every_unit = j.value("every_unit", true);
   if (m.shard.count < 1 || m.shard.index < 0 || m.shard.index >= m.shard.count) throw Error(path + ": a shard outside 0..N-1");
   return m;
 }
 
-MergeSummary merge_shards(const std::vector<std::string>& parts, const std::string& out) {
+MergeSummary merge_shards(const std::vector<std::string>& parts, const std::string& out, bool allow_partial) {
   if (parts.empty()) throw Error("taco merge needs the shard outputs to merge");
   std::vector<ShardManifest> manifests;
   for (const auto& p : parts) manifests.push_back(ShardManifest::load_for(p));
@@ -134,7 +138,18 @@ MergeSummary merge_shards(const std::vector<std::string>& parts, const std::stri
   size_t in_parts = 0;
   for (const auto& r : records) in_parts += r.size();
   const bool counted = !first.units.empty() && first.units[0].is_number();
+  auto shard_name = [&](int k) {
+    return "shard " + std::to_string(k) + "/" + std::to_string(n) + " (" + parts[static_cast<size_t>(part_of_shard[static_cast<size_t>(k)])] + ")";
+  };
   if (counted) {
+    for (int k = 0; k < n; ++k) {
+      size_t promised = 0;
+      for (const auto& c : units_of(k)) promised += c.get<size_t>();
+      const size_t have = records[static_cast<size_t>(k)].size();
+      if (have < promised)
+        summary.missing.push_back(shard_name(k) + ": " + std::to_string(promised - have) + " of the " + std::to_string(promised) +
+                                  " records its manifest promises");
+    }
     std::vector<size_t> next(static_cast<size_t>(n), 0);
     for (size_t u = 0; u < longest; ++u)
       for (int k = 0; k < n; ++k) {
@@ -158,16 +173,47 @@ MergeSummary merge_shards(const std::vector<std::string>& parts, const std::stri
       for (int k = 0; k < n; ++k) {
         const Json& units = units_of(k);
         if (u >= units.size()) continue;
-        auto it = by_id[static_cast<size_t>(k)].find(units[u].get<std::string>());
-        if (it == by_id[static_cast<size_t>(k)].end()) continue;  // failed there: in its errors file
+        const std::string id = units[u].get<std::string>();
+        auto it = by_id[static_cast<size_t>(k)].find(id);
+        if (it == by_id[static_cast<size_t>(k)].end()) {
+          if (manifests[static_cast<size_t>(part_of_shard[static_cast<size_t>(k)])].every_unit)
+            summary.missing.push_back(shard_name(k) + ": task " + id);
+          continue;
+        }
         for (const auto& r : it->second) writer.write(r), ++summary.records;
       }
+    // Say which of them failed (their run listed them as errors) rather than never ran.
+    for (int k = 0; k < n; ++k) {
+      const std::string errors = default_errors_path(parts[static_cast<size_t>(part_of_shard[static_cast<size_t>(k)])]);
+      std::error_code ec;
+      if (!std::filesystem::exists(errors, ec)) continue;
+      std::set<std::string> failed;
+      for_each_jsonl(errors, [&](size_t, Json&& e) { failed.insert(e.value("id", e.contains("task") ? e["task"].value("id", "") : "")); }, true);
+      for (auto& m : summary.missing)
+        if (m.rfind(shard_name(k) + ": task ", 0) == 0 && failed.count(m.substr(shard_name(k).size() + 7)))
+          m += " (failed: listed in " + errors + ")";
+    }
   }
   // Records the manifests do not account for: a part written to after its run, or edited.
   if (summary.records != in_parts)
     throw Error(std::to_string(in_parts - summary.records) + " records of the parts are not in their manifests (" +
                 std::to_string(in_parts) + " records, " + std::to_string(summary.records) +
                 " accounted for): a part was changed after its shard ran; nothing was written");
+  const std::string missing_file = out + ".missing.json";
+  if (!summary.missing.empty()) {
+    if (!allow_partial) {
+      std::string first_few;
+      for (size_t i = 0; i < std::min<size_t>(3, summary.missing.size()); ++i) first_few += (i ? "; " : "") + summary.missing[i];
+      throw Error("the parts lack " + std::to_string(summary.missing.size()) + " of what their manifests promise (" + first_few +
+                  (summary.missing.size() > 3 ? "; ..." : "") +
+                  "): rerun those shards to finish them, or merge what is there with --partial; nothing was written");
+    }
+    Json m{{"partial", true}, {"missing", summary.missing}};
+    write_file_atomic(missing_file, m.dump(2) + "\n");
+  } else {
+    std::error_code ec;
+    std::filesystem::remove(missing_file, ec);
+  }
   writer.close();
   if (first.command == "gen")
     if (Json stats = merged_gen_stats(parts); !stats.is_null()) write_file_atomic(out + ".stats.json", stats.dump(2) + "\n");

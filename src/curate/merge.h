@@ -19,6 +19,9 @@ struct ShardManifest {
   Shard shard;
   Json settings = Json::object();  // what all shards must share: data, seed, model, ...
   Json units = Json::array();      // numbers: records per unit; strings: task ids
+  // Whether every task id has a record in the part (a run's traces); false where a task may
+  // have none (distill's Direct examples exist only for the questions the teacher missed).
+  bool every_unit = true;
 
   static std::string path_for(const std::string& output) { return output + ".shard.json"; }
   void write_for(const std::string& output) const;
@@ -30,13 +33,20 @@ struct MergeSummary {
   size_t records = 0;
   std::string command;
   int shards = 0;
+  // With allow_partial: what the parts lack of what their manifests promise, one line each
+  // ("shard 1/2 (runs.shard-1-of-2.jsonl): task t7 (failed: in its errors file)"); empty
+  // when the merge is complete.
+  std::vector<std::string> missing;
 };
 
 // Merges the shard outputs `parts` (in any order) into `out` (.jsonl or a JSON array, as
 // RecordWriter writes), rebasing relative image paths to start at out's folder. gen's
 // statistics (<part>.stats.json) are summed into <out>.stats.json. Throws Error, naming the
 // part, when a part has no manifest, a shard is missing or given twice, or two parts were made
-// with different settings (naming the setting).
-MergeSummary merge_shards(const std::vector<std::string>& parts, const std::string& out);
+// with different settings (naming the setting). A part with fewer records than its manifest
+// promises (a shard killed midway, a task that failed, a record deleted) is refused, naming
+// what is missing, unless `allow_partial`: then the rest is merged, the summary lists what is
+// missing, and so does <out>.missing.json (removed by a complete merge).
+MergeSummary merge_shards(const std::vector<std::string>& parts, const std::string& out, bool allow_partial = false);
 
 }  // namespace taco

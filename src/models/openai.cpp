@@ -97,8 +97,8 @@ std::string OpenAIModel::request_payload(const CompletionRequest& request) const
   } else if (!options_.json_schema.empty()) {
     Json schema;
     try {
-      schema = options_.json_schema == "cota" ? cota_step_schema() : Json::parse(options_.json_schema);
-    } catch (const Json::exception& e) {
+      schema = options_.json_schema == "cota" ? cota_step_schema() : parse_json(options_.json_schema);
+    } catch (const Error& e) {
       throw Error(std::string("the response JSON schema is not valid JSON: ") + e.what());
     }
     settings["response_format"] = Json{{"type", "json_schema"},
@@ -178,8 +178,8 @@ Completion OpenAIModel::complete(const CompletionRequest& request) {
 Completion OpenAIModel::parse_completion(const std::string& body) const {
   Json j;
   try {
-    j = Json::parse(with_valid_utf8(body));
-  } catch (const Json::exception&) {
+    j = parse_json(with_valid_utf8(body));
+  } catch (const Error&) {
     throw ModelError("model server at " + url_ + " answered with something that is not JSON: " + http_error_message(body));
   }
   const Json* message = nullptr;

@@ -303,7 +303,7 @@ bool Runtime::run_tool_calls(const Task& task, const Json& calls, int reply, Ste
     if (problem.empty() && function.contains("arguments")) {
       const Json& given = function["arguments"];
       // OpenAI sends the arguments as a JSON string; some servers send the object itself.
-      args = given.is_string() ? Json::parse(given.get<std::string>(), nullptr, false) : given;
+      args = given.is_string() ? parse_json_or_discarded(given.get<std::string>()) : given;
       if (args.is_null() && given.is_string() && given.get<std::string>().find_first_not_of(" \t\r\n") == std::string::npos) args = Json::object();
       if (!args.is_object()) {
         std::string shown = given.is_string() ? given.get<std::string>() : given.dump();

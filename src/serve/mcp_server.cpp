@@ -1,6 +1,6 @@
 #include "serve/mcp_server.h"
 
-#include <httplib.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <iostream>
@@ -9,6 +9,7 @@
 #include <set>
 #include <thread>
 
+#include "serve/http_server.h"
 #include "tools/image.h"
 #include "tools/image_store.h"
 #include "tools/mcp_client.h"
@@ -16,10 +17,16 @@
 #include "util/error.h"
 #include "util/files.h"
 #include "util/pyrepr.h"
+#include "util/jsonl.h"
+#include "util/strings.h"
 #include "util/utf8.h"
+#include "util/work_pool.h"
 
 namespace taco {
 namespace {
+
+// The longest message a client may send over stdio.
+constexpr size_t kMaxMcpMessageBytes = size_t{64} << 20;
 
 Json rpc_error(const Json& id, int code, const std::string& message) {
   return Json{{"jsonrpc", "2.0"}, {"id", id}, {"error", {{"code", code}, {"message", message}}}};
@@ -49,7 +56,7 @@ const char* kImageHelp = "an image: a data: URL (data:image/png;base64,...) or t
 
 McpServer::McpServer(const ToolRegistry& tools, Model* model, PromptTemplate prompts, EpisodeOptions episode, McpServeOptions options)
     : tools_(tools), model_(model), prompts_(std::move(prompts)), episode_(std::move(episode)), options_(std::move(options)) {
-  for (auto& root : options_.allowed_roots) root = std::filesystem::weakly_canonical(std::filesystem::absolute(root)).string();
+  options_.allowed_roots = canonical_roots(options_.allowed_roots);
   if (options_.work_dir.empty()) throw Error("taco mcp needs a folder for episode images");
   make_dirs(options_.work_dir);
 }
@@ -138,10 +145,7 @@ std::string McpServer::image_argument(const std::string& value) const {
     write_file(path, bytes);
     return path;
   }
-  std::error_code ec;
-  const std::string real = std::filesystem::weakly_canonical(std::filesystem::absolute(value), ec).string();
-  for (const auto& root : options_.allowed_roots)
-    if (!ec && (real == root || real.rfind(root + "/", 0) == 0)) return real;
+  if (std::string real = path_under_roots(value, options_.allowed_roots); !real.empty()) return real;
   throw ToolError("PermissionError", "'" + value + "' is not a data: URL or a file under the allowed roots (" +
                                          (options_.allowed_roots.empty() ? std::string("none") : options_.allowed_roots.front()) +
                                          (options_.allowed_roots.size() > 1 ? ", ..." : "") + ")");
@@ -231,55 +235,65 @@ Json McpServer::run_episode(const Json& args) {
   return Json{{"content", Json::array({Json{{"type", "text"}, {"text", trace.answer}}})}, {"structuredContent", structured}};
 }
 
-void run_mcp_stdio(McpServer& server) {
+void run_mcp_stdio(McpServer& server, size_t max_concurrency) {
   std::mutex out_mu;
   auto write = [&](const Json& reply) {
     const std::string line = reply.dump(-1, ' ', false, Json::error_handler_t::replace);
     std::lock_guard<std::mutex> lock(out_mu);
     std::cout << line << '\n' << std::flush;
   };
-  std::vector<std::thread> running;
-  for (std::string line; std::getline(std::cin, line);) {
-    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-    Json message = Json::parse(with_valid_utf8(line), nullptr, false);
-    if (message.is_discarded()) {
-      write(rpc_error(nullptr, -32700, "Parse error: a line that is not JSON"));
+  // Requests are answered as they finish, so a long episode does not hold up a ping; a bounded
+  // pool runs them, and a request that finds it full is answered busy at once (a flood of
+  // messages costs neither a thread nor memory per message).
+  WorkPool pool(max_concurrency, 4 * max_concurrency);
+  LineReader in(STDIN_FILENO, "standard input", kMaxMcpMessageBytes);
+  std::string line;
+  for (LineReader::Result r; (r = in.next(line)) != LineReader::Result::kEnd;) {
+    if (r == LineReader::Result::kTooLong) {
+      write(rpc_error(nullptr, -32700, "Parse error: a message over " + byte_size_text(kMaxMcpMessageBytes)));
       continue;
     }
-    // Requests are answered as they finish, so a long episode does not hold up a ping.
-    running.emplace_back([&server, &write, message = std::move(message)] {
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    Json message = parse_json_or_discarded(with_valid_utf8(line));
+    if (message.is_discarded()) {
+      const std::string problem = json_limit_problem(line);
+      write(rpc_error(nullptr, -32700, "Parse error: " + (problem.empty() ? std::string("a line that is not JSON") : problem)));
+      continue;
+    }
+    const Json id = message.is_object() && message.contains("id") ? message["id"] : Json();
+    const bool is_request = message.is_object() && message.contains("method") && message.contains("id");
+    auto job = [&server, &write, message = std::move(message)] {
       Json reply = server.handle(message);
       if (!reply.is_null()) write(reply);
-    });
+    };
+    if (!pool.try_submit(std::move(job)) && is_request)
+      write(rpc_error(id, -32000, "server busy: " + std::to_string(max_concurrency) +
+                                      " requests are running and more are waiting; send this one again later"));
   }
-  for (auto& t : running) t.join();
+  pool.wait_idle();
 }
 
-void mount_mcp_http(McpServer& server, httplib::Server& http) {
+void mount_mcp_http(McpServer& server, HttpServer& http) {
   auto sessions = std::make_shared<std::set<std::string>>();
   auto mu = std::make_shared<std::mutex>();
-  auto reply_json = [](httplib::Response& res, int status, const Json& body) {
+  auto reply_json = [](HttpResponse& res, int status, const Json& body) {
     res.status = status;
-    res.set_content(body.dump(-1, ' ', false, Json::error_handler_t::replace), "application/json");
+    res.set(body.dump(-1, ' ', false, Json::error_handler_t::replace), "application/json");
   };
-  // A browser page of another site must not reach a server on this machine (DNS rebinding).
-  auto foreign_origin = [](const httplib::Request& req) {
-    const std::string origin = req.get_header_value("Origin");
-    if (origin.empty()) return false;
-    for (const char* local : {"http://localhost", "http://127.0.0.1", "http://[::1]", "https://localhost", "https://127.0.0.1"})
-      if (origin == local || origin.rfind(std::string(local) + ":", 0) == 0) return false;
-    return true;
-  };
-  http.Post("/mcp", [&server, sessions, mu, reply_json, foreign_origin](const httplib::Request& req, httplib::Response& res) {
-    if (foreign_origin(req)) return reply_json(res, 403, rpc_error(nullptr, -32600, "requests from another origin are refused"));
-    const std::string version = req.get_header_value("MCP-Protocol-Version");
+  http.post("/mcp", [&server, sessions, mu, reply_json](const HttpRequest& req, HttpResponse& res) {
+    // Wherever it listens: a web page must not drive taco's tools from a user's browser.
+    if (req.from_foreign_origin()) return reply_json(res, 403, rpc_error(nullptr, -32600, "requests from another origin are refused"));
+    const std::string version = req.header("MCP-Protocol-Version");
     if (!version.empty() && !is_mcp_protocol_version(version))
-      return reply_json(res, 400, rpc_error(nullptr, -32600, "unsupported MCP-Protocol-Version " + version));
-    Json message = Json::parse(with_valid_utf8(req.body), nullptr, false);
-    if (message.is_discarded()) return reply_json(res, 400, rpc_error(nullptr, -32700, "Parse error: the body is not JSON"));
+      return reply_json(res, 400, rpc_error(nullptr, -32600, "unsupported MCP-Protocol-Version " + excerpt(version, 40)));
+    Json message = parse_json_or_discarded(with_valid_utf8(req.body));
+    if (message.is_discarded()) {
+      const std::string problem = json_limit_problem(req.body);
+      return reply_json(res, 400, rpc_error(nullptr, -32700, "Parse error: " + (problem.empty() ? std::string("the body is not JSON") : problem)));
+    }
     if (message.is_array()) return reply_json(res, 400, rpc_error(nullptr, -32600, "send one JSON-RPC message per request (no batches)"));
     const bool initialize = message.is_object() && message.value("method", "") == "initialize";
-    std::string session = req.get_header_value("Mcp-Session-Id");
+    std::string session = req.header("Mcp-Session-Id");
     if (initialize) {
       session = random_hex(16);
       std::lock_guard<std::mutex> lock(*mu);
@@ -293,18 +307,25 @@ void mount_mcp_http(McpServer& server, httplib::Server& http) {
     Json reply = server.handle(message);
     if (reply.is_null()) {
       res.status = 202;  // a notification or a response: accepted, nothing to say
+      res.set("", "application/json");
       return;
     }
     reply_json(res, 200, reply);
   });
-  http.Get("/mcp", [](const httplib::Request&, httplib::Response& res) {
+  http.get("/mcp", [](const HttpRequest&, HttpResponse& res) {
     // No messages of the server's own to stream: the answers come with each POST.
     res.status = 405;
     res.set_header("Allow", "POST, DELETE");
-  });
-  http.Delete("/mcp", [sessions, mu](const httplib::Request& req, httplib::Response& res) {
+    res.set("", "text/plain");
+  }, true);
+  http.del("/mcp", [sessions, mu](const HttpRequest& req, HttpResponse& res) {
     std::lock_guard<std::mutex> lock(*mu);
-    res.status = sessions->erase(req.get_header_value("Mcp-Session-Id")) ? 200 : 404;
+    res.status = sessions->erase(req.header("Mcp-Session-Id")) ? 200 : 404;
+    res.set("", "text/plain");
+  });
+  // Refusals of the layer itself as JSON-RPC errors.
+  http.on_error([](int status, const std::string& reason, HttpResponse& res) {
+    res.set(rpc_error(nullptr, status == 404 ? -32601 : -32600, reason).dump(), "application/json");
   });
 }
 

@@ -20,11 +20,9 @@
 #include "tools/registry.h"
 #include "util/json.h"
 
-namespace httplib {
-class Server;
-}
-
 namespace taco {
+
+class HttpServer;
 
 struct McpServeOptions {
   std::vector<std::string> allowed_roots;  // folders whose files may be named as images
@@ -56,11 +54,13 @@ class McpServer {
   McpServeOptions options_;
 };
 
-// Serves `server` over stdin/stdout until stdin ends; requests are answered concurrently.
-void run_mcp_stdio(McpServer& server);
+// Serves `server` over stdin/stdout until stdin ends. Requests are answered concurrently, at
+// most `max_concurrency` at once with a few times as many waiting; past that a request is
+// answered busy (JSON-RPC error -32000) at once.
+void run_mcp_stdio(McpServer& server, size_t max_concurrency = 8);
 
-// Adds POST/GET/DELETE /mcp (streamable HTTP: JSON answers, an Mcp-Session-Id per client,
-// requests from other web origins refused).
-void mount_mcp_http(McpServer& server, httplib::Server& http);
+// Adds POST/GET/DELETE /mcp (streamable HTTP: JSON answers, an Mcp-Session-Id per client;
+// requests from other web origins are refused by the HTTP layer when bound to loopback).
+void mount_mcp_http(McpServer& server, HttpServer& http);
 
 }  // namespace taco

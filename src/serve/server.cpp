@@ -1,7 +1,5 @@
 #include "serve/server.h"
 
-#include <httplib.h>
-
 #include <atomic>
 #include <chrono>
 #include <deque>
@@ -11,6 +9,7 @@
 #include <sstream>
 
 #include "cota/trace.h"
+#include "serve/http_server.h"
 #include "serve/viewer.h"
 #include "tools/image.h"
 #include "util/files.h"
@@ -184,7 +183,7 @@ struct Server::Impl {
   PromptTemplate prompts;
   EpisodeOptions episode;
   ServeOptions options;
-  httplib::Server http;
+  HttpServer http;
   Metrics metrics;
   std::atomic<uint64_t> next_id{1};
   std::mutex episodes_mu;
@@ -195,8 +194,18 @@ struct Server::Impl {
   // The backing model's names as clients ask for it.
   std::vector<std::string> names;
 
+  static HttpLimits limits_of(const ServeOptions& o) {
+    HttpLimits l;
+    l.max_body_bytes = o.max_body_bytes;
+    // Threads for the requests the limit lets in, plus some to answer 429s meanwhile.
+    l.handler_threads = static_cast<size_t>(o.max_concurrency) + 4;
+    l.access_log = o.access_log;
+    l.log_name = "taco serve";
+    return l;
+  }
+
   Impl(Model& m, const ToolRegistry& t, PromptTemplate p, EpisodeOptions e, ServeOptions o)
-      : model(m), tools(t), prompts(std::move(p)), episode(std::move(e)), options(std::move(o)),
+      : model(m), tools(t), prompts(std::move(p)), episode(std::move(e)), options(std::move(o)), http(limits_of(options)),
         names(options.served_model_names.empty() ? std::vector<std::string>{model.name()} : options.served_model_names) {}
 
   std::string new_id(const char* prefix) {
@@ -398,68 +407,61 @@ struct Server::Impl {
     return reply;
   }
 
-  void chat_completions(const httplib::Request& req, httplib::Response& res, std::shared_ptr<RequestRecord> record) {
+  void chat_completions(const HttpRequest& req, HttpResponse& res, std::shared_ptr<RequestRecord> record) {
     Json body = parse_body(req);
     auto r = std::make_shared<ChatRequest>(read_chat_request(body));
     if (r->stream) return stream(res, r, std::move(record));
     Cancellation cancel(options.request_timeout_s);
-    res.set_content(answer(*r, cancel, nullptr, nullptr).dump(-1, ' ', false, Json::error_handler_t::replace), "application/json");
+    res.set(answer(*r, cancel, nullptr, nullptr).dump(-1, ' ', false, Json::error_handler_t::replace), "application/json");
   }
 
   // A streamed reply: server-sent chunks written as the work goes (the embedded model's
   // tokens; each step of the agent as reasoning_content), then the finish reason, the usage
-  // when asked, [DONE]. The work runs while httplib writes the response, on the connection's
-  // thread; a write that fails (the client went away) stops it. An error after the first
-  // event is an event of its own in OpenAI's error shape.
-  void stream(httplib::Response& res, std::shared_ptr<ChatRequest> r, std::shared_ptr<RequestRecord> record) {
-    res.set_chunked_content_provider(
-        "text/event-stream",
-        [this, r, record](size_t, httplib::DataSink& sink) {
-          const Json created = now_seconds();
-          const std::string model_name = r->agent ? kAgentModelName : served_name(*r);
-          auto send = [&](const Json& event) {
-            const std::string data = "data: " + event.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n\n";
-            return sink.write(data.data(), data.size());
-          };
-          auto chunk = [&](const Json& delta, const Json& finish) {
-            return send(Json{{"id", r->id}, {"object", "chat.completion.chunk"}, {"created", created}, {"model", model_name},
-                             {"choices", Json::array({Json{{"index", 0}, {"delta", delta}, {"finish_reason", finish}}})}});
-          };
-          Cancellation cancel(options.request_timeout_s);
-          bool connected = chunk(Json{{"role", "assistant"}, {"content", ""}}, nullptr);
-          try {
-            if (!connected) throw CancelledError("the client went away");
-            Json reply = answer(
-                *r, cancel, [&](const std::string& piece) { return connected = chunk(Json{{"content", piece}}, nullptr); },
-                [&](const StepRecord& step) { return connected = chunk(Json{{"reasoning_content", step_summary(step)}}, nullptr); });
-            const Json& message = reply["choices"][0]["message"];
-            if (message.contains("tool_calls")) {
-              Json calls = message["tool_calls"];
-              for (size_t i = 0; i < calls.size(); ++i) calls[i]["index"] = i;
-              chunk(Json{{"tool_calls", calls}}, nullptr);
-            }
-            chunk(Json::object(), reply["choices"][0]["finish_reason"]);
-            if (r->include_usage) {
-              Json u{{"id", r->id}, {"object", "chat.completion.chunk"}, {"created", created}, {"model", model_name},
-                     {"choices", Json::array()}, {"usage", reply["usage"]}};
-              if (reply.contains("taco")) u["taco"] = reply["taco"];
-              send(u);
-            }
-          } catch (const HttpError& e) {
-            record->status = e.status;
-            send(error_body(e.what(), e.type, e.code));
-          } catch (const CancelledError&) {
-            record->status = 499;  // nginx's "client closed request": nobody reads this answer
-            return false;
-          } catch (const std::exception& e) {
-            record->status = 500;
-            send(error_body(std::string("internal error: ") + e.what(), "server_error", ""));
-          }
-          const std::string done = "data: [DONE]\n\n";
-          sink.write(done.data(), done.size());
-          sink.done();
-          return true;
-        });
+  // when asked, [DONE]. The work runs on the request's pool thread while the event loop sends
+  // what it wrote; a write that fails (the client went away) stops it. An error after the
+  // first event is an event of its own in OpenAI's error shape.
+  void stream(HttpResponse& res, std::shared_ptr<ChatRequest> r, std::shared_ptr<RequestRecord> record) {
+    res.content_type = "text/event-stream";
+    res.stream = [this, r, record](HttpStream& sink) {
+      const Json created = now_seconds();
+      const std::string model_name = r->agent ? kAgentModelName : served_name(*r);
+      auto send = [&](const Json& event) { return sink.write("data: " + event.dump(-1, ' ', false, Json::error_handler_t::replace) + "\n\n"); };
+      auto chunk = [&](const Json& delta, const Json& finish) {
+        return send(Json{{"id", r->id}, {"object", "chat.completion.chunk"}, {"created", created}, {"model", model_name},
+                         {"choices", Json::array({Json{{"index", 0}, {"delta", delta}, {"finish_reason", finish}}})}});
+      };
+      Cancellation cancel(options.request_timeout_s);
+      bool connected = chunk(Json{{"role", "assistant"}, {"content", ""}}, nullptr);
+      try {
+        if (!connected) throw CancelledError("the client went away");
+        Json reply = answer(
+            *r, cancel, [&](const std::string& piece) { return connected = chunk(Json{{"content", piece}}, nullptr); },
+            [&](const StepRecord& step) { return connected = chunk(Json{{"reasoning_content", step_summary(step)}}, nullptr); });
+        const Json& message = reply["choices"][0]["message"];
+        if (message.contains("tool_calls")) {
+          Json calls = message["tool_calls"];
+          for (size_t i = 0; i < calls.size(); ++i) calls[i]["index"] = i;
+          chunk(Json{{"tool_calls", calls}}, nullptr);
+        }
+        chunk(Json::object(), reply["choices"][0]["finish_reason"]);
+        if (r->include_usage) {
+          Json u{{"id", r->id}, {"object", "chat.completion.chunk"}, {"created", created}, {"model", model_name},
+                 {"choices", Json::array()}, {"usage", reply["usage"]}};
+          if (reply.contains("taco")) u["taco"] = reply["taco"];
+          send(u);
+        }
+      } catch (const HttpError& e) {
+        record->status = e.status;
+        send(error_body(e.what(), e.type, e.code));
+      } catch (const CancelledError&) {
+        record->status = 499;  // nginx's "client closed request": nobody reads this answer
+        return;
+      } catch (const std::exception& e) {
+        record->status = 500;
+        send(error_body(std::string("internal error: ") + e.what(), "server_error", ""));
+      }
+      sink.write("data: [DONE]\n\n");
+    };
   }
 
   // One finished step of the agent as streamed reasoning text.
@@ -481,7 +483,7 @@ struct Server::Impl {
     return out + "\n\n";
   }
 
-  void post_episode(const httplib::Request& req, httplib::Response& res) {
+  void post_episode(const HttpRequest& req, HttpResponse& res) {
     Json body = parse_body(req);
     std::vector<std::string> images;
     for (const auto& im : body.value("images", Json::array())) {
@@ -491,31 +493,31 @@ struct Server::Impl {
     Cancellation cancel(options.request_timeout_s);
     RanEpisode ran = run_episode(images, body.value("question", ""), body, cancel);
     if (ran.trace.status == TraceStatus::kError && cancel.stopped()) throw work_failed("the episode", ran.trace.error, cancel);
-    res.set_content(Json{{"id", ran.id}, {"trace", std::move(ran.json)}}.dump(-1, ' ', false, Json::error_handler_t::replace),
-                    "application/json");
+    res.set(Json{{"id", ran.id}, {"trace", std::move(ran.json)}}.dump(-1, ' ', false, Json::error_handler_t::replace),
+            "application/json");
   }
 
-  Json parse_body(const httplib::Request& req) {
+  Json parse_body(const HttpRequest& req) {
     Json body;
     try {
-      body = Json::parse(with_valid_utf8(req.body));
-    } catch (const Json::exception& e) {
+      body = parse_json(with_valid_utf8(req.body));
+    } catch (const Error& e) {
       throw bad_request(std::string("the body is not JSON: ") + e.what());
     }
     if (!body.is_object()) throw bad_request("the body must be a JSON object");
     return body;
   }
 
-  bool authorized(const httplib::Request& req) const {
-    return options.api_key.empty() || req.get_header_value("Authorization") == "Bearer " + options.api_key;
+  bool authorized(const HttpRequest& req) const {
+    return options.api_key.empty() || req.header("Authorization") == "Bearer " + options.api_key;
   }
 
-  using Handler = std::function<void(const httplib::Request&, httplib::Response&, std::shared_ptr<RequestRecord>)>;
+  using Handler = std::function<void(const HttpRequest&, HttpResponse&, std::shared_ptr<RequestRecord>)>;
 
   // Wraps a handler: auth, the concurrency limit, errors in OpenAI's shape, metrics. A handler
   // that answers later (a stream) keeps the request's record until it is done.
-  httplib::Server::Handler guarded(const std::string& route, bool needs_key, bool limited, Handler handler) {
-    return [this, route, needs_key, limited, handler](const httplib::Request& req, httplib::Response& res) {
+  HttpHandler guarded(const std::string& route, bool needs_key, bool limited, Handler handler) {
+    return [this, route, needs_key, limited, handler](const HttpRequest& req, HttpResponse& res) {
       auto record = std::make_shared<RequestRecord>(metrics, route, limited);
       try {
         if (needs_key && !authorized(req))
@@ -528,42 +530,41 @@ struct Server::Impl {
         handler(req, res, record);
       } catch (const HttpError& e) {
         res.status = e.status;
-        res.set_content(error_body(e.what(), e.type, e.code).dump(), "application/json");
+        res.set(error_body(e.what(), e.type, e.code).dump(), "application/json");
       } catch (const std::exception& e) {
         res.status = 500;
-        res.set_content(error_body(std::string("internal error: ") + e.what(), "server_error", "").dump(), "application/json");
+        res.set(error_body(std::string("internal error: ") + e.what(), "server_error", "").dump(), "application/json");
       }
-      if (res.status == -1) res.status = 200;  // httplib's "not set yet": the handler answered
       record->status = res.status;
     };
   }
-  httplib::Server::Handler guarded(const std::string& route, bool needs_key, bool limited,
-                                   std::function<void(const httplib::Request&, httplib::Response&)> handler) {
+  HttpHandler guarded(const std::string& route, bool needs_key, bool limited, std::function<void(const HttpRequest&, HttpResponse&)> handler) {
     return guarded(route, needs_key, limited,
-                   Handler([handler](const httplib::Request& req, httplib::Response& res, std::shared_ptr<RequestRecord>) { handler(req, res); }));
+                   Handler([handler](const HttpRequest& req, HttpResponse& res, std::shared_ptr<RequestRecord>) { handler(req, res); }));
   }
 
   void routes() {
-    http.Get("/health", guarded("GET /health", false, false, [](const httplib::Request&, httplib::Response& res) {
-      res.set_content(R"({"status": "ok"})", "application/json");
-    }));
-    http.Get("/metrics", guarded("GET /metrics", false, false, [this](const httplib::Request&, httplib::Response& res) {
-      res.set_content(metrics.render(), "text/plain; version=0.0.4");
-    }));
-    http.Get("/v1/models", guarded("GET /v1/models", true, false, [this](const httplib::Request&, httplib::Response& res) {
+    // /health and /metrics answer on the event loop: they never wait for a busy pool.
+    http.get("/health", guarded("GET /health", false, false, [](const HttpRequest&, HttpResponse& res) {
+      res.set(R"({"status": "ok"})", "application/json");
+    }), true);
+    http.get("/metrics", guarded("GET /metrics", false, false, [this](const HttpRequest&, HttpResponse& res) {
+      res.set(metrics.render(), "text/plain; version=0.0.4");
+    }), true);
+    http.get("/v1/models", guarded("GET /v1/models", true, false, [this](const HttpRequest&, HttpResponse& res) {
       Json data = Json::array();
       for (const std::string& name : names) data.push_back(Json{{"id", name}, {"object", "model"}, {"created", 0}, {"owned_by", "taco"}});
       data.push_back(Json{{"id", kAgentModelName}, {"object", "model"}, {"created", 0}, {"owned_by", "taco"}});
-      res.set_content(Json{{"object", "list"}, {"data", data}}.dump(), "application/json");
-    }));
-    http.Post("/v1/chat/completions",
+      res.set(Json{{"object", "list"}, {"data", data}}.dump(), "application/json");
+    }), true);
+    http.post("/v1/chat/completions",
               guarded("POST /v1/chat/completions", true, true,
-                      Handler([this](const httplib::Request& req, httplib::Response& res, std::shared_ptr<RequestRecord> record) {
+                      Handler([this](const HttpRequest& req, HttpResponse& res, std::shared_ptr<RequestRecord> record) {
                         chat_completions(req, res, std::move(record));
                       })));
-    http.Post("/v1/episodes",
-              guarded("POST /v1/episodes", true, true, [this](const httplib::Request& req, httplib::Response& res) { post_episode(req, res); }));
-    http.Get("/v1/episodes", guarded("GET /v1/episodes", true, false, [this](const httplib::Request&, httplib::Response& res) {
+    http.post("/v1/episodes",
+              guarded("POST /v1/episodes", true, true, [this](const HttpRequest& req, HttpResponse& res) { post_episode(req, res); }));
+    http.get("/v1/episodes", guarded("GET /v1/episodes", true, false, [this](const HttpRequest&, HttpResponse& res) {
       Json data = Json::array();
       std::lock_guard<std::mutex> lock(episodes_mu);
       for (auto it = episodes.rbegin(); it != episodes.rend(); ++it) {
@@ -571,36 +572,26 @@ struct Server::Impl {
         data.push_back(Json{{"id", it->first}, {"question", t["task"].value("question", "")}, {"answer", t.value("answer", "")},
                             {"status", t.value("status", "")}, {"steps", t["steps"].size()}});
       }
-      res.set_content(Json{{"object", "list"}, {"data", data}}.dump(-1, ' ', false, Json::error_handler_t::replace), "application/json");
+      res.set(Json{{"object", "list"}, {"data", data}}.dump(-1, ' ', false, Json::error_handler_t::replace), "application/json");
     }));
-    http.Get(R"(/v1/episodes/([A-Za-z0-9_.-]+))",
-             guarded("GET /v1/episodes/{id}", true, false, [this](const httplib::Request& req, httplib::Response& res) {
+    http.get(R"(/v1/episodes/([A-Za-z0-9_.-]+))",
+             guarded("GET /v1/episodes/{id}", true, false, [this](const HttpRequest& req, HttpResponse& res) {
                const std::string id = req.matches[1];
                std::lock_guard<std::mutex> lock(episodes_mu);
                for (const auto& [eid, trace] : episodes)
                  if (eid == id) {
-                   res.set_content(Json{{"id", eid}, {"trace", trace}}.dump(-1, ' ', false, Json::error_handler_t::replace), "application/json");
+                   res.set(Json{{"id", eid}, {"trace", trace}}.dump(-1, ' ', false, Json::error_handler_t::replace), "application/json");
                    return;
                  }
                throw HttpError(404, "invalid_request_error", "no episode '" + id + "' (the server keeps the last " +
                                                                  std::to_string(options.keep_episodes) + ")");
              }));
-    http.set_payload_max_length(options.max_body_bytes);
-    // Small replies must not wait for the client's delayed ACK (Nagle): 40 ms a request otherwise.
-    http.set_tcp_nodelay(true);
-    // Errors httplib raises itself (an unknown path, a body over the limit) in OpenAI's shape too.
-    http.set_error_handler([](const httplib::Request& req, httplib::Response& res) {
-      if (!res.body.empty()) return;
-      const std::string message = res.status == 404   ? "no route " + req.method + " " + req.path
-                                  : res.status == 413 && req.get_header_value("Content-Type").find("form-urlencoded") != std::string::npos
-                                      ? "a form-encoded body over 8 KB; send the JSON with Content-Type: application/json"
-                                  : res.status == 413 ? "the request body is over the server's limit (--max-body-mb)"
-                                                      : "request failed with HTTP " + std::to_string(res.status);
-      res.set_content(error_body(message, "invalid_request_error", "").dump(), "application/json");
+    // What the HTTP layer refuses itself (an unknown path, a body over the limit, a foreign
+    // origin, a full pool) in OpenAI's shape too.
+    http.on_error([](int status, const std::string& reason, HttpResponse& res) {
+      const std::string message = status == 413 ? reason + " (--max-body-mb)" : reason;
+      res.set(error_body(message, status >= 500 ? "server_error" : "invalid_request_error", "").dump(), "application/json");
     });
-    // Threads for the requests the limit lets in, plus some to answer 429s and /health meanwhile.
-    const int threads = options.max_concurrency + 4;
-    http.new_task_queue = [threads] { return new httplib::ThreadPool(static_cast<size_t>(threads)); };
   }
 };
 
@@ -614,6 +605,7 @@ Server::Server(Model& model, const ToolRegistry& tools, PromptTemplate prompts, 
   // the episodes stay behind /v1/episodes.
   if (impl_->options.api_key.empty()) {
     impl_->viewer = std::make_unique<TraceViewer>(impl_->episodes_file->path(), "");
+    for (const auto& dir : impl_->options.allowed_roots) impl_->viewer->allow_root(dir);
     impl_->viewer->mount(impl_->http);
   }
 }
@@ -621,19 +613,13 @@ Server::Server(Model& model, const ToolRegistry& tools, PromptTemplate prompts, 
 Server::~Server() { stop(); }
 
 int Server::bind() {
-  int port = impl_->options.port == 0 ? impl_->http.bind_to_any_port(impl_->options.host)
-                                       : (impl_->http.bind_to_port(impl_->options.host, impl_->options.port) ? impl_->options.port : -1);
-  if (port < 0)
-    throw Error("cannot listen on " + impl_->options.host + ":" + std::to_string(impl_->options.port) +
-                " (in use, or not an address of this machine)");
+  const int port = impl_->http.bind(impl_->options.host, impl_->options.port);
   impl_->options.port = port;
   return port;
 }
 
-void Server::serve() { impl_->http.listen_after_bind(); }
+void Server::serve() { impl_->http.serve(); }
 
-void Server::stop() {
-  if (impl_->http.is_running()) impl_->http.stop();
-}
+void Server::stop() { impl_->http.stop(); }
 
 }  // namespace taco

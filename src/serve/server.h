@@ -37,6 +37,9 @@ struct ServeOptions {
   double request_timeout_s = 600;       // a request's work stops after this long (504); 0: no limit
   // The names clients use for the backing model (vLLM's --served-model-name); empty: its own name.
   std::vector<std::string> served_model_names;
+  // Folders besides work_dir and the working folder whose images the viewer at / may show.
+  std::vector<std::string> allowed_roots;
+  bool access_log = true;  // one line per request on standard error
 };
 
 class Server {

@@ -1,14 +1,16 @@
 #include "serve/viewer.h"
 
-#include <httplib.h>
-
 #include <algorithm>
 #include <cctype>
 #include <cstring>
+#include <cstdio>
+#include <filesystem>
 #include <fstream>
 
 #include "cota/trace.h"
 #include "eval/score.h"
+#include "serve/http_server.h"
+#include "tools/image.h"
 #include "util/error.h"
 #include "util/files.h"
 #include "util/jsonl.h"
@@ -25,19 +27,23 @@ bool contains_folded(const std::string& text, const std::string& folded_query) {
   return it != text.end();
 }
 
-std::string content_type_of(const std::string& path) {
-  const std::string ext = to_lower(path.substr(path.find_last_of('.') + 1));
-  if (ext == "png") return "image/png";
-  if (ext == "jpg" || ext == "jpeg") return "image/jpeg";
-  if (ext == "gif") return "image/gif";
-  if (ext == "webp") return "image/webp";
-  if (ext == "bmp") return "image/bmp";
+// The content type of image bytes, by their first bytes (not the name a trace gives them).
+constexpr size_t kSummaryText = 300;  // bytes of each text in an episode's summary
+constexpr size_t kSummaryTools = 50;  // tool calls named in a summary
+
+std::string content_type_of(const std::string& bytes) {
+  const std::string ext = image_file_extension(bytes);
+  if (ext == ".png") return "image/png";
+  if (ext == ".jpg") return "image/jpeg";
+  if (ext == ".gif") return "image/gif";
+  if (ext == ".webp") return "image/webp";
+  if (ext == ".bmp") return "image/bmp";
   return "application/octet-stream";
 }
 
-void reply_json(httplib::Response& res, const Json& j, int status = 200) {
+void reply_json(HttpResponse& res, const Json& j, int status = 200) {
   res.status = status;
-  res.set_content(j.dump(-1, ' ', false, Json::error_handler_t::replace), "application/json");
+  res.set(j.dump(-1, ' ', false, Json::error_handler_t::replace), "application/json");
 }
 
 // One run's report: overall and per category, each mean with its bootstrap interval.
@@ -63,6 +69,7 @@ TraceViewer::TraceViewer(std::string traces_path, const std::string& scores_path
                          std::vector<std::string> names)
     : path_(std::move(traces_path)), report_(Json{{"runs", Json::array()}}) {
   if (!std::ifstream(path_, std::ios::binary)) throw Error(path_ + ": cannot open");
+  allowed_roots_ = canonical_roots({parent_dir(std::filesystem::absolute(path_).string()), std::filesystem::current_path().string()});
   refresh();
   if (scores_path.empty()) {
     if (!compare_path.empty()) throw Error("a second run to compare needs this run's scores too (--scores)");
@@ -123,21 +130,27 @@ size_t TraceViewer::size() const {
 }
 
 std::string TraceViewer::line(size_t n) const {
-  uint64_t offset = 0;
+  uint64_t offset = 0, end = 0;
   {
     std::lock_guard<std::mutex> lock(mu_);
     if (n >= offsets_.size()) throw Error("no episode " + std::to_string(n) + " (the file has " + std::to_string(offsets_.size()) + ")");
     offset = offsets_[n];
+    end = n + 1 < offsets_.size() ? offsets_[n + 1] : indexed_;
   }
+  if (end - offset > kMaxRecordBytes)
+    throw Error("episode " + std::to_string(n) + " is a line of " + byte_size_text(end - offset) + ", over the limit of " +
+                byte_size_text(kMaxRecordBytes) + " for one record");
   std::ifstream in(path_, std::ios::binary);
   in.seekg(static_cast<std::streamoff>(offset));
-  std::string text;
-  std::getline(in, text);
+  std::string text(end - offset, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  text.resize(static_cast<size_t>(in.gcount()));
+  if (size_t nl = text.find('\n'); nl != std::string::npos) text.resize(nl);
   return text;
 }
 
 Json TraceViewer::parsed(size_t n) const {
-  Json j = Json::parse(with_valid_utf8(line(n)), nullptr, false);
+  Json j = parse_json_or_discarded(with_valid_utf8(line(n)));
   if (!j.is_object()) throw Error(path_ + " line " + std::to_string(n + 1) + " is not JSON");
   return j;
 }
@@ -155,23 +168,48 @@ std::string TraceViewer::image_path(size_t n, size_t k) const {
   return resolve_path(trace_paths_base(t, path_), p);
 }
 
+void TraceViewer::allow_root(const std::string& dir) {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(dir, ec)) throw Error(dir + ": not a folder (--allowed-root)");
+  for (auto& root : canonical_roots({dir})) allowed_roots_.push_back(root);
+}
+
+std::string TraceViewer::image_bytes(size_t n, size_t k, std::string& content_type) const {
+  const std::string path = image_path(n, k);
+  const std::string real = path_under_roots(path, allowed_roots_);
+  if (real.empty()) throw Error("outside the allowed roots (--allowed-root DIR)");
+  std::string bytes;
+  try {
+    bytes = read_regular_file(real, kMaxViewerImageBytes);
+    Image::decode(bytes);
+  } catch (const Error&) {
+    throw Error("not an image file of at most " + byte_size_text(kMaxViewerImageBytes));
+  }
+  content_type = content_type_of(bytes);
+  return bytes;
+}
+
 Json TraceViewer::summary(size_t n, const Json& t) const {
   Json tools = Json::array();
   for (const auto& s : t.value("steps", Json::array()))
     for (const auto& a : s.value("actions", Json::array()))
-      if (a.is_object() && a.value("name", "") != "Terminate") tools.push_back(a.value("name", ""));
+      if (a.is_object() && a.value("name", "") != "Terminate" && tools.size() < kSummaryTools)
+        tools.push_back(excerpt(a.value("name", ""), 64));
+  // A summary is a row of the table: each text is cut, so a page of 500 stays small whatever
+  // the traces hold (the whole trace is one click away).
+  auto text = [](const Json& j, const char* key) { return excerpt(j.is_object() ? j.value(key, "") : "", kSummaryText); };
   Json s{{"n", n},
-         {"id", t.value("id", "")},
-         {"question", t.contains("task") ? t["task"].value("question", "") : ""},
-         {"answer", t.value("answer", "")},
-         {"model", t.value("model", "")},
-         {"prompt", t.value("prompt", "")},
-         {"status", t.value("status", "")},
+         {"id", text(t, "id")},
+         {"question", t.contains("task") ? text(t["task"], "question") : ""},
+         {"answer", text(t, "answer")},
+         {"model", text(t, "model")},
+         {"prompt", text(t, "prompt")},
+         {"status", text(t, "status")},
          {"steps", t.value("steps", Json::array()).size()},
          {"tools", tools}};
-  if (auto it = scores_.find(s["id"].get<std::string>()); it != scores_.end()) {
+  if (auto it = scores_.find(t.value("id", "")); it != scores_.end()) {
     s["score"] = it->second.score;
-    s["reference"] = it->second.reference;
+    s["reference"] = excerpt(it->second.reference, kSummaryText);
   }
   return s;
 }
@@ -191,7 +229,7 @@ Json TraceViewer::page(size_t offset, size_t limit, const std::string& query, co
     const std::string text = line(n);
     if (!contains_folded(text, folded)) continue;
     if (!correct.empty()) {
-      Json t = Json::parse(with_valid_utf8(text), nullptr, false);
+      Json t = parse_json_or_discarded(with_valid_utf8(text));
       auto it = t.is_object() ? scores_.find(t.value("id", "")) : scores_.end();
       if (it == scores_.end() || (it->second.score >= 1) != (correct == "yes")) continue;
     }
@@ -201,41 +239,51 @@ Json TraceViewer::page(size_t offset, size_t limit, const std::string& query, co
   return Json{{"total", total}, {"offset", offset}, {"episodes", episodes}, {"file", path_}, {"scored", !scores_.empty()}};
 }
 
-void TraceViewer::mount(httplib::Server& http) const {
-  http.Get("/", [](const httplib::Request&, httplib::Response& res) { res.set_content(viewer_page(), "text/html; charset=utf-8"); });
-  http.Get("/api/episodes", [this](const httplib::Request& req, httplib::Response& res) {
+void TraceViewer::mount(HttpServer& http) const {
+  http.get("/", [](const HttpRequest&, HttpResponse& res) { res.set(viewer_page(), "text/html; charset=utf-8"); }, true);
+  http.get("/api/episodes", [this](const HttpRequest& req, HttpResponse& res) {
     auto number = [&](const char* key, size_t fallback) {
-      const std::string v = req.get_param_value(key);
-      return v.empty() || v.find_first_not_of("0123456789") != std::string::npos ? fallback : static_cast<size_t>(std::stoull(v));
+      const std::string v = req.param(key);
+      return v.empty() || v.size() > 18 || v.find_first_not_of("0123456789") != std::string::npos ? fallback
+                                                                                                  : static_cast<size_t>(std::stoull(v));
     };
-    reply_json(res, page(number("offset", 0), std::min<size_t>(number("limit", 50), 500), req.get_param_value("q"),
-                         req.get_param_value("correct")));
+    reply_json(res, page(number("offset", 0), std::min<size_t>(number("limit", 50), 500), req.param("q"), req.param("correct")));
   });
-  http.Get("/api/report", [this](const httplib::Request&, httplib::Response& res) { reply_json(res, report_); });
-  http.Get(R"(/api/episodes/(\d+))", [this](const httplib::Request& req, httplib::Response& res) {
+  http.get("/api/report", [this](const HttpRequest&, HttpResponse& res) { reply_json(res, report_); }, true);
+  auto index = [](const std::string& digits) {
+    if (digits.size() > 18) throw Error("no such episode or image");
+    return static_cast<size_t>(std::stoull(digits));
+  };
+  http.get(R"(/api/episodes/(\d+))", [this, index](const HttpRequest& req, HttpResponse& res) {
     try {
-      reply_json(res, trace(std::stoull(req.matches[1])));
+      reply_json(res, trace(index(req.matches[1])));
     } catch (const Error& e) {
       reply_json(res, Json{{"error", {{"message", e.what()}}}}, 404);
     }
   });
-  http.Get(R"(/api/episodes/(\d+)/images/(\d+))", [this](const httplib::Request& req, httplib::Response& res) {
+  http.get(R"(/api/episodes/(\d+)/images/(\d+))", [this, index](const HttpRequest& req, HttpResponse& res) {
     try {
-      const std::string path = image_path(std::stoull(req.matches[1]), std::stoull(req.matches[2]));
-      res.set_content(read_file(path), content_type_of(path));
+      std::string type;
+      std::string bytes = image_bytes(index(req.matches[1]), index(req.matches[2]), type);
+      res.set(std::move(bytes), type);
     } catch (const Error& e) {
+      std::fprintf(stderr, "viewer: %s: image refused: %s\n", req.path.c_str(), e.what());
       reply_json(res, Json{{"error", {{"message", e.what()}}}}, 404);
     }
   });
 }
 
-void run_viewer(const TraceViewer& viewer, const std::string& host, int port, const std::function<void(int)>& on_listening) {
-  httplib::Server http;
+void run_viewer(const TraceViewer& viewer, const std::string& host, int port, const std::function<void(int)>& on_listening,
+                bool access_log) {
+  HttpLimits limits;
+  limits.max_body_bytes = 1 << 20;  // the viewer takes no bodies
+  limits.access_log = access_log;
+  limits.log_name = "taco view";
+  HttpServer http(limits);
   viewer.mount(http);
-  const int bound = port == 0 ? http.bind_to_any_port(host) : (http.bind_to_port(host, port) ? port : -1);
-  if (bound < 0) throw Error("cannot listen on " + host + ":" + std::to_string(port) + " (in use, or not an address of this machine)");
+  const int bound = http.bind(host, port);
   if (on_listening) on_listening(bound);
-  http.listen_after_bind();
+  http.serve();
 }
 
 }  // namespace taco

@@ -9,7 +9,11 @@
 //                                  score when scores are given, model, mode, status, steps,
 //                                  tools), `q` matching anywhere in the trace's text
 //   GET /api/episodes/N            the whole trace of line N
-//   GET /api/episodes/N/images/K   image K of that trace (only the files traces name)
+//   GET /api/episodes/N/images/K   image K of that trace: only a regular image file that a trace
+//                                  names, under the allowed roots after its links are resolved
+//                                  (the traces' folder, the working folder, and --allowed-root
+//                                  folders), at most kMaxViewerImageBytes, decoded before it is
+//                                  sent; anything else is a 404 with the reason, and a log line
 //   GET /api/report                with scores: the run overall and per category with 95%
 //                                  bootstrap intervals; with a second run's scores, both and
 //                                  their paired difference per category (taco eval compare's)
@@ -24,11 +28,12 @@
 
 #include "util/json.h"
 
-namespace httplib {
-class Server;
-}
-
 namespace taco {
+
+class HttpServer;
+
+// The largest image file the viewer sends.
+inline constexpr size_t kMaxViewerImageBytes = size_t{32} << 20;
 
 class TraceViewer {
  public:
@@ -45,10 +50,15 @@ class TraceViewer {
   Json trace(size_t n) const;
   // The path of image k of line n, resolved for reading; throws Error when there is none.
   std::string image_path(size_t n, size_t k) const;
+  // Folders besides the traces' own and the working folder whose images may be served.
+  void allow_root(const std::string& dir);
+  // The bytes of image k of line n and their content type, checked as the route above says;
+  // throws Error with the reason a page can show.
+  std::string image_bytes(size_t n, size_t k, std::string& content_type) const;
   // The report: {"runs": [...], "comparison": {...}} ({"runs": []} without scores).
   const Json& report() const { return report_; }
   // Adds the page and the /api routes.
-  void mount(httplib::Server& http) const;
+  void mount(HttpServer& http) const;
 
  private:
   std::string line(size_t n) const;
@@ -65,12 +75,14 @@ class TraceViewer {
     std::string reference;
   };
   std::map<std::string, Scored> scores_;
+  std::vector<std::string> allowed_roots_;  // canonical
   Json report_;
 };
 
 // Serves the viewer on host:port (0: any free port) until SIGTERM or SIGINT; `on_listening`
 // gets the port once connections are taken. Throws Error when it cannot listen.
-void run_viewer(const TraceViewer& viewer, const std::string& host, int port, const std::function<void(int)>& on_listening);
+void run_viewer(const TraceViewer& viewer, const std::string& host, int port, const std::function<void(int)>& on_listening,
+                bool access_log = true);
 
 // The viewer's page: HTML with its script and styles inline.
 const std::string& viewer_page();

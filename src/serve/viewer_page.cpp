@@ -67,25 +67,40 @@ async function listPage() {
   main.querySelectorAll('tr.row').forEach(r => r.onclick = () => { location.hash = '#/episode/' + r.dataset.n; });
 }
 
+// An image the server would not send (outside the allowed roots, not an image): its reason
+// where the picture would be.
+async function imageRefused(img) {
+  let why = 'could not be loaded';
+  try { const r = await fetch(img.src); if (!r.ok) why = (await r.json()).error?.message || why; } catch (e) {}
+  const note = document.createElement('div');
+  note.className = 'error';
+  note.textContent = why;
+  img.replaceWith(note);
+}
+
 async function episodePage(n) {
-  const t = await (await fetch('/api/episodes/' + n)).json();
-  if (t.error) { main.innerHTML = `<p class="error">${esc(t.error.message)}</p>`; return; }
-  const index = {}; (t.images || []).forEach((im, k) => index[im.name] = k);
-  const figure = name => index[name] === undefined ? '' :
-    `<figure><img src="/api/episodes/${n}/images/${index[name]}" alt="${esc(name)}"><figcaption>${esc(name)} (${esc(t.images[index[name]].source)})</figcaption></figure>`;
+  const r = await fetch('/api/episodes/' + n);
+  const t = await r.json();
+  // Only the server's answer to a bad request is an API error; a trace's own "error" (an
+  // episode that failed) is part of the trace and shown below with it.
+  if (!r.ok) { main.innerHTML = `<p class="error">${esc(t.error?.message ?? 'HTTP ' + r.status)}</p>`; return; }
+  const index = new Map(); (t.images || []).forEach((im, k) => index.set(im.name, k));
+  const figure = name => !index.has(name) ? '' :
+    `<figure><img src="/api/episodes/${n}/images/${index.get(name)}" alt="${esc(name)}" onerror="imageRefused(this)"><figcaption>${esc(name)} (${esc(t.images[index.get(name)].source)})</figcaption></figure>`;
+  const stepError = e => typeof e === 'object' && e !== null ? `${esc(e.kind)}: ${esc(e.message)}` : esc(e);
   const inputs = (t.images || []).filter(im => im.source === 'input').map(im => figure(im.name)).join('');
   const steps = (t.steps || []).map((s, i) => `<div class="step"><h3>step ${i + 1}</h3>
     ${s.thought ? `<div class="thought">${esc(s.thought)}</div>` : ''}
     ${(s.actions || []).map(a => `<div class="action">${esc(a.name)}(${esc(JSON.stringify(a.arguments))})</div>`).join('')}
     ${s.actions ? '' : `<div class="action">${esc(s.raw)}</div>`}
-    ${s.error ? `<div class="error">${esc(s.error.kind)}: ${esc(s.error.message)}</div>` : ''}
+    ${s.error ? `<div class="error">${stepError(s.error)}</div>` : ''}
     ${s.observation ? `<div class="obs">${esc(JSON.stringify(s.observation))}</div>` : ''}
     ${(s.new_images || []).map(figure).join('')}</div>`).join('');
   main.innerHTML = `<div class="episode"><p><a href="#/">&larr; all episodes</a></p>
     <h2>${esc(t.task?.question)}</h2>
     <div class="meta"><span class="mono">${esc(t.id)}</span> &middot; ${esc(t.model)} &middot; ${esc(t.prompt)} &middot; ${esc(t.status)}</div>
     <div>${inputs}</div>${steps}
-    <div class="answer">answer: ${esc(t.answer)}</div>${t.error ? `<p class="error">${esc(t.error)}</p>` : ''}</div>`;
+    <div class="answer">answer: ${esc(t.answer)}</div>${t.error ? `<p class="error">${stepError(t.error)}</p>` : ''}</div>`;
 }
 
 const colors = ['#3b6fd8', '#e0873a'];

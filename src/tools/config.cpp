@@ -77,7 +77,7 @@ std::string default_knowledge_base() {
 
 ToolsConfig ToolsConfig::load(const std::string& path) {
   ToolsConfig c;
-  c.json = read_json_file(path);
+  c.json = read_json_file(path, kJsonConfigLimits);
   if (!c.json.is_object()) throw Error(path + ": the tools config must be a JSON object");
   c.base_dir = parent_dir(std::filesystem::absolute(path).string());
   static const std::set<std::string> top = {"time_limit_s", "max_pixels", "worker_memory_mb", "vision", "tools", "mcpServers"};

@@ -13,6 +13,7 @@
 #include "tools/builtin.h"
 #include "util/error.h"
 #include "util/json.h"
+#include "util/jsonl.h"
 #include "util/utf8.h"
 #include "util/strings.h"
 
@@ -125,11 +126,12 @@ std::string first_sentences(const std::string& text, int n) {
 
 ImportCounts import_knowledge(const std::string& input, const std::string& db_path,
                               const std::function<void(size_t)>& on_progress) {
-  std::ifstream in(input, std::ios::binary);
-  if (!in) throw Error(input + ": cannot open");
   std::string first;
-  std::getline(in, first);
-  in.seekg(0);
+  {
+    LineReader peek(input);
+    if (peek.next(first) == LineReader::Result::kTooLong) first.clear();
+  }
+  LineReader in(input);
   const bool xml = first.find("<?xml") != std::string::npos || first.find("<feed") != std::string::npos;
 
   sqlite3* raw = nullptr;
@@ -170,8 +172,13 @@ ImportCounts import_knowledge(const std::string& input, const std::string& db_pa
   };
   ImportCounts counts;
   size_t read = 0;
-  auto add = [&](const std::string& title, const std::string& text, const std::string& url) {
+  auto add = [&](std::string title, std::string text, const std::string& url) {
     if (title.empty() || text.empty()) return;
+    if (title.size() > 1024) title.resize(utf8_prefix(title, 1024).size());
+    if (text.size() > kMaxKnowledgeTextBytes) {
+      text.resize(utf8_prefix(text, kMaxKnowledgeTextBytes).size());
+      ++counts.cut;
+    }
     if (++read % 10000 == 0 && on_progress) on_progress(read);
     sqlite3_reset(find.get());
     bind(find, 1, title);
@@ -203,9 +210,10 @@ ImportCounts import_knowledge(const std::string& input, const std::string& db_pa
   };
 
   std::string line, title, url, text, value;
-  size_t line_no = 0;
-  while (std::getline(in, line)) {
-    ++line_no;
+  for (LineReader::Result r; (r = in.next(line)) != LineReader::Result::kEnd;) {
+    const size_t line_no = in.line_number();
+    if (r == LineReader::Result::kTooLong)
+      throw Error(input + ":" + std::to_string(line_no) + ": a line over " + byte_size_text(kMaxRecordBytes) + " (the most one record may hold)");
     if (xml) {
       if (line.find("<doc>") != std::string::npos) title.clear(), url.clear(), text.clear();
       if (element(line, "title", value)) title = value.rfind("Wikipedia: ", 0) == 0 ? value.substr(11) : value;
@@ -218,15 +226,15 @@ ImportCounts import_knowledge(const std::string& input, const std::string& db_pa
       if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
       Json j;
       try {
-        j = Json::parse(line);
-      } catch (const Json::exception& e) {
-        throw Error(input + ":" + std::to_string(line_no) + ": malformed JSON (" + e.what() + ")");
+        j = parse_json(line);
+      } catch (const Error& e) {
+        throw Error(input + ":" + std::to_string(line_no) + ": " + e.what());
       }
       if (!j.is_object() || !j.contains("title") || !j.contains("text"))
         throw Error(input + ":" + std::to_string(line_no) + ": a knowledge record needs \"title\" and \"text\"");
       if (!j["title"].is_string() || !j["text"].is_string() || (j.contains("url") && !j["url"].is_string()))
         throw Error(input + ":" + std::to_string(line_no) + ": \"title\", \"text\" and \"url\" must be strings");
-      add(j["title"].get<std::string>(), j["text"].get<std::string>(), j.value("url", ""));
+      add(j["title"].get<std::string>(), j["text"].get_ref<const std::string&>(), j.value("url", ""));
     }
   }
   exec(db.get(), "COMMIT", db_path);

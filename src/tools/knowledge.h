@@ -19,7 +19,12 @@ struct ImportCounts {
   size_t added = 0;
   size_t updated = 0;    // a title already there with another text: the text replaced
   size_t unchanged = 0;  // a title already there with the same text: nothing done
+  size_t cut = 0;        // texts longer than kMaxKnowledgeTextBytes, kept cut to it
 };
+
+// The longest text one entry keeps (the longest encyclopedia articles are about a tenth of it);
+// a longer one is cut, and the import counts it.
+inline constexpr size_t kMaxKnowledgeTextBytes = size_t{1} << 20;
 
 // Imports `input` into the database at `db_path` (created or added to). A title is one entry:
 // importing a file again adds nothing, and a newer dump replaces the texts that changed.

@@ -16,6 +16,7 @@
 #include "util/error.h"
 #include "util/files.h"
 #include "util/http_client.h"
+#include "util/strings.h"
 #include "util/utf8.h"
 
 namespace taco {
@@ -32,12 +33,10 @@ class McpFailure : public Error {
   bool timed_out_;
 };
 
-std::string one_line(std::string text, size_t limit = 300) {
-  for (char& c : text)
-    if (c == '\n' || c == '\r') c = ' ';
-  if (text.size() > limit) text = std::string(utf8_prefix(text, limit)) + "...";
-  return text;
-}
+// The longest line a server over stdio may send: one JSON-RPC message.
+constexpr size_t kMaxMcpMessageBytes = size_t{64} << 20;
+
+std::string one_line(std::string_view text, size_t limit = 300) { return excerpt(text, limit); }
 
 // The last non-empty line of a log file ("" when there is none).
 std::string last_log_line(const std::string& path) {
@@ -90,6 +89,7 @@ class McpSession {
       o.argv.insert(o.argv.end(), c_.args.begin(), c_.args.end());
       o.env = c_.env;
       o.stderr_path = log_path_;
+      o.max_line_bytes = kMaxMcpMessageBytes;
       try {
         child_ = ChildProcess::start(o);
       } catch (const Error& e) {
@@ -199,7 +199,17 @@ class McpSession {
         throw McpFailure("MCP server '" + c_.name + "' stopped");
       }
       if (got == ChildProcess::ReadResult::kTimeout) break;
-      Json m = Json::parse(with_valid_utf8(line), nullptr, false);
+      if (got == ChildProcess::ReadResult::kTooLong) {
+        child_running_ = false;
+        child_->kill();
+        throw McpFailure("MCP server '" + c_.name + "' sent a message over " + byte_size_text(kMaxMcpMessageBytes) +
+                         "; it is started again at the next call");
+      }
+      // A message taco cannot hold (nested too deep) is the server's failure, said now, rather
+      // than a line read past while the call waits for its time limit.
+      if (std::string problem = json_limit_problem(line); !problem.empty())
+        throw McpFailure("MCP server '" + c_.name + "' sent a message that cannot be read: " + problem);
+      Json m = parse_json_or_discarded(with_valid_utf8(line));
       if (!m.is_object()) continue;  // not a JSON-RPC message: a server printing to stdout by mistake
       if (m.contains("method")) {
         if (m.contains("id")) answer_server_request(m);
@@ -236,7 +246,9 @@ class McpSession {
       // Server-sent events: the data lines of each event make one JSON-RPC message.
       std::string data;
       auto take = [&]() -> std::optional<Json> {
-        Json m = Json::parse(with_valid_utf8(data), nullptr, false);
+        if (std::string problem = json_limit_problem(data); !problem.empty())
+          throw McpFailure("MCP server '" + c_.name + "' sent a message that cannot be read: " + problem);
+        Json m = parse_json_or_discarded(with_valid_utf8(data));
         data.clear();
         if (m.is_object() && !m.contains("method") && m.contains("id") && m["id"] == id) return m;
         return std::nullopt;
@@ -256,7 +268,9 @@ class McpSession {
         if (auto m = take()) return *m;
       throw McpFailure("MCP server '" + c_.name + "' closed its event stream without answering " + message.value("method", ""));
     }
-    Json m = Json::parse(with_valid_utf8(r.body), nullptr, false);
+    if (std::string problem = json_limit_problem(r.body); !problem.empty())
+      throw McpFailure("MCP server '" + c_.name + "' sent a message that cannot be read: " + problem);
+    Json m = parse_json_or_discarded(with_valid_utf8(r.body));
     if (!m.is_object()) throw McpFailure("MCP server '" + c_.name + "' answered with something that is not JSON-RPC: " + one_line(r.body, 200));
     return m;
   }

@@ -1,5 +1,6 @@
 #include "tools/registry.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
@@ -10,6 +11,8 @@
 
 #include "cota/parse.h"
 #include "tools/args.h"
+#include "util/strings.h"
+#include "util/utf8.h"
 
 namespace taco {
 namespace {
@@ -268,7 +271,11 @@ Json ToolRegistry::execute(const Action& action, const std::shared_ptr<ToolConte
     }
     args[a.name] = coerce(spec.name, a, *it, *ctx);
   }
-  if (time_limit_s_ <= 0 || tool->limits_own_time()) return tool->call(args, *ctx);
+  if (time_limit_s_ <= 0 || tool->limits_own_time()) {
+    Json result = tool->call(args, *ctx);
+    cap_observation(result, spec.name);
+    return result;
+  }
 
   // The call runs on its own thread so that an overrun can be abandoned. Everything it touches
   // is owned by the shared state, the context or the tool (shared), so nothing dangles.
@@ -302,7 +309,36 @@ Json ToolRegistry::execute(const Action& action, const std::shared_ptr<ToolConte
     throw ToolError("TimeoutError", spec.name + " did not finish within " + limit + " seconds");
   }
   if (outcome->error) std::rethrow_exception(outcome->error);
-  return std::move(outcome->result);
+  Json result = std::move(outcome->result);
+  cap_observation(result, spec.name);
+  return result;
+}
+
+void cap_observation(Json& result, const std::string& tool) {
+  size_t size = result.dump(-1, ' ', false, Json::error_handler_t::replace).size();
+  if (size <= kMaxObservationBytes) return;
+  // Long texts are cut to a share of the limit each, the notice included.
+  std::vector<std::string*> long_texts;
+  auto collect = [&](auto&& self, Json& v, int depth) -> void {
+    if (depth > 64) return;
+    if (v.is_string() && v.get_ref<std::string&>().size() > 1024) long_texts.push_back(&v.get_ref<std::string&>());
+    else if (v.is_structured())
+      for (auto& child : v) self(self, child, depth + 1);
+  };
+  collect(collect, result, 0);
+  if (!long_texts.empty()) {
+    const size_t share = std::max<size_t>(512, kMaxObservationBytes / 2 / long_texts.size());
+    for (std::string* text : long_texts) {
+      if (text->size() <= share) continue;
+      const std::string whole = byte_size_text(text->size());
+      text->resize(utf8_prefix(*text, share).size());
+      *text += "... [cut: " + tool + " returned " + whole + " here; the first " + byte_size_text(share) + " are shown]";
+    }
+    size = result.dump(-1, ' ', false, Json::error_handler_t::replace).size();
+  }
+  if (size > kMaxObservationBytes)
+    throw ToolError("RuntimeError", tool + " returned a result of " + byte_size_text(size) + ", over the limit of " +
+                                        byte_size_text(kMaxObservationBytes) + " for one observation");
 }
 
 }  // namespace taco

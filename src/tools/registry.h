@@ -13,6 +13,14 @@
 
 namespace taco {
 
+// The most one observation (a tool's result) may hold, serialized. A longer text in it is cut,
+// and says so ("... [cut: the tool returned 100 MB; the first 64 KB are shown]"); a result that
+// is still over the limit (a list of a million boxes) becomes an error observation.
+inline constexpr size_t kMaxObservationBytes = size_t{256} << 10;
+
+// `result` within kMaxObservationBytes as described above; throws ToolError when it cannot be.
+void cap_observation(Json& result, const std::string& tool);
+
 class ToolRegistry {
  public:
   // Adds a tool; a tool of the same name is replaced (a configured backend overrides a default).
@@ -25,7 +33,7 @@ class ToolRegistry {
   // Checks the arguments against the tool's spec (coercing what is unambiguous, e.g. "3" for a
   // number) and runs it. Throws ToolError: KeyError for an unknown action, TypeError for
   // missing, unexpected or mistyped arguments, TimeoutError when the call overruns the time
-  // limit, and whatever the tool itself throws.
+  // limit, and whatever the tool itself throws. The result is within kMaxObservationBytes.
   Json execute(const Action& action, const std::shared_ptr<ToolContext>& ctx) const;
 
   // Seconds one call may take (0: no limit). An overrunning call in a worker process is killed

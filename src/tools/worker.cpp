@@ -7,6 +7,7 @@
 
 #include "tools/builtin.h"
 #include "util/error.h"
+#include "util/strings.h"
 
 namespace taco {
 namespace {
@@ -81,14 +82,10 @@ Json ToolWorkers::call(const std::string& tool, const Json& args, ToolContext& c
     std::string how = worker->wait_description();
     throw ToolError("RuntimeError", tool + " crashed (its worker process " + how + ")");
   }
-  Json reply;
-  try {
-    reply = Json::parse(line);
-  } catch (const Json::exception&) {
-  }
+  const Json reply = parse_json_or_discarded(line);
   if (!reply.is_object() || !(reply.contains("result") || (reply.contains("error") && reply["error"].is_object()))) {
     worker->kill();
-    throw ToolError("RuntimeError", tool + "'s worker process answered something that is not a reply: " + line.substr(0, 200));
+    throw ToolError("RuntimeError", tool + "'s worker process answered something that is not a reply: " + excerpt(line));
   }
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -112,7 +109,7 @@ int serve_tool_requests() {
   while (std::getline(std::cin, line)) {
     Json reply;
     try {
-      Json request = Json::parse(line);
+      Json request = parse_json(line);
       const std::string name = request.at("tool").get<std::string>();
       auto& tool = tools[name];
       if (!tool) tool = make_worker_side_tool(name);

@@ -287,6 +287,17 @@ std::string run_key(const TrainOptions& o, const std::vector<std::string>& data_
   return sha256_hex(j.dump());
 }
 
+// The step model.safetensors in `out` was saved at (its metadata); -1 when there is no such
+// file or it cannot be read.
+int64_t model_step(const std::string& out) {
+  try {
+    SafeTensorsFile f = read_safetensors(out + "/model.safetensors");
+    return std::stoll(f.metadata.at("step"));
+  } catch (const std::exception&) {
+    return -1;
+  }
+}
+
 void save_model(const std::string& out, ActionNetwork& net, const std::string& dtype, int64_t step) {
   SafeTensorsFile f;
   f.metadata["format"] = "pt";  // what Python's safetensors writes for torch tensors
@@ -423,7 +434,26 @@ TrainSummary train(const TrainOptions& o) {
     summary.final_loss = loss;
     summary.val_loss = val_loss;
   };
+  // The user's checkpoint (config.json and model.safetensors): always complete, the weights
+  // written last.
+  auto write_model = [&](double seconds, bool final_one) {
+    config.training["steps_done"] = step;
+    config.training["tokens"] = tokens_done;
+    config.training["seconds"] = std::round(seconds * 10) / 10;
+    write_file_atomic(o.out + "/config.json", config.to_json().dump(2) + "\n");
+    save_model(o.out, net, final_one ? o.weights_dtype : "F32", step);
+  };
   if (resuming && step >= total_steps) {
+    // The state is written before the model: a kill between the two leaves a finished state
+    // beside no model, or an earlier checkpoint's. The state's weights make it again.
+    if (model_step(o.out) != step) {
+      if (!val_set.examples.empty())
+        config.training["val_loss"] = validation_loss(net, val_set, config.visual_tokens(), tok.end_id(), o.batch_tokens, device);
+      write_model(seconds_before, true);
+      summary.model_rewritten = true;
+      if (!o.quiet)
+        std::fprintf(stderr, "train: the run had finished but its model.safetensors was missing or older; written from the final state\n");
+    }
     summary.already_done = true;
     finish_summary(0, -1, seconds_before);
     return summary;
@@ -446,12 +476,7 @@ TrainSummary train(const TrainOptions& o) {
       s.tensors.push_back(to_safetensor("adam_v." + adam.params[i].first, adam.v[i], "F32"));
     }
     write_safetensors(state_file, s);
-    // The checkpoint a user runs: always complete, the weights written last.
-    config.training["steps_done"] = step;
-    config.training["tokens"] = tokens_done;
-    config.training["seconds"] = std::round(seconds * 10) / 10;
-    write_file_atomic(o.out + "/config.json", config.to_json().dump(2) + "\n");
-    save_model(o.out, net, final_one ? o.weights_dtype : "F32", step);
+    write_model(seconds, final_one);
   };
 
   net->train();

@@ -11,7 +11,12 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <future>
 #include <mutex>
+#include <thread>
 
 #include "util/error.h"
 
@@ -32,7 +37,62 @@ std::string signal_name(int sig) {
 
 }  // namespace
 
+namespace {
+
+// The one thread that forks every child (the header says why). It waits for jobs for the life
+// of the process; it is never joined, and exits with the process.
+class Launcher {
+ public:
+  static Launcher& instance() {
+    static Launcher* launcher = new Launcher();  // never destroyed: children may be started during exit
+    return *launcher;
+  }
+  // Runs `job` on the launcher thread and returns when it has.
+  void run(const std::function<void()>& job) {
+    if (std::this_thread::get_id() == thread_id_) return job();
+    std::packaged_task<void()> task(job);
+    auto done = task.get_future();
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      jobs_.push_back(std::move(task));
+    }
+    cv_.notify_one();
+    done.get();  // rethrows what the job threw
+  }
+
+ private:
+  Launcher() {
+    std::thread t([this] {
+      for (;;) {
+        std::packaged_task<void()> job;
+        {
+          std::unique_lock<std::mutex> lock(mu_);
+          cv_.wait(lock, [this] { return !jobs_.empty(); });
+          job = std::move(jobs_.front());
+          jobs_.pop_front();
+        }
+        job();
+      }
+    });
+    thread_id_ = t.get_id();
+    t.detach();
+  }
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<std::packaged_task<void()>> jobs_;
+  std::thread::id thread_id_;
+};
+
+}  // namespace
+
 std::unique_ptr<ChildProcess> ChildProcess::start(const Options& options) {
+  std::unique_ptr<ChildProcess> child;
+  Launcher::instance().run([&] { child = start_here(options); });
+  child->max_line_ = options.max_line_bytes;
+  return child;
+}
+
+std::unique_ptr<ChildProcess> ChildProcess::start_here(const Options& options) {
   if (options.argv.empty()) throw Error("no program to start");
   // A child that exits while taco writes to it must be an error return, not a SIGPIPE that
   // ends taco; the child gets the default disposition back before it runs its program.
@@ -148,10 +208,19 @@ ChildProcess::ReadResult ChildProcess::read_line(std::string& line, double timeo
   using Clock = std::chrono::steady_clock;
   const auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(timeout_s));
   for (;;) {
-    if (size_t eol = buffer_.find('\n'); eol != std::string::npos) {
+    // Only the bytes not searched yet are searched: an endless line is read in linear time.
+    if (size_t eol = buffer_.find('\n', scanned_); eol != std::string::npos) {
       line = buffer_.substr(0, eol);
       buffer_.erase(0, eol + 1);
+      scanned_ = 0;
       return ReadResult::kLine;
+    }
+    scanned_ = buffer_.size();
+    if (max_line_ > 0 && buffer_.size() > max_line_) {
+      buffer_.clear();
+      buffer_.shrink_to_fit();
+      scanned_ = 0;
+      return ReadResult::kTooLong;
     }
     if (out_ < 0) return ReadResult::kClosed;
     int wait_ms = -1;

@@ -3,6 +3,12 @@
 // with (tools/worker.h), and any server that speaks over stdio. The child dies with taco (even
 // when taco is killed with SIGKILL), sees no other file descriptor of taco's, and may be given a
 // memory limit. Destroying a ChildProcess kills and reaps it.
+//
+// Every child is forked by one launcher thread that lives as long as taco: the parent-death
+// signal (prctl PR_SET_PDEATHSIG) fires when the *thread* that forked a child exits, so a child
+// forked by an episode's thread, then pooled and used by other threads, would be killed when
+// that thread ended. Thread-safety: start() may be called from any thread; one ChildProcess is
+// used by one thread at a time.
 #pragma once
 
 #include <sys/types.h>
@@ -22,6 +28,7 @@ class ChildProcess {
     std::vector<std::pair<std::string, std::string>> env;     // added to (or replacing) taco's own
     int64_t memory_bytes = 0;                                 // address-space limit (0: none)
     std::string stderr_path;                                  // the child's standard error goes here ("" : taco's)
+    size_t max_line_bytes = size_t{256} << 20;                // a longer line is not kept (read_line: kTooLong)
   };
   // Throws Error naming the program when it cannot be started.
   static std::unique_ptr<ChildProcess> start(const Options& options);
@@ -31,9 +38,10 @@ class ChildProcess {
 
   // Writes `line` and a newline; false when the child no longer reads (it has exited).
   bool write_line(const std::string& line);
-  enum class ReadResult { kLine, kTimeout, kClosed };
+  enum class ReadResult { kLine, kTimeout, kClosed, kTooLong };
   // The next line without its newline. Waits at most `timeout_s` seconds (<= 0: no limit);
-  // kClosed when the child closed its output (it has exited or crashed).
+  // kClosed when the child closed its output (it has exited or crashed); kTooLong when the line
+  // passed Options::max_line_bytes (what was read of it is dropped: the child should be killed).
   ReadResult read_line(std::string& line, double timeout_s);
 
   // SIGKILL, then reap. Idempotent.
@@ -44,12 +52,15 @@ class ChildProcess {
 
  private:
   ChildProcess() = default;
+  static std::unique_ptr<ChildProcess> start_here(const Options& options);  // on the calling thread
   pid_t pid_ = -1;
   int in_ = -1;   // the child's standard input (we write)
   int out_ = -1;  // the child's standard output (we read)
   bool reaped_ = false;
   int status_ = 0;
-  std::string buffer_;  // what was read past the last line returned
+  std::string buffer_;   // what was read past the last line returned
+  size_t scanned_ = 0;   // bytes of buffer_ already searched for a newline
+  size_t max_line_ = 0;
 };
 
 }  // namespace taco

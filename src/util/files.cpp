@@ -1,6 +1,7 @@
 #include "util/files.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cctype>
@@ -39,11 +40,11 @@ void make_dirs(const std::string& path) {
   if (ec) throw Error(path + ": cannot create folder (" + ec.message() + ")");
 }
 
-Json read_json_file(const std::string& path) {
+Json read_json_file(const std::string& path, const JsonLimits& limits) {
   std::string text = read_file(path);
   try {
-    return Json::parse(text);
-  } catch (const Json::exception& e) {
+    return parse_json(text, limits);
+  } catch (const Error& e) {
     throw Error(path + ": not valid JSON (" + e.what() + ")");
   }
 }
@@ -61,19 +62,26 @@ void write_file_atomic(const std::string& path, const std::string& bytes) {
   const std::string tmp = path + ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) throw Error(tmp + ": cannot write (" + std::strerror(errno) + ")");
+  // Whatever fails after the temporary file exists takes it away again: a half-written .tmp
+  // beside the output would be left for the user to find.
+  auto fail = [&](const std::string& what) {
+    const std::string why = std::strerror(errno);
+    if (fd >= 0) ::close(fd);
+    ::unlink(tmp.c_str());
+    return Error(what + " (" + why + ")");
+  };
   size_t done = 0;
   while (done < bytes.size()) {
     ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
     if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      std::string why = std::strerror(errno);
-      ::close(fd);
-      throw Error(tmp + ": write failed (" + why + ")");
-    }
+    if (n <= 0) throw fail(tmp + ": write failed");
     done += static_cast<size_t>(n);
   }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) throw Error(tmp + ": write failed (" + std::strerror(errno) + ")");
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) throw Error(path + ": cannot replace (" + std::strerror(errno) + ")");
+  if (::fsync(fd) != 0) throw fail(tmp + ": write failed");
+  const int closed = ::close(fd);
+  fd = -1;
+  if (closed != 0) throw fail(tmp + ": write failed");
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) throw fail(path + ": cannot replace");
 }
 
 std::string resolve_path(const std::string& base_dir, const std::string& path) {
@@ -96,6 +104,51 @@ std::string rebase_path(const std::string& path, const std::string& from_dir, co
 
 std::string parent_dir(const std::string& path) {
   return std::filesystem::path(path).parent_path().string();
+}
+
+std::vector<std::string> canonical_roots(const std::vector<std::string>& roots) {
+  std::vector<std::string> out;
+  for (const auto& root : roots) {
+    std::error_code ec;
+    const std::string real = std::filesystem::weakly_canonical(std::filesystem::absolute(root), ec).string();
+    if (!ec && !real.empty()) out.push_back(real);
+  }
+  return out;
+}
+
+std::string path_under_roots(const std::string& path, const std::vector<std::string>& roots) {
+  if (path.empty()) return "";
+  std::error_code ec;
+  const std::string real = std::filesystem::weakly_canonical(std::filesystem::absolute(path), ec).string();
+  if (ec) return "";
+  for (const auto& root : roots)
+    if (real == root || real.rfind(root == "/" ? root : root + "/", 0) == 0) return real;
+  return "";
+}
+
+std::string read_regular_file(const std::string& path, size_t max_bytes) {
+  // O_NONBLOCK: opening a FIFO must not wait for a writer.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+  if (fd < 0) throw Error(path + ": cannot open (" + std::strerror(errno) + ")");
+  struct CloseFd {
+    int fd;
+    ~CloseFd() { ::close(fd); }
+  } close_fd{fd};
+  struct stat st {};
+  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) throw Error(path + ": not a regular file");
+  if (static_cast<uint64_t>(st.st_size) > max_bytes)
+    throw Error(path + ": " + std::to_string(st.st_size) + " bytes, over the limit of " + std::to_string(max_bytes));
+  std::string bytes(static_cast<size_t>(st.st_size), '\0');
+  size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = ::read(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw Error(path + ": read failed (" + std::strerror(errno) + ")");
+    if (n == 0) break;  // shrank while read
+    done += static_cast<size_t>(n);
+  }
+  bytes.resize(done);
+  return bytes;
 }
 
 }  // namespace taco

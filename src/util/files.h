@@ -1,7 +1,9 @@
 // Small file helpers that turn I/O failures into taco::Error with the path in the message.
 #pragma once
 
+#include <cstddef>
 #include <string>
+#include <vector>
 
 #include "util/json.h"
 
@@ -12,7 +14,7 @@ std::string read_file(const std::string& path);
 // as an empty file.
 void refuse_directory(const std::string& path);
 // The file parsed as JSON; throws Error "<path>: not valid JSON (...)".
-Json read_json_file(const std::string& path);
+Json read_json_file(const std::string& path, const JsonLimits& limits = kJsonFileLimits);
 void write_file(const std::string& path, const std::string& bytes);  // creates parent folders
 // Writes to a temporary file beside `path`, flushes it to disk and renames it over `path`, so a
 // reader (or a run killed midway) sees the old file or the new one, never half of one.
@@ -21,6 +23,15 @@ void make_dirs(const std::string& path);
 // `path` resolved against `base_dir` unless it is absolute (or base_dir is empty).
 std::string resolve_path(const std::string& base_dir, const std::string& path);
 std::string parent_dir(const std::string& path);
+// Folders made absolute with their links resolved: the roots path_under_roots compares with.
+std::vector<std::string> canonical_roots(const std::vector<std::string>& roots);
+// `path` made absolute with its links resolved, when that lies inside one of `roots` (as
+// canonical_roots gives them); "" when it lies outside all of them. A link inside a root that
+// points out of it is outside.
+std::string path_under_roots(const std::string& path, const std::vector<std::string>& roots);
+// The bytes of a regular file of at most `max_bytes`; Error for anything else (a device, a
+// FIFO, a folder, /proc files that claim no size, a larger file), without reading past the limit.
+std::string read_regular_file(const std::string& path, size_t max_bytes);
 // A relative `path` (from the working folder) rewritten to start at `dir`; absolute paths and
 // an empty `dir` leave it as it is.
 std::string relative_to(const std::string& path, const std::string& dir);

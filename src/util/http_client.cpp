@@ -6,6 +6,7 @@
 #include <cstdlib>
 
 #include "util/json.h"
+#include "util/strings.h"
 
 namespace taco {
 namespace {
@@ -139,21 +140,17 @@ HttpResponse HttpClient::perform(const std::string& url, const std::string* body
 }
 
 std::string http_error_message(const std::string& body) {
-  try {
-    Json j = Json::parse(body);
+  const Json j = parse_json_or_discarded(body);
+  if (j.is_object()) {
     if (j.contains("error")) {
       const Json& e = j["error"];
-      if (e.is_object() && e.contains("message") && e["message"].is_string()) return e["message"].get<std::string>();
-      if (e.is_string()) return e.get<std::string>();
+      if (e.is_object() && e.contains("message") && e["message"].is_string()) return excerpt(e["message"].get<std::string>(), 500);
+      if (e.is_string()) return excerpt(e.get<std::string>(), 500);
     }
-    if (j.contains("message") && j["message"].is_string()) return j["message"].get<std::string>();
-    if (j.contains("detail") && j["detail"].is_string()) return j["detail"].get<std::string>();
-  } catch (const Json::exception&) {
+    if (j.contains("message") && j["message"].is_string()) return excerpt(j["message"].get<std::string>(), 500);
+    if (j.contains("detail") && j["detail"].is_string()) return excerpt(j["detail"].get<std::string>(), 500);
   }
-  std::string s = body.substr(0, 200);
-  for (char& c : s)
-    if (c == '\n' || c == '\r') c = ' ';
-  return s;
+  return excerpt(body);
 }
 
 }  // namespace taco

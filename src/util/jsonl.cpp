@@ -7,10 +7,10 @@
 
 #include <cerrno>
 #include <cstring>
-#include <fstream>
 
 #include "util/error.h"
 #include "util/files.h"
+#include "util/strings.h"
 
 namespace taco {
 
@@ -24,25 +24,84 @@ void for_each_record(const std::string& path, const std::function<void(size_t, J
   for (size_t i = 0; i < all.size(); ++i) fn(i + 1, std::move(all[i]));
 }
 
+LineReader::LineReader(const std::string& path, size_t max_bytes) : path_(path), max_(max_bytes) {
+  refuse_directory(path);  // a folder would read as zero records, and exit 0
+  fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd_ < 0) throw Error(path + ": cannot open (" + std::strerror(errno) + ")");
+  buf_.resize(size_t{1} << 20);
+}
+
+LineReader::LineReader(int fd, std::string name, size_t max_bytes) : path_(std::move(name)), max_(max_bytes), fd_(fd), owns_fd_(false) {
+  buf_.resize(size_t{1} << 16);  // a pipe: small reads, answered as they come
+}
+
+LineReader::~LineReader() {
+  if (fd_ >= 0 && owns_fd_) ::close(fd_);
+}
+
+bool LineReader::fill() {
+  if (eof_) return false;
+  if (at_ == end_) at_ = end_ = 0;
+  for (;;) {
+    const ssize_t n = ::read(fd_, buf_.data() + end_, buf_.size() - end_);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) throw Error(path_ + ": read failed (" + std::strerror(errno) + ")");
+    if (n == 0) eof_ = true;
+    end_ += static_cast<size_t>(n);
+    return n > 0;
+  }
+}
+
+LineReader::Result LineReader::next(std::string& line) {
+  line.clear();
+  bool too_long = false, any = false;
+  for (;;) {
+    if (at_ == end_ && !fill()) {
+      if (!any) return Result::kEnd;
+      ++line_no_;
+      newline_ = false;
+      return too_long ? Result::kTooLong : Result::kLine;
+    }
+    any = true;
+    const char* start = buf_.data() + at_;
+    const void* nl = std::memchr(start, '\n', end_ - at_);
+    const size_t take = nl ? static_cast<size_t>(static_cast<const char*>(nl) - start) : end_ - at_;
+    if (!too_long && line.size() + take > max_) {
+      too_long = true;
+      line.clear();
+      line.shrink_to_fit();
+    }
+    if (!too_long) line.append(start, take);
+    at_ += take;
+    if (nl) {
+      ++at_;
+      ++line_no_;
+      newline_ = true;
+      return too_long ? Result::kTooLong : Result::kLine;
+    }
+  }
+}
+
 void for_each_jsonl(const std::string& path, const std::function<void(size_t, Json&&)>& fn,
                     bool tolerate_torn_tail) {
-  refuse_directory(path);  // a folder would read as zero records, and exit 0
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw Error(path + ": cannot open (" + std::strerror(errno) + ")");
+  LineReader in(path);
   std::string line;
-  size_t line_no = 0;
-  while (std::getline(in, line)) {
-    ++line_no;
-    bool last_without_newline = in.eof();
+  for (LineReader::Result r; (r = in.next(line)) != LineReader::Result::kEnd;) {
+    const bool last_without_newline = !in.ended_with_newline();
+    if (r == LineReader::Result::kTooLong) {
+      if (tolerate_torn_tail && last_without_newline) return;
+      throw Error(path + ":" + std::to_string(in.line_number()) + ": a record over " + byte_size_text(kMaxRecordBytes) +
+                  " (the most one line may hold)");
+    }
     if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
     Json record;
     try {
-      record = Json::parse(line);
-    } catch (const Json::exception& e) {
+      record = parse_json(line, JsonLimits{kMaxRecordBytes, JsonLimits{}.max_depth});
+    } catch (const Error& e) {
       if (tolerate_torn_tail && last_without_newline) return;
-      throw Error(path + ":" + std::to_string(line_no) + ": malformed JSON (" + e.what() + ")");
+      throw Error(path + ":" + std::to_string(in.line_number()) + ": " + e.what());
     }
-    fn(line_no, std::move(record));
+    fn(in.line_number(), std::move(record));
   }
 }
 

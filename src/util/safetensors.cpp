@@ -76,8 +76,8 @@ SafeTensorsFile read_safetensors(const std::string& path) {
                std::to_string(bytes.size()) + ")");
   Json header;
   try {
-    header = Json::parse(bytes.substr(8, n));
-  } catch (const Json::exception&) {
+    header = parse_json(std::string_view(bytes).substr(8, n));
+  } catch (const Error&) {
     throw fail("not a safetensors file (its header is not JSON)");
   }
   if (!header.is_object()) throw fail("not a safetensors file (its header is not a JSON object)");

@@ -4,7 +4,9 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <cstdio>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace taco {
@@ -52,6 +54,36 @@ inline std::string nearest_word(const std::string& word, const std::vector<std::
   for (const auto& c : candidates)
     if (word.size() >= 3 && c.rfind(word, 0) == 0) return c;
   return "";
+}
+
+// A size for people: "512 bytes", "3.5 KB", "64 MB", "2 GB" (powers of 1024).
+inline std::string byte_size_text(size_t bytes) {
+  const char* units[] = {"bytes", "KB", "MB", "GB", "TB"};
+  double v = static_cast<double>(bytes);
+  int u = 0;
+  while (v >= 1024 && u < 4) v /= 1024, ++u;
+  if (u == 0) return std::to_string(bytes) + " bytes";
+  char buf[32];
+  std::snprintf(buf, sizeof buf, v < 10 && v != std::floor(v) ? "%.1f %s" : "%.0f %s", v, units[u]);
+  return buf;
+}
+
+// A short, one-line excerpt of `text` for a message that quotes input: line breaks and other
+// control characters become spaces, and past `limit` bytes it is cut (before a character, not
+// inside one) and says how long the whole was. Input can be 300 MB; a message must not be.
+inline std::string excerpt(std::string_view text, size_t limit = 200) {
+  const size_t whole = text.size();
+  const bool cut = whole > limit;
+  if (cut) {
+    size_t at = limit;
+    while (at > 0 && (static_cast<unsigned char>(text[at]) & 0xC0) == 0x80) --at;
+    text = text.substr(0, at);
+  }
+  std::string out(text);
+  for (char& c : out)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = ' ';
+  if (cut) out += "... (" + byte_size_text(whole) + " in all)";
+  return out;
 }
 
 // Two decimals, as TACO's tools round boxes, scores and depths.

@@ -3,6 +3,7 @@
 // aside, since one run writes them as they finish).
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <map>
 
@@ -75,6 +76,62 @@ TEST(ShardMergeTest, GenShardsFromASlurmArrayMergeIntoOneRun) {
   EXPECT_NE(mixed.output.find("with seed 9"), std::string::npos) << mixed.output;
   auto plain = test::run_taco("merge " + dir.file("one/train.jsonl") + " --out " + dir.file("x.jsonl"));
   EXPECT_NE(plain.output.find("not the output of a sharded taco command"), std::string::npos) << plain.output;
+
+  // A part that lost a record (edited, or copied while written) is refused, not merged short.
+  std::string lines = read_file(dir.file("sharded/train.shard-1-of-3.jsonl"));
+  lines.erase(0, lines.find('\n') + 1);
+  write_file(dir.file("sharded/train.shard-1-of-3.jsonl"), lines);
+  auto short_part = test::run_taco("merge " + parts + " --out " + dir.file("short.jsonl"));
+  EXPECT_EQ(short_part.code, 1);
+  EXPECT_NE(short_part.output.find("shard 1/3 (" + dir.file("sharded/train.shard-1-of-3.jsonl") + "): 1 of the"), std::string::npos)
+      << short_part.output;
+  EXPECT_FALSE(std::filesystem::exists(dir.file("short.jsonl")));
+}
+
+// A run's shard killed midway, or with tasks that failed, holds fewer traces than its manifest
+// names: merge refuses it, naming the tasks, unless asked for what is there (--partial), which
+// then says what is missing.
+TEST(ShardMergeTest, APartWithFewerTracesThanItsManifestIsRefusedOrMergedAsPartial) {
+  test::TempDir dir;
+  test::write_test_image(dir.file("a.png"));
+  std::string tasks;
+  for (int i = 0; i < 4; ++i)
+    tasks += "{\"id\": \"q" + std::to_string(i) + "\", \"images\": [\"a.png\"], \"question\": \"What is " + std::to_string(i) + " + 1?\"}\n";
+  write_file(dir.file("tasks.jsonl"), tasks);
+  // The model server refuses question 2 (a failed task, listed in shard 0's errors file).
+  test::ScriptedServer server([](const Json& req, int) {
+    const std::string text = req["messages"].dump();
+    const int i = text[text.find("What is ") + 8] - '0';
+    if (i == 2) return test::ScriptedServer::Reply{400, R"({"error": {"message": "no"}})"};
+    return test::ScriptedServer::Reply{200, test::ScriptedServer::completion(
+        "{\"thought\": \"\", \"actions\": [{\"name\": \"Terminate\", \"arguments\": {\"answer\": \"1\"}}]}")};
+  });
+  const std::string job = kTaco + " run --data " + dir.file("tasks.jsonl") + " --model m --endpoint " + server.base_url() +
+                          " -q --out " + dir.file("runs/t.jsonl");
+  for (int k = 0; k < 2; ++k) test::run_command("JOB_COMPLETION_INDEX=" + std::to_string(k) + " TACO_SHARDS=2 " + job);
+  // Shard 1 was killed after its first task: its second trace never written.
+  const std::string part1 = dir.file("runs/t.shard-1-of-2.jsonl");
+  std::string lines = read_file(part1);
+  ASSERT_EQ(std::count(lines.begin(), lines.end(), '\n'), 2);
+  write_file(part1, lines.substr(0, lines.find('\n') + 1));
+  const std::string parts = dir.file("runs/t.shard-0-of-2.jsonl") + " " + part1;
+
+  auto refused = test::run_taco("merge " + parts + " --out " + dir.file("merged.jsonl"));
+  EXPECT_EQ(refused.code, 1);
+  EXPECT_NE(refused.output.find("lack 2 of what their manifests promise"), std::string::npos) << refused.output;
+  EXPECT_NE(refused.output.find("task q2 (failed: listed in"), std::string::npos) << refused.output;
+  EXPECT_NE(refused.output.find("--partial"), std::string::npos) << refused.output;
+  EXPECT_FALSE(std::filesystem::exists(dir.file("merged.jsonl")));
+
+  auto partial = test::run_taco("merge --partial " + parts + " --out " + dir.file("merged.jsonl"));
+  ASSERT_EQ(partial.code, 0) << partial.output;
+  EXPECT_NE(partial.output.find("partial: 2 missing"), std::string::npos) << partial.output;
+  size_t merged = 0;
+  for_each_jsonl(dir.file("merged.jsonl"), [&](size_t, Json&&) { ++merged; });
+  EXPECT_EQ(merged, 2u);
+  const Json missing = read_json_file(dir.file("merged.jsonl.missing.json"));
+  EXPECT_TRUE(missing["partial"].get<bool>());
+  EXPECT_EQ(missing["missing"].size(), 2u);
 }
 
 TEST(ShardMergeTest, RunAndDistillShardsFromAnIndexedJobMergeIntoOneRun) {

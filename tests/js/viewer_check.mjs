@@ -1,10 +1,12 @@
 // Debian's chromium, driven by playwright-core, through `taco view` (tests/serve/viewer_browser_test.cpp
 // starts it): the table lists the episodes, an episode shows its steps and every image loads,
 // the report draws its charts. Screenshots of the three pages go to OUT_DIR. Prints one JSON object of what it saw.
-//   node viewer_check.mjs URL OUT_DIR
+// With POISON_N, episode POISON_N is one that failed and names an image "constructor" outside
+// the allowed roots: the page shows the failure and the refusal where the image would be.
+//   node viewer_check.mjs URL OUT_DIR [POISON_N]
 import { chromium } from "playwright-core";
 
-const [url, outDir] = process.argv.slice(2);
+const [url, outDir, poison] = process.argv.slice(2);
 const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium", args: ["--no-sandbox"] });
 const page = await browser.newPage({ viewport: { width: 1300, height: 800 } });
 const seen = { failed_requests: [] };
@@ -26,6 +28,21 @@ seen.answer = await page.locator(".answer").textContent();
 seen.images = await page.locator("figure img").count();
 seen.images_loaded = await page.locator("figure img").evaluateAll((imgs) => imgs.filter((i) => i.complete && i.naturalWidth > 0).length);
 await page.screenshot({ path: `${outDir}/viewer-episode.png`, fullPage: true });
+
+if (poison !== undefined) {
+  await page.goto(`${url}#/episode/${poison}`);
+  await page.waitForSelector(".answer");
+  await page.waitForFunction(() => document.querySelectorAll("figure .error").length > 0, null, { timeout: 5000 }).catch(() => {});
+  seen.poison_errors = await page.locator(".episode .error").allTextContents();
+  seen.poison_images = await page.locator("figure img").count();
+  await page.screenshot({ path: `${outDir}/viewer-poison.png`, fullPage: true });
+  // The refused image's 404 is expected here, not a failure of the page.
+  seen.failed_requests = seen.failed_requests.filter((u) => !u.includes(`/api/episodes/${poison}/images/`));
+  await page.goto(url);
+  await page.waitForSelector("tr.row");
+  await page.locator("tr.row").first().click();
+  await page.waitForSelector(".step");
+}
 
 await page.goBack();
 await page.fill("#q", "zebra");

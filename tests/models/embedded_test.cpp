@@ -275,6 +275,37 @@ TEST(EmbeddedModelTest, ResumesAfterSigkillToTheSameWeights) {
   EXPECT_NE(other.output.find("holds a training run with other data or settings"), std::string::npos) << other.output;
 }
 
+// The final training state is written before the model: a run killed between the two, rerun,
+// writes the model from that state (missing, or an earlier checkpoint's) instead of saying
+// "finished; nothing to do" over a folder without it.
+TEST(EmbeddedModelTest, ARunKilledBetweenItsFinalStateAndItsModelWritesTheModelOnRerun) {
+  test::TempDir dir;
+  const std::string data = write_records(dir, make_episodes(dir));
+  TrainOptions o = tiny_options(data, dir.file("run"), 4);
+  o.checkpoint_every = 2;
+  train_embedded_model(o);
+  const std::string model = read_file(dir.file("run/model.safetensors"));
+  const std::string config = read_file(dir.file("run/config.json"));
+
+  std::filesystem::remove(dir.file("run/model.safetensors"));
+  TrainSummary s = train_embedded_model(o);
+  EXPECT_TRUE(s.already_done);
+  EXPECT_TRUE(s.model_rewritten);
+  EXPECT_EQ(read_file(dir.file("run/model.safetensors")), model);
+  EXPECT_EQ(read_file(dir.file("run/config.json")), config);
+
+  SafeTensorsFile older = read_safetensors(dir.file("run/model.safetensors"));
+  older.metadata["step"] = "2";  // the checkpoint before the last
+  write_safetensors(dir.file("run/model.safetensors"), older);
+  s = train_embedded_model(o);
+  EXPECT_TRUE(s.model_rewritten);
+  EXPECT_EQ(read_file(dir.file("run/model.safetensors")), model);
+
+  s = train_embedded_model(o);
+  EXPECT_TRUE(s.already_done);
+  EXPECT_FALSE(s.model_rewritten);
+}
+
 std::string load_error(const std::string& dir) {
   ModelOptions o;
   o.model = "embedded:" + dir;
@@ -327,6 +358,34 @@ TEST(EmbeddedModelTest, BadCheckpointsAreRefusedWithTheReason) {
   expect(dir.file("other-config"), "not a taco embedded-model config");
   write_file(copy("bad-tokenizer") + "/tokenizer.model", "{\"vocab\": {}}");
   expect(dir.file("bad-tokenizer"), "not a SentencePiece model");
+
+  // A config that disagrees with its weights is refused from the file's header, before the
+  // network it describes is built (16384 wide and 1,000 deep would be terabytes).
+  config = read_json_file(dir.file("good/config.json"));
+  config["architecture"]["d_model"] = 16384;
+  config["architecture"]["heads"] = 4;
+  config["architecture"]["layers"] = 1000;
+  write_file(copy("huge") + "/config.json", config.dump());
+  const auto started = std::chrono::steady_clock::now();
+  expect(dir.file("huge"), "config.json (vocab_size, d_model) makes it [");
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(5)) << "the network was built before the check";
+  config = read_json_file(dir.file("good/config.json"));
+  config["architecture"]["layers"] = 5;
+  write_file(copy("deep") + "/config.json", config.dump());
+  expect(dir.file("deep"), "tensor blocks.2.qkv.weight is missing");
+  // Every number is bounded, and whole.
+  for (const auto& [section, key, value, words] :
+       std::vector<std::tuple<std::string, std::string, Json, std::string>>{
+           {"decoding", "max_reply_tokens", -5, "decoding.max_reply_tokens is -5; it must be 1 to 1048576"},
+           {"decoding", "max_replies", 0, "decoding.max_replies is 0; it must be 1 to 1000"},
+           {"architecture", "layers", Json::parse("1e30"), "architecture.layers must be a whole number"},
+           {"architecture", "vocab_size", Json::parse("99999999999999999999999"), "architecture.vocab_size must be a whole number"},
+           {"architecture", "d_model", 1 << 20, "architecture.d_model is 1048576; it must be 1 to 16384"}}) {
+    config = read_json_file(dir.file("good/config.json"));
+    config[section][key] = value;
+    write_file(copy("bounds-" + key) + "/config.json", config.dump());
+    expect(dir.file("bounds-" + key), words);
+  }
 
   SafeTensorsFile extra = read_safetensors(dir.file("good/model.safetensors"));
   extra.tensors.push_back({"lm_head.weight", "F32", {1}, std::string(4, '\0')});

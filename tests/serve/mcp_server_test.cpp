@@ -14,6 +14,8 @@
 
 #include "test_support.h"
 #include "tools/config.h"
+#include "util/files.h"
+#include "util/jsonl.h"
 
 namespace taco {
 namespace {
@@ -79,6 +81,35 @@ TEST(McpServerTest, AnswersTheProtocolsMessages) {
 }
 
 // The SDK as a client of the binary: over stdio (it starts `taco mcp`), then over HTTP.
+// A client that floods `taco mcp` over stdio gets every request answered (or answered busy)
+// by a bounded pool: under a 4 GB address-space limit, 8,000 pings once took a thread each
+// and aborted the server after about 1,400. A message nested 100,000 deep is a parse error.
+TEST(McpServerTest, AStdioFloodIsAnsweredWithinAMemoryLimit) {
+  test::TempDir dir;
+  write_file(dir.file("replies.json"), R"(["{\"thought\": \"\", \"actions\": [{\"name\": \"Terminate\", \"arguments\": {\"answer\": \"1\"}}]}"])");
+  std::string input = Json{{"jsonrpc", "2.0"}, {"id", 0}, {"method", "initialize"},
+                           {"params", {{"protocolVersion", "2025-06-18"}, {"capabilities", Json::object()}}}}.dump() + "\n";
+  input += std::string(100000, '[') + std::string(100000, ']') + "\n";
+  const int pings = 8000;
+  for (int i = 1; i <= pings; ++i) input += Json{{"jsonrpc", "2.0"}, {"id", i}, {"method", "ping"}}.dump() + "\n";
+  write_file(dir.file("in.jsonl"), input);
+  const test::CliResult r = test::run_command("bash -c 'ulimit -v 4000000; " + std::string(TACO_BINARY) + " mcp --model replay:" +
+                                              dir.file("replies.json") + " --work-dir " + dir.file("work") + " < " + dir.file("in.jsonl") +
+                                              " > " + dir.file("out.jsonl") + "'");
+  ASSERT_EQ(r.code, 0) << r.output.substr(0, 2000);
+  int answered = 0, busy = 0, parse_errors = 0;
+  std::string deep_error;
+  for_each_jsonl(dir.file("out.jsonl"), [&](size_t, Json&& m) {
+    if (m.contains("error") && m["error"]["code"] == -32700) ++parse_errors, deep_error = m["error"]["message"];
+    else if (m.contains("error") && m["error"]["code"] == -32000) ++busy;
+    else if (m.contains("result") && m["id"] != 0) ++answered;
+  });
+  EXPECT_EQ(answered + busy, pings);
+  EXPECT_GT(answered, 0);
+  EXPECT_EQ(parse_errors, 1);
+  EXPECT_NE(deep_error.find("nested deeper than"), std::string::npos) << deep_error;
+}
+
 TEST(McpServerTest, TheOfficialSdkUsesTacoOverStdioAndHttp) {
   const std::string js = std::string(TACO_SOURCE_DIR) + "/tests/js";
   if (test::run_command("node --version").code != 0 || !std::filesystem::exists(js + "/node_modules/@modelcontextprotocol/sdk/package.json"))

@@ -8,10 +8,12 @@
 #include <signal.h>
 
 #include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "cota/trace.h"
 #include "eval/score.h"
+#include "serve/http_server.h"
 #include "test_support.h"
 #include "util/error.h"
 #include "util/files.h"
@@ -24,7 +26,7 @@ namespace {
 // (other.scores.jsonl) the even ones; categories: "even" and "odd".
 void write_traces(const test::TempDir& dir, int n) {
   make_dirs(dir.file("runs/t.images"));
-  const std::string input = test::write_test_image(dir.file("input.png"), 40, 30);
+  const std::string input = test::write_test_image(dir.file("runs/input.png"), 40, 30);
   std::string lines, scores, other;
   for (int i = 0; i < n; ++i) {
     Trace t;
@@ -127,10 +129,12 @@ TEST(ViewerTest, TheApiAndThePageOverHttp) {
   test::TempDir dir;
   write_traces(dir, 3);
   TraceViewer viewer(dir.file("runs/t.jsonl"), "");
-  httplib::Server http;
+  HttpLimits quiet;
+  quiet.access_log = false;
+  HttpServer http(quiet);
   viewer.mount(http);
-  const int port = http.bind_to_any_port("127.0.0.1");
-  std::thread serving([&] { http.listen_after_bind(); });
+  const int port = http.bind("127.0.0.1", 0);
+  std::thread serving([&] { http.serve(); });
   httplib::Client c("127.0.0.1", port);
   auto page = c.Get("/");
   ASSERT_TRUE(page);
@@ -150,6 +154,83 @@ TEST(ViewerTest, TheApiAndThePageOverHttp) {
   serving.join();
 }
 
+// A trace can name any path as an image: only regular image files under the allowed roots
+// (the traces' folder, the working folder, --allowed-root), links resolved, are ever served.
+TEST(ViewerTest, ServesNoFileATraceNamesOutsideTheAllowedRoots) {
+  test::TempDir dir;
+  make_dirs(dir.file("runs"));
+  make_dirs(dir.file("elsewhere"));
+  const std::string good = test::write_test_image(dir.file("runs/good.png"), 20, 20);
+  const std::string outside = test::write_test_image(dir.file("elsewhere/outside.png"), 20, 20);
+  write_file(dir.file("runs/notes.png"), "not an image at all");
+  std::filesystem::create_symlink("/etc/passwd", dir.file("runs/passwd.png"));
+  std::filesystem::create_symlink(outside, dir.file("runs/link-out.png"));
+  const std::vector<std::string> paths = {good,          "/etc/passwd",        "../../../../../../etc/passwd", dir.file("runs/passwd.png"),
+                                          "/proc/self/environ", "/dev/zero",   dir.file("runs/notes.png"),    dir.file("runs/link-out.png"),
+                                          outside,       dir.file("runs")};
+  std::string lines;
+  for (size_t i = 0; i < paths.size(); ++i)
+    lines += Json{{"id", "t" + std::to_string(i)}, {"images", {{{"name", "image-0"}, {"path", paths[i]}, {"source", "input"}}}}}.dump() + "\n";
+  write_file(dir.file("runs/t.jsonl"), lines);
+
+  TraceViewer viewer(dir.file("runs/t.jsonl"), "");
+  std::string type;
+  EXPECT_EQ(viewer.image_bytes(0, 0, type), read_file(good));
+  EXPECT_EQ(type, "image/png");
+  auto refusal = [&](size_t n) {
+    try {
+      viewer.image_bytes(n, 0, type);
+      return std::string("served");
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+  };
+  const std::string outside_roots = "outside the allowed roots (--allowed-root DIR)";
+  for (size_t n : {1, 2, 3, 4, 5, 7, 8}) EXPECT_EQ(refusal(n), outside_roots) << paths[n];
+  EXPECT_NE(refusal(6).find("not an image file"), std::string::npos) << refusal(6);  // inside, but not an image
+  EXPECT_NE(refusal(9).find("not an image file"), std::string::npos) << refusal(9);  // a folder
+
+  // --allowed-root adds a folder; what it holds is then served, and only that.
+  viewer.allow_root(dir.file("elsewhere"));
+  EXPECT_EQ(viewer.image_bytes(8, 0, type), read_file(outside));
+  EXPECT_EQ(viewer.image_bytes(7, 0, type), read_file(outside));
+  EXPECT_EQ(refusal(1), outside_roots);
+
+  // Over HTTP: a 404 with the reason, never the file.
+  HttpLimits quiet;
+  quiet.access_log = false;
+  HttpServer http(quiet);
+  viewer.mount(http);
+  const int port = http.bind("127.0.0.1", 0);
+  std::thread serving([&] { http.serve(); });
+  httplib::Client c("127.0.0.1", port);
+  auto shadow = c.Get("/api/episodes/1/images/0");
+  ASSERT_TRUE(shadow);
+  EXPECT_EQ(shadow->status, 404);
+  EXPECT_EQ(shadow->body.find("root:"), std::string::npos);
+  EXPECT_EQ(Json::parse(shadow->body)["error"]["message"], outside_roots);
+  EXPECT_EQ(c.Get("/api/episodes/0/images/0")->status, 200);
+  http.stop();
+  serving.join();
+}
+
+// Summaries are rows of a table: whatever a trace holds, a page of them stays small, and an
+// episode over the record limit is refused rather than read whole.
+TEST(ViewerTest, APageOfSummariesStaysSmallWhateverTheTracesHold) {
+  test::TempDir dir;
+  const std::string huge(400000, 'x');
+  std::string lines;
+  for (int i = 0; i < 100; ++i)
+    lines += Json{{"id", "t" + std::to_string(i)}, {"task", {{"question", huge}}}, {"answer", huge}}.dump() + "\n";
+  write_file(dir.file("t.jsonl"), lines);
+  TraceViewer viewer(dir.file("t.jsonl"), "");
+  const Json page = viewer.page(0, 500, "", "");
+  EXPECT_EQ(page["episodes"].size(), 100u);
+  EXPECT_LT(page.dump().size(), 100000u);
+  EXPECT_EQ(page["episodes"][3]["id"], "t3");
+  EXPECT_EQ(viewer.trace(3)["answer"].get<std::string>().size(), huge.size());  // the whole trace is one click away
+}
+
 // Debian's chromium through playwright-core (npm, tests/js) on `taco view` started as users
 // start it: the table, an episode's steps and images, a search.
 TEST(ViewerTest, ABrowserShowsTheTableAnEpisodeAndItsImages) {
@@ -159,6 +240,17 @@ TEST(ViewerTest, ABrowserShowsTheTableAnEpisodeAndItsImages) {
     GTEST_SKIP() << "needs node, chromium and the npm packages in tests/js/node_modules: scripts/bootstrap installs them";
   test::TempDir dir;
   write_traces(dir, 10);
+  // Episode 10 failed, and names an image "constructor" (a key every plain JavaScript object
+  // has) at a path outside the allowed roots.
+  {
+    std::ofstream out(dir.file("runs/t.jsonl"), std::ios::app);
+    out << Json{{"id", "poison"}, {"task", {{"id", "poison"}, {"question", "Who sent this?"}, {"images", {"/etc/passwd"}}}},
+                {"model", "m"}, {"prompt", "cota"}, {"status", "error"}, {"error", "the model server refused the request (HTTP 400)"},
+                {"answer", ""}, {"steps", Json::array()},
+                {"images", {{{"name", "constructor"}, {"path", "/etc/passwd"}, {"source", "input"}}}}}
+               .dump()
+        << "\n";
+  }
   std::string log;
   int port = 0;
   auto viewer = test::start_taco_listening("view " + dir.file("runs/t.jsonl") + " --scores " + dir.file("runs/t.scores.jsonl") +
@@ -166,11 +258,15 @@ TEST(ViewerTest, ABrowserShowsTheTableAnEpisodeAndItsImages) {
                                            port, log);
   ASSERT_GT(port, 0) << log;
   const test::CliResult browser =
-      test::run_command("node " + js + "/viewer_check.mjs http://127.0.0.1:" + std::to_string(port) + "/ " + dir.path());
+      test::run_command("node " + js + "/viewer_check.mjs http://127.0.0.1:" + std::to_string(port) + "/ " + dir.path() + " 10");
   ASSERT_EQ(browser.code, 0) << browser.output;
   const Json seen = test::last_line_json(browser.output);
   ASSERT_TRUE(seen.is_object()) << browser.output;
-  EXPECT_EQ(seen["rows"], 10);
+  EXPECT_EQ(seen["rows"], 11);
+  // The failed episode shows its failure, and the refused image its reason, not an empty box.
+  EXPECT_EQ(seen["poison_errors"], Json({"outside the allowed roots (--allowed-root DIR)", "the model server refused the request (HTTP 400)"}))
+      << seen["poison_errors"];
+  EXPECT_EQ(seen["poison_images"], 0);
   EXPECT_EQ(seen["steps"], 1);
   EXPECT_EQ(seen["actions"], Json({"Calculate({\"expression\":\"0+1\"})"}));
   EXPECT_EQ(seen["answer"], "answer: 1");

@@ -56,6 +56,21 @@ TEST(KnowledgeTest, ImportingAgainAddsNothingAndUpdatesChangedTexts) {
   }
 }
 
+// A text over the limit is kept cut, and the import says how many were; a line over the
+// record limit is refused with its file and line, never held whole.
+TEST(KnowledgeTest, ATextOverTheLimitIsCutAndCounted) {
+  test::TempDir dir;
+  write_file(dir.file("big.jsonl"), "{\"title\": \"Long\", \"text\": \"" + std::string(3 << 20, 'w') + "\"}\n"
+                                    "{\"title\": \"Short\", \"text\": \"Short.\"}\n");
+  ImportCounts n = import_knowledge(dir.file("big.jsonl"), dir.file("kb.sqlite"));
+  EXPECT_EQ(n.added, 2u);
+  EXPECT_EQ(n.cut, 1u);
+  KnowledgeBase kb(dir.file("kb.sqlite"));
+  auto hits = kb.search("long", 5);
+  ASSERT_EQ(hits.size(), 1u);
+  EXPECT_EQ(hits[0].text.size(), kMaxKnowledgeTextBytes);
+}
+
 TEST(KnowledgeTest, ImportsWikipediaAbstracts) {
   test::TempDir dir;
   write_file(dir.file("enwiki-latest-abstract.xml"),

@@ -16,6 +16,7 @@
 #include "runtime/episode.h"
 #include "test_support.h"
 #include "tools/config.h"
+#include "tools/image_store.h"
 #include "util/child_process.h"
 #include "util/error.h"
 #include "util/files.h"
@@ -99,6 +100,70 @@ TEST(McpClientTest, BadServerEntriesAreRefusedWithTheReason) {
     EXPECT_NE(m.find("ends: no such model"), std::string::npos) << m;
   }
   EXPECT_THROW(make_tool_registry(config_with(dir, {{"missing", {{"command", "/nonexistent/server"}}}})), Error);
+}
+
+// A hostile MCP server over stdio, in Python: a proper handshake, then in `mode` a tools/list
+// (deep-list) or tools/call (deep-call) reply nested 100,000 levels deep, a 2 MB text result
+// (big-text), or a reply line that never ends (endless).
+std::string write_hostile_server(const test::TempDir& dir) {
+  write_file(dir.file("hostile.py"), R"PY(import json, sys
+mode = sys.argv[1]
+deep = "[" * 100000 + "]" * 100000
+def send(text):
+    sys.stdout.write(text + chr(10)); sys.stdout.flush()
+for line in sys.stdin:
+    m = json.loads(line)
+    if "id" not in m: continue
+    i = json.dumps(m["id"])
+    if m["method"] == "initialize":
+        send(json.dumps({"jsonrpc": "2.0", "id": m["id"], "result": {"protocolVersion": m["params"]["protocolVersion"],
+             "capabilities": {"tools": {}}, "serverInfo": {"name": "hostile", "version": "1"}}}))
+    elif m["method"] == "tools/list":
+        if mode == "deep-list": send('{"jsonrpc": "2.0", "id": %s, "result": %s}' % (i, deep))
+        else: send(json.dumps({"jsonrpc": "2.0", "id": m["id"], "result": {"tools": [{"name": "Shout",
+             "description": "says a lot", "inputSchema": {"type": "object", "properties": {}}}]}}))
+    elif m["method"] == "tools/call":
+        if mode == "deep-call": send('{"jsonrpc": "2.0", "id": %s, "result": %s}' % (i, deep))
+        elif mode == "endless":
+            while True: sys.stdout.write("x" * 65536)
+        else: send(json.dumps({"jsonrpc": "2.0", "id": m["id"], "result": {"content": [{"type": "text", "text": "y" * 2000000}]}}))
+)PY");
+  return dir.file("hostile.py");
+}
+
+// Replies from an MCP server are read with the same limits as every JSON from outside: a
+// deep one is the server's error, not a stack overflow; a huge text is cut, and says so.
+TEST(McpClientTest, AHostileServerIsAnErrorNeverACrash) {
+  if (test::run_command("python3 --version").code != 0) GTEST_SKIP() << "needs python3 (scripts/bootstrap)";
+  test::TempDir dir;
+  const std::string server = write_hostile_server(dir);
+  auto config = [&](const std::string& mode) {
+    return config_with(dir, {{"hostile", {{"command", "python3"}, {"args", {server, mode}}, {"time_limit_s", 20}}}});
+  };
+  try {
+    make_tool_registry(config("deep-list"));
+    ADD_FAILURE() << "a tools/list nested 100,000 deep was taken";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("nested deeper than"), std::string::npos) << e.what();
+  }
+  auto call = [&](const std::string& mode) -> Json {
+    ToolRegistry tools = make_tool_registry(config(mode));
+    ImageStore store;
+    try {
+      return test::call_tool(tools, store, "Shout", Json::object());
+    } catch (const ToolError& e) {
+      return Json{{"error", e.what()}};
+    }
+  };
+  const Json deep = call("deep-call");
+  EXPECT_NE(deep.value("error", "").find("nested deeper than"), std::string::npos) << deep.dump().substr(0, 300);
+  const Json endless = call("endless");
+  EXPECT_NE(endless.value("error", "").find("sent a message over 64 MB"), std::string::npos) << endless.dump().substr(0, 300);
+  const Json big = call("big-text");
+  ASSERT_TRUE(big.contains("text")) << big.dump().substr(0, 300);
+  EXPECT_LE(big.dump().size(), kMaxObservationBytes);
+  EXPECT_NE(big["text"].get<std::string>().find("[cut: Shout returned 1.9 MB here; the first 128 KB are shown]"), std::string::npos)
+      << big["text"].get<std::string>().substr(big["text"].get<std::string>().size() - 200);
 }
 
 // server-everything over stdio: its tools in the registry and the prompt; an episode that

@@ -46,6 +46,30 @@ TEST(RegistryTest, CallsOverTheTimeLimitAreAbandoned) {
   EXPECT_EQ(ok->new_images().size(), 1u);
 }
 
+// Whatever a tool returns, the observation the model is fed stays within the limit: long
+// texts are cut and say so; a result that stays too large is an error observation.
+TEST(RegistryTest, AnObservationOverTheLimitIsCutAndSaysSo) {
+  Json text{{"text", std::string(2 << 20, 'y')}, {"small", "kept"}};
+  cap_observation(text, "Big");
+  EXPECT_LE(text.dump().size(), kMaxObservationBytes);
+  EXPECT_EQ(text["small"], "kept");
+  const std::string t = text["text"];
+  EXPECT_EQ(t.substr(t.size() - 33), "here; the first 128 KB are shown]");
+  EXPECT_NE(t.find("[cut: Big returned 2 MB here"), std::string::npos);
+  Json boxes = Json::array();
+  for (int i = 0; i < 100000; ++i) boxes.push_back(Json{0.1, 0.2, 0.3, 0.4});
+  Json many{{"boxes", boxes}};
+  try {
+    cap_observation(many, "Big");
+    ADD_FAILURE() << "a result of 100,000 boxes was taken";
+  } catch (const ToolError& e) {
+    EXPECT_NE(std::string(e.what()).find("over the limit of 256 KB for one observation"), std::string::npos) << e.what();
+  }
+  Json small{{"text", "short"}};
+  cap_observation(small, "Big");
+  EXPECT_EQ(small["text"], "short");
+}
+
 TEST(RegistryTest, AddReplacesAToolOfTheSameName) {
   ToolRegistry r = make_builtin_registry();
   size_t n = r.tools().size();

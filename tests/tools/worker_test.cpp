@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <thread>
 
 #include "test_support.h"
 #include "tools/config.h"
@@ -65,6 +66,39 @@ TEST(ToolWorkerTest, WorkersAnswerAsTheToolsDoInProcess) {
     }
   }
   EXPECT_EQ(call(isolated, "SolveMathEquation", {{"query", "2x + 1 = 7"}}), call(in_process, "SolveMathEquation", {{"query", "2x + 1 = 7"}}));
+}
+
+// Workers are pooled across episode threads that come and go: a worker started by a thread
+// that has since ended must still answer (the parent-death signal follows the thread that
+// forked; taco forks every child from one launcher thread that lives as long as it does).
+TEST(ToolWorkerTest, AWorkerStartedByAThreadThatEndedStillAnswers) {
+  WorkerProgram program(TACO_BINARY);
+  const ToolRegistry r = registry_with(30);
+  Json first;
+  std::thread([&] { first = call(r, "Calculate", Json{{"expression", "6*7"}}); }).join();
+  EXPECT_EQ(first, Json({{"result", 42}}));
+  // The thread that started the pooled worker is gone; give a parent-death signal time to land.
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(call(r, "Calculate", Json{{"expression", "2+3"}}), Json({{"result", 5}}));
+
+  auto child = std::unique_ptr<ChildProcess>();
+  std::thread([&] { child = ChildProcess::start({{"cat"}, {}, 0, ""}); }).join();
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  ASSERT_TRUE(child->write_line("still here"));
+  std::string line;
+  ASSERT_EQ(child->read_line(line, 10), ChildProcess::ReadResult::kLine) << "the child " << child->wait_description();
+  EXPECT_EQ(line, "still here");
+}
+
+// A child that writes one line without end: read in linear time up to its limit, then
+// refused, with the memory let go.
+TEST(ToolWorkerTest, AnEndlessLineFromAChildIsCutAtItsLimit) {
+  ChildProcess::Options o;
+  o.argv = {"sh", "-c", "head -c 50000000 /dev/zero | tr '\\0' x; echo; echo after"};
+  o.max_line_bytes = 8 << 20;
+  auto child = ChildProcess::start(o);
+  std::string line;
+  EXPECT_EQ(child->read_line(line, 60), ChildProcess::ReadResult::kTooLong);
 }
 
 TEST(ToolWorkerTest, AnOverrunningSolveIsKilledAtTheLimitAndTheNextCallGetsAFreshWorker) {

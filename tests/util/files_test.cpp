@@ -1,6 +1,10 @@
 // Path helpers that decide where files are looked for.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
+#include "test_support.h"
+#include "util/error.h"
 #include "util/files.h"
 
 namespace taco {
@@ -30,6 +34,36 @@ TEST(FilesTest, SafeFileNamesOfDistinctIdsDiffer) {
     EXPECT_NE(name, "..");
     EXPECT_EQ(name.find('/'), std::string::npos) << name;
   }
+}
+
+// A write that fails after its temporary file exists takes the temporary file away again.
+TEST(FilesTest, AFailedAtomicWriteLeavesNoTemporaryFile) {
+  test::TempDir dir;
+  make_dirs(dir.file("taken"));  // a folder where the file should go: the rename fails
+  write_file(dir.file("taken/inside"), "x");
+  EXPECT_THROW(write_file_atomic(dir.file("taken"), "bytes"), Error);
+  EXPECT_FALSE(std::filesystem::exists(dir.file("taken.tmp")));
+  write_file_atomic(dir.file("ok"), "bytes");
+  EXPECT_EQ(read_file(dir.file("ok")), "bytes");
+  EXPECT_FALSE(std::filesystem::exists(dir.file("ok.tmp")));
+}
+
+TEST(FilesTest, OnlyRegularFilesUnderTheRootsAreReadable) {
+  test::TempDir dir;
+  make_dirs(dir.file("root/sub"));
+  write_file(dir.file("root/sub/a.txt"), "a");
+  std::filesystem::create_symlink("/etc/hostname", dir.file("root/out"));
+  const auto roots = canonical_roots({dir.file("root")});
+  EXPECT_NE(path_under_roots(dir.file("root/sub/a.txt"), roots), "");
+  EXPECT_NE(path_under_roots(dir.file("root/sub/../sub/a.txt"), roots), "");
+  EXPECT_EQ(path_under_roots(dir.file("root/../root2/a.txt"), roots), "");
+  EXPECT_EQ(path_under_roots(dir.file("root/out"), roots), "") << "a link out of the root is outside";
+  EXPECT_EQ(path_under_roots(dir.file("rootless"), roots), "") << "a sibling that shares the root's name as a prefix";
+  EXPECT_EQ(read_regular_file(dir.file("root/sub/a.txt"), 10), "a");
+  EXPECT_THROW(read_regular_file("/dev/zero", 10), Error);
+  EXPECT_THROW(read_regular_file(dir.file("root/sub"), 10), Error);
+  write_file(dir.file("big"), std::string(100, 'b'));
+  EXPECT_THROW(read_regular_file(dir.file("big"), 10), Error);
 }
 
 }  // namespace

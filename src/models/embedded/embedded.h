@@ -47,6 +47,7 @@ struct TrainSummary {
   double final_loss = 0;      // mean loss of the last steps
   double val_loss = -1;       // -1: no validation data
   bool already_done = false;  // the folder already held the finished run
+  bool model_rewritten = false;  // ... but not its final model, which was written from the final state
 };
 
 // Trains into options.out, resuming a run that was stopped (the same data and settings give

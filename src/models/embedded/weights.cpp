@@ -79,6 +79,26 @@ void load_network_tensors(ActionNetwork& net, const SafeTensorsFile& file, const
         throw Error(what + ": tensor " + t.name + " is not part of this model (another model's weights?)");
 }
 
+void check_weights_fit_config(const EmbeddedConfig& c, const SafeTensorsFile& file, const std::string& what) {
+  // The tensors whose shapes carry every size the config sets (vocabulary, width, depth,
+  // positions, visual tokens): checked in the file's header before the network is built, so
+  // a config that disagrees is refused at once instead of after allocating what it claims.
+  const int64_t d = c.d_model;
+  auto expect = [&](const std::string& name, std::vector<int64_t> shape, const std::string& from) {
+    const SafeTensor* t = file.find(name);
+    if (!t) throw Error(what + ": tensor " + name + " is missing (config.json: " + from + ")");
+    if (t->shape != shape)
+      throw Error(what + ": tensor " + name + " has shape " + format_shape(t->shape) + ", config.json (" + from + ") makes it " +
+                  format_shape(shape) + ": the config and the weights are of different models");
+  };
+  expect("token_embedding.weight", {c.vocab_size, d}, "vocab_size, d_model");
+  expect("visual_position", {c.visual_tokens(), d}, "image_width, image_height, d_model");
+  if (c.positions == "learned") expect("position_embedding.weight", {c.max_positions, d}, "max_positions, d_model");
+  for (int i = 0; i < c.layers; ++i) expect("blocks." + std::to_string(i) + ".qkv.weight", {3 * d, d}, "layers, d_model");
+  if (file.find("blocks." + std::to_string(c.layers) + ".qkv.weight"))
+    throw Error(what + ": holds more than the " + std::to_string(c.layers) + " layers config.json says");
+}
+
 LoadedCheckpoint load_checkpoint(const std::string& dir) {
   CheckpointPaths paths = checkpoint_paths(dir);
   LoadedCheckpoint c{EmbeddedConfig::from_json(read_json_file(paths.config), paths.config), Tokenizer::from_file(paths.tokenizer),
@@ -87,6 +107,7 @@ LoadedCheckpoint load_checkpoint(const std::string& dir) {
     throw Error(dir + ": the tokenizer has " + std::to_string(c.tokenizer.vocab_size()) + " tokens and config.json says " +
                 std::to_string(c.config.vocab_size) + " (files from different checkpoints?)");
   SafeTensorsFile weights = read_safetensors(paths.weights);
+  check_weights_fit_config(c.config, weights, paths.weights);
   c.network = ActionNetwork(c.config);
   load_network_tensors(c.network, weights, "", paths.weights, true);
   c.network->eval();

@@ -37,5 +37,8 @@ struct LoadedCheckpoint {
 };
 // Throws Error naming the folder and what is wrong with it.
 LoadedCheckpoint load_checkpoint(const std::string& dir);
+// Error unless the tensors that carry the config's sizes have the shapes it gives them: checked
+// on the file's header before any network is built.
+void check_weights_fit_config(const EmbeddedConfig& config, const SafeTensorsFile& file, const std::string& what);
 
 }  // namespace taco

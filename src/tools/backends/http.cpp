@@ -92,8 +92,8 @@ class HttpBackend : public VisionBackend {
     if (r.status != 200)
       throw ToolError("RuntimeError", url + " answered HTTP " + std::to_string(r.status) + ": " + http_error_message(r.body));
     try {
-      return Json::parse(r.body);
-    } catch (const Json::exception&) {
+      return parse_json(r.body);
+    } catch (const Error&) {
       throw ToolError("RuntimeError", url + " answered with something that is not JSON");
     }
   }

@@ -1,0 +1,498 @@
+#include "serve/http_server.h"
+
+#include <arpa/inet.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdarg>
+#include <cstdio>
+#include <cstring>
+#include <mutex>
+#include <regex>
+#include <set>
+
+#include "util/error.h"
+#include "util/json.h"
+#include "util/strings.h"
+#include "util/work_pool.h"
+
+namespace taco {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// A streamed body unread by the client past this makes the producer wait.
+constexpr size_t kMaxUnreadStream = size_t{1} << 20;
+
+std::string lower(std::string s) { return to_lower(std::move(s)); }
+
+// The host part of a Host header or an Origin ("http://127.0.0.1:8080" -> "127.0.0.1").
+std::string host_part(std::string value) {
+  if (size_t scheme = value.find("://"); scheme != std::string::npos) value.erase(0, scheme + 3);
+  if (size_t slash = value.find('/'); slash != std::string::npos) value.resize(slash);
+  if (!value.empty() && value[0] == '[') {
+    const size_t close = value.find(']');
+    return close == std::string::npos ? value : value.substr(0, close + 1);
+  }
+  if (size_t colon = value.rfind(':'); colon != std::string::npos) value.resize(colon);
+  return lower(value);
+}
+
+bool is_local_name(const std::string& host) {
+  if (host == "localhost" || host == "[::1]" || host == "::1") return true;
+  in_addr a{};
+  return ::inet_pton(AF_INET, host.c_str(), &a) == 1 && (ntohl(a.s_addr) >> 24) == 127;
+}
+
+bool changes_state(const std::string& method) { return method == "POST" || method == "PUT" || method == "PATCH" || method == "DELETE"; }
+
+}  // namespace
+
+bool is_loopback_host(const std::string& host) { return is_local_name(lower(host)); }
+
+std::string HttpRequest::header(const std::string& name) const {
+  auto it = headers.find(lower(name));
+  return it == headers.end() ? "" : it->second;
+}
+
+bool HttpRequest::from_foreign_origin() const {
+  const std::string origin = header("Origin");
+  return !origin.empty() && !is_local_name(host_part(origin));
+}
+
+std::string HttpRequest::param(const std::string& key) const {
+  auto it = query.find(key);
+  return it == query.end() ? "" : it->second;
+}
+
+namespace {
+
+// A streamed body between the pool thread that writes it and the event loop that sends it.
+// The event loop suspends the connection when nothing is queued and the writer resumes it.
+class StreamBuffer : public HttpStream {
+ public:
+  explicit StreamBuffer(MHD_Connection* connection) : connection_(connection) {}
+
+  bool write(const std::string& data) override {
+    std::unique_lock<std::mutex> lock(mu_);
+    drained_.wait(lock, [&] { return closed_ || queued_.size() - taken_ < kMaxUnreadStream; });
+    if (closed_) return false;
+    if (taken_ > 0) queued_.erase(0, taken_), taken_ = 0;
+    queued_ += data;
+    wake();
+    return true;
+  }
+  void finish() {
+    std::lock_guard<std::mutex> lock(mu_);
+    finished_ = true;
+    wake();
+  }
+  // The event loop's side (MHD's content reader).
+  ssize_t read(char* buf, size_t max) {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (taken_ < queued_.size()) {
+      const size_t n = std::min(max, queued_.size() - taken_);
+      std::memcpy(buf, queued_.data() + taken_, n);
+      taken_ += n;
+      drained_.notify_all();
+      return static_cast<ssize_t>(n);
+    }
+    if (finished_) return MHD_CONTENT_READER_END_OF_STREAM;
+    if (closed_) return MHD_CONTENT_READER_END_WITH_ERROR;
+    suspended_ = true;
+    MHD_suspend_connection(connection_);
+    return 0;
+  }
+  // The response is gone (sent, or the client went away): writes fail from now on.
+  void close() {
+    std::lock_guard<std::mutex> lock(mu_);
+    closed_ = true;
+    drained_.notify_all();
+  }
+
+ private:
+  void wake() {
+    if (suspended_ && !closed_) {
+      suspended_ = false;
+      MHD_resume_connection(connection_);
+    }
+  }
+  MHD_Connection* connection_;
+  std::mutex mu_;
+  std::condition_variable drained_;
+  std::string queued_;
+  size_t taken_ = 0;
+  bool finished_ = false, closed_ = false, suspended_ = false;
+};
+
+// One request from its headers to its last byte sent.
+struct Exchange {
+  MHD_Connection* connection = nullptr;
+  HttpRequest request;
+  HttpResponse response;
+  Clock::time_point start = Clock::now();
+  enum class Phase { kReading, kDiscarding, kWorking, kReady } phase = Phase::kReading;
+  const void* route = nullptr;  // the Route that takes it
+  std::shared_ptr<StreamBuffer> stream;
+  uint64_t bytes = 0;  // of the body sent (streams: as read)
+};
+
+}  // namespace
+
+struct HttpServer::Impl {
+  struct Route {
+    std::string method;
+    std::regex pattern;
+    HttpHandler handler;
+    bool quick;
+  };
+
+  HttpLimits limits;
+  std::vector<std::unique_ptr<Route>> routes;
+  std::function<void(int, const std::string&, HttpResponse&)> error_body;
+  std::unique_ptr<WorkPool> pool;
+  MHD_Daemon* daemon = nullptr;
+  bool loopback = false;
+  std::mutex mu;
+  std::condition_variable changed;
+  bool stopping = false, stopped = false;
+  size_t open_exchanges = 0, running_jobs = 0;
+
+  explicit Impl(HttpLimits l) : limits(std::move(l)) {}
+
+  void refuse(Exchange& x, int status, const std::string& reason) {
+    x.response = HttpResponse();
+    x.response.status = status;
+    if (error_body) error_body(status, reason, x.response);
+    else x.response.set(Json{{"error", {{"message", reason}}}}.dump(), "application/json");
+    if (status == 503 || status == 429) x.response.set_header("Retry-After", "1");
+  }
+
+  // Sends x.response (or starts its stream).
+  MHD_Result queue(Exchange& x) {
+    MHD_Response* r = nullptr;
+    if (x.stream) {
+      r = MHD_create_response_from_callback(
+          MHD_SIZE_UNKNOWN, 16 << 10,
+          [](void* cls, uint64_t, char* buf, size_t max) -> ssize_t {
+            auto* x = static_cast<Exchange*>(cls);
+            const ssize_t n = x->stream->read(buf, max);
+            if (n > 0) x->bytes += static_cast<uint64_t>(n);
+            return n;
+          },
+          &x, nullptr);
+    } else {
+      x.bytes = x.response.body.size();
+      r = MHD_create_response_from_buffer(x.response.body.size(), x.response.body.data(), MHD_RESPMEM_MUST_COPY);
+    }
+    if (!r) return MHD_NO;
+    MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, x.response.content_type.c_str());
+    if (x.stream) MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-cache");
+    for (const auto& [name, value] : x.response.headers) MHD_add_response_header(r, name.c_str(), value.c_str());
+    const MHD_Result ok = MHD_queue_response(x.connection, static_cast<unsigned>(x.response.status), r);
+    MHD_destroy_response(r);
+    return ok;
+  }
+
+  const Route* find_route(HttpRequest& req, bool& path_known) {
+    path_known = false;
+    for (const auto& route : routes) {
+      std::smatch m;
+      if (!std::regex_match(req.path, m, route->pattern)) continue;
+      path_known = true;
+      if (route->method != req.method && !(req.method == "HEAD" && route->method == "GET")) continue;
+      req.matches.assign(m.begin(), m.end());
+      return route.get();
+    }
+    return nullptr;
+  }
+
+  // The checks that need only the headers: the status to refuse the request with and why, or
+  // 0 when it may go on.
+  int check_headers(Exchange& x, size_t header_lines, std::string& reason) {
+    const HttpRequest& req = x.request;
+    if (header_lines > limits.max_headers) {
+      reason = "more than " + std::to_string(limits.max_headers) + " header lines";
+      return 431;
+    }
+    if (loopback) {
+      // A page of another site that resolves its own name to 127.0.0.1 (DNS rebinding) sends
+      // its own name as Host; a page of another site posting here sends its Origin.
+      const std::string host = req.header("Host");
+      if (!host.empty() && !is_local_name(host_part(host))) {
+        reason = "requests for host '" + excerpt(host, 80) + "' are refused: this server answers only its loopback names";
+        return 403;
+      }
+      if (changes_state(req.method) && req.from_foreign_origin()) {
+        reason = "requests from another origin (" + excerpt(req.header("Origin"), 80) + ") are refused";
+        return 403;
+      }
+    }
+    const std::string length = req.header("Content-Length");
+    if (!length.empty() && length.find_first_not_of("0123456789") == std::string::npos && length.size() < 20 &&
+        std::stoull(length) > limits.max_body_bytes) {
+      reason = "the request body (" + byte_size_text(std::stoull(length)) + ") is over the server's limit of " +
+               byte_size_text(limits.max_body_bytes);
+      return 413;
+    }
+    return 0;
+  }
+
+  void run_job(std::shared_ptr<Exchange> x, const Route* route) {
+    try {
+      route->handler(x->request, x->response);
+    } catch (const std::exception& e) {
+      refuse(*x, 500, std::string("internal error: ") + e.what());
+    }
+    std::function<void(HttpStream&)> producer = std::move(x->response.stream);
+    if (producer) x->stream = std::make_shared<StreamBuffer>(x->connection);
+    std::shared_ptr<StreamBuffer> stream = x->stream;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      x->phase = Exchange::Phase::kReady;
+      MHD_resume_connection(x->connection);  // the event loop sends the reply
+    }
+    if (producer) {
+      try {
+        producer(*stream);
+      } catch (const std::exception& e) {
+        std::fprintf(stderr, "%s: a stream failed: %s\n", limits.log_name.c_str(), e.what());
+      }
+      stream->finish();
+    }
+  }
+
+  static MHD_Result collect(void* cls, MHD_ValueKind, const char* key, const char* value) {
+    static_cast<std::map<std::string, std::string>*>(cls)->emplace(key ? key : "", value ? value : "");
+    return MHD_YES;
+  }
+  struct HeaderLines {
+    std::map<std::string, std::string>* by_name;
+    size_t count = 0;  // lines, repeated names included
+  };
+  static MHD_Result collect_header(void* cls, MHD_ValueKind, const char* key, const char* value) {
+    auto* lines = static_cast<HeaderLines*>(cls);
+    (*lines->by_name)[lower(key ? key : "")] = value ? value : "";
+    ++lines->count;
+    return MHD_YES;
+  }
+
+  MHD_Result access(MHD_Connection* connection, const char* url, const char* method, const char* upload_data,
+                    size_t* upload_data_size, void** con_cls) {
+    auto* holder = static_cast<std::shared_ptr<Exchange>*>(*con_cls);
+    if (!holder) {
+      holder = new std::shared_ptr<Exchange>(std::make_shared<Exchange>());
+      *con_cls = holder;
+      Exchange& x = **holder;
+      x.connection = connection;
+      x.request.method = method;
+      x.request.path = url;
+      MHD_get_connection_values(connection, MHD_GET_ARGUMENT_KIND, &Impl::collect, &x.request.query);
+      HeaderLines lines{&x.request.headers};
+      MHD_get_connection_values(connection, MHD_HEADER_KIND, &Impl::collect_header, &lines);
+      if (const MHD_ConnectionInfo* info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS)) {
+        char text[INET6_ADDRSTRLEN] = "";
+        const sockaddr* a = info->client_addr;
+        if (a && a->sa_family == AF_INET) ::inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(a)->sin_addr, text, sizeof text);
+        if (a && a->sa_family == AF_INET6) ::inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(a)->sin6_addr, text, sizeof text);
+        x.request.remote = text;
+      }
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        ++open_exchanges;
+      }
+      std::string reason;
+      int status = check_headers(x, lines.count, reason);
+      bool path_known = false;
+      const Route* route = status ? nullptr : find_route(x.request, path_known);
+      if (!status && !route) {
+        status = path_known ? 405 : 404;
+        reason = path_known ? "the method " + x.request.method + " is not taken at " + x.request.path
+                            : "no route " + x.request.method + " " + x.request.path;
+      }
+      if (status) {
+        // Answered before the body is read; MHD closes the connection after (the body unread).
+        refuse(x, status, reason);
+        x.phase = Exchange::Phase::kReady;
+        return queue(x);
+      }
+      x.route = route;
+      return MHD_YES;
+    }
+    Exchange& x = **holder;
+    if (*upload_data_size > 0) {
+      if (x.phase == Exchange::Phase::kReading && x.request.body.size() + *upload_data_size > limits.max_body_bytes) {
+        // A body without a declared length (chunked) that passes the limit: answered 413 now
+        // if MHD can still answer, else its connection is closed; either way read no further.
+        x.phase = Exchange::Phase::kDiscarding;
+        x.request.body.clear();
+        x.request.body.shrink_to_fit();
+        refuse(x, 413, "the request body passed the server's limit of " + byte_size_text(limits.max_body_bytes));
+        if (queue(x) == MHD_YES) return MHD_YES;
+        return MHD_NO;
+      }
+      if (x.phase == Exchange::Phase::kReading) x.request.body.append(upload_data, *upload_data_size);
+      *upload_data_size = 0;
+      return MHD_YES;
+    }
+    if (x.phase == Exchange::Phase::kReady) return queue(x);
+    if (x.phase != Exchange::Phase::kReading) return MHD_YES;  // woken without news
+    const Route* route = static_cast<const Route*>(x.route);
+    if (route->quick) {
+      try {
+        route->handler(x.request, x.response);
+      } catch (const std::exception& e) {
+        refuse(x, 500, std::string("internal error: ") + e.what());
+      }
+      x.phase = Exchange::Phase::kReady;
+      return queue(x);
+    }
+    // Suspended before the job can resume it; a job the pool cannot take is answered busy.
+    x.phase = Exchange::Phase::kWorking;
+    MHD_suspend_connection(connection);
+    std::shared_ptr<Exchange> shared = *holder;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      ++running_jobs;
+    }
+    const bool taken = pool->try_submit([this, shared, route] {
+      run_job(shared, route);
+      std::lock_guard<std::mutex> lock(mu);
+      --running_jobs;
+      changed.notify_all();
+    });
+    if (!taken) {
+      std::lock_guard<std::mutex> lock(mu);
+      --running_jobs;
+      refuse(x, 503, "the server is busy: " + std::to_string(limits.handler_threads) + " requests are running and " +
+                         std::to_string(limits.max_queued) + " waiting; retry shortly");
+      x.phase = Exchange::Phase::kReady;
+      MHD_resume_connection(connection);
+    }
+    return MHD_YES;
+  }
+
+  void completed(MHD_Connection*, void** con_cls, MHD_RequestTerminationCode code) {
+    auto* holder = static_cast<std::shared_ptr<Exchange>*>(*con_cls);
+    if (!holder) return;
+    Exchange& x = **holder;
+    if (x.stream) x.stream->close();
+    if (limits.access_log) {
+      const double seconds = std::chrono::duration<double>(Clock::now() - x.start).count();
+      std::fprintf(stderr, "%s: %s \"%s %s\" %d %llu %.3f s%s\n", limits.log_name.c_str(), x.request.remote.c_str(),
+                   x.request.method.c_str(), excerpt(x.request.path, 200).c_str(), x.response.status,
+                   static_cast<unsigned long long>(x.bytes), seconds,
+                   code == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (not completed)");
+    }
+    delete holder;
+    *con_cls = nullptr;
+    std::lock_guard<std::mutex> lock(mu);
+    --open_exchanges;
+    changed.notify_all();
+  }
+};
+
+HttpServer::HttpServer(HttpLimits limits) : impl_(std::make_unique<Impl>(std::move(limits))) {}
+
+HttpServer::~HttpServer() { stop(); }
+
+void HttpServer::route(const std::string& method, const std::string& pattern, HttpHandler handler, bool quick) {
+  impl_->routes.push_back(std::make_unique<Impl::Route>(Impl::Route{method, std::regex(pattern), std::move(handler), quick}));
+}
+
+void HttpServer::on_error(std::function<void(int, const std::string&, HttpResponse&)> make_body) {
+  impl_->error_body = std::move(make_body);
+}
+
+bool HttpServer::loopback() const { return impl_->loopback; }
+
+int HttpServer::bind(const std::string& host, int port) {
+  Impl& s = *impl_;
+  if (s.daemon) throw Error("the server is bound already");
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  addrinfo* found = nullptr;
+  const std::string service = std::to_string(port);
+  const std::string listen_host = host == "localhost" ? "127.0.0.1" : host;
+  if (::getaddrinfo(listen_host.empty() ? nullptr : listen_host.c_str(), service.c_str(), &hints, &found) != 0 || !found)
+    throw Error("cannot listen on " + host + ":" + std::to_string(port) + " (not an address of this machine)");
+  sockaddr_storage address{};
+  std::memcpy(&address, found->ai_addr, found->ai_addrlen);
+  const bool v6 = found->ai_family == AF_INET6;
+  ::freeaddrinfo(found);
+  s.loopback = is_loopback_host(host);
+  s.pool = std::make_unique<WorkPool>(s.limits.handler_threads, s.limits.max_queued);
+  unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
+  // MHD's own messages (a connection it closed, a socket error) as lines of this server's log.
+  static const auto log_line = [](void* cls, const char* format, va_list args) {
+    char text[512];
+    std::vsnprintf(text, sizeof text, format, args);
+    std::string line = text;
+    while (!line.empty() && line.back() == '\n') line.pop_back();
+    std::fprintf(stderr, "%s: %s\n", static_cast<Impl*>(cls)->limits.log_name.c_str(), line.c_str());
+  };
+  if (v6) flags |= MHD_USE_IPv6;
+  s.daemon = MHD_start_daemon(
+      flags, static_cast<uint16_t>(port), nullptr, nullptr,
+      [](void* cls, MHD_Connection* c, const char* url, const char* method, const char*, const char* data, size_t* size,
+         void** con_cls) { return static_cast<Impl*>(cls)->access(c, url, method, data, size, con_cls); },
+      &s,  //
+      MHD_OPTION_SOCK_ADDR, reinterpret_cast<const sockaddr*>(&address),  //
+      MHD_OPTION_CONNECTION_MEMORY_LIMIT, static_cast<size_t>(s.limits.max_header_bytes + (16 << 10)),
+      MHD_OPTION_CONNECTION_LIMIT, s.limits.max_connections,  //
+      MHD_OPTION_CONNECTION_TIMEOUT, s.limits.idle_timeout_s,  //
+      MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,  //
+      MHD_OPTION_EXTERNAL_LOGGER, static_cast<void (*)(void*, const char*, va_list)>(log_line), &s,  //
+      MHD_OPTION_NOTIFY_COMPLETED,
+      static_cast<MHD_RequestCompletedCallback>([](void* cls, MHD_Connection* c, void** con_cls, MHD_RequestTerminationCode code) {
+        static_cast<Impl*>(cls)->completed(c, con_cls, code);
+      }),
+      &s,  //
+      MHD_OPTION_END);
+  if (!s.daemon)
+    throw Error("cannot listen on " + host + ":" + std::to_string(port) + " (in use, or not an address of this machine)");
+  const MHD_DaemonInfo* info = MHD_get_daemon_info(s.daemon, MHD_DAEMON_INFO_BIND_PORT);
+  return info ? info->port : port;
+}
+
+void HttpServer::serve() {
+  std::unique_lock<std::mutex> lock(impl_->mu);
+  impl_->changed.wait(lock, [&] { return impl_->stopped; });
+}
+
+void HttpServer::stop() {
+  Impl& s = *impl_;
+  {
+    std::lock_guard<std::mutex> lock(s.mu);
+    if (s.stopping || !s.daemon) {
+      s.stopped = true;
+      s.changed.notify_all();
+      return;
+    }
+    s.stopping = true;
+  }
+  // No new connections; the requests in flight run to their end and their replies are sent.
+  const MHD_socket listener = MHD_quiesce_daemon(s.daemon);
+  {
+    std::unique_lock<std::mutex> lock(s.mu);
+    s.changed.wait(lock, [&] { return s.running_jobs == 0; });
+    s.changed.wait_for(lock, std::chrono::seconds(10), [&] { return s.open_exchanges == 0; });
+  }
+  MHD_stop_daemon(s.daemon);
+  if (listener != MHD_INVALID_SOCKET) ::close(listener);
+  s.pool.reset();
+  std::lock_guard<std::mutex> lock(s.mu);
+  s.daemon = nullptr;
+  s.stopped = true;
+  s.changed.notify_all();
+}
+
+}  // namespace taco

@@ -1,0 +1,59 @@
+#include "util/work_pool.h"
+
+#include <algorithm>
+
+namespace taco {
+
+WorkPool::WorkPool(size_t threads, size_t max_queued) : max_queued_(max_queued) {
+  threads = std::max<size_t>(1, threads);
+  threads_.reserve(threads);
+  for (size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { work(); });
+}
+
+WorkPool::~WorkPool() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  wake_.notify_all();
+  for (auto& t : threads_) t.join();
+}
+
+bool WorkPool::try_submit(std::function<void()> job) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    const size_t free_threads = threads_.size() - std::min(threads_.size(), running_);
+    if (stopping_ || queue_.size() >= max_queued_ + free_threads) return false;
+    queue_.push_back(std::move(job));
+  }
+  wake_.notify_one();
+  return true;
+}
+
+void WorkPool::wait_idle() {
+  std::unique_lock<std::mutex> lock(mu_);
+  idle_.wait(lock, [this] { return queue_.empty() && running_ == 0; });
+}
+
+void WorkPool::work() {
+  for (;;) {
+    std::function<void()> job;
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty()) return;  // stopping, and nothing left to run
+      job = std::move(queue_.front());
+      queue_.pop_front();
+      ++running_;
+    }
+    try {
+      job();
+    } catch (...) {
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    --running_;
+    if (queue_.empty() && running_ == 0) idle_.notify_all();
+  }
+}
+
+}  // namespace taco

@@ -1,0 +1,45 @@
+// WorkPool: a fixed set of threads that run submitted jobs, with a bounded queue in front of
+// them. Work that arrives faster than it is done waits in the queue up to its bound, and past
+// it is refused (try_submit says false) so the caller can answer "busy" instead of holding a
+// thread, or memory, per request.
+// Thread-safe: try_submit() and wait_idle() may be called from any thread. The destructor
+// runs what is queued, then joins the threads.
+#pragma once
+
+#include <condition_variable>
+#include <cstddef>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+namespace taco {
+
+class WorkPool {
+ public:
+  // `threads` >= 1 run jobs; at most `max_queued` more wait for one.
+  WorkPool(size_t threads, size_t max_queued);
+  ~WorkPool();
+  WorkPool(const WorkPool&) = delete;
+  WorkPool& operator=(const WorkPool&) = delete;
+
+  // Queues `job`; false (and `job` not kept) when every thread is busy and the queue is full.
+  // A job that throws has its exception dropped: jobs report their own failures.
+  bool try_submit(std::function<void()> job);
+  // Returns once nothing is queued or running.
+  void wait_idle();
+  size_t threads() const { return threads_.size(); }
+
+ private:
+  void work();
+  std::mutex mu_;
+  std::condition_variable wake_, idle_;
+  std::deque<std::function<void()>> queue_;
+  size_t max_queued_;
+  size_t running_ = 0;
+  bool stopping_ = false;
+  std::vector<std::thread> threads_;
+};
+
+}  // namespace taco
