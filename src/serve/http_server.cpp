@@ -174,19 +174,21 @@ struct HttpServer::Impl {
     if (status == 503 || status == 429) x.response.set_header("Retry-After", "1");
   }
 
-  // Sends x.response (or starts its stream).
-  MHD_Result queue(Exchange& x) {
+  // Sends x.response (or starts its stream). The stream's reader holds the exchange as long
+  // as MHD holds the response.
+  MHD_Result queue(const std::shared_ptr<Exchange>& shared) {
+    Exchange& x = *shared;
     MHD_Response* r = nullptr;
     if (x.stream) {
       r = MHD_create_response_from_callback(
           MHD_SIZE_UNKNOWN, 16 << 10,
           [](void* cls, uint64_t, char* buf, size_t max) -> ssize_t {
-            auto* x = static_cast<Exchange*>(cls);
-            const ssize_t n = x->stream->read(buf, max);
-            if (n > 0) x->bytes += static_cast<uint64_t>(n);
+            Exchange& x = **static_cast<std::shared_ptr<Exchange>*>(cls);
+            const ssize_t n = x.stream->read(buf, max);
+            if (n > 0) x.bytes += static_cast<uint64_t>(n);
             return n;
           },
-          &x, nullptr);
+          new std::shared_ptr<Exchange>(shared), [](void* cls) { delete static_cast<std::shared_ptr<Exchange>*>(cls); });
     } else {
       x.bytes = x.response.body.size();
       r = MHD_create_response_from_buffer(x.response.body.size(), x.response.body.data(), MHD_RESPMEM_MUST_COPY);
@@ -253,11 +255,10 @@ struct HttpServer::Impl {
     std::function<void(HttpStream&)> producer = std::move(x->response.stream);
     if (producer) x->stream = std::make_shared<StreamBuffer>(x->connection);
     std::shared_ptr<StreamBuffer> stream = x->stream;
-    {
-      std::lock_guard<std::mutex> lock(mu);
-      x->phase = Exchange::Phase::kReady;
-      MHD_resume_connection(x->connection);  // the event loop sends the reply
-    }
+    // The connection is suspended until here, so MHD reads the phase only after this resume.
+    // No lock of ours is held across a call into MHD.
+    x->phase = Exchange::Phase::kReady;
+    MHD_resume_connection(x->connection);  // the event loop sends the reply
     if (producer) {
       try {
         producer(*stream);
@@ -320,7 +321,7 @@ struct HttpServer::Impl {
         // Answered before the body is read; MHD closes the connection after (the body unread).
         refuse(x, status, reason);
         x.phase = Exchange::Phase::kReady;
-        return queue(x);
+        return queue(*holder);
       }
       x.route = route;
       return MHD_YES;
@@ -334,14 +335,14 @@ struct HttpServer::Impl {
         x.request.body.clear();
         x.request.body.shrink_to_fit();
         refuse(x, 413, "the request body passed the server's limit of " + byte_size_text(limits.max_body_bytes));
-        if (queue(x) == MHD_YES) return MHD_YES;
+        if (queue(*holder) == MHD_YES) return MHD_YES;
         return MHD_NO;
       }
       if (x.phase == Exchange::Phase::kReading) x.request.body.append(upload_data, *upload_data_size);
       *upload_data_size = 0;
       return MHD_YES;
     }
-    if (x.phase == Exchange::Phase::kReady) return queue(x);
+    if (x.phase == Exchange::Phase::kReady) return queue(*holder);
     if (x.phase != Exchange::Phase::kReading) return MHD_YES;  // woken without news
     const Route* route = static_cast<const Route*>(x.route);
     if (route->quick) {
@@ -351,7 +352,7 @@ struct HttpServer::Impl {
         refuse(x, 500, std::string("internal error: ") + e.what());
       }
       x.phase = Exchange::Phase::kReady;
-      return queue(x);
+      return queue(*holder);
     }
     // Suspended before the job can resume it; a job the pool cannot take is answered busy.
     x.phase = Exchange::Phase::kWorking;
@@ -368,8 +369,10 @@ struct HttpServer::Impl {
       changed.notify_all();
     });
     if (!taken) {
-      std::lock_guard<std::mutex> lock(mu);
-      --running_jobs;
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        --running_jobs;
+      }
       refuse(x, 503, "the server is busy: " + std::to_string(limits.handler_threads) + " requests are running and " +
                          std::to_string(limits.max_queued) + " waiting; retry shortly");
       x.phase = Exchange::Phase::kReady;

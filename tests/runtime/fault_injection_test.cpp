@@ -65,6 +65,13 @@ std::map<std::string, Poison> poisons() {
   p["no-choices"] = {R"({"choices": []})", true, 200, false};
   p["content-not-string"] = {R"({"choices": [{"index": 0, "message": {"role": "assistant", "content": {"a": 1}}}]})", true, 200, false};
   p["server-error"] = {R"({"error": {"message": "boom"}})", true, 500, false};
+  // Bodies nested past the reader's limit, and 20 MB of an unterminated string: an error whose
+  // message quotes an excerpt, never the body and never a stack overflow.
+  p["body-deep-json"] = {R"({"choices": )" + repeat("[", 100000) + repeat("]", 100000) + "}", true, 200, false};
+  p["body-20mb-unterminated"] = {R"({"choices": [{"message": {"content": ")" + std::string(20 << 20, 'x'), true, 200, false};
+  p["error-20mb-message"] = {R"({"error": {"message": ")" + std::string(20 << 20, 'e') + R"("}})", true, 400, false};
+  p["arguments-deep"] = {R"({"thought": "t", "actions": [{"name": "Calculate", "arguments": {"expression": )" + repeat("[", 5000) +
+                         repeat("]", 5000) + "}}]}"};
   return p;
 }
 
@@ -91,6 +98,7 @@ TEST(FaultInjectionTest, APoisonedBatchRunsToTheEndWithEveryTaskAccountedFor) {
                                      server.base_url() + " --retries 0 --tools-config " + dir.file("tools.json") +
                                      " --out " + dir.file("out.jsonl") + " -j 2 -q");
   ASSERT_TRUE(r.code == 0 || r.code == 1) << "taco ended with " << r.code << ":\n" << r.output.substr(0, 4000);
+  EXPECT_LT(r.output.size(), 100000u) << "what taco printed quotes the poisons whole";
 
   std::set<std::string> traced;
   std::map<std::string, std::string> failed;  // id -> error
@@ -99,6 +107,7 @@ TEST(FaultInjectionTest, APoisonedBatchRunsToTheEndWithEveryTaskAccountedFor) {
     for_each_jsonl(dir.file("out.errors.jsonl"), [&](size_t, Json&& j) {
       failed[j["id"].get<std::string>()] = j.value("error", "");
       EXPECT_FALSE(j.value("error", "").empty()) << j.dump();
+      EXPECT_LT(j.value("error", "").size(), 2000u) << j["id"] << ": " << j.value("error", "").substr(0, 300);
     });
   }
   EXPECT_TRUE(traced.count("healthy"));
