@@ -188,7 +188,9 @@ MergeSummary merge_shards(const std::vector<std::string>& parts, const std::stri
       std::error_code ec;
       if (!std::filesystem::exists(errors, ec)) continue;
       std::set<std::string> failed;
-      for_each_jsonl(errors, [&](size_t, Json&& e) { failed.insert(e.value("id", e.contains("task") ? e["task"].value("id", "") : "")); }, true);
+      for_each_jsonl(errors, [&](size_t, Json&& e) {
+        if (e.is_object() && e.contains("id") && e["id"].is_string()) failed.insert(e["id"].get<std::string>());
+      }, true);
       for (auto& m : summary.missing)
         if (m.rfind(shard_name(k) + ": task ", 0) == 0 && failed.count(m.substr(shard_name(k).size() + 7)))
           m += " (failed: listed in " + errors + ")";
@@ -208,13 +210,15 @@ MergeSummary merge_shards(const std::vector<std::string>& parts, const std::stri
                   (summary.missing.size() > 3 ? "; ..." : "") +
                   "): rerun those shards to finish them, or merge what is there with --partial; nothing was written");
     }
-    Json m{{"partial", true}, {"missing", summary.missing}};
-    write_file_atomic(missing_file, m.dump(2) + "\n");
+  }
+  writer.close();
+  // What the merged file lacks, beside it (written after it, so a failed merge leaves none).
+  if (!summary.missing.empty()) {
+    write_file_atomic(missing_file, Json{{"partial", true}, {"missing", summary.missing}}.dump(2) + "\n");
   } else {
     std::error_code ec;
     std::filesystem::remove(missing_file, ec);
   }
-  writer.close();
   if (first.command == "gen")
     if (Json stats = merged_gen_stats(parts); !stats.is_null()) write_file_atomic(out + ".stats.json", stats.dump(2) + "\n");
   return summary;

@@ -4,6 +4,7 @@
 #include <microhttpd.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -29,6 +30,8 @@ using Clock = std::chrono::steady_clock;
 
 // A streamed body unread by the client past this makes the producer wait.
 constexpr size_t kMaxUnreadStream = size_t{1} << 20;
+// The longest path matched against the routes (libstdc++'s regex recurses per character).
+constexpr size_t kMaxPathBytes = 2048;
 
 std::string lower(std::string s) { return to_lower(std::move(s)); }
 
@@ -109,16 +112,21 @@ class StreamBuffer : public HttpStream {
     MHD_suspend_connection(connection_);
     return 0;
   }
-  // The response is gone (sent, or the client went away): writes fail from now on.
+  // The response is gone (sent, or the client went away), or the server is stopping: writes
+  // fail from now on, and a reader waiting for more is woken to end the stream.
   void close() {
     std::lock_guard<std::mutex> lock(mu_);
     closed_ = true;
     drained_.notify_all();
+    if (suspended_) {
+      suspended_ = false;
+      MHD_resume_connection(connection_);
+    }
   }
 
  private:
   void wake() {
-    if (suspended_ && !closed_) {
+    if (suspended_) {
       suspended_ = false;
       MHD_resume_connection(connection_);
     }
@@ -141,6 +149,7 @@ struct Exchange {
   const void* route = nullptr;  // the Route that takes it
   std::shared_ptr<StreamBuffer> stream;
   uint64_t bytes = 0;  // of the body sent (streams: as read)
+  size_t body_reserved = 0;  // of the server's budget for bodies in memory
 };
 
 }  // namespace
@@ -163,6 +172,22 @@ struct HttpServer::Impl {
   std::condition_variable changed;
   bool stopping = false, stopped = false;
   size_t open_exchanges = 0, running_jobs = 0;
+  size_t body_bytes = 0;  // of all requests' bodies held in memory now
+  std::vector<std::weak_ptr<StreamBuffer>> streams;  // to end at stop()
+
+  // Takes `n` bytes of the budget for bodies in memory; false when it is spent.
+  bool reserve_body(Exchange& x, size_t n) {
+    std::lock_guard<std::mutex> lock(mu);
+    if (body_bytes + n > limits.max_body_bytes_in_flight) return false;
+    body_bytes += n;
+    x.body_reserved += n;
+    return true;
+  }
+  void release_body(Exchange& x) {
+    std::lock_guard<std::mutex> lock(mu);
+    body_bytes -= x.body_reserved;
+    x.body_reserved = 0;
+  }
 
   explicit Impl(HttpLimits l) : limits(std::move(l)) {}
 
@@ -237,11 +262,17 @@ struct HttpServer::Impl {
       }
     }
     const std::string length = req.header("Content-Length");
-    if (!length.empty() && length.find_first_not_of("0123456789") == std::string::npos && length.size() < 20 &&
-        std::stoull(length) > limits.max_body_bytes) {
-      reason = "the request body (" + byte_size_text(std::stoull(length)) + ") is over the server's limit of " +
-               byte_size_text(limits.max_body_bytes);
-      return 413;
+    if (!length.empty() && length.find_first_not_of("0123456789") == std::string::npos && length.size() < 20) {
+      const uint64_t declared = std::stoull(length);
+      if (declared > limits.max_body_bytes) {
+        reason = "the request body (" + byte_size_text(declared) + ") is over the server's limit of " + byte_size_text(limits.max_body_bytes);
+        return 413;
+      }
+      std::lock_guard<std::mutex> lock(mu);
+      if (body_bytes + declared > limits.max_body_bytes_in_flight) {
+        reason = "the server holds " + byte_size_text(body_bytes) + " of request bodies already; retry shortly";
+        return 503;
+      }
     }
     return 0;
   }
@@ -251,9 +282,16 @@ struct HttpServer::Impl {
       route->handler(x->request, x->response);
     } catch (const std::exception& e) {
       refuse(*x, 500, std::string("internal error: ") + e.what());
+    } catch (...) {
+      refuse(*x, 500, "internal error");
     }
     std::function<void(HttpStream&)> producer = std::move(x->response.stream);
-    if (producer) x->stream = std::make_shared<StreamBuffer>(x->connection);
+    if (producer) {
+      x->stream = std::make_shared<StreamBuffer>(x->connection);
+      std::lock_guard<std::mutex> lock(mu);
+      std::erase_if(streams, [](const std::weak_ptr<StreamBuffer>& w) { return w.expired(); });
+      streams.push_back(x->stream);
+    }
     std::shared_ptr<StreamBuffer> stream = x->stream;
     // The connection is suspended until here, so MHD reads the phase only after this resume.
     // No lock of ours is held across a call into MHD.
@@ -264,6 +302,8 @@ struct HttpServer::Impl {
         producer(*stream);
       } catch (const std::exception& e) {
         std::fprintf(stderr, "%s: a stream failed: %s\n", limits.log_name.c_str(), e.what());
+      } catch (...) {
+        std::fprintf(stderr, "%s: a stream failed\n", limits.log_name.c_str());
       }
       stream->finish();
     }
@@ -284,8 +324,21 @@ struct HttpServer::Impl {
     return MHD_YES;
   }
 
+  // MHD's callbacks are C: nothing may escape them. A failure closes the connection.
   MHD_Result access(MHD_Connection* connection, const char* url, const char* method, const char* upload_data,
                     size_t* upload_data_size, void** con_cls) {
+    try {
+      return access_unguarded(connection, url, method, upload_data, upload_data_size, con_cls);
+    } catch (const std::exception& e) {
+      std::fprintf(stderr, "%s: a request failed: %s\n", limits.log_name.c_str(), e.what());
+    } catch (...) {
+      std::fprintf(stderr, "%s: a request failed\n", limits.log_name.c_str());
+    }
+    return MHD_NO;
+  }
+
+  MHD_Result access_unguarded(MHD_Connection* connection, const char* url, const char* method, const char* upload_data,
+                              size_t* upload_data_size, void** con_cls) {
     auto* holder = static_cast<std::shared_ptr<Exchange>*>(*con_cls);
     if (!holder) {
       holder = new std::shared_ptr<Exchange>(std::make_shared<Exchange>());
@@ -310,6 +363,15 @@ struct HttpServer::Impl {
       }
       std::string reason;
       int status = check_headers(x, lines.count, reason);
+      // libstdc++'s regex recurses per character: no route is matched against a long path.
+      if (!status && x.request.path.size() > kMaxPathBytes) {
+        status = 414;
+        reason = "a path of " + std::to_string(x.request.path.size()) + " bytes (the most is " + std::to_string(kMaxPathBytes) + ")";
+      }
+      if (!status) {
+        std::lock_guard<std::mutex> lock(mu);
+        if (stopping) status = 503, reason = "the server is stopping";
+      }
       bool path_known = false;
       const Route* route = status ? nullptr : find_route(x.request, path_known);
       if (!status && !route) {
@@ -328,17 +390,25 @@ struct HttpServer::Impl {
     }
     Exchange& x = **holder;
     if (*upload_data_size > 0) {
-      if (x.phase == Exchange::Phase::kReading && x.request.body.size() + *upload_data_size > limits.max_body_bytes) {
-        // A body without a declared length (chunked) that passes the limit: answered 413 now
-        // if MHD can still answer, else its connection is closed; either way read no further.
+      const size_t n = *upload_data_size;
+      if (x.phase != Exchange::Phase::kReading) return MHD_NO;
+      // A body that passes the limit (one sent chunked declares no length), or that the budget
+      // for all bodies in memory cannot hold: its connection is closed at once, nothing more
+      // read (MHD cannot answer in the middle of a body); the log says why.
+      const bool over = x.request.body.size() + n > limits.max_body_bytes;
+      if (over || !reserve_body(x, n)) {
         x.phase = Exchange::Phase::kDiscarding;
         x.request.body.clear();
         x.request.body.shrink_to_fit();
-        refuse(x, 413, "the request body passed the server's limit of " + byte_size_text(limits.max_body_bytes));
-        if (queue(*holder) == MHD_YES) return MHD_YES;
+        release_body(x);
+        x.response.status = over ? 413 : 503;
+        std::fprintf(stderr, "%s: %s \"%s %s\": %s; connection closed\n", limits.log_name.c_str(), x.request.remote.c_str(),
+                     x.request.method.c_str(), excerpt(x.request.path, 200).c_str(),
+                     over ? ("the body passed the limit of " + byte_size_text(limits.max_body_bytes)).c_str()
+                          : ("the bodies in memory reached " + byte_size_text(limits.max_body_bytes_in_flight)).c_str());
         return MHD_NO;
       }
-      if (x.phase == Exchange::Phase::kReading) x.request.body.append(upload_data, *upload_data_size);
+      x.request.body.append(upload_data, n);
       *upload_data_size = 0;
       return MHD_YES;
     }
@@ -385,6 +455,7 @@ struct HttpServer::Impl {
     auto* holder = static_cast<std::shared_ptr<Exchange>*>(*con_cls);
     if (!holder) return;
     Exchange& x = **holder;
+    release_body(x);
     if (x.stream) x.stream->close();
     if (limits.access_log) {
       const double seconds = std::chrono::duration<double>(Clock::now() - x.start).count();
@@ -433,6 +504,20 @@ int HttpServer::bind(const std::string& host, int port) {
   ::freeaddrinfo(found);
   s.loopback = is_loopback_host(host);
   s.pool = std::make_unique<WorkPool>(s.limits.handler_threads, s.limits.max_queued);
+  s.limits.max_body_bytes_in_flight = std::max(s.limits.max_body_bytes_in_flight, 2 * s.limits.max_body_bytes);
+  // Connections must leave taco descriptors of its own (tool workers' pipes, MCP servers,
+  // trace files): the soft limit is raised to the hard one, and connections kept 256 under it.
+  rlimit files{};
+  if (::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < files.rlim_max) {
+    files.rlim_cur = files.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &files);
+    ::getrlimit(RLIMIT_NOFILE, &files);
+  }
+  unsigned connections = s.limits.max_connections;
+  if (files.rlim_cur != RLIM_INFINITY && files.rlim_cur < connections + 256u)
+    connections = files.rlim_cur > 512 ? static_cast<unsigned>(files.rlim_cur - 256) : static_cast<unsigned>(files.rlim_cur / 2);
+  // On a network, one address may not take every connection; on loopback every client is 127.0.0.1.
+  const unsigned per_address = s.loopback ? 0u : std::max(1u, connections / 8);
   unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_ERROR_LOG;
   // MHD's own messages (a connection it closed, a socket error) as lines of this server's log.
   static const auto log_line = [](void* cls, const char* format, va_list args) {
@@ -450,7 +535,8 @@ int HttpServer::bind(const std::string& host, int port) {
       &s,  //
       MHD_OPTION_SOCK_ADDR, reinterpret_cast<const sockaddr*>(&address),  //
       MHD_OPTION_CONNECTION_MEMORY_LIMIT, static_cast<size_t>(s.limits.max_header_bytes + (16 << 10)),
-      MHD_OPTION_CONNECTION_LIMIT, s.limits.max_connections,  //
+      MHD_OPTION_CONNECTION_LIMIT, connections,  //
+      MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_address,  //
       MHD_OPTION_CONNECTION_TIMEOUT, s.limits.idle_timeout_s,  //
       MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,  //
       MHD_OPTION_EXTERNAL_LOGGER, static_cast<void (*)(void*, const char*, va_list)>(log_line), &s,  //
@@ -474,16 +560,31 @@ void HttpServer::serve() {
 void HttpServer::stop() {
   Impl& s = *impl_;
   {
-    std::lock_guard<std::mutex> lock(s.mu);
-    if (s.stopping || !s.daemon) {
+    std::unique_lock<std::mutex> lock(s.mu);
+    if (!s.daemon) {
       s.stopped = true;
       s.changed.notify_all();
       return;
     }
+    if (s.stopping) {  // another thread is stopping it: returns when that is done
+      s.changed.wait(lock, [&] { return s.stopped; });
+      return;
+    }
     s.stopping = true;
   }
-  // No new connections; the requests in flight run to their end and their replies are sent.
+  // No new connections, and new requests on open ones are answered 503; the requests in flight
+  // run to their end and their replies are sent. A stream whose client has not read it after
+  // 30 s is ended. MHD must not be stopped while a connection is suspended: every job, which
+  // alone suspends, has resumed its connection before it ends, and every stream is ended.
   const MHD_socket listener = MHD_quiesce_daemon(s.daemon);
+  std::vector<std::shared_ptr<StreamBuffer>> unfinished;
+  {
+    std::unique_lock<std::mutex> lock(s.mu);
+    if (!s.changed.wait_for(lock, std::chrono::seconds(30), [&] { return s.running_jobs == 0; }))
+      for (auto& w : s.streams)
+        if (auto stream = w.lock()) unfinished.push_back(std::move(stream));
+  }
+  for (auto& stream : unfinished) stream->close();  // outside our lock: it may call into MHD
   {
     std::unique_lock<std::mutex> lock(s.mu);
     s.changed.wait(lock, [&] { return s.running_jobs == 0; });

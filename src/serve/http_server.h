@@ -75,8 +75,10 @@ struct HttpLimits {
   size_t max_header_bytes = 32 << 10;   // the request line and all headers (nginx: 4 x 8 KB buffers)
   size_t max_headers = 100;             // header lines in one request
   size_t max_body_bytes = 64u << 20;    // any transfer encoding (nginx client_max_body_size: 1 MB)
+  size_t max_body_bytes_in_flight = size_t{512} << 20;  // all requests' bodies held at once; past it: 503
   unsigned idle_timeout_s = 30;         // a connection silent this long is closed (nginx: 60 s)
-  unsigned max_connections = 1024;      // open at once; more are refused at accept (nginx: 512 per worker)
+  unsigned max_connections = 1024;      // open at once, kept 256 under the open-files limit; more are refused at accept
+                                        // (an eighth of them per client address, off loopback)
   size_t handler_threads = 12;          // requests handled at once
   size_t max_queued = 64;               // requests waiting for a handler thread; past it: 503
   bool access_log = true;               // one line per request on standard error

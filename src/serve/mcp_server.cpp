@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <deque>
 #include <filesystem>
 #include <iostream>
 #include <mutex>
@@ -27,6 +28,8 @@ namespace {
 
 // The longest message a client may send over stdio.
 constexpr size_t kMaxMcpMessageBytes = size_t{64} << 20;
+// Sessions over HTTP kept at once.
+constexpr size_t kMaxMcpSessions = 10000;
 
 Json rpc_error(const Json& id, int code, const std::string& message) {
   return Json{{"jsonrpc", "2.0"}, {"id", id}, {"error", {{"code", code}, {"message", message}}}};
@@ -275,12 +278,13 @@ void run_mcp_stdio(McpServer& server, size_t max_concurrency) {
 
 void mount_mcp_http(McpServer& server, HttpServer& http) {
   auto sessions = std::make_shared<std::set<std::string>>();
+  auto order = std::make_shared<std::deque<std::string>>();  // oldest first
   auto mu = std::make_shared<std::mutex>();
   auto reply_json = [](HttpResponse& res, int status, const Json& body) {
     res.status = status;
     res.set(body.dump(-1, ' ', false, Json::error_handler_t::replace), "application/json");
   };
-  http.post("/mcp", [&server, sessions, mu, reply_json](const HttpRequest& req, HttpResponse& res) {
+  http.post("/mcp", [&server, sessions, order, mu, reply_json](const HttpRequest& req, HttpResponse& res) {
     // Wherever it listens: a web page must not drive taco's tools from a user's browser.
     if (req.from_foreign_origin()) return reply_json(res, 403, rpc_error(nullptr, -32600, "requests from another origin are refused"));
     const std::string version = req.header("MCP-Protocol-Version");
@@ -297,7 +301,14 @@ void mount_mcp_http(McpServer& server, HttpServer& http) {
     if (initialize) {
       session = random_hex(16);
       std::lock_guard<std::mutex> lock(*mu);
+      // Sessions are never ended by clients that just go away: the oldest beyond the bound are
+      // forgotten (their client gets 404 and starts a new one, as MCP specifies).
       sessions->insert(session);
+      order->push_back(session);
+      while (order->size() > kMaxMcpSessions) {
+        sessions->erase(order->front());
+        order->pop_front();
+      }
     } else {
       if (session.empty()) return reply_json(res, 400, rpc_error(nullptr, -32600, "Bad Request: no Mcp-Session-Id (initialize first)"));
       std::lock_guard<std::mutex> lock(*mu);

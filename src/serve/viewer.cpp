@@ -267,7 +267,7 @@ void TraceViewer::mount(HttpServer& http) const {
       std::string bytes = image_bytes(index(req.matches[1]), index(req.matches[2]), type);
       res.set(std::move(bytes), type);
     } catch (const Error& e) {
-      std::fprintf(stderr, "viewer: %s: image refused: %s\n", req.path.c_str(), e.what());
+      std::fprintf(stderr, "viewer: %s: image refused: %s\n", excerpt(req.path, 200).c_str(), e.what());
       reply_json(res, Json{{"error", {{"message", e.what()}}}}, 404);
     }
   });

@@ -127,8 +127,9 @@ std::string path_under_roots(const std::string& path, const std::vector<std::str
 }
 
 std::string read_regular_file(const std::string& path, size_t max_bytes) {
-  // O_NONBLOCK: opening a FIFO must not wait for a writer.
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+  // O_NONBLOCK: opening a FIFO must not wait for a writer. O_NOFOLLOW: callers pass a path
+  // with its links resolved; one that is a link now was swapped in after the check.
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY | O_NOFOLLOW);
   if (fd < 0) throw Error(path + ": cannot open (" + std::strerror(errno) + ")");
   struct CloseFd {
     int fd;
