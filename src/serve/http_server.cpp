@@ -533,13 +533,14 @@ int HttpServer::bind(const std::string& host, int port) {
       [](void* cls, MHD_Connection* c, const char* url, const char* method, const char*, const char* data, size_t* size,
          void** con_cls) { return static_cast<Impl*>(cls)->access(c, url, method, data, size, con_cls); },
       &s,  //
+      // The logger first: MHD says so, and logs with its own before it otherwise.
+      MHD_OPTION_EXTERNAL_LOGGER, static_cast<void (*)(void*, const char*, va_list)>(log_line), &s,  //
       MHD_OPTION_SOCK_ADDR, reinterpret_cast<const sockaddr*>(&address),  //
       MHD_OPTION_CONNECTION_MEMORY_LIMIT, static_cast<size_t>(s.limits.max_header_bytes + (16 << 10)),
       MHD_OPTION_CONNECTION_LIMIT, connections,  //
       MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_address,  //
       MHD_OPTION_CONNECTION_TIMEOUT, s.limits.idle_timeout_s,  //
       MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u,  //
-      MHD_OPTION_EXTERNAL_LOGGER, static_cast<void (*)(void*, const char*, va_list)>(log_line), &s,  //
       MHD_OPTION_NOTIFY_COMPLETED,
       static_cast<MHD_RequestCompletedCallback>([](void* cls, MHD_Connection* c, void** con_cls, MHD_RequestTerminationCode code) {
         static_cast<Impl*>(cls)->completed(c, con_cls, code);

@@ -21,7 +21,9 @@ await page.screenshot({ path: `${outDir}/viewer-list.png`, fullPage: true });
 
 await page.locator("tr.row").first().click();
 await page.waitForSelector(".step");
-await page.waitForLoadState("networkidle");
+// The page changed by its hash: the load state reached "networkidle" long ago, so wait for the
+// images themselves (a slow server, a sanitizer build, must not read as images not loading).
+await page.waitForFunction(() => [...document.querySelectorAll("figure img")].every((i) => i.complete), null, { timeout: 20000 }).catch(() => {});
 seen.steps = await page.locator(".step").count();
 seen.actions = await page.locator(".action").allTextContents();
 seen.answer = await page.locator(".answer").textContent();
