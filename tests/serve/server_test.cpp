@@ -83,6 +83,13 @@ TEST(ServeTest, ChatCompletionsPlainWithAnImageAndStreamed) {
   auto c = server.client();
 
   EXPECT_EQ(Json::parse(c.Get("/health")->body)["status"], "ok");
+  // A bad body is answered with an excerpt of the problem, never the body (a 20 MB
+  // unterminated string once came back as a 20 MB 400).
+  auto unterminated = c.Post("/v1/chat/completions", "{\"model\": \"" + std::string(20 << 20, 'x'), "application/json");
+  ASSERT_TRUE(unterminated);
+  EXPECT_EQ(unterminated->status, 400);
+  EXPECT_LT(unterminated->body.size(), 1000u);
+  EXPECT_NE(unterminated->body.find("malformed JSON at byte"), std::string::npos) << unterminated->body.substr(0, 300);
   Json models = Json::parse(c.Get("/v1/models")->body);
   ASSERT_EQ(models["data"].size(), 2u);
   EXPECT_EQ(models["data"][0]["id"], "scripted");
