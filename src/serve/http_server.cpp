@@ -33,8 +33,6 @@ constexpr size_t kMaxUnreadStream = size_t{1} << 20;
 // The longest path matched against the routes (libstdc++'s regex recurses per character).
 constexpr size_t kMaxPathBytes = 2048;
 
-std::string lower(std::string s) { return to_lower(std::move(s)); }
-
 // The host part of a Host header or an Origin ("http://127.0.0.1:8080" -> "127.0.0.1").
 std::string host_part(std::string value) {
   if (size_t scheme = value.find("://"); scheme != std::string::npos) value.erase(0, scheme + 3);
@@ -44,7 +42,7 @@ std::string host_part(std::string value) {
     return close == std::string::npos ? value : value.substr(0, close + 1);
   }
   if (size_t colon = value.rfind(':'); colon != std::string::npos) value.resize(colon);
-  return lower(value);
+  return to_lower(value);
 }
 
 bool is_local_name(const std::string& host) {
@@ -57,10 +55,10 @@ bool changes_state(const std::string& method) { return method == "POST" || metho
 
 }  // namespace
 
-bool is_loopback_host(const std::string& host) { return is_local_name(lower(host)); }
+bool is_loopback_host(const std::string& host) { return is_local_name(to_lower(host)); }
 
 std::string HttpRequest::header(const std::string& name) const {
-  auto it = headers.find(lower(name));
+  auto it = headers.find(to_lower(name));
   return it == headers.end() ? "" : it->second;
 }
 
@@ -319,7 +317,7 @@ struct HttpServer::Impl {
   };
   static MHD_Result collect_header(void* cls, MHD_ValueKind, const char* key, const char* value) {
     auto* lines = static_cast<HeaderLines*>(cls);
-    (*lines->by_name)[lower(key ? key : "")] = value ? value : "";
+    (*lines->by_name)[to_lower(key ? key : "")] = value ? value : "";
     ++lines->count;
     return MHD_YES;
   }

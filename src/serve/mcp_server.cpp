@@ -26,8 +26,6 @@
 namespace taco {
 namespace {
 
-// The longest message a client may send over stdio.
-constexpr size_t kMaxMcpMessageBytes = size_t{64} << 20;
 // Sessions over HTTP kept at once.
 constexpr size_t kMaxMcpSessions = 10000;
 

@@ -33,10 +33,6 @@ class McpFailure : public Error {
   bool timed_out_;
 };
 
-// The longest line a server over stdio may send: one JSON-RPC message.
-constexpr size_t kMaxMcpMessageBytes = size_t{64} << 20;
-
-std::string one_line(std::string_view text, size_t limit = 300) { return excerpt(text, limit); }
 
 // The last non-empty line of a log file ("" when there is none).
 std::string last_log_line(const std::string& path) {
@@ -44,7 +40,7 @@ std::string last_log_line(const std::string& path) {
   std::string line, last;
   while (std::getline(in, line))
     if (line.find_first_not_of(" \t\r") != std::string::npos) last = line;
-  return one_line(last);
+  return excerpt(last, 300);
 }
 
 // One MCP server: its process or HTTP session, the handshake, and JSON-RPC requests one at a
@@ -168,7 +164,7 @@ class McpSession {
     if (reply.contains("error")) {
       const Json& e = reply["error"];
       const std::string text = e.is_object() && e.contains("message") && e["message"].is_string() ? e["message"].get<std::string>() : e.dump();
-      throw McpFailure("MCP server '" + c_.name + "' refused " + method + ": " + one_line(text));
+      throw McpFailure("MCP server '" + c_.name + "' refused " + method + ": " + excerpt(text, 300));
     }
     if (!reply.contains("result")) throw McpFailure("MCP server '" + c_.name + "' answered " + method + " without a result");
     return reply["result"];
@@ -271,7 +267,7 @@ class McpSession {
     if (std::string problem = json_limit_problem(r.body); !problem.empty())
       throw McpFailure("MCP server '" + c_.name + "' sent a message that cannot be read: " + problem);
     Json m = parse_json_or_discarded(with_valid_utf8(r.body));
-    if (!m.is_object()) throw McpFailure("MCP server '" + c_.name + "' answered with something that is not JSON-RPC: " + one_line(r.body, 200));
+    if (!m.is_object()) throw McpFailure("MCP server '" + c_.name + "' answered with something that is not JSON-RPC: " + excerpt(r.body, 200));
     return m;
   }
 
@@ -358,7 +354,7 @@ class McpTool : public Tool {
         text += (text.empty() ? "" : "\n") + std::string("[resource ") + item.value("uri", "") + "]";
       }
     }
-    if (result.value("isError", false)) throw ToolError("RuntimeError", text.empty() ? spec_.name + " failed" : one_line(text, 2000));
+    if (result.value("isError", false)) throw ToolError("RuntimeError", text.empty() ? spec_.name + " failed" : excerpt(text, 2000));
     // Structured results stand for themselves (their text is the same JSON, serialized).
     if (result.contains("structuredContent") && result["structuredContent"].is_object()) observation["result"] = result["structuredContent"];
     else if (!text.empty() || observation.empty()) observation["text"] = text;

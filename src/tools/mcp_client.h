@@ -47,6 +47,9 @@ std::vector<McpServerConfig> mcp_servers_from_config(const Json& block, const st
 void add_mcp_tools(ToolRegistry& registry, const std::vector<McpServerConfig>& servers);
 
 // The MCP protocol revisions taco speaks, as client and as server (`taco mcp`), newest first.
+// The longest JSON-RPC message taco reads over stdio, from an MCP server or from a client.
+inline constexpr size_t kMaxMcpMessageBytes = size_t{64} << 20;
+
 const std::vector<std::string>& mcp_protocol_versions();
 bool is_mcp_protocol_version(const std::string& version);
 

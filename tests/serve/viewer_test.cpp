@@ -57,6 +57,27 @@ void write_traces(const test::TempDir& dir, int n) {
   write_file(dir.file("runs/t.scores.jsonl"), scores);
 }
 
+// `viewer` over HTTP on a free loopback port, until the object goes away.
+struct ServedViewer {
+  explicit ServedViewer(const TraceViewer& viewer) : http(quiet()) {
+    viewer.mount(http);
+    port = http.bind("127.0.0.1", 0);
+    serving = std::thread([this] { http.serve(); });
+  }
+  ~ServedViewer() {
+    http.stop();
+    serving.join();
+  }
+  static HttpLimits quiet() {
+    HttpLimits l;
+    l.access_log = false;
+    return l;
+  }
+  HttpServer http;
+  int port = 0;
+  std::thread serving;
+};
+
 TEST(ViewerTest, PagesSearchAndScoresOverAnIndexedFile) {
   test::TempDir dir;
   write_traces(dir, 120);
@@ -129,13 +150,8 @@ TEST(ViewerTest, TheApiAndThePageOverHttp) {
   test::TempDir dir;
   write_traces(dir, 3);
   TraceViewer viewer(dir.file("runs/t.jsonl"), "");
-  HttpLimits quiet;
-  quiet.access_log = false;
-  HttpServer http(quiet);
-  viewer.mount(http);
-  const int port = http.bind("127.0.0.1", 0);
-  std::thread serving([&] { http.serve(); });
-  httplib::Client c("127.0.0.1", port);
+  ServedViewer served(viewer);
+  httplib::Client c("127.0.0.1", served.port);
   auto page = c.Get("/");
   ASSERT_TRUE(page);
   EXPECT_NE(page->body.find("<title>taco traces</title>"), std::string::npos);
@@ -150,8 +166,6 @@ TEST(ViewerTest, TheApiAndThePageOverHttp) {
   EXPECT_EQ(image->get_header_value("Content-Type"), "image/png");
   EXPECT_EQ(c.Get("/api/episodes/9")->status, 404);
   EXPECT_EQ(c.Get("/api/episodes/1/images/1")->status, 404);
-  http.stop();
-  serving.join();
 }
 
 // A trace can name any path as an image: only regular image files under the allowed roots
@@ -197,21 +211,14 @@ TEST(ViewerTest, ServesNoFileATraceNamesOutsideTheAllowedRoots) {
   EXPECT_EQ(refusal(1), outside_roots);
 
   // Over HTTP: a 404 with the reason, never the file.
-  HttpLimits quiet;
-  quiet.access_log = false;
-  HttpServer http(quiet);
-  viewer.mount(http);
-  const int port = http.bind("127.0.0.1", 0);
-  std::thread serving([&] { http.serve(); });
-  httplib::Client c("127.0.0.1", port);
+  ServedViewer served(viewer);
+  httplib::Client c("127.0.0.1", served.port);
   auto shadow = c.Get("/api/episodes/1/images/0");
   ASSERT_TRUE(shadow);
   EXPECT_EQ(shadow->status, 404);
   EXPECT_EQ(shadow->body.find("root:"), std::string::npos);
   EXPECT_EQ(Json::parse(shadow->body)["error"]["message"], outside_roots);
   EXPECT_EQ(c.Get("/api/episodes/0/images/0")->status, 200);
-  http.stop();
-  serving.join();
 }
 
 // Summaries are rows of a table: whatever a trace holds, a page of them stays small, and an
