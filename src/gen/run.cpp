@@ -1,11 +1,9 @@
 #include "gen/run.h"
 
 #include <algorithm>
-#include <atomic>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
-#include <thread>
 
 #include "cota/training_format.h"
 #include "tools/config.h"
@@ -13,6 +11,7 @@
 #include "util/files.h"
 #include "util/hash.h"
 #include "util/record_writer.h"
+#include "util/work_pool.h"
 
 namespace taco {
 namespace {
@@ -95,29 +94,25 @@ GenSummary run_generation(const std::vector<SceneAnnotation>& scenes, const GenR
     std::vector<std::vector<GeneratedExample>> results(end - begin);
     std::vector<std::string> errors(end - begin);
     SceneImageCache images;  // per chunk, so memory stays bounded
-    std::atomic<size_t> next{begin};
-    auto worker = [&] {
-      for (size_t i; (i = next.fetch_add(1)) < end;) {
-        try {
-          // Records must not name an image that is not there, even when none is read (--no-images).
-          if (!image_present(mine[i]->image_path)) throw Error("image " + mine[i]->image_path + " does not exist");
-          results[i - begin] = generate_for_scene(*mine[i], indices[i], o.gen, prompts, &images);
-          for (const SceneGroup& g : scene_groups_starting_at(indices[i], scenes.size())) {
-            std::vector<const SceneAnnotation*> group;
-            for (size_t k = 0; k < g.size; ++k) group.push_back(&scenes[g.first + k]);
-            const bool whole = std::all_of(group.begin(), group.end(), [&](const SceneAnnotation* s) { return image_present(s->image_path); });
-            if (whole)
-              for (auto& ex : generate_for_group(group, g.index, o.gen, prompts, &images)) results[i - begin].push_back(std::move(ex));
-          }
-        } catch (const std::exception& e) {
-          errors[i - begin] = mine[i]->id + ": " + e.what();
+    auto scene = [&](size_t offset) {
+      const size_t i = begin + offset;
+      try {
+        // Records must not name an image that is not there, even when none is read (--no-images).
+        if (!image_present(mine[i]->image_path)) throw Error("image " + mine[i]->image_path + " does not exist");
+        results[i - begin] = generate_for_scene(*mine[i], indices[i], o.gen, prompts, &images);
+        for (const SceneGroup& g : scene_groups_starting_at(indices[i], scenes.size())) {
+          std::vector<const SceneAnnotation*> group;
+          for (size_t k = 0; k < g.size; ++k) group.push_back(&scenes[g.first + k]);
+          const bool whole = std::all_of(group.begin(), group.end(), [&](const SceneAnnotation* s) { return image_present(s->image_path); });
+          if (whole)
+            for (auto& ex : generate_for_group(group, g.index, o.gen, prompts, &images)) results[i - begin].push_back(std::move(ex));
         }
-        if (on_scene) on_scene();
+      } catch (const std::exception& e) {
+        errors[i - begin] = mine[i]->id + ": " + e.what();
       }
+      if (on_scene) on_scene();
     };
-    std::vector<std::thread> threads;
-    for (int k = 0; k < std::max(1, o.jobs); ++k) threads.emplace_back(worker);
-    for (auto& t : threads) t.join();
+    parallel_for(end - begin, static_cast<size_t>(std::max(1, o.jobs)), scene);
     for (size_t i = 0; i < results.size() && !done; ++i) {
       // One bad scene costs its own questions (and its group's), not the run.
       const size_t records_before = summary.records;

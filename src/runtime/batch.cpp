@@ -4,13 +4,13 @@
 #include <chrono>
 #include <filesystem>
 #include <mutex>
-#include <thread>
 #include <unordered_map>
 #include <unordered_set>
 
 #include "util/files.h"
 #include "util/jsonl.h"
 #include "util/progress.h"
+#include "util/work_pool.h"
 
 namespace taco {
 
@@ -102,57 +102,53 @@ BatchSummary run_batch(const std::vector<Task>& tasks, const Runtime& runtime, c
   std::unique_ptr<JsonlAppender> errors;
   std::mutex errors_mu;
 
-  std::atomic<size_t> next{0}, succeeded{0}, failed{0};
+  std::atomic<size_t> succeeded{0}, failed{0};
   // Episodes in a row that could not reach the model; at the limit no worker takes another task.
   std::atomic<int> unreachable_in_a_row{0};
-  std::atomic<bool> stop{false};
+  std::stop_source stop;
   std::string last_unreachable;
+  size_t started = 0;
   {
     Progress progress("run", pending.size(), options.progress);
-    auto worker = [&] {
-      for (size_t i; !stop && (i = next.fetch_add(1)) < pending.size();) {
-        Trace trace = runtime.run(*pending[i]);
-        if (trace.model_unreachable) {
-          const int in_a_row = ++unreachable_in_a_row;
-          std::lock_guard<std::mutex> lock(errors_mu);
-          last_unreachable = trace.error;
-          if (options.stop_after_unreachable > 0 && in_a_row >= options.stop_after_unreachable) stop = true;
-        } else {
-          unreachable_in_a_row = 0;
-        }
-        if (trace.status != TraceStatus::kError && options.before_write) {
-          try {
-            options.before_write(trace);
-          } catch (const std::exception& e) {
-            trace.status = TraceStatus::kError;
-            trace.error = e.what();
-          }
-        }
-        if (trace.status == TraceStatus::kError) {
-          {
-            std::lock_guard<std::mutex> lock(errors_mu);
-            if (!errors) errors = std::make_unique<JsonlAppender>(summary.errors_path);
-          }
-          errors->append(Json{{"id", trace.task.id}, {"error", trace.error}, {"steps", trace.steps.size()}});
-          ++failed;
-          progress.tick(true);
-        } else {
-          out.append(trace.to_json_in(out.path()));
-          ++succeeded;
-          progress.tick(false);
+    auto episode = [&](size_t i) {
+      Trace trace = runtime.run(*pending[i]);
+      if (trace.model_unreachable) {
+        const int in_a_row = ++unreachable_in_a_row;
+        std::lock_guard<std::mutex> lock(errors_mu);
+        last_unreachable = trace.error;
+        if (options.stop_after_unreachable > 0 && in_a_row >= options.stop_after_unreachable) stop.request_stop();
+      } else {
+        unreachable_in_a_row = 0;
+      }
+      if (trace.status != TraceStatus::kError && options.before_write) {
+        try {
+          options.before_write(trace);
+        } catch (const std::exception& e) {
+          trace.status = TraceStatus::kError;
+          trace.error = e.what();
         }
       }
+      if (trace.status == TraceStatus::kError) {
+        {
+          std::lock_guard<std::mutex> lock(errors_mu);
+          if (!errors) errors = std::make_unique<JsonlAppender>(summary.errors_path);
+        }
+        errors->append(Json{{"id", trace.task.id}, {"error", trace.error}, {"steps", trace.steps.size()}});
+        ++failed;
+        progress.tick(true);
+      } else {
+        out.append(trace.to_json_in(out.path()));
+        ++succeeded;
+        progress.tick(false);
+      }
     };
-    const size_t n = std::max<size_t>(1, std::min<size_t>(static_cast<size_t>(std::max(options.jobs, 1)), pending.size()));
-    std::vector<std::thread> threads;
-    for (size_t k = 0; k < n; ++k) threads.emplace_back(worker);
-    for (auto& t : threads) t.join();
+    started = parallel_for(pending.size(), static_cast<size_t>(std::max(options.jobs, 1)), episode, stop.get_token());
   }
   summary.succeeded = succeeded;
   summary.failed = failed;
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  if (stop) {
-    const size_t not_started = pending.size() - std::min(pending.size(), static_cast<size_t>(next.load()));
+  if (stop.stop_requested()) {
+    const size_t not_started = pending.size() - started;
     throw Error("stopped: " + std::to_string(options.stop_after_unreachable) + " episodes in a row got no answer from the model (" +
                 last_unreachable + "); " + std::to_string(summary.succeeded) + " tasks done now and kept in " + options.out_path +
                 ", " + std::to_string(summary.failed + not_started) + " to do; run the same command again once the server answers");

@@ -5,16 +5,15 @@
 #include <chrono>
 #include <cmath>
 #include <map>
-#include <mutex>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 #include <random>
-#include <thread>
 
 #include "tools/image_cv.h"
 #include "util/error.h"
 #include "util/files.h"
 #include "util/npy.h"
+#include "util/work_pool.h"
 
 namespace taco {
 namespace {
@@ -391,36 +390,30 @@ SynthSummary write_world(const std::string& out, size_t n, uint64_t seed, int jo
   make_dirs(out + "/images");
   make_dirs(out + "/depth");
   std::vector<Json> records(n);
-  std::atomic<size_t> next{0}, objects{0};
-  std::mutex error_mu;
-  std::string first_error;
-  auto worker = [&] {
-    for (size_t i; (i = next.fetch_add(1)) < n;) {
-      try {
-        SynthScene s = render_scene(seed, i, options);
-        const std::string id = s.annotation.id;
-        write_file(out + "/images/" + id + ".png", s.image.encode(".png"));
-        // Depth as uint16 of 10000 x inverse depth: exact to 1e-4 at a quarter of float32's size.
-        std::vector<uint16_t> q(s.inverse_depth.size());
-        for (size_t k = 0; k < q.size(); ++k) q[k] = static_cast<uint16_t>(std::lround(s.inverse_depth[k] * 10000.0));
-        for (auto& o : s.annotation.objects) o.depth_value = static_cast<double>(std::lround(*o.depth_value * 10000.0));
-        write_file(out + "/depth/" + id + ".npy", encode_npy_u16({static_cast<size_t>(s.annotation.height),
-                                                                  static_cast<size_t>(s.annotation.width)}, q.data()));
-        s.annotation.depth_path = "depth/" + id + ".npy";
-        objects += s.annotation.objects.size();
-        records[i] = scene_annotation_to_json(s.annotation, "images/" + id + ".png");
-        if (on_scene) on_scene();
-      } catch (const std::exception& e) {
-        std::lock_guard<std::mutex> lock(error_mu);
-        if (first_error.empty()) first_error = e.what();
-        next = n;  // stop the others: a world with holes is not written
-      }
-    }
+  std::atomic<size_t> objects{0};
+  // A failure stops the others (parallel_for starts no further scene): a world with holes is not written.
+  auto render = [&](size_t i) {
+    SynthScene s = render_scene(seed, i, options);
+    const std::string id = s.annotation.id;
+    write_file(out + "/images/" + id + ".png", s.image.encode(".png"));
+    // Depth as uint16 of 10000 x inverse depth: exact to 1e-4 at a quarter of float32's size.
+    std::vector<uint16_t> q(s.inverse_depth.size());
+    for (size_t k = 0; k < q.size(); ++k) q[k] = static_cast<uint16_t>(std::lround(s.inverse_depth[k] * 10000.0));
+    for (auto& o : s.annotation.objects) o.depth_value = static_cast<double>(std::lround(*o.depth_value * 10000.0));
+    write_file(out + "/depth/" + id + ".npy", encode_npy_u16({static_cast<size_t>(s.annotation.height),
+                                                              static_cast<size_t>(s.annotation.width)}, q.data()));
+    s.annotation.depth_path = "depth/" + id + ".npy";
+    objects += s.annotation.objects.size();
+    records[i] = scene_annotation_to_json(s.annotation, "images/" + id + ".png");
+    if (on_scene) on_scene();
   };
-  std::vector<std::thread> threads;
-  for (int k = 0; k < std::max(1, jobs); ++k) threads.emplace_back(worker);
-  for (auto& t : threads) t.join();
-  if (!first_error.empty()) throw Error(first_error);
+  try {
+    parallel_for(n, static_cast<size_t>(std::max(1, jobs)), render);
+  } catch (const Error&) {
+    throw;
+  } catch (const std::exception& e) {  // OpenCV's, say: a failure of the input, not of taco
+    throw Error(e.what());
+  }
   Json all = Json::object();
   for (size_t i = 0; i < n; ++i) all[std::to_string(seed) + "-" + std::to_string(i)] = std::move(records[i]);
   write_file(out + "/scene-graph-annotations.json", all.dump());

@@ -25,6 +25,7 @@
 #include "util/files.h"
 #include "util/progress.h"
 #include "util/sha256.h"
+#include "util/work_pool.h"
 
 namespace taco {
 namespace {
@@ -112,28 +113,19 @@ torch::Tensor load_images(const std::vector<std::string>& paths, const EmbeddedC
   const int64_t n = static_cast<int64_t>(paths.size());
   torch::Tensor pixels = torch::zeros({n, c.image_height, c.image_width, 3}, torch::kUInt8);
   if (n == 0) return pixels;
-  std::atomic<int64_t> next{0};
-  std::string failure;
-  std::mutex mu;
   Progress progress("images", static_cast<size_t>(n), !quiet && n >= 200);
-  auto work = [&] {
-    for (int64_t i; (i = next++) < n;) {
-      try {
-        PreparedImage im = prepare_image(read_file(paths[i]), c.image_width, c.image_height, paths[i]);
-        std::memcpy(pixels[i].data_ptr(), im.rgb.data(), im.rgb.size());
-      } catch (const Error& e) {
-        std::lock_guard<std::mutex> lock(mu);
-        if (failure.empty()) failure = e.what();
-        next = n;
-      }
-      progress.tick();
-    }
+  auto load = [&](size_t i) {
+    const auto row = static_cast<int64_t>(i);
+    PreparedImage im = prepare_image(read_file(paths[i]), c.image_width, c.image_height, paths[i]);
+    std::memcpy(pixels[row].data_ptr(), im.rgb.data(), im.rgb.size());
+    progress.tick();
   };
-  std::vector<std::thread> pool;
-  for (int t = 0; t < std::max(1, threads); ++t) pool.emplace_back(work);
-  for (auto& t : pool) t.join();
+  try {
+    parallel_for(paths.size(), static_cast<size_t>(std::max(1, threads)), load);
+  } catch (const Error& e) {
+    throw Error(std::string("a training image cannot be read: ") + e.what());
+  }
   progress.finish();
-  if (!failure.empty()) throw Error("a training image cannot be read: " + failure);
   return pixels;
 }
 

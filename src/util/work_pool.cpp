@@ -1,6 +1,8 @@
 #include "util/work_pool.h"
 
 #include <algorithm>
+#include <atomic>
+#include <exception>
 
 namespace taco {
 
@@ -54,6 +56,36 @@ void WorkPool::work() {
     --running_;
     if (queue_.empty() && running_ == 0) idle_.notify_all();
   }
+}
+
+size_t parallel_for(size_t n, size_t threads, const std::function<void(size_t)>& body, std::stop_token stop) {
+  if (n == 0) return 0;
+  threads = std::clamp<size_t>(threads, 1, n);
+  std::atomic<size_t> next{0};
+  std::atomic<bool> failed{false};
+  std::exception_ptr first_error;
+  std::mutex error_mu;
+  auto worker = [&] {
+    for (;;) {
+      if (failed || stop.stop_requested()) return;
+      const size_t i = next.fetch_add(1);
+      if (i >= n) return;
+      try {
+        body(i);
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(error_mu);
+        if (!first_error) first_error = std::current_exception();
+        failed = true;
+      }
+    }
+  };
+  {
+    WorkPool pool(threads, 0);
+    for (size_t t = 0; t < threads; ++t) pool.try_submit(worker);
+    pool.wait_idle();
+  }
+  if (first_error) std::rethrow_exception(first_error);
+  return std::min(n, next.load());
 }
 
 }  // namespace taco

@@ -4,6 +4,10 @@
 // thread, or memory, per request.
 // Thread-safe: try_submit() and wait_idle() may be called from any thread. The destructor
 // runs what is queued, then joins the threads.
+//
+// parallel_for() is taco's one loop over independent items on several threads (gen's scenes,
+// synth's images, a batch's episodes, the trainer's images, eval's judge calls): it runs on a
+// WorkPool of its own and joins it before returning, so no thread outlives the call.
 #pragma once
 
 #include <condition_variable>
@@ -11,6 +15,7 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <stop_token>
 #include <thread>
 #include <vector>
 
@@ -41,5 +46,11 @@ class WorkPool {
   bool stopping_ = false;
   std::vector<std::thread> threads_;
 };
+
+// Runs body(i) for every i in [0, n), on min(threads, n) threads (at least one), handing out the
+// indices in order, and returns once every started body has returned. No further index starts
+// once `stop` is requested, or once a body has thrown; the first exception a body threw is then
+// rethrown here. Returns how many indices were started.
+size_t parallel_for(size_t n, size_t threads, const std::function<void(size_t)>& body, std::stop_token stop = {});
 
 }  // namespace taco
