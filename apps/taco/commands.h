@@ -51,9 +51,6 @@ struct ExitCode {
 
 namespace taco::cli {
 
-// The tools config a command was given, or the defaults when `path` is empty.
-ToolsConfig load_tools_config(const std::string& path);
-
 // Readable episode output for a person watching `taco run` or `taco demo`.
 void print_task(const Task& task);
 void print_step(const Trace& trace, const StepRecord& step);

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "command_line.h"
+#include "setting_flags.h"
 #include "commands.h"
 #include "tools/worker.h"
 #include "util/error.h"
@@ -84,7 +85,7 @@ int main(int argc, char** argv) {
   } catch (const taco::cli::ExitCode& e) {
     return e.code;
   } catch (const taco::Error& e) {
-    std::fprintf(stderr, "taco: %s\n", e.what());
+    std::fprintf(stderr, "taco: %s\n", taco::cli::with_flag_names(e.what()).c_str());
     return taco::cli::kExitFailure;
   } catch (const std::exception& e) {
     std::fprintf(stderr, "taco: internal error: %s\n", e.what());

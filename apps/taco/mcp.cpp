@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "episodes.h"
+#include "setting_flags.h"
 #include "serve/http_server.h"
 #include "serve/mcp_server.h"
 #include "util/error.h"
@@ -14,7 +15,7 @@ namespace taco::cli {
 namespace {
 
 struct McpFlags {
-  EpisodeFlags episode;
+  EpisodeSettings episode;
   McpServeOptions serve;
   bool http = false;
   std::string host = "127.0.0.1";
@@ -28,7 +29,7 @@ void mcp(McpFlags f) {
   if (f.serve.allowed_roots.empty()) f.serve.allowed_roots.push_back(std::filesystem::current_path().string());
   if (f.serve.work_dir.empty())
     f.serve.work_dir = (std::filesystem::temp_directory_path() / ("taco-mcp-" + std::to_string(::getpid()))).string();
-  auto setup = make_runtime(f.episode, "");
+  auto setup = make_runtime(f.episode, "", false, cli_events());
   McpServer server(setup->tools, setup->model.get(), setup->runtime->prompts(), setup->runtime->options(), f.serve);
   if (!f.http) {
     std::fprintf(stderr, "taco mcp: serving on stdin/stdout (images under %s%s; RunEpisode with %s)\n", f.serve.allowed_roots[0].c_str(),

@@ -3,17 +3,16 @@
 #include <filesystem>
 
 #include "episodes.h"
-#include "runtime/batch.h"
-#include "runtime/episode.h"
+#include "runtime/run_tasks.h"
+#include "setting_flags.h"
 #include "util/error.h"
-#include "util/files.h"
 #include "util/jsonl.h"
 
 namespace taco::cli {
 namespace {
 
 struct RunFlags {
-  EpisodeFlags episode;
+  EpisodeSettings episode;
   BatchFlags batch;
   std::vector<std::string> images;
   std::string question;
@@ -25,43 +24,37 @@ void run(const RunFlags& f) {
   if (f.dataset.empty() && f.question.empty()) throw Error("give --question (with --image) or --data tasks.jsonl");
   if (!f.dataset.empty() && (!f.question.empty() || !f.images.empty()))
     throw Error("--data runs a task file; it cannot be combined with --question or --image");
-  if (!f.dataset.empty() && f.batch.out.empty()) throw Error("--data needs --out traces.jsonl");
-  auto setup = make_runtime(f.episode, f.batch.out);
-  const Runtime& runtime = *setup->runtime;
-  const std::string& out = f.batch.out;
+  if (!f.dataset.empty() && f.batch.batch.out_path.empty()) throw Error("--data needs --out traces.jsonl");
   const bool quiet = f.batch.quiet;
-
-  if (f.dataset.empty()) {
-    Task task;
-    task.id = "task";
-    task.images = f.images;
-    task.question = f.question;
-    if (!out.empty()) {
-      // A fresh id per run so repeated questions append rather than collide.
-      task.id = "run-" + std::to_string(finished_ids(out).size() + 1);
-    }
-    if (!quiet) print_task(task);
-    Trace trace = runtime.run(task, quiet ? Runtime::StepCallback() : print_step);
-    if (!quiet) print_outcome(trace);
-    else if (trace.status != TraceStatus::kError) std::printf("%s\n", trace.answer.c_str());
-    if (trace.status == TraceStatus::kError) {
-      if (quiet) std::fprintf(stderr, "taco: %s\n", trace.error.c_str());
-      throw ExitCode{kExitFailure};
-    }
-    if (!out.empty()) {
-      JsonlAppender(out).append(trace.to_json_in(out));
-      if (!quiet) std::printf("  trace appended to %s\n", out.c_str());
-    }
+  const JobEvents events = cli_events(quiet);
+  if (!f.dataset.empty()) {
+    RunTasksSettings settings{f.episode, f.batch.batch, f.batch.shard, f.dataset, f.limit};
+    exit_if_failed(run_tasks(settings, events).failed);
     return;
   }
 
-  std::vector<Task> tasks = load_tasks(f.dataset);
-  if (f.limit && tasks.size() > f.limit) tasks.resize(f.limit);
-  BatchFlags batch = f.batch;
-  tasks = take_shard(std::move(tasks), batch, "run",
-                     {{"data", std::filesystem::absolute(f.dataset).lexically_normal().string()}, {"model", runtime.model().name()},
-                      {"prompt", to_string(runtime.options().mode)}, {"protocol", runtime.options().protocol}});
-  run_task_batch(tasks, runtime, batch);
+  const std::string& out = f.batch.batch.out_path;
+  auto setup = make_runtime(f.episode, out, false, events);
+  Task task;
+  task.id = "task";
+  task.images = f.images;
+  task.question = f.question;
+  if (!out.empty()) {
+    // A fresh id per run so repeated questions append rather than collide.
+    task.id = "run-" + std::to_string(finished_ids(out).size() + 1);
+  }
+  if (!quiet) print_task(task);
+  Trace trace = setup->runtime->run(task, quiet ? Runtime::StepCallback() : print_step);
+  if (!quiet) print_outcome(trace);
+  else if (trace.status != TraceStatus::kError) std::printf("%s\n", trace.answer.c_str());
+  if (trace.status == TraceStatus::kError) {
+    if (quiet) std::fprintf(stderr, "taco: %s\n", trace.error.c_str());
+    throw ExitCode{kExitFailure};
+  }
+  if (!out.empty()) {
+    JsonlAppender(out).append(trace.to_json_in(out));
+    if (!quiet) std::printf("  trace appended to %s\n", out.c_str());
+  }
 }
 
 }  // namespace
@@ -75,11 +68,11 @@ void add_run_command(CLI::App& app) {
   cmd->add_option("--question", flags->question, "the question to answer");
   cmd->add_option("--data,--dataset", flags->dataset, "a task JSONL file to run instead of one question");
   cmd->add_option("--limit", flags->limit, "with --data: only the first N tasks");
-  cmd->add_option("--out", flags->batch.out, "append traces to this JSONL file (resumes: finished tasks are skipped)");
-  cmd->add_option("--errors-out", flags->batch.errors_out, "where failed tasks are listed (default: <out>.errors.jsonl)");
-  cmd->add_option("-j,--jobs", flags->batch.jobs, "episodes in flight with --data")->capture_default_str()->check(CLI::Range(1, 4096));
-  add_shard_flag(*cmd, flags->batch);
-  cmd->add_flag("--force", flags->batch.force, "with --data: resume into an --out made by another model, mode or dataset");
+  cmd->add_option("--out", flags->batch.batch.out_path, "append traces to this JSONL file (resumes: finished tasks are skipped)");
+  cmd->add_option("--errors-out", flags->batch.batch.errors_path, "where failed tasks are listed (default: <out>.errors.jsonl)");
+  cmd->add_option("-j,--jobs", flags->batch.batch.jobs, "episodes in flight with --data")->capture_default_str()->check(CLI::Range(1, 4096));
+  add_shard_flag(*cmd, flags->batch.shard);
+  cmd->add_flag("--force", flags->batch.batch.force, "with --data: resume into an --out made by another model, mode or dataset");
   cmd->add_flag("-q,--quiet", flags->batch.quiet, "print only the answer (or, with --data, no progress)");
   cmd->callback([flags] { run(*flags); });
 }

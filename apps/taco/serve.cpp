@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "episodes.h"
+#include "setting_flags.h"
 #include "serve/http_server.h"
 #include "serve/server.h"
 #include "util/error.h"
@@ -22,7 +23,7 @@ namespace {
 int stop_pipe[2] = {-1, -1};  // the stop signals' handler writes here
 
 struct ServeFlags {
-  EpisodeFlags episode;
+  EpisodeSettings episode;
   ServeOptions serve;
   double max_body_mb = 64;
 };
@@ -39,7 +40,7 @@ void serve(ServeFlags f) {
   if (f.max_body_mb <= 0) throw Error("--max-body-mb must be more than 0");
   f.serve.max_body_bytes = static_cast<size_t>(f.max_body_mb * (1 << 20));
   if (f.serve.work_dir.empty()) f.serve.work_dir = (std::filesystem::temp_directory_path() / ("taco-serve-" + std::to_string(::getpid()))).string();
-  auto setup = make_runtime(f.episode, "");
+  auto setup = make_runtime(f.episode, "", false, cli_events());
   Server server(*setup->model, setup->tools, setup->runtime->prompts(), setup->runtime->options(), f.serve);
   const int port = server.bind();
   if (!is_loopback_host(f.serve.host) && f.serve.api_key.empty())

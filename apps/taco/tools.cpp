@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "commands.h"
+#include "runtime/setup.h"
 #include "tools/config.h"
 #include "tools/image_store.h"
 #include "util/error.h"
@@ -80,7 +81,6 @@ void call(const ToolsFlags& f) {
 
 }  // namespace
 
-ToolsConfig load_tools_config(const std::string& path) { return path.empty() ? ToolsConfig{} : ToolsConfig::load(path); }
 
 void add_tools_command(CLI::App& app) {
   auto flags = std::make_shared<ToolsFlags>();

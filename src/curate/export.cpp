@@ -32,7 +32,7 @@ class ImagePlacer {
       return trace_path_relative ? fs::absolute(src).lexically_normal().lexically_relative(fs::absolute(out_dir_).lexically_normal()).string() : src;
     if (auto it = done_.find(src); it != done_.end()) return it->second;
     std::error_code ec;
-    if (src.empty()) throw Error("an image of the trace has no file (made with --no-images?)");
+    if (src.empty()) throw Error("an image of the trace has no file (made with GenSettings.no_images?)");
     if (!fs::exists(src, ec)) throw Error("image missing: " + src);
     char hash[17];
     std::snprintf(hash, sizeof hash, "%016llx", static_cast<unsigned long long>(std::hash<std::string>{}(src)));
@@ -83,7 +83,7 @@ ExportSummary run_export(const std::vector<std::string>& trace_files, const Expo
   static const std::set<std::string> formats = {"llava", "mantis", "messages", "llamafactory", "llamafactory-tools", "ms-swift"};
   if (!formats.count(o.format))
     throw Error("unknown format '" + o.format + "' (llava, mantis, messages, llamafactory, llamafactory-tools or ms-swift)");
-  if (o.images != "copy" && o.images != "link" && o.images != "keep") throw Error("--images is copy, link or keep");
+  if (o.images != "copy" && o.images != "link" && o.images != "keep") throw Error("ExportOptions.images is copy, link or keep");
   ExportSummary summary;
   RecordWriter out(o.out_path);
   ImagePlacer placer(o);

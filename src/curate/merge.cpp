@@ -68,32 +68,6 @@ Json merged_gen_stats(const std::vector<std::string>& parts) {
 
 }  // namespace
 
-void ShardManifest::write_for(const std::string& output) const {
-  Json j{{"format", "taco.shard"}, {"version", 1}, {"command", command}, {"shard", shard.index}, {"shards", shard.count},
-         {"settings", settings}, {"units", units}};
-  if (!every_unit) j["every_unit"] = false;
-  write_file_atomic(path_for(output), j.dump() + "\n");
-}
-
-ShardManifest ShardManifest::load_for(const std::string& output) {
-  const std::string path = path_for(output);
-  std::error_code ec;
-  if (!std::filesystem::exists(path, ec))
-    throw Error(output + ": no " + std::filesystem::path(path).filename().string() +
-                " beside it, so not the output of a sharded taco command (--shard k/N, a Slurm array or an Indexed Job)");
-  const Json j = read_json_file(path);
-  if (!j.is_object() || j.value("format", Json()) != "taco.shard" || !j.contains("units") || !j["units"].is_array())
-    throw Error(path + ": not a taco shard manifest");
-  ShardManifest m;
-  m.command = j.value("command", "");
-  m.shard = {j.value("shard", -1), j.value("shards", 0), "manifest"};
-  m.settings = j.value("settings", Json::object());
-  m.units = j["units"];
-  m.every_unit = j.value("every_unit", true);
-  if (m.shard.count < 1 || m.shard.index < 0 || m.shard.index >= m.shard.count) throw Error(path + ": a shard outside 0..N-1");
-  return m;
-}
-
 MergeSummary merge_shards(const std::vector<std::string>& parts, const std::string& out, bool allow_partial) {
   if (parts.empty()) throw Error("taco merge needs the shard outputs to merge");
   std::vector<ShardManifest> manifests;
@@ -208,7 +182,7 @@ MergeSummary merge_shards(const std::vector<std::string>& parts, const std::stri
       for (size_t i = 0; i < std::min<size_t>(3, summary.missing.size()); ++i) first_few += (i ? "; " : "") + summary.missing[i];
       throw Error("the parts lack " + std::to_string(summary.missing.size()) + " of what their manifests promise (" + first_few +
                   (summary.missing.size() > 3 ? "; ..." : "") +
-                  "): rerun those shards to finish them, or merge what is there with --partial; nothing was written");
+                  "): rerun those shards to finish them, or merge what is there with MergeSettings.allow_partial; nothing was written");
     }
   }
   writer.close();

@@ -1,9 +1,8 @@
-// Shard outputs and taco merge. A sharded batch command (gen, run --data, eval run, distill)
-// writes, beside each output, a manifest <output>.shard.json: which shard it is, the settings
-// every shard must share, and its units in the order one run would have made them (record
-// counts per scene for gen, task ids for runs). merge_shards checks that the parts are all the
-// shards of one job and writes what one run would have: gen's records in one run's order,
-// byte for byte; runs' traces in the dataset's order (one run writes them as they finish).
+// taco merge: the outputs of a sharded batch job (gen, run, eval run, distill), each with its
+// manifest (ShardManifest, util/shard.h), joined into what one run would have written. The
+// manifests say whether the parts are all the shards of one job; gen's records come out in one
+// run's order, byte for byte; runs' traces in the dataset's order (one run writes them as they
+// finish).
 #pragma once
 
 #include <string>
@@ -13,20 +12,6 @@
 #include "util/shard.h"
 
 namespace taco {
-
-struct ShardManifest {
-  std::string command;  // "gen", "run", "eval run", "distill"
-  Shard shard;
-  Json settings = Json::object();  // what all shards must share: data, seed, model, ...
-  Json units = Json::array();      // numbers: records per unit; strings: task ids
-  // Whether every task id has a record in the part (a run's traces); false where a task may
-  // have none (distill's Direct examples exist only for the questions the teacher missed).
-  bool every_unit = true;
-
-  static std::string path_for(const std::string& output) { return output + ".shard.json"; }
-  void write_for(const std::string& output) const;
-  static ShardManifest load_for(const std::string& output);  // throws Error naming the file
-};
 
 struct MergeSummary {
   size_t parts = 0;

@@ -231,7 +231,7 @@ std::string resolve_benchmark(const std::string& name_or_path, const std::string
     if (b.name == name_or_path) return b.path;
     names.push_back(b.name);
   }
-  const std::string where = !data_dir.empty() ? "--data-dir " + folder
+  const std::string where = !data_dir.empty() ? "EvalRunSettings.data_dir " + folder
                             : std::getenv("LMUData")  ? "$LMUData (" + folder + ")"
                                                      : folder + " ($LMUData is not set)";
   const std::string near = nearest_word(name_or_path, names);

@@ -115,7 +115,7 @@ ItemScore score_item(const Task& task, const Trace* trace, Judge* judge, Matchin
     return s;
   }
   if (scoring == kScoreJudge) {
-    if (!judge) throw Error("item " + task.id + " is scored by a judge model: give --judge");
+    if (!judge) throw Error("item " + task.id + " is scored by a judge model: give EvalScoreSettings.judge");
     s.method = "judge";
     s.score = judge->grade(m.value("raw_question", task.question), s.reference, s.prediction);
     return s;

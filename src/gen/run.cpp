@@ -4,6 +4,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include "cota/training_format.h"
 #include "tools/config.h"
@@ -11,6 +12,8 @@
 #include "util/files.h"
 #include "util/hash.h"
 #include "util/record_writer.h"
+#include "util/progress.h"
+#include "util/shard.h"
 #include "util/work_pool.h"
 
 namespace taco {
@@ -34,7 +37,7 @@ bool asked_directly(const std::string& task_id, uint64_t seed, double share) {
 }
 
 size_t scenes_in_shard(size_t scenes, int shard, int shards) {
-  if (shards < 1 || shard < 0 || shard >= shards) throw Error("--shard must be k/N with 0 <= k < N");
+  if (shards < 1 || shard < 0 || shard >= shards) throw Error("Shard.spec must be k/N with 0 <= k < N");
   const auto n = static_cast<size_t>(shards);
   return scenes / n + (scenes % n > static_cast<size_t>(shard));
 }
@@ -52,7 +55,7 @@ GenSummary run_generation(const std::vector<SceneAnnotation>& scenes, const GenR
                           const std::function<void()>& on_scene) {
   const auto start = std::chrono::steady_clock::now();
   scenes_in_shard(scenes.size(), o.shard, o.shards);  // checks the shard before anything is written
-  if (o.direct_share > 1) throw Error("--direct-share must be between 0 and 1");
+  if (o.direct_share > 1) throw Error("GenSettings.direct_share must be between 0 and 1");
   RecordWriter out(o.out_path);
   const std::string instruction = task_instruction(all_tool_names());
 
@@ -156,6 +159,81 @@ GenSummary run_generation(const std::vector<SceneAnnotation>& scenes, const GenR
   out.close();
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return summary;
+}
+
+GenJobResult run_gen_job(const GenSettings& f, const JobEvents& events) {
+  GenRunOptions o;
+  o.format = gen_format_from_string(f.format);
+  o.gen.seed = f.seed;
+  o.gen.mc_ratio = f.mc_ratio;
+  o.gen.noise = OracleNoise::parse(f.oracle_noise);
+  o.gen.misled_chains_from_truth = f.misled_chains == "perfect";
+  if (o.gen.misled_chains_from_truth && o.gen.noise.none())
+    throw Error("GenSettings.misled_chains perfect needs GenSettings.oracle_noise: without noise no chain is misled");
+  std::istringstream families(f.families);
+  for (std::string name; std::getline(families, name, ',');)
+    if (!name.empty()) o.gen.families.push_back(name);
+  const Shard shard = shard_from(f.shard);
+  o.shard = shard.index;
+  o.shards = shard.count;
+  const std::string out = shard.output_path(f.out);
+  o.out_path = out;
+  o.jobs = f.jobs;
+  o.direct = !f.no_direct;
+  if (f.no_direct && f.direct_share >= 0)
+    throw Error("GenSettings.no_direct and GenSettings.direct_share contradict each other; give one");
+  o.direct_share = f.direct_share;
+  o.limit = f.limit;
+  if (!f.no_images && o.format != GenFormat::kTasks) {  // tasks need only the scene images
+    // Shards share one images folder (file names are per question): merged, the records are
+    // those of one run, image paths included.
+    o.gen.images_dir = f.images_dir.empty() ? output_base(f.out) + ".images" : f.images_dir;
+  }
+  PromptTemplate prompts = f.prompt_template.empty() ? PromptTemplate::defaults() : PromptTemplate::from_file(f.prompt_template);
+  AnnotationProblems problems;
+  std::vector<SceneAnnotation> scenes = load_scene_annotations(f.annotations, &problems);
+  GenSummary s;
+  {
+    Progress progress("gen", scenes_in_shard(scenes.size(), o.shard, o.shards), events.progress);
+    // The old stats describe the records this run replaces: gone before anything else, so a
+    // killed run leaves the old records without stats rather than new records with old stats.
+    std::remove((out + ".stats.json").c_str());
+    s = run_generation(scenes, o, prompts, [&] { progress.tick(); });
+  }
+  std::vector<std::string> skipped = problems.first;
+  skipped.insert(skipped.end(), s.skipped_first.begin(), s.skipped_first.end());
+  Json stats{{"scenes", s.scenes}, {"examples", s.examples}, {"records", s.records}, {"per_family", s.per_family},
+             {"seconds", s.seconds}, {"oracle_noise", o.gen.noise.to_string()}, {"chains_rejected", s.chains_rejected},
+             {"chains_from_truth", s.chains_from_truth},
+             {"scenes_skipped", problems.scenes_skipped + s.scenes_skipped}, {"boxes_fixed", problems.boxes_fixed},
+             {"problems", skipped}};
+  write_file_atomic(out + ".stats.json", stats.dump(2) + "\n");
+  if (shard.active()) {
+    ShardManifest m{"gen", shard, Json::object(), Json(s.records_per_scene)};
+    m.settings = {{"data", std::filesystem::absolute(f.annotations).lexically_normal().string()}, {"format", f.format},
+                  {"seed", f.seed}, {"families", f.families}, {"mc_ratio", f.mc_ratio},
+                  {"oracle_noise", o.gen.noise.to_string()}, {"misled_chains", f.misled_chains}, {"direct", o.direct},
+                  {"direct_share", o.direct_share}, {"limit", o.limit}, {"prompt_template", prompts.hash()}, {"out", f.out}};
+    m.write_for(out);
+    events.tell(format_text("shard %s (from %s) -> %s; taco merge joins the %d parts\n", shard.to_string().c_str(),
+                            shard.source.c_str(), out.c_str(), shard.count));
+  }
+  std::string text = format_text("%zu examples (%zu records) from %zu scenes in %.1f s (%.0f examples/s) -> %s\n", s.examples,
+                                 s.records, s.scenes, s.seconds, s.examples / std::max(s.seconds, 1e-9), out.c_str());
+  if (o.gen.misled_chains_from_truth)  // refused above without noise
+    text += format_text("oracle noise %s: %zu of %zu chains misled by the noisy tools, written as the perfect oracle's\n",
+                        o.gen.noise.to_string().c_str(), s.chains_from_truth, s.examples);
+  else if (!o.gen.noise.none())
+    text += format_text("oracle noise %s: %zu of %zu chains rejected (the noisy tools led them to another question or answer)\n",
+                        o.gen.noise.to_string().c_str(), s.chains_rejected, s.examples);
+  for (const auto& [family, n] : s.per_family) text += format_text("  %-16s %zu\n", family.c_str(), n);
+  if (problems.scenes_skipped + s.scenes_skipped + problems.boxes_fixed > 0) {
+    text += format_text("warning: %zu scenes skipped, %zu boxes fixed (listed in %s.stats.json); the first:\n",
+                        problems.scenes_skipped + s.scenes_skipped, problems.boxes_fixed, out.c_str());
+    for (const auto& p : skipped) text += "  " + p + "\n";
+  }
+  events.tell(text);
+  return {std::move(s), out};
 }
 
 }  // namespace taco

@@ -1,6 +1,7 @@
 // run_generation: programmatic generation over a whole annotation set, written as traces or
 // as LLaVA / Mantis training records, in parallel and in a fixed order (scene by scene, family
-// by family), so a sharded run gives exactly the examples of one run.
+// by family), so a sharded run gives exactly the examples of one run. run_gen_job is the job
+// taco gen calls: settings in, the records, their statistics and the shard's manifest out.
 #pragma once
 
 #include <map>
@@ -9,6 +10,7 @@
 
 #include "cota/annotation.h"
 #include "gen/generate.h"
+#include "util/job.h"
 
 namespace taco {
 
@@ -56,5 +58,35 @@ size_t scenes_in_shard(size_t scenes, int shard, int shards);
 
 GenSummary run_generation(const std::vector<SceneAnnotation>& scenes, const GenRunOptions& options,
                           const PromptTemplate& prompts, const std::function<void()>& on_scene = nullptr);
+
+// What taco gen is asked, one field per flag.
+struct GenSettings {
+  std::string annotations;   // a scene-graph-annotations.json (taco synth, Visual Genome style)
+  std::string out;           // .jsonl: one record per line; otherwise one JSON array
+  std::string format = "trace";  // llava, mantis, trace or tasks
+  std::string families;      // comma-separated; "": all
+  std::string shard;         // Shard.spec
+  std::string images_dir;    // tagged images; "": <out>.images
+  std::string prompt_template;  // a JSON file; "": taco's prompts
+  std::string oracle_noise = "none";
+  std::string misled_chains = "drop";  // or "perfect"
+  double mc_ratio = 0;
+  double direct_share = -1;  // GenRunOptions::direct_share
+  uint64_t seed = 1;
+  int jobs = 1;
+  bool no_images = false;    // the records name tagged images that are not drawn
+  bool no_direct = false;
+  size_t limit = 0;
+};
+
+struct GenJobResult {
+  GenSummary summary;
+  std::string out_path;  // this shard's file, or `out`
+};
+
+// Loads the scenes, generates, and writes the records, <out>.stats.json and, when sharded, the
+// shard's manifest; tells the summary (per family, noise, skipped scenes) as it ends. Throws
+// Error naming the setting for contradicting settings.
+GenJobResult run_gen_job(const GenSettings& settings, const JobEvents& events = {});
 
 }  // namespace taco

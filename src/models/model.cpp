@@ -44,7 +44,7 @@ std::string Cancellation::reason() const {
 std::unique_ptr<Model> make_model(const ModelOptions& options) {
   if (options.model.rfind("replay:", 0) == 0) return std::make_unique<ReplayModel>(options.model.substr(7));
   if (options.model.rfind("embedded:", 0) == 0) return make_embedded_model(options.model.substr(9), options);
-  if (options.model.empty()) throw Error("no model given (--model NAME, replay:PATH or embedded:DIR)");
+  if (options.model.empty()) throw Error("no model given (ModelOptions.model NAME, replay:PATH or embedded:DIR)");
   return std::make_unique<OpenAIModel>(options);
 }
 

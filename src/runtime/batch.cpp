@@ -10,6 +10,7 @@
 #include "util/files.h"
 #include "util/jsonl.h"
 #include "util/progress.h"
+#include "util/shard.h"
 #include "util/work_pool.h"
 
 namespace taco {
@@ -49,12 +50,12 @@ std::unordered_set<std::string> resumable_ids(const std::string& path, const std
       [&](size_t line, Json&& j) {
         const std::string where = path + " line " + std::to_string(line);
         if (!j.is_object() || j.value("format", Json()) != "taco.trace" || !j.contains("id") || !j["id"].is_string())
-          throw Error(where + " is not a taco trace; resume only into a file of traces (--out)");
+          throw Error(where + " is not a taco trace; resume only into a file of traces (BatchOptions.out_path)");
         std::string id = j["id"].get<std::string>();
         if (!force) {
           auto differs = [&](const std::string& what, const std::string& theirs, const std::string& ours) {
             throw Error(where + " was made with " + what + " '" + theirs + "', this run uses '" + ours +
-                        "': resuming would mix two runs in one file (write to another --out, or give --force to mix them)");
+                        "': resuming would mix two runs in one file (write to another BatchOptions.out_path, or give BatchOptions.force to mix them)");
           };
           const std::string their_model = j.value("model", std::string()), their_mode = j.value("prompt", std::string());
           const std::string their_template = j.value("prompt_template_sha256", std::string());
@@ -70,7 +71,7 @@ std::unordered_set<std::string> resumable_ids(const std::string& path, const std
             if (question != t->second->question)
               throw Error(where + ": task " + id + " asks \"" + question.substr(0, 60) + "\" there but \"" +
                           t->second->question.substr(0, 60) +
-                          "\" here: the file holds another dataset's answers (write to another --out, or give --force to mix them)");
+                          "\" here: the file holds another dataset's answers (write to another BatchOptions.out_path, or give BatchOptions.force to mix them)");
           }
         }
         done.insert(std::move(id));
@@ -106,6 +107,8 @@ BatchSummary run_batch(const std::vector<Task>& tasks, const Runtime& runtime, c
   // Episodes in a row that could not reach the model; at the limit no worker takes another task.
   std::atomic<int> unreachable_in_a_row{0};
   std::stop_source stop;
+  std::stop_callback stop_when_asked(options.stop, [&stop] { stop.request_stop(); });
+  bool stopped_unreachable = false;
   std::string last_unreachable;
   size_t started = 0;
   {
@@ -116,7 +119,10 @@ BatchSummary run_batch(const std::vector<Task>& tasks, const Runtime& runtime, c
         const int in_a_row = ++unreachable_in_a_row;
         std::lock_guard<std::mutex> lock(errors_mu);
         last_unreachable = trace.error;
-        if (options.stop_after_unreachable > 0 && in_a_row >= options.stop_after_unreachable) stop.request_stop();
+        if (options.stop_after_unreachable > 0 && in_a_row >= options.stop_after_unreachable) {
+          stopped_unreachable = true;
+          stop.request_stop();
+        }
       } else {
         unreachable_in_a_row = 0;
       }
@@ -147,13 +153,42 @@ BatchSummary run_batch(const std::vector<Task>& tasks, const Runtime& runtime, c
   summary.succeeded = succeeded;
   summary.failed = failed;
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  if (stop.stop_requested()) {
+  if (stopped_unreachable) {
     const size_t not_started = pending.size() - started;
     throw Error("stopped: " + std::to_string(options.stop_after_unreachable) + " episodes in a row got no answer from the model (" +
                 last_unreachable + "); " + std::to_string(summary.succeeded) + " tasks done now and kept in " + options.out_path +
                 ", " + std::to_string(summary.failed + not_started) + " to do; run the same command again once the server answers");
   }
   return summary;
+}
+
+std::vector<Task> take_shard(std::vector<Task> tasks, const std::string& shard_spec, BatchOptions& batch, const std::string& command,
+                             Json settings, const JobEvents& events) {
+  const Shard shard = shard_from(shard_spec);
+  if (!shard.active()) return tasks;
+  ShardManifest manifest{command, shard, std::move(settings), Json::array()};
+  manifest.settings["out"] = batch.out_path;
+  manifest.settings["tasks"] = tasks.size();
+  std::vector<Task> mine;
+  for (size_t i = 0; i < tasks.size(); ++i)
+    if (shard.takes(i)) {
+      manifest.units.push_back(tasks[i].id);
+      mine.push_back(std::move(tasks[i]));
+    }
+  batch.out_path = shard.output_path(batch.out_path);
+  if (!batch.errors_path.empty()) batch.errors_path = shard.output_path(batch.errors_path);
+  manifest.write_for(batch.out_path);
+  events.announce(format_text("shard %s (from %s): %zu of %zu tasks -> %s\n", shard.to_string().c_str(), shard.source.c_str(),
+                              mine.size(), tasks.size(), batch.out_path.c_str()));
+  return mine;
+}
+
+std::string batch_summary_text(const BatchSummary& s, const std::string& out_path) {
+  std::string text = format_text("%zu tasks: %zu done now, %zu already in %s, %zu failed (%.1f s)\n", s.total, s.succeeded, s.skipped,
+                                 out_path.c_str(), s.failed, s.seconds);
+  if (s.failed)
+    text += "failures are listed in " + s.errors_path + "; run the same command again to retry them\n";
+  return text;
 }
 
 }  // namespace taco

@@ -8,11 +8,13 @@
 #pragma once
 
 #include <functional>
+#include <stop_token>
 #include <string>
 #include <vector>
 
 #include "cota/task.h"
 #include "runtime/episode.h"
+#include "util/job.h"
 
 namespace taco {
 
@@ -28,6 +30,8 @@ struct BatchOptions {
   // Called in the episode's thread on each finished trace before it is written (distill
   // verifies answers here). An exception fails the task: it goes to the errors file.
   std::function<void(Trace&)> before_write;
+  // Asked to stop: no further episode starts; the traces written so far stay (a rerun resumes).
+  std::stop_token stop;
 };
 
 struct BatchSummary {
@@ -45,5 +49,16 @@ BatchSummary run_batch(const std::vector<Task>& tasks, const Runtime& runtime, c
 std::vector<std::string> finished_ids(const std::string& path);
 
 std::string default_errors_path(const std::string& out_path);
+
+// When the job is sharded (`shard_spec` "k/N", else a Slurm array or an Indexed Job: shard_from):
+// keeps this shard's tasks (task i is shard i % N's), moves batch.out_path (and errors_path) to
+// the shard's file (OUT.shard-k-of-N.jsonl) and writes its manifest for taco merge; `settings`
+// are what every shard must share. Returns the tasks unchanged otherwise.
+std::vector<Task> take_shard(std::vector<Task> tasks, const std::string& shard_spec, BatchOptions& batch, const std::string& command,
+                             Json settings, const JobEvents& events);
+
+// The summary of a batch for a person: "12 tasks: 10 done now, 2 already in OUT, 0 failed (1.2 s)",
+// and where the failures are listed when there are some.
+std::string batch_summary_text(const BatchSummary& summary, const std::string& out_path);
 
 }  // namespace taco

@@ -90,11 +90,11 @@ std::string extract_answer(const std::string& message) {
 Runtime::Runtime(Model& model, const ToolRegistry& tools, PromptTemplate prompts, EpisodeOptions options)
     : model_(model), tools_(tools), prompts_(std::move(prompts)), options_(std::move(options)) {
   if (options_.protocol != "cota" && options_.protocol != "tools")
-    throw Error("--protocol is cota or tools, not '" + options_.protocol + "'");
+    throw Error("EpisodeOptions.protocol is cota or tools, not '" + options_.protocol + "'");
   if (options_.protocol == "tools") {
     if (!model_.takes_tools())
-      throw Error("--protocol tools needs a model served with tool calling (--endpoint); " + model_.name() + " writes its actions as text");
-    if (options_.mode != PromptMode::kCota) throw Error("--protocol tools is for episodes with tools (--prompt cota)");
+      throw Error("EpisodeOptions.protocol tools needs a model served with tool calling (ModelOptions.endpoint); " + model_.name() + " writes its actions as text");
+    if (options_.mode != PromptMode::kCota) throw Error("EpisodeOptions.protocol tools is for episodes with tools (EpisodeOptions.mode cota)");
     system_prompt_ = kToolsSystemPrompt;
     for (const auto& d : tools_.tools()) {
       if (!d->unavailable_reason().empty()) continue;

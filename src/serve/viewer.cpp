@@ -72,10 +72,10 @@ TraceViewer::TraceViewer(std::string traces_path, const std::string& scores_path
   allowed_roots_ = canonical_roots({parent_dir(std::filesystem::absolute(path_).string()), std::filesystem::current_path().string()});
   refresh();
   if (scores_path.empty()) {
-    if (!compare_path.empty()) throw Error("a second run to compare needs this run's scores too (--scores)");
+    if (!compare_path.empty()) throw Error("a second run to compare needs this run's scores too (TraceViewer.scores_path)");
     return;
   }
-  if (!names.empty() && names.size() != 2) throw Error("--names takes two names, this run's and the other's, e.g. --names cota,direct");
+  if (!names.empty() && names.size() != 2) throw Error("TraceViewer.names takes two names, this run's and the other's, e.g. TraceViewer.names cota,direct");
   const std::vector<ItemScore> items = load_item_scores(scores_path);
   for (const auto& s : items) scores_[s.id] = Scored{s.score, s.reference};
   // Scores of another run would mark the wrong episodes right: the first traces must be scored.
@@ -170,7 +170,7 @@ std::string TraceViewer::image_path(size_t n, size_t k) const {
 
 void TraceViewer::allow_root(const std::string& dir) {
   std::error_code ec;
-  if (!std::filesystem::is_directory(dir, ec)) throw Error(dir + ": not a folder (--allowed-root)");
+  if (!std::filesystem::is_directory(dir, ec)) throw Error(dir + ": not a folder (TraceViewer.allowed_roots)");
   for (auto& root : canonical_roots({dir})) allowed_roots_.push_back(root);
 }
 

@@ -299,15 +299,15 @@ void save_model(const std::string& out, ActionNetwork& net, const std::string& d
 }
 
 TrainSummary train(const TrainOptions& o) {
-  if (o.data.empty()) throw Error("no training data (--data FILE)");
-  if (o.out.empty()) throw Error("no output folder (--out DIR)");
-  if (o.steps < 0 || o.epochs < 0 || (o.steps > 0 && o.epochs > 0)) throw Error("give --steps N or --epochs E, not both");
-  if (o.batch_tokens < 64) throw Error("--batch-tokens must be at least 64");
-  if (o.checkpoint_every < 1) throw Error("--checkpoint-every must be at least 1");
-  if (o.threads < 1) throw Error("--threads must be at least 1");
+  if (o.data.empty()) throw Error("no training data (TrainOptions.data FILE)");
+  if (o.out.empty()) throw Error("no output folder (TrainOptions.out DIR)");
+  if (o.steps < 0 || o.epochs < 0 || (o.steps > 0 && o.epochs > 0)) throw Error("give TrainOptions.steps N or TrainOptions.epochs E, not both");
+  if (o.batch_tokens < 64) throw Error("TrainOptions.batch_tokens must be at least 64");
+  if (o.checkpoint_every < 1) throw Error("TrainOptions.checkpoint_every must be at least 1");
+  if (o.threads < 1) throw Error("TrainOptions.threads must be at least 1");
   if (o.weights_dtype != "F32" && o.weights_dtype != "F16" && o.weights_dtype != "BF16")
-    throw Error("--weights-dtype must be F32, F16 or BF16");
-  if (o.positions != "learned" && o.positions != "rotary") throw Error("--positions must be learned or rotary");
+    throw Error("TrainOptions.weights_dtype must be F32, F16 or BF16");
+  if (o.positions != "learned" && o.positions != "rotary") throw Error("TrainOptions.positions must be learned or rotary");
   EmbeddedConfig config = EmbeddedConfig::preset(o.size);
   config.positions = o.positions;
   const SizeDefaults defaults = size_defaults(o.size);
@@ -315,10 +315,10 @@ TrainSummary train(const TrainOptions& o) {
 
   torch::Device device(torch::kCPU);
   if (o.device == "cuda" || (o.device == "auto" && torch::cuda::is_available())) {
-    if (!torch::cuda::is_available()) throw Error("--device cuda: this libtorch has no CUDA, or no GPU is visible");
+    if (!torch::cuda::is_available()) throw Error("TrainOptions.device cuda: this libtorch has no CUDA, or no GPU is visible");
     device = torch::Device(torch::kCUDA);
   } else if (o.device != "cpu" && o.device != "auto") {
-    throw Error("--device must be cpu, cuda or auto");
+    throw Error("TrainOptions.device must be cpu, cuda or auto");
   }
   set_math_threads(o.threads);
 
@@ -337,7 +337,7 @@ TrainSummary train(const TrainOptions& o) {
   }
   if (data.skipped)
     std::fprintf(stderr, "train: skipped %zu records that cannot be read (first: %s)\n", data.skipped, data.first_skip_reason.c_str());
-  if (data.conversations.empty()) throw Error("no usable training records in the --data files");
+  if (data.conversations.empty()) throw Error("no usable training records in the TrainOptions.data files");
   const std::string key = run_key(o, data_hashes, val_hashes, prompts.hash(), device.is_cuda() ? "cuda" : "cpu");
 
   make_dirs(o.out);
@@ -346,11 +346,11 @@ TrainSummary train(const TrainOptions& o) {
   const bool resuming = std::filesystem::exists(state_file, ec);
   SafeTensorsFile state;
   if (!resuming && std::filesystem::exists(o.out + "/config.json", ec))
-    throw Error(o.out + " already holds a checkpoint that is not a run to resume (no train-state.safetensors); use another --out");
+    throw Error(o.out + " already holds a checkpoint that is not a run to resume (no train-state.safetensors); use another TrainOptions.out");
   if (resuming) {
     state = read_safetensors(state_file);
     if (state.metadata["run"] != key)
-      throw Error(o.out + " holds a training run with other data or settings; use another --out, or delete " + o.out +
+      throw Error(o.out + " holds a training run with other data or settings; use another TrainOptions.out, or delete " + o.out +
                   " to start over");
   }
 
@@ -500,7 +500,7 @@ TrainSummary train(const TrainOptions& o) {
     adam.step(step + 1, learning_rate(peak_lr, step, total_steps));
     const double l = loss.item<double>();
     if (!std::isfinite(l)) throw Error("training diverged at step " + std::to_string(step + 1) + " (loss " + std::to_string(l) +
-                                       "); try a lower --lr");
+                                       "); try a lower TrainOptions.lr");
     ++step;
     loss_sum += l, ++loss_count;
     recent_losses.push_back(l);

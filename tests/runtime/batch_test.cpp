@@ -206,7 +206,7 @@ TEST_F(BatchTest, ResumingIntoAnotherRunsOutputIsRefused) {
   } other;
   std::string why = refusal(Runtime(other, tools_, PromptTemplate::defaults(), EpisodeOptions{}), some);
   EXPECT_NE(why.find(out + " line 1 was made with the model 'goes-away', this run uses 'another-model'"), std::string::npos) << why;
-  EXPECT_NE(why.find("--force"), std::string::npos) << why;
+  EXPECT_NE(why.find("BatchOptions.force"), std::string::npos) << why;
 
   EpisodeOptions direct;
   direct.mode = PromptMode::kDirect;

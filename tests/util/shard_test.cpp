@@ -20,7 +20,7 @@ TEST(ShardTest, FlagThenSlurmThenKubernetes) {
   EXPECT_FALSE(from_env({}).active());
   Shard flag = from_env({{"SLURM_ARRAY_TASK_ID", "3"}, {"SLURM_ARRAY_TASK_COUNT", "4"}}, "1/2");
   EXPECT_EQ(flag.to_string(), "1/2");
-  EXPECT_EQ(flag.source, "--shard");
+  EXPECT_EQ(flag.source, "Shard.spec");
   // Slurm arrays need not start at 0 (--array=1-8), and may step (--array=0-30:10).
   Shard slurm = from_env({{"SLURM_ARRAY_TASK_ID", "5"}, {"SLURM_ARRAY_TASK_MIN", "1"}, {"SLURM_ARRAY_TASK_COUNT", "8"}});
   EXPECT_EQ(slurm.to_string(), "4/8");

@@ -19,10 +19,10 @@ class EmbeddedModel : public Model {
  public:
   EmbeddedModel(const std::string& dir, const ModelOptions& options)
       : dir_(dir), options_(options), checkpoint_(load_checkpoint(dir)) {
-    if (options_.temperature < 0) throw Error("--temperature must be 0 or more");
-    if (options_.top_p <= 0 || options_.top_p > 1) throw Error("--top-p must be in (0, 1]");
+    if (options_.temperature < 0) throw Error("ModelOptions.temperature must be 0 or more");
+    if (options_.top_p <= 0 || options_.top_p > 1) throw Error("ModelOptions.top_p must be in (0, 1]");
     if (!options_.json_schema.empty() && options_.json_schema != "cota")
-      throw Error("an embedded model constrains its replies to one shape only: --json-schema cota (a CoTA step)");
+      throw Error("an embedded model constrains its replies to one shape only: ModelOptions.json_schema cota (a CoTA step)");
   }
 
   std::string name() const override { return "embedded:" + dir_; }

@@ -1,0 +1,93 @@
+#include "setting_flags.h"
+
+#include <cctype>
+#include <cstdio>
+#include <utility>
+
+namespace taco::cli {
+namespace {
+
+// Setting (Struct.field, as src/ names it) -> the flag that sets it. Settings the command line
+// has no flag for are left as they are.
+const std::pair<const char*, const char*> kSettingFlags[] = {
+    {"Shard.spec", "--shard"},
+    {"BatchOptions.out_path", "--out"},
+    {"BatchOptions.force", "--force"},
+    {"EpisodeSettings.max_replies", "--max-replies"},
+    {"EpisodeSettings.prompt_template", "--prompt-template"},
+    {"EpisodeSettings.prompt", "--prompt"},
+    {"EpisodeOptions.protocol", "--protocol"},
+    {"EpisodeOptions.mode", "--prompt"},
+    {"ModelOptions.model", "--model"},
+    {"ModelOptions.endpoint", "--endpoint"},
+    {"ModelOptions.temperature", "--temperature"},
+    {"ModelOptions.top_p", "--top-p"},
+    {"ModelOptions.json_schema", "--json-schema"},
+    {"EvalRunSettings.data_dir", "--data-dir"},
+    {"EvalRunSettings.data", "--data"},
+    {"EvalScoreSettings.judge", "--judge"},
+    {"EvalAllSettings.reuse", "--reuse"},
+    {"EvalAllSettings.work_dir", "--work-dir"},
+    {"EvalAllSettings.name", "--name"},
+    {"DistillSettings.judge", "--judge"},
+    {"GenSettings.misled_chains", "--misled-chains"},
+    {"GenSettings.oracle_noise", "--oracle-noise"},
+    {"GenSettings.no_direct", "--no-direct"},
+    {"GenSettings.no_images", "--no-images"},
+    {"GenSettings.direct_share", "--direct-share"},
+    {"ExportOptions.images", "--images"},
+    {"MergeSettings.allow_partial", "--partial"},
+    {"TrainOptions.data", "--data"},
+    {"TrainOptions.out", "--out"},
+    {"TrainOptions.steps", "--steps"},
+    {"TrainOptions.epochs", "--epochs"},
+    {"TrainOptions.batch_tokens", "--batch-tokens"},
+    {"TrainOptions.checkpoint_every", "--checkpoint-every"},
+    {"TrainOptions.threads", "--threads"},
+    {"TrainOptions.weights_dtype", "--weights-dtype"},
+    {"TrainOptions.positions", "--positions"},
+    {"TrainOptions.device", "--device"},
+    {"TrainOptions.lr", "--lr"},
+    {"TraceViewer.scores_path", "--scores"},
+    {"TraceViewer.names", "--names"},
+    {"TraceViewer.allowed_roots", "--allowed-root"},
+};
+
+bool name_char(char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '.'; }
+
+}  // namespace
+
+std::string with_flag_names(std::string text) {
+  if (text.find("Settings.") == std::string::npos && text.find("Options.") == std::string::npos &&
+      text.find("Shard.") == std::string::npos && text.find("TraceViewer.") == std::string::npos)
+    return text;
+  std::string out;
+  out.reserve(text.size());
+  for (size_t i = 0; i < text.size();) {
+    bool replaced = false;
+    if (i == 0 || !name_char(text[i - 1]))
+      for (const auto& [setting, flag] : kSettingFlags) {
+        const std::string_view name(setting);
+        const size_t end = i + name.size();
+        if (text.compare(i, name.size(), name) == 0 && (end == text.size() || !name_char(text[end]) ||
+                                                        (text[end] == '.' && (end + 1 == text.size() || !name_char(text[end + 1]))))) {
+          out += flag;
+          i = end;
+          replaced = true;
+          break;
+        }
+      }
+    if (!replaced) out += text[i++];
+  }
+  return out;
+}
+
+JobEvents cli_events(bool quiet) {
+  JobEvents events;
+  events.note = [](const std::string& text) { std::fputs(with_flag_names(text).c_str(), stderr); };
+  events.print = [](const std::string& text) { std::fputs(with_flag_names(text).c_str(), stdout); };
+  events.progress = !quiet;
+  return events;
+}
+
+}  // namespace taco::cli

@@ -1,0 +1,55 @@
+#include "runtime/setup.h"
+
+#include <filesystem>
+
+#include "tools/builtin.h"
+#include "util/error.h"
+#include "util/files.h"
+
+namespace taco {
+
+ToolsConfig load_tools_config(const std::string& path) { return path.empty() ? ToolsConfig{} : ToolsConfig::load(path); }
+
+std::string shipped_model_spec() {
+  std::error_code ec;
+  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    auto beside = exe.parent_path().parent_path() / "models" / "taco-small";
+    if (std::filesystem::exists(beside / "config.json", ec)) return "embedded:" + beside.string();
+  }
+  return "embedded:models/taco-small";
+}
+
+std::unique_ptr<RuntimeSetup> make_runtime(const EpisodeSettings& f, const std::string& out_path, bool chain_of_thought,
+                                           const JobEvents& events) {
+  if (f.max_replies < -1) throw Error("EpisodeSettings.max_replies must be 0 or more");
+  auto s = std::make_unique<RuntimeSetup>(RuntimeSetup{load_tools_config(f.tools_config), ToolRegistry(), nullptr, nullptr});
+  if (chain_of_thought) s->tools.add(make_terminate_tool());
+  else s->tools = make_tool_registry(s->config);
+  s->model = make_model(f.model);
+  // A model that was trained on one prompt (an embedded checkpoint) runs with that prompt, so
+  // that it reads the text it learned; the user may still override it, with a warning.
+  const ModelDefaults own = s->model->defaults();
+  PromptTemplate prompts = PromptTemplate::defaults();
+  if (!f.prompt_template.empty()) {
+    prompts = PromptTemplate::from_file(f.prompt_template);
+    if (!own.prompt_template.is_null() && prompts.hash() != PromptTemplate::from_json(own.prompt_template, f.model.model).hash())
+      events.tell("taco: warning: EpisodeSettings.prompt_template replaces the template " + f.model.model + " was trained with\n");
+  } else if (!own.prompt_template.is_null()) {
+    prompts = PromptTemplate::from_json(own.prompt_template, f.model.model);
+  }
+  if (!f.prompt.empty() && !own.mode.empty() && f.prompt != own.mode)
+    events.tell("taco: warning: EpisodeSettings.prompt " + f.prompt + ", but " + f.model.model + " was trained with " + own.mode +
+                " prompts\n");
+  EpisodeOptions episode;
+  episode.mode = prompt_mode_from_string(!f.prompt.empty() ? f.prompt : !own.mode.empty() ? own.mode : "cota");
+  episode.max_replies = f.max_replies >= 0 ? f.max_replies : own.max_replies >= 0 ? own.max_replies : 10;
+  episode.max_pixels = f.max_pixels > 0 ? f.max_pixels : s->config.max_pixels();
+  episode.blank_inputs = f.blank_images;
+  episode.protocol = f.protocol;
+  episode.images_dir = !f.images_dir.empty() ? f.images_dir : !out_path.empty() ? output_base(out_path) + ".images" : "";
+  s->runtime = std::make_unique<Runtime>(*s->model, s->tools, std::move(prompts), episode);
+  return s;
+}
+
+}  // namespace taco
