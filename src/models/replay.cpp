@@ -5,6 +5,7 @@
 #include "util/files.h"
 #include "util/json.h"
 #include "util/jsonl.h"
+#include "models/kinds.h"
 
 namespace taco {
 
@@ -73,5 +74,13 @@ Completion ReplayModel::complete(const CompletionRequest& request) {
                      " responses and the episode asked for response " + std::to_string(turn + 1));
   return Completion{recording[turn], 0, 0};
 }
+
+namespace {
+
+const ModelKindRegistration kReplayKind({"replay:", [](const std::string& path, const ModelOptions&) -> std::unique_ptr<Model> {
+                                          return std::make_unique<ReplayModel>(path);
+                                        }});
+
+}  // namespace
 
 }  // namespace taco

@@ -1,16 +1,18 @@
 #include "tools/builtin.h"
 
+#include "tools/catalog.h"
+#include "tools/config.h"
 #include "tools/registry.h"
+#include "tools/vision_backend.h"
 
 namespace taco {
 
 ToolRegistry make_builtin_registry() {
   ToolRegistry r;
-  r.add(make_crop_tool());
-  r.add(make_zoom_in_tool());
-  r.add(make_visualize_regions_tool());
-  r.add(make_calculate_tool());
-  r.add(make_terminate_tool());
+  const ToolsConfig defaults;
+  const ToolMaking making{defaults, [](const std::string& tool) { return make_unconfigured_backend(tool); }};
+  for (const ToolEntry& entry : tool_catalog())
+    if (entry.standalone) r.add(entry.make(making));
   return r;
 }
 

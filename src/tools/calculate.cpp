@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "tools/builtin.h"
+#include "tools/catalog.h"
 
 namespace taco {
 namespace {
@@ -398,5 +399,11 @@ Json evaluate_expression(std::string_view expression) {
 }
 
 std::unique_ptr<Tool> make_calculate_tool() { return std::make_unique<CalculateTool>(); }
+
+namespace {
+
+const ToolRegistration kCalculate({"Calculate", 15, false, true, true, [](const ToolMaking&) { return make_calculate_tool(); }});
+
+}  // namespace
 
 }  // namespace taco

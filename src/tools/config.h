@@ -35,7 +35,7 @@ struct ToolsConfig {
 };
 
 // The names of every action taco has, in TACO's order (what make_tool_registry registers).
-const std::vector<std::string>& all_tool_names();
+std::vector<std::string> all_tool_names();
 
 // Every TACO action with the backends the config names, in TACO's order.
 ToolRegistry make_tool_registry(const ToolsConfig& config);

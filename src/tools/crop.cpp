@@ -7,6 +7,7 @@
 #include "tools/builtin.h"
 #include "tools/image_cv.h"
 #include "tools/visualize.h"
+#include "tools/catalog.h"
 
 namespace taco {
 namespace {
@@ -80,5 +81,12 @@ class ZoomInTool : public Tool {
 
 std::unique_ptr<Tool> make_crop_tool() { return std::make_unique<CropTool>(); }
 std::unique_ptr<Tool> make_zoom_in_tool() { return std::make_unique<ZoomInTool>(); }
+
+namespace {
+
+const ToolRegistration kCrop({"Crop", 6, false, false, true, [](const ToolMaking&) { return make_crop_tool(); }});
+const ToolRegistration kZoomIn({"ZoomIn", 7, false, false, true, [](const ToolMaking&) { return make_zoom_in_tool(); }});
+
+}  // namespace
 
 }  // namespace taco

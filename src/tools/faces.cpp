@@ -10,6 +10,7 @@
 #include "tools/image_cv.h"
 #include "tools/visualize.h"
 #include "util/strings.h"
+#include "tools/catalog.h"
 
 namespace taco {
 namespace {
@@ -76,5 +77,12 @@ class FacesTool : public Tool {
 std::unique_ptr<Tool> make_faces_tool(const Json& options) {
   return std::make_unique<FacesTool>(options.value("cascade", kDefaultCascade));
 }
+
+namespace {
+
+const ToolRegistration kFaces({"DetectFaces", 13, false, false, false,
+                                [](const ToolMaking& m) { return make_faces_tool(m.section_with_path("DetectFaces", "cascade")); }});
+
+}  // namespace
 
 }  // namespace taco

@@ -11,6 +11,8 @@
 #include <set>
 
 #include "tools/builtin.h"
+#include "tools/catalog.h"
+#include "tools/config.h"
 #include "util/error.h"
 #include "util/json.h"
 #include "util/jsonl.h"
@@ -353,5 +355,15 @@ class KnowledgeTool : public Tool {
 std::unique_ptr<Tool> make_knowledge_tool(const Json& options) {
   return std::make_unique<KnowledgeTool>(options.value("database", ""), options.value("sentences", 2));
 }
+
+namespace {
+
+const ToolRegistration kKnowledge({"QueryKnowledgeBase", 14, false, false, false, [](const ToolMaking& m) {
+                                    Json s = m.section_with_path("QueryKnowledgeBase", "database");
+                                    if (!s.contains("database")) s["database"] = default_knowledge_base();
+                                    return make_knowledge_tool(s);
+                                  }});
+
+}  // namespace
 
 }  // namespace taco

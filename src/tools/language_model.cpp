@@ -2,6 +2,7 @@
 // with the same client as the runtime.
 #include "models/model.h"
 #include "tools/builtin.h"
+#include "tools/catalog.h"
 
 namespace taco {
 namespace {
@@ -54,5 +55,13 @@ class LanguageModelTool : public Tool {
 }  // namespace
 
 std::unique_ptr<Tool> make_language_model_tool(const Json& options) { return std::make_unique<LanguageModelTool>(options); }
+
+namespace {
+
+const ToolRegistration kLanguageModel({"QueryLanguageModel", 9, false, false, false, [](const ToolMaking& m) {
+                                        return make_language_model_tool(m.section("QueryLanguageModel"));
+                                      }});
+
+}  // namespace
 
 }  // namespace taco

@@ -17,6 +17,7 @@
 #include "tools/builtin.h"
 #include "tools/image_cv.h"
 #include "util/strings.h"
+#include "tools/catalog.h"
 
 namespace taco {
 namespace {
@@ -134,5 +135,12 @@ class OcrTool : public Tool {
 std::unique_ptr<Tool> make_ocr_tool(const Json& options) {
   return std::make_unique<OcrTool>(options.value("language", "eng"), options.value("datapath", ""));
 }
+
+namespace {
+
+const ToolRegistration kOcr({"OCR", 1, false, false, false,
+                              [](const ToolMaking& m) { return make_ocr_tool(m.section_with_path("OCR", "datapath")); }});
+
+}  // namespace
 
 }  // namespace taco

@@ -51,7 +51,8 @@ class ToolRegistry {
 // naming an image ("image-0").
 Json tool_input_schema(const ToolSpec& spec);
 
-// The tools that need no model: Terminate, Calculate, Crop, ZoomIn, VisualizeRegionsOnImage.
+// The catalog's standalone tools (tools/catalog.h), which need no model, backend or file:
+// Crop, ZoomIn, VisualizeRegionsOnImage, Calculate, Terminate.
 ToolRegistry make_builtin_registry();
 
 }  // namespace taco

@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "tools/builtin.h"
+#include "tools/catalog.h"
 
 namespace taco {
 namespace {
@@ -421,5 +422,11 @@ class SolveTool : public Tool {
 }  // namespace
 
 std::unique_ptr<Tool> make_solve_tool() { return std::make_unique<SolveTool>(); }
+
+namespace {
+
+const ToolRegistration kSolve({"SolveMathEquation", 16, false, true, false, [](const ToolMaking&) { return make_solve_tool(); }});
+
+}  // namespace
 
 }  // namespace taco

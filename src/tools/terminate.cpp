@@ -1,4 +1,5 @@
 #include "tools/builtin.h"
+#include "tools/catalog.h"
 
 namespace taco {
 namespace {
@@ -24,5 +25,11 @@ class TerminateTool : public Tool {
 }  // namespace
 
 std::unique_ptr<Tool> make_terminate_tool() { return std::make_unique<TerminateTool>(); }
+
+namespace {
+
+const ToolRegistration kTerminate({"Terminate", 17, false, false, true, [](const ToolMaking&) { return make_terminate_tool(); }});
+
+}  // namespace
 
 }  // namespace taco

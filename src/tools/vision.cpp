@@ -10,6 +10,7 @@
 #include "tools/args.h"
 #include "tools/visualize.h"
 #include "util/strings.h"
+#include "tools/catalog.h"
 
 namespace taco {
 namespace {
@@ -304,5 +305,33 @@ std::unique_ptr<Tool> make_image_to_images_tool(std::shared_ptr<VisionBackend> b
 }
 std::unique_ptr<Tool> make_image_to_texts_tool(std::shared_ptr<VisionBackend> b) { return std::make_unique<ImageToTextsTool>(std::move(b)); }
 std::unique_ptr<Tool> make_text_to_images_tool(std::shared_ptr<VisionBackend> b) { return std::make_unique<TextToImagesTool>(std::move(b)); }
+
+namespace {
+
+// TACO's vision tools, in its order: each reads the config's "vision" defaults and gets the
+// backend its section names (ObjectDepth: LocalizeObjects' and EstimateRegionDepth's unless it
+// has a backend of its own).
+const ToolRegistration kLocalizeObjects({"LocalizeObjects", 2, true, false, false,
+                                         [](const ToolMaking& m) { return make_localize_objects_tool(m.backend("LocalizeObjects")); }});
+const ToolRegistration kGetObjects({"GetObjects", 3, true, false, false,
+                                    [](const ToolMaking& m) { return make_get_objects_tool(m.backend("GetObjects")); }});
+const ToolRegistration kRegionDepth({"EstimateRegionDepth", 4, true, false, false,
+                                     [](const ToolMaking& m) { return make_region_depth_tool(m.backend("EstimateRegionDepth")); }});
+const ToolRegistration kObjectDepth({"EstimateObjectDepth", 5, true, false, false, [](const ToolMaking& m) {
+                                       if (m.has_own("EstimateObjectDepth", "backend"))
+                                         return make_object_depth_tool(m.backend("EstimateObjectDepth"), m.backend("EstimateObjectDepth"));
+                                       return make_object_depth_tool(m.backend("LocalizeObjects"), m.backend("EstimateRegionDepth"));
+                                     }});
+const ToolRegistration kImageToImages({"GetImageToImagesSimilarity", 10, true, false, false, [](const ToolMaking& m) {
+                                         return make_image_to_images_tool(m.backend("GetImageToImagesSimilarity"));
+                                       }});
+const ToolRegistration kImageToTexts({"GetImageToTextsSimilarity", 11, true, false, false, [](const ToolMaking& m) {
+                                        return make_image_to_texts_tool(m.backend("GetImageToTextsSimilarity"));
+                                      }});
+const ToolRegistration kTextToImages({"GetTextToImagesSimilarity", 12, true, false, false, [](const ToolMaking& m) {
+                                        return make_text_to_images_tool(m.backend("GetTextToImagesSimilarity"));
+                                      }});
+
+}  // namespace
 
 }  // namespace taco

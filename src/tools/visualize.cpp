@@ -5,6 +5,7 @@
 #include "tools/args.h"
 #include "tools/builtin.h"
 #include "tools/image_cv.h"
+#include "tools/catalog.h"
 
 namespace taco {
 namespace {
@@ -79,5 +80,12 @@ Image draw_regions(const Image& image, const Json& regions, const std::string& c
 }
 
 std::unique_ptr<Tool> make_visualize_regions_tool() { return std::make_unique<VisualizeRegionsTool>(); }
+
+namespace {
+
+const ToolRegistration kVisualize({"VisualizeRegionsOnImage", 8, false, false, true,
+                                    [](const ToolMaking&) { return make_visualize_regions_tool(); }});
+
+}  // namespace
 
 }  // namespace taco

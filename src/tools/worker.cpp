@@ -6,6 +6,9 @@
 #include <map>
 
 #include "tools/builtin.h"
+#include "tools/catalog.h"
+#include "tools/config.h"
+#include "tools/vision_backend.h"
 #include "util/error.h"
 #include "util/strings.h"
 
@@ -36,10 +39,12 @@ class WorkerTool : public Tool {
   std::shared_ptr<ToolWorkers> workers_;
 };
 
+// The tools a worker runs: the catalog's worker-safe ones (pure computation: nothing to configure).
 std::unique_ptr<Tool> make_worker_side_tool(const std::string& name) {
-  if (name == "Calculate") return make_calculate_tool();
-  if (name == "SolveMathEquation") return make_solve_tool();
-  return nullptr;
+  std::unique_ptr<ToolEntry> entry = find_tool_entry(name);
+  if (!entry || !entry->worker_safe) return nullptr;
+  const ToolsConfig defaults;
+  return entry->make(ToolMaking{defaults, [](const std::string& tool) { return make_unconfigured_backend(tool); }});
 }
 
 }  // namespace

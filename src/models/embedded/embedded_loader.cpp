@@ -1,6 +1,7 @@
 // Forwards to the torch module's entry points (see embedded.h).
 #include "models/embedded/embedded.h"
 #include "util/module.h"
+#include "models/kinds.h"
 
 namespace taco {
 
@@ -13,5 +14,14 @@ TrainSummary train_embedded_model(const TrainOptions& options) {
   auto entry = reinterpret_cast<EmbeddedTrainer>(torch_module_symbol("taco_train_embedded", "taco train"));
   return entry(options);
 }
+
+namespace {
+
+// The kind is registered in the core; the module loads when a spec names it.
+const ModelKindRegistration kEmbeddedKind({"embedded:", [](const std::string& dir, const ModelOptions& options) {
+                                             return make_embedded_model(dir, options);
+                                           }});
+
+}  // namespace
 
 }  // namespace taco

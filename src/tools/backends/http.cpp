@@ -11,6 +11,7 @@
 #include "tools/vision_backend.h"
 #include "util/base64.h"
 #include "util/http_client.h"
+#include "tools/catalog.h"
 
 namespace taco {
 namespace {
@@ -137,5 +138,11 @@ std::shared_ptr<VisionBackend> make_http_backend(const Json& options) { return s
 std::shared_ptr<VisionBackend> make_unconfigured_backend(const std::string& tool_name) {
   return std::make_shared<UnconfiguredBackend>(tool_name);
 }
+
+namespace {
+
+const VisionBackendRegistration kHttp({"http", 2, [](const Json& section, const std::string&) { return make_http_backend(section); }});
+
+}  // namespace
 
 }  // namespace taco

@@ -15,6 +15,7 @@
 #include "util/error.h"
 #include "util/npy.h"
 #include "util/strings.h"
+#include "tools/catalog.h"
 
 namespace taco {
 namespace {
@@ -222,5 +223,13 @@ DepthMap depth_from_inverse(const NpyArray& arr, const std::string& what) {
 std::shared_ptr<VisionBackend> make_oracle_backend(const Json& options, const std::string& base_dir) {
   return std::make_shared<OracleBackend>(options, base_dir);
 }
+
+namespace {
+
+const VisionBackendRegistration kOracle({"oracle", 3, [](const Json& section, const std::string& base_dir) {
+                                          return make_oracle_backend(section, base_dir);
+                                        }});
+
+}  // namespace
 
 }  // namespace taco

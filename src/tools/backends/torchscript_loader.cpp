@@ -1,6 +1,7 @@
 // Loads the torchscript backend from the torch module on first use (see vision_backend.h).
 #include "tools/vision_backend.h"
 #include "util/module.h"
+#include "tools/catalog.h"
 
 namespace taco {
 
@@ -8,5 +9,13 @@ std::shared_ptr<VisionBackend> make_torchscript_backend(const Json& options, con
   auto entry = reinterpret_cast<TorchScriptFactory (*)()>(torch_module_symbol("taco_torchscript_factory", "the torchscript backend"));
   return entry()(options, base_dir);
 }
+
+namespace {
+
+const VisionBackendRegistration kTorchScript({"torchscript", 1, [](const Json& section, const std::string& base_dir) {
+                                                 return make_torchscript_backend(section, base_dir);
+                                               }});
+
+}  // namespace
 
 }  // namespace taco
