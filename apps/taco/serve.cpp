@@ -58,13 +58,23 @@ void serve(ServeFlags f) {
   ::sigemptyset(&on_stop.sa_mask);
   ::sigaction(SIGTERM, &on_stop, nullptr);
   ::sigaction(SIGINT, &on_stop, nullptr);
-  std::thread([&server] {
+  // The watcher ends on a signal or, when the server stops otherwise, on the 0 written below.
+  struct Watcher {
+    std::thread thread;
+    ~Watcher() {
+      const char done = 0;
+      ssize_t ignored = ::write(stop_pipe[1], &done, 1);
+      (void)ignored;
+      thread.join();
+    }
+  } watcher{std::thread([&server] {
     char sig = 0;
     while (::read(stop_pipe[0], &sig, 1) < 0 && errno == EINTR) {
     }
+    if (sig == 0) return;
     std::fprintf(stderr, "taco serve: %s: no new connections; finishing the requests in flight\n", sig == SIGTERM ? "SIGTERM" : "SIGINT");
     server.stop();
-  }).detach();
+  })};
   std::string names;
   for (const auto& n : f.serve.served_model_names.empty() ? std::vector<std::string>{setup->model->name()} : f.serve.served_model_names)
     names += n + ", ";

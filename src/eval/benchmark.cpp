@@ -103,12 +103,34 @@ void add_images(const TsvTable& t, size_t r, const std::map<std::string, size_t>
   }
 }
 
+// The benchmarks that declare a scoring of their own, found by a word in the benchmark's name
+// (VLMEvalKit's file names: MMVet.tsv, ChartQA_TEST.tsv). Any other scores options by letter or
+// text (kScoreChoice) and open answers by taco's free-form rules. A new benchmark family with a
+// scoring of its own is a line here and its rule in eval/score.cpp.
+struct DeclaredScoring {
+  const char* name_part;  // lower case
+  const char* scoring;    // MathVista's applies to every item (its own answer types); the others to open items
+};
+constexpr DeclaredScoring kDeclaredScoring[] = {
+    {"mathvista", kScoreMathVista},
+    {"mmvet", kScoreJudge},
+    {"mm-vet", kScoreJudge},
+    {"chartqa", kScoreRelaxed},
+};
+
+const DeclaredScoring* declared_scoring(const std::string& benchmark) {
+  const std::string lower = to_lower(benchmark);
+  for (const auto& d : kDeclaredScoring)
+    if (lower.find(d.name_part) != std::string::npos) return &d;
+  return nullptr;
+}
+
 std::vector<Task> load_tsv(const std::string& path, const BenchmarkOptions& opts) {
   TsvTable t(path);
-  const std::string name = benchmark_name(path), lower = to_lower(name);
-  const bool mathvista = lower.find("mathvista") != std::string::npos;
-  const bool judged = lower.find("mmvet") != std::string::npos || lower.find("mm-vet") != std::string::npos;
-  const bool relaxed = lower.find("chartqa") != std::string::npos;
+  const std::string name = benchmark_name(path);
+  const DeclaredScoring* declared = declared_scoring(name);
+  const std::string scoring = declared ? declared->scoring : "";
+  const bool mathvista = scoring == kScoreMathVista, judged = scoring == kScoreJudge, relaxed = scoring == kScoreRelaxed;
   std::map<std::string, size_t> row_of_index;
   for (size_t r = 0; r < t.size(); ++r) row_of_index[t.get(r, "index")] = r;
 

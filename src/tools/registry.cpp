@@ -7,14 +7,30 @@
 #include <cstdio>
 #include <cstdlib>
 #include <mutex>
-#include <thread>
 
 #include "cota/parse.h"
 #include "tools/args.h"
 #include "util/strings.h"
 #include "util/utf8.h"
+#include "util/work_pool.h"
 
 namespace taco {
+
+namespace {
+
+// Calls in flight at once across the process, abandoned ones included: far above what a batch
+// runs (one call per episode), low enough that calls that never return cannot take the machine.
+constexpr size_t kMaxToolCallsInFlight = 1024;
+
+// The pool that runs time-limited tool calls; threads start as calls need them. It is never
+// destroyed: a call abandoned at its time limit may still be running when the process exits,
+// and exit must not wait for it.
+WorkPool& tool_call_pool() {
+  static WorkPool* pool = new WorkPool(kMaxToolCallsInFlight, 0, true);
+  return *pool;
+}
+
+}  // namespace
 namespace {
 
 [[noreturn]] void type_error(const std::string& tool, const std::string& message) {
@@ -277,8 +293,9 @@ Json ToolRegistry::execute(const Action& action, const std::shared_ptr<ToolConte
     return result;
   }
 
-  // The call runs on its own thread so that an overrun can be abandoned. Everything it touches
-  // is owned by the shared state, the context or the tool (shared), so nothing dangles.
+  // The call runs on a pool thread so that an overrun can be abandoned: it finishes there, its
+  // result dropped, and the thread takes the next call. Everything it touches is owned by the
+  // shared state, the context or the tool (shared), so nothing dangles.
   struct Outcome {
     std::mutex mu;
     std::condition_variable cv;
@@ -287,7 +304,7 @@ Json ToolRegistry::execute(const Action& action, const std::shared_ptr<ToolConte
     std::exception_ptr error;
   };
   auto outcome = std::make_shared<Outcome>();
-  std::thread([outcome, ctx, tool, args = std::move(args)] {
+  const bool taken = tool_call_pool().try_submit([outcome, ctx, tool, args = std::move(args)] {
     Json result;
     std::exception_ptr error;
     try {
@@ -300,7 +317,10 @@ Json ToolRegistry::execute(const Action& action, const std::shared_ptr<ToolConte
     outcome->error = error;
     outcome->done = true;
     outcome->cv.notify_all();
-  }).detach();
+  });
+  if (!taken)
+    throw ToolError("RuntimeError", spec.name + " was not run: " + std::to_string(kMaxToolCallsInFlight) +
+                                        " tool calls are in flight (or abandoned and still running)");
   std::unique_lock<std::mutex> lock(outcome->mu);
   if (!outcome->cv.wait_for(lock, std::chrono::duration<double>(time_limit_s_), [&] { return outcome->done; })) {
     ctx->cancel();

@@ -6,10 +6,16 @@
 
 namespace taco {
 
-WorkPool::WorkPool(size_t threads, size_t max_queued) : max_queued_(max_queued) {
-  threads = std::max<size_t>(1, threads);
-  threads_.reserve(threads);
-  for (size_t i = 0; i < threads; ++i) threads_.emplace_back([this] { work(); });
+WorkPool::WorkPool(size_t threads, size_t max_queued, bool on_demand)
+    : max_threads_(std::max<size_t>(1, threads)), max_queued_(max_queued) {
+  if (on_demand) return;
+  threads_.reserve(max_threads_);
+  for (size_t i = 0; i < max_threads_; ++i) threads_.emplace_back([this] { work(); });
+}
+
+size_t WorkPool::threads() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return threads_.size();
 }
 
 WorkPool::~WorkPool() {
@@ -24,9 +30,13 @@ WorkPool::~WorkPool() {
 bool WorkPool::try_submit(std::function<void()> job) {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    const size_t free_threads = threads_.size() - std::min(threads_.size(), running_);
+    // Threads that will take a job without waiting for another to finish: the idle ones, and
+    // those an on-demand pool may still start.
+    const size_t free_threads = max_threads_ - std::min(max_threads_, running_);
     if (stopping_ || queue_.size() >= max_queued_ + free_threads) return false;
     queue_.push_back(std::move(job));
+    if (threads_.size() < max_threads_ && queue_.size() > threads_.size() - std::min(threads_.size(), running_))
+      threads_.emplace_back([this] { work(); });
   }
   wake_.notify_one();
   return true;

@@ -23,8 +23,10 @@ namespace taco {
 
 class WorkPool {
  public:
-  // `threads` >= 1 run jobs; at most `max_queued` more wait for one.
-  WorkPool(size_t threads, size_t max_queued);
+  // `threads` >= 1 run jobs; at most `max_queued` more wait for one. With `on_demand`, a thread
+  // starts when a job finds none idle, up to `threads` (a pool sized for bursts that costs
+  // nothing until they come); otherwise all start at once.
+  WorkPool(size_t threads, size_t max_queued, bool on_demand = false);
   ~WorkPool();
   WorkPool(const WorkPool&) = delete;
   WorkPool& operator=(const WorkPool&) = delete;
@@ -34,13 +36,15 @@ class WorkPool {
   bool try_submit(std::function<void()> job);
   // Returns once nothing is queued or running.
   void wait_idle();
-  size_t threads() const { return threads_.size(); }
+  // Threads started so far.
+  size_t threads() const;
 
  private:
   void work();
-  std::mutex mu_;
+  mutable std::mutex mu_;
   std::condition_variable wake_, idle_;
   std::deque<std::function<void()>> queue_;
+  size_t max_threads_;
   size_t max_queued_;
   size_t running_ = 0;
   bool stopping_ = false;

@@ -87,5 +87,23 @@ TEST(WorkPoolTest, RefusesPastItsBoundAndRunsWhatItTook) {
   EXPECT_EQ(ran.load(), 2);
 }
 
+TEST(WorkPoolTest, AnOnDemandPoolStartsThreadsAsJobsNeedThem) {
+  WorkPool pool(8, 0, true);
+  EXPECT_EQ(pool.threads(), 0u);
+  std::atomic<int> ran{0};
+  ASSERT_TRUE(pool.try_submit([&] { ++ran; }));
+  pool.wait_idle();
+  EXPECT_EQ(ran.load(), 1);
+  EXPECT_EQ(pool.threads(), 1u);
+  std::promise<void> release;
+  std::shared_future<void> released = release.get_future().share();
+  for (int i = 0; i < 8; ++i) ASSERT_TRUE(pool.try_submit([&] { released.wait(); ++ran; })) << i;
+  EXPECT_FALSE(pool.try_submit([&] { ran += 100; }));  // eight running, none may wait
+  EXPECT_LE(pool.threads(), 8u);
+  release.set_value();
+  pool.wait_idle();
+  EXPECT_EQ(ran.load(), 9);
+}
+
 }  // namespace
 }  // namespace taco
