@@ -39,10 +39,9 @@ void add_judge_flags(CLI::App& cmd, ModelOptions& judge, std::string& cache, con
 inline constexpr int kExitFailure = 1;
 inline constexpr int kExitUsage = 2;
 
-// Thrown by a command callback to end with a given exit code after printing its own report.
-struct ExitCode {
-  int code;
-};
+// The exit code a command ends with when it returns normally: a command that has reported its
+// own failure (some tasks failed, a reply did not parse) sets it to kExitFailure and returns.
+int& exit_status();
 
 }  // namespace taco::cli
 

@@ -87,7 +87,7 @@ void export_traces(const ExportFlags& f) {
   if (s.invalid) {
     std::fprintf(stderr, "%zu traces were left out as invalid:\n", s.invalid);
     for (const auto& p : s.problems) std::fprintf(stderr, "  %s\n", p.c_str());
-    throw ExitCode{kExitFailure};
+    exit_status() = kExitFailure;
   }
 }
 

@@ -133,7 +133,10 @@ void add_demo_command(CLI::App& app) {
     std::remove((f->out + "/traces.jsonl").c_str());
     JsonlAppender(f->out + "/traces.jsonl").append(trace.to_json_in(f->out + "/traces.jsonl"));
     std::printf("  trace written to %s/traces.jsonl\n", f->out.c_str());
-    if (trace.status != TraceStatus::kTerminated) throw ExitCode{kExitFailure};
+    if (trace.status != TraceStatus::kTerminated) {
+      exit_status() = kExitFailure;
+      return;
+    }
     if (!f->model.empty()) run_embedded_model(*f);
   });
 }

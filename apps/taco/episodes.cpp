@@ -30,7 +30,7 @@ void add_shard_flag(CLI::App& cmd, std::string& shard) {
 }
 
 void exit_if_failed(size_t failed) {
-  if (failed) throw ExitCode{kExitFailure};
+  if (failed) exit_status() = kExitFailure;
 }
 
 }  // namespace taco::cli

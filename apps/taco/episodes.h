@@ -24,7 +24,7 @@ struct BatchFlags {
 // --shard, as the batch commands (run --data, eval run, distill) take it.
 void add_shard_flag(CLI::App& cmd, std::string& shard);
 
-// Exit 1 (ExitCode) when some tasks of a batch failed: the job has told where they are listed.
+// Exit 1 when some tasks of a batch failed: the job has told where they are listed.
 void exit_if_failed(size_t failed);
 
 }  // namespace taco::cli

@@ -53,7 +53,7 @@ void add_eval_command(CLI::App& app) {
       return;
     }
     settings.score.jobs = settings.run.batch.jobs;
-    if (!eval_all(settings, cli_events(all->quiet))) throw ExitCode{kExitFailure};
+    if (!eval_all(settings, cli_events(all->quiet))) exit_status() = kExitFailure;
   });
 
   auto list_dir = std::make_shared<std::string>();

@@ -13,6 +13,15 @@
 #include "tools/worker.h"
 #include "util/error.h"
 
+namespace taco::cli {
+
+int& exit_status() {
+  static int code = 0;
+  return code;
+}
+
+}  // namespace taco::cli
+
 int main(int argc, char** argv) {
   // Tesseract's OpenMP threads make OCR ~10x slower unless OMP_THREAD_LIMIT is set before the
   // process starts (the runtime reads it at load time), so taco restarts itself with it set.
@@ -82,8 +91,6 @@ int main(int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     app.exit(e);
     return taco::cli::kExitUsage;
-  } catch (const taco::cli::ExitCode& e) {
-    return e.code;
   } catch (const taco::Error& e) {
     std::fprintf(stderr, "taco: %s\n", taco::cli::with_flag_names(e.what()).c_str());
     return taco::cli::kExitFailure;
@@ -91,5 +98,5 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "taco: internal error: %s\n", e.what());
     return taco::cli::kExitFailure;
   }
-  return 0;
+  return taco::cli::exit_status();
 }

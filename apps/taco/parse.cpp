@@ -20,7 +20,7 @@ void add_parse_command(CLI::App& app) {
     }
     std::cout << Json{{"error", to_string(r.error_kind)}, {"message", r.error}}.dump(-1, ' ', false, Json::error_handler_t::replace)
               << "\n";
-    throw ExitCode{kExitFailure};
+    exit_status() = kExitFailure;
   });
 }
 

@@ -49,7 +49,8 @@ void run(const RunFlags& f) {
   else if (trace.status != TraceStatus::kError) std::printf("%s\n", trace.answer.c_str());
   if (trace.status == TraceStatus::kError) {
     if (quiet) std::fprintf(stderr, "taco: %s\n", trace.error.c_str());
-    throw ExitCode{kExitFailure};
+    exit_status() = kExitFailure;
+    return;
   }
   if (!out.empty()) {
     JsonlAppender(out).append(trace.to_json_in(out));

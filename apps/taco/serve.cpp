@@ -39,6 +39,7 @@ void serve(ServeFlags f) {
     if (const char* key = std::getenv("TACO_API_KEY"); key && *key) f.serve.api_key = key;
   if (f.max_body_mb <= 0) throw Error("--max-body-mb must be more than 0");
   f.serve.max_body_bytes = static_cast<size_t>(f.max_body_mb * (1 << 20));
+  f.serve.max_body_name = "--max-body-mb";
   if (f.serve.work_dir.empty()) f.serve.work_dir = (std::filesystem::temp_directory_path() / ("taco-serve-" + std::to_string(::getpid()))).string();
   auto setup = make_runtime(f.episode, "", false, cli_events());
   Server server(*setup->model, setup->tools, setup->runtime->prompts(), setup->runtime->options(), f.serve);

@@ -66,7 +66,8 @@ void call(const ToolsFlags& f) {
     result = tools.execute(Action{f.name, args}, ctx);
   } catch (const ToolError& e) {
     std::fprintf(stderr, "%s\n", e.observation().c_str());
-    throw ExitCode{kExitFailure};
+    exit_status() = kExitFailure;
+    return;
   }
   // Each image goes to a new file (<tool>-1.png, <tool>-2.png, ...), so a second call keeps the first's.
   for (const auto& name : store.commit(*ctx, f.name)) {

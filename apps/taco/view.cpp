@@ -41,6 +41,7 @@ void add_view_command(CLI::App& app) {
               "  # then open http://127.0.0.1:8080/ (episodes) and http://127.0.0.1:8080/#/report (the charts)\n");
   cmd->callback([f] {
     TraceViewer viewer(f->traces, f->scores, f->compare, f->names);
+    viewer.set_allow_root_name("--allowed-root");
     for (const auto& dir : f->allowed_roots) viewer.allow_root(dir);
     run_viewer(viewer, f->host, f->port, [&](int port) {
       std::fprintf(stderr, "taco view: %zu episodes of %s at http://%s:%d/\n", viewer.size(), f->traces.c_str(), f->host.c_str(), port);

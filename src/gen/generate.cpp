@@ -266,17 +266,11 @@ class Builder {
   // is a label, or a label with attributes ("red cone"), found as the oracle finds it.
   Json localize(const std::string& thought, const std::vector<std::string>& labels, size_t k = 0) {
     const SceneAnnotation& scene = *scenes_[k];
-    Json regions = Json::array();
-    std::map<std::string, int> seen;
+    RegionList found;
     for (const auto& label : labels)
-      for (size_t i = 0; i < scene.objects.size(); ++i) {
-        if (!finds(scene, i, label)) continue;
-        int n = ++seen[label];
-        auto b = box_in(scene, i);
-        regions.push_back(Json{{"label", n > 1 ? label + "-" + std::to_string(n) : label},
-                               {"bbox", {b[0], b[1], b[2], b[3]}},
-                               {"score", round2(oracle_score(scene, i))}});
-      }
+      for (size_t i = 0; i < scene.objects.size(); ++i)
+        if (finds(scene, i, label)) found.add(label, box_in(scene, i), round2(oracle_score(scene, i)));
+    const Json& regions = found.json();
     std::string name = next_image_name();
     add_image(name, "LocalizeObjects", regions, k);
     step(thought, Action{"LocalizeObjects", Json{{"image", "image-" + std::to_string(k)}, {"objects", labels}}},

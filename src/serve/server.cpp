@@ -588,8 +588,8 @@ struct Server::Impl {
              }));
     // What the HTTP layer refuses itself (an unknown path, a body over the limit, a foreign
     // origin, a full pool) in OpenAI's shape too.
-    http.on_error([](int status, const std::string& reason, HttpResponse& res) {
-      const std::string message = status == 413 ? reason + " (--max-body-mb)" : reason;
+    http.on_error([limit_name = options.max_body_name](int status, const std::string& reason, HttpResponse& res) {
+      const std::string message = status == 413 ? reason + " (" + limit_name + ")" : reason;
       res.set(error_body(message, status >= 500 ? "server_error" : "invalid_request_error", "").dump(), "application/json");
     });
   }

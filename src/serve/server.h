@@ -32,6 +32,7 @@ struct ServeOptions {
   std::string api_key;                  // "" : no auth; else every /v1 request needs "Authorization: Bearer KEY"
   int max_concurrency = 8;              // requests in flight; past it 429 with Retry-After
   size_t max_body_bytes = 64u << 20;    // larger bodies: 413
+  std::string max_body_name = "ServeOptions.max_body_bytes";  // how the 413 names the limit (the CLI: its flag)
   std::string work_dir;                 // where request images are written (episodes' inputs and tool outputs)
   size_t keep_episodes = 1000;          // recent episodes GET /v1/episodes keeps; older ones' images are removed
   double request_timeout_s = 600;       // a request's work stops after this long (504); 0: no limit

@@ -177,7 +177,7 @@ void TraceViewer::allow_root(const std::string& dir) {
 std::string TraceViewer::image_bytes(size_t n, size_t k, std::string& content_type) const {
   const std::string path = image_path(n, k);
   const std::string real = path_under_roots(path, allowed_roots_);
-  if (real.empty()) throw Error("outside the allowed roots (--allowed-root DIR)");
+  if (real.empty()) throw Error("outside the allowed roots (" + allow_root_name_ + " DIR)");
   std::string bytes;
   try {
     bytes = read_regular_file(real, kMaxViewerImageBytes);

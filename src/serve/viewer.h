@@ -52,6 +52,9 @@ class TraceViewer {
   std::string image_path(size_t n, size_t k) const;
   // Folders besides the traces' own and the working folder whose images may be served.
   void allow_root(const std::string& dir);
+  // How the person serving the page adds a folder, for the refusal an image outside them gets
+  // ("outside the allowed roots (<how> DIR)"); the command line says its flag.
+  void set_allow_root_name(std::string how) { allow_root_name_ = std::move(how); }
   // The bytes of image k of line n and their content type, checked as the route above says;
   // throws Error with the reason a page can show.
   std::string image_bytes(size_t n, size_t k, std::string& content_type) const;
@@ -76,6 +79,7 @@ class TraceViewer {
   };
   std::map<std::string, Scored> scores_;
   std::vector<std::string> allowed_roots_;  // canonical
+  std::string allow_root_name_ = "TraceViewer.allowed_roots";
   Json report_;
 };
 

@@ -57,16 +57,11 @@ class GetObjectsTool : public VisionTool {
 Json localize(const VisionBackend& backend, const ToolContext::NamedImage& image, const std::vector<std::string>& queries,
               ToolContext& ctx, std::string* tagged_name) {
   std::vector<Detection> found = backend.detect(image, queries, ctx);
-  std::map<std::string, int> seen;
-  Json regions = Json::array();
-  for (const auto& d : found) {
-    int n = ++seen[d.label];
-    regions.push_back(Json{{"label", n > 1 ? d.label + "-" + std::to_string(n) : d.label},
-                           {"bbox", {round2(d.box[0]), round2(d.box[1]), round2(d.box[2]), round2(d.box[3])}},
-                           {"score", round2(d.score)}});
-  }
-  if (tagged_name) *tagged_name = ctx.add_image(draw_regions(image.image, regions));
-  return regions;
+  RegionList regions;
+  for (const auto& d : found)
+    regions.add(d.label, {round2(d.box[0]), round2(d.box[1]), round2(d.box[2]), round2(d.box[3])}, round2(d.score));
+  if (tagged_name) *tagged_name = ctx.add_image(draw_regions(image.image, regions.json()));
+  return regions.json();
 }
 
 class LocalizeObjectsTool : public VisionTool {
@@ -333,5 +328,11 @@ const ToolRegistration kTextToImages({"GetTextToImagesSimilarity", 12, true, fal
                                       }});
 
 }  // namespace
+
+void RegionList::add(const std::string& label, const std::array<double, 4>& box, double score) {
+  const int n = ++seen_[label];
+  regions_.push_back(Json{{"label", n > 1 ? label + "-" + std::to_string(n) : label}, {"bbox", {box[0], box[1], box[2], box[3]}},
+                          {"score", score}});
+}
 
 }  // namespace taco

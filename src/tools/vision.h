@@ -1,7 +1,9 @@
 // Factories for the neural specialist tools over a VisionBackend (tools/vision_backend.h).
 #pragma once
 
+#include <map>
 #include <memory>
+#include <string>
 
 #include "tools/vision_backend.h"
 
@@ -19,5 +21,18 @@ std::unique_ptr<Tool> make_text_to_images_tool(std::shared_ptr<VisionBackend> ba
 // The depth of a normalized box under TACO's modes: "mean", "center" or "mode" (the most
 // frequent value to two decimals). Throws ToolError for another mode.
 double region_depth(const DepthMap& depth, const std::array<double, 4>& box, const std::string& mode);
+
+// TACO's region list, as LocalizeObjects returns it and gen's chains show it: one object per
+// region, {"label", "bbox", "score"}, with a label that repeats numbered in order ("dog",
+// "dog-2", "dog-3"). Boxes and scores go in as given (the caller rounds them).
+class RegionList {
+ public:
+  void add(const std::string& label, const std::array<double, 4>& box, double score);
+  const Json& json() const { return regions_; }
+
+ private:
+  std::map<std::string, int> seen_;
+  Json regions_ = Json::array();
+};
 
 }  // namespace taco

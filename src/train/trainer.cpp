@@ -283,7 +283,7 @@ std::string run_key(const TrainOptions& o, const std::vector<std::string>& data_
 // file or it cannot be read.
 int64_t model_step(const std::string& out) {
   try {
-    SafeTensorsFile f = read_safetensors(out + "/model.safetensors");
+    SafeTensorsFile f = read_safetensors(checkpoint_files(out).weights);
     return std::stoll(f.metadata.at("step"));
   } catch (const std::exception&) {
     return -1;
@@ -295,7 +295,7 @@ void save_model(const std::string& out, ActionNetwork& net, const std::string& d
   f.metadata["format"] = "pt";  // what Python's safetensors writes for torch tensors
   f.metadata["step"] = std::to_string(step);
   add_network_tensors(net, "", dtype, f);
-  write_safetensors(out + "/model.safetensors", f);
+  write_safetensors(checkpoint_files(out).weights, f);
 }
 
 TrainSummary train(const TrainOptions& o) {
@@ -345,7 +345,7 @@ TrainSummary train(const TrainOptions& o) {
   std::error_code ec;
   const bool resuming = std::filesystem::exists(state_file, ec);
   SafeTensorsFile state;
-  if (!resuming && std::filesystem::exists(o.out + "/config.json", ec))
+  if (!resuming && std::filesystem::exists(checkpoint_files(o.out).config, ec))
     throw Error(o.out + " already holds a checkpoint that is not a run to resume (no train-state.safetensors); use another TrainOptions.out");
   if (resuming) {
     state = read_safetensors(state_file);
@@ -355,7 +355,7 @@ TrainSummary train(const TrainOptions& o) {
   }
 
   // The tokenizer: trained once, then read back by every resumed run.
-  const std::string tokenizer_file = o.out + "/tokenizer.model";
+  const std::string tokenizer_file = checkpoint_files(o.out).tokenizer;
   std::string tokenizer_bytes;
   if (resuming) {
     tokenizer_bytes = read_file(tokenizer_file);
@@ -432,7 +432,7 @@ TrainSummary train(const TrainOptions& o) {
     config.training["steps_done"] = step;
     config.training["tokens"] = tokens_done;
     config.training["seconds"] = std::round(seconds * 10) / 10;
-    write_file_atomic(o.out + "/config.json", config.to_json().dump(2) + "\n");
+    write_file_atomic(checkpoint_files(o.out).config, config.to_json().dump(2) + "\n");
     save_model(o.out, net, final_one ? o.weights_dtype : "F32", step);
   };
   if (resuming && step >= total_steps) {

@@ -199,7 +199,7 @@ TEST(ViewerTest, ServesNoFileATraceNamesOutsideTheAllowedRoots) {
       return std::string(e.what());
     }
   };
-  const std::string outside_roots = "outside the allowed roots (--allowed-root DIR)";
+  const std::string outside_roots = "outside the allowed roots (TraceViewer.allowed_roots DIR)";
   for (size_t n : {1, 2, 3, 4, 5, 7, 8}) EXPECT_EQ(refusal(n), outside_roots) << paths[n];
   EXPECT_NE(refusal(6).find("not an image file"), std::string::npos) << refusal(6);  // inside, but not an image
   EXPECT_NE(refusal(9).find("not an image file"), std::string::npos) << refusal(9);  // a folder

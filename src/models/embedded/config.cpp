@@ -103,10 +103,14 @@ EmbeddedConfig EmbeddedConfig::preset(const std::string& size) {
   return c;
 }
 
+CheckpointPaths checkpoint_files(const std::string& dir) {
+  return {dir + "/config.json", dir + "/model.safetensors", dir + "/tokenizer.model"};
+}
+
 CheckpointPaths checkpoint_paths(const std::string& dir) {
   std::error_code ec;
   if (!std::filesystem::is_directory(dir, ec)) throw Error(dir + ": not a checkpoint folder (it does not exist or is not a folder)");
-  CheckpointPaths p{dir + "/config.json", dir + "/model.safetensors", dir + "/tokenizer.model"};
+  CheckpointPaths p = checkpoint_files(dir);
   for (const auto* f : {&p.config, &p.weights, &p.tokenizer})
     if (!std::filesystem::is_regular_file(*f, ec)) throw Error(dir + ": not a complete checkpoint (" + *f + " is missing)");
   return p;

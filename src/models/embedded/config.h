@@ -47,10 +47,13 @@ struct EmbeddedConfig {
   static EmbeddedConfig preset(const std::string& size);
 };
 
-// The checkpoint's files, checked to exist; throws Error naming the missing one.
+// A checkpoint folder's files: config.json, model.safetensors, tokenizer.model.
 struct CheckpointPaths {
   std::string config, weights, tokenizer;
 };
+// Where they are (or go) in `dir`, whether or not they are there (the trainer writes them).
+CheckpointPaths checkpoint_files(const std::string& dir);
+// The same, checked to exist; throws Error naming the missing one.
 CheckpointPaths checkpoint_paths(const std::string& dir);
 
 }  // namespace taco
