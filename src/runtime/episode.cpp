@@ -4,7 +4,7 @@
 #include <cctype>
 #include <optional>
 
-#include "cota/parse.h"
+#include "runtime/protocol.h"
 #include "tools/image_store.h"
 #include "util/files.h"
 #include "util/pyrepr.h"
@@ -16,48 +16,8 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// The system prompt of --protocol tools: the actions come as the request's tools, so it only
-// says how to use them.
-const char* const kToolsSystemPrompt =
-    "You answer questions about images. The images are named image-0, image-1, ...; pass those names to the tools that take an "
-    "image. Think step by step: say briefly what you will do, call the tools that help (several at once when they do not depend "
-    "on each other), read what they return, and when you know the answer, call Terminate with it.";
-
 double ms_since(Clock::time_point start) {
   return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-}
-
-// What a failed call is in the trace: an action that does not exist, wrong arguments, or a tool
-// that failed.
-const char* error_kind_of(const ToolError& e, const std::string& action, const ToolRegistry& tools) {
-  if (e.kind() == "KeyError" && !tools.find(action)) return "unknown_tool";
-  return e.kind() == "TypeError" ? "arguments" : "tool";
-}
-
-// Splits text at each "image-k: <image>" so the image travels right where the text names it.
-Message make_message(const std::string& role, const std::string& text, const ImageStore& images) {
-  static const std::string kPlaceholder = "<image>";
-  Message m{role, {}};
-  size_t from = 0, at;
-  while ((at = text.find(kPlaceholder, from)) != std::string::npos) {
-    // Find the "image-k: " right before the placeholder.
-    size_t colon = at >= 2 ? text.rfind(": ", at - 1) : std::string::npos;
-    const ImageStore::Entry* entry = nullptr;
-    if (colon != std::string::npos && colon + 2 == at) {
-      size_t name_start = text.rfind("image-", colon);
-      if (name_start != std::string::npos && name_start >= from)
-        entry = images.find(std::string_view(text).substr(name_start, colon - name_start));
-    }
-    if (!entry) {
-      m.parts.push_back({text.substr(from, at + kPlaceholder.size() - from), nullptr});
-    } else {
-      m.parts.push_back({text.substr(from, at - from), nullptr});
-      m.parts.push_back({"", entry->data_url});
-    }
-    from = at + kPlaceholder.size();
-  }
-  if (from < text.size()) m.parts.push_back({text.substr(from), nullptr});
-  return m;
 }
 
 // The first `<q>answer<q> : <q>...<q>` with q one quote character. Scanned by hand: std::regex
@@ -88,25 +48,10 @@ std::string extract_answer(const std::string& message) {
 }
 
 Runtime::Runtime(Model& model, const ToolRegistry& tools, PromptTemplate prompts, EpisodeOptions options)
-    : model_(model), tools_(tools), prompts_(std::move(prompts)), options_(std::move(options)) {
-  if (options_.protocol != "cota" && options_.protocol != "tools")
-    throw Error("EpisodeOptions.protocol is cota or tools, not '" + options_.protocol + "'");
-  if (options_.protocol == "tools") {
-    if (!model_.takes_tools())
-      throw Error("EpisodeOptions.protocol tools needs a model served with tool calling (ModelOptions.endpoint); " + model_.name() + " writes its actions as text");
-    if (options_.mode != PromptMode::kCota) throw Error("EpisodeOptions.protocol tools is for episodes with tools (EpisodeOptions.mode cota)");
-    system_prompt_ = kToolsSystemPrompt;
-    for (const auto& d : tools_.tools()) {
-      if (!d->unavailable_reason().empty()) continue;
-      const ToolSpec& spec = d->spec();
-      tool_schemas_.push_back(Json{{"type", "function"},
-                                   {"function", {{"name", spec.name}, {"description", spec.description}, {"parameters", tool_input_schema(spec)}}}});
-    }
-  } else {
-    system_prompt_ = options_.mode == PromptMode::kCota ? prompts_.cota_system(tools_.action_docs()) : prompts_.direct_system();
-  }
-  template_hash_ = prompts_.hash();
-}
+    : model_(model), tools_(tools), prompts_(std::move(prompts)), options_(std::move(options)),
+      protocol_(make_protocol(options_, model_, tools_, prompts_)), template_hash_(prompts_.hash()) {}
+
+const std::string& Runtime::system_prompt() const { return protocol_->system_prompt(); }
 
 Trace Runtime::run(const Task& task, const StepCallback& on_step, const Cancellation* cancel) const {
   const auto start = Clock::now();
@@ -117,8 +62,6 @@ Trace Runtime::run(const Task& task, const StepCallback& on_step, const Cancella
   trace.prompt_template_sha256 = template_hash_;
   trace.inputs_blanked = options_.blank_inputs;
   trace.protocol = options_.protocol;
-  const bool cota = options_.mode == PromptMode::kCota;
-  const bool native = options_.protocol == "tools";
 
   ImageStore images(options_.images_dir.empty() ? "" : options_.images_dir + "/" + safe_file_name(task.id),
                     options_.max_pixels);
@@ -137,15 +80,11 @@ Trace Runtime::run(const Task& task, const StepCallback& on_step, const Cancella
     return finish();
   }
 
-  if (native) {
-    trace.user_request = task.question;
-    for (const auto& name : images.names()) trace.user_request += "\n" + name + ": <image>";
-  } else {
-    trace.user_request = prompts_.user_request(task.question, images.names(), cota);
-  }
+  trace.user_request = protocol_->user_request(task, images.names());
   std::vector<Message> messages;
-  messages.push_back(Message{"system", {{system_prompt_, nullptr}}});
+  messages.push_back(Message{"system", {{protocol_->system_prompt(), nullptr}}});
   messages.push_back(make_message("user", trace.user_request, images));
+  EpisodeState episode{task, trace, images, messages};
 
   for (int reply = 0;; ++reply) {
     StepRecord step;
@@ -155,10 +94,7 @@ Trace Runtime::run(const Task& task, const StepCallback& on_step, const Cancella
       if (cancel && cancel->stopped()) throw CancelledError("the episode was stopped: " + cancel->reason());
       CompletionRequest request{task.id, &messages};
       request.cancel = cancel;
-      if (native) {
-        request.tools = tool_schemas_;
-        request.tool_choice = "auto";
-      }
+      protocol_->prepare(request);
       Completion c = model_.complete(request);
       step.raw = std::move(c.text);
       tool_calls = std::move(c.tool_calls);
@@ -180,192 +116,11 @@ Trace Runtime::run(const Task& task, const StepCallback& on_step, const Cancella
       return finish();
     }
     step.model_ms = ms_since(model_start);
-    if (native) {
-      if (run_tool_calls(task, tool_calls, reply, step, trace, images, messages)) {
-        trace.steps.push_back(std::move(step));
-        if (on_step) on_step(trace, trace.steps.back());
-        return finish();
-      }
-      trace.steps.push_back(std::move(step));
-      if (on_step) on_step(trace, trace.steps.back());
-      continue;
-    }
-    messages.push_back(Message{"assistant", {{step.raw, nullptr}}});
-
-    if (!cota) {
-      trace.answer = step.raw;
-      size_t b = trace.answer.find_first_not_of(" \t\r\n");
-      size_t e = trace.answer.find_last_not_of(" \t\r\n");
-      trace.answer = b == std::string::npos ? "" : trace.answer.substr(b, e - b + 1);
-      trace.answer_source = "direct";
-      trace.status = TraceStatus::kDirect;
-      trace.steps.push_back(std::move(step));
-      if (on_step) on_step(trace, trace.steps.back());
-      return finish();
-    }
-
-    bool terminated = false;
-    ParseResult parsed = parse_response(step.raw);
-    if (parsed.ok()) {
-      step.content = std::move(parsed.step);
-      const auto tool_start = Clock::now();
-      if (step.content->actions.empty()) {
-        step.observation = Json{{"message", prompts_.no_action_message()}};
-        step.feedback = prompts_.observation(python_repr(step.observation));
-      } else {
-        const Action& action = step.content->actions.front();
-        try {
-          auto ctx = images.context_for(task.id);
-          step.observation = tools_.execute(action, ctx);
-          step.new_images = images.commit(*ctx, action.name);
-          step.details = ctx->details();
-          if (action.name == "Terminate") {
-            terminated = true;
-            trace.answer = step.observation.value("answer", "");
-            trace.answer_source = "terminate";
-          } else {
-            step.feedback = prompts_.observation(observation_repr(step.observation, step.new_images));
-          }
-        } catch (const ToolError& e) {
-          step.error_kind = error_kind_of(e, action.name, tools_);
-          step.error = e.what();
-          step.feedback = prompts_.execution_error(e.observation());
-        } catch (const std::exception& e) {
-          // A tool bug must not end the batch: it is reported to the model like any failure.
-          step.error_kind = "tool";
-          step.error = e.what();
-          step.feedback = prompts_.execution_error(ToolError("RuntimeError", step.error).observation());
-        }
-      }
-      step.tool_ms = ms_since(tool_start);
-    } else {
-      step.parse_error = parsed.error_kind;
-      step.error_kind = to_string(parsed.error_kind);
-      step.error = parsed.error;
-      // TACO stops on any reply that mentions Terminate, even one it cannot parse.
-      if (step.raw.find("Terminate") != std::string::npos) {
-        terminated = true;
-        trace.answer = extract_answer(step.raw);
-        trace.answer_source = trace.answer.empty() ? "none" : "extracted";
-      } else {
-        step.feedback = prompts_.parse_error(parsed.error_kind, parsed.error);
-      }
-    }
-
-    if (terminated) {
-      trace.status = TraceStatus::kTerminated;
-      trace.steps.push_back(std::move(step));
-      if (on_step) on_step(trace, trace.steps.back());
-      return finish();
-    }
-    if (reply >= options_.max_replies) {
-      step.feedback.clear();  // never sent
-      trace.status = TraceStatus::kMaxReplies;
-      trace.answer = extract_answer(step.raw);
-      trace.answer_source = trace.answer.empty() ? "none" : "extracted";
-      trace.steps.push_back(std::move(step));
-      if (on_step) on_step(trace, trace.steps.back());
-      return finish();
-    }
-    messages.push_back(make_message("user", step.feedback, images));
+    const bool over = protocol_->on_reply(episode, step, tool_calls, reply);
     trace.steps.push_back(std::move(step));
     if (on_step) on_step(trace, trace.steps.back());
+    if (over) return finish();
   }
-}
-
-bool Runtime::run_tool_calls(const Task& task, const Json& calls, int reply, StepRecord& step, Trace& trace, ImageStore& images,
-                             std::vector<Message>& messages) const {
-  Message assistant{"assistant", {}};
-  if (!step.raw.empty()) assistant.parts.push_back({step.raw, nullptr});
-  const bool calling = calls.is_array() && !calls.empty();
-  if (calling) assistant.tool_calls = calls;
-  messages.push_back(std::move(assistant));
-  if (!calling) {
-    // An answer in plain text, without a call: the episode's answer.
-    trace.status = TraceStatus::kTerminated;
-    trace.answer = trim(step.raw);
-    trace.answer_source = trace.answer.empty() ? "none" : "text";
-    return true;
-  }
-  StepContent content;
-  content.thought = step.raw;
-  Json results = Json::array();
-  std::vector<Message> replies;  // one tool message per call, in the calls' order
-  std::string shown_images;      // "image-k: <image>" for each image the calls made
-  bool terminated = false;
-  const auto tool_start = Clock::now();
-  for (const auto& call : calls) {
-    const std::string id = call.is_object() ? call.value("id", "") : "";
-    const Json function = call.is_object() ? call.value("function", Json::object()) : Json::object();
-    const std::string name = function.is_object() ? function.value("name", "") : "";
-    Json args = Json::object();
-    std::string problem = name.empty() ? "a tool call without a function name" : "";
-    if (problem.empty() && function.contains("arguments")) {
-      const Json& given = function["arguments"];
-      // OpenAI sends the arguments as a JSON string; some servers send the object itself.
-      args = given.is_string() ? parse_json_or_discarded(given.get<std::string>()) : given;
-      if (args.is_null() && given.is_string() && given.get<std::string>().find_first_not_of(" \t\r\n") == std::string::npos) args = Json::object();
-      if (!args.is_object()) {
-        std::string shown = given.is_string() ? given.get<std::string>() : given.dump();
-        if (shown.size() > 200) shown = std::string(utf8_prefix(shown, 200)) + "...";
-        problem = "the arguments of " + name + " must be a JSON object, got: " + shown;
-        args = Json::object();
-      }
-    }
-    content.actions.push_back(Action{name, args});
-    std::string said;
-    try {
-      if (!problem.empty()) throw ToolError("TypeError", problem);
-      auto ctx = images.context_for(task.id);
-      Json result = tools_.execute(Action{name, args}, ctx);
-      const auto made = images.commit(*ctx, name);
-      step.new_images.insert(step.new_images.end(), made.begin(), made.end());
-      for (const auto& m : made) shown_images += "\n" + m + ": <image>";
-      if (!ctx->details().is_null() && step.details.is_null()) step.details = ctx->details();
-      if (name == "Terminate") {
-        terminated = true;
-        trace.answer = result.value("answer", "");
-        trace.answer_source = "terminate";
-      }
-      results.push_back(result);
-      said = observation_repr(result, made);
-    } catch (const ToolError& e) {
-      if (step.error_kind.empty()) {
-        step.error_kind = error_kind_of(e, name, tools_);
-        step.error = e.what();
-      }
-      results.push_back(Json{{"error", e.observation()}});
-      said = e.observation();
-    } catch (const std::exception& e) {
-      if (step.error_kind.empty()) step.error_kind = "tool", step.error = e.what();
-      said = ToolError("RuntimeError", e.what()).observation();
-      results.push_back(Json{{"error", said}});
-    }
-    replies.push_back(Message{"tool", {{said, nullptr}}, nullptr, id});
-    step.feedback += (step.feedback.empty() ? "" : "\n") + said;
-  }
-  step.content = std::move(content);
-  step.observation = results.size() == 1 ? results[0] : results;
-  step.tool_ms = ms_since(tool_start);
-  if (terminated) {
-    trace.status = TraceStatus::kTerminated;
-    step.feedback.clear();
-    return true;
-  }
-  if (reply >= options_.max_replies) {
-    trace.status = TraceStatus::kMaxReplies;
-    step.feedback.clear();  // never sent
-    trace.answer_source = "none";
-    return true;
-  }
-  for (auto& m : replies) messages.push_back(std::move(m));
-  // Tool messages carry text only: the images the tools made follow in a user message.
-  if (!shown_images.empty()) {
-    const std::string text = "The tools returned these images:" + shown_images;
-    messages.push_back(make_message("user", text, images));
-    step.feedback += "\n" + text;
-  }
-  return false;
 }
 
 }  // namespace taco

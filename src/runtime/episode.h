@@ -8,6 +8,7 @@
 #pragma once
 
 #include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -20,6 +21,7 @@
 namespace taco {
 
 class ImageStore;
+class Protocol;
 
 struct EpisodeOptions {
   PromptMode mode = PromptMode::kCota;
@@ -45,25 +47,19 @@ class Runtime {
   // the error saying why); a tool call under way finishes first.
   Trace run(const Task& task, const StepCallback& on_step = nullptr, const Cancellation* cancel = nullptr) const;
 
-  const std::string& system_prompt() const { return system_prompt_; }
+  const std::string& system_prompt() const;
   const EpisodeOptions& options() const { return options_; }
   const PromptTemplate& prompts() const { return prompts_; }
   const Model& model() const { return model_; }
   const std::string& prompt_template_sha256() const { return template_hash_; }
 
  private:
-  // One reply of --protocol tools: runs its tool_calls and feeds the results back. True when the
-  // episode is over (an answer, Terminate, or the reply budget spent).
-  bool run_tool_calls(const Task& task, const Json& calls, int reply, StepRecord& step, Trace& trace, ImageStore& images,
-                      std::vector<Message>& messages) const;
-
   Model& model_;
   const ToolRegistry& tools_;
   PromptTemplate prompts_;
   EpisodeOptions options_;
-  std::string system_prompt_;
+  std::shared_ptr<const Protocol> protocol_;  // how the episode talks with the model (runtime/protocol.h)
   std::string template_hash_;
-  Json tool_schemas_ = Json::array();  // --protocol tools: the actions as OpenAI tools
 };
 
 // TACO's fallback when an episode ends without a parsed Terminate: the "answer" field of the
