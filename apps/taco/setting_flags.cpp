@@ -16,6 +16,7 @@ const std::pair<const char*, const char*> kSettingFlags[] = {
     {"EpisodeSettings.max_replies", "--max-replies"},
     {"EpisodeSettings.prompt_template", "--prompt-template"},
     {"EpisodeSettings.prompt", "--prompt"},
+    {"EpisodeSettings.protocol", "--protocol"},
     {"EpisodeOptions.protocol", "--protocol"},
     {"EpisodeOptions.mode", "--prompt"},
     {"ModelOptions.model", "--model"},

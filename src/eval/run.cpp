@@ -57,7 +57,7 @@ BatchSummary eval_run(const EvalRunSettings& f, const JobEvents& events) {
   batch.stop = events.stop;
   tasks = take_shard(std::move(tasks), f.shard, batch, "eval run",
                      {{"data", std::filesystem::absolute(data).lexically_normal().string()}, {"model", setup->model->name()},
-                      {"prompt", to_string(setup->runtime->options().mode)}, {"protocol", setup->runtime->options().protocol}},
+                      {"prompt", to_string(setup->runtime->options().mode)}, {"protocol", to_string(setup->runtime->options().protocol)}},
                      events);
   BatchSummary summary = run_batch(tasks, *setup->runtime, batch);
   events.tell(batch_summary_text(summary, batch.out_path));

@@ -47,6 +47,14 @@ std::string extract_answer(const std::string& message) {
   return quoted_answer(message, '\'').value_or("");
 }
 
+const char* to_string(ActionProtocol protocol) { return protocol == ActionProtocol::kTools ? "tools" : "cota"; }
+
+ActionProtocol action_protocol_from_string(const std::string& word) {
+  if (word == "cota") return ActionProtocol::kCota;
+  if (word == "tools") return ActionProtocol::kTools;
+  throw Error("EpisodeSettings.protocol is cota or tools, not '" + word + "'");
+}
+
 Runtime::Runtime(Model& model, const ToolRegistry& tools, PromptTemplate prompts, EpisodeOptions options)
     : model_(model), tools_(tools), prompts_(std::move(prompts)), options_(std::move(options)),
       protocol_(make_protocol(options_, model_, tools_, prompts_)), template_hash_(prompts_.hash()) {}
@@ -61,7 +69,7 @@ Trace Runtime::run(const Task& task, const StepCallback& on_step, const Cancella
   trace.mode = options_.mode;
   trace.prompt_template_sha256 = template_hash_;
   trace.inputs_blanked = options_.blank_inputs;
-  trace.protocol = options_.protocol;
+  trace.protocol = to_string(options_.protocol);
 
   ImageStore images(options_.images_dir.empty() ? "" : options_.images_dir + "/" + safe_file_name(task.id),
                     options_.max_pixels);

@@ -23,16 +23,21 @@ namespace taco {
 class ImageStore;
 class Protocol;
 
+// How the model calls actions: kCota (a JSON step in its reply, TACO's protocol) or kTools (the
+// registry's actions as OpenAI tools, read back from tool_calls: models served with native tool
+// calling; needs a model that takes_tools()). Traces and settings spell them "cota" and "tools".
+enum class ActionProtocol { kCota, kTools };
+const char* to_string(ActionProtocol protocol);
+// Throws Error naming EpisodeSettings.protocol for another word.
+ActionProtocol action_protocol_from_string(const std::string& word);
+
 struct EpisodeOptions {
   PromptMode mode = PromptMode::kCota;
   int max_replies = 10;         // observations fed back at most; the model is called up to max_replies + 1 times
   std::string images_dir;       // tool outputs go to <images_dir>/<task id>/image-k.png ("" keeps them in memory)
   int64_t max_pixels = kDefaultMaxPixels;
   bool blank_inputs = false;    // the model sees gray input images, the tools the real ones (ImageStore::add_input)
-  // How the model calls actions: "cota" (a JSON step in its reply, TACO's protocol) or "tools"
-  // (the registry's actions as OpenAI tools, read back from tool_calls: models served with
-  // native tool calling; needs a model that takes_tools()).
-  std::string protocol = "cota";
+  ActionProtocol protocol = ActionProtocol::kCota;
 };
 
 class Runtime {

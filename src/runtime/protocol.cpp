@@ -303,9 +303,7 @@ Message make_message(const std::string& role, const std::string& text, const Ima
 
 std::unique_ptr<Protocol> make_protocol(const EpisodeOptions& options, const Model& model, const ToolRegistry& tools,
                                         const PromptTemplate& prompts) {
-  if (options.protocol != "cota" && options.protocol != "tools")
-    throw Error("EpisodeOptions.protocol is cota or tools, not '" + options.protocol + "'");
-  if (options.protocol == "tools") {
+  if (options.protocol == ActionProtocol::kTools) {
     if (!model.takes_tools())
       throw Error("EpisodeOptions.protocol tools needs a model served with tool calling (ModelOptions.endpoint); " + model.name() +
                   " writes its actions as text");

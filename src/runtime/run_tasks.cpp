@@ -14,7 +14,7 @@ BatchSummary run_tasks(const RunTasksSettings& f, const JobEvents& events) {
   batch.stop = events.stop;
   tasks = take_shard(std::move(tasks), f.shard, batch, "run",
                      {{"data", std::filesystem::absolute(f.data).lexically_normal().string()}, {"model", runtime.model().name()},
-                      {"prompt", to_string(runtime.options().mode)}, {"protocol", runtime.options().protocol}},
+                      {"prompt", to_string(runtime.options().mode)}, {"protocol", to_string(runtime.options().protocol)}},
                      events);
   BatchSummary summary = run_batch(tasks, runtime, batch);
   events.tell(batch_summary_text(summary, batch.out_path));

@@ -46,7 +46,7 @@ std::unique_ptr<RuntimeSetup> make_runtime(const EpisodeSettings& f, const std::
   episode.max_replies = f.max_replies >= 0 ? f.max_replies : own.max_replies >= 0 ? own.max_replies : 10;
   episode.max_pixels = f.max_pixels > 0 ? f.max_pixels : s->config.max_pixels();
   episode.blank_inputs = f.blank_images;
-  episode.protocol = f.protocol;
+  episode.protocol = action_protocol_from_string(f.protocol);
   episode.images_dir = !f.images_dir.empty() ? f.images_dir : !out_path.empty() ? output_base(out_path) + ".images" : "";
   s->runtime = std::make_unique<Runtime>(*s->model, s->tools, std::move(prompts), episode);
   return s;

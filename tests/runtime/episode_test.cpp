@@ -409,7 +409,7 @@ TEST_F(EpisodeTest, NativeToolCallsDriveAWholeEpisode) {
   });
   auto model = make_model(model_options(server));
   EpisodeOptions eo;
-  eo.protocol = "tools";
+  eo.protocol = ActionProtocol::kTools;
   Runtime runtime(*model, tools_, PromptTemplate::defaults(), eo);
   Trace t = runtime.run(task_with_image("What is 6*7?"));
   ASSERT_EQ(t.status, TraceStatus::kTerminated) << t.error;
@@ -463,7 +463,7 @@ TEST_F(EpisodeTest, NativeToolCallsAPlainTextAnswerEndsTheEpisode) {
   test::ScriptedServer server([](const Json&, int) { return Reply{200, tool_call_reply("Paris", Json::array())}; });
   auto model = make_model(model_options(server));
   EpisodeOptions eo;
-  eo.protocol = "tools";
+  eo.protocol = ActionProtocol::kTools;
   Trace t = Runtime(*model, tools_, PromptTemplate::defaults(), eo).run(task_with_image("Capital of France?"));
   EXPECT_EQ(t.status, TraceStatus::kTerminated);
   EXPECT_EQ(t.answer, "Paris");
