@@ -7,7 +7,7 @@ FUZZ_SECONDS ?= 30
 export CCACHE_BASEDIR := $(CURDIR)
 export CCACHE_NOHASHDIR := 1
 
-.PHONY: all bootstrap build test demo bench fuzz sanitize install readme-check clean
+.PHONY: all bootstrap build test demo bench fuzz sanitize install readme-check golden clean
 
 all: build
 
@@ -63,6 +63,11 @@ $(BUILD)/parse_fuzz: fuzz/parse_fuzz.cpp src/cota/parse.cpp src/cota/parse.h src
 	@mkdir -p $(BUILD)
 	ccache clang++ -std=c++20 -O1 -g -fsanitize=fuzzer,address,undefined -Isrc \
 	  fuzz/parse_fuzz.cpp src/cota/parse.cpp -o $@
+
+# Every command's output compared with the recorded one (tests/golden/): a change meant to keep
+# behaviour must pass it unchanged (scripts/golden --record re-records one meant to change it).
+golden: build
+	scripts/golden $(BUILD)
 
 # Every command of README.md as written (scripts/readme_check; CI runs it after make test).
 readme-check: build
