@@ -11,26 +11,23 @@
 #include <vector>
 
 #include "models/model.h"
+#include "util/registry.h"
 
 namespace taco {
 
 struct ModelKind {
-  std::string prefix;  // with its colon: "replay:"
+  std::string name;  // the specs' prefix, with its colon: "replay:"
   // Makes the model from the spec without its prefix; throws Error for a bad spec.
   std::function<std::unique_ptr<Model>(const std::string& rest, const ModelOptions& options)> make;
 };
 
+Registry<ModelKind>& model_kind_registry();
+
 // Registers `kind` while it lives (a static one in the kind's file; a test's for the test). A
 // later registration of the same prefix wins while it lives.
-class ModelKindRegistration {
+class ModelKindRegistration : public Registry<ModelKind>::Registration {
  public:
-  explicit ModelKindRegistration(ModelKind kind);
-  ~ModelKindRegistration();
-  ModelKindRegistration(const ModelKindRegistration&) = delete;
-  ModelKindRegistration& operator=(const ModelKindRegistration&) = delete;
-
- private:
-  size_t id_;
+  explicit ModelKindRegistration(ModelKind kind) : Registration(model_kind_registry(), std::move(kind)) {}
 };
 
 // The prefixes registered now, in registration order.

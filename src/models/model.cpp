@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <mutex>
 
 #include "models/kinds.h"
 #include "models/openai.h"
@@ -41,53 +40,21 @@ std::string Cancellation::reason() const {
   return buf;
 }
 
-namespace {
-
-struct Kinds {
-  std::mutex mu;
-  std::vector<std::pair<size_t, ModelKind>> kinds;
-  size_t next_id = 1;
-};
-
-Kinds& kinds() {
-  static Kinds k;
-  return k;
-}
-
-}  // namespace
-
-ModelKindRegistration::ModelKindRegistration(ModelKind kind) {
-  std::lock_guard<std::mutex> lock(kinds().mu);
-  id_ = kinds().next_id++;
-  kinds().kinds.emplace_back(id_, std::move(kind));
-}
-
-ModelKindRegistration::~ModelKindRegistration() {
-  std::lock_guard<std::mutex> lock(kinds().mu);
-  auto& all = kinds().kinds;
-  all.erase(std::remove_if(all.begin(), all.end(), [this](const auto& k) { return k.first == id_; }), all.end());
+Registry<ModelKind>& model_kind_registry() {
+  static Registry<ModelKind> r;
+  return r;
 }
 
 std::vector<std::string> model_kind_prefixes() {
-  std::lock_guard<std::mutex> lock(kinds().mu);
   std::vector<std::string> prefixes;
-  for (const auto& [id, kind] : kinds().kinds) prefixes.push_back(kind.prefix);
+  for (const auto& kind : model_kind_registry().entries()) prefixes.push_back(kind.name);
   return prefixes;
 }
 
 std::unique_ptr<Model> make_model(const ModelOptions& options) {
-  std::function<std::unique_ptr<Model>(const std::string&, const ModelOptions&)> make;
-  size_t prefix_size = 0;
-  {
-    std::lock_guard<std::mutex> lock(kinds().mu);
-    for (auto it = kinds().kinds.rbegin(); it != kinds().kinds.rend(); ++it)  // the latest registration wins
-      if (options.model.rfind(it->second.prefix, 0) == 0) {
-        make = it->second.make;
-        prefix_size = it->second.prefix.size();
-        break;
-      }
-  }
-  if (make) return make(options.model.substr(prefix_size), options);
+  const std::vector<ModelKind> kinds = model_kind_registry().entries();
+  for (auto it = kinds.rbegin(); it != kinds.rend(); ++it)  // the latest registration wins
+    if (options.model.rfind(it->name, 0) == 0) return it->make(options.model.substr(it->name.size()), options);
   if (options.model.empty()) throw Error("no model given (ModelOptions.model NAME, replay:PATH or embedded:DIR)");
   return std::make_unique<OpenAIModel>(options);
 }

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "tools/tool.h"
+#include "util/registry.h"
 
 namespace taco {
 
@@ -45,17 +46,13 @@ struct ToolEntry {
   std::function<std::unique_ptr<Tool>(const ToolMaking&)> make;
 };
 
+Registry<ToolEntry>& tool_registry();
+
 // Registers `entry` while it lives (a static one in the tool's file: for the whole program; a
 // test's: for the test). Two entries of one name: the later wins while it lives.
-class ToolRegistration {
+class ToolRegistration : public Registry<ToolEntry>::Registration {
  public:
-  explicit ToolRegistration(ToolEntry entry);
-  ~ToolRegistration();
-  ToolRegistration(const ToolRegistration&) = delete;
-  ToolRegistration& operator=(const ToolRegistration&) = delete;
-
- private:
-  size_t id_;
+  explicit ToolRegistration(ToolEntry entry) : Registration(tool_registry(), std::move(entry)) {}
 };
 
 // The registered tools in rank order (a copy: thread-safe against registrations).
@@ -69,15 +66,11 @@ struct VisionBackendEntry {
   std::function<std::shared_ptr<VisionBackend>(const Json& section, const std::string& base_dir)> make;
 };
 
-class VisionBackendRegistration {
- public:
-  explicit VisionBackendRegistration(VisionBackendEntry entry);
-  ~VisionBackendRegistration();
-  VisionBackendRegistration(const VisionBackendRegistration&) = delete;
-  VisionBackendRegistration& operator=(const VisionBackendRegistration&) = delete;
+Registry<VisionBackendEntry>& vision_backend_registry();
 
- private:
-  size_t id_;
+class VisionBackendRegistration : public Registry<VisionBackendEntry>::Registration {
+ public:
+  explicit VisionBackendRegistration(VisionBackendEntry entry) : Registration(vision_backend_registry(), std::move(entry)) {}
 };
 
 // The backend `name` makes from `section`; throws Error naming the tool and the known backends
