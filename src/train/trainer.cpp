@@ -298,7 +298,8 @@ void save_model(const std::string& out, ActionNetwork& net, const std::string& d
   write_safetensors(checkpoint_files(out).weights, f);
 }
 
-TrainSummary train(const TrainOptions& o) {
+// Refuses settings no run can use, naming the setting.
+void check_options(const TrainOptions& o) {
   if (o.data.empty()) throw Error("no training data (TrainOptions.data FILE)");
   if (o.out.empty()) throw Error("no output folder (TrainOptions.out DIR)");
   if (o.steps < 0 || o.epochs < 0 || (o.steps > 0 && o.epochs > 0)) throw Error("give TrainOptions.steps N or TrainOptions.epochs E, not both");
@@ -308,36 +309,104 @@ TrainSummary train(const TrainOptions& o) {
   if (o.weights_dtype != "F32" && o.weights_dtype != "F16" && o.weights_dtype != "BF16")
     throw Error("TrainOptions.weights_dtype must be F32, F16 or BF16");
   if (o.positions != "learned" && o.positions != "rotary") throw Error("TrainOptions.positions must be learned or rotary");
+}
+
+torch::Device training_device(const std::string& asked) {
+  if (asked == "cuda" || (asked == "auto" && torch::cuda::is_available())) {
+    if (!torch::cuda::is_available()) throw Error("TrainOptions.device cuda: this libtorch has no CUDA, or no GPU is visible");
+    return torch::Device(torch::kCUDA);
+  }
+  if (asked != "cpu" && asked != "auto") throw Error("TrainOptions.device must be cpu, cuda or auto");
+  return torch::Device(torch::kCPU);
+}
+
+// The training and validation records, with the files' hashes (what ties a run to its data).
+struct Inputs {
+  TrainingData data, val;
+  std::vector<std::string> data_hashes, val_hashes;
+};
+
+Inputs read_inputs(const TrainOptions& o) {
+  Inputs in;
+  for (const auto& f : o.data) {
+    read_training_records(f, o.image_folder, in.data);
+    in.data_hashes.push_back(sha256_file(f));
+  }
+  for (const auto& f : o.val) {
+    read_training_records(f, o.image_folder, in.val);
+    in.val_hashes.push_back(sha256_file(f));
+  }
+  if (in.data.skipped)
+    std::fprintf(stderr, "train: skipped %zu records that cannot be read (first: %s)\n", in.data.skipped,
+                 in.data.first_skip_reason.c_str());
+  if (in.data.conversations.empty()) throw Error("no usable training records in the TrainOptions.data files");
+  return in;
+}
+
+// The tokenizer's bytes: trained once (and written), then read back by every resumed run.
+std::string tokenizer_for(const TrainOptions& o, const TrainingData& data, const EmbeddedConfig& config, int default_vocab,
+                          bool resuming) {
+  const std::string file = checkpoint_files(o.out).tokenizer;
+  if (resuming) return read_file(file);
+  std::string bytes = Tokenizer::train(tokenizer_texts(data, 20000), o.vocab_size > 0 ? o.vocab_size : default_vocab,
+                                       protocol_strings(config.prompt_template));
+  write_file_atomic(file, bytes);
+  return bytes;
+}
+
+// The run's length in steps: TrainOptions.steps, or whole (and a part of an) epochs.
+int64_t total_steps_for(const TrainOptions& o, const Dataset& train_set, double epochs) {
+  if (o.steps > 0) return o.steps;
+  int64_t total = 0;
+  const int64_t whole = static_cast<int64_t>(std::floor(epochs));
+  for (int64_t e = 0; e < whole; ++e) total += static_cast<int64_t>(epoch_batches(train_set, o.seed, e, o.batch_tokens).size());
+  const double part = epochs - static_cast<double>(whole);
+  if (part > 0)
+    total += static_cast<int64_t>(std::ceil(part * static_cast<double>(epoch_batches(train_set, o.seed, whole, o.batch_tokens).size())));
+  return total;
+}
+
+// Where a resumed run stands: the network's and the optimizer's tensors read back from `state`.
+struct RunPosition {
+  int64_t step = 0, tokens = 0;
+  double seconds = 0;
+};
+
+RunPosition restore(ActionNetwork& net, AdamW& adam, const SafeTensorsFile& state, const std::string& state_file) {
+  load_network_tensors(net, state, "model.", state_file, false);
+  torch::NoGradGuard no_grad;
+  for (size_t i = 0; i < adam.params.size(); ++i) {
+    const SafeTensor* m = state.find("adam_m." + adam.params[i].first);
+    const SafeTensor* v = state.find("adam_v." + adam.params[i].first);
+    if (!m || !v) throw Error(state_file + ": optimizer state for " + adam.params[i].first + " is missing");
+    adam.m[i].copy_(tensor_from(*m, state_file));
+    adam.v[i].copy_(tensor_from(*v, state_file));
+  }
+  auto meta = [&](const char* key) -> const std::string& {
+    auto it = state.metadata.find(key);
+    if (it == state.metadata.end()) throw Error(state_file + ": no \"" + std::string(key) + "\" in its metadata");
+    return it->second;
+  };
+  return {std::stoll(meta("step")), std::stoll(meta("tokens")), std::stod(meta("seconds"))};
+}
+
+TrainSummary train(const TrainOptions& o) {
+  check_options(o);
   EmbeddedConfig config = EmbeddedConfig::preset(o.size);
   config.positions = o.positions;
   const SizeDefaults defaults = size_defaults(o.size);
   const double peak_lr = o.lr > 0 ? o.lr : defaults.lr;
 
-  torch::Device device(torch::kCPU);
-  if (o.device == "cuda" || (o.device == "auto" && torch::cuda::is_available())) {
-    if (!torch::cuda::is_available()) throw Error("TrainOptions.device cuda: this libtorch has no CUDA, or no GPU is visible");
-    device = torch::Device(torch::kCUDA);
-  } else if (o.device != "cpu" && o.device != "auto") {
-    throw Error("TrainOptions.device must be cpu, cuda or auto");
-  }
+  const torch::Device device = training_device(o.device);
   set_math_threads(o.threads);
 
   const PromptTemplate prompts = o.prompt_template.empty() ? PromptTemplate::defaults() : PromptTemplate::from_file(o.prompt_template);
   config.prompt_template = prompts.to_json();
 
-  TrainingData data, val_data;
-  std::vector<std::string> data_hashes, val_hashes;
-  for (const auto& f : o.data) {
-    read_training_records(f, o.image_folder, data);
-    data_hashes.push_back(sha256_file(f));
-  }
-  for (const auto& f : o.val) {
-    read_training_records(f, o.image_folder, val_data);
-    val_hashes.push_back(sha256_file(f));
-  }
-  if (data.skipped)
-    std::fprintf(stderr, "train: skipped %zu records that cannot be read (first: %s)\n", data.skipped, data.first_skip_reason.c_str());
-  if (data.conversations.empty()) throw Error("no usable training records in the TrainOptions.data files");
+  const Inputs inputs = read_inputs(o);
+  const TrainingData& data = inputs.data;
+  const std::vector<std::string>& data_hashes = inputs.data_hashes;
+  const std::vector<std::string>& val_hashes = inputs.val_hashes;
   const std::string key = run_key(o, data_hashes, val_hashes, prompts.hash(), device.is_cuda() ? "cuda" : "cpu");
 
   make_dirs(o.out);
@@ -354,23 +423,14 @@ TrainSummary train(const TrainOptions& o) {
                   " to start over");
   }
 
-  // The tokenizer: trained once, then read back by every resumed run.
-  const std::string tokenizer_file = checkpoint_files(o.out).tokenizer;
-  std::string tokenizer_bytes;
-  if (resuming) {
-    tokenizer_bytes = read_file(tokenizer_file);
-  } else {
-    tokenizer_bytes = Tokenizer::train(tokenizer_texts(data, 20000), o.vocab_size > 0 ? o.vocab_size : defaults.vocab,
-                                       protocol_strings(config.prompt_template));
-    write_file_atomic(tokenizer_file, tokenizer_bytes);
-  }
-  const Tokenizer tok = Tokenizer::from_bytes(tokenizer_bytes, tokenizer_file);
+  const Tokenizer tok =
+      Tokenizer::from_bytes(tokenizer_for(o, data, config, defaults.vocab, resuming), checkpoint_files(o.out).tokenizer);
   config.vocab_size = tok.vocab_size();
 
   std::map<std::string, int32_t> image_rows;
   std::vector<std::string> image_paths;
   Dataset train_set = prepare(data, tok, config, image_rows, image_paths);
-  Dataset val_set = prepare(val_data, tok, config, image_rows, image_paths);
+  Dataset val_set = prepare(inputs.val, tok, config, image_rows, image_paths);
   if (train_set.examples.empty()) throw Error("every training record is longer than the model's context of " +
                                               std::to_string(config.max_positions) + " tokens");
   if (train_set.too_long)
@@ -379,16 +439,8 @@ TrainSummary train(const TrainOptions& o) {
   train_set.pixels = pixels;
   val_set.pixels = pixels;
 
-  // The schedule: --steps, or whole epochs.
   const double epochs = o.steps > 0 ? 0 : (o.epochs > 0 ? o.epochs : 1.0);
-  int64_t total_steps = o.steps;
-  if (total_steps == 0) {
-    const int64_t whole = static_cast<int64_t>(std::floor(epochs));
-    for (int64_t e = 0; e < whole; ++e) total_steps += static_cast<int64_t>(epoch_batches(train_set, o.seed, e, o.batch_tokens).size());
-    const double part = epochs - static_cast<double>(whole);
-    if (part > 0)
-      total_steps += static_cast<int64_t>(std::ceil(part * static_cast<double>(epoch_batches(train_set, o.seed, whole, o.batch_tokens).size())));
-  }
+  const int64_t total_steps = total_steps_for(o, train_set, epochs);
 
   config.training = Json{{"data", o.data}, {"data_sha256", data_hashes}, {"val", o.val}, {"val_sha256", val_hashes},
                          {"records", train_set.examples.size()}, {"records_skipped", data.skipped + train_set.too_long},
@@ -403,18 +455,10 @@ TrainSummary train(const TrainOptions& o) {
   int64_t step = 0, tokens_done = 0;
   double seconds_before = 0;
   if (resuming) {
-    load_network_tensors(net, state, "model.", state_file, false);
-    torch::NoGradGuard no_grad;
-    for (size_t i = 0; i < adam.params.size(); ++i) {
-      const SafeTensor* m = state.find("adam_m." + adam.params[i].first);
-      const SafeTensor* v = state.find("adam_v." + adam.params[i].first);
-      if (!m || !v) throw Error(state_file + ": optimizer state for " + adam.params[i].first + " is missing");
-      adam.m[i].copy_(tensor_from(*m, state_file));
-      adam.v[i].copy_(tensor_from(*v, state_file));
-    }
-    step = std::stoll(state.metadata["step"]);
-    tokens_done = std::stoll(state.metadata["tokens"]);
-    seconds_before = std::stod(state.metadata["seconds"]);
+    const RunPosition done = restore(net, adam, state, state_file);
+    step = done.step;
+    tokens_done = done.tokens;
+    seconds_before = done.seconds;
   }
   state = SafeTensorsFile();
 
