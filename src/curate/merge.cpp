@@ -66,12 +66,21 @@ Json merged_gen_stats(const std::vector<std::string>& parts) {
   return total;
 }
 
-}  // namespace
+// Marks the missing tasks of one shard ("<shard>: task <id>") that its errors file lists as failed.
+void note_failed_tasks(const std::string& errors, const std::string& shard, std::vector<std::string>& missing) {
+  std::error_code ec;
+  if (!std::filesystem::exists(errors, ec)) return;
+  std::set<std::string> failed;
+  for_each_jsonl(errors, [&](size_t, Json&& e) {
+    if (e.is_object() && e.contains("id") && e["id"].is_string()) failed.insert(e["id"].get<std::string>());
+  }, true);
+  for (auto& m : missing)
+    if (m.rfind(shard + ": task ", 0) == 0 && failed.count(m.substr(shard.size() + 7))) m += " (failed: listed in " + errors + ")";
+}
 
-MergeSummary merge_shards(const std::vector<std::string>& parts, const std::string& out, bool allow_partial) {
-  if (parts.empty()) throw Error("taco merge needs the shard outputs to merge");
-  std::vector<ShardManifest> manifests;
-  for (const auto& p : parts) manifests.push_back(ShardManifest::load_for(p));
+// Which part is each shard (part_of_shard[k]), after checking that the parts are all the shards
+// of one job, each once; throws Error naming the parts that are not.
+std::vector<int> shards_in_order(const std::vector<std::string>& parts, const std::vector<ShardManifest>& manifests) {
   const ShardManifest& first = manifests[0];
   const int n = first.shard.count;
   std::vector<int> part_of_shard(static_cast<size_t>(n), -1);
@@ -92,6 +101,18 @@ MergeSummary merge_shards(const std::vector<std::string>& parts, const std::stri
     if (part_of_shard[static_cast<size_t>(k)] < 0)
       throw Error("shard " + std::to_string(k) + "/" + std::to_string(n) + " is missing (" + std::to_string(parts.size()) + " of " +
                   std::to_string(n) + " parts given); merging without it would not be what one run makes");
+  return part_of_shard;
+}
+
+}  // namespace
+
+MergeSummary merge_shards(const std::vector<std::string>& parts, const std::string& out, bool allow_partial) {
+  if (parts.empty()) throw Error("taco merge needs the shard outputs to merge");
+  std::vector<ShardManifest> manifests;
+  for (const auto& p : parts) manifests.push_back(ShardManifest::load_for(p));
+  const ShardManifest& first = manifests[0];
+  const int n = first.shard.count;
+  const std::vector<int> part_of_shard = shards_in_order(parts, manifests);
 
   // Each part's records, in its file's order.
   std::vector<std::vector<Json>> records(static_cast<size_t>(n));
@@ -157,18 +178,9 @@ MergeSummary merge_shards(const std::vector<std::string>& parts, const std::stri
         for (const auto& r : it->second) writer.write(r), ++summary.records;
       }
     // Say which of them failed (their run listed them as errors) rather than never ran.
-    for (int k = 0; k < n; ++k) {
-      const std::string errors = default_errors_path(parts[static_cast<size_t>(part_of_shard[static_cast<size_t>(k)])]);
-      std::error_code ec;
-      if (!std::filesystem::exists(errors, ec)) continue;
-      std::set<std::string> failed;
-      for_each_jsonl(errors, [&](size_t, Json&& e) {
-        if (e.is_object() && e.contains("id") && e["id"].is_string()) failed.insert(e["id"].get<std::string>());
-      }, true);
-      for (auto& m : summary.missing)
-        if (m.rfind(shard_name(k) + ": task ", 0) == 0 && failed.count(m.substr(shard_name(k).size() + 7)))
-          m += " (failed: listed in " + errors + ")";
-    }
+    for (int k = 0; k < n; ++k)
+      note_failed_tasks(default_errors_path(parts[static_cast<size_t>(part_of_shard[static_cast<size_t>(k)])]), shard_name(k),
+                        summary.missing);
   }
   // Records the manifests do not account for: a part written to after its run, or edited.
   if (summary.records != in_parts)

@@ -176,6 +176,27 @@ class ToolCallsProtocol : public Protocol {
   Json tool_schemas_ = Json::array();
 };
 
+// A call's arguments as an object; `problem` says why when they are not one (the call then
+// fails with a TypeError the model reads).
+Json call_arguments(const std::string& name, const Json& function, std::string& problem) {
+  if (name.empty()) {
+    problem = "a tool call without a function name";
+    return Json::object();
+  }
+  if (!function.contains("arguments")) return Json::object();
+  const Json& given = function["arguments"];
+  // OpenAI sends the arguments as a JSON string; some servers send the object itself.
+  Json args = given.is_string() ? parse_json_or_discarded(given.get<std::string>()) : given;
+  if (args.is_null() && given.is_string() && given.get<std::string>().find_first_not_of(" \t\r\n") == std::string::npos) return Json::object();
+  if (!args.is_object()) {
+    std::string shown = given.is_string() ? given.get<std::string>() : given.dump();
+    if (shown.size() > 200) shown = std::string(utf8_prefix(shown, 200)) + "...";
+    problem = "the arguments of " + name + " must be a JSON object, got: " + shown;
+    return Json::object();
+  }
+  return args;
+}
+
 bool ToolCallsProtocol::on_reply(EpisodeState& episode, StepRecord& step, const Json& calls, int reply) const {
   const Task& task = episode.task;
   Trace& trace = episode.trace;
@@ -204,20 +225,8 @@ bool ToolCallsProtocol::on_reply(EpisodeState& episode, StepRecord& step, const 
     const std::string id = call.is_object() ? call.value("id", "") : "";
     const Json function = call.is_object() ? call.value("function", Json::object()) : Json::object();
     const std::string name = function.is_object() ? function.value("name", "") : "";
-    Json args = Json::object();
-    std::string problem = name.empty() ? "a tool call without a function name" : "";
-    if (problem.empty() && function.contains("arguments")) {
-      const Json& given = function["arguments"];
-      // OpenAI sends the arguments as a JSON string; some servers send the object itself.
-      args = given.is_string() ? parse_json_or_discarded(given.get<std::string>()) : given;
-      if (args.is_null() && given.is_string() && given.get<std::string>().find_first_not_of(" \t\r\n") == std::string::npos) args = Json::object();
-      if (!args.is_object()) {
-        std::string shown = given.is_string() ? given.get<std::string>() : given.dump();
-        if (shown.size() > 200) shown = std::string(utf8_prefix(shown, 200)) + "...";
-        problem = "the arguments of " + name + " must be a JSON object, got: " + shown;
-        args = Json::object();
-      }
-    }
+    std::string problem;
+    Json args = call_arguments(name, function, problem);
     content.actions.push_back(Action{name, args});
     std::string said;
     try {
