@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "cota/image_name.h"
 #include "tools/image.h"
 #include "tools/tool.h"
 
@@ -49,7 +50,7 @@ class ImageStore {
   int64_t tool_pixels_left() const { return 2 * max_pixels_ - tool_pixels_; }
 
  private:
-  std::string next_name() const { return "image-" + std::to_string(entries_.size()); }
+  std::string next_name() const { return image_name(entries_.size()); }
   std::string save_dir_;
   int64_t max_pixels_;
   int64_t tool_pixels_ = 0;  // of the images tools made so far

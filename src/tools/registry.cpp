@@ -8,6 +8,7 @@
 #include <cstdlib>
 #include <mutex>
 
+#include "cota/image_name.h"
 #include "cota/parse.h"
 #include "tools/args.h"
 #include "util/strings.h"
@@ -169,7 +170,7 @@ std::string ToolContext::add_image(Image image) {
                                       std::to_string(max_pixels_) + " per image); work with the images already made");
   pixels_left_ -= pixels;
   new_images_.push_back(std::move(image));
-  return "image-" + std::to_string(images_.size() + new_images_.size() - 1);
+  return image_name(images_.size() + new_images_.size() - 1);
 }
 
 const Image& image_arg(const Json& args, const char* key, const ToolContext& ctx) {

@@ -14,6 +14,7 @@
 #include <set>
 #include <cstring>
 
+#include "cota/image_name.h"
 #include "gen/generate.h"
 #include "tools/builtin.h"
 #include "tools/visualize.h"
@@ -219,7 +220,7 @@ class Builder {
       id += (id.empty() ? "" : "+") + sc->id;
       ids.push_back(sc->id);
       trace_.task.images.push_back(sc->image_path);
-      trace_.images.push_back(TraceImage{"image-" + std::to_string(trace_.images.size()), sc->image_path, "input", sc->width,
+      trace_.images.push_back(TraceImage{image_name(trace_.images.size()), sc->image_path, "input", sc->width,
                                          sc->height});
     }
     trace_.task.id = id + "-" + family;
@@ -280,7 +281,7 @@ class Builder {
     const Json& regions = found.json();
     std::string name = next_image_name();
     add_image(name, "LocalizeObjects", regions, k);
-    step(thought, Action{"LocalizeObjects", Json{{"image", "image-" + std::to_string(k)}, {"objects", labels}}},
+    step(thought, Action{"LocalizeObjects", Json{{"image", image_name(k)}, {"objects", labels}}},
          Json{{"image", name}, {"regions", regions}}, {name});
     return regions;
   }
@@ -289,7 +290,7 @@ class Builder {
   Json get_objects(const std::string& thought, size_t k = 0) {
     Json objects = Json::array();
     for (const auto& [label, n] : label_counts(*scenes_[k])) objects.push_back(label);
-    step(thought, Action{"GetObjects", Json{{"image", "image-" + std::to_string(k)}}}, Json{{"objects", objects}});
+    step(thought, Action{"GetObjects", Json{{"image", image_name(k)}}}, Json{{"objects", objects}});
     return objects;
   }
 
@@ -327,7 +328,7 @@ class Builder {
 
   GeneratedExample finish(const std::string& thought) {
     std::vector<std::string> inputs;
-    for (size_t k = 0; k < scenes_.size(); ++k) inputs.push_back("image-" + std::to_string(k));
+    for (size_t k = 0; k < scenes_.size(); ++k) inputs.push_back(image_name(k));
     trace_.user_request = prompts_.user_request(trace_.task.question, inputs, true);
     Trace direct = direct_example(trace_, answer_);
     trace_.task.metadata["variant"] = "cota";
@@ -336,7 +337,7 @@ class Builder {
   }
 
  private:
-  std::string next_image_name() const { return "image-" + std::to_string(trace_.images.size()); }
+  std::string next_image_name() const { return image_name(trace_.images.size()); }
 
   // A tool-made image: drawn now when an images folder is set (only for kept examples, since
   // a family that gives up does so before calling tools). JPEG, as TACO saved tool outputs: it

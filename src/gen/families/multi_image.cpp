@@ -1,6 +1,7 @@
 // Multi-image question families: the question is about a group of images (image-0, image-1,
 // ...): select, count across, compare attributes and relations, and what changed in a pair.
 #include "gen/families/builder.h"
+#include "cota/image_name.h"
 
 namespace taco::gen {
 namespace {
@@ -20,7 +21,7 @@ std::vector<std::string> group_labels(const std::vector<const SceneAnnotation*>&
 
 std::vector<std::string> image_names(size_t n) {
   std::vector<std::string> names;
-  for (size_t k = 0; k < n; ++k) names.push_back("image-" + std::to_string(k));
+  for (size_t k = 0; k < n; ++k) names.push_back(image_name(k));
   return names;
 }
 
@@ -35,7 +36,7 @@ std::optional<GeneratedExample> select_family(const std::vector<const SceneAnnot
   }
   if (candidates.empty()) return std::nullopt;
   auto [label, k] = choose(candidates, rng);
-  const std::string answer = "image-" + std::to_string(k);
+  const std::string answer = image_name(k);
   b.metadata()["label"] = label;
   b.ask("Which image contains " + a_or_an(label) + " " + label + "?", answer, image_names(group.size()));
   for (size_t i = 0; i < group.size(); ++i)
@@ -60,7 +61,7 @@ std::optional<GeneratedExample> select_extreme_family(const std::vector<const Sc
   }
   if (candidates.empty()) return std::nullopt;
   auto [label, k] = choose(candidates, rng);
-  const std::string answer = "image-" + std::to_string(k), word = most ? "most" : "fewest";
+  const std::string answer = image_name(k), word = most ? "most" : "fewest";
   b.metadata()["label"] = label;
   b.ask("Which image has the " + word + " " + plural(label) + "?", answer, image_names(group.size()));
   std::string counts;
@@ -151,7 +152,7 @@ std::optional<GeneratedExample> compare_attribute_family(const std::vector<const
   };
   const std::string ci = color_in(c.i), cj = color_in(c.j);
   const std::string answer = ci == cj ? "yes" : "no";
-  const std::string ni = "image-" + std::to_string(c.i), nj = "image-" + std::to_string(c.j);
+  const std::string ni = image_name(c.i), nj = image_name(c.j);
   b.metadata()["label"] = c.label;
   b.metadata()["images"] = {c.i, c.j};
   b.ask("Is the " + c.label + " in " + ni + " the same color as the " + c.label + " in " + nj + "?", answer, {"yes", "no"});
@@ -196,7 +197,7 @@ std::optional<GeneratedExample> compare_relation_family(const std::vector<const 
     }
   if (candidates.empty()) return std::nullopt;
   const Candidate c = choose(candidates, rng);
-  const std::string answer = "image-" + std::to_string(c.image);
+  const std::string answer = image_name(c.image);
   b.metadata()["labels"] = {c.head, c.tail};
   b.metadata()["relation"] = c.relation;
   b.ask("In which image is the " + c.head + " " + c.relation + " the " + c.tail + "?", answer, image_names(group.size()));
@@ -248,7 +249,7 @@ std::optional<GeneratedExample> select_attribute_family(const std::vector<const 
     }
   if (candidates.empty()) return std::nullopt;
   const auto [label, at, k] = choose(candidates, rng);
-  const std::string phrase = at + " " + label, answer = "image-" + std::to_string(k);
+  const std::string phrase = at + " " + label, answer = image_name(k);
   b.metadata()["label"] = label;
   b.metadata()["attribute"] = at;
   b.ask("Which image has " + a_or_an(at) + " " + phrase + "?", answer, image_names(group.size()));
