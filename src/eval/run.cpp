@@ -5,6 +5,7 @@
 
 #include "eval/benchmark.h"
 #include "eval/judge.h"
+#include "runtime/run_tasks.h"
 #include "util/error.h"
 #include "util/files.h"
 #include "util/jsonl.h"
@@ -52,16 +53,7 @@ BatchSummary eval_run(const EvalRunSettings& f, const JobEvents& events) {
   auto setup = make_runtime(f.episode, f.batch.out_path, false, events);
   events.announce(format_text("%s: %zu questions, %s mode, model %s\n", benchmark_name(data).c_str(), tasks.size(),
                               to_string(setup->runtime->options().mode), setup->model->name().c_str()));
-  BatchOptions batch = f.batch;
-  batch.progress = events.progress;
-  batch.stop = events.stop;
-  tasks = take_shard(std::move(tasks), f.shard, batch, "eval run",
-                     {{"data", std::filesystem::absolute(data).lexically_normal().string()}, {"model", setup->model->name()},
-                      {"prompt", to_string(setup->runtime->options().mode)}, {"protocol", to_string(setup->runtime->options().protocol)}},
-                     events);
-  BatchSummary summary = run_batch(tasks, *setup->runtime, batch);
-  events.tell(batch_summary_text(summary, batch.out_path));
-  return summary;
+  return run_task_batch(std::move(tasks), *setup->runtime, "eval run", data, f.batch, f.shard, events);
 }
 
 EvalScoreResult eval_score(const EvalScoreSettings& f, const JobEvents& events) {

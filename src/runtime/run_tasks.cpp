@@ -6,14 +6,17 @@ namespace taco {
 
 BatchSummary run_tasks(const RunTasksSettings& f, const JobEvents& events) {
   auto setup = make_runtime(f.episode, f.batch.out_path, false, events);
-  const Runtime& runtime = *setup->runtime;
   std::vector<Task> tasks = load_tasks(f.data);
   if (f.limit && tasks.size() > f.limit) tasks.resize(f.limit);
-  BatchOptions batch = f.batch;
+  return run_task_batch(std::move(tasks), *setup->runtime, "run", f.data, f.batch, f.shard, events);
+}
+
+BatchSummary run_task_batch(std::vector<Task> tasks, const Runtime& runtime, const std::string& command, const std::string& data,
+                            BatchOptions batch, const std::string& shard, const JobEvents& events) {
   batch.progress = events.progress;
   batch.stop = events.stop;
-  tasks = take_shard(std::move(tasks), f.shard, batch, "run",
-                     {{"data", std::filesystem::absolute(f.data).lexically_normal().string()}, {"model", runtime.model().name()},
+  tasks = take_shard(std::move(tasks), shard, batch, command,
+                     {{"data", std::filesystem::absolute(data).lexically_normal().string()}, {"model", runtime.model().name()},
                       {"prompt", to_string(runtime.options().mode)}, {"protocol", to_string(runtime.options().protocol)}},
                      events);
   BatchSummary summary = run_batch(tasks, runtime, batch);

@@ -21,4 +21,11 @@ struct RunTasksSettings {
 // The summary's `failed` counts the tasks that failed (listed in its errors file).
 BatchSummary run_tasks(const RunTasksSettings& settings, const JobEvents& events = {});
 
+// What run_tasks and eval_run share once they hold their tasks and runtime: this shard's part
+// of `tasks` (its manifest naming `command`, the data file `data` and the runtime's model,
+// prompt and protocol as what every shard must share), run as a resumable batch whose summary
+// the events hear.
+BatchSummary run_task_batch(std::vector<Task> tasks, const Runtime& runtime, const std::string& command, const std::string& data,
+                            BatchOptions batch, const std::string& shard, const JobEvents& events);
+
 }  // namespace taco
