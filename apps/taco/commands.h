@@ -3,7 +3,12 @@
 
 #include <CLI/CLI.hpp>
 
-#include "models/model.h"
+namespace taco {
+struct ModelOptions;
+struct Task;
+struct Trace;
+struct StepRecord;
+}  // namespace taco
 
 namespace taco::cli {
 
@@ -42,13 +47,6 @@ inline constexpr int kExitUsage = 2;
 // The exit code a command ends with when it returns normally: a command that has reported its
 // own failure (some tasks failed, a reply did not parse) sets it to kExitFailure and returns.
 int& exit_status();
-
-}  // namespace taco::cli
-
-#include "cota/trace.h"
-#include "tools/config.h"
-
-namespace taco::cli {
 
 // Readable episode output for a person watching `taco run` or `taco demo`.
 void print_task(const Task& task);

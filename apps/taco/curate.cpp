@@ -1,74 +1,16 @@
 // taco curate: filter and mix traces by a recipe; taco export: traces as LLaVA / Mantis.
-#include <algorithm>
 #include <cstdio>
 #include <memory>
 
 #include "commands.h"
 #include "curate/curate.h"
 #include "curate/export.h"
-#include "eval/benchmark.h"
+#include "setting_flags.h"
 #include "util/error.h"
 #include "util/files.h"
 
 namespace taco::cli {
 namespace {
-
-struct CurateFlags {
-  std::string recipe;
-  std::vector<std::string> inputs;  // trace files given directly (each a source taking all)
-  std::string out;
-  std::string report;
-  // Filters given as flags (added to the recipe's).
-  bool correct_only = false, parsed = false, no_failed_action = false, images_present = false, dedupe = false,
-       drop_action_useless = false;
-  size_t min_steps = 0, max_steps = 0, min_tools = 0;
-  std::vector<std::string> require_tools, forbid_tools;
-  std::optional<size_t> target_size;
-  std::optional<uint64_t> seed;
-  bool quiet = false;
-  std::vector<std::string> exclude;  // benchmarks: names ($LMUData) or files
-  std::vector<std::string> exclude_by = {"question", "image"};
-  std::string data_dir;
-};
-
-void curate(const CurateFlags& f) {
-  if (f.recipe.empty() && f.inputs.empty()) throw Error("give --recipe recipe.json or trace files to curate");
-  Recipe r = f.recipe.empty() ? Recipe() : Recipe::load(f.recipe);
-  for (const auto& path : f.inputs) r.sources.push_back(RecipeSource{path, path, std::nullopt, std::nullopt, false});
-  CurateFilters& flt = r.filters;
-  flt.correct_only |= f.correct_only;
-  flt.parsed |= f.parsed;
-  flt.no_failed_action |= f.no_failed_action;
-  flt.images_present |= f.images_present;
-  flt.dedupe |= f.dedupe;
-  flt.drop_action_useless |= f.drop_action_useless;
-  if (f.min_steps) flt.min_steps = f.min_steps;
-  if (f.max_steps) flt.max_steps = f.max_steps;
-  if (f.min_tools) flt.min_tools = f.min_tools;
-  for (const auto& t : f.require_tools) flt.tools_required.push_back(t);
-  for (const auto& t : f.forbid_tools) flt.tools_forbidden.push_back(t);
-  if (f.target_size) r.target_size = f.target_size;
-  if (f.seed) r.seed = *f.seed;
-
-  std::unique_ptr<BenchmarkIndex> exclude;
-  if (!f.exclude.empty()) {
-    auto by = [&](const char* what) { return std::find(f.exclude_by.begin(), f.exclude_by.end(), what) != f.exclude_by.end(); };
-    exclude = std::make_unique<BenchmarkIndex>(by("question"), by("image"));
-    for (const auto& b : f.exclude) {
-      const std::string path = resolve_benchmark(b, f.data_dir);
-      // A TSV's base64 images are decoded once, beside the output, for their hashes.
-      exclude->add(path, output_base(f.out) + ".exclude/" + benchmark_name(path));
-    }
-    if (!f.quiet)
-      std::fprintf(stderr, "excluding %zu items (%zu images) of %zu benchmarks\n", exclude->items(), exclude->images(), f.exclude.size());
-  }
-  CurateReport report = run_curate(r, f.out, !f.quiet, exclude.get());
-  const std::string md_path = !f.report.empty() ? f.report : output_base(f.out) + ".report.md";
-  write_file(md_path, report.to_markdown());
-  write_file(replace_extension(md_path, ".json"), report.to_json().dump(2) + "\n");
-  std::printf("%s", report.to_markdown().c_str());
-  std::fprintf(stderr, "\n%zu traces -> %s; report: %s\n", report.kept, f.out.c_str(), md_path.c_str());
-}
 
 struct ExportFlags {
   std::vector<std::string> inputs;
@@ -94,7 +36,8 @@ void export_traces(const ExportFlags& f) {
 }  // namespace
 
 void add_curate_command(CLI::App& app) {
-  auto f = std::make_shared<CurateFlags>();
+  auto f = std::make_shared<CurateSettings>();
+  auto quiet = std::make_shared<bool>(false);
   auto* cmd = app.add_subcommand("curate", "filter and mix traces into a training set by a recipe (docs/distill.md)");
   cmd->footer("Examples:\n  taco curate --recipe recipe.json --out curated.jsonl\n  taco curate verified.jsonl --correct-only --dedupe --out curated.jsonl\n");
   cmd->add_option("inputs", f->inputs, "trace files to take whole (besides or instead of the recipe's sources)")->check(CLI::ExistingFile);
@@ -123,8 +66,8 @@ void add_curate_command(CLI::App& app) {
                   "own templates shares its questions with any synthetic training set: use image)")
       ->delimiter(',')->check(CLI::IsMember({"question", "image"}));
   cmd->add_option("--data-dir", f->data_dir, "where --exclude names are looked up (default: $LMUData, else ~/LMUData)");
-  cmd->add_flag("-q,--quiet", f->quiet, "no progress line");
-  cmd->callback([f] { curate(*f); });
+  cmd->add_flag("-q,--quiet", *quiet, "no progress line");
+  cmd->callback([f, quiet] { curate(*f, cli_events(*quiet)); });
 
   auto e = std::make_shared<ExportFlags>();
   auto* ex = app.add_subcommand("export", "traces as training data for LLaVA, Mantis, TRL/Qwen2-VL, LLaMA-Factory or ms-swift, checked");

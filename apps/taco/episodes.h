@@ -5,7 +5,7 @@
 #include <string>
 
 #include "commands.h"
-#include "runtime/batch.h"
+#include "runtime/run_tasks.h"
 #include "runtime/setup.h"
 
 namespace taco::cli {

@@ -20,11 +20,8 @@ struct EvalAllFlags {
   bool quiet = false;
 };
 
-}  // namespace
-
-void add_eval_command(CLI::App& app) {
-  auto* eval = app.add_subcommand("eval", "run benchmarks, score the answers, compare runs (docs/eval.md)");
-  // taco eval --model M --data NAME...: run and score; without them, the help.
+// taco eval --model M --data NAME...: run and score; without them, the help.
+void add_eval_all_flags(CLI::App* eval) {
   auto all = std::make_shared<EvalAllFlags>();
   add_episode_flags(*eval, all->settings.run.episode);
   eval->get_option("--model")->required(false);
@@ -55,13 +52,17 @@ void add_eval_command(CLI::App& app) {
     settings.score.jobs = settings.run.batch.jobs;
     if (!eval_all(settings, cli_events(all->quiet))) exit_status() = kExitFailure;
   });
+}
 
+void add_eval_list_command(CLI::App* eval) {
   auto list_dir = std::make_shared<std::string>();
   auto* list = eval->add_subcommand("list", "the benchmarks found by name: NAME.tsv in $LMUData (or --data-dir)");
   list->footer("Example:\n  LMUData=~/LMUData taco eval list\n");
   list->add_option("--data-dir", *list_dir, "the data folder (default: $LMUData, else ~/LMUData)");
   list->callback([list_dir] { cli_events().show(benchmark_list_text(*list_dir)); });
+}
 
+void add_eval_run_command(CLI::App* eval) {
   auto run_flags = std::make_shared<EvalRunFlags>();
   auto* run = eval->add_subcommand("run", "answer a benchmark's questions with a model; writes traces (resumable)");
   run->footer("Example:\n  taco eval run --model embedded:models/taco-small --data MMVet --out runs/mmvet.jsonl\n");
@@ -77,7 +78,9 @@ void add_eval_command(CLI::App& app) {
   run->add_option("--limit", run_flags->settings.limit, "only the first N questions");
   run->add_flag("-q,--quiet", run_flags->quiet, "no progress line");
   run->callback([run_flags] { exit_if_failed(eval_run(run_flags->settings, cli_events(run_flags->quiet)).failed); });
+}
 
+void add_eval_score_command(CLI::App* eval) {
   auto score_flags = std::make_shared<EvalScoreSettings>();
   auto* score = eval->add_subcommand("score", "score a run's traces: overall, per category, tool use");
   score->footer("Example:\n  taco eval score --data MMVet --traces runs/mmvet.jsonl --judge gpt-4o-mini\n");
@@ -95,12 +98,15 @@ void add_eval_command(CLI::App& app) {
       ->check(CLI::IsMember({"taco", "vlmevalkit"}))->capture_default_str();
   score->add_option("-j,--jobs", score_flags->jobs, "judge calls in flight")->capture_default_str()->check(CLI::Range(1, 256));
   score->callback([score_flags] { eval_score(*score_flags, cli_events()); });
+}
 
-  struct CompareFlags {
-    std::vector<std::string> runs;  // two .scores.jsonl files
-    std::vector<std::string> names;
-    EvalCompareSettings settings;
-  };
+struct CompareFlags {
+  std::vector<std::string> runs;  // two .scores.jsonl files
+  std::vector<std::string> names;
+  EvalCompareSettings settings;
+};
+
+void add_eval_compare_command(CLI::App* eval) {
   auto compare_flags = std::make_shared<CompareFlags>();
   auto* compare = eval->add_subcommand("compare", "two scored runs side by side with the difference and its bootstrap CI");
   compare->footer("Example:\n  taco eval compare runs/direct.scores.jsonl runs/cota.scores.jsonl --names direct,cota\n");
@@ -119,6 +125,17 @@ void add_eval_command(CLI::App& app) {
     if (!f.names.empty()) settings.name_a = f.names[0], settings.name_b = f.names[1];
     eval_compare(settings, cli_events());
   });
+}
+
+}  // namespace
+
+void add_eval_command(CLI::App& app) {
+  auto* eval = app.add_subcommand("eval", "run benchmarks, score the answers, compare runs (docs/eval.md)");
+  add_eval_all_flags(eval);
+  add_eval_list_command(eval);
+  add_eval_run_command(eval);
+  add_eval_score_command(eval);
+  add_eval_compare_command(eval);
 }
 
 }  // namespace taco::cli

@@ -3,7 +3,6 @@
 #include <filesystem>
 
 #include "commands.h"
-#include "tools/config.h"
 #include "tools/knowledge.h"
 #include "util/json.h"
 #include "util/strings.h"

@@ -1,4 +1,5 @@
 #include "commands.h"
+#include "runtime/setup.h"
 
 namespace taco::cli {
 

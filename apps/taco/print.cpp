@@ -1,6 +1,7 @@
 #include <cstdio>
 
 #include "commands.h"
+#include "cota/trace.h"
 #include "util/pyrepr.h"
 
 namespace taco::cli {

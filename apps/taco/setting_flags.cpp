@@ -38,6 +38,8 @@ const std::pair<const char*, const char*> kSettingFlags[] = {
     {"GenSettings.direct_share", "--direct-share"},
     {"ExportOptions.images", "--images"},
     {"MergeSettings.allow_partial", "--partial"},
+    {"ToolCallSettings.args", "--args"},
+    {"CurateSettings.recipe", "--recipe"},
     {"TrainOptions.data", "--data"},
     {"TrainOptions.out", "--out"},
     {"TrainOptions.steps", "--steps"},

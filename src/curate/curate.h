@@ -11,6 +11,7 @@
 
 #include "curate/decontaminate.h"
 #include "curate/recipe.h"
+#include "util/job.h"
 #include "util/json.h"
 
 namespace taco {
@@ -42,5 +43,33 @@ struct CurateReport {
 // that share a question or an input image with its benchmarks are dropped first (after the
 // malformed and unfinished ones) and counted.
 CurateReport run_curate(const Recipe& recipe, const std::string& out_path, bool progress = true, BenchmarkIndex* exclude = nullptr);
+
+// The curate job (`taco curate`): a recipe file and/or trace files taken whole, filters that add
+// to the recipe's, and benchmarks to decontaminate against.
+struct CurateSettings {
+  std::string recipe;               // a recipe file; "": the inputs alone
+  std::vector<std::string> inputs;  // trace files given directly (each a source taking all)
+  std::string out;                  // the curated traces (JSONL)
+  std::string report;               // the Markdown report ("": <out>.report.md), with a .json twin
+  // Filters added to the recipe's.
+  bool correct_only = false, parsed = false, no_failed_action = false, images_present = false, dedupe = false,
+       drop_action_useless = false;
+  size_t min_steps = 0, max_steps = 0, min_tools = 0;
+  std::vector<std::string> require_tools, forbid_tools;
+  std::optional<size_t> target_size;
+  std::optional<uint64_t> seed;
+  std::vector<std::string> exclude;  // benchmarks: names (looked up in data_dir) or files
+  std::vector<std::string> exclude_by = {"question", "image"};
+  std::string data_dir;              // "": $LMUData, else ~/LMUData
+};
+
+struct CurateResult {
+  CurateReport report;
+  std::string report_path;  // the Markdown report written
+};
+
+// Runs the recipe the settings make and writes the traces, the report and its JSON twin;
+// events.print gets the report, events.tell what was kept and where.
+CurateResult curate(const CurateSettings& settings, const JobEvents& events);
 
 }  // namespace taco

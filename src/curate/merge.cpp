@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <optional>
 #include <set>
@@ -104,98 +105,107 @@ std::vector<int> shards_in_order(const std::vector<std::string>& parts, const st
   return part_of_shard;
 }
 
+// The parts of one job, in shard order, with their records (each part's in its file's order).
+struct ShardParts {
+  const std::vector<std::string>& paths;
+  std::vector<ShardManifest> manifests;  // in the order the parts were given
+  std::vector<int> part_of_shard;
+  std::vector<std::vector<Json>> records;  // by shard
+
+  int count() const { return manifests[0].shard.count; }
+  const ShardManifest& manifest(int k) const { return manifests[static_cast<size_t>(part_of_shard[static_cast<size_t>(k)])]; }
+  const std::string& path(int k) const { return paths[static_cast<size_t>(part_of_shard[static_cast<size_t>(k)])]; }
+  const Json& units(int k) const { return manifest(k).units; }
+  std::string name(int k) const { return "shard " + std::to_string(k) + "/" + std::to_string(count()) + " (" + path(k) + ")"; }
+  // Item g of the job is unit g / n of shard g % n: calls fn(k, unit) in the job's order.
+  void for_each_unit(const std::function<void(int, const Json&)>& fn) const {
+    size_t longest = 0;
+    for (int k = 0; k < count(); ++k) longest = std::max(longest, units(k).size());
+    for (size_t u = 0; u < longest; ++u)
+      for (int k = 0; k < count(); ++k)
+        if (u < units(k).size()) fn(k, units(k)[u]);
+  }
+};
+
+ShardParts read_parts(const std::vector<std::string>& paths, const std::string& out) {
+  ShardParts parts{paths, {}, {}, {}};
+  for (const auto& p : paths) parts.manifests.push_back(ShardManifest::load_for(p));
+  parts.part_of_shard = shards_in_order(paths, parts.manifests);
+  parts.records.resize(static_cast<size_t>(parts.count()));
+  for (int k = 0; k < parts.count(); ++k)
+    for_each_record(parts.path(k), [&](size_t, Json&& r) {
+      rebase_record(r, parts.path(k), parent_dir(out));
+      parts.records[static_cast<size_t>(k)].push_back(std::move(r));
+    });
+  return parts;
+}
+
+// gen's parts: each unit is a scene, counted by its records.
+void merge_counted(ShardParts& parts, RecordWriter& writer, MergeSummary& summary) {
+  for (int k = 0; k < parts.count(); ++k) {
+    size_t promised = 0;
+    for (const auto& c : parts.units(k)) promised += c.get<size_t>();
+    const size_t have = parts.records[static_cast<size_t>(k)].size();
+    if (have < promised)
+      summary.missing.push_back(parts.name(k) + ": " + std::to_string(promised - have) + " of the " + std::to_string(promised) +
+                                " records its manifest promises");
+  }
+  std::vector<size_t> next(static_cast<size_t>(parts.count()), 0);
+  parts.for_each_unit([&](int k, const Json& unit) {
+    auto& mine = parts.records[static_cast<size_t>(k)];
+    size_t& at = next[static_cast<size_t>(k)];
+    for (size_t c = 0; c < unit.get<size_t>() && at < mine.size(); ++c) writer.write(mine[at++]), ++summary.records;
+  });
+}
+
+// A run's parts: traces by task id. A run writes them as they finish, so their place is the
+// task's in the data; a Direct example made from a task ("<id>-direct") follows it.
+void merge_by_id(ShardParts& parts, RecordWriter& writer, MergeSummary& summary) {
+  std::vector<std::map<std::string, std::vector<Json>>> by_id(static_cast<size_t>(parts.count()));
+  for (int k = 0; k < parts.count(); ++k)
+    for (auto& r : parts.records[static_cast<size_t>(k)]) {
+      std::string id = r.value("id", r.contains("task") ? r["task"].value("id", "") : "");
+      std::string base = id.size() > 7 && id.compare(id.size() - 7, 7, "-direct") == 0 ? id.substr(0, id.size() - 7) : id;
+      by_id[static_cast<size_t>(k)][base].push_back(std::move(r));
+    }
+  parts.for_each_unit([&](int k, const Json& unit) {
+    const std::string id = unit.get<std::string>();
+    auto it = by_id[static_cast<size_t>(k)].find(id);
+    if (it == by_id[static_cast<size_t>(k)].end()) {
+      if (parts.manifest(k).every_unit) summary.missing.push_back(parts.name(k) + ": task " + id);
+      return;
+    }
+    for (const auto& r : it->second) writer.write(r), ++summary.records;
+  });
+  // Say which of them failed (their run listed them as errors) rather than never ran.
+  for (int k = 0; k < parts.count(); ++k) note_failed_tasks(default_errors_path(parts.path(k)), parts.name(k), summary.missing);
+}
+
 }  // namespace
 
-MergeSummary merge_shards(const std::vector<std::string>& parts, const std::string& out, bool allow_partial) {
-  if (parts.empty()) throw Error("taco merge needs the shard outputs to merge");
-  std::vector<ShardManifest> manifests;
-  for (const auto& p : parts) manifests.push_back(ShardManifest::load_for(p));
-  const ShardManifest& first = manifests[0];
-  const int n = first.shard.count;
-  const std::vector<int> part_of_shard = shards_in_order(parts, manifests);
-
-  // Each part's records, in its file's order.
-  std::vector<std::vector<Json>> records(static_cast<size_t>(n));
-  for (int k = 0; k < n; ++k) {
-    const std::string& part = parts[static_cast<size_t>(part_of_shard[static_cast<size_t>(k)])];
-    for_each_record(part, [&](size_t, Json&& r) {
-      rebase_record(r, part, parent_dir(out));
-      records[static_cast<size_t>(k)].push_back(std::move(r));
-    });
-  }
+MergeSummary merge_shards(const std::vector<std::string>& paths, const std::string& out, bool allow_partial) {
+  if (paths.empty()) throw Error("taco merge needs the shard outputs to merge");
+  ShardParts parts = read_parts(paths, out);
+  const ShardManifest& first = parts.manifests[0];
+  size_t in_parts = 0;
+  for (const auto& r : parts.records) in_parts += r.size();
 
   RecordWriter writer(out);
-  MergeSummary summary{parts.size(), 0, first.command, n};
-  auto units_of = [&](int k) -> const Json& { return manifests[static_cast<size_t>(part_of_shard[static_cast<size_t>(k)])].units; };
-  // Item g of the job is unit g / n of shard g % n.
-  size_t longest = 0;
-  for (int k = 0; k < n; ++k) longest = std::max(longest, units_of(k).size());
-  size_t in_parts = 0;
-  for (const auto& r : records) in_parts += r.size();
-  const bool counted = !first.units.empty() && first.units[0].is_number();
-  auto shard_name = [&](int k) {
-    return "shard " + std::to_string(k) + "/" + std::to_string(n) + " (" + parts[static_cast<size_t>(part_of_shard[static_cast<size_t>(k)])] + ")";
-  };
-  if (counted) {
-    for (int k = 0; k < n; ++k) {
-      size_t promised = 0;
-      for (const auto& c : units_of(k)) promised += c.get<size_t>();
-      const size_t have = records[static_cast<size_t>(k)].size();
-      if (have < promised)
-        summary.missing.push_back(shard_name(k) + ": " + std::to_string(promised - have) + " of the " + std::to_string(promised) +
-                                  " records its manifest promises");
-    }
-    std::vector<size_t> next(static_cast<size_t>(n), 0);
-    for (size_t u = 0; u < longest; ++u)
-      for (int k = 0; k < n; ++k) {
-        const Json& units = units_of(k);
-        if (u >= units.size()) continue;
-        auto& mine = records[static_cast<size_t>(k)];
-        for (size_t c = 0; c < units[u].get<size_t>() && next[static_cast<size_t>(k)] < mine.size(); ++c)
-          writer.write(mine[next[static_cast<size_t>(k)]++]), ++summary.records;
-      }
-  } else {
-    // Traces by id: a run writes them as they finish, so their place is the task's in the data.
-    // A Direct example made from a task ("<id>-direct") follows it.
-    std::vector<std::map<std::string, std::vector<Json>>> by_id(static_cast<size_t>(n));
-    for (int k = 0; k < n; ++k)
-      for (auto& r : records[static_cast<size_t>(k)]) {
-        std::string id = r.value("id", r.contains("task") ? r["task"].value("id", "") : "");
-        std::string base = id.size() > 7 && id.compare(id.size() - 7, 7, "-direct") == 0 ? id.substr(0, id.size() - 7) : id;
-        by_id[static_cast<size_t>(k)][base].push_back(std::move(r));
-      }
-    for (size_t u = 0; u < longest; ++u)
-      for (int k = 0; k < n; ++k) {
-        const Json& units = units_of(k);
-        if (u >= units.size()) continue;
-        const std::string id = units[u].get<std::string>();
-        auto it = by_id[static_cast<size_t>(k)].find(id);
-        if (it == by_id[static_cast<size_t>(k)].end()) {
-          if (manifests[static_cast<size_t>(part_of_shard[static_cast<size_t>(k)])].every_unit)
-            summary.missing.push_back(shard_name(k) + ": task " + id);
-          continue;
-        }
-        for (const auto& r : it->second) writer.write(r), ++summary.records;
-      }
-    // Say which of them failed (their run listed them as errors) rather than never ran.
-    for (int k = 0; k < n; ++k)
-      note_failed_tasks(default_errors_path(parts[static_cast<size_t>(part_of_shard[static_cast<size_t>(k)])]), shard_name(k),
-                        summary.missing);
-  }
+  MergeSummary summary{paths.size(), 0, first.command, parts.count()};
+  if (!first.units.empty() && first.units[0].is_number()) merge_counted(parts, writer, summary);
+  else merge_by_id(parts, writer, summary);
   // Records the manifests do not account for: a part written to after its run, or edited.
   if (summary.records != in_parts)
     throw Error(std::to_string(in_parts - summary.records) + " records of the parts are not in their manifests (" +
                 std::to_string(in_parts) + " records, " + std::to_string(summary.records) +
                 " accounted for): a part was changed after its shard ran; nothing was written");
   const std::string missing_file = out + ".missing.json";
-  if (!summary.missing.empty()) {
-    if (!allow_partial) {
-      std::string first_few;
-      for (size_t i = 0; i < std::min<size_t>(3, summary.missing.size()); ++i) first_few += (i ? "; " : "") + summary.missing[i];
-      throw Error("the parts lack " + std::to_string(summary.missing.size()) + " of what their manifests promise (" + first_few +
-                  (summary.missing.size() > 3 ? "; ..." : "") +
-                  "): rerun those shards to finish them, or merge what is there with MergeSettings.allow_partial; nothing was written");
-    }
+  if (!summary.missing.empty() && !allow_partial) {
+    std::string first_few;
+    for (size_t i = 0; i < std::min<size_t>(3, summary.missing.size()); ++i) first_few += (i ? "; " : "") + summary.missing[i];
+    throw Error("the parts lack " + std::to_string(summary.missing.size()) + " of what their manifests promise (" + first_few +
+                (summary.missing.size() > 3 ? "; ..." : "") +
+                "): rerun those shards to finish them, or merge what is there with MergeSettings.allow_partial; nothing was written");
   }
   writer.close();
   // What the merged file lacks, beside it (written after it, so a failed merge leaves none).
@@ -206,7 +216,7 @@ MergeSummary merge_shards(const std::vector<std::string>& parts, const std::stri
     std::filesystem::remove(missing_file, ec);
   }
   if (first.command == "gen")
-    if (Json stats = merged_gen_stats(parts); !stats.is_null()) write_file_atomic(out + ".stats.json", stats.dump(2) + "\n");
+    if (Json stats = merged_gen_stats(paths); !stats.is_null()) write_file_atomic(out + ".stats.json", stats.dump(2) + "\n");
   return summary;
 }
 

@@ -49,6 +49,86 @@ bool image_present(const std::string& path) {
   return std::filesystem::is_regular_file(path, ec);
 }
 
+// Writes generated traces in the run's format and counts them.
+class GenRecords {
+ public:
+  GenRecords(const GenRunOptions& o, size_t& count) : o_(o), out_(o.out_path), instruction_(task_instruction(all_tool_names())), count_(count) {}
+
+  void write(const Trace& t) {
+    Json r = record_of(t);
+    // A training record's relative image paths start at its file's folder, as taco train and
+    // export read them.
+    if (o_.format == GenFormat::kLlava || o_.format == GenFormat::kMantis) {
+      for (auto& p : r[o_.format == GenFormat::kLlava ? "image" : "images"]) p = relative_to(p.get<std::string>(), parent_dir(o_.out_path));
+      if (std::string bad = check_training_record(r); !bad.empty()) throw Error("generated an invalid record " + t.task.id + ": " + bad);
+    }
+    out_.write(r);
+    ++count_;
+  }
+  void close() { out_.close(); }
+
+ private:
+  Json record_of(const Trace& t) const {
+    switch (o_.format) {
+      case GenFormat::kTrace: return t.to_json_in(o_.out_path);
+      case GenFormat::kLlava: return to_llava(t, t.task.id);
+      case GenFormat::kMantis: return to_mantis(t, t.task.id, "taco-gen", instruction_);
+      case GenFormat::kTasks: {
+        // A task file's relative image paths start at its own folder (docs/trace-format.md).
+        Json j = t.task.to_json();
+        for (auto& p : j["images"]) p = relative_to(p.get<std::string>(), parent_dir(o_.out_path));
+        return j;
+      }
+    }
+    return Json();
+  }
+
+  const GenRunOptions& o_;
+  RecordWriter out_;
+  const std::string instruction_;
+  size_t& count_;
+};
+
+// The examples of scene `index`: its own, then those of the groups that start at it (a group
+// whose images are not all there is left out).
+std::vector<GeneratedExample> examples_of_scene(const std::vector<SceneAnnotation>& scenes, size_t index, const GenRunOptions& o,
+                                                const PromptTemplate& prompts, SceneImageCache& images) {
+  const SceneAnnotation& scene = scenes[index];
+  // Records must not name an image that is not there, even when none is read (--no-images).
+  if (!image_present(scene.image_path)) throw Error("image " + scene.image_path + " does not exist");
+  std::vector<GeneratedExample> out = generate_for_scene(scene, index, o.gen, prompts, &images);
+  for (const SceneGroup& g : scene_groups_starting_at(index, scenes.size())) {
+    std::vector<const SceneAnnotation*> group;
+    for (size_t k = 0; k < g.size; ++k) group.push_back(&scenes[g.first + k]);
+    if (std::all_of(group.begin(), group.end(), [&](const SceneAnnotation* s) { return image_present(s->image_path); }))
+      for (auto& ex : generate_for_group(group, g.index, o.gen, prompts, &images)) out.push_back(std::move(ex));
+  }
+  return out;
+}
+
+// Writes one scene's examples in the forms the options ask for; false once the limit is reached.
+bool write_examples(const std::vector<GeneratedExample>& examples, const GenRunOptions& o, GenRecords& out, GenSummary& summary) {
+  for (const auto& ex : examples) {
+    if (o.format == GenFormat::kTasks) {
+      out.write(ex.cota);  // a task is asked once, and its answer is the true one
+    } else if (o.direct_share >= 0) {
+      // A question whose noisy chain was rejected is not asked as CoTA in another form:
+      // the shares stay those of the questions, as the filter of a real pipeline leaves them.
+      if (asked_directly(ex.cota.task.id, o.gen.seed, o.direct_share)) out.write(ex.direct);
+      else if (ex.chain_kept) out.write(ex.cota);
+    } else {
+      if (ex.chain_kept) out.write(ex.cota);
+      if (o.direct) out.write(ex.direct);
+    }
+    summary.chains_rejected += !ex.chain_kept;
+    summary.chains_from_truth += ex.chain_from_truth;
+    ++summary.examples;
+    ++summary.per_family[ex.family];
+    if (o.limit && summary.examples >= o.limit) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 GenSummary run_generation(const std::vector<SceneAnnotation>& scenes, const GenRunOptions& o, const PromptTemplate& prompts,
@@ -56,40 +136,12 @@ GenSummary run_generation(const std::vector<SceneAnnotation>& scenes, const GenR
   const auto start = std::chrono::steady_clock::now();
   scenes_in_shard(scenes.size(), o.shard, o.shards);  // checks the shard before anything is written
   if (o.direct_share > 1) throw Error("GenSettings.direct_share must be between 0 and 1");
-  RecordWriter out(o.out_path);
-  const std::string instruction = task_instruction(all_tool_names());
-
   GenSummary summary;
-  auto record_of = [&](const Trace& t) -> Json {
-    switch (o.format) {
-      case GenFormat::kTrace: return t.to_json_in(o.out_path);
-      case GenFormat::kLlava: return to_llava(t, t.task.id);
-      case GenFormat::kMantis: return to_mantis(t, t.task.id, "taco-gen", instruction);
-      case GenFormat::kTasks: {
-        // A task file's relative image paths start at its own folder (docs/trace-format.md).
-        Json j = t.task.to_json();
-        for (auto& p : j["images"]) p = relative_to(p.get<std::string>(), parent_dir(o.out_path));
-        return j;
-      }
-    }
-    return Json();
-  };
-  auto write = [&](const Trace& t) {
-    Json r = record_of(t);
-    // A training record's relative image paths start at its file's folder, as taco train and
-    // export read them.
-    if (o.format == GenFormat::kLlava || o.format == GenFormat::kMantis)
-      for (auto& p : r[o.format == GenFormat::kLlava ? "image" : "images"]) p = relative_to(p.get<std::string>(), parent_dir(o.out_path));
-    if (o.format == GenFormat::kLlava || o.format == GenFormat::kMantis)
-      if (std::string bad = check_training_record(r); !bad.empty()) throw Error("generated an invalid record " + t.task.id + ": " + bad);
-    out.write(r);
-    ++summary.records;
-  };
+  GenRecords out(o, summary.records);
 
-  std::vector<const SceneAnnotation*> mine;
-  std::vector<size_t> indices;
+  std::vector<size_t> mine;  // the indices of this shard's scenes
   for (size_t i = 0; i < scenes.size(); ++i)
-    if (static_cast<int>(i % static_cast<size_t>(o.shards)) == o.shard) mine.push_back(&scenes[i]), indices.push_back(i);
+    if (static_cast<int>(i % static_cast<size_t>(o.shards)) == o.shard) mine.push_back(i);
 
   bool done = false;
   for (size_t begin = 0; begin < mine.size() && !done; begin += kChunk) {
@@ -97,60 +149,26 @@ GenSummary run_generation(const std::vector<SceneAnnotation>& scenes, const GenR
     std::vector<std::vector<GeneratedExample>> results(end - begin);
     std::vector<std::string> errors(end - begin);
     SceneImageCache images;  // per chunk, so memory stays bounded
-    auto scene = [&](size_t offset) {
-      const size_t i = begin + offset;
+    parallel_for(end - begin, static_cast<size_t>(std::max(1, o.jobs)), [&](size_t offset) {
+      const size_t index = mine[begin + offset];
       try {
-        // Records must not name an image that is not there, even when none is read (--no-images).
-        if (!image_present(mine[i]->image_path)) throw Error("image " + mine[i]->image_path + " does not exist");
-        results[i - begin] = generate_for_scene(*mine[i], indices[i], o.gen, prompts, &images);
-        for (const SceneGroup& g : scene_groups_starting_at(indices[i], scenes.size())) {
-          std::vector<const SceneAnnotation*> group;
-          for (size_t k = 0; k < g.size; ++k) group.push_back(&scenes[g.first + k]);
-          const bool whole = std::all_of(group.begin(), group.end(), [&](const SceneAnnotation* s) { return image_present(s->image_path); });
-          if (whole)
-            for (auto& ex : generate_for_group(group, g.index, o.gen, prompts, &images)) results[i - begin].push_back(std::move(ex));
-        }
+        results[offset] = examples_of_scene(scenes, index, o, prompts, images);
       } catch (const std::exception& e) {
-        errors[i - begin] = mine[i]->id + ": " + e.what();
+        errors[offset] = scenes[index].id + ": " + e.what();
       }
       if (on_scene) on_scene();
-    };
-    parallel_for(end - begin, static_cast<size_t>(std::max(1, o.jobs)), scene);
+    });
     for (size_t i = 0; i < results.size() && !done; ++i) {
       // One bad scene costs its own questions (and its group's), not the run.
       const size_t records_before = summary.records;
-      struct CountRecords {  // on every way out of this scene's turn
-        GenSummary& s;
-        size_t before;
-        ~CountRecords() { s.records_per_scene.push_back(s.records - before); }
-      } count_records{summary, records_before};
       if (!errors[i].empty()) {
         ++summary.scenes_skipped;
         if (summary.skipped_first.size() < 5) summary.skipped_first.push_back(errors[i]);
-        continue;
+      } else {
+        ++summary.scenes;
+        done = !write_examples(results[i], o, out, summary);
       }
-      ++summary.scenes;
-      for (const auto& ex : results[i]) {
-        if (o.format == GenFormat::kTasks) {
-          write(ex.cota);  // a task is asked once, and its answer is the true one
-        } else if (o.direct_share >= 0) {
-          // A question whose noisy chain was rejected is not asked as CoTA in another form:
-          // the shares stay those of the questions, as the filter of a real pipeline leaves them.
-          if (asked_directly(ex.cota.task.id, o.gen.seed, o.direct_share)) write(ex.direct);
-          else if (ex.chain_kept) write(ex.cota);
-        } else {
-          if (ex.chain_kept) write(ex.cota);
-          if (o.direct) write(ex.direct);
-        }
-        summary.chains_rejected += !ex.chain_kept;
-        summary.chains_from_truth += ex.chain_from_truth;
-        ++summary.examples;
-        ++summary.per_family[ex.family];
-        if (o.limit && summary.examples >= o.limit) {
-          done = true;
-          break;
-        }
-      }
+      summary.records_per_scene.push_back(summary.records - records_before);
     }
   }
   // Every scene failing is a broken input, not a run with nothing to say.

@@ -29,8 +29,8 @@ double ms_since(Clock::time_point start) {
 // What a failed call is in the trace: an action that does not exist, wrong arguments, or a tool
 // that failed.
 const char* error_kind_of(const ToolError& e, const std::string& action, const ToolRegistry& tools) {
-  if (e.kind() == "KeyError" && !tools.find(action)) return "unknown_tool";
-  return e.kind() == "TypeError" ? "arguments" : "tool";
+  if (e.kind() == ToolFailure::kKeyError && !tools.find(action)) return "unknown_tool";
+  return e.kind() == ToolFailure::kTypeError ? "arguments" : "tool";
 }
 
 // TACO's: a JSON step (thought and actions) in the reply's text; the first action runs and its
@@ -87,7 +87,7 @@ bool CotaProtocol::on_reply(EpisodeState& episode, StepRecord& step, const Json&
         // A tool bug must not end the batch: it is reported to the model like any failure.
         step.error_kind = "tool";
         step.error = e.what();
-        step.feedback = prompts_.execution_error(ToolError("RuntimeError", step.error).observation());
+        step.feedback = prompts_.execution_error(ToolError(ToolFailure::kRuntimeError, step.error).observation());
       }
     }
     step.tool_ms = ms_since(tool_start);
@@ -230,7 +230,7 @@ bool ToolCallsProtocol::on_reply(EpisodeState& episode, StepRecord& step, const 
     content.actions.push_back(Action{name, args});
     std::string said;
     try {
-      if (!problem.empty()) throw ToolError("TypeError", problem);
+      if (!problem.empty()) throw ToolError(ToolFailure::kTypeError, problem);
       auto ctx = images.context_for(task.id);
       Json result = tools_.execute(Action{name, args}, ctx);
       const auto made = images.commit(*ctx, name);
@@ -253,7 +253,7 @@ bool ToolCallsProtocol::on_reply(EpisodeState& episode, StepRecord& step, const 
       said = e.observation();
     } catch (const std::exception& e) {
       if (step.error_kind.empty()) step.error_kind = "tool", step.error = e.what();
-      said = ToolError("RuntimeError", e.what()).observation();
+      said = ToolError(ToolFailure::kRuntimeError, e.what()).observation();
       results.push_back(Json{{"error", said}});
     }
     replies.push_back(Message{"tool", {{said, nullptr}}, nullptr, id});

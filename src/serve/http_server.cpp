@@ -18,6 +18,7 @@
 #include <regex>
 #include <set>
 
+#include "serve/stream_buffer.h"
 #include "util/error.h"
 #include "util/json.h"
 #include "util/strings.h"
@@ -28,8 +29,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// A streamed body unread by the client past this makes the producer wait.
-constexpr size_t kMaxUnreadStream = size_t{1} << 20;
 // The longest path matched against the routes (libstdc++'s regex recurses per character).
 constexpr size_t kMaxPathBytes = 2048;
 
@@ -73,69 +72,6 @@ std::string HttpRequest::param(const std::string& key) const {
 }
 
 namespace {
-
-// A streamed body between the pool thread that writes it and the event loop that sends it.
-// The event loop suspends the connection when nothing is queued and the writer resumes it.
-class StreamBuffer : public HttpStream {
- public:
-  explicit StreamBuffer(MHD_Connection* connection) : connection_(connection) {}
-
-  bool write(const std::string& data) override {
-    std::unique_lock<std::mutex> lock(mu_);
-    drained_.wait(lock, [&] { return closed_ || queued_.size() - taken_ < kMaxUnreadStream; });
-    if (closed_) return false;
-    if (taken_ > 0) queued_.erase(0, taken_), taken_ = 0;
-    queued_ += data;
-    wake();
-    return true;
-  }
-  void finish() {
-    std::lock_guard<std::mutex> lock(mu_);
-    finished_ = true;
-    wake();
-  }
-  // The event loop's side (MHD's content reader).
-  ssize_t read(char* buf, size_t max) {
-    std::lock_guard<std::mutex> lock(mu_);
-    if (taken_ < queued_.size()) {
-      const size_t n = std::min(max, queued_.size() - taken_);
-      std::memcpy(buf, queued_.data() + taken_, n);
-      taken_ += n;
-      drained_.notify_all();
-      return static_cast<ssize_t>(n);
-    }
-    if (finished_) return MHD_CONTENT_READER_END_OF_STREAM;
-    if (closed_) return MHD_CONTENT_READER_END_WITH_ERROR;
-    suspended_ = true;
-    MHD_suspend_connection(connection_);
-    return 0;
-  }
-  // The response is gone (sent, or the client went away), or the server is stopping: writes
-  // fail from now on, and a reader waiting for more is woken to end the stream.
-  void close() {
-    std::lock_guard<std::mutex> lock(mu_);
-    closed_ = true;
-    drained_.notify_all();
-    if (suspended_) {
-      suspended_ = false;
-      MHD_resume_connection(connection_);
-    }
-  }
-
- private:
-  void wake() {
-    if (suspended_) {
-      suspended_ = false;
-      MHD_resume_connection(connection_);
-    }
-  }
-  MHD_Connection* connection_;
-  std::mutex mu_;
-  std::condition_variable drained_;
-  std::string queued_;
-  size_t taken_ = 0;
-  bool finished_ = false, closed_ = false, suspended_ = false;
-};
 
 // One request from its headers to its last byte sent.
 struct Exchange {
@@ -335,83 +271,102 @@ struct HttpServer::Impl {
     return MHD_NO;
   }
 
+  // MHD calls it for a request's headers, each piece of its body, and once the body is whole.
   MHD_Result access_unguarded(MHD_Connection* connection, const char* url, const char* method, const char* upload_data,
                               size_t* upload_data_size, void** con_cls) {
     auto* holder = static_cast<std::shared_ptr<Exchange>*>(*con_cls);
     if (!holder) {
       holder = new std::shared_ptr<Exchange>(std::make_shared<Exchange>());
       *con_cls = holder;
-      Exchange& x = **holder;
-      x.connection = connection;
-      x.request.method = method;
-      x.request.path = url;
-      MHD_get_connection_values(connection, MHD_GET_ARGUMENT_KIND, &Impl::collect, &x.request.query);
-      HeaderLines lines{&x.request.headers};
-      MHD_get_connection_values(connection, MHD_HEADER_KIND, &Impl::collect_header, &lines);
-      if (const MHD_ConnectionInfo* info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS)) {
-        char text[INET6_ADDRSTRLEN] = "";
-        const sockaddr* a = info->client_addr;
-        if (a && a->sa_family == AF_INET) ::inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(a)->sin_addr, text, sizeof text);
-        if (a && a->sa_family == AF_INET6) ::inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(a)->sin6_addr, text, sizeof text);
-        x.request.remote = text;
-      }
-      {
-        std::lock_guard<std::mutex> lock(mu);
-        ++open_exchanges;
-      }
-      std::string reason;
-      int status = check_headers(x, lines.count, reason);
-      // libstdc++'s regex recurses per character: no route is matched against a long path.
-      if (!status && x.request.path.size() > kMaxPathBytes) {
-        status = 414;
-        reason = "a path of " + std::to_string(x.request.path.size()) + " bytes (the most is " + std::to_string(kMaxPathBytes) + ")";
-      }
-      if (!status) {
-        std::lock_guard<std::mutex> lock(mu);
-        if (stopping) status = 503, reason = "the server is stopping";
-      }
-      bool path_known = false;
-      const Route* route = status ? nullptr : find_route(x.request, path_known);
-      if (!status && !route) {
-        status = path_known ? 405 : 404;
-        reason = path_known ? "the method " + x.request.method + " is not taken at " + x.request.path
-                            : "no route " + x.request.method + " " + x.request.path;
-      }
-      if (status) {
-        // Answered before the body is read; MHD closes the connection after (the body unread).
-        refuse(x, status, reason);
-        x.phase = Exchange::Phase::kReady;
-        return queue(*holder);
-      }
-      x.route = route;
-      return MHD_YES;
+      return begin_exchange(*holder, connection, url, method);
     }
     Exchange& x = **holder;
     if (*upload_data_size > 0) {
       const size_t n = *upload_data_size;
-      if (x.phase != Exchange::Phase::kReading) return MHD_NO;
-      // A body that passes the limit (one sent chunked declares no length), or that the budget
-      // for all bodies in memory cannot hold: its connection is closed at once, nothing more
-      // read (MHD cannot answer in the middle of a body); the log says why.
-      const bool over = x.request.body.size() + n > limits.max_body_bytes;
-      if (over || !reserve_body(x, n)) {
-        x.phase = Exchange::Phase::kDiscarding;
-        x.request.body.clear();
-        x.request.body.shrink_to_fit();
-        release_body(x);
-        x.response.status = over ? 413 : 503;
-        std::fprintf(stderr, "%s: %s \"%s %s\": %s; connection closed\n", limits.log_name.c_str(), x.request.remote.c_str(),
-                     x.request.method.c_str(), excerpt(x.request.path, 200).c_str(),
-                     over ? ("the body passed the limit of " + byte_size_text(limits.max_body_bytes)).c_str()
-                          : ("the bodies in memory reached " + byte_size_text(limits.max_body_bytes_in_flight)).c_str());
-        return MHD_NO;
-      }
-      x.request.body.append(upload_data, n);
+      if (!take_body_piece(x, upload_data, n)) return MHD_NO;
       *upload_data_size = 0;
       return MHD_YES;
     }
     if (x.phase == Exchange::Phase::kReady) return queue(*holder);
     if (x.phase != Exchange::Phase::kReading) return MHD_YES;  // woken without news
+    return dispatch(*holder, connection);
+  }
+
+  // A request's headers: checked, routed, or answered at once (before the body is read).
+  MHD_Result begin_exchange(std::shared_ptr<Exchange>& holder, MHD_Connection* connection, const char* url, const char* method) {
+    Exchange& x = *holder;
+    x.connection = connection;
+    x.request.method = method;
+    x.request.path = url;
+    MHD_get_connection_values(connection, MHD_GET_ARGUMENT_KIND, &Impl::collect, &x.request.query);
+    HeaderLines lines{&x.request.headers};
+    MHD_get_connection_values(connection, MHD_HEADER_KIND, &Impl::collect_header, &lines);
+    if (const MHD_ConnectionInfo* info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CLIENT_ADDRESS)) {
+      char text[INET6_ADDRSTRLEN] = "";
+      const sockaddr* a = info->client_addr;
+      if (a && a->sa_family == AF_INET) ::inet_ntop(AF_INET, &reinterpret_cast<const sockaddr_in*>(a)->sin_addr, text, sizeof text);
+      if (a && a->sa_family == AF_INET6) ::inet_ntop(AF_INET6, &reinterpret_cast<const sockaddr_in6*>(a)->sin6_addr, text, sizeof text);
+      x.request.remote = text;
+    }
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      ++open_exchanges;
+    }
+    std::string reason;
+    int status = check_headers(x, lines.count, reason);
+    // libstdc++'s regex recurses per character: no route is matched against a long path.
+    if (!status && x.request.path.size() > kMaxPathBytes) {
+      status = 414;
+      reason = "a path of " + std::to_string(x.request.path.size()) + " bytes (the most is " + std::to_string(kMaxPathBytes) + ")";
+    }
+    if (!status) {
+      std::lock_guard<std::mutex> lock(mu);
+      if (stopping) status = 503, reason = "the server is stopping";
+    }
+    bool path_known = false;
+    const Route* route = status ? nullptr : find_route(x.request, path_known);
+    if (!status && !route) {
+      status = path_known ? 405 : 404;
+      reason = path_known ? "the method " + x.request.method + " is not taken at " + x.request.path
+                          : "no route " + x.request.method + " " + x.request.path;
+    }
+    if (status) {
+      // Answered before the body is read; MHD closes the connection after (the body unread).
+      refuse(x, status, reason);
+      x.phase = Exchange::Phase::kReady;
+      return queue(holder);
+    }
+    x.route = route;
+    return MHD_YES;
+  }
+
+  // A piece of the body; false closes the connection (a body over the limits).
+  bool take_body_piece(Exchange& x, const char* upload_data, size_t n) {
+    if (x.phase != Exchange::Phase::kReading) return false;
+    // A body that passes the limit (one sent chunked declares no length), or that the budget
+    // for all bodies in memory cannot hold: its connection is closed at once, nothing more
+    // read (MHD cannot answer in the middle of a body); the log says why.
+    const bool over = x.request.body.size() + n > limits.max_body_bytes;
+    if (over || !reserve_body(x, n)) {
+      x.phase = Exchange::Phase::kDiscarding;
+      x.request.body.clear();
+      x.request.body.shrink_to_fit();
+      release_body(x);
+      x.response.status = over ? 413 : 503;
+      std::fprintf(stderr, "%s: %s \"%s %s\": %s; connection closed\n", limits.log_name.c_str(), x.request.remote.c_str(),
+                   x.request.method.c_str(), excerpt(x.request.path, 200).c_str(),
+                   over ? ("the body passed the limit of " + byte_size_text(limits.max_body_bytes)).c_str()
+                        : ("the bodies in memory reached " + byte_size_text(limits.max_body_bytes_in_flight)).c_str());
+      return false;
+    }
+    x.request.body.append(upload_data, n);
+    return true;
+  }
+
+  // The whole request: a quick route answers here; another runs on the pool, its connection
+  // suspended until the job resumes it.
+  MHD_Result dispatch(std::shared_ptr<Exchange>& holder, MHD_Connection* connection) {
+    Exchange& x = *holder;
     const Route* route = static_cast<const Route*>(x.route);
     if (route->quick) {
       try {
@@ -420,12 +375,12 @@ struct HttpServer::Impl {
         refuse(x, 500, std::string("internal error: ") + e.what());
       }
       x.phase = Exchange::Phase::kReady;
-      return queue(*holder);
+      return queue(holder);
     }
     // Suspended before the job can resume it; a job the pool cannot take is answered busy.
     x.phase = Exchange::Phase::kWorking;
     MHD_suspend_connection(connection);
-    std::shared_ptr<Exchange> shared = *holder;
+    std::shared_ptr<Exchange> shared = holder;
     {
       std::lock_guard<std::mutex> lock(mu);
       ++running_jobs;

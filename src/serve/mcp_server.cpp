@@ -140,14 +140,14 @@ std::string McpServer::image_argument(const std::string& value) const {
     try {
       bytes = data_url_image_bytes(value, episode_.max_pixels);
     } catch (const Error& e) {
-      throw ToolError("ValueError", e.what());
+      throw ToolError(ToolFailure::kValueError, e.what());
     }
     const std::string path = options_.work_dir + "/inputs/" + random_hex(8) + image_file_extension(bytes);
     write_file(path, bytes);
     return path;
   }
   if (std::string real = path_under_roots(value, options_.allowed_roots); !real.empty()) return real;
-  throw ToolError("PermissionError", "'" + value + "' is not a data: URL or a file under the allowed roots (" +
+  throw ToolError(ToolFailure::kPermissionError, "'" + value + "' is not a data: URL or a file under the allowed roots (" +
                                          (options_.allowed_roots.empty() ? std::string("none") : options_.allowed_roots.front()) +
                                          (options_.allowed_roots.size() > 1 ? ", ..." : "") + ")");
 }
@@ -169,14 +169,14 @@ Json McpServer::call_tool(const Json& params) {
     // Image arguments name files or carry data: URLs; the tool sees them as image-0, image-1, ...
     ImageStore store("", episode_.max_pixels);
     auto as_image = [&](const Json& v) -> Json {
-      if (!v.is_string()) throw ToolError("TypeError", std::string("an image argument must be a string: ") + kImageHelp);
+      if (!v.is_string()) throw ToolError(ToolFailure::kTypeError, std::string("an image argument must be a string: ") + kImageHelp);
       const std::string s = v.get<std::string>();
       const std::string path = image_argument(s);
       if (s.rfind("data:", 0) == 0) written.push_back(path);
       try {
         return store.add_input(path);
       } catch (const Error& e) {
-        throw ToolError("ValueError", e.what());
+        throw ToolError(ToolFailure::kValueError, e.what());
       }
     };
     for (const auto& a : tool->spec().args) {

@@ -10,6 +10,7 @@
 
 #include "cota/trace.h"
 #include "serve/http_server.h"
+#include "serve/metrics.h"
 #include "serve/viewer.h"
 #include "tools/image.h"
 #include "util/files.h"
@@ -20,9 +21,9 @@ namespace taco {
 namespace {
 
 // A request that gets an error reply: its HTTP status and OpenAI's error type.
-struct HttpError : std::runtime_error {
+struct HttpError : Error {
   HttpError(int status, std::string type, const std::string& message, std::string code = "")
-      : std::runtime_error(message), status(status), type(std::move(type)), code(std::move(code)) {}
+      : Error(message), status(status), type(std::move(type)), code(std::move(code)) {}
   int status;
   std::string type, code;
 };
@@ -31,85 +32,6 @@ HttpError bad_request(const std::string& message) { return HttpError(400, "inval
 Json error_body(const std::string& message, const std::string& type, const std::string& code) {
   return Json{{"error", {{"message", message}, {"type", type}, {"param", nullptr}, {"code", code.empty() ? Json() : Json(code)}}}};
 }
-
-double seconds_since(std::chrono::steady_clock::time_point t) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
-}
-
-// What /metrics reports, in Prometheus' text format.
-class Metrics {
- public:
-  void request(const std::string& route, int status, double seconds) {
-    std::lock_guard<std::mutex> lock(mu_);
-    ++requests_[{route, status}];
-    size_t b = 0;
-    while (b < kBounds.size() && seconds > kBounds[b]) ++b;
-    ++buckets_[b];
-    latency_sum_ += seconds;
-    ++latency_count_;
-  }
-  void episode(const Trace& t) {
-    std::lock_guard<std::mutex> lock(mu_);
-    ++episodes_[to_string(t.status)];
-    for (const auto& name : t.tools_called()) ++tool_calls_[name];
-  }
-  std::atomic<int> in_flight{0};
-
-  std::string render() {
-    std::lock_guard<std::mutex> lock(mu_);
-    std::ostringstream o;
-    o << "# HELP taco_requests_total HTTP requests answered, by route (method and path) and status.\n# TYPE taco_requests_total counter\n";
-    for (const auto& [key, n] : requests_)
-      o << "taco_requests_total{route=\"" << key.first << "\",status=\"" << key.second << "\"} " << n << "\n";
-    o << "# HELP taco_request_seconds Time to answer a request.\n# TYPE taco_request_seconds histogram\n";
-    uint64_t cumulative = 0;
-    for (size_t b = 0; b < kBounds.size(); ++b) {
-      cumulative += buckets_[b];
-      o << "taco_request_seconds_bucket{le=\"" << kBounds[b] << "\"} " << cumulative << "\n";
-    }
-    cumulative += buckets_[kBounds.size()];
-    o << "taco_request_seconds_bucket{le=\"+Inf\"} " << cumulative << "\n";
-    o << "taco_request_seconds_sum " << latency_sum_ << "\ntaco_request_seconds_count " << latency_count_ << "\n";
-    o << "# HELP taco_episodes_total Episodes run, by how they ended.\n# TYPE taco_episodes_total counter\n";
-    for (const auto& [status, n] : episodes_) o << "taco_episodes_total{status=\"" << status << "\"} " << n << "\n";
-    o << "# HELP taco_tool_calls_total Tool calls made in episodes, by tool.\n# TYPE taco_tool_calls_total counter\n";
-    for (const auto& [tool, n] : tool_calls_) o << "taco_tool_calls_total{tool=\"" << tool << "\"} " << n << "\n";
-    uint64_t errors = 0;
-    for (const auto& [key, n] : requests_) errors += key.second >= 400 ? n : 0;
-    o << "# HELP taco_errors_total Requests answered with an error status.\n# TYPE taco_errors_total counter\n";
-    o << "taco_errors_total " << errors << "\n";
-    o << "# HELP taco_requests_in_flight Requests being answered now.\n# TYPE taco_requests_in_flight gauge\n";
-    o << "taco_requests_in_flight " << in_flight.load() << "\n";
-    return o.str();
-  }
-
- private:
-  static inline const std::vector<double> kBounds = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
-  std::mutex mu_;
-  std::map<std::pair<std::string, int>, uint64_t> requests_;
-  std::vector<uint64_t> buckets_ = std::vector<uint64_t>(kBounds.size() + 1, 0);
-  double latency_sum_ = 0;
-  uint64_t latency_count_ = 0;
-  std::map<std::string, uint64_t> episodes_, tool_calls_;
-};
-
-// One request as /metrics counts it: in flight from its start until the last copy goes (a
-// streamed reply keeps one until its last event is written), then its status and time.
-struct RequestRecord {
-  RequestRecord(Metrics& m, std::string r, bool counts_in_flight)
-      : metrics(m), route(std::move(r)), in_flight(counts_in_flight), start(std::chrono::steady_clock::now()) {
-    if (in_flight) ++metrics.in_flight;
-  }
-  ~RequestRecord() {
-    if (in_flight) --metrics.in_flight;
-    metrics.request(route, status, seconds_since(start));
-  }
-  Metrics& metrics;
-  std::string route;
-  bool in_flight;
-  std::chrono::steady_clock::time_point start;
-  int status = 200;
-};
 
 // A data URL's image bytes, checked against the pixel limit from its header before anything
 // decodes it.

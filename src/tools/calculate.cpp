@@ -24,11 +24,11 @@ using Value = std::variant<int64_t, double>;
 bool is_int(const Value& v) { return std::holds_alternative<int64_t>(v); }
 double as_double(const Value& v) { return is_int(v) ? static_cast<double>(std::get<int64_t>(v)) : std::get<double>(v); }
 
-[[noreturn]] void fail(const char* kind, const std::string& message) { throw ToolError(kind, message); }
+[[noreturn]] void fail(ToolFailure kind, const std::string& message) { throw ToolError(kind, message); }
 
 Value checked(double d) {
-  if (std::isnan(d)) fail("ValueError", "math domain error");
-  if (std::isinf(d)) fail("OverflowError", "numerical result out of range");
+  if (std::isnan(d)) fail(ToolFailure::kValueError, "math domain error");
+  if (std::isinf(d)) fail(ToolFailure::kOverflowError, "numerical result out of range");
   return d;
 }
 
@@ -66,8 +66,8 @@ Value power(const Value& base, const Value& exp) {
     return checked(std::pow(as_double(base), as_double(exp)));
   }
   double b = as_double(base), e = as_double(exp);
-  if (b == 0 && e < 0) fail("ZeroDivisionError", "0.0 cannot be raised to a negative power");
-  if (b < 0 && std::floor(e) != e) fail("ValueError", "a negative number to a fractional power is complex");
+  if (b == 0 && e < 0) fail(ToolFailure::kZeroDivisionError, "0.0 cannot be raised to a negative power");
+  if (b < 0 && std::floor(e) != e) fail(ToolFailure::kValueError, "a negative number to a fractional power is complex");
   return checked(std::pow(b, e));
 }
 
@@ -94,10 +94,10 @@ Value py_round(const Value& x, const Value* ndigits) {
   if (!ndigits) {
     if (is_int(x)) return x;
     double r = std::nearbyint(std::get<double>(x));  // default rounding mode is half-to-even
-    if (std::fabs(r) > 9.2e18) fail("OverflowError", "cannot convert float to integer");
+    if (std::fabs(r) > 9.2e18) fail(ToolFailure::kOverflowError, "cannot convert float to integer");
     return static_cast<int64_t>(r);
   }
-  if (!is_int(*ndigits)) fail("TypeError", "round() ndigits must be an integer");
+  if (!is_int(*ndigits)) fail(ToolFailure::kTypeError, "round() ndigits must be an integer");
   int64_t n = std::get<int64_t>(*ndigits);
   if (is_int(x)) {
     if (n >= 0) return x;
@@ -143,7 +143,7 @@ class Evaluator {
 
  private:
   [[noreturn]] void syntax(const std::string& what) {
-    fail("SyntaxError", what + " at position " + std::to_string(i_) + " of the expression");
+    fail(ToolFailure::kSyntaxError, what + " at position " + std::to_string(i_) + " of the expression");
   }
   void skip() {
     while (i_ < s_.size() && (s_[i_] == ' ' || s_[i_] == '\t' || s_[i_] == '\n' || s_[i_] == '\r')) ++i_;
@@ -178,16 +178,16 @@ class Evaluator {
         v = multiply(v, unary(depth));
       } else if (eat("//")) {
         Value r = unary(depth);
-        if (as_double(r) == 0) fail("ZeroDivisionError", "integer division or modulo by zero");
+        if (as_double(r) == 0) fail(ToolFailure::kZeroDivisionError, "integer division or modulo by zero");
         if (is_int(v) && is_int(r)) v = floor_div(std::get<int64_t>(v), std::get<int64_t>(r));
         else v = checked(std::floor(as_double(v) / as_double(r)));
       } else if (eat("/")) {
         Value r = unary(depth);
-        if (as_double(r) == 0) fail("ZeroDivisionError", "division by zero");
+        if (as_double(r) == 0) fail(ToolFailure::kZeroDivisionError, "division by zero");
         v = checked(as_double(v) / as_double(r));
       } else if (eat("%")) {
         Value r = unary(depth);
-        if (as_double(r) == 0) fail("ZeroDivisionError", "integer division or modulo by zero");
+        if (as_double(r) == 0) fail(ToolFailure::kZeroDivisionError, "integer division or modulo by zero");
         if (is_int(v) && is_int(r)) v = py_mod(std::get<int64_t>(v), std::get<int64_t>(r));
         else v = checked(py_fmod(as_double(v), as_double(r)));
       } else {
@@ -197,7 +197,7 @@ class Evaluator {
   }
 
   Value unary(int depth) {
-    if (depth > kMaxDepth) fail("RecursionError", "the expression is nested too deeply");
+    if (depth > kMaxDepth) fail(ToolFailure::kRecursionError, "the expression is nested too deeply");
     if (eat("-")) {
       Value v = unary(depth + 1);
       if (is_int(v)) {
@@ -256,7 +256,7 @@ class Evaluator {
     auto digit_at = [&](size_t k) { return k < s_.size() && s_[k] >= '0' && s_[k] <= '9'; };
     if (depth_of_call_ == 0 && i_ < s_.size() && s_[i_] == ',' && digit_at(i_ + 1) && digit_at(i_ + 2) &&
         digit_at(i_ + 3) && !digit_at(i_ + 4))
-      fail("SyntaxError", "numbers with thousands separators are not supported: write " +
+      fail(ToolFailure::kSyntaxError, "numbers with thousands separators are not supported: write " +
                               std::string(s_.substr(start, i_ - start)) + std::string(s_.substr(i_ + 1, 3)) +
                               " instead of " + std::string(s_.substr(start, i_ + 4 - start)));
     std::string text;
@@ -281,7 +281,7 @@ class Evaluator {
       if (id == "pi") return std::numbers::pi;
       if (id == "e") return std::numbers::e;
       if (id == "tau") return 2 * std::numbers::pi;
-      fail("NameError", "name '" + id + "' is not defined");
+      fail(ToolFailure::kNameError, "name '" + id + "' is not defined");
     }
     eat("(");
     std::vector<Value> args;
@@ -299,7 +299,7 @@ class Evaluator {
   Value call(const std::string& f, const std::vector<Value>& a) {
     auto arity = [&](size_t lo, size_t hi) {
       if (a.size() < lo || a.size() > hi)
-        fail("TypeError", f + "() takes " + (lo == hi ? std::to_string(lo) : std::to_string(lo) + " to " + std::to_string(hi)) +
+        fail(ToolFailure::kTypeError, f + "() takes " + (lo == hi ? std::to_string(lo) : std::to_string(lo) + " to " + std::to_string(hi)) +
                               " arguments (" + std::to_string(a.size()) + " given)");
     };
     auto unary_math = [&](double (*fn)(double)) {
@@ -308,7 +308,7 @@ class Evaluator {
     };
     if (f == "sqrt") {
       arity(1, 1);
-      if (as_double(a[0]) < 0) fail("ValueError", "math domain error");
+      if (as_double(a[0]) < 0) fail(ToolFailure::kValueError, "math domain error");
       return checked(std::sqrt(as_double(a[0])));
     }
     if (f == "abs") {
@@ -322,7 +322,7 @@ class Evaluator {
       return py_round(a[0], a.size() == 2 ? &a[1] : nullptr);
     }
     if (f == "min" || f == "max") {
-      if (a.empty()) fail("TypeError", f + " expected at least 1 argument, got 0");
+      if (a.empty()) fail(ToolFailure::kTypeError, f + " expected at least 1 argument, got 0");
       Value best = a[0];
       for (const auto& v : a)
         if (f == "min" ? as_double(v) < as_double(best) : as_double(v) > as_double(best)) best = v;
@@ -331,15 +331,15 @@ class Evaluator {
     if (f == "log") {
       arity(1, 2);
       double x = as_double(a[0]);
-      if (x <= 0) fail("ValueError", "math domain error");
+      if (x <= 0) fail(ToolFailure::kValueError, "math domain error");
       if (a.size() == 1) return checked(std::log(x));
       double base = as_double(a[1]);
-      if (base <= 0 || base == 1) fail("ValueError", "math domain error");
+      if (base <= 0 || base == 1) fail(ToolFailure::kValueError, "math domain error");
       return checked(std::log(x) / std::log(base));
     }
     if (f == "log10" || f == "log2") {
       arity(1, 1);
-      if (as_double(a[0]) <= 0) fail("ValueError", "math domain error");
+      if (as_double(a[0]) <= 0) fail(ToolFailure::kValueError, "math domain error");
       return checked(f == "log10" ? std::log10(as_double(a[0])) : std::log2(as_double(a[0])));
     }
     if (f == "exp") return unary_math(std::exp);
@@ -350,14 +350,14 @@ class Evaluator {
       arity(1, 1);
       if (is_int(a[0])) return a[0];
       double r = f == "floor" ? std::floor(std::get<double>(a[0])) : std::ceil(std::get<double>(a[0]));
-      if (std::fabs(r) > 9.2e18) fail("OverflowError", "cannot convert float to integer");
+      if (std::fabs(r) > 9.2e18) fail(ToolFailure::kOverflowError, "cannot convert float to integer");
       return static_cast<int64_t>(r);
     }
     if (f == "pow") {
       arity(2, 2);
       return taco::power(a[0], a[1]);
     }
-    fail("NameError", "name '" + f + "' is not defined");
+    fail(ToolFailure::kNameError, "name '" + f + "' is not defined");
   }
 
   std::string_view s_;
@@ -387,12 +387,12 @@ class CalculateTool : public Tool {
 
 Json evaluate_expression(std::string_view expression) {
   if (expression.size() > kMaxExpressionLength)
-    throw ToolError("ValueError", "the expression is longer than " + std::to_string(kMaxExpressionLength) + " characters");
+    throw ToolError(ToolFailure::kValueError, "the expression is longer than " + std::to_string(kMaxExpressionLength) + " characters");
   // Models often end an expression with "=" or wrap it in backticks.
   while (!expression.empty() && (expression.back() == '=' || expression.back() == ' ' || expression.back() == '`'))
     expression.remove_suffix(1);
   while (!expression.empty() && (expression.front() == '`' || expression.front() == ' ')) expression.remove_prefix(1);
-  if (expression.empty()) throw ToolError("SyntaxError", "the expression is empty");
+  if (expression.empty()) throw ToolError(ToolFailure::kSyntaxError, "the expression is empty");
   Value v = Evaluator(expression).run();
   if (is_int(v)) return std::get<int64_t>(v);
   return std::get<double>(v);

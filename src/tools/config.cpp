@@ -44,21 +44,6 @@ class BackendCache {
 
 }  // namespace
 
-std::string knowledge_base_to_import_into() {
-  if (const char* env = std::getenv("TACO_KB"); env && *env) return env;
-  if (const char* data = std::getenv("XDG_DATA_HOME"); data && *data) return (std::filesystem::path(data) / "taco" / "kb.sqlite").string();
-  const char* home = std::getenv("HOME");
-  return (std::filesystem::path(home && *home ? home : ".") / ".local" / "share" / "taco" / "kb.sqlite").string();
-}
-
-std::string default_knowledge_base() {
-  std::error_code ec;
-  if (const char* env = std::getenv("TACO_KB"); env && *env) return env;
-  if (const std::string own = knowledge_base_to_import_into(); std::filesystem::exists(own, ec)) return own;
-  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-  return ec ? "kb-sample.sqlite" : (exe.parent_path() / "kb-sample.sqlite").string();
-}
-
 ToolsConfig ToolsConfig::load(const std::string& path) {
   ToolsConfig c;
   c.json = read_json_file(path, kJsonConfigLimits);

@@ -40,13 +40,4 @@ std::vector<std::string> all_tool_names();
 // Every TACO action with the backends the config names, in TACO's order.
 ToolRegistry make_tool_registry(const ToolsConfig& config);
 
-// Where `taco kb import` writes when given no --db: $TACO_KB, else the user's own knowledge base,
-// $XDG_DATA_HOME/taco/kb.sqlite (~/.local/share/taco/kb.sqlite).
-std::string knowledge_base_to_import_into();
-
-// The knowledge base used when the config names none: $TACO_KB, else the user's own (above) once
-// `taco kb import` made it, else kb-sample.sqlite next to the taco binary (the build makes it
-// from data/kb/sample.jsonl).
-std::string default_knowledge_base();
-
 }  // namespace taco

@@ -23,7 +23,7 @@ Image crop_with_margin(const Image& image, const std::array<double, 4>& box) {
   double cx = l + (r - l) / 2, cy = t + (b - t) / 2;
   int x1 = static_cast<int>(std::max(0.0, cx - w / 2)), y1 = static_cast<int>(std::max(0.0, cy - h / 2));
   int x2 = static_cast<int>(std::min(W, cx + w / 2)), y2 = static_cast<int>(std::min(H, cy + h / 2));
-  if (x2 <= x1 || y2 <= y1) throw ToolError("ValueError", "The bounding box is too small to crop.");
+  if (x2 <= x1 || y2 <= y1) throw ToolError(ToolFailure::kValueError, "The bounding box is too small to crop.");
   return image_from_mat(m(cv::Rect(x1, y1, x2 - x1, y2 - y1)).clone());
 }
 
@@ -64,11 +64,11 @@ class ZoomInTool : public Tool {
   }
   Json call(const Json& args, ToolContext& ctx) const override {
     double factor = args.at("zoom_factor").get<double>();
-    if (!(factor > 1)) throw ToolError("ValueError", "Zoom factor must be greater than 1 to zoom in");
+    if (!(factor > 1)) throw ToolError(ToolFailure::kValueError, "Zoom factor must be greater than 1 to zoom in");
     Image cropped = crop_with_margin(image_arg(args, "image", ctx), box_arg(args, "bbox"));
     double new_w = cropped.width() * factor, new_h = cropped.height() * factor;
     if (new_w * new_h > static_cast<double>(ctx.max_pixels()) || new_w > 1e6 || new_h > 1e6)
-      throw ToolError("ValueError", "Zooming by " + std::to_string(factor) + " would make an image over the limit of " +
+      throw ToolError(ToolFailure::kValueError, "Zooming by " + std::to_string(factor) + " would make an image over the limit of " +
                                         std::to_string(ctx.max_pixels()) + " pixels; use a smaller zoom factor");
     cv::Mat zoomed;
     cv::resize(mat_of(cropped), zoomed, cv::Size(static_cast<int>(new_w), static_cast<int>(new_h)), 0, 0,

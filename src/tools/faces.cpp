@@ -64,7 +64,7 @@ class FacesTool : public Tool {
     // Detection mutates the classifier's buffers: one per thread.
     thread_local std::map<std::string, cv::CascadeClassifier> classifiers;
     auto& c = classifiers[cascade_];
-    if (c.empty() && !c.load(cascade_)) throw ToolError("RuntimeError", "cannot load the face cascade " + cascade_);
+    if (c.empty() && !c.load(cascade_)) throw ToolError(ToolFailure::kRuntimeError, "cannot load the face cascade " + cascade_);
     return c;
   }
 

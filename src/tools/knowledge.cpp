@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -20,6 +21,22 @@
 #include "util/strings.h"
 
 namespace taco {
+
+std::string knowledge_base_to_import_into() {
+  if (const char* env = std::getenv("TACO_KB"); env && *env) return env;
+  if (const char* data = std::getenv("XDG_DATA_HOME"); data && *data) return (std::filesystem::path(data) / "taco" / "kb.sqlite").string();
+  const char* home = std::getenv("HOME");
+  return (std::filesystem::path(home && *home ? home : ".") / ".local" / "share" / "taco" / "kb.sqlite").string();
+}
+
+std::string default_knowledge_base() {
+  std::error_code ec;
+  if (const char* env = std::getenv("TACO_KB"); env && *env) return env;
+  if (const std::string own = knowledge_base_to_import_into(); std::filesystem::exists(own, ec)) return own;
+  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? "kb-sample.sqlite" : (exe.parent_path() / "kb-sample.sqlite").string();
+}
+
 namespace {
 
 struct DbCloser {
@@ -126,8 +143,101 @@ std::string first_sentences(const std::string& text, int n) {
   return text.substr(0, end);
 }
 
-ImportCounts import_knowledge(const std::string& input, const std::string& db_path,
-                              const std::function<void(size_t)>& on_progress) {
+namespace {
+
+// An import's writes: one transaction, an entry per title.
+class KnowledgeWriter {
+ public:
+  explicit KnowledgeWriter(const std::string& db_path) : path_(db_path), db_(open(db_path)) {
+    exec(db_.get(), "PRAGMA journal_mode=WAL; PRAGMA synchronous=OFF;", path_);
+    exec(db_.get(),
+         "CREATE VIRTUAL TABLE IF NOT EXISTS entries USING fts5(title, text, url UNINDEXED, "
+         "tokenize='porter unicode61 remove_diacritics 2')",
+         path_);
+    // FTS5 tables have no unique keys: an ordinary table maps each title to its entry's rowid so
+    // a second import finds what is there. A database from before it gets it filled here.
+    exec(db_.get(), "BEGIN", path_);
+    const bool had_titles = [&] {
+      Stmt s = prepare(db_.get(), "SELECT 1 FROM sqlite_master WHERE name = 'titles'", path_);
+      return sqlite3_step(s.get()) == SQLITE_ROW;
+    }();
+    if (!had_titles)
+      exec(db_.get(),
+           "CREATE TABLE titles(title TEXT PRIMARY KEY, entry INTEGER NOT NULL) WITHOUT ROWID;"
+           "INSERT OR IGNORE INTO titles SELECT title, rowid FROM entries",
+           path_);
+    find_ = prepare(db_.get(), "SELECT t.entry, e.text, e.url FROM titles t JOIN entries e ON e.rowid = t.entry WHERE t.title = ?", path_);
+    remove_ = prepare(db_.get(), "DELETE FROM entries WHERE rowid = ?", path_);
+    insert_ = prepare(db_.get(), "INSERT INTO entries(title, text, url) VALUES (?, ?, ?)", path_);
+    note_ = prepare(db_.get(), "INSERT OR REPLACE INTO titles(title, entry) VALUES (?, ?)", path_);
+  }
+
+  // Adds or replaces the entry of `title`; counts what it did.
+  void add(std::string title, std::string text, const std::string& url, ImportCounts& counts) {
+    if (title.size() > 1024) title.resize(utf8_prefix(title, 1024).size());
+    if (text.size() > kMaxKnowledgeTextBytes) {
+      text.resize(utf8_prefix(text, kMaxKnowledgeTextBytes).size());
+      ++counts.cut;
+    }
+    sqlite3_reset(find_.get());
+    bind(find_, 1, title);
+    if (step(find_)) {
+      auto column = [&](int i) {
+        const unsigned char* t = sqlite3_column_text(find_.get(), i);
+        return t ? std::string(reinterpret_cast<const char*>(t)) : std::string();
+      };
+      if (column(1) == text && column(2) == url) {
+        ++counts.unchanged;
+        return;
+      }
+      sqlite3_reset(remove_.get());
+      sqlite3_bind_int64(remove_.get(), 1, sqlite3_column_int64(find_.get(), 0));
+      step(remove_);
+      ++counts.updated;
+    } else {
+      ++counts.added;
+    }
+    sqlite3_reset(insert_.get());
+    bind(insert_, 1, title);
+    bind(insert_, 2, text);
+    bind(insert_, 3, url);
+    step(insert_);
+    sqlite3_reset(note_.get());
+    bind(note_, 1, title);
+    sqlite3_bind_int64(note_.get(), 2, sqlite3_last_insert_rowid(db_.get()));
+    step(note_);
+  }
+
+  void commit() { exec(db_.get(), "COMMIT", path_); }
+
+ private:
+  static Db open(const std::string& db_path) {
+    sqlite3* raw = nullptr;
+    if (sqlite3_open(db_path.c_str(), &raw) != SQLITE_OK) {
+      std::string msg = raw ? sqlite3_errmsg(raw) : "cannot open";
+      sqlite3_close(raw);
+      throw Error(db_path + ": " + msg);
+    }
+    return Db(raw);
+  }
+  static void bind(Stmt& s, int i, const std::string& v) {
+    sqlite3_bind_text(s.get(), i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
+  }
+  bool step(Stmt& s) {
+    const int rc = sqlite3_step(s.get());
+    if (rc != SQLITE_DONE && rc != SQLITE_ROW) throw Error(path_ + ": " + sqlite3_errmsg(db_.get()));
+    return rc == SQLITE_ROW;
+  }
+
+  std::string path_;
+  Db db_;
+  Stmt find_, remove_, insert_, note_;
+};
+
+// Calls add(title, text, url) for each record of a Wikipedia abstracts dump or a JSONL file
+// (told apart by the first line).
+void for_each_knowledge_record(const std::string& input,
+                               const std::function<void(const std::string&, const std::string&, const std::string&)>& add) {
   std::string first;
   {
     LineReader peek(input);
@@ -135,111 +245,48 @@ ImportCounts import_knowledge(const std::string& input, const std::string& db_pa
   }
   LineReader in(input);
   const bool xml = first.find("<?xml") != std::string::npos || first.find("<feed") != std::string::npos;
-
-  sqlite3* raw = nullptr;
-  if (sqlite3_open(db_path.c_str(), &raw) != SQLITE_OK) {
-    std::string msg = raw ? sqlite3_errmsg(raw) : "cannot open";
-    sqlite3_close(raw);
-    throw Error(db_path + ": " + msg);
-  }
-  Db db(raw);
-  exec(db.get(), "PRAGMA journal_mode=WAL; PRAGMA synchronous=OFF;", db_path);
-  exec(db.get(),
-       "CREATE VIRTUAL TABLE IF NOT EXISTS entries USING fts5(title, text, url UNINDEXED, "
-       "tokenize='porter unicode61 remove_diacritics 2')",
-       db_path);
-  // FTS5 tables have no unique keys: an ordinary table maps each title to its entry's rowid so
-  // a second import finds what is there. A database from before it gets it filled here.
-  exec(db.get(), "BEGIN", db_path);
-  const bool had_titles = [&] {
-    Stmt s = prepare(db.get(), "SELECT 1 FROM sqlite_master WHERE name = 'titles'", db_path);
-    return sqlite3_step(s.get()) == SQLITE_ROW;
-  }();
-  if (!had_titles)
-    exec(db.get(),
-         "CREATE TABLE titles(title TEXT PRIMARY KEY, entry INTEGER NOT NULL) WITHOUT ROWID;"
-         "INSERT OR IGNORE INTO titles SELECT title, rowid FROM entries",
-         db_path);
-  Stmt find = prepare(db.get(), "SELECT t.entry, e.text, e.url FROM titles t JOIN entries e ON e.rowid = t.entry WHERE t.title = ?", db_path);
-  Stmt remove = prepare(db.get(), "DELETE FROM entries WHERE rowid = ?", db_path);
-  Stmt insert = prepare(db.get(), "INSERT INTO entries(title, text, url) VALUES (?, ?, ?)", db_path);
-  Stmt note = prepare(db.get(), "INSERT OR REPLACE INTO titles(title, entry) VALUES (?, ?)", db_path);
-  auto bind = [](Stmt& s, int i, const std::string& v) {
-    sqlite3_bind_text(s.get(), i, v.data(), static_cast<int>(v.size()), SQLITE_TRANSIENT);
-  };
-  auto step = [&](Stmt& s) {
-    const int rc = sqlite3_step(s.get());
-    if (rc != SQLITE_DONE && rc != SQLITE_ROW) throw Error(db_path + ": " + sqlite3_errmsg(db.get()));
-    return rc == SQLITE_ROW;
-  };
-  ImportCounts counts;
-  size_t read = 0;
-  auto add = [&](std::string title, std::string text, const std::string& url) {
-    if (title.empty() || text.empty()) return;
-    if (title.size() > 1024) title.resize(utf8_prefix(title, 1024).size());
-    if (text.size() > kMaxKnowledgeTextBytes) {
-      text.resize(utf8_prefix(text, kMaxKnowledgeTextBytes).size());
-      ++counts.cut;
-    }
-    if (++read % 10000 == 0 && on_progress) on_progress(read);
-    sqlite3_reset(find.get());
-    bind(find, 1, title);
-    if (step(find)) {
-      auto column = [&](int i) {
-        const unsigned char* t = sqlite3_column_text(find.get(), i);
-        return t ? std::string(reinterpret_cast<const char*>(t)) : std::string();
-      };
-      if (column(1) == text && column(2) == url) {
-        ++counts.unchanged;
-        return;
-      }
-      sqlite3_reset(remove.get());
-      sqlite3_bind_int64(remove.get(), 1, sqlite3_column_int64(find.get(), 0));
-      step(remove);
-      ++counts.updated;
-    } else {
-      ++counts.added;
-    }
-    sqlite3_reset(insert.get());
-    bind(insert, 1, title);
-    bind(insert, 2, text);
-    bind(insert, 3, url);
-    step(insert);
-    sqlite3_reset(note.get());
-    bind(note, 1, title);
-    sqlite3_bind_int64(note.get(), 2, sqlite3_last_insert_rowid(db.get()));
-    step(note);
-  };
-
   std::string line, title, url, text, value;
   for (LineReader::Result r; (r = in.next(line)) != LineReader::Result::kEnd;) {
-    const size_t line_no = in.line_number();
+    const std::string where = input + ":" + std::to_string(in.line_number()) + ": ";
     if (r == LineReader::Result::kTooLong)
-      throw Error(input + ":" + std::to_string(line_no) + ": a line over " + byte_size_text(kMaxRecordBytes) + " (the most one record may hold)");
+      throw Error(where + "a line over " + byte_size_text(kMaxRecordBytes) + " (the most one record may hold)");
     if (xml) {
       if (line.find("<doc>") != std::string::npos) title.clear(), url.clear(), text.clear();
       if (element(line, "title", value)) title = value.rfind("Wikipedia: ", 0) == 0 ? value.substr(11) : value;
       if (element(line, "url", value)) url = value;
       if (element(line, "abstract", value)) text = value;
       // Abstracts that are left-over table markup carry no prose.
-      if (line.find("</doc>") != std::string::npos && !text.empty() && text[0] != '|' && text[0] != '{')
-        add(title, text, url);
-    } else {
-      if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-      Json j;
-      try {
-        j = parse_json(line);
-      } catch (const Error& e) {
-        throw Error(input + ":" + std::to_string(line_no) + ": " + e.what());
-      }
-      if (!j.is_object() || !j.contains("title") || !j.contains("text"))
-        throw Error(input + ":" + std::to_string(line_no) + ": a knowledge record needs \"title\" and \"text\"");
-      if (!j["title"].is_string() || !j["text"].is_string() || (j.contains("url") && !j["url"].is_string()))
-        throw Error(input + ":" + std::to_string(line_no) + ": \"title\", \"text\" and \"url\" must be strings");
-      add(j["title"].get<std::string>(), j["text"].get_ref<const std::string&>(), j.value("url", ""));
+      if (line.find("</doc>") != std::string::npos && !text.empty() && text[0] != '|' && text[0] != '{') add(title, text, url);
+      continue;
     }
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    Json j;
+    try {
+      j = parse_json(line);
+    } catch (const Error& e) {
+      throw Error(where + e.what());
+    }
+    if (!j.is_object() || !j.contains("title") || !j.contains("text")) throw Error(where + "a knowledge record needs \"title\" and \"text\"");
+    if (!j["title"].is_string() || !j["text"].is_string() || (j.contains("url") && !j["url"].is_string()))
+      throw Error(where + "\"title\", \"text\" and \"url\" must be strings");
+    add(j["title"].get<std::string>(), j["text"].get_ref<const std::string&>(), j.value("url", ""));
   }
-  exec(db.get(), "COMMIT", db_path);
+}
+
+}  // namespace
+
+ImportCounts import_knowledge(const std::string& input, const std::string& db_path,
+                              const std::function<void(size_t)>& on_progress) {
+  { LineReader check(input); }  // an unreadable input fails before the database is made
+  KnowledgeWriter writer(db_path);
+  ImportCounts counts;
+  size_t read = 0;
+  for_each_knowledge_record(input, [&](const std::string& title, const std::string& text, const std::string& url) {
+    if (title.empty() || text.empty()) return;
+    if (++read % 10000 == 0 && on_progress) on_progress(read);
+    writer.add(title, text, url, counts);
+  });
+  writer.commit();
   return counts;
 }
 
@@ -340,7 +387,7 @@ class KnowledgeTool : public Tool {
   Json call(const Json& args, ToolContext&) const override {
     std::string query = args.at("query").get<std::string>();
     auto hits = kb_->search(query, 1);
-    if (hits.empty()) throw ToolError("LookupError", "no article matches '" + query + "'; try other words");
+    if (hits.empty()) throw ToolError(ToolFailure::kLookupError, "no article matches '" + query + "'; try other words");
     return Json{{"title", hits[0].title}, {"url", hits[0].url}, {"summary", first_sentences(hits[0].text, sentences_)}};
   }
 

@@ -45,6 +45,15 @@ class KnowledgeBase {
   std::string path_;
 };
 
+// Where `taco kb import` writes when given no --db: $TACO_KB, else the user's own knowledge base,
+// $XDG_DATA_HOME/taco/kb.sqlite (~/.local/share/taco/kb.sqlite).
+std::string knowledge_base_to_import_into();
+
+// The knowledge base used when the config names none: $TACO_KB, else the user's own (above) once
+// `taco kb import` made it, else kb-sample.sqlite next to the taco binary (the build makes it
+// from data/kb/sample.jsonl).
+std::string default_knowledge_base();
+
 // The first `n` sentences of a text.
 std::string first_sentences(const std::string& text, int n);
 

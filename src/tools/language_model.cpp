@@ -43,7 +43,7 @@ class LanguageModelTool : public Tool {
     try {
       return Json{{"result", model_->complete(CompletionRequest{ctx.task_id(), &messages}).text}};
     } catch (const ModelError& e) {
-      throw ToolError("ConnectionError", e.what());
+      throw ToolError(ToolFailure::kConnectionError, e.what());
     }
   }
 

@@ -320,12 +320,12 @@ class McpTool : public Tool {
   bool limits_own_time() const override { return true; }
 
   Json call(const Json& args, ToolContext& ctx) const override {
-    if (const std::string problem = json_schema_problem(schema_, args); !problem.empty()) throw ToolError("TypeError", problem);
+    if (const std::string problem = json_schema_problem(schema_, args); !problem.empty()) throw ToolError(ToolFailure::kTypeError, problem);
     Json result;
     try {
       result = session_->request("tools/call", Json{{"name", spec_.name}, {"arguments", args}}, session_->config().time_limit_s);
     } catch (const McpFailure& e) {
-      throw ToolError(e.timed_out() ? "TimeoutError" : "RuntimeError", e.what());
+      throw ToolError(e.timed_out() ? ToolFailure::kTimeoutError : ToolFailure::kRuntimeError, e.what());
     }
     std::string text;
     Json observation = Json::object();
@@ -338,12 +338,12 @@ class McpTool : public Tool {
         text += (text.empty() ? "" : "\n") + item.value("text", "");
       } else if (type == "image") {
         auto bytes = base64_decode(item.value("data", ""));
-        if (!bytes) throw ToolError("RuntimeError", spec_.name + " returned an image that is not base64");
+        if (!bytes) throw ToolError(ToolFailure::kRuntimeError, spec_.name + " returned an image that is not base64");
         Image image;
         try {
           image = Image::decode(*bytes, ctx.max_pixels(), spec_.name + "'s image");
         } catch (const Error& e) {
-          throw ToolError("ValueError", e.what());
+          throw ToolError(ToolFailure::kValueError, e.what());
         }
         ++images;
         observation[images == 1 ? "image" : "image_" + std::to_string(images)] = ctx.add_image(std::move(image));
@@ -354,7 +354,7 @@ class McpTool : public Tool {
         text += (text.empty() ? "" : "\n") + std::string("[resource ") + item.value("uri", "") + "]";
       }
     }
-    if (result.value("isError", false)) throw ToolError("RuntimeError", text.empty() ? spec_.name + " failed" : excerpt(text, 2000));
+    if (result.value("isError", false)) throw ToolError(ToolFailure::kRuntimeError, text.empty() ? spec_.name + " failed" : excerpt(text, 2000));
     // Structured results stand for themselves (their text is the same JSON, serialized).
     if (result.contains("structuredContent") && result["structuredContent"].is_object()) observation["result"] = result["structuredContent"];
     else if (!text.empty() || observation.empty()) observation["text"] = text;

@@ -85,7 +85,7 @@ class OcrTool : public Tool {
       api.SetSourceResolution(300);
       if (api.Recognize(&monitor) != 0) {
         api.Clear();
-        throw ToolError("RuntimeError", ctx.cancelled() ? "OCR was cancelled" : "Tesseract could not read the image");
+        throw ToolError(ToolFailure::kRuntimeError, ctx.cancelled() ? "OCR was cancelled" : "Tesseract could not read the image");
       }
       std::unique_ptr<char[]> probe(api.GetUTF8Text());
       if (probe && tidy(probe.get()).size() >= 2) break;
@@ -118,7 +118,7 @@ class OcrTool : public Tool {
       e = std::make_unique<tesseract::TessBaseAPI>();
       if (e->Init(datapath_.empty() ? nullptr : datapath_.c_str(), language_.c_str(), tesseract::OEM_LSTM_ONLY) != 0) {
         e.reset();
-        throw ToolError("RuntimeError", "Tesseract cannot load language '" + language_ + "'");
+        throw ToolError(ToolFailure::kRuntimeError, "Tesseract cannot load language '" + language_ + "'");
       }
       e->SetVariable("debug_file", "/dev/null");  // no "Estimating resolution" chatter on stderr
     }

@@ -35,7 +35,7 @@ WorkPool& tool_call_pool() {
 namespace {
 
 [[noreturn]] void type_error(const std::string& tool, const std::string& message) {
-  throw ToolError("TypeError", tool + "() " + message);
+  throw ToolError(ToolFailure::kTypeError, tool + "() " + message);
 }
 
 std::string available_images(const ToolContext& ctx) {
@@ -91,7 +91,7 @@ Json coerce(const std::string& tool, const ArgSpec& spec, const Json& v, const T
       if (!v.is_string()) return mistyped("an image name such as \"image-0\"");
       std::string name = normalize_image_name(v.get<std::string>());
       if (!ctx.find(name))
-        throw ToolError("ValueError", "image '" + v.get<std::string>() + "' does not exist; available images: " +
+        throw ToolError(ToolFailure::kValueError, "image '" + v.get<std::string>() + "' does not exist; available images: " +
                                           available_images(ctx) + ".");
       return name;
     }
@@ -166,7 +166,7 @@ std::vector<std::string> ToolContext::image_names() const {
 std::string ToolContext::add_image(Image image) {
   const int64_t pixels = static_cast<int64_t>(image.width()) * image.height();
   if (pixels > pixels_left_)
-    throw ToolError("ValueError", "this episode's tools have made all the image pixels it allows (twice the limit of " +
+    throw ToolError(ToolFailure::kValueError, "this episode's tools have made all the image pixels it allows (twice the limit of " +
                                       std::to_string(max_pixels_) + " per image); work with the images already made");
   pixels_left_ -= pixels;
   new_images_.push_back(std::move(image));
@@ -175,7 +175,7 @@ std::string ToolContext::add_image(Image image) {
 
 const Image& image_arg(const Json& args, const char* key, const ToolContext& ctx) {
   const auto* entry = ctx.find(args.at(key).get_ref<const std::string&>());
-  if (!entry) throw ToolError("ValueError", std::string("image argument '") + key + "' does not exist.");
+  if (!entry) throw ToolError(ToolFailure::kValueError, std::string("image argument '") + key + "' does not exist.");
   return entry->image;
 }
 
@@ -184,9 +184,9 @@ std::array<double, 4> box_arg(const Json& args, const char* key) {
   std::array<double, 4> box{};
   for (size_t i = 0; i < 4; ++i) box[i] = b[i].get<double>();
   for (double c : box)
-    if (c < 0.0 || c > 1.0) throw ToolError("ValueError", "Bounding box coordinates must be between 0 and 1.");
+    if (c < 0.0 || c > 1.0) throw ToolError(ToolFailure::kValueError, "Bounding box coordinates must be between 0 and 1.");
   if (box[0] >= box[2] || box[1] >= box[3])
-    throw ToolError("ValueError", "The bounding box must have left < right and top < bottom.");
+    throw ToolError(ToolFailure::kValueError, "The bounding box must have left < right and top < bottom.");
   return box;
 }
 
@@ -267,11 +267,11 @@ Json ToolRegistry::execute(const Action& action, const std::shared_ptr<ToolConte
   if (!tool) {
     std::string names;
     for (const auto& t : tools_) names += (names.empty() ? "" : ", ") + t->spec().name;
-    throw ToolError("KeyError", "'" + action.name + "' is not an available action; choose one of: " + names);
+    throw ToolError(ToolFailure::kKeyError, "'" + action.name + "' is not an available action; choose one of: " + names);
   }
   const ToolSpec& spec = tool->spec();
   if (std::string why = tool->unavailable_reason(); !why.empty())
-    throw ToolError("RuntimeError", spec.name + " is not available here: " + why);
+    throw ToolError(ToolFailure::kRuntimeError, spec.name + " is not available here: " + why);
   if (!action.arguments.is_object()) type_error(spec.name, "arguments must be an object");
 
   Json args = Json::object();
@@ -320,14 +320,14 @@ Json ToolRegistry::execute(const Action& action, const std::shared_ptr<ToolConte
     outcome->cv.notify_all();
   });
   if (!taken)
-    throw ToolError("RuntimeError", spec.name + " was not run: " + std::to_string(kMaxToolCallsInFlight) +
+    throw ToolError(ToolFailure::kRuntimeError, spec.name + " was not run: " + std::to_string(kMaxToolCallsInFlight) +
                                         " tool calls are in flight (or abandoned and still running)");
   std::unique_lock<std::mutex> lock(outcome->mu);
   if (!outcome->cv.wait_for(lock, std::chrono::duration<double>(time_limit_s_), [&] { return outcome->done; })) {
     ctx->cancel();
     char limit[32];
     std::snprintf(limit, sizeof limit, "%g", time_limit_s_);
-    throw ToolError("TimeoutError", spec.name + " did not finish within " + limit + " seconds");
+    throw ToolError(ToolFailure::kTimeoutError, spec.name + " did not finish within " + limit + " seconds");
   }
   if (outcome->error) std::rethrow_exception(outcome->error);
   Json result = std::move(outcome->result);
@@ -358,7 +358,7 @@ void cap_observation(Json& result, const std::string& tool) {
     size = result.dump(-1, ' ', false, Json::error_handler_t::replace).size();
   }
   if (size > kMaxObservationBytes)
-    throw ToolError("RuntimeError", tool + " returned a result of " + byte_size_text(size) + ", over the limit of " +
+    throw ToolError(ToolFailure::kRuntimeError, tool + " returned a result of " + byte_size_text(size) + ", over the limit of " +
                                         byte_size_text(kMaxObservationBytes) + " for one observation");
 }
 

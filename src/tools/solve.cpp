@@ -23,7 +23,7 @@ const std::set<std::string>& function_names() {
   return f;
 }
 
-[[noreturn]] void cannot(const std::string& why) { throw ToolError("ValueError", why); }
+[[noreturn]] void cannot(const std::string& why) { throw ToolError(ToolFailure::kValueError, why); }
 
 // Limits on what a model may send: std::regex matches recursively (a 60 KB query overflowed
 // the stack) and so does GiNaC's parser (20,000 nested parentheses did). Real queries are a

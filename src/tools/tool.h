@@ -10,12 +10,13 @@
 #include <algorithm>
 #include <atomic>
 #include <limits>
-#include <stdexcept>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "tools/image.h"
+#include "util/error.h"
 #include "util/json.h"
 
 namespace taco {
@@ -48,21 +49,44 @@ struct ToolSpec {
   std::vector<Json> examples;                                // {"name", "arguments"}
 };
 
-// A failed call. `kind` is the Python exception class TACO's observations name
-// (ValueError, TypeError, KeyError, ...), which released checkpoints have seen.
-class ToolError : public std::runtime_error {
+// The Python exception class a failed call's observation names ("Execution failed with
+// <class 'ValueError'>: ..."): released TACO checkpoints have seen these names, so they are the
+// format; the enum keeps a misspelt one from compiling. Tool workers send the name over their
+// pipe, and one they do not know reads as RuntimeError.
+enum class ToolFailure : uint8_t {
+  kValueError,
+  kTypeError,
+  kKeyError,
+  kLookupError,
+  kNameError,
+  kRuntimeError,
+  kTimeoutError,
+  kConnectionError,
+  kPermissionError,
+  kNotImplementedError,
+  kSyntaxError,
+  kOverflowError,
+  kZeroDivisionError,
+  kRecursionError,
+  kMemoryError,
+};
+const char* to_string(ToolFailure kind);
+ToolFailure tool_failure_from_string(std::string_view name);
+
+// A failed call: a taco::Error (one root for every error taco throws) with the failure's kind.
+class ToolError : public Error {
  public:
-  ToolError(std::string kind, const std::string& message) : std::runtime_error(message), kind_(std::move(kind)) {}
-  const std::string& kind() const { return kind_; }
+  ToolError(ToolFailure kind, const std::string& message) : Error(message), kind_(kind) {}
+  ToolFailure kind() const { return kind_; }
 
   // TACO's failure observation: "Execution failed with <class 'ValueError'>: message."
   std::string observation() const {
     std::string m = what();
-    return "Execution failed with <class '" + kind_ + "'>: " + m + (!m.empty() && m.back() == '.' ? "" : ".");
+    return std::string("Execution failed with <class '") + to_string(kind_) + "'>: " + m + (!m.empty() && m.back() == '.' ? "" : ".");
   }
 
  private:
-  std::string kind_;
+  ToolFailure kind_;
 };
 
 // What a tool call sees of its episode: a snapshot of the episode's images (by name only) and

@@ -17,7 +17,7 @@ namespace {
 
 const ToolContext::NamedImage& named_image(const Json& args, const char* key, const ToolContext& ctx) {
   const auto* im = ctx.find(args.at(key).get_ref<const std::string&>());
-  if (!im) throw ToolError("ValueError", std::string("image argument '") + key + "' does not exist.");
+  if (!im) throw ToolError(ToolFailure::kValueError, std::string("image argument '") + key + "' does not exist.");
   return *im;
 }
 
@@ -153,7 +153,7 @@ class ObjectDepthTool : public Tool {
 };
 
 double cosine(const Embedding& a, const Embedding& b) {
-  if (a.size() != b.size() || a.empty()) throw ToolError("RuntimeError", "embeddings of different sizes cannot be compared");
+  if (a.size() != b.size() || a.empty()) throw ToolError(ToolFailure::kRuntimeError, "embeddings of different sizes cannot be compared");
   double dot = 0, na = 0, nb = 0;
   for (size_t i = 0; i < a.size(); ++i) dot += a[i] * b[i], na += a[i] * a[i], nb += b[i] * b[i];
   return na > 0 && nb > 0 ? dot / std::sqrt(na * nb) : 0.0;
@@ -176,10 +176,10 @@ std::vector<const ToolContext::NamedImage*> images_of(const Json& names, const T
   std::vector<const ToolContext::NamedImage*> out;
   for (const auto& n : names) {
     const auto* im = ctx.find(n.get_ref<const std::string&>());
-    if (!im) throw ToolError("ValueError", "image '" + n.get<std::string>() + "' does not exist.");
+    if (!im) throw ToolError(ToolFailure::kValueError, "image '" + n.get<std::string>() + "' does not exist.");
     out.push_back(im);
   }
-  if (out.empty()) throw ToolError("ValueError", "the list of images is empty");
+  if (out.empty()) throw ToolError(ToolFailure::kValueError, "the list of images is empty");
   return out;
 }
 
@@ -226,7 +226,7 @@ class ImageToTextsTool : public VisionTool {
   }
   Json call(const Json& args, ToolContext& ctx) const override {
     auto texts = args.at("texts").get<std::vector<std::string>>();
-    if (texts.empty()) throw ToolError("ValueError", "the list of texts is empty");
+    if (texts.empty()) throw ToolError(ToolFailure::kValueError, "the list of texts is empty");
     auto image = backend_->embed_images({&named_image(args, "image", ctx)}, ctx);
     auto [scores, best] = similarities(image.at(0), backend_->embed_texts(texts, ctx));
     return Json{{"best_text", texts[best]}, {"best_text_index", best}, {"similarity", scores}};
@@ -284,7 +284,7 @@ double region_depth(const DepthMap& d, const std::array<double, 4>& box, const s
       if (it->second > best->second) best = it;
     return best->first / 100.0;
   }
-  throw ToolError("ValueError", "depth mode '" + mode + "' is not one of mean, center, mode");
+  throw ToolError(ToolFailure::kValueError, "depth mode '" + mode + "' is not one of mean, center, mode");
 }
 
 std::unique_ptr<Tool> make_get_objects_tool(std::shared_ptr<VisionBackend> b) { return std::make_unique<GetObjectsTool>(std::move(b)); }

@@ -22,7 +22,7 @@ cv::Scalar color_bgr(const std::string& name) {
     if (n == lower) return bgr;
   std::string known;
   for (const auto& [n, bgr] : colors) known += (known.empty() ? "" : ", ") + n;
-  throw ToolError("ValueError", "unknown color '" + name + "'; use one of: " + known);
+  throw ToolError(ToolFailure::kValueError, "unknown color '" + name + "'; use one of: " + known);
 }
 
 class VisualizeRegionsTool : public Tool {
@@ -47,7 +47,7 @@ class VisualizeRegionsTool : public Tool {
     for (const auto& r : args["regions"])
       for (const auto& c : r["bbox"])
         if (c.get<double>() < 0 || c.get<double>() > 1)
-          throw ToolError("ValueError", "Bounding box coordinates must be between 0 and 1.");
+          throw ToolError(ToolFailure::kValueError, "Bounding box coordinates must be between 0 and 1.");
     Image out = draw_regions(image, args["regions"], args.value("color", "yellow"));
     return Json{{"image", ctx.add_image(std::move(out))}};
   }

@@ -72,7 +72,7 @@ Json ToolWorkers::call(const std::string& tool, const Json& args, ToolContext& c
   try {
     worker = take();
   } catch (const Error& e) {
-    throw ToolError("RuntimeError", tool + " could not run: " + e.what());
+    throw ToolError(ToolFailure::kRuntimeError, tool + " could not run: " + e.what());
   }
   std::string line;
   auto result = ChildProcess::ReadResult::kClosed;
@@ -81,16 +81,16 @@ Json ToolWorkers::call(const std::string& tool, const Json& args, ToolContext& c
     worker->kill();
     char limit[32];
     std::snprintf(limit, sizeof limit, "%g", time_limit_s_);
-    throw ToolError("TimeoutError", tool + " did not finish within " + limit + " seconds");
+    throw ToolError(ToolFailure::kTimeoutError, tool + " did not finish within " + limit + " seconds");
   }
   if (result == ChildProcess::ReadResult::kClosed) {
     std::string how = worker->wait_description();
-    throw ToolError("RuntimeError", tool + " crashed (its worker process " + how + ")");
+    throw ToolError(ToolFailure::kRuntimeError, tool + " crashed (its worker process " + how + ")");
   }
   const Json reply = parse_json_or_discarded(line);
   if (!reply.is_object() || !(reply.contains("result") || (reply.contains("error") && reply["error"].is_object()))) {
     worker->kill();
-    throw ToolError("RuntimeError", tool + "'s worker process answered something that is not a reply: " + excerpt(line));
+    throw ToolError(ToolFailure::kRuntimeError, tool + "'s worker process answered something that is not a reply: " + excerpt(line));
   }
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -98,7 +98,7 @@ Json ToolWorkers::call(const std::string& tool, const Json& args, ToolContext& c
   }
   if (reply.contains("error")) {
     const Json& e = reply["error"];
-    throw ToolError(e.value("kind", "RuntimeError"), e.value("message", ""));
+    throw ToolError(tool_failure_from_string(e.value("kind", "RuntimeError")), e.value("message", ""));
   }
   if (reply.contains("details") && !reply["details"].is_null()) ctx.set_details(reply["details"]);
   return reply["result"];
@@ -118,12 +118,12 @@ int serve_tool_requests() {
       const std::string name = request.at("tool").get<std::string>();
       auto& tool = tools[name];
       if (!tool) tool = make_worker_side_tool(name);
-      if (!tool) throw ToolError("KeyError", "'" + name + "' does not run in a worker process");
+      if (!tool) throw ToolError(ToolFailure::kKeyError, "'" + name + "' does not run in a worker process");
       ToolContext ctx({}, "worker", 0);
       reply["result"] = tool->call(request.at("args"), ctx);
       if (!ctx.details().is_null()) reply["details"] = ctx.details();
     } catch (const ToolError& e) {
-      reply = Json{{"error", {{"kind", e.kind()}, {"message", e.what()}}}};
+      reply = Json{{"error", {{"kind", to_string(e.kind())}, {"message", e.what()}}}};
     } catch (const std::bad_alloc&) {
       reply = Json{{"error", {{"kind", "MemoryError"}, {"message", "the call ran out of memory"}}}};
     } catch (const std::exception& e) {

@@ -15,7 +15,7 @@ namespace taco {
 struct Shard {
   int index = 0;
   int count = 1;
-  std::string source;  // "--shard", "SLURM_ARRAY_TASK_ID", "JOB_COMPLETION_INDEX"; "" when not sharded
+  std::string source;  // "Shard.spec" (--shard), "SLURM_ARRAY_TASK_ID", "JOB_COMPLETION_INDEX"; "" when not sharded
 
   bool active() const { return count > 1; }
   bool takes(size_t item) const { return static_cast<int>(item % static_cast<size_t>(count)) == index; }

@@ -12,7 +12,7 @@ std::string calc_error(const std::string& e) {
   try {
     evaluate_expression(e);
   } catch (const ToolError& err) {
-    return err.kind();
+    return to_string(err.kind());
   }
   return "no error";
 }

@@ -21,7 +21,7 @@ class ToolsTest : public ::testing::Test {
     try {
       call(name, std::move(args));
     } catch (const ToolError& e) {
-      return e.kind() + ": " + e.what();
+      return std::string(to_string(e.kind())) + ": " + e.what();
     }
     return "no error";
   }

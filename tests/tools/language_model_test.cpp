@@ -31,7 +31,7 @@ TEST(LanguageModelToolTest, UnconfiguredOrUnreachable) {
     tools.execute(Action{"QueryLanguageModel", Json{{"query", "hi"}}}, ctx);
     FAIL();
   } catch (const ToolError& e) {
-    EXPECT_EQ(e.kind(), "ConnectionError");
+    EXPECT_EQ(e.kind(), ToolFailure::kConnectionError);
   }
 }
 

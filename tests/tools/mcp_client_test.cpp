@@ -228,7 +228,7 @@ TEST(McpClientTest, TheReferenceServersToolsRunInAnEpisode) {
     tools.execute(Action{"trigger-long-running-operation", {{"duration", 10}, {"steps", 2}}}, ctx);
     ADD_FAILURE() << "a 10-second operation finished under a 4-second limit";
   } catch (const ToolError& e) {
-    EXPECT_EQ(e.kind(), "TimeoutError") << e.what();
+    EXPECT_EQ(e.kind(), ToolFailure::kTimeoutError) << e.what();
     EXPECT_NE(std::string(e.what()).find("started again at the next call"), std::string::npos) << e.what();
   }
   EXPECT_EQ(tools.execute(Action{"echo", {{"message", "again"}}}, ctx)["text"], "Echo: again");

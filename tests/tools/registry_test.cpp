@@ -35,7 +35,7 @@ TEST(RegistryTest, CallsOverTheTimeLimitAreAbandoned) {
     r.execute(Action{"Slow", Json{{"seconds", 5}}}, ctx);
     FAIL();
   } catch (const ToolError& e) {
-    EXPECT_EQ(e.kind(), "TimeoutError");
+    EXPECT_EQ(e.kind(), ToolFailure::kTimeoutError);
     EXPECT_STREQ(e.what(), "Slow did not finish within 0.1 seconds");
   }
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));

@@ -48,7 +48,7 @@ ToolError call_error(const ToolRegistry& r, const std::string& tool, const Json&
     return e;
   }
   ADD_FAILURE() << tool << " did not fail";
-  return ToolError("", "");
+  return ToolError(ToolFailure::kRuntimeError, "");
 }
 
 TEST(ToolWorkerTest, WorkersAnswerAsTheToolsDoInProcess) {
@@ -108,7 +108,7 @@ TEST(ToolWorkerTest, AnOverrunningSolveIsKilledAtTheLimitAndTheNextCallGetsAFres
   ToolRegistry r = registry_with(2);
   auto start = std::chrono::steady_clock::now();
   ToolError e = call_error(r, "SolveMathEquation", {{"query", "(x+y+z+1)**300 = 2"}});
-  EXPECT_EQ(e.kind(), "TimeoutError");
+  EXPECT_EQ(e.kind(), ToolFailure::kTimeoutError);
   EXPECT_STREQ(e.what(), "SolveMathEquation did not finish within 2 seconds");
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(6));
   EXPECT_EQ(call(r, "SolveMathEquation", {{"query", "x - 3 = 0"}})["result"], "x = 3");
@@ -120,7 +120,7 @@ TEST(ToolWorkerTest, AWorkerThatCrashesIsOneFailedCallNamingTheSignal) {
   ToolRegistry r = registry_with(10);
   for (int i = 0; i < 2; ++i) {  // the second call starts a new worker, which crashes too
     ToolError e = call_error(r, "Calculate", {{"expression", "1+1"}});
-    EXPECT_EQ(e.kind(), "RuntimeError");
+    EXPECT_EQ(e.kind(), ToolFailure::kRuntimeError);
     EXPECT_STREQ(e.what(), "Calculate crashed (its worker process was killed by SIGSEGV)");
   }
 }
@@ -129,7 +129,7 @@ TEST(ToolWorkerTest, AReplyThatIsNotTheProtocolIsAFailedCall) {
   TempDir dir;
   WorkerProgram garbled(write_script(dir, "garbled.sh", "read line\necho 'Segmentation fault?'"));
   ToolError e = call_error(registry_with(10), "Calculate", {{"expression", "1+1"}});
-  EXPECT_EQ(e.kind(), "RuntimeError");
+  EXPECT_EQ(e.kind(), ToolFailure::kRuntimeError);
   EXPECT_STREQ(e.what(), "Calculate's worker process answered something that is not a reply: Segmentation fault?");
 }
 
@@ -142,7 +142,7 @@ TEST(ToolWorkerTest, WorkersRunUnderTheConfiguredMemoryLimit) {
 TEST(ToolWorkerTest, AWorkerProgramThatCannotStartIsAFailedCall) {
   WorkerProgram missing("/nonexistent/taco");
   ToolError e = call_error(registry_with(10), "Calculate", {{"expression", "1+1"}});
-  EXPECT_EQ(e.kind(), "RuntimeError");
+  EXPECT_EQ(e.kind(), ToolFailure::kRuntimeError);
   EXPECT_STREQ(e.what(), "Calculate could not run: cannot start /nonexistent/taco: No such file or directory");
 }
 

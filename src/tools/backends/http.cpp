@@ -52,7 +52,7 @@ class HttpBackend : public VisionBackend {
     auto bytes = base64_decode(r.at("depth").get<std::string>());
     size_t n = static_cast<size_t>(d.width) * static_cast<size_t>(d.height);
     if (!bytes || d.width <= 0 || d.height <= 0 || bytes->size() != n * sizeof(float))
-      throw ToolError("RuntimeError", "the depth server at " + url_ + " sent a map that does not match its size");
+      throw ToolError(ToolFailure::kRuntimeError, "the depth server at " + url_ + " sent a map that does not match its size");
     d.values.resize(n);
     std::memcpy(d.values.data(), bytes->data(), bytes->size());
     if (r.value("closer", "smaller") == "larger") {
@@ -78,7 +78,7 @@ class HttpBackend : public VisionBackend {
 
   std::vector<Embedding> embeddings(const Json& r, size_t expected) const {
     auto out = r.at("embeddings").get<std::vector<Embedding>>();
-    if (out.size() != expected) throw ToolError("RuntimeError", "the embedding server at " + url_ + " sent the wrong number of embeddings");
+    if (out.size() != expected) throw ToolError(ToolFailure::kRuntimeError, "the embedding server at " + url_ + " sent the wrong number of embeddings");
     return out;
   }
 
@@ -88,14 +88,14 @@ class HttpBackend : public VisionBackend {
     try {
       r = http_.post(url, body.dump(), {}, timeout_s_);
     } catch (const HttpConnectError& e) {
-      throw ToolError("ConnectionError", e.what());
+      throw ToolError(ToolFailure::kConnectionError, e.what());
     }
     if (r.status != 200)
-      throw ToolError("RuntimeError", url + " answered HTTP " + std::to_string(r.status) + ": " + http_error_message(r.body));
+      throw ToolError(ToolFailure::kRuntimeError, url + " answered HTTP " + std::to_string(r.status) + ": " + http_error_message(r.body));
     try {
       return parse_json(r.body);
     } catch (const Error&) {
-      throw ToolError("RuntimeError", url + " answered with something that is not JSON");
+      throw ToolError(ToolFailure::kRuntimeError, url + " answered with something that is not JSON");
     }
   }
 
@@ -120,7 +120,7 @@ class UnconfiguredBackend : public VisionBackend {
 }  // namespace
 
 void VisionBackend::unsupported(const std::string& what) const {
-  throw ToolError("NotImplementedError", "the " + name() + " backend cannot " + what);
+  throw ToolError(ToolFailure::kNotImplementedError, "the " + name() + " backend cannot " + what);
 }
 std::vector<std::string> VisionBackend::tags(const NamedImage&, ToolContext&) const { unsupported("list objects"); }
 std::vector<Detection> VisionBackend::detect(const NamedImage&, const std::vector<std::string>&, ToolContext&) const {

@@ -116,7 +116,7 @@ class OracleBackend : public VisionBackend {
 
   DepthMap depth(const NamedImage& image, ToolContext&) const override {
     const SceneAnnotation& a = annotation(image);
-    if (a.depth_path.empty()) throw ToolError("ValueError", "the annotations have no depth map for " + image.name);
+    if (a.depth_path.empty()) throw ToolError(ToolFailure::kValueError, "the annotations have no depth map for " + image.name);
     DepthMap d = depth_from_inverse(read_depth(a.depth_path), a.depth_path);
     perturb_depth(d, a.id, noise_);
     return d;
@@ -152,9 +152,9 @@ class OracleBackend : public VisionBackend {
 
   const SceneAnnotation& annotation(const NamedImage& image) const {
     if (image.path.empty())
-      throw ToolError("ValueError", "the oracle knows only the input images, and " + image.name + " was made by " + image.source);
+      throw ToolError(ToolFailure::kValueError, "the oracle knows only the input images, and " + image.name + " was made by " + image.source);
     auto it = by_path_.find(canonical(image.path));
-    if (it == by_path_.end()) throw ToolError("ValueError", "the annotations do not cover " + image.name);
+    if (it == by_path_.end()) throw ToolError(ToolFailure::kValueError, "the annotations do not cover " + image.name);
     return it->second;
   }
 
@@ -166,7 +166,7 @@ class OracleBackend : public VisionBackend {
     try {
       arr = read_npy(path);
     } catch (const Error& e) {
-      throw ToolError("ValueError", e.what());
+      throw ToolError(ToolFailure::kValueError, e.what());
     }
     if (depth_cache_.size() > 64) depth_cache_.clear();
     return depth_cache_[path] = std::move(arr);
@@ -209,7 +209,7 @@ DepthMap depth_from_inverse(const NpyArray& arr, const std::string& what) {
   // H x W, or H x W x 1 as some depth models save it.
   const bool one_channel = arr.shape.size() == 3 && arr.shape[2] == 1;
   if ((arr.shape.size() != 2 && !one_channel) || arr.values.empty())
-    throw ToolError("ValueError", what + ": a depth map must be H x W (or H x W x 1)");
+    throw ToolError(ToolFailure::kValueError, what + ": a depth map must be H x W (or H x W x 1)");
   DepthMap d;
   d.height = static_cast<int>(arr.shape[0]);
   d.width = static_cast<int>(arr.shape[1]);

@@ -102,7 +102,7 @@ class TorchScriptBackend : public VisionBackend {
     out = out.to(torch::kCPU).to(torch::kFloat).contiguous();
     if (out.dim() == 4) out = out.squeeze(1);
     if (out.dim() != 3 || out.size(0) != 1)
-      throw ToolError("RuntimeError", "depth_model must return [1, h, w]; it returned " + shape(out));
+      throw ToolError(ToolFailure::kRuntimeError, "depth_model must return [1, h, w]; it returned " + shape(out));
     DepthMap d;
     d.height = static_cast<int>(out.size(1));
     d.width = static_cast<int>(out.size(2));
@@ -159,12 +159,12 @@ class TorchScriptBackend : public VisionBackend {
     auto [ids, mask] = token_batch(queries, options_.value("detector_context", 16));
     auto out = run(m, {to_tensor(square, kClipMean, kClipStd), ids, mask});
     if (!out.isTuple() || out.toTuple()->elements().size() < 2)
-      throw ToolError("RuntimeError", "detector must return (logits, boxes)");
+      throw ToolError(ToolFailure::kRuntimeError, "detector must return (logits, boxes)");
     torch::Tensor logits = out.toTuple()->elements()[0].toTensor().to(torch::kCPU).to(torch::kFloat).squeeze(0);
     torch::Tensor boxes = out.toTuple()->elements()[1].toTensor().to(torch::kCPU).to(torch::kFloat).squeeze(0);
     if (logits.dim() != 2 || boxes.dim() != 2 || logits.size(0) != boxes.size(0) ||
         logits.size(1) != static_cast<int64_t>(queries.size()) || boxes.size(1) != 4)
-      throw ToolError("RuntimeError", "detector outputs have the wrong shapes: " + shape(logits) + " and " + shape(boxes));
+      throw ToolError(ToolFailure::kRuntimeError, "detector outputs have the wrong shapes: " + shape(logits) + " and " + shape(boxes));
     auto [best, which] = torch::sigmoid(logits).max(1);
     const double threshold = options_.value("score_threshold", 0.1);
     const double sx = static_cast<double>(side) / bgr.cols, sy = static_cast<double>(side) / bgr.rows;
@@ -214,7 +214,7 @@ class TorchScriptBackend : public VisionBackend {
     try {
       return const_cast<torch::jit::Module&>(m).forward(args);
     } catch (const c10::Error& e) {
-      throw ToolError("RuntimeError", std::string("the TorchScript module failed: ") + e.what_without_backtrace());
+      throw ToolError(ToolFailure::kRuntimeError, std::string("the TorchScript module failed: ") + e.what_without_backtrace());
     }
   }
 
@@ -243,7 +243,7 @@ class TorchScriptBackend : public VisionBackend {
   static std::vector<Embedding> rows(const torch::Tensor& t, size_t expected, const char* what) {
     torch::Tensor f = t.to(torch::kCPU).to(torch::kFloat).contiguous();
     if (f.dim() != 2 || f.size(0) != static_cast<int64_t>(expected))
-      throw ToolError("RuntimeError", std::string(what) + " must return [N, D]; it returned " + shape(f));
+      throw ToolError(ToolFailure::kRuntimeError, std::string(what) + " must return [N, D]; it returned " + shape(f));
     std::vector<Embedding> out;
     for (int64_t i = 0; i < f.size(0); ++i) out.emplace_back(f[i].data_ptr<float>(), f[i].data_ptr<float>() + f.size(1));
     return out;
