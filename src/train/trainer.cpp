@@ -21,6 +21,7 @@
 #include "models/embedded/conversation.h"
 #include "models/embedded/embedded.h"
 #include "models/embedded/weights.h"
+#include "train/dataset.h"
 #include "util/error.h"
 #include "util/files.h"
 #include "util/progress.h"
@@ -30,6 +31,7 @@
 namespace taco {
 namespace {
 
+using namespace training;
 using Clock = std::chrono::steady_clock;
 
 struct SizeDefaults {
@@ -40,165 +42,6 @@ SizeDefaults size_defaults(const std::string& size) {
   if (size == "tiny") return {3e-3, 512};
   if (size == "small") return {2e-3, 2000};
   return {1e-3, 3000};
-}
-
-// A record ready to batch: its tokens, what is predicted, and its images (rows of the image table).
-struct Example {
-  std::vector<int32_t> ids;
-  std::vector<uint8_t> is_target;
-  std::vector<int32_t> image_at;
-  std::vector<int32_t> images;
-};
-
-struct Dataset {
-  std::vector<Example> examples;
-  torch::Tensor pixels;  // [images, H, W, 3] uint8, each distinct file once
-  size_t too_long = 0;
-  int64_t tokens = 0;
-};
-
-// Every text of the records (for the tokenizer), at most `limit` records' worth, evenly spread.
-std::vector<std::string> tokenizer_texts(const TrainingData& data, size_t limit) {
-  std::vector<std::string> texts;
-  const size_t n = data.conversations.size(), stride = std::max<size_t>(1, n / std::max<size_t>(1, limit));
-  for (size_t i = 0; i < n; i += stride)
-    for (const auto& m : data.conversations[i].messages)
-      for (const auto& s : m.segments)
-        if (!s.is_image) texts.push_back(s.text);
-  return texts;
-}
-
-// The fixed strings of the protocol: the template texts and the JSON step's skeleton.
-std::vector<std::string> protocol_strings(const Json& prompt_template) {
-  std::vector<std::string> out = {"{\"thought\": \"", "\", \"actions\": [{\"name\": \"", "\", \"arguments\": {", "}}]}",
-                                  "\"answer\": \"", "image-"};
-  for (const auto& [key, text] : prompt_template.items()) {
-    if (key == "cota_system" || !text.is_string()) continue;  // the system prompt is not shown to this model
-    // Placeholders ({{name}}) split the text into the pieces that recur verbatim.
-    std::string s = text.get<std::string>();
-    size_t from = 0, open;
-    while ((open = s.find("{{", from)) != std::string::npos) {
-      out.push_back(s.substr(from, open - from));
-      size_t close = s.find("}}", open);
-      from = close == std::string::npos ? s.size() : close + 2;
-    }
-    out.push_back(s.substr(from));
-  }
-  return out;
-}
-
-Dataset prepare(const TrainingData& data, const Tokenizer& tok, const EmbeddedConfig& config, std::map<std::string, int32_t>& image_rows,
-                std::vector<std::string>& image_paths) {
-  Dataset d;
-  for (const auto& c : data.conversations) {
-    TokenSequence s = render_conversation(c.messages, tok, config.visual_tokens(), false);
-    if (static_cast<int>(s.ids.size()) > config.max_positions) {
-      ++d.too_long;
-      continue;
-    }
-    Example e{std::move(s.ids), std::move(s.is_target), std::move(s.image_at), {}};
-    for (const auto& path : c.image_paths) {
-      auto [it, added] = image_rows.emplace(path, static_cast<int32_t>(image_paths.size()));
-      if (added) image_paths.push_back(path);
-      e.images.push_back(it->second);
-    }
-    d.tokens += static_cast<int64_t>(e.ids.size());
-    d.examples.push_back(std::move(e));
-  }
-  return d;
-}
-
-// Decodes and resizes every image once, on `threads` threads.
-torch::Tensor load_images(const std::vector<std::string>& paths, const EmbeddedConfig& c, int threads, bool quiet) {
-  const int64_t n = static_cast<int64_t>(paths.size());
-  torch::Tensor pixels = torch::zeros({n, c.image_height, c.image_width, 3}, torch::kUInt8);
-  if (n == 0) return pixels;
-  Progress progress("images", static_cast<size_t>(n), !quiet && n >= 200);
-  auto load = [&](size_t i) {
-    const auto row = static_cast<int64_t>(i);
-    PreparedImage im = prepare_image(read_file(paths[i]), c.image_width, c.image_height, paths[i]);
-    std::memcpy(pixels[row].data_ptr(), im.rgb.data(), im.rgb.size());
-    progress.tick();
-  };
-  try {
-    parallel_for(paths.size(), static_cast<size_t>(std::max(1, threads)), load);
-  } catch (const Error& e) {
-    throw Error(std::string("a training image cannot be read: ") + e.what());
-  }
-  progress.finish();
-  return pixels;
-}
-
-// One epoch's batches: the examples shuffled (seeded by seed and epoch), sorted by length within
-// windows so that batches waste little padding, grouped up to batch_tokens padded tokens, and
-// the batches shuffled again.
-std::vector<std::vector<int32_t>> epoch_batches(const Dataset& d, uint64_t seed, int64_t epoch, int64_t batch_tokens) {
-  std::vector<int32_t> order(d.examples.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::mt19937_64 rng(seed * 1000003ULL + static_cast<uint64_t>(epoch));
-  std::shuffle(order.begin(), order.end(), rng);
-  const size_t window = 256;
-  for (size_t at = 0; at < order.size(); at += window) {
-    auto end = order.begin() + static_cast<std::ptrdiff_t>(std::min(order.size(), at + window));
-    std::stable_sort(order.begin() + static_cast<std::ptrdiff_t>(at), end,
-                     [&](int32_t a, int32_t b) { return d.examples[a].ids.size() < d.examples[b].ids.size(); });
-  }
-  std::vector<std::vector<int32_t>> batches;
-  std::vector<int32_t> current;
-  size_t longest = 0;
-  for (int32_t i : order) {
-    const size_t len = d.examples[i].ids.size();
-    if (!current.empty() && static_cast<int64_t>(std::max(longest, len) * (current.size() + 1)) > batch_tokens) {
-      batches.push_back(std::move(current));
-      current.clear();
-      longest = 0;
-    }
-    current.push_back(i);
-    longest = std::max(longest, len);
-  }
-  if (!current.empty()) batches.push_back(std::move(current));
-  std::shuffle(batches.begin(), batches.end(), rng);
-  return batches;
-}
-
-struct Batch {
-  torch::Tensor tokens, targets, mask, pixels, slots;
-  int64_t tokens_read = 0;
-};
-
-Batch make_batch(const Dataset& d, const std::vector<int32_t>& members, int visual_tokens, int pad_id, torch::Device device) {
-  size_t longest = 0;
-  for (int32_t i : members) longest = std::max(longest, d.examples[i].ids.size());
-  const int64_t B = static_cast<int64_t>(members.size()), T = static_cast<int64_t>(longest);
-  torch::Tensor tokens = torch::full({B, T}, pad_id, torch::kLong);
-  torch::Tensor mask = torch::zeros({B, T}, torch::kFloat);
-  auto tok = tokens.accessor<int64_t, 2>();
-  auto msk = mask.accessor<float, 2>();
-  std::vector<int64_t> rows, slots;
-  Batch b;
-  for (int64_t r = 0; r < B; ++r) {
-    const Example& e = d.examples[members[r]];
-    for (size_t t = 0; t < e.ids.size(); ++t) {
-      tok[r][t] = e.ids[t];
-      msk[r][t] = e.is_target[t];
-    }
-    b.tokens_read += static_cast<int64_t>(e.ids.size());
-    for (size_t k = 0; k < e.images.size(); ++k) {
-      rows.push_back(e.images[k]);
-      for (int v = 0; v < visual_tokens; ++v) slots.push_back(r * T + e.image_at[k] + v);
-    }
-  }
-  // Position t predicts token t + 1.
-  b.tokens = tokens.narrow(1, 0, T - 1).to(device);
-  b.targets = tokens.narrow(1, 1, T - 1).to(device);
-  b.mask = mask.narrow(1, 1, T - 1).to(device);
-  if (!rows.empty()) {
-    b.pixels = d.pixels.index_select(0, torch::tensor(rows, torch::kLong)).to(device);
-    // Slots of the last position fall outside the shortened rows; an image never ends a record.
-    for (auto& s : slots) s = (s / T) * (T - 1) + s % T;
-    b.slots = torch::tensor(slots, torch::kLong).to(device);
-  }
-  return b;
 }
 
 torch::Tensor batch_loss(ActionNetwork& net, const Batch& b) {
@@ -390,6 +233,154 @@ RunPosition restore(ActionNetwork& net, AdamW& adam, const SafeTensorsFile& stat
   return {std::stoll(meta("step")), std::stoll(meta("tokens")), std::stod(meta("seconds"))};
 }
 
+// The state file of `o.out` when it holds this run to resume (`resuming`), else an empty one
+// after checking that the folder holds no other run's checkpoint.
+SafeTensorsFile open_run(const TrainOptions& o, const std::string& key, bool& resuming) {
+  const std::string state_file = state_path(o.out);
+  std::error_code ec;
+  resuming = std::filesystem::exists(state_file, ec);
+  if (!resuming && std::filesystem::exists(checkpoint_files(o.out).config, ec))
+    throw Error(o.out + " already holds a checkpoint that is not a run to resume (no train-state.safetensors); use another TrainOptions.out");
+  if (!resuming) return SafeTensorsFile();
+  SafeTensorsFile state = read_safetensors(state_file);
+  if (state.metadata["run"] != key)
+    throw Error(o.out + " holds a training run with other data or settings; use another TrainOptions.out, or delete " + o.out +
+                " to start over");
+  return state;
+}
+
+// The records as the network reads them: token ids, and the images' pixels shared by both sets.
+struct PreparedData {
+  Dataset train, val;
+  size_t images = 0;
+};
+
+PreparedData prepare_data(const Inputs& inputs, const Tokenizer& tok, const EmbeddedConfig& config, bool quiet) {
+  std::map<std::string, int32_t> image_rows;
+  std::vector<std::string> image_paths;
+  PreparedData d{prepare(inputs.data, tok, config, image_rows, image_paths), prepare(inputs.val, tok, config, image_rows, image_paths),
+                 0};
+  if (d.train.examples.empty()) throw Error("every training record is longer than the model's context of " +
+                                            std::to_string(config.max_positions) + " tokens");
+  if (d.train.too_long)
+    std::fprintf(stderr, "train: left out %zu records longer than %d tokens\n", d.train.too_long, config.max_positions);
+  torch::Tensor pixels = load_images(image_paths, config, static_cast<int>(std::max(1u, std::thread::hardware_concurrency())), quiet);
+  d.train.pixels = pixels;
+  d.val.pixels = pixels;
+  d.images = image_paths.size();
+  return d;
+}
+
+// A run's network and optimizer, where it stands, and the two things a checkpoint writes: the
+// run's state (weights and AdamW moments in fp32, to resume from) and the user's checkpoint
+// (config.json and model.safetensors).
+struct RunState {
+  RunState(const EmbeddedConfig& config, torch::Device device) : net(on_device(config, device)), adam(net) {}
+
+  int64_t parameters() const {
+    return std::accumulate(adam.params.begin(), adam.params.end(), int64_t{0}, [](int64_t n, const auto& p) { return n + p.second.numel(); });
+  }
+
+  // The user's checkpoint: always complete, the weights written last.
+  void write_model(const std::string& out, EmbeddedConfig& config, double seconds, const std::string& dtype) {
+    config.training["steps_done"] = step;
+    config.training["tokens"] = tokens;
+    config.training["seconds"] = std::round(seconds * 10) / 10;
+    write_file_atomic(checkpoint_files(out).config, config.to_json().dump(2) + "\n");
+    save_model(out, net, dtype, step);
+  }
+
+  // The state first, then the model (the final one in the dtype asked for).
+  void checkpoint(const TrainOptions& o, const std::string& key, EmbeddedConfig& config, double seconds, bool final_one) {
+    SafeTensorsFile s;
+    s.metadata = {{"run", key}, {"step", std::to_string(step)}, {"tokens", std::to_string(tokens)}, {"seconds", std::to_string(seconds)}};
+    add_network_tensors(net, "model.", "F32", s);
+    for (size_t i = 0; i < adam.params.size(); ++i) {
+      s.tensors.push_back(to_safetensor("adam_m." + adam.params[i].first, adam.m[i], "F32"));
+      s.tensors.push_back(to_safetensor("adam_v." + adam.params[i].first, adam.v[i], "F32"));
+    }
+    write_safetensors(state_path(o.out), s);
+    write_model(o.out, config, seconds, final_one ? o.weights_dtype : "F32");
+  }
+
+  // One optimizer step on `b` at learning rate `lr`; returns its loss.
+  double step_on(const Batch& b, double lr) {
+    torch::Tensor loss = batch_loss(net, b);
+    for (auto& p : adam.params)
+      if (p.second.grad().defined()) p.second.grad().zero_();
+    loss.backward();
+    torch::nn::utils::clip_grad_norm_(net->parameters(), 1.0);
+    adam.step(step + 1, lr);
+    const double l = loss.item<double>();
+    if (!std::isfinite(l)) throw Error("training diverged at step " + std::to_string(step + 1) + " (loss " + std::to_string(l) +
+                                       "); try a lower TrainOptions.lr");
+    ++step;
+    tokens += b.tokens_read;
+    return l;
+  }
+
+  ActionNetwork net;
+  AdamW adam;
+  int64_t step = 0, tokens = 0;
+  double seconds_before = 0;  // the time the run took before this process resumed it
+
+ private:
+  static ActionNetwork on_device(const EmbeddedConfig& config, torch::Device device) {
+    ActionNetwork net(config);
+    net->to(device);
+    return net;
+  }
+};
+
+// The batch of step s: the epochs' batch lists laid end to end.
+class StepBatches {
+ public:
+  StepBatches(const Dataset& d, uint64_t seed, int64_t batch_tokens) : d_(d), seed_(seed), batch_tokens_(batch_tokens) {}
+  const std::vector<int32_t>& at(int64_t s) {
+    while (epoch_ < 0 || s - first_step_ >= static_cast<int64_t>(batches_.size())) {
+      if (epoch_ >= 0) first_step_ += static_cast<int64_t>(batches_.size());
+      batches_ = epoch_batches(d_, seed_, ++epoch_, batch_tokens_);
+    }
+    return batches_[s - first_step_];
+  }
+
+ private:
+  const Dataset& d_;
+  uint64_t seed_;
+  int64_t batch_tokens_;
+  int64_t epoch_ = -1, first_step_ = 0;
+  std::vector<std::vector<int32_t>> batches_;
+};
+
+// The progress lines: the mean loss and the token rate since the last line, every 10 s, at
+// the last step, and at a checkpoint at least 1 s after the last line.
+class ProgressLines {
+ public:
+  explicit ProgressLines(bool quiet) : quiet_(quiet) {}
+  void add(double loss, int64_t tokens) {
+    loss_sum_ += loss, ++loss_count_;
+    tokens_ += tokens;
+  }
+  void maybe_print(int64_t step, int64_t total_steps, bool at_checkpoint, double val_loss) {
+    const double window = std::chrono::duration<double>(Clock::now() - last_).count();
+    if (quiet_ || !(window >= 10 || step == total_steps || (at_checkpoint && window >= 1))) return;
+    const double rate = static_cast<double>(tokens_) / std::max(1e-9, window);
+    const std::string eta = format_duration(static_cast<double>(total_steps - step) * window / static_cast<double>(loss_count_));
+    std::fprintf(stderr, "train: step %lld/%lld  loss %.4f%s  %.0f tok/s  ETA %s%s\n", static_cast<long long>(step),
+                 static_cast<long long>(total_steps), loss_sum_ / static_cast<double>(loss_count_),
+                 val_loss >= 0 && at_checkpoint ? (" (val " + std::to_string(val_loss).substr(0, 6) + ")").c_str() : "", rate,
+                 eta.c_str(), at_checkpoint ? "  [checkpoint]" : "");
+    last_ = Clock::now();
+    loss_sum_ = 0, loss_count_ = 0, tokens_ = 0;
+  }
+
+ private:
+  bool quiet_;
+  Clock::time_point last_ = Clock::now();
+  double loss_sum_ = 0;
+  int64_t loss_count_ = 0, tokens_ = 0;
+};
+
 TrainSummary train(const TrainOptions& o) {
   check_options(o);
   EmbeddedConfig config = EmbeddedConfig::preset(o.size);
@@ -404,175 +395,88 @@ TrainSummary train(const TrainOptions& o) {
   config.prompt_template = prompts.to_json();
 
   const Inputs inputs = read_inputs(o);
-  const TrainingData& data = inputs.data;
-  const std::vector<std::string>& data_hashes = inputs.data_hashes;
-  const std::vector<std::string>& val_hashes = inputs.val_hashes;
-  const std::string key = run_key(o, data_hashes, val_hashes, prompts.hash(), device.is_cuda() ? "cuda" : "cpu");
-
+  const std::string key = run_key(o, inputs.data_hashes, inputs.val_hashes, prompts.hash(), device.is_cuda() ? "cuda" : "cpu");
   make_dirs(o.out);
-  const std::string state_file = state_path(o.out);
-  std::error_code ec;
-  const bool resuming = std::filesystem::exists(state_file, ec);
-  SafeTensorsFile state;
-  if (!resuming && std::filesystem::exists(checkpoint_files(o.out).config, ec))
-    throw Error(o.out + " already holds a checkpoint that is not a run to resume (no train-state.safetensors); use another TrainOptions.out");
-  if (resuming) {
-    state = read_safetensors(state_file);
-    if (state.metadata["run"] != key)
-      throw Error(o.out + " holds a training run with other data or settings; use another TrainOptions.out, or delete " + o.out +
-                  " to start over");
-  }
+  bool resuming = false;
+  SafeTensorsFile state = open_run(o, key, resuming);
 
   const Tokenizer tok =
-      Tokenizer::from_bytes(tokenizer_for(o, data, config, defaults.vocab, resuming), checkpoint_files(o.out).tokenizer);
+      Tokenizer::from_bytes(tokenizer_for(o, inputs.data, config, defaults.vocab, resuming), checkpoint_files(o.out).tokenizer);
   config.vocab_size = tok.vocab_size();
-
-  std::map<std::string, int32_t> image_rows;
-  std::vector<std::string> image_paths;
-  Dataset train_set = prepare(data, tok, config, image_rows, image_paths);
-  Dataset val_set = prepare(inputs.val, tok, config, image_rows, image_paths);
-  if (train_set.examples.empty()) throw Error("every training record is longer than the model's context of " +
-                                              std::to_string(config.max_positions) + " tokens");
-  if (train_set.too_long)
-    std::fprintf(stderr, "train: left out %zu records longer than %d tokens\n", train_set.too_long, config.max_positions);
-  torch::Tensor pixels = load_images(image_paths, config, static_cast<int>(std::max(1u, std::thread::hardware_concurrency())), o.quiet);
-  train_set.pixels = pixels;
-  val_set.pixels = pixels;
+  PreparedData d = prepare_data(inputs, tok, config, o.quiet);
 
   const double epochs = o.steps > 0 ? 0 : (o.epochs > 0 ? o.epochs : 1.0);
-  const int64_t total_steps = total_steps_for(o, train_set, epochs);
-
-  config.training = Json{{"data", o.data}, {"data_sha256", data_hashes}, {"val", o.val}, {"val_sha256", val_hashes},
-                         {"records", train_set.examples.size()}, {"records_skipped", data.skipped + train_set.too_long},
-                         {"images", image_paths.size()}, {"prompt_template_sha256", prompts.hash()},
+  const int64_t total_steps = total_steps_for(o, d.train, epochs);
+  config.training = Json{{"data", o.data}, {"data_sha256", inputs.data_hashes}, {"val", o.val}, {"val_sha256", inputs.val_hashes},
+                         {"records", d.train.examples.size()}, {"records_skipped", inputs.data.skipped + d.train.too_long},
+                         {"images", d.images}, {"prompt_template_sha256", prompts.hash()},
                          {"steps", total_steps}, {"epochs", epochs}, {"batch_tokens", o.batch_tokens}, {"lr", peak_lr},
                          {"seed", o.seed}, {"threads", o.threads}, {"device", device.is_cuda() ? "cuda" : "cpu"}};
 
   torch::manual_seed(o.seed);
-  ActionNetwork net(config);
-  net->to(device);
-  AdamW adam(net);
-  int64_t step = 0, tokens_done = 0;
-  double seconds_before = 0;
+  RunState run(config, device);
   if (resuming) {
-    const RunPosition done = restore(net, adam, state, state_file);
-    step = done.step;
-    tokens_done = done.tokens;
-    seconds_before = done.seconds;
+    const RunPosition done = restore(run.net, run.adam, state, state_path(o.out));
+    run.step = done.step;
+    run.tokens = done.tokens;
+    run.seconds_before = done.seconds;
   }
   state = SafeTensorsFile();
 
   TrainSummary summary;
   auto finish_summary = [&](double loss, double val_loss, double seconds) {
-    summary.steps = step;
-    summary.tokens = tokens_done;
+    summary.steps = run.step;
+    summary.tokens = run.tokens;
     summary.seconds = seconds;
     summary.final_loss = loss;
     summary.val_loss = val_loss;
   };
-  // The user's checkpoint (config.json and model.safetensors): always complete, the weights
-  // written last.
-  auto write_model = [&](double seconds, bool final_one) {
-    config.training["steps_done"] = step;
-    config.training["tokens"] = tokens_done;
-    config.training["seconds"] = std::round(seconds * 10) / 10;
-    write_file_atomic(checkpoint_files(o.out).config, config.to_json().dump(2) + "\n");
-    save_model(o.out, net, final_one ? o.weights_dtype : "F32", step);
-  };
-  if (resuming && step >= total_steps) {
+  const int visual_tokens = config.visual_tokens();
+  if (resuming && run.step >= total_steps) {
     // The state is written before the model: a kill between the two leaves a finished state
     // beside no model, or an earlier checkpoint's. The state's weights make it again.
-    if (model_step(o.out) != step) {
-      if (!val_set.examples.empty())
-        config.training["val_loss"] = validation_loss(net, val_set, config.visual_tokens(), tok.end_id(), o.batch_tokens, device);
-      write_model(seconds_before, true);
+    if (model_step(o.out) != run.step) {
+      if (!d.val.examples.empty())
+        config.training["val_loss"] = validation_loss(run.net, d.val, visual_tokens, tok.end_id(), o.batch_tokens, device);
+      run.write_model(o.out, config, run.seconds_before, o.weights_dtype);
       summary.model_rewritten = true;
       if (!o.quiet)
         std::fprintf(stderr, "train: the run had finished but its model.safetensors was missing or older; written from the final state\n");
     }
     summary.already_done = true;
-    finish_summary(0, -1, seconds_before);
+    finish_summary(0, -1, run.seconds_before);
     return summary;
   }
   if (!o.quiet)
     std::fprintf(stderr, "train: %zu records (%lld tokens, %zu images), %s model of %lld parameters, %lld steps on %s%s\n",
-                 train_set.examples.size(), static_cast<long long>(train_set.tokens), image_paths.size(), o.size.c_str(),
-                 static_cast<long long>(std::accumulate(adam.params.begin(), adam.params.end(), int64_t{0},
-                                                        [](int64_t n, const auto& p) { return n + p.second.numel(); })),
-                 static_cast<long long>(total_steps), device.is_cuda() ? "cuda" : "cpu",
-                 resuming ? (", resuming at step " + std::to_string(step)).c_str() : "");
+                 d.train.examples.size(), static_cast<long long>(d.train.tokens), d.images, o.size.c_str(),
+                 static_cast<long long>(run.parameters()), static_cast<long long>(total_steps), device.is_cuda() ? "cuda" : "cpu",
+                 resuming ? (", resuming at step " + std::to_string(run.step)).c_str() : "");
 
-  auto checkpoint = [&](double seconds, bool final_one) {
-    SafeTensorsFile s;
-    s.metadata = {{"run", key}, {"step", std::to_string(step)}, {"tokens", std::to_string(tokens_done)},
-                  {"seconds", std::to_string(seconds)}};
-    add_network_tensors(net, "model.", "F32", s);
-    for (size_t i = 0; i < adam.params.size(); ++i) {
-      s.tensors.push_back(to_safetensor("adam_m." + adam.params[i].first, adam.m[i], "F32"));
-      s.tensors.push_back(to_safetensor("adam_v." + adam.params[i].first, adam.v[i], "F32"));
-    }
-    write_safetensors(state_file, s);
-    write_model(seconds, final_one);
-  };
-
-  net->train();
+  run.net->train();
   const auto start = Clock::now();
   auto elapsed = [&] { return std::chrono::duration<double>(Clock::now() - start).count(); };
-  auto last_print = start;
-  double loss_sum = 0;
-  int64_t loss_count = 0, tokens_since = 0;
+  StepBatches batches(d.train, o.seed, o.batch_tokens);
+  ProgressLines progress(o.quiet);
   std::vector<double> recent_losses;  // the last 10 steps' losses: the summary's final loss
-  int64_t epoch = -1;
-  std::vector<std::vector<int32_t>> batches;
-  int64_t epoch_first_step = 0;
-  // The batch of step s: the epochs' batch lists laid end to end.
-  auto batch_for = [&](int64_t s) -> const std::vector<int32_t>& {
-    while (epoch < 0 || s - epoch_first_step >= static_cast<int64_t>(batches.size())) {
-      if (epoch >= 0) epoch_first_step += static_cast<int64_t>(batches.size());
-      batches = epoch_batches(train_set, o.seed, ++epoch, o.batch_tokens);
-    }
-    return batches[s - epoch_first_step];
-  };
   double val_loss = -1;
-  for (; step < total_steps;) {
-    Batch b = make_batch(train_set, batch_for(step), config.visual_tokens(), tok.end_id(), device);
-    torch::Tensor loss = batch_loss(net, b);
-    for (auto& p : adam.params)
-      if (p.second.grad().defined()) p.second.grad().zero_();
-    loss.backward();
-    torch::nn::utils::clip_grad_norm_(net->parameters(), 1.0);
-    adam.step(step + 1, learning_rate(peak_lr, step, total_steps));
-    const double l = loss.item<double>();
-    if (!std::isfinite(l)) throw Error("training diverged at step " + std::to_string(step + 1) + " (loss " + std::to_string(l) +
-                                       "); try a lower TrainOptions.lr");
-    ++step;
-    loss_sum += l, ++loss_count;
+  while (run.step < total_steps) {
+    Batch b = make_batch(d.train, batches.at(run.step), visual_tokens, tok.end_id(), device);
+    const double l = run.step_on(b, learning_rate(peak_lr, run.step, total_steps));
+    progress.add(l, b.tokens_read);
     recent_losses.push_back(l);
     if (recent_losses.size() > 10) recent_losses.erase(recent_losses.begin());
-    tokens_done += b.tokens_read;
-    tokens_since += b.tokens_read;
-    const bool at_checkpoint = step % o.checkpoint_every == 0 || step == total_steps;
+    const bool at_checkpoint = run.step % o.checkpoint_every == 0 || run.step == total_steps;
     if (at_checkpoint) {
-      if (step == total_steps || !val_set.examples.empty())
-        val_loss = validation_loss(net, val_set, config.visual_tokens(), tok.end_id(), o.batch_tokens, device);
+      if (run.step == total_steps || !d.val.examples.empty())
+        val_loss = validation_loss(run.net, d.val, visual_tokens, tok.end_id(), o.batch_tokens, device);
       if (val_loss >= 0) config.training["val_loss"] = val_loss;
-      checkpoint(seconds_before + elapsed(), step == total_steps);
+      run.checkpoint(o, key, config, run.seconds_before + elapsed(), run.step == total_steps);
     }
-    const double window = std::chrono::duration<double>(Clock::now() - last_print).count();
-    if (!o.quiet && (window >= 10 || step == total_steps || (at_checkpoint && window >= 1))) {
-      const double rate = static_cast<double>(tokens_since) / std::max(1e-9, window);
-      const std::string eta =
-          format_duration(static_cast<double>(total_steps - step) * window / static_cast<double>(loss_count));
-      std::fprintf(stderr, "train: step %lld/%lld  loss %.4f%s  %.0f tok/s  ETA %s%s\n", static_cast<long long>(step),
-                   static_cast<long long>(total_steps), loss_sum / static_cast<double>(loss_count),
-                   val_loss >= 0 && at_checkpoint ? (" (val " + std::to_string(val_loss).substr(0, 6) + ")").c_str() : "", rate,
-                   eta.c_str(), at_checkpoint ? "  [checkpoint]" : "");
-      last_print = Clock::now();
-      loss_sum = 0, loss_count = 0, tokens_since = 0;
-    }
+    progress.maybe_print(run.step, total_steps, at_checkpoint, val_loss);
   }
   finish_summary(std::accumulate(recent_losses.begin(), recent_losses.end(), 0.0) / static_cast<double>(recent_losses.size()),
-                 val_loss, seconds_before + elapsed());
+                 val_loss, run.seconds_before + elapsed());
   return summary;
 }
 
