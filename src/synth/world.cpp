@@ -240,52 +240,63 @@ const std::vector<std::string>& synth_colors() {
 
 const std::vector<std::string>& synth_materials() { return kMaterials; }
 
-SynthScene render_scene(uint64_t seed, uint64_t index, const SynthOptions& o) {
-  if (o.width < 64 || o.height < 64) throw Error("synthetic images must be at least 64 x 64");
-  // One generator per scene, seeded by (seed, index): the same scene for any thread count.
-  std::seed_seq seq{static_cast<uint32_t>(seed), static_cast<uint32_t>(seed >> 32), static_cast<uint32_t>(index),
-                    static_cast<uint32_t>(index >> 32), 0x7ac0u};
-  std::mt19937_64 rng(seq);
-  auto uniform = [&](double a, double b) { return std::uniform_real_distribution<double>(a, b)(rng); };
-  auto pick = [&](size_t n) { return std::uniform_int_distribution<size_t>(0, n - 1)(rng); };
+namespace {
 
-  const int W = o.width, H = o.height;
-  const double horizon = kHorizon * H;
-  const double focal = (0.98 * H - horizon) * kNearest / kCameraHeight;
+// A scene's random draws, in the order it makes them: one generator per scene.
+struct SceneRandom {
+  std::mt19937_64 rng;
+  double uniform(double a, double b) { return std::uniform_real_distribution<double>(a, b)(rng); }
+  size_t pick(size_t n) { return std::uniform_int_distribution<size_t>(0, n - 1)(rng); }
+};
 
-  // Place objects far to near, refusing heavy overlaps; every loop is bounded.
-  const int wanted = static_cast<int>(o.min_objects + pick(static_cast<size_t>(o.max_objects - o.min_objects + 1)));
+// The camera: where the horizon is and the focal length that puts the nearest ground at the
+// bottom of the picture.
+struct Camera {
+  int width, height;
+  double horizon, focal;
+};
+
+// Objects placed far to near, refusing heavy overlaps; every loop is bounded. Sorted far first
+// (the drawing order).
+std::vector<Placed> place_objects(SceneRandom& r, const SynthOptions& o, const Camera& cam) {
+  const int W = cam.width;
+  const double horizon = cam.horizon, focal = cam.focal;
+  const int wanted = static_cast<int>(o.min_objects + r.pick(static_cast<size_t>(o.max_objects - o.min_objects + 1)));
   std::vector<Placed> placed;
   for (int attempt = 0; attempt < wanted * 25 && static_cast<int>(placed.size()) < wanted; ++attempt) {
     Placed p;
-    p.category = &categories()[pick(categories().size())];
-    p.color = &colors()[pick(colors().size())];
-    p.material = kMaterials[pick(kMaterials.size())];
-    double size_roll = uniform(0, 1);
+    p.category = &categories()[r.pick(categories().size())];
+    p.color = &colors()[r.pick(colors().size())];
+    p.material = kMaterials[r.pick(kMaterials.size())];
+    double size_roll = r.uniform(0, 1);
     double mult = size_roll < 0.25 ? 0.7 : size_roll > 0.75 ? 1.35 : 1.0;
     p.size = mult < 1 ? "small" : mult > 1 ? "large" : "";
-    p.z = uniform(kNearest, kFarthest);
+    p.z = r.uniform(kNearest, kFarthest);
     double h = focal * p.category->height * mult / p.z;
     double w = h * p.category->aspect;
     double base_y = horizon + focal * kCameraHeight / p.z;
     double half_span = (W / 2.0) * 0.92 - w / 2;
     if (half_span <= 0 || h < 12) continue;
-    double cx = W / 2.0 + uniform(-half_span, half_span);
+    double cx = W / 2.0 + r.uniform(-half_span, half_span);
     p.box = cv::Rect2d(cx - w / 2, base_y - h, w, h);
     if (p.box.y < 2) continue;  // taller than the view
     bool clear = true;
     for (const auto& q : placed) clear = clear && overlap_of_smaller(p.box, q.box) < 0.2;
     if (!clear) continue;
-    if (p.category->carries_text && uniform(0, 1) < o.text_probability)
-      p.text = uniform(0, 1) < 0.8 ? std::to_string(1 + pick(99)) : kWords[pick(kWords.size())];
+    if (p.category->carries_text && r.uniform(0, 1) < o.text_probability)
+      p.text = r.uniform(0, 1) < 0.8 ? std::to_string(1 + r.pick(99)) : kWords[r.pick(kWords.size())];
     placed.push_back(std::move(p));
   }
   std::sort(placed.begin(), placed.end(), [](const Placed& a, const Placed& b) { return a.z > b.z; });
 
-  // Sky, then a ground plane whose shade and inverse depth follow the distance.
-  cv::Mat img(H, W, CV_8UC3);
-  std::vector<float> inv(static_cast<size_t>(W) * H);
-  const cv::Vec3d ground_near = cv::Vec3d(uniform(60, 120), uniform(120, 170), uniform(70, 130));
+  return placed;
+}
+
+// Sky, then a ground plane whose shade and inverse depth follow the distance.
+void paint_ground(SceneRandom& r, const Camera& cam, cv::Mat& img, std::vector<float>& inv) {
+  const int W = cam.width, H = cam.height;
+  const double horizon = cam.horizon, focal = cam.focal;
+  const cv::Vec3d ground_near = cv::Vec3d(r.uniform(60, 120), r.uniform(120, 170), r.uniform(70, 130));
   for (int y = 0; y < H; ++y) {
     cv::Vec3b row;
     float d;
@@ -305,11 +316,13 @@ SynthScene render_scene(uint64_t seed, uint64_t index, const SynthOptions& o) {
   }
   cv::line(img, {0, static_cast<int>(horizon)}, {W, static_cast<int>(horizon)}, {150, 160, 150}, 1, cv::LINE_AA);
 
-  SceneAnnotation a;
-  a.id = std::to_string(seed) + "-" + std::to_string(index);
-  a.source = "taco-synth";
-  a.width = W;
-  a.height = H;
+}
+
+// Draws the objects far to near over the ground (a shadow, then the shaded silhouette, and its
+// depth) and annotates each one that stays visible, with its box as drawn. Returns the placed
+// object behind each annotation.
+std::vector<const Placed*> draw_objects(const std::vector<Placed>& placed, cv::Mat& img, std::vector<float>& inv, SceneAnnotation& a) {
+  const int W = img.cols, H = img.rows;
   cv::Mat mask(H, W, CV_8UC1);
   std::vector<const Placed*> kept;  // the placed object behind each annotated one
   for (const auto& p : placed) {
@@ -360,8 +373,12 @@ SynthScene render_scene(uint64_t seed, uint64_t index, const SynthOptions& o) {
     kept.push_back(&p);
   }
 
-  // Relations from the geometry: in front of / behind when the distances differ clearly,
-  // else left of / right of when the positions do.
+  return kept;
+}
+
+// Relations from the geometry: in front of / behind when the distances differ clearly, else
+// left of / right of when the positions do.
+void add_relations(SceneAnnotation& a, const std::vector<const Placed*>& kept, int W) {
   for (size_t i = 0; i < a.objects.size(); ++i) {
     for (size_t j = i + 1; j < a.objects.size(); ++j) {
       const auto &bi = a.objects[i].box, &bj = a.objects[j].box;
@@ -372,10 +389,40 @@ SynthScene render_scene(uint64_t seed, uint64_t index, const SynthOptions& o) {
       else if (std::fabs(dx) > 0.1 * W) a.relations.push_back(dx > 0 ? SceneRelation{ii, "left of", jj} : SceneRelation{jj, "left of", ii});
     }
   }
+}
+
+std::string caption_of(const std::vector<const Placed*>& kept) {
   std::string caption;
   for (size_t i = 0; i < kept.size(); ++i)
     caption += (i == 0 ? "A scene with a " : i + 1 == kept.size() ? " and a " : ", a ") + article_phrase(*kept[i]);
-  a.caption = caption.empty() ? "An empty field." : caption + ".";
+  return caption.empty() ? "An empty field." : caption + ".";
+
+}
+
+}  // namespace
+
+SynthScene render_scene(uint64_t seed, uint64_t index, const SynthOptions& o) {
+  if (o.width < 64 || o.height < 64) throw Error("synthetic images must be at least 64 x 64");
+  // One generator per scene, seeded by (seed, index): the same scene for any thread count.
+  std::seed_seq seq{static_cast<uint32_t>(seed), static_cast<uint32_t>(seed >> 32), static_cast<uint32_t>(index),
+                    static_cast<uint32_t>(index >> 32), 0x7ac0u};
+  SceneRandom r{std::mt19937_64(seq)};
+  Camera cam{o.width, o.height, kHorizon * o.height, 0};
+  cam.focal = (0.98 * o.height - cam.horizon) * kNearest / kCameraHeight;
+
+  const std::vector<Placed> placed = place_objects(r, o, cam);
+  cv::Mat img(o.height, o.width, CV_8UC3);
+  std::vector<float> inv(static_cast<size_t>(o.width) * o.height);
+  paint_ground(r, cam, img, inv);
+
+  SceneAnnotation a;
+  a.id = std::to_string(seed) + "-" + std::to_string(index);
+  a.source = "taco-synth";
+  a.width = o.width;
+  a.height = o.height;
+  const std::vector<const Placed*> kept = draw_objects(placed, img, inv, a);
+  add_relations(a, kept, o.width);
+  a.caption = caption_of(kept);
 
   SynthScene scene;
   scene.annotation = std::move(a);

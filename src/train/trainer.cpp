@@ -381,6 +381,33 @@ class ProgressLines {
   int64_t loss_count_ = 0, tokens_ = 0;
 };
 
+TrainSummary summary_of(const RunState& run, double loss, double val_loss, double seconds) {
+  TrainSummary summary;
+  summary.steps = run.step;
+  summary.tokens = run.tokens;
+  summary.seconds = seconds;
+  summary.final_loss = loss;
+  summary.val_loss = val_loss;
+  return summary;
+}
+
+// A rerun of a finished run. The state is written before the model: a kill between the two
+// leaves a finished state beside no model, or an earlier checkpoint's; the state's weights make
+// it again.
+TrainSummary finish_done_run(const TrainOptions& o, RunState& run, EmbeddedConfig& config, const Dataset& val, const Tokenizer& tok,
+                             torch::Device device) {
+  TrainSummary summary = summary_of(run, 0, -1, run.seconds_before);
+  summary.already_done = true;
+  if (model_step(o.out) == run.step) return summary;
+  if (!val.examples.empty())
+    config.training["val_loss"] = validation_loss(run.net, val, config.visual_tokens(), tok.end_id(), o.batch_tokens, device);
+  run.write_model(o.out, config, run.seconds_before, o.weights_dtype);
+  summary.model_rewritten = true;
+  if (!o.quiet)
+    std::fprintf(stderr, "train: the run had finished but its model.safetensors was missing or older; written from the final state\n");
+  return summary;
+}
+
 TrainSummary train(const TrainOptions& o) {
   check_options(o);
   EmbeddedConfig config = EmbeddedConfig::preset(o.size);
@@ -423,30 +450,8 @@ TrainSummary train(const TrainOptions& o) {
   }
   state = SafeTensorsFile();
 
-  TrainSummary summary;
-  auto finish_summary = [&](double loss, double val_loss, double seconds) {
-    summary.steps = run.step;
-    summary.tokens = run.tokens;
-    summary.seconds = seconds;
-    summary.final_loss = loss;
-    summary.val_loss = val_loss;
-  };
   const int visual_tokens = config.visual_tokens();
-  if (resuming && run.step >= total_steps) {
-    // The state is written before the model: a kill between the two leaves a finished state
-    // beside no model, or an earlier checkpoint's. The state's weights make it again.
-    if (model_step(o.out) != run.step) {
-      if (!d.val.examples.empty())
-        config.training["val_loss"] = validation_loss(run.net, d.val, visual_tokens, tok.end_id(), o.batch_tokens, device);
-      run.write_model(o.out, config, run.seconds_before, o.weights_dtype);
-      summary.model_rewritten = true;
-      if (!o.quiet)
-        std::fprintf(stderr, "train: the run had finished but its model.safetensors was missing or older; written from the final state\n");
-    }
-    summary.already_done = true;
-    finish_summary(0, -1, run.seconds_before);
-    return summary;
-  }
+  if (resuming && run.step >= total_steps) return finish_done_run(o, run, config, d.val, tok, device);
   if (!o.quiet)
     std::fprintf(stderr, "train: %zu records (%lld tokens, %zu images), %s model of %lld parameters, %lld steps on %s%s\n",
                  d.train.examples.size(), static_cast<long long>(d.train.tokens), d.images, o.size.c_str(),
@@ -475,9 +480,8 @@ TrainSummary train(const TrainOptions& o) {
     }
     progress.maybe_print(run.step, total_steps, at_checkpoint, val_loss);
   }
-  finish_summary(std::accumulate(recent_losses.begin(), recent_losses.end(), 0.0) / static_cast<double>(recent_losses.size()),
-                 val_loss, run.seconds_before + elapsed());
-  return summary;
+  return summary_of(run, std::accumulate(recent_losses.begin(), recent_losses.end(), 0.0) / static_cast<double>(recent_losses.size()),
+                    val_loss, run.seconds_before + elapsed());
 }
 
 }  // namespace
