@@ -1,6 +1,5 @@
 #include "curate/curate.h"
 
-#include <simdjson.h>
 #include <sys/resource.h>
 
 #include <algorithm>
@@ -15,6 +14,7 @@
 #include <unordered_map>
 
 #include "cota/trace.h"
+#include "cota/trace_facts.h"
 #include "distill/verify.h"
 #include "eval/benchmark.h"
 #include "util/error.h"
@@ -25,145 +25,20 @@
 namespace taco {
 namespace {
 
-namespace od = simdjson::ondemand;
-
-// What the filters and the report need from one trace line.
-struct TraceFacts {
-  std::string source = "(none)";  // task.metadata.source
-  std::string variant;            // task.metadata.variant
-  std::string prompt = "cota";
-  std::string status;
-  bool verified = false, correct = false;
-  size_t steps = 0, parse_failures = 0, failed_actions = 0;
-  std::vector<std::string> tools;
-  std::vector<std::string> image_paths;
-  std::string question;                   // with want_task, for decontamination
-  std::vector<std::string> input_images;  // with want_task
-  int version = 0;
-  uint64_t content_hash = 0;
-
-  std::string format() const {
-    if (variant == "cota" || variant == "cot" || variant == "direct") return variant;
-    return prompt == "direct" ? "direct" : "cota";
-  }
-  void reset() { *this = TraceFacts(); }
-};
-
-uint64_t mix(uint64_t h, std::string_view s) {
-  uint64_t x = h ^ (std::hash<std::string_view>{}(s) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2));
-  return x;
-}
-
-std::string str(od::value v) {
-  std::string_view s = v.get_string();
-  return std::string(s);
-}
-
-void read_task(od::object task, TraceFacts& f, bool want_images, bool want_task) {
-  for (auto field : task) {
-    std::string_view key = field.unescaped_key();
-    od::value v = field.value();
-    if (key == "question") {
-      f.content_hash = mix(f.content_hash, v.raw_json_token());
-      if (want_task) f.question = str(v);
-    } else if (key == "images") {
-      for (auto p : v.get_array()) {
-        std::string_view path = p.get_string();
-        f.content_hash = mix(f.content_hash, path);
-        if (want_images) f.image_paths.emplace_back(path);
-        if (want_task) f.input_images.emplace_back(path);
-      }
-    } else if (key == "metadata") {
-      for (auto m : v.get_object()) {
-        std::string_view mk = m.unescaped_key();
-        std::string* target = mk == "source" ? &f.source : mk == "variant" ? &f.variant : nullptr;
-        if (!target) continue;
-        od::value mv = m.value();
-        if (mv.type() == od::json_type::string) *target = str(mv);
-      }
-    }
-  }
-}
-
-void read_step(od::object step, TraceFacts& f) {
-  ++f.steps;
-  for (auto field : step) {
-    std::string_view key = field.unescaped_key();
-    od::value v = field.value();
-    if (key == "raw") {
-      f.content_hash = mix(f.content_hash, v.raw_json_token());
-    } else if (key == "actions") {
-      for (auto action : v.get_array()) {
-        std::string_view name = action.find_field_unordered("name").get_string();
-        if (name != "Terminate") f.tools.emplace_back(name);
-        break;  // only the first action runs
-      }
-    } else if (key == "error") {
-      std::string_view kind = v.find_field_unordered("kind").get_string();
-      if (kind == "json" || kind == "schema" || kind == "unknown") ++f.parse_failures;
-      else if (kind == "tool" || kind == "unknown_tool" || kind == "arguments") ++f.failed_actions;
-    }
-  }
-}
-
-// Reads one trace line (padded: `capacity` bytes are readable from `data`). False with
-// `error` set when it is not a trace.
-bool read_facts(od::parser& parser, const char* data, size_t len, size_t capacity, bool want_images, bool want_task,
-                TraceFacts& f, std::string& error) {
-  f.reset();
-  try {
-    od::document doc = parser.iterate(data, len, capacity);
-    bool is_trace = false;
-    for (auto field : doc.get_object()) {
-      std::string_view key = field.unescaped_key();
-      od::value v = field.value();
-      if (key == "format") is_trace = v.get_string().value() == "taco.trace";
-      else if (key == "version") f.version = static_cast<int>(v.get_int64().value());
-      else if (key == "task") read_task(v.get_object(), f, want_images, want_task);
-      else if (key == "prompt") f.prompt = str(v);
-      else if (key == "status") f.status = str(v);
-      else if (key == "answer") f.content_hash = mix(f.content_hash, v.raw_json_token());
-      else if (key == "verification") {
-        f.verified = true;
-        for (auto vf : v.get_object())
-          if (vf.unescaped_key().value() == "correct") f.correct = vf.value().get_bool();
-      } else if (key == "steps") {
-        for (auto step : v.get_array()) read_step(step.get_object(), f);
-      } else if (key == "images" && want_images) {
-        for (auto im : v.get_array()) {
-          od::value p = im.find_field_unordered("path");
-          std::string_view path = p.get_string();
-          if (!path.empty()) f.image_paths.emplace_back(path);
-        }
-      }
-    }
-    if (!is_trace) {
-      error = "not a taco trace (no \"format\": \"taco.trace\")";
-      return false;
-    }
-    return true;
-  } catch (const simdjson::simdjson_error& e) {
-    error = e.what();
-    return false;
-  }
-}
-
-// Calls fn(line, capacity) for every non-empty line of a JSONL file, reading it in large
-// blocks; each line is followed by at least SIMDJSON_PADDING readable bytes.
 void for_each_line(const std::string& path, uint64_t& bytes, const std::function<void(const char*, size_t, size_t)>& fn) {
   FILE* in = std::fopen(path.c_str(), "rb");
   if (!in) throw Error(path + ": cannot open (" + std::strerror(errno) + ")");
   constexpr size_t kBlock = 8 << 20;
-  std::vector<char> buf(kBlock + simdjson::SIMDJSON_PADDING);
+  std::vector<char> buf(kBlock + TraceFactsReader::kPadding);
   size_t have = 0;
   for (;;) {
-    if (buf.size() - simdjson::SIMDJSON_PADDING - have < kBlock / 2) buf.resize(buf.size() * 2);  // a very long line: grow
-    size_t room = buf.size() - simdjson::SIMDJSON_PADDING - have;
+    if (buf.size() - TraceFactsReader::kPadding - have < kBlock / 2) buf.resize(buf.size() * 2);  // a very long line: grow
+    size_t room = buf.size() - TraceFactsReader::kPadding - have;
     size_t n = std::fread(buf.data() + have, 1, room, in);
     bytes += n;
     const bool eof = n < room;
     have += n;
-    std::memset(buf.data() + have, 0, simdjson::SIMDJSON_PADDING);
+    std::memset(buf.data() + have, 0, TraceFactsReader::kPadding);
     size_t start = 0;
     const char* base = buf.data();
     for (;;) {
@@ -264,13 +139,13 @@ class SourceReader {
 // The paper's rule, a first pass: the metadata sources where verified CoTA is not better than
 // CoT.
 std::set<std::string> action_useless_sources(const Recipe& recipe, SourceReader& reader) {
-  od::parser parser;
+  TraceFactsReader parser;
   TraceFacts facts;
   std::string error;
   std::map<std::string, SourceStats> stats;
   for (const auto& s : recipe.sources)
     reader.read(s.path, [&](const char* data, size_t len, size_t cap) {
-      if (!read_facts(parser, data, len, cap, false, false, facts, error) || !facts.verified) return;
+      if (!parser.read(data, len, cap, false, false, facts, error) || !facts.verified) return;
       SourceStats& st = stats[facts.source];
       const std::string format = facts.format();
       if (format == "cot") {
@@ -446,7 +321,7 @@ CurateReport run_curate(const Recipe& recipe, const std::string& out_path, bool 
 
   std::vector<size_t> removed(kFilterCount, 0);
   Selection selection(recipe, report);
-  od::parser parser;
+  TraceFactsReader parser;
   TraceFacts facts;
   std::string error;
   for (size_t s = 0; s < recipe.sources.size(); ++s) {
@@ -457,7 +332,7 @@ CurateReport run_curate(const Recipe& recipe, const std::string& out_path, bool 
       ++report.input;
       ++report.input_per_source[src.name];
       auto where = [&] { return src.path + " line " + std::to_string(line_no); };
-      if (!read_facts(parser, data, len, cap, flt.images_present, exclude != nullptr, facts, error)) {
+      if (!parser.read(data, len, cap, flt.images_present, exclude != nullptr, facts, error)) {
         if (report.warnings.size() < 5) report.warnings.push_back(where() + ": " + error);
         ++removed[kMalformed];
         return;

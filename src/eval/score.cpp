@@ -7,6 +7,7 @@
 #include <random>
 #include <sstream>
 
+#include "cota/trace_facts.h"
 #include "eval/answer_match.h"
 #include "eval/benchmark.h"
 #include "util/error.h"
@@ -153,7 +154,7 @@ void ToolUseStats::add(const Trace& t) {
   steps += t.steps.size();
   for (const auto& step : t.steps) {
     if (step.parse_error != ParseErrorKind::kNone) ++parse_failures;
-    if (step.error_kind == "tool" || step.error_kind == "unknown_tool" || step.error_kind == "arguments") ++failed_actions;
+    if (is_failed_action(step.error_kind)) ++failed_actions;
   }
   auto tools = t.tools_called();
   if (!tools.empty()) ++with_tools;
