@@ -49,7 +49,11 @@ std::string ImageStore::add(Image image, const std::string& source) {
 std::shared_ptr<ToolContext> ImageStore::context_for(const std::string& task_id) const {
   std::vector<ToolContext::NamedImage> snapshot;
   for (const auto& e : entries_) snapshot.push_back({e.name, e.source == "input" ? e.path : "", e.source, e.image});
-  return std::make_shared<ToolContext>(std::move(snapshot), task_id, max_pixels_, tool_pixels_left());
+  // The call's images are the next image-k and count against the episode's budget (at commit).
+  ToolContext::NewImages allowed{entries_.size(), max_pixels_, tool_pixels_left(),
+                                 "this episode's tools have made all the image pixels it allows (twice the limit of " +
+                                     std::to_string(max_pixels_) + " per image); work with the images already made"};
+  return std::make_shared<ToolContext>(std::move(snapshot), task_id, std::move(allowed));
 }
 
 std::vector<std::string> ImageStore::commit(const ToolContext& ctx, const std::string& source) {

@@ -148,8 +148,8 @@ Json coerce(const std::string& tool, const ArgSpec& spec, const Json& v, const T
 
 }  // namespace
 
-ToolContext::ToolContext(std::vector<NamedImage> images, std::string task_id, int64_t max_pixels, int64_t pixels_left)
-    : images_(std::move(images)), task_id_(std::move(task_id)), max_pixels_(max_pixels), pixels_left_(pixels_left) {}
+ToolContext::ToolContext(std::vector<NamedImage> images, std::string task_id, NewImages allowed)
+    : images_(std::move(images)), task_id_(std::move(task_id)), allowed_(std::move(allowed)) {}
 
 const ToolContext::NamedImage* ToolContext::find(std::string_view name) const {
   for (const auto& im : images_)
@@ -165,12 +165,10 @@ std::vector<std::string> ToolContext::image_names() const {
 
 std::string ToolContext::add_image(Image image) {
   const int64_t pixels = static_cast<int64_t>(image.width()) * image.height();
-  if (pixels > pixels_left_)
-    throw ToolError(ToolFailure::kValueError, "this episode's tools have made all the image pixels it allows (twice the limit of " +
-                                      std::to_string(max_pixels_) + " per image); work with the images already made");
-  pixels_left_ -= pixels;
+  if (pixels > allowed_.pixels_left) throw ToolError(ToolFailure::kValueError, allowed_.when_spent);
+  allowed_.pixels_left -= pixels;
   new_images_.push_back(std::move(image));
-  return image_name(images_.size() + new_images_.size() - 1);
+  return image_name(allowed_.first_index + new_images_.size() - 1);
 }
 
 const Image& image_arg(const Json& args, const char* key, const ToolContext& ctx) {

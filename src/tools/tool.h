@@ -102,9 +102,17 @@ class ToolContext {
     Image image;
   };
 
-  // `pixels_left`: what the episode's budget leaves for images this call makes.
-  ToolContext(std::vector<NamedImage> images, std::string task_id, int64_t max_pixels,
-              int64_t pixels_left = std::numeric_limits<int64_t>::max());
+  // What the call may add to the episode's images, as the episode's ImageStore decides it
+  // (tools/image_store.h: the names and the pixel budget are its facts): names from
+  // image-<first_index> on, at most max_pixels each and pixels_left together.
+  struct NewImages {
+    size_t first_index = 0;
+    int64_t max_pixels = 0;
+    int64_t pixels_left = 0;
+    std::string when_spent;  // the failed call's message once pixels_left is spent
+  };
+
+  ToolContext(std::vector<NamedImage> images, std::string task_id, NewImages allowed);
 
   const NamedImage* find(std::string_view name) const;
   std::vector<std::string> image_names() const;
@@ -120,7 +128,7 @@ class ToolContext {
   const std::string& task_id() const { return task_id_; }
   // The largest image this call may still make: the per-image limit, or less when the
   // episode's budget is nearly spent. Tools check it before they allocate.
-  int64_t max_pixels() const { return std::min(max_pixels_, pixels_left_); }
+  int64_t max_pixels() const { return std::min(allowed_.max_pixels, allowed_.pixels_left); }
 
   // Set when the call ran out of time; long-running tools may poll it and stop early.
   bool cancelled() const { return cancelled_.load(); }
@@ -131,8 +139,7 @@ class ToolContext {
   std::vector<Image> new_images_;
   Json details_;
   std::string task_id_;
-  int64_t max_pixels_;
-  int64_t pixels_left_;
+  NewImages allowed_;  // pixels_left counts down as the call adds images
   std::atomic<bool> cancelled_{false};
 };
 

@@ -119,7 +119,7 @@ int serve_tool_requests() {
       auto& tool = tools[name];
       if (!tool) tool = make_worker_side_tool(name);
       if (!tool) throw ToolError(ToolFailure::kKeyError, "'" + name + "' does not run in a worker process");
-      ToolContext ctx({}, "worker", 0);
+      ToolContext ctx({}, "worker", ToolContext::NewImages{0, 0, 0, "a tool worker makes no images"});
       reply["result"] = tool->call(request.at("args"), ctx);
       if (!ctx.details().is_null()) reply["details"] = ctx.details();
     } catch (const ToolError& e) {

@@ -223,7 +223,7 @@ TEST(McpClientTest, TheReferenceServersToolsRunInAnEpisode) {
 
   // A call over the time limit is a TimeoutError the model sees; the server is started again
   // for the next call, which works.
-  auto ctx = std::make_shared<ToolContext>(std::vector<ToolContext::NamedImage>{}, "t", kDefaultMaxPixels);
+  auto ctx = ImageStore().context_for("t");
   try {
     tools.execute(Action{"trigger-long-running-operation", {{"duration", 10}, {"steps", 2}}}, ctx);
     ADD_FAILURE() << "a 10-second operation finished under a 4-second limit";
@@ -253,7 +253,7 @@ TEST(McpClientTest, AServerOverStreamableHttp) {
   ToolRegistry tools = make_tool_registry(config);
   ASSERT_NE(tools.find("echo"), nullptr);
   EXPECT_EQ(tools.find("get-env"), nullptr) << "denied";
-  auto ctx = std::make_shared<ToolContext>(std::vector<ToolContext::NamedImage>{}, "t", kDefaultMaxPixels);
+  auto ctx = ImageStore().context_for("t");
   EXPECT_EQ(tools.execute(Action{"echo", {{"message", "over http"}}}, ctx)["text"], "Echo: over http");
   Json image = tools.execute(Action{"get-tiny-image", Json::object()}, ctx);
   EXPECT_EQ(image["image"], "image-0");

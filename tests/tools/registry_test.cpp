@@ -1,3 +1,4 @@
+#include "tools/image_store.h"
 #include "tools/registry.h"
 
 #include <gtest/gtest.h>
@@ -23,7 +24,7 @@ class SlowTool : public Tool {
   }
 };
 
-std::shared_ptr<ToolContext> empty_context() { return std::make_shared<ToolContext>(std::vector<ToolContext::NamedImage>{}, "t", 100); }
+std::shared_ptr<ToolContext> empty_context() { return ImageStore("", 100).context_for("t"); }
 
 TEST(RegistryTest, CallsOverTheTimeLimitAreAbandoned) {
   ToolRegistry r;

@@ -1,3 +1,4 @@
+#include "tools/image_store.h"
 #include "tools/worker.h"
 
 #include <gtest/gtest.h>
@@ -37,7 +38,7 @@ ToolRegistry registry_with(double time_limit_s, int worker_memory_mb = 2048) {
 }
 
 Json call(const ToolRegistry& r, const std::string& tool, const Json& args) {
-  auto ctx = std::make_shared<ToolContext>(std::vector<ToolContext::NamedImage>{}, "t", 100);
+  auto ctx = ImageStore("", 100).context_for("t");
   return r.execute(Action{tool, args}, ctx);
 }
 
