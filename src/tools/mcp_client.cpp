@@ -180,43 +180,35 @@ class McpSession {
   }
 
   Json over_stdio(const Json& message, int64_t id, double timeout_s) {
-    if (!child_->write_line(message.dump())) {
-      child_running_ = false;
-      throw McpFailure("MCP server '" + c_.name + "' stopped");
-    }
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(timeout_s > 0 ? timeout_s : 1e9);
-    for (;;) {
-      const double left = std::chrono::duration<double>(deadline - std::chrono::steady_clock::now()).count();
-      if (left <= 0) break;
-      std::string line;
-      const auto got = child_->read_line(line, left);
-      if (got == ChildProcess::ReadResult::kClosed) {
-        child_running_ = false;
-        throw McpFailure("MCP server '" + c_.name + "' stopped");
-      }
-      if (got == ChildProcess::ReadResult::kTimeout) break;
-      if (got == ChildProcess::ReadResult::kTooLong) {
-        child_running_ = false;
-        child_->kill();
-        throw McpFailure("MCP server '" + c_.name + "' sent a message over " + byte_size_text(kMaxMcpMessageBytes) +
-                         "; it is started again at the next call");
-      }
+    Json reply;
+    auto is_reply = [&](const std::string& line) {
       // A message taco cannot hold (nested too deep) is the server's failure, said now, rather
       // than a line read past while the call waits for its time limit.
       if (std::string problem = json_limit_problem(line); !problem.empty())
         throw McpFailure("MCP server '" + c_.name + "' sent a message that cannot be read: " + problem);
       Json m = parse_json_or_discarded(with_valid_utf8(line));
-      if (!m.is_object()) continue;  // not a JSON-RPC message: a server printing to stdout by mistake
+      if (!m.is_object()) return false;  // not a JSON-RPC message: a server printing to stdout by mistake
       if (m.contains("method")) {
         if (m.contains("id")) answer_server_request(m);
-        continue;
+        return false;
       }
-      if (m.contains("id") && m["id"] == id) return m;
-      // An answer to a request given up on earlier: read past it.
+      if (!m.contains("id") || m["id"] != id) return false;  // an answer to a request given up on earlier
+      reply = std::move(m);
+      return true;
+    };
+    const Json cancel{{"jsonrpc", "2.0"}, {"method", "notifications/cancelled"}, {"params", {{"requestId", id}, {"reason", "taco's time limit"}}}};
+    const ChildAnswer answer = ask_child(*child_, message.dump(), timeout_s, is_reply, cancel.dump());
+    switch (answer.outcome) {
+      case ChildAnswer::Outcome::kAnswered: return reply;
+      case ChildAnswer::Outcome::kStopped:
+        child_running_ = false;
+        throw McpFailure("MCP server '" + c_.name + "' stopped");
+      case ChildAnswer::Outcome::kTooLong:
+        child_running_ = false;
+        throw McpFailure("MCP server '" + c_.name + "' sent a message over " + byte_size_text(kMaxMcpMessageBytes) +
+                         "; it is started again at the next call");
+      case ChildAnswer::Outcome::kTimeout: break;
     }
-    child_->write_line(Json{{"jsonrpc", "2.0"}, {"method", "notifications/cancelled"},
-                            {"params", {{"requestId", id}, {"reason", "taco's time limit"}}}}
-                           .dump());
     throw McpFailure("MCP server '" + c_.name + "' did not answer " + message.value("method", "") + " within " +
                          Json(timeout_s).dump() + " s",
                      true);

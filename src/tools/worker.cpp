@@ -74,19 +74,18 @@ Json ToolWorkers::call(const std::string& tool, const Json& args, ToolContext& c
   } catch (const Error& e) {
     throw ToolError(ToolFailure::kRuntimeError, tool + " could not run: " + e.what());
   }
-  std::string line;
-  auto result = ChildProcess::ReadResult::kClosed;
-  if (worker->write_line(Json{{"tool", tool}, {"args", args}}.dump())) result = worker->read_line(line, time_limit_s_);
-  if (result == ChildProcess::ReadResult::kTimeout) {
-    worker->kill();
+  // One request, the first line back its answer; a worker that overruns or crashes is gone
+  // (ask_child's policy), and the next call takes or starts another.
+  const ChildAnswer answer = ask_child(*worker, Json{{"tool", tool}, {"args", args}}.dump(), time_limit_s_, [](const std::string&) { return true; });
+  if (answer.outcome == ChildAnswer::Outcome::kTimeout) {
     char limit[32];
     std::snprintf(limit, sizeof limit, "%g", time_limit_s_);
     throw ToolError(ToolFailure::kTimeoutError, tool + " did not finish within " + limit + " seconds");
   }
-  if (result == ChildProcess::ReadResult::kClosed) {
-    std::string how = worker->wait_description();
-    throw ToolError(ToolFailure::kRuntimeError, tool + " crashed (its worker process " + how + ")");
-  }
+  if (answer.outcome != ChildAnswer::Outcome::kAnswered)
+    throw ToolError(ToolFailure::kRuntimeError, tool + " crashed (its worker process " +
+                                                    (answer.outcome == ChildAnswer::Outcome::kTooLong ? std::string("sent a line over its limit") : answer.how) + ")");
+  const std::string& line = answer.line;
   const Json reply = parse_json_or_discarded(line);
   if (!reply.is_object() || !(reply.contains("result") || (reply.contains("error") && reply["error"].is_object()))) {
     worker->kill();

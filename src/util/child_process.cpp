@@ -267,4 +267,39 @@ std::string ChildProcess::wait_description() {
   return "exited with status " + std::to_string(WEXITSTATUS(status_));
 }
 
+ChildAnswer ask_child(ChildProcess& child, const std::string& request, double time_limit_s,
+                      const std::function<bool(const std::string&)>& is_answer, const std::string& on_timeout) {
+  ChildAnswer answer;
+  if (!child.write_line(request)) {
+    answer.how = child.wait_description();
+    return answer;
+  }
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::duration<double>(time_limit_s > 0 ? time_limit_s : 1e9);
+  for (;;) {
+    const double left = std::chrono::duration<double>(deadline - std::chrono::steady_clock::now()).count();
+    if (left <= 0) break;
+    std::string line;
+    const auto got = child.read_line(line, left);
+    if (got == ChildProcess::ReadResult::kClosed) {
+      answer.how = child.wait_description();
+      return answer;
+    }
+    if (got == ChildProcess::ReadResult::kTooLong) {
+      child.kill();
+      answer.outcome = ChildAnswer::Outcome::kTooLong;
+      return answer;
+    }
+    if (got == ChildProcess::ReadResult::kTimeout) break;
+    if (is_answer(line)) {
+      answer.outcome = ChildAnswer::Outcome::kAnswered;
+      answer.line = std::move(line);
+      return answer;
+    }
+  }
+  if (!on_timeout.empty()) child.write_line(on_timeout);
+  child.kill();
+  answer.outcome = ChildAnswer::Outcome::kTimeout;
+  return answer;
+}
+
 }  // namespace taco

@@ -14,6 +14,7 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <utility>
@@ -62,5 +63,21 @@ class ChildProcess {
   size_t scanned_ = 0;   // bytes of buffer_ already searched for a newline
   size_t max_line_ = 0;
 };
+
+// One request to a helper process that answers line by line (tool workers, stdio MCP servers):
+// one policy for all of them. The request is a line written; its answer the first line
+// `is_answer` takes within `time_limit_s` (<= 0: no limit), the lines it does not take being
+// read past (it may write to the child meanwhile, or throw). A child that overruns the limit
+// (sent `on_timeout` first, when not empty: an MCP server's cancellation) or sends a line over
+// its limit is killed; one that stopped is reaped. Either way it is not asked again: its owner
+// starts a fresh one for the next request.
+struct ChildAnswer {
+  enum class Outcome { kAnswered, kTimeout, kStopped, kTooLong };
+  Outcome outcome = Outcome::kStopped;
+  std::string line;  // kAnswered: the answer
+  std::string how;   // kStopped: how the process ended ("exited with status 3", ...)
+};
+ChildAnswer ask_child(ChildProcess& child, const std::string& request, double time_limit_s,
+                      const std::function<bool(const std::string&)>& is_answer, const std::string& on_timeout = "");
 
 }  // namespace taco
