@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "cota/parse.h"
+#include "util/hash.h"
 
 namespace taco {
 namespace {
@@ -13,7 +14,7 @@ namespace {
 namespace od = simdjson::ondemand;
 
 uint64_t mix(uint64_t h, std::string_view s) {
-  uint64_t x = h ^ (std::hash<std::string_view>{}(s) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2));
+  uint64_t x = h ^ (hash_bytes(s) + 0x9e3779b97f4a7c15ULL + (h << 6) + (h >> 2));
   return x;
 }
 

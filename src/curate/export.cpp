@@ -12,6 +12,7 @@
 #include "util/files.h"
 #include "util/jsonl.h"
 #include "util/record_writer.h"
+#include "util/hash.h"
 
 namespace fs = std::filesystem;
 
@@ -35,7 +36,7 @@ class ImagePlacer {
     if (src.empty()) throw Error("an image of the trace has no file (made with GenSettings.no_images?)");
     if (!fs::exists(src, ec)) throw Error("image missing: " + src);
     char hash[17];
-    std::snprintf(hash, sizeof hash, "%016llx", static_cast<unsigned long long>(std::hash<std::string>{}(src)));
+    std::snprintf(hash, sizeof hash, "%016llx", static_cast<unsigned long long>(hash_bytes(src)));
     const std::string dst = dir_ + "/" + std::string(hash, 4) + "/" + std::string(hash + 4) + "-" + fs::path(src).filename().string();
     if (!fs::exists(dst, ec)) {
       make_dirs(parent_dir(dst));

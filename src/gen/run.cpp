@@ -32,7 +32,7 @@ GenFormat gen_format_from_string(const std::string& s) {
 }
 
 bool asked_directly(const std::string& task_id, uint64_t seed, double share) {
-  const uint64_t x = mix64(std::hash<std::string>{}(task_id) ^ (seed * kGoldenGamma));
+  const uint64_t x = mix64(hash_bytes(task_id) ^ (seed * kGoldenGamma));
   return static_cast<double>(x >> 11) * 0x1.0p-53 < share;
 }
 

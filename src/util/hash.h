@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string_view>
 
 namespace taco {
 
@@ -17,5 +18,15 @@ inline uint64_t mix64(uint64_t x) {
 
 // One splitmix64 step from state x: the value a generator at state x yields.
 inline uint64_t splitmix64(uint64_t x) { return mix64(x + kGoldenGamma); }
+
+// A string's hash, the same on every platform and standard library: FNV-1a over the bytes,
+// then mix64 to spread them. For choices that must be reproducible (which questions are asked
+// directly, the oracle's confidences, export's file names, a reply's sampling seed); never for
+// security.
+inline uint64_t hash_bytes(std::string_view s) {
+  uint64_t h = 0xcbf29ce484222325ULL;
+  for (unsigned char c : s) h = (h ^ c) * 0x100000001b3ULL;
+  return mix64(h);
+}
 
 }  // namespace taco

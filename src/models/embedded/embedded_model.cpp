@@ -11,6 +11,7 @@
 #include "models/embedded/embedded.h"
 #include "models/embedded/weights.h"
 #include "util/error.h"
+#include "util/hash.h"
 
 namespace taco {
 namespace {
@@ -101,7 +102,7 @@ class EmbeddedModel : public Model {
     torch::Tensor logits = net->forward(tokens, pixels, slots, &cache)[0][T - 1];
 
     // A given seed makes each reply reproducible whatever else runs at the same time.
-    std::mt19937_64 rng(seed >= 0 ? static_cast<uint64_t>(seed) ^ std::hash<std::string>{}(request.task_id) ^
+    std::mt19937_64 rng(seed >= 0 ? static_cast<uint64_t>(seed) ^ hash_bytes(request.task_id) ^
                                                  (assistant_turns * 0x9e3779b97f4a7c15ULL)
                                            : std::random_device{}());
     Completion out;

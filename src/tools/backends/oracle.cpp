@@ -16,6 +16,7 @@
 #include "util/npy.h"
 #include "util/strings.h"
 #include "tools/catalog.h"
+#include "util/hash.h"
 
 namespace taco {
 namespace {
@@ -32,7 +33,7 @@ bool names(const std::string& query, const std::string& label) {
 
 // A deterministic confidence in [0.5, 1.0] for annotations that carry none.
 double pseudo_score(const std::string& id, size_t index) {
-  size_t h = std::hash<std::string>{}(id + "#" + std::to_string(index));
+  const uint64_t h = hash_bytes(id + "#" + std::to_string(index));
   return 0.5 + 0.5 * static_cast<double>(h % 1000) / 999.0;
 }
 
@@ -56,7 +57,7 @@ Embedding bag_of_words(const std::vector<std::string>& words) {
   Embedding v(kDims, 0.f);
   for (const auto& w : words) {
     std::string stem = w.size() > 3 && w.back() == 's' ? w.substr(0, w.size() - 1) : w;
-    v[std::hash<std::string>{}(stem) % kDims] += 1.f;
+    v[hash_bytes(stem) % kDims] += 1.f;
   }
   float norm = 0;
   for (float x : v) norm += x * x;
