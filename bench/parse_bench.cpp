@@ -5,6 +5,8 @@
 #include <vector>
 
 #include "cota/parse.h"
+#include "cota/trace.h"
+#include "cota/trace_facts.h"
 
 namespace {
 
@@ -43,6 +45,61 @@ void BM_ParseMessy(benchmark::State& state) {
   state.SetItemsProcessed(static_cast<int64_t>(state.iterations()));
 }
 BENCHMARK(BM_ParseMessy);
+
+// One trace line of taco gen's kind (four steps, tool observations), read whole (Trace::from_json
+// on nlohmann's DOM) or for its facts (TraceFactsReader, what curate reads): why curate keeps
+// the second reader.
+const std::string& trace_line() {
+  static const std::string line = [] {
+    taco::Trace t;
+    t.task.id = "1-42-count";
+    t.task.question = "How many red cones are there in the image?";
+    t.task.images = {"world/images/1-42.png"};
+    t.task.answer = "3";
+    t.task.metadata = taco::Json{{"source", "taco-gen"}, {"variant", "cota"}};
+    for (const char* tool : {"LocalizeObjects", "Crop", "Calculate", "Terminate"}) {
+      taco::StepRecord s;
+      s.content = taco::StepContent{"I will look for the red cones and count the boxes that the tool finds in the picture.",
+                                    {taco::Action{tool, taco::Json{{"image", "image-0"}, {"objects", {"red cone"}}}}}};
+      s.raw = s.content->to_json().dump();
+      taco::Json boxes = taco::Json::array();
+      for (int k = 0; k < 3; ++k) boxes.push_back(taco::Json{{"label", "red cone"}, {"bbox", {0.1 * k, 0.2, 0.1 * k + 0.08, 0.4}}, {"score", 0.9}});
+      s.observation = taco::Json{{"regions", boxes}};
+      s.feedback = "OBSERVATION:\n" + s.observation.dump();
+      t.steps.push_back(std::move(s));
+    }
+    t.images.push_back(taco::TraceImage{"image-0", "world/images/1-42.png", "input", 640, 480});
+    t.status = taco::TraceStatus::kTerminated;
+    t.answer = "3";
+    t.answer_source = "terminate";
+    return t.to_json().dump();
+  }();
+  return line;
+}
+
+void BM_TraceFromJson(benchmark::State& state) {
+  const std::string& line = trace_line();
+  for (auto _ : state) {
+    taco::Trace t = taco::Trace::from_json(taco::parse_json(line));
+    benchmark::DoNotOptimize(t);
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * line.size()));
+}
+BENCHMARK(BM_TraceFromJson);
+
+void BM_TraceFacts(benchmark::State& state) {
+  std::string line = trace_line();
+  const size_t len = line.size();
+  line.append(taco::TraceFactsReader::kPadding, '\0');
+  taco::TraceFactsReader reader;
+  taco::TraceFacts f;
+  std::string error;
+  for (auto _ : state) {
+    benchmark::DoNotOptimize(reader.read(line.data(), len, line.size(), false, false, f, error));
+  }
+  state.SetBytesProcessed(static_cast<int64_t>(state.iterations() * len));
+}
+BENCHMARK(BM_TraceFacts);
 
 }  // namespace
 
