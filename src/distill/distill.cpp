@@ -101,7 +101,8 @@ DistillResult distill(DistillSettings f, const JobEvents& events) {
     if (t.verification.value("split", "") != kIncorrect) return;
     Trace d = direct_example(t, *t.task.answer);
     std::lock_guard<std::mutex> lock(direct_mu);
-    if (direct_done.insert(d.task.id).second) direct_out.append(d.to_json());
+    // Paths relative to the Direct file's folder, as its trace version says (not the working folder).
+    if (direct_done.insert(d.task.id).second) direct_out.append(d.to_json_in(result.direct_path));
   };
 
   EpisodeSettings episode = f.episode;

@@ -220,6 +220,36 @@ TEST(DistillEndToEndTest, DistillCurateExportOffline) {
   EXPECT_FALSE(std::filesystem::exists(dir.file("train.json.tmp")));
 }
 
+// The README's pipeline as a reader types it: relative paths, the traces in a folder of their
+// own (--out distill/traces.jsonl). The Direct examples distill makes from wrong answers name
+// their images relative to their own file, as their trace version says, so curate keeps them
+// and export finds their images.
+TEST(DistillEndToEndTest, DirectExamplesInAnotherFolderFindTheirImages) {
+  test::TempDir dir;
+  std::filesystem::create_directories(dir.file("data"));
+  test::write_test_image(dir.file("data/a.png"));
+  write_file(dir.file("data/qa.jsonl"), R"({"id": "q0", "images": ["a.png"], "question": "What is 2 + 2?", "answer": "4"})" "\n");
+  test::ScriptedServer teacher([](const Json&, int) {
+    return test::ScriptedServer::Reply{200, test::ScriptedServer::completion(step("Terminate", "{\"answer\": \"5\"}"))};
+  });
+  const std::string cd = "cd " + dir.path() + " && " + TACO_BINARY + " ";
+  auto d = test::run_command(cd + "distill --data data/qa.jsonl --model teacher --endpoint " + teacher.base_url() +
+                             " --out distill/traces.jsonl -q 2>&1");
+  ASSERT_EQ(d.code, 0) << d.output;
+  std::vector<Json> direct;
+  for_each_jsonl(dir.file("distill/traces.direct.jsonl"), [&](size_t, Json&& j) { direct.push_back(j); });
+  ASSERT_EQ(direct.size(), 1u);
+  const Trace t = Trace::from_json(direct[0]);
+  ASSERT_EQ(t.task.images.size(), 1u);
+  EXPECT_TRUE(std::filesystem::exists(dir.file("distill/" + t.task.images[0]))) << t.task.images[0];
+  write_file(dir.file("recipe.json"), R"({"sources": [{"name": "fallback", "path": "distill/traces.direct.jsonl"}]})");
+  auto c = test::run_command(cd + "curate --recipe recipe.json --images-present --out curated.jsonl -q 2>&1");
+  ASSERT_EQ(c.code, 0) << c.output;
+  auto e = test::run_command(cd + "export curated.jsonl --format llava --out train.json 2>&1");
+  ASSERT_EQ(e.code, 0) << e.output;
+  EXPECT_EQ(Json::parse(read_file(dir.file("train.json"))).size(), 1u);
+}
+
 // Today's trainers: LLaMA-Factory (multimodal ShareGPT with its dataset_info.json entry, and its
 // tool-use layout) and ms-swift, from traces of taco gen (tool-made images included), checked
 // by LLaMA-Factory's loader rules and read back by taco train's reader.
