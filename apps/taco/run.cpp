@@ -6,7 +6,6 @@
 #include "runtime/run_tasks.h"
 #include "setting_flags.h"
 #include "util/error.h"
-#include "util/jsonl.h"
 
 namespace taco::cli {
 namespace {
@@ -34,28 +33,16 @@ void run(const RunFlags& f) {
   }
 
   const std::string& out = f.batch.batch.out_path;
-  auto setup = make_runtime(f.episode, out, false, events);
-  Task task;
-  task.id = "task";
-  task.images = f.images;
-  task.question = f.question;
-  if (!out.empty()) {
-    // A fresh id per run so repeated questions append rather than collide.
-    task.id = "run-" + std::to_string(finished_ids(out).size() + 1);
-  }
-  if (!quiet) print_task(task);
-  Trace trace = setup->runtime->run(task, quiet ? Runtime::StepCallback() : print_step);
-  if (!quiet) print_outcome(trace);
-  else if (trace.status != TraceStatus::kError) std::printf("%s\n", trace.answer.c_str());
+  EpisodeWatch watch;
+  if (!quiet) watch = EpisodeWatch{print_task, print_step, print_outcome};
+  const Trace trace = run_question(RunQuestionSettings{f.episode, f.images, f.question, out}, watch, events);
+  if (quiet && trace.status != TraceStatus::kError) std::printf("%s\n", trace.answer.c_str());
   if (trace.status == TraceStatus::kError) {
     if (quiet) std::fprintf(stderr, "taco: %s\n", trace.error.c_str());
     exit_status() = kExitFailure;
     return;
   }
-  if (!out.empty()) {
-    JsonlAppender(out).append(trace.to_json_in(out));
-    if (!quiet) std::printf("  trace appended to %s\n", out.c_str());
-  }
+  if (!out.empty() && !quiet) std::printf("  trace appended to %s\n", out.c_str());
 }
 
 }  // namespace

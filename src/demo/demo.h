@@ -7,10 +7,9 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <string>
 
-#include "cota/trace.h"
+#include "runtime/run_tasks.h"
 #include "util/job.h"
 
 namespace taco {
@@ -21,14 +20,6 @@ struct DemoSettings {
                              // (its episodes' tools config: <out>/tools.json)
   size_t questions = 20;     // one per kind of question: the 8 scenes give 14 single-image kinds
   uint64_t seed = 4242;      // a world neither training (seed 1) nor the benchmark (seed 1000) uses
-};
-
-// How the demo's episodes are shown while they run (the command line prints each part; any may
-// be unset).
-struct EpisodeWatch {
-  std::function<void(const Task&)> task;
-  std::function<void(const Trace&, const StepRecord&)> step;
-  std::function<void(const Trace&)> outcome;
 };
 
 // Runs the recorded episode, then, when settings.model is set and the recorded episode

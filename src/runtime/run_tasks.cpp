@@ -2,6 +2,8 @@
 
 #include <filesystem>
 
+#include "util/jsonl.h"
+
 namespace taco {
 
 BatchSummary run_tasks(const RunTasksSettings& f, const JobEvents& events) {
@@ -22,6 +24,19 @@ BatchSummary run_task_batch(std::vector<Task> tasks, const Runtime& runtime, con
   BatchSummary summary = run_batch(tasks, runtime, batch);
   events.tell(batch_summary_text(summary, batch.out_path));
   return summary;
+}
+
+Trace run_question(const RunQuestionSettings& settings, const EpisodeWatch& watch, const JobEvents& events) {
+  auto setup = make_runtime(settings.episode, settings.out, false, events);
+  Task task;
+  task.id = settings.out.empty() ? "task" : "run-" + std::to_string(finished_ids(settings.out).size() + 1);
+  task.images = settings.images;
+  task.question = settings.question;
+  if (watch.task) watch.task(task);
+  Trace trace = setup->runtime->run(task, watch.step);
+  if (watch.outcome) watch.outcome(trace);
+  if (!settings.out.empty() && trace.status != TraceStatus::kError) JsonlAppender(settings.out).append(trace.to_json_in(settings.out));
+  return trace;
 }
 
 }  // namespace taco

@@ -2,7 +2,9 @@
 // the runtime, as a resumable (and shardable) batch.
 #pragma once
 
+#include <functional>
 #include <string>
+#include <vector>
 
 #include "runtime/batch.h"
 #include "runtime/setup.h"
@@ -17,6 +19,26 @@ struct RunTasksSettings {
   std::string data;    // a taco task .jsonl
   size_t limit = 0;    // only the first N tasks; 0: all
 };
+
+// How a job's episodes are shown while they run (the command line prints each part; any may be
+// unset).
+struct EpisodeWatch {
+  std::function<void(const Task&)> task;
+  std::function<void(const Trace&, const StepRecord&)> step;
+  std::function<void(const Trace&)> outcome;
+};
+
+// One question about images (taco run --question).
+struct RunQuestionSettings {
+  EpisodeSettings episode;
+  std::vector<std::string> images;
+  std::string question;
+  std::string out;  // a traces file to append the trace to ("": not kept); its images beside it
+};
+
+// Runs the question through the runtime and returns its trace; appended to settings.out unless
+// the episode could not run (a fresh id per run, so that asking again appends).
+Trace run_question(const RunQuestionSettings& settings, const EpisodeWatch& watch = {}, const JobEvents& events = {});
 
 // The summary's `failed` counts the tasks that failed (listed in its errors file).
 BatchSummary run_tasks(const RunTasksSettings& settings, const JobEvents& events = {});

@@ -191,10 +191,16 @@ std::string TraceViewer::image_bytes(size_t n, size_t k, std::string& content_ty
 
 Json TraceViewer::summary(size_t n, const Json& t) const {
   Json tools = Json::array();
-  for (const auto& s : t.value("steps", Json::array()))
-    for (const auto& a : s.value("actions", Json::array()))
-      if (a.is_object() && a.value("name", "") != "Terminate" && tools.size() < kSummaryTools)
-        tools.push_back(excerpt(a.value("name", ""), 64));
+  // The tools called, as Trace::tools_called counts them: each step's first action, not
+  // Terminate, not an action the registry does not have.
+  for (const auto& s : t.value("steps", Json::array())) {
+    const Json error = s.is_object() ? s.value("error", Json()) : Json();
+    if (error.is_object() && error.value("kind", "") == "unknown_tool") continue;
+    for (const auto& a : s.is_object() ? s.value("actions", Json::array()) : Json::array()) {
+      if (a.is_object() && a.value("name", "") != "Terminate" && tools.size() < kSummaryTools) tools.push_back(excerpt(a.value("name", ""), 64));
+      break;  // only the first action runs
+    }
+  }
   // A summary is a row of the table: each text is cut, so a page of 500 stays small whatever
   // the traces hold (the whole trace is one click away).
   auto text = [](const Json& j, const char* key) { return excerpt(j.is_object() ? j.value(key, "") : "", kSummaryText); };

@@ -81,7 +81,9 @@ TEST(LayersTest, NoSourceFileNamesACommandLineFlag) {
     const auto ext = entry.path().extension();
     if (ext != ".cpp" && ext != ".h") continue;
     const std::string name = entry.path().filename().string();
-    if (name == "viewer_page.cpp" || name == "report_page.cpp") continue;  // a page's CSS and JavaScript
+    // The viewer's page: CSS custom properties (--accent), and its help to the person who ran
+    // taco view, which names that command's flags.
+    if (name == "viewer_page.cpp") continue;
     ++files;
     std::istringstream lines(read_text(entry.path()));
     std::string line;
