@@ -6,6 +6,8 @@ model name: as a teacher or evaluated model it knows the answers of examples/tas
 examples/LMUData/TacoMini.tsv (matched by question text); in CoTA mode it first calls OCR on
 image-0, then Terminate with the answer; in CoT mode (Terminate the only action) it answers at
 once; in Direct mode it writes the answer; as a judge (MMVet's grading table) it grades 1.0.
+As a teacher is, it is wrong once in CoTA mode (the flower's material), so that distill makes a
+Direct example and the README's pipeline carries it through curate and export.
 """
 import csv
 import json
@@ -44,6 +46,8 @@ def reply_for(messages):
     if cota and not any(m.get("role") == "assistant" for m in messages):
         step = {"thought": "First I read the text in the image.", "actions": [{"name": "OCR", "arguments": {"image": "image-0"}}]}
     else:
+        if cota and "What is the flower made of?" in user:
+            answer = "metal"
         step = {"thought": "I can answer now.", "actions": [{"name": "Terminate", "arguments": {"answer": answer}}]}
     return json.dumps(step)
 

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <cstdio>
 #include <filesystem>
 #include <mutex>
@@ -98,6 +99,19 @@ std::string ScriptedServer::completion(const std::string& content) {
               {"usage", {{"prompt_tokens", 10}, {"completion_tokens", 5}, {"total_tokens", 15}}}}
       .dump();
 }
+
+namespace {
+
+// What taco caches for later runs (judge answers, the oracle's content index) goes to a folder
+// of this test process's own, removed at exit, for the code tests call in process too: no test
+// writes to the user's cache. (run_taco's commands share one such folder as well.)
+struct ProcessCacheDir {
+  ProcessCacheDir() { setenv("TACO_CACHE_DIR", dir.path().c_str(), 1); }
+  TempDir dir;
+};
+const ProcessCacheDir process_cache_dir;
+
+}  // namespace
 
 CliResult run_taco(const std::string& args, const std::string& stdin_text) {
   TempDir dir;

@@ -1,6 +1,9 @@
 #include "tools/vision.h"
 
 #include <gtest/gtest.h>
+#include <opencv2/imgcodecs.hpp>
+
+#include <filesystem>
 
 #include "test_support.h"
 #include "tools/config.h"
@@ -58,6 +61,38 @@ TEST_F(VisionTest, OracleAnswersFromAnnotations) {
   EXPECT_EQ(r["regions"][1]["label"], "dogs-2");
   EXPECT_EQ(r["regions"][2]["label"], "cat");
   EXPECT_TRUE(call("LocalizeObjects", Json{{"image", "image-0"}, {"objects", {"giraffe"}}})["regions"].empty());
+}
+
+// An image is known by its pixels: a copy elsewhere (an image decoded from a TSV, uploaded to a
+// server) is the same scene. One pixel changed is another image, whatever its name; the oracle
+// says so once on stderr, and each call on it fails.
+TEST_F(VisionTest, OracleKnowsAnImageByItsPixelsNotItsName) {
+  std::filesystem::create_directories(dir_.file("elsewhere"));
+  std::filesystem::copy_file(image_, dir_.file("elsewhere/upload-1.png"));
+  ImageStore copied;
+  copied.add_input(dir_.file("elsewhere/upload-1.png"));
+  EXPECT_EQ(test::call_tool(*tools_, copied, "GetObjects", Json{{"image", "image-0"}}), Json::parse(R"({"objects": ["dog", "cat"]})"));
+
+  cv::Mat m = cv::imread(image_);
+  m.at<cv::Vec3b>(50, 100)[0] ^= 1;
+  cv::imwrite(dir_.file("elsewhere/scene.png"), m);
+  ImageStore changed;
+  changed.add_input(dir_.file("elsewhere/scene.png"));
+  testing::internal::CaptureStderr();
+  for (int i = 0; i < 2; ++i) {
+    try {
+      test::call_tool(*tools_, changed, "GetObjects", Json{{"image", "image-0"}});
+      ADD_FAILURE() << "an image the annotations do not hold was answered";
+    } catch (const ToolError& e) {
+      EXPECT_NE(std::string(e.what()).find("do not cover image-0"), std::string::npos) << e.what();
+    }
+  }
+  const std::string warned = testing::internal::GetCapturedStderr();
+  EXPECT_NE(warned.find("warning: the oracle's annotations"), std::string::npos) << warned;
+  EXPECT_EQ(warned.find("warning", warned.find("warning") + 1), std::string::npos) << "said more than once: " << warned;
+
+  // The index of the annotations' pixels is kept in taco's cache, for the next process.
+  EXPECT_TRUE(std::filesystem::exists(user_cache_dir() + "/oracle-index"));
 }
 
 TEST_F(VisionTest, DepthIsSmallerWhenCloser) {

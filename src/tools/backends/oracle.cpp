@@ -5,18 +5,23 @@
 #include <cmath>
 #include <filesystem>
 #include <map>
+#include <cstdio>
 #include <mutex>
 #include <set>
 #include <sstream>
 
 #include "cota/annotation.h"
+#include "tools/image_cv.h"
 #include "tools/oracle_noise.h"
 #include "tools/vision_backend.h"
 #include "util/error.h"
 #include "util/npy.h"
 #include "util/strings.h"
 #include "tools/catalog.h"
+#include "util/files.h"
 #include "util/hash.h"
+#include "util/json.h"
+#include "util/sha256.h"
 
 namespace taco {
 namespace {
@@ -67,6 +72,70 @@ Embedding bag_of_words(const std::vector<std::string>& words) {
   return v;
 }
 
+// What an image is, whatever its file: the SHA-256 of its exact decoded pixels (BGR rows) and
+// its size. Exact on purpose: near-identical scenes must not borrow each other's answers.
+std::string pixels_key(const Image& image) {
+  const cv::Mat& m = mat_of(image);
+  Sha256 h;
+  const std::string size = std::to_string(m.cols) + "x" + std::to_string(m.rows) + ":";
+  h.update(size);
+  for (int y = 0; y < m.rows; ++y) h.update(std::string_view(reinterpret_cast<const char*>(m.ptr(y)), static_cast<size_t>(m.cols) * m.elemSize()));
+  return h.hex_digest();
+}
+
+// The pixels keys of an annotation file's images, kept in taco's cache beside the file's hash
+// and each image's size and time, so each image is decoded once, not at every start.
+class ContentIndex {
+ public:
+  // Builds (or reads back) the index of `scenes`, which come from the file `annotations`.
+  void build(const std::vector<SceneAnnotation>& scenes, const std::string& annotations) {
+    const std::string cache = user_cache_dir() + "/oracle-index/" + sha256_file(annotations).substr(0, 32) + ".json";
+    Json cached;
+    try {
+      if (std::filesystem::exists(cache)) cached = parse_json(read_file(cache));
+    } catch (const Error&) {
+      cached = Json();  // a damaged cache is rebuilt
+    }
+    Json written = Json::object();
+    for (size_t i = 0; i < scenes.size(); ++i) {
+      const std::string& path = scenes[i].image_path;
+      std::error_code ec;
+      const auto size = std::filesystem::file_size(path, ec);
+      if (ec) continue;  // an image that is not there is known by nothing
+      const auto time = std::filesystem::last_write_time(path, ec).time_since_epoch().count();
+      const std::string stamp = std::to_string(size) + "@" + std::to_string(time);
+      std::string key;
+      if (cached.is_object() && cached.contains(path) && cached[path].is_object() && cached[path].value("stamp", "") == stamp)
+        key = cached[path].value("pixels", "");
+      if (key.empty()) {
+        try {
+          key = pixels_key(Image::load(path));
+        } catch (const Error&) {
+          continue;
+        }
+      }
+      written[path] = Json{{"stamp", stamp}, {"pixels", key}};
+      by_pixels_.emplace(key, i);
+    }
+    if (written != cached) {
+      try {
+        make_dirs(parent_dir(cache));
+        write_file_atomic(cache, written.dump() + "\n");
+      } catch (const Error&) {
+        // An index that cannot be kept is made again next time.
+      }
+    }
+  }
+  // The scene whose image has these pixels, or -1.
+  long find(const std::string& key) const {
+    auto it = by_pixels_.find(key);
+    return it == by_pixels_.end() ? -1 : static_cast<long>(it->second);
+  }
+
+ private:
+  std::multimap<std::string, size_t> by_pixels_;  // the first of equal images wins
+};
+
 class OracleBackend : public VisionBackend {
  public:
   OracleBackend(const Json& options, const std::string& base_dir) {
@@ -79,7 +148,11 @@ class OracleBackend : public VisionBackend {
     // A bad noise setting is a bad config, not a missing tool: it must stop the run.
     noise_ = OracleNoise::parse(options.value("noise", Json()));
     try {
-      for (auto& a : load_scene_annotations(path)) by_path_[canonical(a.image_path)] = perceive(a, noise_);
+      for (auto& a : load_scene_annotations(path)) {
+        by_path_[canonical(a.image_path)] = scenes_.size();
+        scenes_.push_back(perceive(a, noise_));
+      }
+      annotations_path_ = path;
     } catch (const Error& e) {
       unavailable_ = e.what();
     }
@@ -151,12 +224,28 @@ class OracleBackend : public VisionBackend {
     return ec ? path : c.string();
   }
 
+  // An input image's scene: by its pixels (an image decoded from a TSV, uploaded to a server or
+  // copied elsewhere is the same image), then by its file's path.
   const SceneAnnotation& annotation(const NamedImage& image) const {
     if (image.path.empty())
       throw ToolError(ToolFailure::kValueError, "the oracle knows only the input images, and " + image.name + " was made by " + image.source);
+    std::call_once(index_built_, [&] { content_.build(scenes_, annotations_path_); });
+    if (long i = content_.find(pixels_key(image.image)); i >= 0) return scenes_[static_cast<size_t>(i)];
     auto it = by_path_.find(canonical(image.path));
-    if (it == by_path_.end()) throw ToolError(ToolFailure::kValueError, "the annotations do not cover " + image.name);
-    return it->second;
+    if (it != by_path_.end()) return scenes_[it->second];
+    warn_unknown(image.path);
+    throw ToolError(ToolFailure::kValueError, "the annotations do not cover " + image.name);
+  }
+
+  // Once per backend, loudly: every vision call on such an image fails, and a run whose images
+  // the oracle does not know measures nothing.
+  void warn_unknown(const std::string& path) const {
+    std::call_once(warned_, [&] {
+      std::fprintf(stderr,
+                   "taco: warning: the oracle's annotations (%s) know no image with the pixels of %s, nor its path: "
+                   "its vision tools fail on it (and on any other image they do not know; said once)\n",
+                   annotations_path_.c_str(), path.c_str());
+    });
   }
 
   NpyArray read_depth(const std::string& path) const {
@@ -174,7 +263,11 @@ class OracleBackend : public VisionBackend {
   }
 
   OracleNoise noise_;
-  std::map<std::string, SceneAnnotation> by_path_;  // as perceived through noise_
+  std::vector<SceneAnnotation> scenes_;         // as perceived through noise_
+  std::map<std::string, size_t> by_path_;      // canonical image path -> scene
+  std::string annotations_path_;
+  mutable ContentIndex content_;               // built at the first look-up
+  mutable std::once_flag index_built_, warned_;
   std::string unavailable_;
   mutable std::mutex mu_;
   mutable std::map<std::string, NpyArray> depth_cache_;
