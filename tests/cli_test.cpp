@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "models/embedded/embedded.h"
 #include "test_support.h"
 #include "util/files.h"
 #include "util/jsonl.h"
@@ -22,6 +23,18 @@ TEST(CliTest, VersionAndUsage) {
   EXPECT_EQ(taco_cli("run --no-such-flag").code, 2);
   EXPECT_EQ(taco_cli("").code, 0);  // the help
   EXPECT_EQ(taco_cli("run --help").code, 0);
+}
+
+// taco train --help quotes the defaults the trainer takes (they once said 1e-3 and 3,000 for the
+// small model, which trains at 2e-3 with 2,000 pieces).
+TEST(CliTest, TrainHelpQuotesTheTrainersDefaults) {
+  auto r = test::run_taco("train --help");
+  ASSERT_EQ(r.code, 0) << r.output;
+  // docs/embedded.md's table
+  for (const char* lr : {"tiny 3e-3", "small 2e-3", "base 1e-3"}) EXPECT_NE(r.output.find(lr), std::string::npos) << lr << " in " << r.output;
+  for (const char* size : {"tiny", "small", "base"})
+    EXPECT_NE(r.output.find(std::string(size) + " " + std::to_string(training_defaults(size).vocab)), std::string::npos) << r.output;
+  EXPECT_EQ(training_defaults("small").vocab, 2000);
 }
 
 TEST(CliTest, VersionNamesTheCommit) {

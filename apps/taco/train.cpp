@@ -1,4 +1,5 @@
 // taco train: trains the embedded action model on CoTA records (docs/embedded.md).
+#include <cmath>
 #include <cstdio>
 
 #include "commands.h"
@@ -32,11 +33,21 @@ void add_train_command(CLI::App& app) {
   cmd->add_option("--steps", o->steps, "optimizer steps (instead of --epochs)");
   cmd->add_option("--epochs", o->epochs, "passes over the data (default 1)");
   cmd->add_option("--batch-tokens", o->batch_tokens, "padded tokens per step")->capture_default_str();
-  cmd->add_option("--lr", o->lr, "peak learning rate (default: tiny 3e-3, small 1e-3, base 6e-4)");
+  // The defaults as the trainer takes them (training_defaults), not a copy that can drift.
+  std::string lrs, vocabs;
+  for (const char* size : {"tiny", "small", "base"}) {
+    const TrainingDefaults d = training_defaults(size);
+    const int e = static_cast<int>(std::floor(std::log10(d.lr)));
+    char lr[32];
+    std::snprintf(lr, sizeof lr, "%ge%d", d.lr / std::pow(10.0, e), e);  // 2e-3, as docs/embedded.md writes it
+    lrs += std::string(lrs.empty() ? "" : ", ") + size + " " + lr;
+    vocabs += std::string(vocabs.empty() ? "" : ", ") + size + " " + std::to_string(d.vocab);
+  }
+  cmd->add_option("--lr", o->lr, "peak learning rate (default: " + lrs + ")");
   cmd->add_option("--size", o->size, "model size: tiny, small or base")->check(CLI::IsMember({"tiny", "small", "base"}))->capture_default_str();
   cmd->add_option("--positions", o->positions, "how the network knows token positions: rotary or learned (what checkpoints before rotary used)")
       ->check(CLI::IsMember({"rotary", "learned"}))->capture_default_str();
-  cmd->add_option("--vocab-size", o->vocab_size, "tokenizer vocabulary (default: tiny 512, small 3000, base 6000)");
+  cmd->add_option("--vocab-size", o->vocab_size, "tokenizer vocabulary (default: " + vocabs + ")");
   cmd->add_option("--threads", o->threads, "CPU threads for the math (one is fastest for small models on 2 cores)")->capture_default_str();
   cmd->add_option("--device", o->device, "cpu, cuda, or auto")->check(CLI::IsMember({"cpu", "cuda", "auto"}))->capture_default_str();
   cmd->add_option("--seed", o->seed, "seed of the initial weights and the data order")->capture_default_str();

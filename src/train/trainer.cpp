@@ -34,15 +34,6 @@ namespace {
 using namespace training;
 using Clock = std::chrono::steady_clock;
 
-struct SizeDefaults {
-  double lr;
-  int vocab;
-};
-SizeDefaults size_defaults(const std::string& size) {
-  if (size == "tiny") return {3e-3, 512};
-  if (size == "small") return {2e-3, 2000};
-  return {1e-3, 3000};
-}
 
 torch::Tensor batch_loss(ActionNetwork& net, const Batch& b) {
   torch::Tensor logits = net->forward(b.tokens, b.pixels, b.slots);
@@ -412,7 +403,7 @@ TrainSummary train(const TrainOptions& o) {
   check_options(o);
   EmbeddedConfig config = EmbeddedConfig::preset(o.size);
   config.positions = o.positions;
-  const SizeDefaults defaults = size_defaults(o.size);
+  const TrainingDefaults defaults = training_defaults(o.size);
   const double peak_lr = o.lr > 0 ? o.lr : defaults.lr;
 
   const torch::Device device = training_device(o.device);

@@ -39,6 +39,14 @@ struct TrainOptions {
   bool quiet = false;                 // no progress lines
 };
 
+// What a run of `size` starts from where TrainOptions leave lr and vocab_size at 0 (the table
+// in docs/embedded.md; taco train's --help quotes it).
+struct TrainingDefaults {
+  double lr;
+  int vocab;
+};
+TrainingDefaults training_defaults(const std::string& size);
+
 // What a finished training reports.
 struct TrainSummary {
   int64_t steps = 0;

@@ -15,6 +15,12 @@ TrainSummary train_embedded_model(const TrainOptions& options) {
   return entry(options);
 }
 
+TrainingDefaults training_defaults(const std::string& size) {
+  if (size == "tiny") return {3e-3, 512};
+  if (size == "small") return {2e-3, 2000};
+  return {1e-3, 3000};
+}
+
 namespace {
 
 // The kind is registered in the core; the module loads when a spec names it.
