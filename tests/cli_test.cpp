@@ -375,7 +375,8 @@ TEST(CliToolsTest, KnowledgeBaseImportAndQuery) {
 }
 
 // Without --db, taco kb import writes the knowledge base QueryKnowledgeBase then reads by
-// default (under $XDG_DATA_HOME), and importing again duplicates nothing.
+// default (under $XDG_DATA_HOME), started from the sample so that nothing queries found is
+// lost, and importing again duplicates nothing.
 TEST(CliToolsTest, KnowledgeBaseDefaultLocation) {
   test::TempDir dir;
   write_file(dir.file("kb.jsonl"), "{\"title\": \"Quokka\", \"text\": \"Quokkas are small marsupials.\"}\n");
@@ -390,6 +391,11 @@ TEST(CliToolsTest, KnowledgeBaseDefaultLocation) {
   EXPECT_NE(again.output.find("0 entries added, 0 updated, 1 already there"), std::string::npos) << again.output;
   Result tool = test::run_command(env + " tools call QueryKnowledgeBase --args '{\"query\": \"quokka\"}'");
   EXPECT_EQ(tool.output, "{'title': 'Quokka', 'url': '', 'summary': 'Quokkas are small marsupials.'}\n");
+  // The new database started from the sample: what queries found before, they still find.
+  EXPECT_NE(imp.output.find("started as a copy of the sample"), std::string::npos) << imp.output;
+  Result eiffel = test::run_command(env + " kb query 'Eiffel Tower'");
+  EXPECT_NE(eiffel.output.find("Eiffel Tower"), std::string::npos) << eiffel.output;
+  EXPECT_EQ(eiffel.output.find("kb-sample.sqlite"), std::string::npos) << eiffel.output;  // read from the user's own
 }
 
 }  // namespace

@@ -21,10 +21,12 @@ struct KbFlags {
 void import(const KbFlags& f) {
   const std::string db = !f.db.empty() ? f.db : knowledge_base_to_import_into();
   if (const auto folder = std::filesystem::path(db).parent_path(); !folder.empty()) std::filesystem::create_directories(folder);
+  const std::string seeded = f.db.empty() ? seed_from_sample(db) : "";
   ImportCounts n = import_knowledge(f.input, db, [](size_t done) { std::fprintf(stderr, "\rread %zu entries", done); });
   std::fprintf(stderr, "\r%s: %zu entries added, %zu updated, %zu already there\n", db.c_str(), n.added, n.updated, n.unchanged);
   if (n.cut)
     std::fprintf(stderr, "%zu texts were longer than %s and were cut to it\n", n.cut, byte_size_text(kMaxKnowledgeTextBytes).c_str());
+  if (!seeded.empty()) std::fprintf(stderr, "%s started as a copy of the sample (%s): its articles stay findable\n", db.c_str(), seeded.c_str());
   if (f.db.empty()) std::fprintf(stderr, "QueryKnowledgeBase reads it when the tools config names no database\n");
 }
 

@@ -37,6 +37,18 @@ std::string default_knowledge_base() {
   return ec ? "kb-sample.sqlite" : (exe.parent_path() / "kb-sample.sqlite").string();
 }
 
+std::string seed_from_sample(const std::string& db_path) {
+  std::error_code ec;
+  if (std::filesystem::exists(db_path, ec)) return "";
+  const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) return "";
+  const std::string sample = (exe.parent_path() / "kb-sample.sqlite").string();
+  if (!std::filesystem::exists(sample, ec)) return "";
+  if (const auto folder = std::filesystem::path(db_path).parent_path(); !folder.empty()) std::filesystem::create_directories(folder, ec);
+  if (!std::filesystem::copy_file(sample, db_path, ec)) throw Error(db_path + ": cannot start it from the sample " + sample + " (" + ec.message() + ")");
+  return sample;
+}
+
 namespace {
 
 struct DbCloser {

@@ -54,6 +54,12 @@ std::string knowledge_base_to_import_into();
 // from data/kb/sample.jsonl).
 std::string default_knowledge_base();
 
+// A new knowledge base at `db_path` made as a copy of the sample that QueryKnowledgeBase reads
+// until the user has one of their own (kb-sample.sqlite beside the taco binary): `taco kb
+// import` without a database adds to what queries found before, instead of hiding it. Returns
+// the sample's path when it made the copy; "" when `db_path` exists or there is no sample.
+std::string seed_from_sample(const std::string& db_path);
+
 // The first `n` sentences of a text.
 std::string first_sentences(const std::string& text, int n);
 
