@@ -7,6 +7,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -285,6 +286,21 @@ ArgType arg_type_of(const Json& schema) {
 }
 
 // One tool of one server, as an action.
+// Replaces each string of `j` that is the base64 data of an image the call returned (bare, or
+// as a data: URL) by that image's name. The JSON was read with nesting limits.
+void name_images(Json& j, const std::map<std::string, std::string>& names) {
+  if (names.empty()) return;
+  if (j.is_string()) {
+    const std::string& s = j.get_ref<const std::string&>();
+    const size_t comma = s.rfind(";base64,");
+    auto it = names.find(s.rfind("data:", 0) == 0 && comma != std::string::npos ? s.substr(comma + 8) : s);
+    if (it != names.end()) j = it->second;
+    return;
+  }
+  if (j.is_array() || j.is_object())
+    for (auto& v : j) name_images(v, names);
+}
+
 class McpTool : public Tool {
  public:
   McpTool(std::shared_ptr<McpSession> session, const Json& tool) : session_(std::move(session)) {
@@ -322,6 +338,7 @@ class McpTool : public Tool {
     std::string text;
     Json observation = Json::object();
     size_t images = 0;
+    std::map<std::string, std::string> image_names;  // an image's base64 data -> the image-k it became
     const Json content = result.value("content", Json::array());
     for (const auto& item : content) {
       if (!item.is_object()) continue;
@@ -338,7 +355,9 @@ class McpTool : public Tool {
           throw ToolError(ToolFailure::kValueError, e.what());
         }
         ++images;
-        observation[images == 1 ? "image" : "image_" + std::to_string(images)] = ctx.add_image(std::move(image));
+        const std::string name = ctx.add_image(std::move(image));
+        observation[images == 1 ? "image" : "image_" + std::to_string(images)] = name;
+        image_names[item.value("data", "")] = name;
       } else if (type == "resource" && item.contains("resource") && item["resource"].is_object()) {
         const Json& r = item["resource"];
         text += (text.empty() ? "" : "\n") + (r.contains("text") ? r.value("text", "") : "[resource " + r.value("uri", "") + "]");
@@ -347,8 +366,14 @@ class McpTool : public Tool {
       }
     }
     if (result.value("isError", false)) throw ToolError(ToolFailure::kRuntimeError, text.empty() ? spec_.name + " failed" : excerpt(text, 2000));
-    // Structured results stand for themselves (their text is the same JSON, serialized).
-    if (result.contains("structuredContent") && result["structuredContent"].is_object()) observation["result"] = result["structuredContent"];
+    // Structured results stand for themselves (their text is the same JSON, serialized). An
+    // image they carry as base64 (server-filesystem's read_media_file) is the image-k it
+    // became, not tens of KB of text in the prompt.
+    if (result.contains("structuredContent") && result["structuredContent"].is_object()) {
+      Json structured = result["structuredContent"];
+      name_images(structured, image_names);
+      observation["result"] = std::move(structured);
+    }
     else if (!text.empty() || observation.empty()) observation["text"] = text;
     return observation;
   }

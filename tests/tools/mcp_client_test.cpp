@@ -104,7 +104,8 @@ TEST(McpClientTest, BadServerEntriesAreRefusedWithTheReason) {
 
 // A hostile MCP server over stdio, in Python: a proper handshake, then in `mode` a tools/list
 // (deep-list) or tools/call (deep-call) reply nested 100,000 levels deep, a 2 MB text result
-// (big-text), or a reply line that never ends (endless).
+// (big-text), a reply line that never ends (endless), or an image that its structured content
+// carries again as base64 (media, as server-filesystem's read_media_file does).
 std::string write_hostile_server(const test::TempDir& dir) {
   write_file(dir.file("hostile.py"), R"PY(import json, sys
 mode = sys.argv[1]
@@ -124,6 +125,11 @@ for line in sys.stdin:
              "description": "says a lot", "inputSchema": {"type": "object", "properties": {}}}]}}))
     elif m["method"] == "tools/call":
         if mode == "deep-call": send('{"jsonrpc": "2.0", "id": %s, "result": %s}' % (i, deep))
+        elif mode == "media":
+            png = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg=="
+            image = {"type": "image", "data": png, "mimeType": "image/png"}
+            send(json.dumps({"jsonrpc": "2.0", "id": m["id"], "result": {"content": [image],
+                 "structuredContent": {"content": [image], "preview": "data:image/png;base64," + png, "name": "dot.png"}}}))
         elif mode == "endless":
             while True: sys.stdout.write("x" * 65536)
         else: send(json.dumps({"jsonrpc": "2.0", "id": m["id"], "result": {"content": [{"type": "text", "text": "y" * 2000000}]}}))
@@ -164,6 +170,22 @@ TEST(McpClientTest, AHostileServerIsAnErrorNeverACrash) {
   EXPECT_LE(big.dump().size(), kMaxObservationBytes);
   EXPECT_NE(big["text"].get<std::string>().find("[cut: Shout returned 1.9 MB here; the first 128 KB are shown]"), std::string::npos)
       << big["text"].get<std::string>().substr(big["text"].get<std::string>().size() - 200);
+}
+
+// An image a server returns is image-k; its structured content names it so instead of carrying
+// its base64 into the prompt a second time.
+TEST(McpClientTest, StructuredContentNamesTheImagesItCarries) {
+  if (test::run_command("python3 --version").code != 0) GTEST_SKIP() << "needs python3 (scripts/bootstrap)";
+  test::TempDir dir;
+  const std::string server = write_hostile_server(dir);
+  ToolRegistry tools = make_tool_registry(config_with(dir, {{"media", {{"command", "python3"}, {"args", {server, "media"}}, {"time_limit_s", 20}}}}));
+  ImageStore store;
+  const Json r = test::call_tool(tools, store, "Shout", Json::object());
+  EXPECT_EQ(r["image"], "image-0") << r.dump();
+  EXPECT_EQ(r["result"]["content"][0]["data"], "image-0") << r.dump();
+  EXPECT_EQ(r["result"]["preview"], "image-0") << r.dump();
+  EXPECT_EQ(r["result"]["name"], "dot.png");
+  EXPECT_EQ(r.dump().find("iVBOR"), std::string::npos) << r.dump();
 }
 
 // server-everything over stdio: its tools in the registry and the prompt; an episode that
