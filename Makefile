@@ -35,7 +35,7 @@ demo: build
 	  $(BUILD)/demo/world/ "60 synthetic scenes: images, depth maps, Visual-Genome-style annotations" \
 	  $(BUILD)/demo/train.jsonl "CoTA and Direct training examples in LLaVA format (images in train.images/)"
 	@printf '\nTry next:\n'
-	@printf '  %s\n' "$(BUILD)/taco view $(BUILD)/demo/model-traces.jsonl          # the episodes step by step, in a browser" \
+	@printf '  %s\n' "$(BUILD)/taco view $(BUILD)/demo/model-traces.jsonl --scores $(BUILD)/demo/model-traces.scores.jsonl   # the episodes step by step, with verdicts, in a browser" \
 	  "$(BUILD)/taco run --model embedded:models/taco-small --tools-config examples/tools-oracle.json --image examples/world/images/7-0.png --question 'How many cones are there?'" \
 	  "LMUData=examples/LMUData $(BUILD)/taco eval --model embedded:models/taco-small --tools-config examples/tools-oracle.json --data TacoMini" \
 	  "$(BUILD)/taco --help                                   # every command; README.md and docs/ say more"

@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "models/embedded/embedded.h"
+#include "serve/viewer.h"
 #include "test_support.h"
 #include "util/files.h"
 #include "util/jsonl.h"
@@ -319,6 +320,17 @@ TEST(CliTest, DemoRunsTheShippedModel) {
   size_t lines = 0;
   for_each_jsonl(dir.file("demo/model-traces.jsonl"), [&](size_t, Json&&) { ++lines; });
   EXPECT_EQ(lines, 14u);
+  // The verdicts, as taco eval score writes them: taco view --scores shows them.
+  double scored = 0;
+  size_t scores = 0;
+  for_each_jsonl(dir.file("demo/model-traces.scores.jsonl"), [&](size_t, Json&& j) {
+    scored += j.at("score").get<double>();
+    ++scores;
+  });
+  EXPECT_EQ(scores, 14u);
+  EXPECT_EQ(scored, right);
+  const TraceViewer viewer(dir.file("demo/model-traces.jsonl"), dir.file("demo/model-traces.scores.jsonl"));
+  EXPECT_EQ(viewer.page(0, 20, "", "yes")["total"].get<int>(), right);  // the episodes scored right
 }
 
 }  // namespace

@@ -73,6 +73,7 @@ void run_embedded_model(const DemoSettings& f, const EpisodeWatch& watch, const 
   std::remove(traces.c_str());
   JsonlAppender out(traces);
   double correct = 0;
+  std::string scores;  // as taco eval score writes them, for taco view --scores
   for (const auto& task : tasks) {
     events.show("\n");
     if (watch.task) watch.task(task);
@@ -80,11 +81,14 @@ void run_embedded_model(const DemoSettings& f, const EpisodeWatch& watch, const 
     if (watch.outcome) watch.outcome(trace);
     ItemScore s = score_item(task, &trace, nullptr);
     correct += s.score;
+    scores += s.to_json().dump() + "\n";
     events.show(format_text("  %s (reference: %s)\n", s.score >= 1 ? "RIGHT" : "WRONG", task.answer->c_str()));
     out.append(trace.to_json_in(out.path()));
   }
-  events.show(format_text("\n== %.0f of %zu answered right; traces in %s; the tools config in %s\n", correct, tasks.size(),
-                          traces.c_str(), tools_file.c_str()));
+  const std::string scores_file = f.out + "/model-traces.scores.jsonl";
+  write_file(scores_file, scores);
+  events.show(format_text("\n== %.0f of %zu answered right; traces in %s; the tools config in %s; scores in %s\n", correct,
+                          tasks.size(), traces.c_str(), tools_file.c_str(), scores_file.c_str()));
 }
 
 }  // namespace

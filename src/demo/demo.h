@@ -3,7 +3,8 @@
 // single-quoted, fenced form real models write) through the parser, ZoomIn, Calculate and
 // Terminate. Then, given an embedded checkpoint, it renders a few scenes of a world that model
 // never saw, asks it one question of each kind, runs each episode with the tools (vision tools
-// on the oracle backend, Tesseract OCR, Calculate) and scores the answers.
+// on the oracle backend, Tesseract OCR, Calculate) and scores the answers (<out>/model-traces
+// .jsonl, its .scores.jsonl as taco eval score writes them, for taco view --scores).
 #pragma once
 
 #include <cstdint>
