@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 
 #include "models/embedded/embedded.h"
 #include "serve/viewer.h"
@@ -346,6 +347,23 @@ TEST(CliToolsTest, ListAndCall) {
   EXPECT_EQ(tools.size(), 17u);
   EXPECT_EQ(tools[0]["name"], "OCR");
   EXPECT_EQ(tools.back()["name"], "Terminate");
+  // The table's READY column starts at the same place on every tool's line, however long its
+  // backend's name ("builtin, worker process").
+  Result table = taco_cli("tools list");
+  ASSERT_EQ(table.code, 0) << table.output;
+  std::istringstream lines(table.output);
+  std::string line;
+  size_t column = std::string::npos, rows = 0;
+  while (std::getline(lines, line)) {
+    if (line.empty() || line.rfind("    ", 0) == 0) continue;
+    const size_t at = line.find(line.rfind("NAME", 0) == 0 ? "READY" : (line.find("  yes") != std::string::npos ? "  yes" : "  no:"));
+    ASSERT_NE(at, std::string::npos) << line;
+    const size_t ready = line.rfind("NAME", 0) == 0 ? at : at + 2;
+    if (column == std::string::npos) column = ready;
+    EXPECT_EQ(ready, column) << line;
+    ++rows;
+  }
+  EXPECT_EQ(rows, 18u);  // the header and 17 tools
 
   Result calc = taco_cli("tools call Calculate --args '{\"expression\": \"2 ** 10 / 4\"}'");
   EXPECT_EQ(calc.code, 0);

@@ -1,4 +1,5 @@
 // taco tools list | taco tools call: the tool registry as the runtime builds it.
+#include <algorithm>
 #include <cstdio>
 
 #include "commands.h"
@@ -26,9 +27,17 @@ void list(const ToolsFlags& f) {
     std::printf("%s\n", out.dump(2).c_str());
     return;
   }
-  std::printf("%-28s %-16s %s\n", "NAME", "BACKEND", "READY");
+  // Columns as wide as their longest entry ("builtin, worker process" is wider than most), so
+  // READY lines up.
+  int name_width = 4, backend_width = 7;
   for (const auto& t : tools) {
-    std::printf("%-28s %-16s %s\n", t.name.c_str(), t.backend.c_str(), t.why_not.empty() ? "yes" : ("no: " + t.why_not).c_str());
+    name_width = std::max(name_width, static_cast<int>(t.name.size()));
+    backend_width = std::max(backend_width, static_cast<int>(t.backend.size()));
+  }
+  std::printf("%-*s  %-*s  %s\n", name_width, "NAME", backend_width, "BACKEND", "READY");
+  for (const auto& t : tools) {
+    std::printf("%-*s  %-*s  %s\n", name_width, t.name.c_str(), backend_width, t.backend.c_str(),
+                t.why_not.empty() ? "yes" : ("no: " + t.why_not).c_str());
     std::string args;
     for (const auto& a : t.arguments) args += (args.empty() ? "" : ", ") + a.name + (a.required ? "" : "?");
     std::printf("    %s\n    arguments: %s\n", t.description.c_str(), args.c_str());
