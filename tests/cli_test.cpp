@@ -39,6 +39,21 @@ TEST(CliTest, TrainHelpQuotesTheTrainersDefaults) {
   EXPECT_EQ(training_defaults("small").vocab, 2000);
 }
 
+// The shipped model by name from any folder: `embedded:taco-small`, and the README's
+// `embedded:models/taco-small` where there is no models/ (after make install, say).
+TEST(CliTest, TheShippedModelIsFoundByNameAnywhere) {
+  test::TempDir dir;
+  test::write_test_image(dir.file("scene.png"));
+  for (const std::string spec : {"embedded:taco-small", "embedded:models/taco-small"}) {
+    Result r = test::run_command("cd " + dir.path() + " && " + TACO_BINARY + " run --model " + spec +
+                                 " --image scene.png --question 'How many cones are there?' -q 2>&1");
+    EXPECT_EQ(r.code, 0) << spec << ": " << r.output;
+  }
+  Result missing = test::run_command("cd " + dir.path() + " && " + TACO_BINARY + " run --model embedded:no-such-model --image scene.png --question q -q 2>&1");
+  EXPECT_NE(missing.code, 0);
+  EXPECT_NE(missing.output.find("no-such-model"), std::string::npos) << missing.output;
+}
+
 TEST(CliTest, VersionNamesTheCommit) {
   Result v = taco_cli("version");
   EXPECT_EQ(v.code, 0);

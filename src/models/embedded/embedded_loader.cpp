@@ -1,5 +1,8 @@
 // Forwards to the torch module's entry points (see embedded.h).
 #include "models/embedded/embedded.h"
+
+#include <filesystem>
+
 #include "util/module.h"
 #include "models/kinds.h"
 
@@ -23,9 +26,21 @@ TrainingDefaults training_defaults(const std::string& size) {
 
 namespace {
 
+// A checkpoint folder as given; else a shipped model of that name, beside the binary
+// (build/../models/, or <prefix>/lib/taco/models/ after make install): `embedded:taco-small`
+// anywhere, and the README's `embedded:models/taco-small` outside the source tree too.
+std::string find_checkpoint_dir(const std::string& dir) {
+  std::error_code ec;
+  if (std::filesystem::exists(std::filesystem::path(dir) / "config.json", ec)) return dir;
+  const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec || dir.empty()) return dir;
+  const auto shipped = exe.parent_path().parent_path() / "models" / std::filesystem::path(dir).filename();
+  return std::filesystem::exists(shipped / "config.json", ec) ? shipped.string() : dir;
+}
+
 // The kind is registered in the core; the module loads when a spec names it.
 const ModelKindRegistration kEmbeddedKind({"embedded:", [](const std::string& dir, const ModelOptions& options) {
-                                             return make_embedded_model(dir, options);
+                                             return make_embedded_model(find_checkpoint_dir(dir), options);
                                            }});
 
 }  // namespace
