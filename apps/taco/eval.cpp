@@ -97,6 +97,8 @@ void add_eval_score_command(CLI::App* eval) {
   score->add_option("--matching", score_flags->matching, "taco (its rules) or vlmevalkit (VLMEvalKit's exact matching, for leaderboard numbers)")
       ->check(CLI::IsMember({"taco", "vlmevalkit"}))->capture_default_str();
   score->add_option("-j,--jobs", score_flags->jobs, "judge calls in flight")->capture_default_str()->check(CLI::Range(1, 256));
+  score->add_flag("--answered-only", score_flags->answered_only,
+                  "score only the items the traces answer (a run with --limit): the others are said not asked, not counted wrong");
   score->callback([score_flags] { eval_score(*score_flags, cli_events()); });
 }
 

@@ -40,6 +40,7 @@ const std::pair<const char*, const char*> kSettingFlags[] = {
     {"MergeSettings.allow_partial", "--partial"},
     {"ToolCallSettings.args", "--args"},
     {"CurateSettings.recipe", "--recipe"},
+    {"EvalRunSettings.limit", "--limit"},
     {"TrainOptions.data", "--data"},
     {"TrainOptions.out", "--out"},
     {"TrainOptions.steps", "--steps"},

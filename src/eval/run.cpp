@@ -1,5 +1,7 @@
 #include "eval/run.h"
 
+#include <algorithm>
+
 #include <filesystem>
 #include <map>
 
@@ -100,7 +102,10 @@ EvalScoreResult eval_score(const EvalScoreSettings& f, const JobEvents& events) 
                                     f.judge_prompt.empty() ? "" : read_file(f.judge_prompt));
   }
   const Matching matching = matching_from_string(f.matching);
-  std::vector<ItemScore> scores = score_all(tasks, traces, judge.get(), f.jobs, matching, true);
+  std::vector<Task> asked = tasks;
+  if (f.answered_only) asked.erase(std::remove_if(asked.begin(), asked.end(), [&](const Task& t) { return !traces.count(t.id); }), asked.end());
+  const size_t not_asked = tasks.size() - asked.size();
+  std::vector<ItemScore> scores = score_all(asked, traces, judge.get(), f.jobs, matching, true);
 
   // Shards' files (OUT.shard-k-of-N.jsonl) report as the whole run, OUT.
   std::string base = output_base(f.traces[0]);
@@ -116,9 +121,15 @@ EvalScoreResult eval_score(const EvalScoreSettings& f, const JobEvents& events) 
   result.report = make_report(name, benchmark_name(data), scores, tools, matching);
   if (judge) result.report.judge_unusable = judge->unusable();
   result.report_path = !f.report.empty() ? f.report : base + ".report.md";
-  write_file(result.report_path, result.report.to_markdown());
-  write_file(replace_extension(result.report_path, ".json"), result.report.to_json().dump(2) + "\n");
-  events.show(result.report.to_markdown());
+  // A limited run's report says what it leaves out, beside its score.
+  const std::string left_out = not_asked ? format_text("\nScored over the %zu items the run answered; %zu items of the benchmark "
+                                                       "were not asked (a limited run).\n", asked.size(), not_asked)
+                                         : "";
+  Json report_json = result.report.to_json();
+  if (f.answered_only) report_json["not_asked"] = not_asked;
+  write_file(result.report_path, result.report.to_markdown() + left_out);
+  write_file(replace_extension(result.report_path, ".json"), report_json.dump(2) + "\n");
+  events.show(result.report.to_markdown() + left_out);
   events.tell("\nscores: " + result.scores_path + "; report: " + result.report_path + " (and .json)" +
               (judge ? "; judge: " + std::to_string(judge->calls()) + " calls, " + std::to_string(judge->cache_hits()) +
                            " from the cache, " + std::to_string(judge->unusable()) + " without a usable grade"
@@ -185,6 +196,7 @@ bool eval_all(const EvalAllSettings& f, const JobEvents& events) {
     score.data = path;
     score.traces = {traces};
     score.name = name;
+    score.answered_only = f.run.limit > 0;  // --limit asked the first N: the rest are not asked, not wrong
     done.push_back({bench, eval_score(score, events).report, output_base(traces) + ".report.md", complete});
   }
   std::string table = format_text("\n%-24s %8s %8s  %s\n", "benchmark", "items", "score", "report");

@@ -41,6 +41,9 @@ struct EvalScoreSettings {
   ModelOptions judge;               // judge.model "": no judge
   int jobs = 8;                     // judge calls in flight
   std::string matching = "taco";    // or "vlmevalkit"
+  // Score only the items the run answered (a run with EvalRunSettings.limit asks the first N):
+  // the others are said not asked instead of counted wrong.
+  bool answered_only = false;
 };
 
 struct EvalScoreResult {

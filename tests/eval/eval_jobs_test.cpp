@@ -2,6 +2,8 @@
 // out, no command line in between.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+
 #include "eval/run.h"
 #include "test_support.h"
 #include "util/error.h"
@@ -114,6 +116,28 @@ TEST(EvalJobsTest, EvalAllRefusesAnEarlierRunUnlessReused) {
   }
   all.reuse = true;
   EXPECT_TRUE(eval_all(all));
+}
+
+// A run limited to the first questions is scored over those: 2 of 3 asked and right is 100%,
+// with the one not asked said so, not 66.7% as if it were answered wrong.
+TEST(EvalJobsTest, ALimitedRunIsScoredOverTheQuestionsItAsked) {
+  Bench b;
+  EvalAllSettings all;
+  all.run = b.run_settings();
+  all.run.limit = 2;
+  all.data = {b.tasks};
+  all.work_dir = b.dir.file("outputs");
+  Heard heard;
+  EXPECT_TRUE(eval_all(all, heard.events()));
+  EXPECT_NE(heard.printed.find("       2   100.0%"), std::string::npos) << heard.printed;
+  EXPECT_NE(heard.printed.find("1 items of the benchmark were not asked"), std::string::npos) << heard.printed;
+
+  // Scored as a whole (no answered_only), the item without a trace counts wrong, as before.
+  EvalScoreSettings whole;
+  whole.data = b.tasks;
+  whole.traces = {all.work_dir + "/replay-always-blue-direct/bench/replay-always-blue-direct_bench.jsonl"};
+  ASSERT_TRUE(std::filesystem::exists(whole.traces[0])) << heard.notes;
+  EXPECT_EQ(eval_score(whole).report.overall.n, 3u);
 }
 
 }  // namespace
