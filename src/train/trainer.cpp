@@ -206,6 +206,16 @@ struct RunPosition {
   double seconds = 0;
 };
 
+// Where the run in `state` stands, from its metadata.
+RunPosition position_of(const SafeTensorsFile& state, const std::string& state_file) {
+  auto meta = [&](const char* key) -> const std::string& {
+    auto it = state.metadata.find(key);
+    if (it == state.metadata.end()) throw Error(state_file + ": no \"" + std::string(key) + "\" in its metadata");
+    return it->second;
+  };
+  return {std::stoll(meta("step")), std::stoll(meta("tokens")), std::stod(meta("seconds"))};
+}
+
 RunPosition restore(ActionNetwork& net, AdamW& adam, const SafeTensorsFile& state, const std::string& state_file) {
   load_network_tensors(net, state, "model.", state_file, false);
   torch::NoGradGuard no_grad;
@@ -216,12 +226,7 @@ RunPosition restore(ActionNetwork& net, AdamW& adam, const SafeTensorsFile& stat
     adam.m[i].copy_(tensor_from(*m, state_file));
     adam.v[i].copy_(tensor_from(*v, state_file));
   }
-  auto meta = [&](const char* key) -> const std::string& {
-    auto it = state.metadata.find(key);
-    if (it == state.metadata.end()) throw Error(state_file + ": no \"" + std::string(key) + "\" in its metadata");
-    return it->second;
-  };
-  return {std::stoll(meta("step")), std::stoll(meta("tokens")), std::stod(meta("seconds"))};
+  return position_of(state, state_file);
 }
 
 // The state file of `o.out` when it holds this run to resume (`resuming`), else an empty one
@@ -243,23 +248,26 @@ SafeTensorsFile open_run(const TrainOptions& o, const std::string& key, bool& re
 // The records as the network reads them: token ids, and the images' pixels shared by both sets.
 struct PreparedData {
   Dataset train, val;
-  size_t images = 0;
+  std::vector<std::string> image_paths;  // each distinct file once: the rows of the pixels
 };
 
-PreparedData prepare_data(const Inputs& inputs, const Tokenizer& tok, const EmbeddedConfig& config, bool quiet) {
+PreparedData prepare_data(const Inputs& inputs, const Tokenizer& tok, const EmbeddedConfig& config) {
   std::map<std::string, int32_t> image_rows;
   std::vector<std::string> image_paths;
-  PreparedData d{prepare(inputs.data, tok, config, image_rows, image_paths), prepare(inputs.val, tok, config, image_rows, image_paths),
-                 0};
+  PreparedData d{prepare(inputs.data, tok, config, image_rows, image_paths), prepare(inputs.val, tok, config, image_rows, image_paths), {}};
   if (d.train.examples.empty()) throw Error("every training record is longer than the model's context of " +
                                             std::to_string(config.max_positions) + " tokens");
   if (d.train.too_long)
     std::fprintf(stderr, "train: left out %zu records longer than %d tokens\n", d.train.too_long, config.max_positions);
-  torch::Tensor pixels = load_images(image_paths, config, static_cast<int>(std::max(1u, std::thread::hardware_concurrency())), quiet);
+  d.image_paths = std::move(image_paths);
+  return d;
+}
+
+// Decodes the images both sets read (the slow part of starting a run: done only when it trains).
+void load_pixels(PreparedData& d, const EmbeddedConfig& config, bool quiet) {
+  torch::Tensor pixels = load_images(d.image_paths, config, static_cast<int>(std::max(1u, std::thread::hardware_concurrency())), quiet);
   d.train.pixels = pixels;
   d.val.pixels = pixels;
-  d.images = image_paths.size();
-  return d;
 }
 
 // A run's network and optimizer, where it stands, and the two things a checkpoint writes: the
@@ -421,15 +429,29 @@ TrainSummary train(const TrainOptions& o) {
   const Tokenizer tok =
       Tokenizer::from_bytes(tokenizer_for(o, inputs.data, config, defaults.vocab, resuming), checkpoint_files(o.out).tokenizer);
   config.vocab_size = tok.vocab_size();
-  PreparedData d = prepare_data(inputs, tok, config, o.quiet);
+  PreparedData d = prepare_data(inputs, tok, config);
 
   const double epochs = o.steps > 0 ? 0 : (o.epochs > 0 ? o.epochs : 1.0);
   const int64_t total_steps = total_steps_for(o, d.train, epochs);
   config.training = Json{{"data", o.data}, {"data_sha256", inputs.data_hashes}, {"val", o.val}, {"val_sha256", inputs.val_hashes},
                          {"records", d.train.examples.size()}, {"records_skipped", inputs.data.skipped + d.train.too_long},
-                         {"images", d.images}, {"prompt_template_sha256", prompts.hash()},
+                         {"images", d.image_paths.size()}, {"prompt_template_sha256", prompts.hash()},
                          {"steps", total_steps}, {"epochs", epochs}, {"batch_tokens", o.batch_tokens}, {"lr", peak_lr},
                          {"seed", o.seed}, {"threads", o.threads}, {"device", device.is_cuda() ? "cuda" : "cpu"}};
+
+  // A finished run whose model is written is told so before any image is decoded.
+  if (resuming && model_step(o.out) >= total_steps) {
+    const RunPosition done = position_of(state, state_path(o.out));
+    if (done.step >= total_steps && model_step(o.out) == done.step) {
+      TrainSummary summary;
+      summary.steps = done.step;
+      summary.tokens = done.tokens;
+      summary.seconds = done.seconds;
+      summary.already_done = true;
+      return summary;
+    }
+  }
+  load_pixels(d, config, o.quiet);
 
   torch::manual_seed(o.seed);
   RunState run(config, device);
@@ -445,7 +467,7 @@ TrainSummary train(const TrainOptions& o) {
   if (resuming && run.step >= total_steps) return finish_done_run(o, run, config, d.val, tok, device);
   if (!o.quiet)
     std::fprintf(stderr, "train: %zu records (%lld tokens, %zu images), %s model of %lld parameters, %lld steps on %s%s\n",
-                 d.train.examples.size(), static_cast<long long>(d.train.tokens), d.images, o.size.c_str(),
+                 d.train.examples.size(), static_cast<long long>(d.train.tokens), d.image_paths.size(), o.size.c_str(),
                  static_cast<long long>(run.parameters()), static_cast<long long>(total_steps), device.is_cuda() ? "cuda" : "cpu",
                  resuming ? (", resuming at step " + std::to_string(run.step)).c_str() : "");
 

@@ -304,6 +304,14 @@ TEST(EmbeddedModelTest, ARunKilledBetweenItsFinalStateAndItsModelWritesTheModelO
   s = train_embedded_model(o);
   EXPECT_TRUE(s.already_done);
   EXPECT_FALSE(s.model_rewritten);
+
+  // A finished run says so before it decodes an image (a rerun of a large run decoded 12,923
+  // first): with its images unreadable now, it still has nothing to do.
+  for (const auto& e : std::filesystem::recursive_directory_iterator(dir.path()))
+    if (e.path().extension() == ".png" || e.path().extension() == ".jpg") write_file(e.path().string(), "not an image any more");
+  s = train_embedded_model(o);
+  EXPECT_TRUE(s.already_done);
+  EXPECT_EQ(s.steps, 4);
 }
 
 std::string load_error(const std::string& dir) {
