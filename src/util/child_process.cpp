@@ -210,10 +210,12 @@ ChildProcess::ReadResult ChildProcess::read_line(std::string& line, double timeo
   for (;;) {
     // Only the bytes not searched yet are searched: an endless line is read in linear time.
     if (size_t eol = buffer_.find('\n', scanned_); eol != std::string::npos) {
-      line = buffer_.substr(0, eol);
+      // A line over the limit is refused whether it came in pieces or in one read.
+      const bool too_long = max_line_ > 0 && eol > max_line_;
+      if (!too_long) line = buffer_.substr(0, eol);
       buffer_.erase(0, eol + 1);
       scanned_ = 0;
-      return ReadResult::kLine;
+      return too_long ? ReadResult::kTooLong : ReadResult::kLine;
     }
     scanned_ = buffer_.size();
     if (max_line_ > 0 && buffer_.size() > max_line_) {
