@@ -1,5 +1,7 @@
 #include "runtime/setup.h"
 
+#include "models/embedded/embedded.h"
+
 #include <filesystem>
 
 #include "tools/builtin.h"
@@ -11,13 +13,8 @@ namespace taco {
 ToolsConfig load_tools_config(const std::string& path) { return path.empty() ? ToolsConfig{} : ToolsConfig::load(path); }
 
 std::string shipped_model_spec() {
-  std::error_code ec;
-  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (!ec) {
-    auto beside = exe.parent_path().parent_path() / "models" / "taco-small";
-    if (std::filesystem::exists(beside / "config.json", ec)) return "embedded:" + beside.string();
-  }
-  return "embedded:models/taco-small";
+  const std::string beside = shipped_model_dir("taco-small");
+  return "embedded:" + (beside.empty() ? std::string("models/taco-small") : beside);
 }
 
 std::unique_ptr<RuntimeSetup> make_runtime(const EpisodeSettings& f, const std::string& out_path, bool chain_of_thought,

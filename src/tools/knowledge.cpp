@@ -29,20 +29,28 @@ std::string knowledge_base_to_import_into() {
   return (std::filesystem::path(home && *home ? home : ".") / ".local" / "share" / "taco" / "kb.sqlite").string();
 }
 
+namespace {
+
+// The sample knowledge base the build makes beside the taco binary.
+std::string sample_knowledge_base() {
+  std::error_code ec;
+  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  return ec ? "kb-sample.sqlite" : (exe.parent_path() / "kb-sample.sqlite").string();
+}
+
+}  // namespace
+
 std::string default_knowledge_base() {
   std::error_code ec;
   if (const char* env = std::getenv("TACO_KB"); env && *env) return env;
   if (const std::string own = knowledge_base_to_import_into(); std::filesystem::exists(own, ec)) return own;
-  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-  return ec ? "kb-sample.sqlite" : (exe.parent_path() / "kb-sample.sqlite").string();
+  return sample_knowledge_base();
 }
 
 std::string seed_from_sample(const std::string& db_path) {
   std::error_code ec;
   if (std::filesystem::exists(db_path, ec)) return "";
-  const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (ec) return "";
-  const std::string sample = (exe.parent_path() / "kb-sample.sqlite").string();
+  const std::string sample = sample_knowledge_base();
   if (!std::filesystem::exists(sample, ec)) return "";
   if (const auto folder = std::filesystem::path(db_path).parent_path(); !folder.empty()) std::filesystem::create_directories(folder, ec);
   if (!std::filesystem::copy_file(sample, db_path, ec)) throw Error(db_path + ": cannot start it from the sample " + sample + " (" + ec.message() + ")");

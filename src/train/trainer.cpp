@@ -440,7 +440,7 @@ TrainSummary train(const TrainOptions& o) {
                          {"seed", o.seed}, {"threads", o.threads}, {"device", device.is_cuda() ? "cuda" : "cpu"}};
 
   // A finished run whose model is written is told so before any image is decoded.
-  if (resuming && model_step(o.out) >= total_steps) {
+  if (resuming) {
     const RunPosition done = position_of(state, state_path(o.out));
     if (done.step >= total_steps && model_step(o.out) == done.step) {
       TrainSummary summary;

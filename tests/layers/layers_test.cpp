@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <regex>
 #include <set>
 #include <sstream>
@@ -70,31 +71,37 @@ TEST(LayersTest, TheCommandLineIncludesOnlyTheJobLayerAndUtil) {
   EXPECT_GT(files, 10u);
 }
 
+// Calls fn(path, line number, line) for every line of src/'s .cpp and .h files but those named
+// in `skip`; returns how many files it read.
+size_t for_each_source_line(const std::set<std::string>& skip,
+                            const std::function<void(const fs::path&, int, const std::string&)>& fn) {
+  size_t files = 0;
+  for (const auto& entry : fs::recursive_directory_iterator(fs::path(TACO_SOURCE_DIR) / "src")) {
+    const auto ext = entry.path().extension();
+    if ((ext != ".cpp" && ext != ".h") || skip.count(entry.path().filename().string())) continue;
+    ++files;
+    std::istringstream lines(read_text(entry.path()));
+    std::string line;
+    for (int n = 1; std::getline(lines, line); ++n) fn(entry.path().lexically_relative(TACO_SOURCE_DIR), n, line);
+  }
+  return files;
+}
+
 TEST(LayersTest, NoSourceFileNamesACommandLineFlag) {
   // A flag in a string literal ("--out"), not in a comment. The exceptions are formats and
   // other programs' flags: curate's statistics key (a JSON key scripts read) and Slurm's
   // --array in the shard error's advice.
   const std::regex flag_in_string(R"re("([^"]*[^-a-z])?--[a-z][a-z-]+)re");
   const std::set<std::string> allowed = {"benchmark overlap (--exclude)", "--array"};
-  size_t files = 0;
-  for (const auto& entry : fs::recursive_directory_iterator(fs::path(TACO_SOURCE_DIR) / "src")) {
-    const auto ext = entry.path().extension();
-    if (ext != ".cpp" && ext != ".h") continue;
-    const std::string name = entry.path().filename().string();
-    // The viewer's page: CSS custom properties (--accent), and its help to the person who ran
-    // taco view, which names that command's flags.
-    if (name == "viewer_page.cpp") continue;
-    ++files;
-    std::istringstream lines(read_text(entry.path()));
-    std::string line;
-    for (int n = 1; std::getline(lines, line); ++n) {
-      const std::string code = line.substr(0, line.find("//"));
-      if (!std::regex_search(code, flag_in_string)) continue;
-      bool ok = false;
-      for (const auto& a : allowed) ok |= code.find(a) != std::string::npos;
-      if (!ok) ADD_FAILURE() << entry.path().lexically_relative(TACO_SOURCE_DIR) << ":" << n << " names a flag: " << line;
-    }
-  }
+  // The viewer's page is left out: CSS custom properties (--accent), and its help to the person
+  // who ran taco view, which names that command's flags.
+  const size_t files = for_each_source_line({"viewer_page.cpp"}, [&](const fs::path& path, int n, const std::string& line) {
+    const std::string code = line.substr(0, line.find("//"));
+    if (!std::regex_search(code, flag_in_string)) return;
+    bool ok = false;
+    for (const auto& a : allowed) ok |= code.find(a) != std::string::npos;
+    if (!ok) ADD_FAILURE() << path << ":" << n << " names a flag: " << line;
+  });
   EXPECT_GT(files, 100u);
 }
 
@@ -102,17 +109,10 @@ TEST(LayersTest, NoSourceFileSeedsAChoiceWithStdHash) {
   // std::hash may differ between standard libraries and platforms: a choice seeded by it (which
   // questions are Direct, the oracle's confidences) would not reproduce elsewhere. util/hash.h
   // has hash_bytes for that.
-  size_t files = 0;
-  for (const auto& entry : fs::recursive_directory_iterator(fs::path(TACO_SOURCE_DIR) / "src")) {
-    const auto ext = entry.path().extension();
-    if (ext != ".cpp" && ext != ".h") continue;
-    ++files;
-    std::istringstream lines(read_text(entry.path()));
-    std::string line;
-    for (int n = 1; std::getline(lines, line); ++n)
-      if (line.substr(0, line.find("//")).find("std::hash<") != std::string::npos)
-        ADD_FAILURE() << entry.path().lexically_relative(TACO_SOURCE_DIR) << ":" << n << " uses std::hash: " << line;
-  }
+  const size_t files = for_each_source_line({}, [](const fs::path& path, int n, const std::string& line) {
+    if (line.substr(0, line.find("//")).find("std::hash<") != std::string::npos)
+      ADD_FAILURE() << path << ":" << n << " uses std::hash: " << line;
+  });
   EXPECT_GT(files, 100u);
 }
 

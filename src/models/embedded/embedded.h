@@ -39,6 +39,10 @@ struct TrainOptions {
   bool quiet = false;                 // no progress lines
 };
 
+// The folder of the shipped model `name` beside the binary (build/../models/NAME, or
+// <prefix>/lib/taco/models/NAME after make install); "" when there is none.
+std::string shipped_model_dir(const std::string& name);
+
 // What a run of `size` starts from where TrainOptions leave lr and vocab_size at 0 (the table
 // in docs/embedded.md; taco train's --help quotes it).
 struct TrainingDefaults {

@@ -18,6 +18,14 @@ TrainSummary train_embedded_model(const TrainOptions& options) {
   return entry(options);
 }
 
+std::string shipped_model_dir(const std::string& name) {
+  std::error_code ec;
+  const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec || name.empty()) return "";
+  const auto dir = exe.parent_path().parent_path() / "models" / name;
+  return std::filesystem::exists(dir / "config.json", ec) ? dir.string() : "";
+}
+
 TrainingDefaults training_defaults(const std::string& size) {
   if (size == "tiny") return {3e-3, 512};
   if (size == "small") return {2e-3, 2000};
@@ -31,11 +39,9 @@ namespace {
 // anywhere, and the README's `embedded:models/taco-small` outside the source tree too.
 std::string find_checkpoint_dir(const std::string& dir) {
   std::error_code ec;
-  if (std::filesystem::exists(std::filesystem::path(dir) / "config.json", ec)) return dir;
-  const auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
-  if (ec || dir.empty()) return dir;
-  const auto shipped = exe.parent_path().parent_path() / "models" / std::filesystem::path(dir).filename();
-  return std::filesystem::exists(shipped / "config.json", ec) ? shipped.string() : dir;
+  if (dir.empty() || std::filesystem::exists(std::filesystem::path(dir) / "config.json", ec)) return dir;
+  const std::string shipped = shipped_model_dir(std::filesystem::path(dir).filename().string());
+  return shipped.empty() ? dir : shipped;
 }
 
 // The kind is registered in the core; the module loads when a spec names it.
