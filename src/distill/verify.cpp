@@ -16,7 +16,7 @@ Json verify_trace(const Task& task, const Trace& trace, Judge* judge, double jud
   } else {
     s = score_item(task, &trace, nullptr);
     correct = s.score >= 1 - 1e-9;
-    const bool judge_helps = scoring == kScoreFreeForm || s.method == "no_option";
+    const bool judge_helps = scoring == kScoreFreeForm || s.undecided;  // a choice the rules could not read
     if (!correct && judge && judge_helps && !s.prediction.empty() && trace.status != TraceStatus::kError) {
       if (scoring == kScoreChoice) {
         s = score_item(task, &trace, judge);  // the judge decides which option the answer means
@@ -80,7 +80,7 @@ std::string source_stats_markdown(const std::map<std::string, SourceStats>& stat
           " | " + std::to_string(s.correct_without_tools) + " | " + std::to_string(s.incorrect) + " | " +
           (s.cot_n ? pct(s.cot_accuracy()) : std::string("-")) + " | " +
           pct(1 - ratio(s.tools.parse_failures, s.tools.steps)) + " | " + pct(ratio(s.tools.with_tools, s.n)) + " | " + steps +
-          " | " + (s.action_useless() ? "yes" : "no") + " |\n";
+          " | " + (s.n < kActionUselessMinQuestions ? "too few to judge" : s.action_useless() ? "yes" : "no") + " |\n";
   }
   std::map<std::string, size_t> calls;
   for (const auto& [name, s] : stats)
@@ -108,6 +108,7 @@ Json source_stats_json(const std::map<std::string, SourceStats>& stats) {
                      {"parse_rate", 1 - ratio(s.tools.parse_failures, s.tools.steps)},
                      {"tool_rate", ratio(s.tools.with_tools, s.n)},
                      {"action_useless", s.action_useless()},
+                     {"too_few_to_judge", s.n < kActionUselessMinQuestions},
                      {"tool_use", s.tools.to_json()}};
   return out;
 }

@@ -20,8 +20,35 @@ Matching matching_from_string(const std::string& name);  // throws Error for ano
 // (`B`, `(B)`, `B.`, `**B**`); the letter the reply settles on (`\boxed{B}`,
 // `<answer>B</answer>`, the last `answer is B` / `Answer: b`, else the first `option B` not
 // negated: `The correct answer is B, not option A.` is B); a leading `B) cat`; the text of
-// exactly one option (whole answer, then as a phrase inside the answer).
+// exactly one option (whole answer, then as a phrase inside the answer, plurals and spelling
+// variants read, "not X" left out), a short answer naming part of one option only ("Van" for
+// "delivery van"), the one option with the number the answer states ("25" for "25 mph").
 std::string match_option(const std::string& answer, const std::vector<std::string>& options);
+
+// What taco's rules make of an answer: right, wrong, or undecided, where reading it takes
+// what rules cannot know (synonyms such as couch/sofa beyond the few they list, world knowledge
+// such as ping pong = table tennis). An undecided item goes to the judge when there is one, and
+// scores 0 without one (the report counts them).
+enum class Verdict { kWrong, kRight, kUndecided };
+const char* to_string(Verdict verdict);
+struct RuleMatch {
+  Verdict verdict = Verdict::kUndecided;
+  double score = 0;  // 1 right, 0 wrong or undecided; VQA accuracy between for several references
+  std::string how;   // the rule that decided: "choice", "hedge", "refusal", "number", "yes_no", "text", "other_in_class", ...
+};
+
+// A multiple-choice answer against the reference letter `want`: the option match_option reads;
+// else wrong when the reply declines, names letters without settling on one ("B or C", "not
+// B"), names several options, or states a number no option has; else undecided.
+RuleMatch match_choice(const std::string& answer, const std::vector<std::string>& options, const std::string& want);
+
+// A free-form answer: numbers by value (words, fractions, exponents, scales, "50%" for 0.5 read),
+// yes/no plainly or casually said, text after carriers, articles, plurals and spelling
+// variants, within a short answer that names nothing else of its kind ("dark gray" for gray, not
+// "yellow and green" for yellow); wrong when another member of the reference's closed class
+// (colors, materials, animals, ...) is named, or the reply declines or says "nothing";
+// otherwise undecided. Several references: VQA accuracy, decided.
+RuleMatch match_free_form(const std::string& answer, const std::vector<std::string>& references);
 
 // Markdown emphasis, quotes and "Answer:" prefixes taken off, then the VQA evaluation's
 // normalization in full: its punctuation rules, periods, lower case, number words up to ten as

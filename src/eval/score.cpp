@@ -44,6 +44,7 @@ Json ItemScore::to_json() const {
   Json j{{"id", id}, {"category", category}};
   if (!l2_category.empty()) j["l2_category"] = l2_category;
   j.update(Json{{"prediction", prediction}, {"reference", reference}, {"method", method}, {"score", score}, {"answered", answered}});
+  if (undecided) j["undecided"] = true;
   return j;
 }
 
@@ -58,6 +59,7 @@ ItemScore ItemScore::from_json(const Json& j) {
     s.method = j.value("method", "");
     s.score = j.at("score").get<double>();
     s.answered = j.value("answered", true);
+    s.undecided = j.value("undecided", false);
   } catch (const Json::exception& e) {
     throw Error(std::string("not an item score record: ") + e.what());
   }
@@ -91,13 +93,16 @@ ItemScore score_item(const Task& task, const Trace* trace, Judge* judge, Matchin
       s.score = vlmevalkit_option(s.prediction, task.choices) == want ? 1 : 0;
       return s;
     }
-    const std::string got = match_option(s.prediction, task.choices);
-    if (!got.empty() || !judge) {
-      s.method = got.empty() ? "no_option" : "choice";
-      s.score = got == want ? 1 : 0;
+    const RuleMatch rules = match_choice(s.prediction, task.choices, want);
+    if (rules.verdict != Verdict::kUndecided) {
+      s.method = rules.how;
+      s.score = rules.score;
       return s;
     }
-    // No option recognisable: the judge decides whether the answer means the right option.
+    // No option the rules can read: the judge decides whether the answer means the right option.
+    s.undecided = true;
+    s.method = "undecided";
+    if (!judge) return s;
     const std::string& text = task.choices[static_cast<size_t>(want[0] - 'A')];
     s.method = "judge";
     s.score = judge->grade(task.question, want + ". " + text, s.prediction) >= 0.5 ? 1 : 0;
@@ -140,8 +145,18 @@ ItemScore score_item(const Task& task, const Trace* trace, Judge* judge, Matchin
     s.score = refs.size() == 1 ? matches : std::min(1.0, matches / 3.0);
     return s;
   }
-  s.method = refs.size() > 1 ? "vqa" : numeric_reference(refs[0]) ? "number" : "exact";
-  s.score = free_form_score(s.prediction, refs);
+  const RuleMatch rules = match_free_form(s.prediction, refs);
+  if (rules.verdict != Verdict::kUndecided) {
+    s.method = rules.how;
+    s.score = rules.score;
+    return s;
+  }
+  // A synonym or world knowledge the rules cannot read: the judge's, else 0 and counted.
+  s.undecided = true;
+  s.method = "undecided";
+  if (!judge) return s;
+  s.method = "judge";
+  s.score = judge->grade(task.question, s.reference, s.prediction) >= 0.5 ? 1 : 0;
   return s;
 }
 
@@ -189,6 +204,10 @@ Report make_report(const std::string& name, const std::string& benchmark, const 
       l2.score += it.score;
     }
     if (!it.answered) ++r.missing;
+    if (it.undecided) {
+      ++r.undecided;
+      if (it.method == "judge") ++r.undecided_judged, r.undecided_right += it.score;
+    }
   }
   const bool combined = std::any_of(items.begin(), items.end(), [](const ItemScore& it) { return it.category.find(',') != std::string::npos; });
   if (combined)
@@ -221,7 +240,10 @@ Json Report::to_json() const {
          {"categories", groups(categories)}};
   if (!l2_categories.empty()) j["l2_categories"] = groups(l2_categories);
   if (!capabilities.empty()) j["capabilities"] = groups(capabilities);
-  j.update(Json{{"missing", missing}, {"judge_unusable", judge_unusable}, {"tool_use", tools.to_json()}});
+  j.update(Json{{"missing", missing},
+                {"judge_unusable", judge_unusable},
+                {"undecided", {{"items", undecided}, {"judged", undecided_judged}, {"judged_right", undecided_right}}},
+                {"tool_use", tools.to_json()}});
   return j;
 }
 
@@ -242,6 +264,17 @@ std::string Report::to_markdown() const {
     md += "\n" + std::to_string(judge_unusable) + " judged items got no usable grade from the judge in five tries and count as wrong.\n";
   md += matching == Matching::kVlmEvalKit ? "\nMatching: vlmevalkit (VLMEvalKit's exact matching, no judge for choices).\n"
                                           : "\nMatching: taco.\n";
+  if (undecided) {
+    char line[320];
+    if (undecided_judged)
+      std::snprintf(line, sizeof line, "Undecided by the rules: %zu items; the judge settled %zu (%g right, %g wrong)%s.\n", undecided,
+                    undecided_judged, undecided_right, static_cast<double>(undecided_judged) - undecided_right,
+                    undecided_judged < undecided ? "; the rest score 0" : "");
+    else
+      std::snprintf(line, sizeof line, "Undecided by the rules: %zu items, scored 0 (a synonym or a fact the rules cannot read; "
+                    "a judge model settles them).\n", undecided);
+    md += line;
+  }
   const ToolUseStats& t = tools;
   const double runs = static_cast<double>(std::max<size_t>(1, t.episodes - t.errors));
   char line[512];

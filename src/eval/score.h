@@ -23,9 +23,10 @@ struct ItemScore {
   std::string l2_category;  // "" when the benchmark has none (MMStar has both levels)
   std::string prediction;  // the final answer ("" when the item has no trace or no answer)
   std::string reference;
-  std::string method;      // how it was matched: "letter", "option_text", "exact", "vqa", "number", "judge", "none", ...
+  std::string method;      // how it was matched: the rule (RuleMatch::how: "choice", "text", "number", "yes_no", "hedge", ...), "judge", "undecided", "none", ...
   double score = 0;
   bool answered = false;   // a trace exists for the item
+  bool undecided = false;  // taco's rules could not tell; the judge settled it (method "judge") or it scored 0 ("undecided")
 
   Json to_json() const;
   static ItemScore from_json(const Json& j);
@@ -70,6 +71,9 @@ struct Report {
   std::map<std::string, ScoreGroup> capabilities;
   size_t missing = 0;     // items with no trace (scored 0)
   size_t judge_unusable = 0;  // judged items whose judge gave no usable grade (scored 0)
+  size_t undecided = 0;         // items taco's rules could not decide (match_choice, match_free_form)
+  size_t undecided_judged = 0;  // of those, settled by the judge
+  double undecided_right = 0;   // the judge's score over those it settled
   ToolUseStats tools;
 
   Json to_json() const;

@@ -168,6 +168,48 @@ TEST(ScoreTest, ItemsReportAndToolUse) {
   EXPECT_NE(r2.to_markdown().find("| l2-category | n | score (%) |"), std::string::npos);
 }
 
+// An answer the rules cannot read (a synonym they do not list, world knowledge) is undecided:
+// without a judge it scores 0 and the report counts it; with one, the judge settles it and the
+// report says how.
+TEST(ScoreTest, UndecidedItemsGoToTheJudgeAndAreCounted) {
+  Task sport{"1", {}, "What sport is it?", "table tennis", {}, Json{{"scoring", kScoreFreeForm}}};
+  Task color{"2", {}, "What color is it?", "pink", {}, Json{{"scoring", kScoreFreeForm}}};
+  Task plain{"3", {}, "What color is it?", "red", {}, Json{{"scoring", kScoreFreeForm}}};
+  Trace ping = answered(sport, "ping pong"), rose = answered(color, "rose"), blue = answered(plain, "blue");
+  ItemScore unjudged = score_item(sport, &ping, nullptr);
+  EXPECT_TRUE(unjudged.undecided);
+  EXPECT_EQ(unjudged.method, "undecided");
+  EXPECT_EQ(unjudged.score, 0);
+  EXPECT_TRUE(ItemScore::from_json(unjudged.to_json()).undecided);
+  EXPECT_FALSE(score_item(plain, &blue, nullptr).undecided);  // another color: wrong, decided
+  Report without = make_report("run", "bench", {unjudged, score_item(plain, &blue, nullptr)}, ToolUseStats());
+  EXPECT_EQ(without.undecided, 1u);
+  EXPECT_NE(without.to_markdown().find("Undecided by the rules: 1 items, scored 0"), std::string::npos) << without.to_markdown();
+
+  test::TempDir dir;
+  test::ScriptedServer server([](const Json& req, int) {
+    const std::string text = req["messages"][0]["content"].is_string() ? req["messages"][0]["content"].get<std::string>()
+                                                                        : req["messages"][0]["content"][0]["text"].get<std::string>();
+    return test::ScriptedServer::Reply{200, test::ScriptedServer::completion(text.find("ping pong") != std::string::npos ? "1.0" : "0.0")};
+  });
+  ModelOptions o;
+  o.model = "judge-model";
+  o.endpoint = server.base_url();
+  auto model = make_model(o);
+  Judge judge(*model, dir.file("cache.jsonl"));
+  ItemScore settled = score_item(sport, &ping, &judge), refused = score_item(color, &rose, &judge);
+  EXPECT_EQ(settled.method, "judge");
+  EXPECT_EQ(settled.score, 1);
+  EXPECT_EQ(refused.score, 0);
+  EXPECT_EQ(score_item(plain, &blue, &judge).method, "other_in_class");  // decided: the judge is not asked
+  EXPECT_EQ(server.calls(), 2);
+  Report with = make_report("run", "bench", {settled, refused}, ToolUseStats());
+  EXPECT_EQ(with.undecided_judged, 2u);
+  EXPECT_NE(with.to_markdown().find("Undecided by the rules: 2 items; the judge settled 2 (1 right, 1 wrong)."), std::string::npos)
+      << with.to_markdown();
+  EXPECT_EQ(with.to_json()["undecided"]["judged_right"], 1.0);
+}
+
 // MMVet's categories are combinations of capabilities: each capability gets its own row too,
 // every item counted under each of its capabilities.
 TEST(ScoreTest, PerCapabilityTableForCombinedCategories) {
