@@ -20,12 +20,18 @@ $(BUILD)/build.ninja: CMakeLists.txt | bootstrap
 build: bootstrap $(BUILD)/build.ninja
 	cmake --build $(BUILD) -j $(JOBS)
 
-test: build fuzz
+# What the tests run, and no benchmarks (`make build` and `make bench` build those).
+TEST_TARGETS = taco kb_sample taco_tests taco_torch_tests
+test: bootstrap $(BUILD)/build.ninja fuzz
+	cmake --build $(BUILD) -j $(JOBS) --target $(TEST_TARGETS)
 	cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 	@rm -rf $(BUILD)/fuzz-corpus && mkdir -p $(BUILD)/fuzz-corpus && cp fuzz/corpus/* $(BUILD)/fuzz-corpus/
 	$(BUILD)/parse_fuzz -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 $(BUILD)/fuzz-corpus 2>&1 | tail -n 2
 
-demo: build
+# The demo builds only what it runs: the binary, its modules and the sample knowledge base (not
+# the tests and benchmarks that `make build` and `make test` add).
+demo: bootstrap $(BUILD)/build.ninja
+	cmake --build $(BUILD) -j $(JOBS) --target taco kb_sample
 	$(BUILD)/taco demo --out $(BUILD)/demo --model models/taco-small
 	$(BUILD)/taco synth --n 60 --seed 1 --out $(BUILD)/demo/world
 	$(BUILD)/taco gen --data $(BUILD)/demo/world/scene-graph-annotations.json --out $(BUILD)/demo/train.jsonl --format llava --mc-ratio 0.3
