@@ -8,8 +8,13 @@
 #include <tesseract/ocrclass.h>
 #include <tesseract/resultiterator.h>
 
+#include <algorithm>
+#include <cctype>
+#include <functional>
 #include <map>
 #include <memory>
+#include <tuple>
+#include <vector>
 #include <opencv2/imgproc.hpp>
 #include <sstream>
 
@@ -38,6 +43,30 @@ std::string tidy(const std::string& text) {
     blank = false;
   }
   return out;
+}
+
+// Light, neutral, roughly rectangular regions: signs, labels, price tags, the plates taco synth
+// prints numbers on. Tesseract's page layout analysis finds no text in a photo with a few such
+// plates (it read 1 of 22 printed numbers in a synthetic world), so each is read as one line.
+std::vector<cv::Rect> light_plates(const cv::Mat& bgr) {
+  cv::Mat hsv, mask;
+  cv::cvtColor(bgr, hsv, cv::COLOR_BGR2HSV);
+  cv::inRange(hsv, cv::Scalar(0, 0, 200), cv::Scalar(180, 40, 255), mask);
+  std::vector<std::vector<cv::Point>> contours;
+  cv::findContours(mask, contours, cv::RETR_EXTERNAL, cv::CHAIN_APPROX_SIMPLE);
+  std::vector<cv::Rect> plates;
+  for (const auto& c : contours) {
+    const cv::Rect r = cv::boundingRect(c);
+    // Big enough for a line of print, not the page itself (documents go to the page pass).
+    if (r.height < 14 || r.width < 14 || r.height > bgr.rows / 2 || r.width > bgr.cols * 3 / 4) continue;
+    if (cv::contourArea(c) < 0.8 * r.area()) continue;
+    plates.push_back(r);
+  }
+  // Reading order: top to bottom, then left to right within a band of a plate's height.
+  std::sort(plates.begin(), plates.end(), [](const cv::Rect& a, const cv::Rect& b) {
+    return std::abs(a.y - b.y) > std::min(a.height, b.height) / 2 ? a.y < b.y : a.x < b.x;
+  });
+  return plates;
 }
 
 class OcrTool : public Tool {
@@ -77,37 +106,81 @@ class OcrTool : public Tool {
     tesseract::ETEXT_DESC monitor;
     monitor.cancel = [](void* c, int) { return static_cast<ToolContext*>(c)->cancelled(); };
     monitor.cancel_this = &ctx;
-    // Page layout analysis suits documents; photos with a few scattered words often come back
-    // empty from it, so those get a second pass that looks for sparse text.
-    for (auto mode : {tesseract::PSM_AUTO, tesseract::PSM_SPARSE_TEXT}) {
+    Json words = Json::array();
+    // Runs Tesseract on `image` in `mode`; adds its words to `words`, their boxes mapped to the
+    // whole image by `to_whole` (a box in `image`'s pixels -> one in [0, 1]); returns the text
+    // and the mean confidence (0-100).
+    auto read = [&](const cv::Mat& image, tesseract::PageSegMode mode, const std::function<cv::Rect2d(const cv::Rect&)>& to_whole) {
       api.SetPageSegMode(mode);
-      api.SetImage(gray.data, gray.cols, gray.rows, 1, static_cast<int>(gray.step));
+      api.SetImage(image.data, image.cols, image.rows, 1, static_cast<int>(image.step));
       api.SetSourceResolution(300);
       if (api.Recognize(&monitor) != 0) {
         api.Clear();
         throw ToolError(ToolFailure::kRuntimeError, ctx.cancelled() ? "OCR was cancelled" : "Tesseract could not read the image");
       }
-      std::unique_ptr<char[]> probe(api.GetUTF8Text());
-      if (probe && tidy(probe.get()).size() >= 2) break;
-    }
-    std::unique_ptr<char[]> text(api.GetUTF8Text());
-    Json words = Json::array();
+      std::unique_ptr<char[]> text(api.GetUTF8Text());
+      const int confidence = api.MeanTextConf();
+      Json found = Json::array();
+      std::unique_ptr<tesseract::ResultIterator> it(api.GetIterator());
+      if (it) {
+        do {
+          std::unique_ptr<char[]> word(it->GetUTF8Text(tesseract::RIL_WORD));
+          if (!word) continue;
+          int x1, y1, x2, y2;
+          it->BoundingBox(tesseract::RIL_WORD, &x1, &y1, &x2, &y2);
+          const cv::Rect2d b = to_whole(cv::Rect(x1, y1, x2 - x1, y2 - y1));
+          found.push_back(Json{{"text", word.get()},
+                               {"bbox", {round2(b.x), round2(b.y), round2(b.x + b.width), round2(b.y + b.height)}},
+                               {"confidence", round2(it->Confidence(tesseract::RIL_WORD) / 100.0)}});
+        } while (it->Next(tesseract::RIL_WORD));
+      }
+      api.Clear();
+      return std::make_tuple(tidy(text ? text.get() : ""), confidence, std::move(found));
+    };
+    auto keep = [&](Json& found) {
+      for (auto& w : found) words.push_back(std::move(w));
+    };
     const double W = gray.cols, H = gray.rows;
-    std::unique_ptr<tesseract::ResultIterator> it(api.GetIterator());
-    if (it) {
-      do {
-        std::unique_ptr<char[]> word(it->GetUTF8Text(tesseract::RIL_WORD));
-        if (!word) continue;
-        int x1, y1, x2, y2;
-        it->BoundingBox(tesseract::RIL_WORD, &x1, &y1, &x2, &y2);
-        words.push_back(Json{{"text", word.get()},
-                             {"bbox", {round2(x1 / W), round2(y1 / H), round2(x2 / W), round2(y2 / H)}},
-                             {"confidence", round2(it->Confidence(tesseract::RIL_WORD) / 100.0)}});
-      } while (it->Next(tesseract::RIL_WORD));
+    auto whole_page = [&](const cv::Rect& r) { return cv::Rect2d(r.x / W, r.y / H, r.width / W, r.height / H); };
+
+    // The page, as a document: its layout analysis finds blocks and lines.
+    auto page = read(gray, tesseract::PSM_AUTO, whole_page);
+    std::string text = std::get<0>(page);
+    if (text.size() >= 2) keep(std::get<2>(page));
+    else text.clear();
+
+    // Each light plate as one line, its print brought to ~48 px high and set on white.
+    cv::Mat plain;
+    cv::cvtColor(bgr, plain, cv::COLOR_BGR2GRAY);
+    for (const cv::Rect& plate : light_plates(bgr)) {
+      const cv::Rect inside(plate.x + 3, plate.y + 3, plate.width - 6, plate.height - 6);  // not its border line
+      if (inside.width < 8 || inside.height < 8) continue;
+      const double scale = std::max(1.0, 48.0 / inside.height);
+      cv::Mat line, framed;
+      cv::resize(plain(inside), line, {}, scale, scale, cv::INTER_CUBIC);
+      const int margin = 16;
+      cv::copyMakeBorder(line, framed, margin, margin, margin, margin, cv::BORDER_CONSTANT, 255);
+      auto [said, confidence, found] = read(framed, tesseract::PSM_SINGLE_LINE, [&](const cv::Rect& r) {
+        return cv::Rect2d((inside.x + (r.x - margin) / scale) / bgr.cols, (inside.y + (r.y - margin) / scale) / bgr.rows,
+                          r.width / scale / bgr.cols, r.height / scale / bgr.rows);
+      });
+      // Under 60 it is a plate with no print (a white object, a window): Tesseract guesses.
+      const bool readable = confidence >= 60 && std::any_of(said.begin(), said.end(), [](unsigned char c) { return std::isalnum(c); });
+      if (!readable || text.find(said) != std::string::npos) continue;
+      text += (text.empty() ? "" : "\n") + said;
+      keep(found);
     }
-    api.Clear();
+
+    // Nothing yet: a last pass that looks for sparse text anywhere.
+    if (text.empty()) {
+      auto [sparse, confidence, found] = read(gray, tesseract::PSM_SPARSE_TEXT, whole_page);
+      if (!sparse.empty()) {
+        text = sparse;
+        keep(found);
+      }
+    }
     ctx.set_details(Json{{"words", std::move(words)}});
-    return Json{{"text", tidy(text ? text.get() : "")}};
+    return Json{{"text", text}};
   }
 
  private:
