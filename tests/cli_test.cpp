@@ -1,5 +1,7 @@
 // The taco binary as a user meets it: exit codes and one clear message for bad input.
 #include <gtest/gtest.h>
+#include <httplib.h>
+#include <signal.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -52,6 +54,24 @@ TEST(CliTest, TheShippedModelIsFoundByNameAnywhere) {
   Result missing = test::run_command("cd " + dir.path() + " && " + TACO_BINARY + " run --model embedded:no-such-model --image scene.png --question q -q 2>&1");
   EXPECT_NE(missing.code, 0);
   EXPECT_NE(missing.output.find("no-such-model"), std::string::npos) << missing.output;
+
+  // run defaults to it as serve and mcp do (it wanted --model), and names it by its short id.
+  Result plain = test::run_command("cd " + dir.path() + " && " + TACO_BINARY +
+                                   " run --image scene.png --question 'How many cones are there?' -q --out t.jsonl 2>&1");
+  ASSERT_EQ(plain.code, 0) << plain.output;
+  std::string model;
+  for_each_jsonl(dir.file("t.jsonl"), [&](size_t, Json&& j) { model = j["model"]; });
+  EXPECT_EQ(model, "embedded:taco-small");
+  // serve's /v1/models lists it by that id, not by an absolute path.
+  std::string log;
+  int port = 0;
+  auto serve = test::start_taco_listening("serve --port 0 --no-access-log --work-dir " + dir.file("work"), port, log);
+  ASSERT_GT(port, 0) << log;
+  httplib::Client c("127.0.0.1", port);
+  auto models = c.Get("/v1/models");
+  ASSERT_TRUE(models);
+  EXPECT_EQ(Json::parse(models->body)["data"][0]["id"], "embedded:taco-small") << models->body;
+  ::kill(serve->pid(), SIGTERM);
 }
 
 TEST(CliTest, VersionNamesTheCommit) {
@@ -202,6 +222,18 @@ TEST(CliTest, ConfigFileAndEnvironmentVariables) {
   write_file(dir.file("twice.json"), "{\"run\": {\"quiet\": true, \"quiet\": false}}");
   EXPECT_EQ(taco_cli("run --config " + dir.file("twice.json") + ask).output,
             "taco: " + dir.file("twice.json") + ": the key \"quiet\" is given twice in one object\n");
+  // Relative paths in a config file start at its folder (as a tools config's do), wherever taco
+  // runs: the recording it names is found and the traces go beside it. A benchmark's name stays a name.
+  make_dirs(dir.file("project"));
+  make_dirs(dir.file("elsewhere"));
+  write_file(dir.file("project/rec.json"), read_file(dir.file("from-file.json")));
+  write_file(dir.file("project/taco.toml"), "model = \"replay:rec.json\"\n[run]\nquiet = true\nout = \"runs/t.jsonl\"\n[eval.run]\ndata = \"TacoMini\"\n");
+  make_dirs(dir.file("project/runs"));
+  Result moved = test::run_command("cd " + dir.file("elsewhere") + " && " + binary + " run --config ../project/taco.toml" + ask + " 2>&1");
+  EXPECT_EQ(moved.output, "file\n");
+  EXPECT_TRUE(std::filesystem::exists(dir.file("project/runs/t.jsonl")));
+  EXPECT_FALSE(std::filesystem::exists(dir.file("elsewhere/runs")));
+
   // A number past what the setting can hold names the file and line, not "internal error: stoll".
   write_file(dir.file("huge.toml"), "[run]\njobs = 99999999999999999999999\n");
   EXPECT_EQ(taco_cli("run --config " + dir.file("huge.toml") + ask).output,
@@ -230,6 +262,17 @@ TEST(CliTest, BadInputGivesOneClearLine) {
   Result no_question = taco_cli("run --model m");
   EXPECT_EQ(no_question.code, 1);
   EXPECT_EQ(no_question.output, "taco: give --question (with --image) or --data tasks.jsonl\n");
+
+  // CLI11's own refusals in taco's one-line form, with the command's help named (they read
+  // "--jobs: Value abc not in range 1 to 4096 / Run with --help for more information.").
+  EXPECT_EQ(taco_cli("run -j abc --question q").output, "taco: --jobs: abc is not a number from 1 to 4096\nRun 'taco run --help' for what it takes.\n");
+  EXPECT_EQ(taco_cli("run --question").output, "taco: --question needs a value\nRun 'taco run --help' for what it takes.\n");
+  Result not_one_of = taco_cli("run --prompt foo --question q");
+  EXPECT_EQ(not_one_of.code, 2);
+  EXPECT_EQ(not_one_of.output, "taco: --prompt: foo is not one of cota, direct\nRun 'taco run --help' for what it takes.\n");
+  EXPECT_EQ(taco_cli("eval score --data x --traces " + dir.file("none.jsonl")).output,
+            "taco: --traces: no such file: " + dir.file("none.jsonl") + "\nRun 'taco eval score --help' for what it takes.\n");
+  EXPECT_EQ(taco_cli("train --out t").output, "taco: --data is required\nRun 'taco train --help' for what it takes.\n");
 
   // Once a division by zero (SIGFPE) before the shard was checked.
   write_file(dir.file("scenes.json"), "{}");
@@ -305,13 +348,18 @@ TEST(CliTest, DatasetRunReportsAndResumes) {
   std::string image = test::write_test_image(dir.file("a.png"));
   write_file(dir.file("rec.json"), R"(["{\"thought\": \"\", \"actions\": [{\"name\": \"Terminate\", \"arguments\": {\"answer\": \"x\"}}]}"])");
   std::string tasks;
-  for (int i = 0; i < 5; ++i) tasks += "{\"id\": " + std::to_string(i) + ", \"images\": [\"a.png\"], \"question\": \"q\"}\n";
+  // Three of the five have the answer the model gives.
+  for (int i = 0; i < 5; ++i)
+    tasks += "{\"id\": " + std::to_string(i) + ", \"images\": [\"a.png\"], \"question\": \"q\", \"answer\": \"" + (i < 3 ? "x" : "y") + "\"}\n";
   write_file(dir.file("tasks.jsonl"), tasks);
   std::string args = "run --model replay:" + dir.file("rec.json") + " --dataset " + dir.file("tasks.jsonl") + " --out " +
                      dir.file("out.jsonl") + " -j 3";
   Result first = taco_cli(args);
   EXPECT_EQ(first.code, 0) << first.output;
   EXPECT_NE(first.output.find("5 tasks: 5 done now, 0 already in"), std::string::npos) << first.output;
+  // The tasks carry answers: the run says how many it got right.
+  EXPECT_NE(first.output.find("accuracy: 60.0% (3 of 5 answers in " + dir.file("out.jsonl") + " right, taco's matching)"), std::string::npos)
+      << first.output;
   Result second = taco_cli(args);
   EXPECT_NE(second.output.find("5 tasks: 0 done now, 5 already in"), std::string::npos) << second.output;
 }

@@ -6,6 +6,9 @@
 #include <cctype>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
+#include <map>
+#include <regex>
 #include <set>
 
 #include "util/error.h"
@@ -263,6 +266,37 @@ std::vector<std::string> value_words(const std::string& path, const std::string&
   return words;
 }
 
+// Flags whose values are paths. In a config file a relative one starts at the file's folder, as
+// a tools config's paths do, not wherever taco runs. A value that may instead name something
+// (a benchmark in the data folder, a shipped model) starts there only where that path exists.
+enum class PathValue { kPath, kPathOrName };
+const std::map<std::string, PathValue>& path_flags() {
+  static const std::map<std::string, PathValue> flags = {
+      {"--out", PathValue::kPath},          {"--out-dir", PathValue::kPath},        {"--errors-out", PathValue::kPath},
+      {"--work-dir", PathValue::kPath},     {"--images-dir", PathValue::kPath},     {"--inputs-dir", PathValue::kPath},
+      {"--image-folder", PathValue::kPath}, {"--data-dir", PathValue::kPath},       {"--allowed-root", PathValue::kPath},
+      {"--tools-config", PathValue::kPath}, {"--prompt-template", PathValue::kPath}, {"--image", PathValue::kPath},
+      {"--scores", PathValue::kPath},       {"--compare", PathValue::kPath},        {"--report", PathValue::kPath},
+      {"--traces", PathValue::kPath},       {"--val", PathValue::kPath},            {"--recipe", PathValue::kPath},
+      {"--db", PathValue::kPath},           {"--judge-cache", PathValue::kPath},    {"--judge-prompt", PathValue::kPath},
+      {"--annotations", PathValue::kPath},  {"--data", PathValue::kPathOrName},     {"--dataset", PathValue::kPathOrName},
+      {"--exclude", PathValue::kPathOrName}, {"--model", PathValue::kPathOrName},   {"--judge", PathValue::kPathOrName}};
+  return flags;
+}
+
+std::string from_config_folder(const std::string& flag, const std::string& value, const std::string& config_dir) {
+  auto it = path_flags().find(flag);
+  if (it == path_flags().end()) return value;
+  // A model spec's path follows its kind: embedded:DIR, replay:FILE.
+  for (const char* kind : {"embedded:", "replay:"})
+    if (value.rfind(kind, 0) == 0) return kind + from_config_folder("--data", value.substr(std::string(kind).size()), config_dir);
+  if (flag == "--model" || flag == "--judge") return value;  // a served model's name
+  if (value.empty() || value[0] == '/' || value[0] == '~') return value;
+  const std::string there = resolve_path(config_dir, value);
+  std::error_code ec;
+  return it->second == PathValue::kPath || std::filesystem::exists(there, ec) ? there : value;
+}
+
 // The config file's path, taken out of `args` (--config FILE or --config=FILE), else $TACO_CONFIG.
 std::string take_config_path(std::vector<std::string>& args) {
   for (size_t i = 0; i < args.size(); ++i) {
@@ -296,6 +330,31 @@ bool given(const CLI::Option& opt, const std::vector<std::string>& args) {
 }
 
 }  // namespace
+
+std::string parse_error_text(const CLI::ParseError& error) {
+  const std::string what = error.what();
+  std::smatch m;
+  static const std::regex missing(R"(^(-[-\w]+): \d+ required .* missing$)");
+  static const std::regex range(R"(^(-[-\w]+): Value (.*) not in range (\S+) to (\S+)$)");
+  static const std::regex one_of(R"(^(-[-\w]+): (.*) not in \{(.*)\}$)");
+  static const std::regex no_file(R"(^(-[-\w]+|\w+): File does not exist: (.*)$)");
+  static const std::regex no_dir(R"(^(-[-\w]+|\w+): Directory does not exist: (.*)$)");
+  static const std::regex not_expected(R"(^The following arguments? (?:was|were) not expected: (.*)$)");
+  static const std::regex conversion(R"(^Could not convert: (-[-\w]+) = (.*)$)");
+  if (std::regex_match(what, m, missing)) return m.str(1) + " needs a value";
+  if (std::regex_match(what, m, range)) return m.str(1) + ": " + m.str(2) + " is not a number from " + m.str(3) + " to " + m.str(4);
+  if (std::regex_match(what, m, one_of)) {
+    std::string options = m.str(3);
+    for (size_t at = 0; (at = options.find(',', at)) != std::string::npos; at += 2) options.replace(at, 1, ", ");
+    return m.str(1) + ": " + m.str(2) + " is not one of " + options;
+  }
+  if (std::regex_match(what, m, no_file)) return m.str(1) + ": no such file: " + m.str(2);
+  if (std::regex_match(what, m, no_dir)) return m.str(1) + ": no such folder: " + m.str(2);
+  if (std::regex_match(what, m, not_expected)) return "unexpected words: " + m.str(1) + " (a value goes after its flag)";
+  if (std::regex_match(what, m, conversion)) return m.str(1) + ": cannot read the value " + m.str(2);
+  if (what.empty()) return error.get_name();
+  return what;
+}
 
 std::string version_line() { return std::string("taco ") + TACO_VERSION + " (commit " + kGitCommit + ")"; }
 
@@ -381,6 +440,7 @@ std::vector<std::string> with_config_file(const CLI::App& app, std::vector<std::
   }
   check_keys(top, "", 0);
 
+  const std::string config_dir = parent_dir(std::filesystem::absolute(path).string());
   for (const auto& [flag, entry] : values) {
     const CLI::Option* opt = find_flag(leaf, flag);
     if (flag == "--config" || given(*opt, args)) continue;
@@ -390,6 +450,7 @@ std::vector<std::string> with_config_file(const CLI::App& app, std::vector<std::
       continue;
     }
     std::vector<std::string> words = value_words(path, flag.substr(2), entry.second, *opt);
+    for (auto& w : words) w = from_config_folder(flag, w, config_dir);
     if (words.size() == 1) {
       args.push_back(flag + "=" + words[0]);  // "=" keeps a value like "-1" a value
       continue;

@@ -44,4 +44,8 @@ std::string man_page(const CLI::App& app);
 // The command a command line runs, e.g. {"eval", "run"} (subcommand names only).
 std::vector<std::string> command_path(const CLI::App& app, const std::vector<std::string>& args);
 
+// A CLI11 parse error in taco's words, one line without the "taco: " ("--jobs: abc is not in 1 to
+// 4096", "--question needs a value", "--prompt: foo is not one of cota, direct").
+std::string parse_error_text(const CLI::ParseError& error);
+
 }  // namespace taco::cli

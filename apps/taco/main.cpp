@@ -70,13 +70,17 @@ int main(int argc, char** argv) {
              "  taco eval --model embedded:models/taco-small --data MMVet --work-dir outputs\n"
              "  taco <command> --help\n");
   taco::cli::set_environment_names(app);
+  const std::vector<std::string> given(argv + 1, argv + argc);
+  // "Run 'taco eval run --help' for what it takes." after a line about the words given.
+  auto help_hint = [&] {
+    std::string command = "taco";
+    for (const auto& word : taco::cli::command_path(app, given)) command += " " + word;
+    return "Run '" + command + " --help' for what it takes.\n";
+  };
   try {
-    std::vector<std::string> args(argv + 1, argv + argc);
+    std::vector<std::string> args = given;
     if (std::string problem = taco::cli::unknown_word_problem(app, args); !problem.empty()) {
-      std::vector<std::string> path = taco::cli::command_path(app, args);
-      std::string command = "taco";
-      for (const auto& word : path) command += " " + word;
-      std::fprintf(stderr, "taco: %s\nRun '%s --help' for what it takes.\n", problem.c_str(), command.c_str());
+      std::fprintf(stderr, "taco: %s\n%s", problem.c_str(), help_hint().c_str());
       return taco::cli::kExitUsage;
     }
     args = taco::cli::with_config_file(app, std::move(args));
@@ -89,7 +93,9 @@ int main(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    app.exit(e);
+    // CLI11's own texts ("--jobs: Value abc not in range 1 to 4096 / Run with --help for more
+    // information.") in taco's form, as every other error is.
+    std::fprintf(stderr, "taco: %s\n%s", taco::cli::parse_error_text(e).c_str(), help_hint().c_str());
     return taco::cli::kExitUsage;
   } catch (const taco::Error& e) {
     std::fprintf(stderr, "taco: %s\n", taco::cli::with_flag_names(e.what()).c_str());

@@ -25,7 +25,6 @@ struct McpFlags {
 };
 
 void mcp(McpFlags f) {
-  if (f.episode.model.model.empty()) f.episode.model.model = shipped_model_spec();
   if (f.serve.allowed_roots.empty()) f.serve.allowed_roots.push_back(std::filesystem::current_path().string());
   if (f.serve.work_dir.empty())
     f.serve.work_dir = (std::filesystem::temp_directory_path() / ("taco-mcp-" + std::to_string(::getpid()))).string();
@@ -60,7 +59,7 @@ void add_mcp_command(CLI::App& app) {
   add_episode_flags(*cmd, f->episode, true, false);
   cmd->remove_option(cmd->get_option("--images-dir"));  // episode images go under --work-dir
   cmd->get_option("--model")->required(false)->description(
-      "the model RunEpisode runs: a served model's name, replay:PATH or embedded:DIR (default: the shipped embedded:models/taco-small)");
+      "the model RunEpisode runs: a served model's name, replay:PATH or embedded:DIR (default: the shipped embedded:taco-small)");
   cmd->add_flag("--http", f->http, "serve streamable HTTP at /mcp instead of stdio");
   cmd->add_option("--host", f->host, "with --http: the address to listen on")->capture_default_str();
   cmd->add_option("--port", f->port, "with --http: the port (0: any free one)")->capture_default_str()->check(CLI::Range(0, 65535));

@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "episodes.h"
+#include "eval/run.h"
 #include "runtime/run_tasks.h"
 #include "setting_flags.h"
 #include "util/error.h"
@@ -28,7 +29,9 @@ void run(const RunFlags& f) {
   const JobEvents events = cli_events(quiet);
   if (!f.dataset.empty()) {
     RunTasksSettings settings{f.episode, f.batch.batch, f.batch.shard, f.dataset, f.limit};
-    exit_if_failed(run_tasks(settings, events).failed);
+    const BatchSummary summary = run_tasks(settings, events);
+    events.show(task_accuracy_text(f.dataset, summary.out_path));
+    exit_if_failed(summary.failed);
     return;
   }
 
@@ -50,8 +53,10 @@ void run(const RunFlags& f) {
 void add_run_command(CLI::App& app) {
   auto flags = std::make_shared<RunFlags>();
   auto* cmd = app.add_subcommand("run", "answer a question about images with a chain of thoughts and actions");
-  cmd->footer("Examples:\n  taco run --model embedded:models/taco-small --image scene.png --question \"How many cups are there?\"\n  taco run --model Qwen2-VL-7B --endpoint http://localhost:8000/v1 --data tasks.jsonl --out traces.jsonl -j 32\n");
+  cmd->footer("Examples:\n  taco run --image scene.png --question \"How many cups are there?\"\n  taco run --model Qwen2-VL-7B --endpoint http://localhost:8000/v1 --data tasks.jsonl --out traces.jsonl -j 32\n");
   add_episode_flags(*cmd, flags->episode);
+  cmd->get_option("--model")->required(false)->description(
+      "a served model's name, replay:PATH or embedded:DIR (default: the shipped embedded:taco-small)");
   cmd->add_option("--image", flags->images, "an input image (repeat for several: image-0, image-1, ...)");
   cmd->add_option("--question", flags->question, "the question to answer");
   cmd->add_option("--data,--dataset", flags->dataset, "a task JSONL file to run instead of one question");

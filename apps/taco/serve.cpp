@@ -34,7 +34,6 @@ void serve(ServeFlags f) {
   // 190 MB over 5 minutes of episodes). Two arenas level off (127 MB) at the same throughput
   // (BENCHMARKS.md). MALLOC_ARENA_MAX still decides when the user sets it.
   if (!std::getenv("MALLOC_ARENA_MAX")) ::mallopt(M_ARENA_MAX, 2);
-  if (f.episode.model.model.empty()) f.episode.model.model = shipped_model_spec();
   if (f.serve.api_key.empty())
     if (const char* key = std::getenv("TACO_API_KEY"); key && *key) f.serve.api_key = key;
   if (f.max_body_mb <= 0) throw Error("--max-body-mb must be more than 0");
@@ -93,10 +92,10 @@ void add_serve_command(CLI::App& app) {
   auto* cmd = app.add_subcommand("serve", "serve the OpenAI chat-completions API: the model, and whole episodes as model taco-agent");
   add_episode_flags(*cmd, flags->episode, true, false);
   cmd->remove_option(cmd->get_option("--images-dir"));  // images go under --work-dir
-  cmd->get_option("--model")->required(false)->description("the backing model: a served model's name, replay:PATH or embedded:DIR (default: the shipped embedded:models/taco-small)");
+  cmd->get_option("--model")->required(false)->description("the backing model: a served model's name, replay:PATH or embedded:DIR (default: the shipped embedded:taco-small)");
   cmd->add_option("--host", flags->serve.host, "the address to listen on")->capture_default_str();
   cmd->add_option("--port", flags->serve.port, "the port (0: any free one)")->capture_default_str()->check(CLI::Range(0, 65535));
-  cmd->add_option("--api-key", flags->serve.api_key, "require Authorization: Bearer KEY on /v1 (default: $TACO_API_KEY; none: open)");
+  cmd->add_option("--api-key", flags->serve.api_key, "require Authorization: Bearer KEY on /v1 and the viewer's API (its page asks for it; default: $TACO_API_KEY; none: open)");
   cmd->add_option("--served-model-name", flags->serve.served_model_names,
                   "the names clients ask for the backing model by, as vLLM's flag (default: its own, e.g. embedded:models/taco-small)");
   cmd->add_option("--max-concurrency", flags->serve.max_concurrency, "requests answered at once; more get 429 with Retry-After")

@@ -13,7 +13,7 @@ void train(const TrainOptions& o) {
   TrainSummary s = train_embedded_model(o);
   if (s.already_done) {
     std::fprintf(stderr, "%s already holds this run, finished (%lld steps); %s\n", o.out.c_str(), static_cast<long long>(s.steps),
-                 s.model_rewritten ? "its model was missing or older, and is written now" : "nothing to do");
+                 s.model_rewritten ? "its model was missing or older, and is written now" : "nothing to do (more --steps extend it)");
     return;
   }
   std::fprintf(stderr, "trained %lld steps on %lld tokens in %s: loss %.4f%s; the model is in %s (run it with --model embedded:%s)\n",

@@ -136,9 +136,11 @@ class SourceReader {
   Progress bar_;
 };
 
+static_assert(CurateFilters{}.action_useless_min_questions == kActionUselessMinQuestions, "one minimum for distill's table and curate");
+
 // The paper's rule, a first pass: the metadata sources where verified CoTA is not better than
 // CoT.
-std::set<std::string> action_useless_sources(const Recipe& recipe, SourceReader& reader) {
+std::set<std::string> action_useless_sources(const Recipe& recipe, SourceReader& reader, std::map<std::string, size_t>& too_few) {
   TraceFactsReader parser;
   TraceFacts facts;
   std::string error;
@@ -159,7 +161,8 @@ std::set<std::string> action_useless_sources(const Recipe& recipe, SourceReader&
     });
   std::set<std::string> useless;
   for (const auto& [name, st] : stats)
-    if (st.n && st.action_useless()) useless.insert(name);
+    if (st.n && st.n < recipe.filters.action_useless_min_questions) too_few[name] = st.n;
+    else if (st.n && st.action_useless(recipe.filters.action_useless_min_questions)) useless.insert(name);
   return useless;
 }
 
@@ -315,7 +318,7 @@ CurateReport run_curate(const Recipe& recipe, const std::string& out_path, bool 
   SourceReader reader(recipe, flt.drop_action_useless ? 2 : 1, progress);
   std::set<std::string> useless;
   if (flt.drop_action_useless) {
-    useless = action_useless_sources(recipe, reader);
+    useless = action_useless_sources(recipe, reader, report.too_few_to_judge);
     report.action_useless.assign(useless.begin(), useless.end());
   }
 
@@ -416,6 +419,7 @@ Json CurateReport::to_json() const {
               {"kept_per_tool", obj(kept_per_tool)},
               {"kept_per_steps", obj(kept_per_steps)},
               {"action_useless_sources", action_useless},
+              {"too_few_to_judge", obj(too_few_to_judge)},
               {"decontamination", excluded_benchmarks.empty() ? Json(nullptr)
                                   : Json{{"benchmarks", excluded_benchmarks}, {"items", excluded_items},
                                          {"dropped_per_benchmark", obj(contaminated_per_benchmark)},
@@ -465,6 +469,7 @@ std::string CurateReport::to_markdown() const {
     for (const auto& s : action_useless) md += " " + s;
     md += "\n";
   }
+  line("Kept without judging them action-useless (too few verified CoTA answers)", too_few_to_judge);
   for (const auto& w : warnings) md += "\nwarning: " + w;
   if (!warnings.empty()) md += "\n";
   return md;

@@ -27,6 +27,7 @@ struct CurateReport {
   std::map<std::string, size_t> kept_per_format, kept_per_tool, kept_per_steps;
   std::map<std::string, size_t> quota_per_source;  // quotas that were set
   std::vector<std::string> action_useless;         // metadata sources the paper's rule dropped
+  std::map<std::string, size_t> too_few_to_judge;  // sources kept: fewer verified CoTA answers than the recipe's minimum
   std::vector<std::string> warnings;               // e.g. the first malformed lines
   // Decontamination (--exclude): the benchmarks, their items, and what was dropped, by what.
   std::vector<std::string> excluded_benchmarks;

@@ -31,7 +31,7 @@ CurateFilters CurateFilters::from_json(const Json& j) {
   const std::string where = "recipe filters";
   if (!j.is_object()) throw Error(where + ": expected an object");
   check_keys(j, {"correct_only", "parsed", "no_failed_action", "min_steps", "max_steps", "tools_required", "tools_forbidden",
-                 "min_tools", "images_present", "dedupe", "drop_action_useless"},
+                 "min_tools", "images_present", "dedupe", "drop_action_useless", "action_useless_min_questions"},
              where);
   CurateFilters f;
   f.correct_only = get(j, "correct_only", false, where);
@@ -45,6 +45,7 @@ CurateFilters CurateFilters::from_json(const Json& j) {
   f.images_present = get(j, "images_present", false, where);
   f.dedupe = get(j, "dedupe", false, where);
   f.drop_action_useless = get(j, "drop_action_useless", false, where);
+  f.action_useless_min_questions = get<size_t>(j, "action_useless_min_questions", f.action_useless_min_questions, where);
   return f;
 }
 

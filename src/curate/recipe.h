@@ -34,6 +34,7 @@ struct CurateFilters {
   bool images_present = false;     // every image the trace names exists on disk
   bool dedupe = false;             // one trace per content (question, images, replies, answer)
   bool drop_action_useless = false;  // the paper's rule, per metadata.source
+  size_t action_useless_min_questions = 20;  // a source with fewer verified CoTA answers is kept (kActionUselessMinQuestions)
 
   static CurateFilters from_json(const Json& j);  // throws Error on unknown keys or bad types
 };

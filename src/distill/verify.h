@@ -28,6 +28,9 @@ Json verify_trace(const Task& task, const Trace& trace, Judge* judge, double jud
 // CoTA-correct rate by more than 10 points. Rates in [0, 1]; a negative cot_correct means no
 // CoT run.
 bool action_useless(double cota_correct, double cota_incorrect, double cot_correct);
+// Fewer verified CoTA answers than this from one source are too few to judge it by that rule:
+// on 3 questions one wrong answer moves a rate by 33 points (a source was dropped on one).
+inline constexpr size_t kActionUselessMinQuestions = 20;
 
 struct SourceStats {
   size_t n = 0;
@@ -38,7 +41,10 @@ struct SourceStats {
   double accuracy() const { return n ? static_cast<double>(correct_with_tools + correct_without_tools) / static_cast<double>(n) : 0; }
   double incorrect_rate() const { return n ? static_cast<double>(incorrect) / static_cast<double>(n) : 0; }
   double cot_accuracy() const { return cot_n ? static_cast<double>(cot_correct) / static_cast<double>(cot_n) : -1; }
-  bool action_useless() const { return taco::action_useless(accuracy(), incorrect_rate(), cot_accuracy()); }
+  // The rule, for a source with at least `min_questions` verified CoTA answers (false below).
+  bool action_useless(size_t min_questions = kActionUselessMinQuestions) const {
+    return n >= min_questions && taco::action_useless(accuracy(), incorrect_rate(), cot_accuracy());
+  }
 };
 
 // The source of a trace: task.metadata.source, else "(none)".

@@ -154,6 +154,32 @@ std::string eval_compare(const EvalCompareSettings& f, const JobEvents& events) 
   return md;
 }
 
+std::string task_accuracy_text(const std::string& data, const std::string& traces_path) {
+  std::map<std::string, Task> with_answer;
+  for (Task& t : load_tasks(data))
+    if (t.answer) with_answer.emplace(t.id, std::move(t));
+  if (with_answer.empty() || !std::filesystem::exists(traces_path)) return "";
+  size_t scored = 0, judged = 0;
+  double right = 0;
+  for_each_jsonl(traces_path, [&](size_t, Json&& j) {
+    const Trace trace = Trace::from_json(j);
+    auto it = with_answer.find(trace.task.id);
+    if (it == with_answer.end()) return;
+    if (it->second.metadata.value("scoring", "") == kScoreJudge) {
+      ++judged;
+      return;
+    }
+    ++scored;
+    right += score_item(it->second, &trace, nullptr).score;
+  });
+  if (!scored && !judged) return "";
+  std::string text = scored ? format_text("accuracy: %.1f%% (%g of %zu answers in %s right, taco's matching)\n", 100.0 * right / scored, right,
+                                          scored, traces_path.c_str())
+                            : std::string();
+  if (judged) text += format_text("%zu answers are graded by a judge model and not counted here (taco eval score gives it one)\n", judged);
+  return text;
+}
+
 std::string model_folder_name(const std::string& spec) {
   std::string name = spec;
   if (spec.rfind("embedded:", 0) == 0) name = std::filesystem::path(spec.substr(9)).lexically_normal().filename().string();

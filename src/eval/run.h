@@ -86,6 +86,11 @@ bool eval_all(const EvalAllSettings& settings, const JobEvents& events = {});
 // table of names, sizes and files, or a line saying there are none.
 std::string benchmark_list_text(const std::string& data_dir);
 
+// The share of a run's answers that are right, for a task file whose tasks carry answers (taco's
+// matching, over every trace in `traces_path` of a task with an answer; judged ones are counted
+// apart), as a line to show; "" when no task has an answer.
+std::string task_accuracy_text(const std::string& data, const std::string& traces_path);
+
 // A folder name for a model spec: embedded:models/taco-small -> taco-small, replay:rec/x.json ->
 // replay-x, Qwen/Qwen2-VL-7B -> Qwen_Qwen2-VL-7B.
 std::string model_folder_name(const std::string& spec);

@@ -86,6 +86,7 @@ BatchSummary run_batch(const std::vector<Task>& tasks, const Runtime& runtime, c
   const auto start = std::chrono::steady_clock::now();
   BatchSummary summary;
   summary.total = tasks.size();
+  summary.out_path = options.out_path;
   summary.errors_path = options.errors_path.empty() ? default_errors_path(options.out_path) : options.errors_path;
 
   const std::unordered_set<std::string> done = resumable_ids(options.out_path, tasks, runtime, options.force);

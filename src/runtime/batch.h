@@ -40,6 +40,7 @@ struct BatchSummary {
   size_t succeeded = 0;  // traces written by this run
   size_t failed = 0;     // written to the errors file
   double seconds = 0;
+  std::string out_path;  // the traces (a shard's own file when sharded)
   std::string errors_path;
 };
 

@@ -13,12 +13,15 @@ namespace taco {
 ToolsConfig load_tools_config(const std::string& path) { return path.empty() ? ToolsConfig{} : ToolsConfig::load(path); }
 
 std::string shipped_model_spec() {
-  const std::string beside = shipped_model_dir("taco-small");
-  return "embedded:" + (beside.empty() ? std::string("models/taco-small") : beside);
+  // By name when the binary has it beside it (the embedded kind finds it there from any
+  // folder): the id /v1/models and the traces show, not an absolute path.
+  return shipped_model_dir("taco-small").empty() ? "embedded:models/taco-small" : "embedded:taco-small";
 }
 
-std::unique_ptr<RuntimeSetup> make_runtime(const EpisodeSettings& f, const std::string& out_path, bool chain_of_thought,
+std::unique_ptr<RuntimeSetup> make_runtime(const EpisodeSettings& settings, const std::string& out_path, bool chain_of_thought,
                                            const JobEvents& events) {
+  EpisodeSettings f = settings;
+  if (f.model.model.empty()) f.model.model = shipped_model_spec();
   if (f.max_replies < -1) throw Error("EpisodeSettings.max_replies must be 0 or more");
   auto s = std::make_unique<RuntimeSetup>(RuntimeSetup{load_tools_config(f.tools_config), ToolRegistry(), nullptr, nullptr});
   if (chain_of_thought) s->tools.add(make_terminate_tool());

@@ -36,11 +36,12 @@ struct RuntimeSetup {
 // The tools config at `path`, or the defaults when `path` is empty.
 ToolsConfig load_tools_config(const std::string& path);
 
-// The shipped embedded model as a model spec: beside the binary's source tree
-// (build/taco -> models/taco-small), else in the working folder. What the servers run when no
-// model is given.
+// The shipped embedded model as a model spec: `embedded:taco-small` when the binary has it
+// beside it (build/taco -> models/taco-small, or the installed lib/taco/models/), else
+// `embedded:models/taco-small` in the working folder. What runs when no model is given.
 std::string shipped_model_spec();
 
+// An empty settings.model.model is the shipped model (shipped_model_spec).
 // `out_path` names the default images folder (<out>.images) when settings.images_dir is empty.
 // With `chain_of_thought`, the CoTA prompt offers Terminate alone: the model thinks, then
 // answers without tools (the paper's CoT mode). A model trained on one prompt (an embedded

@@ -61,6 +61,8 @@ std::string HttpRequest::header(const std::string& name) const {
   return it == headers.end() ? "" : it->second;
 }
 
+bool HttpRequest::has_key(const std::string& key) const { return key.empty() || header("Authorization") == "Bearer " + key; }
+
 bool HttpRequest::from_foreign_origin() const {
   const std::string origin = header("Origin");
   return !origin.empty() && !is_local_name(host_part(origin));

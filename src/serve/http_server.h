@@ -42,6 +42,8 @@ struct HttpRequest {
   // Whether an Origin header names a site other than this machine's loopback names (a web
   // page of another site sent it).
   bool from_foreign_origin() const;
+  // Whether it carries `Authorization: Bearer <key>` (true for any request when `key` is empty).
+  bool has_key(const std::string& key) const;
 };
 
 // Where a streamed body is written from a pool thread while the client reads it.

@@ -430,10 +430,6 @@ struct Server::Impl {
     return body;
   }
 
-  bool authorized(const HttpRequest& req) const {
-    return options.api_key.empty() || req.header("Authorization") == "Bearer " + options.api_key;
-  }
-
   using Handler = std::function<void(const HttpRequest&, HttpResponse&, std::shared_ptr<RequestRecord>)>;
 
   // Wraps a handler: auth, the concurrency limit, errors in OpenAI's shape, metrics. A handler
@@ -442,7 +438,7 @@ struct Server::Impl {
     return [this, route, needs_key, limited, handler](const HttpRequest& req, HttpResponse& res) {
       auto record = std::make_shared<RequestRecord>(metrics, route, limited);
       try {
-        if (needs_key && !authorized(req))
+        if (needs_key && !req.has_key(options.api_key))
           throw HttpError(401, "invalid_request_error", "missing or wrong API key (send Authorization: Bearer KEY)", "invalid_api_key");
         if (limited && metrics.in_flight.load() > options.max_concurrency) {
           res.set_header("Retry-After", "1");
@@ -523,13 +519,11 @@ Server::Server(Model& model, const ToolRegistry& tools, PromptTemplate prompts, 
   make_dirs(impl_->options.work_dir);
   impl_->episodes_file = std::make_unique<JsonlAppender>(impl_->options.work_dir + "/episodes.jsonl");
   impl_->routes();
-  // The viewer over the server's own episodes, at /. Its page cannot send a key: with one set
-  // the episodes stay behind /v1/episodes.
-  if (impl_->options.api_key.empty()) {
-    impl_->viewer = std::make_unique<TraceViewer>(impl_->episodes_file->path(), "");
-    for (const auto& dir : impl_->options.allowed_roots) impl_->viewer->allow_root(dir);
-    impl_->viewer->mount(impl_->http);
-  }
+  // The viewer over the server's own episodes, at /; with a key its page asks for it and its
+  // API wants it as the rest do.
+  impl_->viewer = std::make_unique<TraceViewer>(impl_->episodes_file->path(), "");
+  for (const auto& dir : impl_->options.allowed_roots) impl_->viewer->allow_root(dir);
+  impl_->viewer->mount(impl_->http, impl_->options.api_key);
 }
 
 Server::~Server() { stop(); }

@@ -160,6 +160,14 @@ Json TraceViewer::trace(size_t n) const {
   return parsed(n);
 }
 
+Json TraceViewer::episode(size_t n) const {
+  Json t = trace(n);
+  if (!t.is_object()) return t;
+  if (auto it = scores_.find(t.value("id", "")); it != scores_.end())
+    t["scored"] = Json{{"score", it->second.score}, {"reference", it->second.reference}};
+  return t;
+}
+
 std::string TraceViewer::image_path(size_t n, size_t k) const {
   Json t = trace(n);
   if (!t.contains("images") || !t["images"].is_array() || k >= t["images"].size()) throw Error("no such image");
@@ -245,29 +253,40 @@ Json TraceViewer::page(size_t offset, size_t limit, const std::string& query, co
   return Json{{"total", total}, {"offset", offset}, {"episodes", episodes}, {"file", path_}, {"scored", !scores_.empty()}};
 }
 
-void TraceViewer::mount(HttpServer& http) const {
+void TraceViewer::mount(HttpServer& http, const std::string& api_key) const {
   http.get("/", [](const HttpRequest&, HttpResponse& res) { res.set(viewer_page(), "text/html; charset=utf-8"); }, true);
-  http.get("/api/episodes", [this](const HttpRequest& req, HttpResponse& res) {
+  http.get("/favicon.ico", [](const HttpRequest&, HttpResponse& res) { res.status = 204; }, true);
+  // Every /api route: the key first (the page shows the 401 as a request for it).
+  auto keyed = [api_key](std::function<void(const HttpRequest&, HttpResponse&)> handler) {
+    return [api_key, handler](const HttpRequest& req, HttpResponse& res) {
+      if (!req.has_key(api_key))
+        return reply_json(res, Json{{"error", {{"message", "this viewer wants the server's API key (Authorization: Bearer KEY)"},
+                                               {"code", "invalid_api_key"}}}},
+                          401);
+      handler(req, res);
+    };
+  };
+  http.get("/api/episodes", keyed([this](const HttpRequest& req, HttpResponse& res) {
     auto number = [&](const char* key, size_t fallback) {
       const std::string v = req.param(key);
       return v.empty() || v.size() > 18 || v.find_first_not_of("0123456789") != std::string::npos ? fallback
                                                                                                   : static_cast<size_t>(std::stoull(v));
     };
     reply_json(res, page(number("offset", 0), std::min<size_t>(number("limit", 50), 500), req.param("q"), req.param("correct")));
-  });
-  http.get("/api/report", [this](const HttpRequest&, HttpResponse& res) { reply_json(res, report_); }, true);
+  }));
+  http.get("/api/report", keyed([this](const HttpRequest&, HttpResponse& res) { reply_json(res, report_); }), true);
   auto index = [](const std::string& digits) {
     if (digits.size() > 18) throw Error("no such episode or image");
     return static_cast<size_t>(std::stoull(digits));
   };
-  http.get(R"(/api/episodes/(\d+))", [this, index](const HttpRequest& req, HttpResponse& res) {
+  http.get(R"(/api/episodes/(\d+))", keyed([this, index](const HttpRequest& req, HttpResponse& res) {
     try {
-      reply_json(res, trace(index(req.matches[1])));
+      reply_json(res, episode(index(req.matches[1])));
     } catch (const Error& e) {
       reply_json(res, Json{{"error", {{"message", e.what()}}}}, 404);
     }
-  });
-  http.get(R"(/api/episodes/(\d+)/images/(\d+))", [this, index](const HttpRequest& req, HttpResponse& res) {
+  }));
+  http.get(R"(/api/episodes/(\d+)/images/(\d+))", keyed([this, index](const HttpRequest& req, HttpResponse& res) {
     try {
       std::string type;
       std::string bytes = image_bytes(index(req.matches[1]), index(req.matches[2]), type);
@@ -276,7 +295,7 @@ void TraceViewer::mount(HttpServer& http) const {
       std::fprintf(stderr, "viewer: %s: image refused: %s\n", excerpt(req.path, 200).c_str(), e.what());
       reply_json(res, Json{{"error", {{"message", e.what()}}}}, 404);
     }
-  });
+  }));
 }
 
 void run_viewer(const TraceViewer& viewer, const std::string& host, int port, const std::function<void(int)>& on_listening,

@@ -8,12 +8,14 @@
 //                                  a page of summaries (id, question, answer, reference and
 //                                  score when scores are given, model, mode, status, steps,
 //                                  tools), `q` matching anywhere in the trace's text
-//   GET /api/episodes/N            the whole trace of line N
+//   GET /api/episodes/N            the whole trace of line N, with "scored": {"score",
+//                                  "reference"} added when the scores have its id
 //   GET /api/episodes/N/images/K   image K of that trace: only a regular image file that a trace
 //                                  names, under the allowed roots after its links are resolved
 //                                  (the traces' folder, the working folder, and --allowed-root
 //                                  folders), at most kMaxViewerImageBytes, decoded before it is
 //                                  sent; anything else is a 404 with the reason, and a log line
+//   GET /favicon.ico               204: the page has no icon (a browser's request is no error)
 //   GET /api/report                with scores: the run overall and per category with 95%
 //                                  bootstrap intervals; with a second run's scores, both and
 //                                  their paired difference per category (taco eval compare's)
@@ -48,6 +50,8 @@ class TraceViewer {
   Json page(size_t offset, size_t limit, const std::string& query, const std::string& correct) const;
   // The trace of line n (0-based); throws Error past the end.
   Json trace(size_t n) const;
+  // The trace of line n with its score and reference ("scored") when the scores have it.
+  Json episode(size_t n) const;
   // The path of image k of line n, resolved for reading; throws Error when there is none.
   std::string image_path(size_t n, size_t k) const;
   // Folders besides the traces' own and the working folder whose images may be served.
@@ -60,8 +64,9 @@ class TraceViewer {
   std::string image_bytes(size_t n, size_t k, std::string& content_type) const;
   // The report: {"runs": [...], "comparison": {...}} ({"runs": []} without scores).
   const Json& report() const { return report_; }
-  // Adds the page and the /api routes.
-  void mount(HttpServer& http) const;
+  // Adds the page and the /api routes. With an `api_key`, the /api routes answer 401 to a
+  // request without `Authorization: Bearer <api_key>`; the page (no data in it) asks for the key.
+  void mount(HttpServer& http, const std::string& api_key = "") const;
 
  private:
   std::string line(size_t n) const;

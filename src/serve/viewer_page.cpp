@@ -9,6 +9,7 @@ const std::string& viewer_page() {
   static const std::string page = R"HTML(<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>taco traces</title>
 <meta name="viewport" content="width=device-width, initial-scale=1">
+<link rel="icon" href="data:,">
 <style>
 body { font: 14px/1.45 system-ui, sans-serif; margin: 0; color: #1d2430; background: #f6f7f9; }
 header { background: #1d2430; color: #fff; padding: 10px 18px; display: flex; gap: 16px; align-items: center; }
@@ -33,6 +34,8 @@ figcaption { font-size: 12px; color: #5b6270; } .answer { font-size: 16px; font-
 header nav a { color: #fff; margin-right: 12px; text-decoration: none; opacity: .8; } header nav a.on { opacity: 1; border-bottom: 2px solid #fff; }
 .report h2 { font-size: 16px; margin: 18px 0 6px; } .report .note { color: #5b6270; font-size: 12px; max-width: 900px; }
 .report svg { background: #fff; border: 1px solid #e4e7ec; border-radius: 6px; } .report svg text { font: 12px system-ui, sans-serif; fill: #1d2430; }
+.keyform { background: #fff; border: 1px solid #e4e7ec; border-radius: 6px; padding: 14px; max-width: 520px; }
+.keyform input { width: 320px; padding: 6px 8px; border: 1px solid #c8ccd4; border-radius: 4px; }
 .report .headline { font-size: 15px; margin: 4px 0; } .legend span { display: inline-block; width: 12px; height: 12px; margin: 0 4px 0 12px; vertical-align: -1px; }
 </style></head><body>
 <header><h1>taco traces</h1><nav><a href="#/" id="nav-episodes">episodes</a><a href="#/report" id="nav-report" hidden>report</a></nav><span class="file" id="file"></span></header>
@@ -40,11 +43,42 @@ header nav a { color: #fff; margin-right: 12px; text-decoration: none; opacity: 
 <script>
 const main = document.getElementById('main');
 const esc = s => String(s ?? '').replace(/[&<>"]/g, c => ({'&':'&amp;','<':'&lt;','>':'&gt;','"':'&quot;'}[c]));
-const state = { offset: 0, limit: 50, q: '', correct: '' };
+const state = { offset: 0, limit: 50, q: '', correct: '', typing: false };
+
+// The API, with the server's key when it wants one (taco serve --api-key): the page asks for it
+// once and keeps it for this tab.
+const keyHeaders = () => sessionStorage.getItem('taco-key') ? { Authorization: 'Bearer ' + sessionStorage.getItem('taco-key') } : {};
+class KeyWanted extends Error {}
+async function api(path) {
+  const r = await fetch(path, { headers: keyHeaders() });
+  if (r.status === 401) { askForKey(sessionStorage.getItem('taco-key') !== null); throw new KeyWanted(); }
+  return r;
+}
+function askForKey(wrong) {
+  main.innerHTML = `<form class="keyform" id="keyform"><p>This server wants its API key (the one taco serve was started with).</p>
+    ${wrong ? '<p class="error">That key was not accepted.</p>' : ''}
+    <input type="password" id="key" placeholder="API key" autocomplete="current-password"> <button type="submit">open</button></form>`;
+  document.getElementById('key').focus();
+  document.getElementById('keyform').onsubmit = ev => { ev.preventDefault(); sessionStorage.setItem('taco-key', document.getElementById('key').value); showReportLink(); show(); };
+}
+// Images come through the API too (an <img src> cannot send the key): each is fetched and shown,
+// or its refusal reason (outside the allowed roots, not an image) stands where it would be.
+async function loadImage(img) {
+  let why = 'could not be loaded';
+  try {
+    const r = await fetch(img.dataset.src, { headers: keyHeaders() });
+    if (r.ok) { img.src = URL.createObjectURL(await r.blob()); return; }
+    why = (await r.json()).error?.message || why;
+  } catch (e) {}
+  const note = document.createElement('div');
+  note.className = 'error';
+  note.textContent = why;
+  img.replaceWith(note);
+}
 
 async function listPage() {
   const p = new URLSearchParams({ offset: state.offset, limit: state.limit, q: state.q, correct: state.correct });
-  const data = await (await fetch('/api/episodes?' + p)).json();
+  const data = await (await api('/api/episodes?' + p)).json();
   document.getElementById('file').textContent = data.file;
   const rows = data.episodes.map(e => `<tr class="row" data-n="${e.n}">
     <td class="mono">${esc(e.id)}</td><td class="q">${esc(e.question)}</td><td>${esc(e.answer)}</td>
@@ -58,8 +92,12 @@ async function listPage() {
       <button id="prev">previous</button><span>${data.total ? state.offset + 1 : 0}-${last} of ${data.total}</span><button id="next">next</button></div>
     <table><thead><tr><th>id</th><th>question</th><th>answer</th>${data.scored ? '<th>reference</th><th>scored</th>' : ''}
       <th>model</th><th>mode</th><th>status</th><th>steps</th><th>tools</th></tr></thead><tbody>${rows}</tbody></table>`;
+  // The table follows the search as one types (a pause of 200 ms), the caret staying put.
   const q = document.getElementById('q');
-  q.addEventListener('change', () => { state.q = q.value; state.offset = 0; show(); });
+  if (state.typing) { q.focus(); q.setSelectionRange(q.value.length, q.value.length); state.typing = false; }
+  let pause;
+  q.addEventListener('input', () => { clearTimeout(pause); pause = setTimeout(() => { state.q = q.value; state.offset = 0; state.typing = true; show(); }, 200); });
+  q.addEventListener('change', () => { clearTimeout(pause); if (q.value !== state.q) { state.q = q.value; state.offset = 0; show(); } });
   const c = document.getElementById('correct');
   if (c) { c.value = state.correct; c.addEventListener('change', () => { state.correct = c.value; state.offset = 0; show(); }); }
   document.getElementById('prev').onclick = () => { state.offset = Math.max(0, state.offset - state.limit); show(); };
@@ -67,26 +105,15 @@ async function listPage() {
   main.querySelectorAll('tr.row').forEach(r => r.onclick = () => { location.hash = '#/episode/' + r.dataset.n; });
 }
 
-// An image the server would not send (outside the allowed roots, not an image): its reason
-// where the picture would be.
-async function imageRefused(img) {
-  let why = 'could not be loaded';
-  try { const r = await fetch(img.src); if (!r.ok) why = (await r.json()).error?.message || why; } catch (e) {}
-  const note = document.createElement('div');
-  note.className = 'error';
-  note.textContent = why;
-  img.replaceWith(note);
-}
-
 async function episodePage(n) {
-  const r = await fetch('/api/episodes/' + n);
+  const r = await api('/api/episodes/' + n);
   const t = await r.json();
   // Only the server's answer to a bad request is an API error; a trace's own "error" (an
   // episode that failed) is part of the trace and shown below with it.
   if (!r.ok) { main.innerHTML = `<p class="error">${esc(t.error?.message ?? 'HTTP ' + r.status)}</p>`; return; }
   const index = new Map(); (t.images || []).forEach((im, k) => index.set(im.name, k));
   const figure = name => !index.has(name) ? '' :
-    `<figure><img src="/api/episodes/${n}/images/${index.get(name)}" alt="${esc(name)}" onerror="imageRefused(this)"><figcaption>${esc(name)} (${esc(t.images[index.get(name)].source)})</figcaption></figure>`;
+    `<figure><img data-src="/api/episodes/${n}/images/${index.get(name)}" alt="${esc(name)}"><figcaption>${esc(name)} (${esc(t.images[index.get(name)].source)})</figcaption></figure>`;
   const stepError = e => typeof e === 'object' && e !== null ? `${esc(e.kind)}: ${esc(e.message)}` : esc(e);
   const inputs = (t.images || []).filter(im => im.source === 'input').map(im => figure(im.name)).join('');
   const steps = (t.steps || []).map((s, i) => `<div class="step"><h3>step ${i + 1}</h3>
@@ -100,7 +127,10 @@ async function episodePage(n) {
     <h2>${esc(t.task?.question)}</h2>
     <div class="meta"><span class="mono">${esc(t.id)}</span> &middot; ${esc(t.model)} &middot; ${esc(t.prompt)} &middot; ${esc(t.status)}</div>
     <div>${inputs}</div>${steps}
-    <div class="answer">answer: ${esc(t.answer)}</div>${t.error ? `<p class="error">${stepError(t.error)}</p>` : ''}</div>`;
+    <div class="answer">answer: ${esc(t.answer)}</div>
+    ${t.scored ? `<div class="verdict">reference: ${esc(t.scored.reference)} &middot; <span class="${t.scored.score >= 1 ? 'right' : 'wrong'}">${t.scored.score >= 1 ? 'right' : t.scored.score > 0 ? 'partly right (' + t.scored.score + ')' : 'wrong'}</span></div>` : ''}
+    ${t.error ? `<p class="error">${stepError(t.error)}</p>` : ''}</div>`;
+  main.querySelectorAll('figure img').forEach(loadImage);
 }
 
 const colors = ['#3b6fd8', '#e0873a'];
@@ -150,7 +180,7 @@ function differenceChart(cmp) {
 }
 
 async function reportPage() {
-  const rep = await (await fetch('/api/report')).json();
+  const rep = await (await api('/api/report')).json();
   if (!rep.runs.length) { main.innerHTML = '<p>No scores: start the viewer with --scores RUN.scores.jsonl (and --compare OTHER.scores.jsonl).</p>'; return; }
   const [a, b] = rep.runs;
   const line = r => `<div class="headline"><b>${esc(r.name)}</b>: ${pct(r.overall.score)}% [${pct(r.overall.low)}, ${pct(r.overall.high)}] on ${r.overall.n} items</div>`;
@@ -170,9 +200,12 @@ function show() {
   const report = location.hash === '#/report';
   document.getElementById('nav-report').classList.toggle('on', report);
   document.getElementById('nav-episodes').classList.toggle('on', !report);
-  (m ? episodePage(m[1]) : report ? reportPage() : listPage()).catch(e => main.innerHTML = `<p class="error">${esc(e)}</p>`);
+  (m ? episodePage(m[1]) : report ? reportPage() : listPage()).catch(e => { if (!(e instanceof KeyWanted)) main.innerHTML = `<p class="error">${esc(e)}</p>`; });
 }
-fetch('/api/report').then(r => r.json()).then(rep => { if (rep.runs && rep.runs.length) document.getElementById('nav-report').hidden = false; }).catch(() => {});
+function showReportLink() {
+  fetch('/api/report', { headers: keyHeaders() }).then(r => r.json()).then(rep => { if (rep.runs && rep.runs.length) document.getElementById('nav-report').hidden = false; }).catch(() => {});
+}
+showReportLink();
 window.addEventListener('hashchange', show);
 show();
 </script></body></html>

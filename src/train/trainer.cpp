@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <functional>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -101,8 +102,10 @@ std::string state_path(const std::string& out) { return out + "/train-state.safe
 
 // The hash that ties a checkpoint folder to its run: data, template and every setting that
 // changes the weights.
+// What makes two runs the same run. `with_length` false leaves out how long it trains (steps,
+// epochs): the key a longer run of the same settings shares, to extend a finished one.
 std::string run_key(const TrainOptions& o, const std::vector<std::string>& data_hashes, const std::vector<std::string>& val_hashes,
-                    const std::string& template_hash, const std::string& device) {
+                    const std::string& template_hash, const std::string& device, bool with_length = true) {
   Json j{{"data", data_hashes}, {"val", val_hashes}, {"template", template_hash}, {"size", o.size},
          {"steps", o.steps}, {"epochs", o.epochs}, {"batch_tokens", o.batch_tokens}, {"lr", o.lr},
          {"vocab_size", o.vocab_size}, {"seed", o.seed}, {"threads", o.threads}, {"device", device},
@@ -110,6 +113,10 @@ std::string run_key(const TrainOptions& o, const std::vector<std::string>& data_
   // Named only for rotary, so that runs begun before the choice existed (all learned) still
   // resume, with --positions learned.
   if (o.positions != "learned") j["positions"] = o.positions;
+  if (!with_length) {
+    j.erase("steps");
+    j.erase("epochs");
+  }
   return sha256_hex(j.dump());
 }
 
@@ -229,20 +236,55 @@ RunPosition restore(ActionNetwork& net, AdamW& adam, const SafeTensorsFile& stat
   return position_of(state, state_file);
 }
 
+// The keys a run is known by: the whole one, and the one without its length (run_key).
+struct RunKeys {
+  std::string run, base;
+  // The key of these settings with TrainOptions.steps = `step`: how a state written before
+  // "run_base" is known as the same run.
+  std::function<std::string(int64_t step)> with_steps;
+};
+
 // The state file of `o.out` when it holds this run to resume (`resuming`), else an empty one
-// after checking that the folder holds no other run's checkpoint.
-SafeTensorsFile open_run(const TrainOptions& o, const std::string& key, bool& resuming) {
+// after checking that the folder holds no other run's checkpoint. `longer` is set when it holds
+// the same run asked to train longer (extend_run decides once the length is known).
+SafeTensorsFile open_run(const TrainOptions& o, const RunKeys& keys, bool& resuming, bool& longer) {
   const std::string state_file = state_path(o.out);
   std::error_code ec;
   resuming = std::filesystem::exists(state_file, ec);
+  longer = false;
   if (!resuming && std::filesystem::exists(checkpoint_files(o.out).config, ec))
     throw Error(o.out + " already holds a checkpoint that is not a run to resume (no train-state.safetensors); use another TrainOptions.out");
   if (!resuming) return SafeTensorsFile();
   SafeTensorsFile state = read_safetensors(state_file);
-  if (state.metadata["run"] != key)
+  if (state.metadata["run"] == keys.run) return state;
+  auto base = state.metadata.find("run_base");
+  longer = base != state.metadata.end() ? base->second == keys.base
+                                        : state.metadata["run"] == keys.with_steps(position_of(state, state_file).step);
+  if (!longer)
     throw Error(o.out + " holds a training run with other data or settings; use another TrainOptions.out, or delete " + o.out +
                 " to start over");
   return state;
+}
+
+// The step the learning-rate schedule starts from: 0, or where a finished run was extended.
+int64_t schedule_start(const SafeTensorsFile& state) {
+  auto it = state.metadata.find("schedule_from");
+  return it == state.metadata.end() ? 0 : std::stoll(it->second);
+}
+
+// A finished run asked to train `total_steps` in all: the step it finished at, from which a new
+// schedule runs. Throws Error when the run has not finished (it finishes with its own settings
+// first) or would not get longer.
+int64_t extend_run(const TrainOptions& o, const SafeTensorsFile& state, int64_t total_steps) {
+  const RunPosition at = position_of(state, state_path(o.out));
+  auto it = state.metadata.find("total_steps");
+  const int64_t planned = it != state.metadata.end() ? std::stoll(it->second) : at.step;
+  if (at.step < planned)
+    throw Error(o.out + " holds this run unfinished (step " + std::to_string(at.step) + " of " + std::to_string(planned) +
+                "): finish it with the settings it began with, then ask for more steps");
+  if (total_steps <= planned)
+    throw Error(o.out + " holds this run finished at step " + std::to_string(planned) + "; to extend it ask for more (TrainOptions.steps)");
+  return planned;
 }
 
 // The records as the network reads them: token ids, and the images' pixels shared by both sets.
@@ -292,7 +334,13 @@ struct RunState {
   // The state first, then the model (the final one in the dtype asked for).
   void checkpoint(const TrainOptions& o, const std::string& key, EmbeddedConfig& config, double seconds, bool final_one) {
     SafeTensorsFile s;
-    s.metadata = {{"run", key}, {"step", std::to_string(step)}, {"tokens", std::to_string(tokens)}, {"seconds", std::to_string(seconds)}};
+    s.metadata = {{"run", key},
+                  {"run_base", base_key},
+                  {"step", std::to_string(step)},
+                  {"total_steps", std::to_string(total_steps)},
+                  {"schedule_from", std::to_string(schedule_from)},
+                  {"tokens", std::to_string(tokens)},
+                  {"seconds", std::to_string(seconds)}};
     add_network_tensors(net, "model.", "F32", s);
     for (size_t i = 0; i < adam.params.size(); ++i) {
       s.tensors.push_back(to_safetensor("adam_m." + adam.params[i].first, adam.m[i], "F32"));
@@ -322,6 +370,9 @@ struct RunState {
   AdamW adam;
   int64_t step = 0, tokens = 0;
   double seconds_before = 0;  // the time the run took before this process resumed it
+  std::string base_key;       // run_key without the length: written so a longer run may extend this one
+  int64_t total_steps = 0;    // the steps this run trains in all
+  int64_t schedule_from = 0;  // the learning-rate schedule's first step (where an extension began)
 
  private:
   static ActionNetwork on_device(const EmbeddedConfig& config, torch::Device device) {
@@ -421,10 +472,18 @@ TrainSummary train(const TrainOptions& o) {
   config.prompt_template = prompts.to_json();
 
   const Inputs inputs = read_inputs(o);
-  const std::string key = run_key(o, inputs.data_hashes, inputs.val_hashes, prompts.hash(), device.is_cuda() ? "cuda" : "cpu");
+  const std::string device_name = device.is_cuda() ? "cuda" : "cpu";
+  const RunKeys keys{run_key(o, inputs.data_hashes, inputs.val_hashes, prompts.hash(), device_name),
+                     run_key(o, inputs.data_hashes, inputs.val_hashes, prompts.hash(), device_name, false), [&](int64_t step) {
+                       TrainOptions same = o;
+                       same.epochs = 0;
+                       same.steps = step;
+                       return run_key(same, inputs.data_hashes, inputs.val_hashes, prompts.hash(), device_name);
+                     }};
+  const std::string& key = keys.run;
   make_dirs(o.out);
-  bool resuming = false;
-  SafeTensorsFile state = open_run(o, key, resuming);
+  bool resuming = false, longer = false;
+  SafeTensorsFile state = open_run(o, keys, resuming, longer);
 
   const Tokenizer tok =
       Tokenizer::from_bytes(tokenizer_for(o, inputs.data, config, defaults.vocab, resuming), checkpoint_files(o.out).tokenizer);
@@ -433,11 +492,16 @@ TrainSummary train(const TrainOptions& o) {
 
   const double epochs = o.steps > 0 ? 0 : (o.epochs > 0 ? o.epochs : 1.0);
   const int64_t total_steps = total_steps_for(o, d.train, epochs);
+  // A finished run asked for more steps: a new schedule (warmup and cosine) from its last step.
+  const int64_t schedule_from = longer ? extend_run(o, state, total_steps) : resuming ? schedule_start(state) : 0;
   config.training = Json{{"data", o.data}, {"data_sha256", inputs.data_hashes}, {"val", o.val}, {"val_sha256", inputs.val_hashes},
                          {"records", d.train.examples.size()}, {"records_skipped", inputs.data.skipped + d.train.too_long},
                          {"images", d.image_paths.size()}, {"prompt_template_sha256", prompts.hash()},
                          {"steps", total_steps}, {"epochs", epochs}, {"batch_tokens", o.batch_tokens}, {"lr", peak_lr},
-                         {"seed", o.seed}, {"threads", o.threads}, {"device", device.is_cuda() ? "cuda" : "cpu"}};
+                         {"seed", o.seed}, {"threads", o.threads}, {"device", device_name}};
+  if (schedule_from > 0)
+    config.training["extended"] = Json{{"from_step", schedule_from}, {"lr", peak_lr},
+                                       {"schedule", "warmup and cosine over steps " + std::to_string(schedule_from) + "-" + std::to_string(total_steps)}};
 
   // A finished run whose model is written is told so before any image is decoded.
   if (resuming) {
@@ -455,6 +519,9 @@ TrainSummary train(const TrainOptions& o) {
 
   torch::manual_seed(o.seed);
   RunState run(config, device);
+  run.base_key = keys.base;
+  run.total_steps = total_steps;
+  run.schedule_from = schedule_from;
   if (resuming) {
     const RunPosition done = restore(run.net, run.adam, state, state_path(o.out));
     run.step = done.step;
@@ -469,7 +536,9 @@ TrainSummary train(const TrainOptions& o) {
     std::fprintf(stderr, "train: %zu records (%lld tokens, %zu images), %s model of %lld parameters, %lld steps on %s%s\n",
                  d.train.examples.size(), static_cast<long long>(d.train.tokens), d.image_paths.size(), o.size.c_str(),
                  static_cast<long long>(run.parameters()), static_cast<long long>(total_steps), device.is_cuda() ? "cuda" : "cpu",
-                 resuming ? (", resuming at step " + std::to_string(run.step)).c_str() : "");
+                 longer     ? (", extending the finished run from step " + std::to_string(run.step) + " with a new schedule").c_str()
+                 : resuming ? (", resuming at step " + std::to_string(run.step)).c_str()
+                            : "");
 
   run.net->train();
   const auto start = Clock::now();
@@ -480,7 +549,7 @@ TrainSummary train(const TrainOptions& o) {
   double val_loss = -1;
   while (run.step < total_steps) {
     Batch b = make_batch(d.train, batches.at(run.step), visual_tokens, tok.end_id(), device);
-    const double l = run.step_on(b, learning_rate(peak_lr, run.step, total_steps));
+    const double l = run.step_on(b, learning_rate(peak_lr, run.step - schedule_from, total_steps - schedule_from));
     progress.add(l, b.tokens_read);
     recent_losses.push_back(l);
     if (recent_losses.size() > 10) recent_losses.erase(recent_losses.begin());

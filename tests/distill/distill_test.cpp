@@ -122,16 +122,18 @@ TEST(DistillEndToEndTest, DistillCurateExportOffline) {
                           " --out " + dir.file("distill.jsonl") + " --cot -q");
   ASSERT_EQ(d.code, 0) << d.output;
   // alpha: 3 correct with tools; CoT right on 1 of 3. beta: 1 correct without tools, 2 wrong;
-  // incorrect (67%) exceeds correct (33%) by more than 10 points: action-useless.
+  // incorrect (67%) exceeds correct (33%) by more than 10 points, but on 3 questions: too few
+  // to judge (one answer moves a rate by 33 points), so not called action-useless.
   EXPECT_NE(d.output.find("| alpha | 3 | 100.0 | 3 | 0 | 0 | 33.3 |"), std::string::npos) << d.output;
   EXPECT_NE(d.output.find("| beta | 3 | 33.3 | 0 | 1 | 2 | 33.3 |"), std::string::npos) << d.output;
-  EXPECT_NE(d.output.find("| yes |"), std::string::npos) << d.output;
+  EXPECT_NE(d.output.find("| too few to judge |"), std::string::npos) << d.output;
   std::vector<Json> direct;
   for_each_jsonl(dir.file("distill.direct.jsonl"), [&](size_t, Json&& j) { direct.push_back(j); });
   ASSERT_EQ(direct.size(), 2u);  // q4 and q5, with the true answers
   EXPECT_EQ(direct[0]["answer"].get<std::string>(), direct[0]["id"] == "q4-direct" ? "5" : "6");
   Json stats = Json::parse(read_file(dir.file("distill.stats.json")));
-  EXPECT_EQ(stats["beta"]["action_useless"], true);
+  EXPECT_EQ(stats["beta"]["action_useless"], false);
+  EXPECT_EQ(stats["beta"]["too_few_to_judge"], true);
   EXPECT_EQ(stats["alpha"]["tool_use"]["tool_calls"]["Calculate"], 3);
 
   // Rerun: nothing asked again, no Direct example twice.
@@ -145,11 +147,22 @@ TEST(DistillEndToEndTest, DistillCurateExportOffline) {
   for_each_jsonl(dir.file("distill.direct.jsonl"), [&](size_t, Json&&) { ++direct_lines; });
   EXPECT_EQ(direct_lines, 2u);
 
+  // With the recipe's minimum (20 verified answers a source), curate keeps beta and says why.
+  const std::string sources = R"("sources": [{"name": "teacher", "path": "distill.jsonl"}, {"name": "cot", "path": "distill.cot.jsonl", "count": 0},
+                {"name": "fallback", "path": "distill.direct.jsonl"}])";
+  write_file(dir.file("default.json"), R"({"filters": {"correct_only": true, "drop_action_useless": true}, )" + sources + "}");
+  auto kept = test::run_taco("curate --recipe " + dir.file("default.json") + " --out " + dir.file("kept.jsonl") + " -q");
+  ASSERT_EQ(kept.code, 0) << kept.output;
+  EXPECT_EQ(kept.output.find("Action-useless sources dropped"), std::string::npos) << kept.output;
+  EXPECT_NE(kept.output.find("Kept without judging them action-useless (too few verified CoTA answers): alpha 3, beta 3."), std::string::npos)
+      << kept.output;
+
   // Curate: correct CoTA from the distilled traces (the CoT file only informs the rule), plus
-  // the Direct fallbacks; beta is dropped as action-useless, which takes its Direct examples
-  // with it.
+  // the Direct fallbacks; with the minimum lowered to 3, beta is dropped as action-useless,
+  // which takes its Direct examples with it.
   write_file(dir.file("recipe.json"), R"({"seed": 5,
-    "filters": {"correct_only": true, "parsed": true, "no_failed_action": true, "dedupe": true, "drop_action_useless": true},
+    "filters": {"correct_only": true, "parsed": true, "no_failed_action": true, "dedupe": true, "drop_action_useless": true,
+                "action_useless_min_questions": 3},
     "sources": [{"name": "teacher", "path": "distill.jsonl"}, {"name": "cot", "path": "distill.cot.jsonl", "count": 0},
                 {"name": "fallback", "path": "distill.direct.jsonl"}]})");
   auto c = test::run_taco("curate --recipe " + dir.file("recipe.json") + " --out " + dir.file("curated.jsonl") + " -q");

@@ -3,6 +3,8 @@
 // the report draws its charts. Screenshots of the three pages go to OUT_DIR. Prints one JSON object of what it saw.
 // With POISON_N, episode POISON_N is one that failed and names an image "constructor" outside
 // the allowed roots: the page shows the failure and the refusal where the image would be.
+// With VIEWER_KEY set (taco serve --api-key), it only checks that the page asks for the key,
+// refuses a wrong one, and lists the episodes with the right one.
 //   node viewer_check.mjs URL OUT_DIR [POISON_N]
 import { chromium } from "playwright-core";
 
@@ -12,6 +14,30 @@ const page = await browser.newPage({ viewport: { width: 1300, height: 800 } });
 const seen = { failed_requests: [] };
 page.on("requestfailed", (r) => seen.failed_requests.push(r.url()));
 page.on("response", (r) => { if (r.status() >= 400) seen.failed_requests.push(r.url()); });
+
+if (process.env.VIEWER_KEY) {
+  await page.goto(url);
+  await page.waitForSelector("#key");
+  seen.asked_for_key = true;
+  await page.fill("#key", "not-" + process.env.VIEWER_KEY);
+  await page.press("#key", "Enter");
+  await page.waitForSelector(".keyform .error");
+  seen.wrong_key_refused = (await page.locator(".keyform .error").textContent()).trim();
+  await page.fill("#key", process.env.VIEWER_KEY);
+  await page.press("#key", "Enter");
+  await page.waitForSelector("tr.row");
+  seen.rows = await page.locator("tr.row").count();
+  await page.locator("tr.row").first().click();
+  await page.waitForSelector(".answer");
+  await page.waitForFunction(() => [...document.querySelectorAll("figure img")].every((i) => i.src && i.complete), null, { timeout: 20000 }).catch(() => {});
+  seen.images_loaded = await page.locator("figure img").evaluateAll((imgs) => imgs.filter((i) => i.complete && i.naturalWidth > 0).length);
+  await page.screenshot({ path: `${outDir}/viewer-key.png`, fullPage: true });
+  // The wrong key's 401s are the point of the check, not failures of the page.
+  seen.failed_requests = seen.failed_requests.filter((u) => !u.includes("/api/"));
+  await browser.close();
+  console.log(JSON.stringify(seen));
+  process.exit(0);
+}
 
 await page.goto(url);
 await page.waitForSelector("tr.row");
@@ -23,10 +49,11 @@ await page.locator("tr.row").first().click();
 await page.waitForSelector(".step");
 // The page changed by its hash: the load state reached "networkidle" long ago, so wait for the
 // images themselves (a slow server, a sanitizer build, must not read as images not loading).
-await page.waitForFunction(() => [...document.querySelectorAll("figure img")].every((i) => i.complete), null, { timeout: 20000 }).catch(() => {});
+await page.waitForFunction(() => [...document.querySelectorAll("figure img")].every((i) => i.src && i.complete), null, { timeout: 20000 }).catch(() => {});
 seen.steps = await page.locator(".step").count();
 seen.actions = await page.locator(".action").allTextContents();
 seen.answer = await page.locator(".answer").textContent();
+seen.verdict = (await page.locator(".verdict").textContent()).replace(/\s+/g, " ").trim();
 seen.images = await page.locator("figure img").count();
 seen.images_loaded = await page.locator("figure img").evaluateAll((imgs) => imgs.filter((i) => i.complete && i.naturalWidth > 0).length);
 await page.screenshot({ path: `${outDir}/viewer-episode.png`, fullPage: true });
@@ -47,10 +74,12 @@ if (poison !== undefined) {
 }
 
 await page.goBack();
-await page.fill("#q", "zebra");
-await page.press("#q", "Enter");
-await page.waitForFunction(() => document.querySelectorAll("tr.row").length === 1);
+// Typed, not submitted: the table follows the search as one types.
+await page.waitForSelector("#q");
+await page.locator("#q").pressSequentially("zebra", { delay: 30 });
+await page.waitForFunction(() => document.querySelectorAll("tr.row").length === 1, null, { timeout: 10000 }).catch(() => {});
 seen.search_rows = await page.locator("tr.row").count();
+seen.search_kept_focus = await page.evaluate(() => document.activeElement?.id === "q" && document.activeElement.value === "zebra");
 
 await page.click("#nav-report");
 await page.waitForSelector(".report svg");

@@ -314,6 +314,67 @@ TEST(EmbeddedModelTest, ARunKilledBetweenItsFinalStateAndItsModelWritesTheModelO
   EXPECT_EQ(s.steps, 4);
 }
 
+// A finished run asked for more steps goes on from its weights with a new learning-rate
+// schedule, recorded in config.json (it was refused as "other data or settings"); so does a
+// state written before runs recorded their length-free key. An unfinished run is finished first.
+TEST(EmbeddedModelTest, AFinishedRunIsExtendedWithANewSchedule) {
+  test::TempDir dir;
+  const std::string data = write_records(dir, make_episodes(dir));
+  TrainOptions o = tiny_options(data, dir.file("run"), 4);
+  o.checkpoint_every = 2;
+  train_embedded_model(o);
+  std::filesystem::copy(dir.file("run"), dir.file("old-format"));
+  const std::string finished = read_file(dir.file("run/model.safetensors"));
+
+  TrainOptions longer = o;
+  longer.steps = 8;
+  TrainSummary s = train_embedded_model(longer);
+  EXPECT_FALSE(s.already_done);
+  EXPECT_EQ(s.steps, 8);
+  EXPECT_NE(read_file(dir.file("run/model.safetensors")), finished);
+  const Json config = Json::parse(read_file(dir.file("run/config.json")));
+  EXPECT_EQ(config["training"]["steps"], 8);
+  EXPECT_EQ(config["training"]["steps_done"], 8);
+  EXPECT_EQ(config["training"]["extended"]["from_step"], 4);
+  EXPECT_EQ(config["training"]["extended"]["schedule"], "warmup and cosine over steps 4-8");
+  EXPECT_TRUE(train_embedded_model(longer).already_done);  // the extended run is a run of its own now
+
+  // Fewer steps than it has is no extension.
+  TrainOptions shorter = o;
+  shorter.steps = 6;
+  try {
+    train_embedded_model(shorter);
+    ADD_FAILURE() << "a run finished at 8 steps was asked for 6";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("finished at step 8; to extend it ask for more"), std::string::npos) << e.what();
+  }
+
+  // A state from before "run_base" (its key only) extends to the same weights.
+  SafeTensorsFile state = read_safetensors(dir.file("old-format/train-state.safetensors"));
+  for (const char* key : {"run_base", "total_steps", "schedule_from"}) state.metadata.erase(key);
+  write_safetensors(dir.file("old-format/train-state.safetensors"), state);
+  TrainOptions old_longer = longer;
+  old_longer.out = dir.file("old-format");
+  train_embedded_model(old_longer);
+  EXPECT_EQ(read_file(dir.file("old-format/model.safetensors")), read_file(dir.file("run/model.safetensors")));
+
+  // An unfinished run asked for another length is told to finish first.
+  TrainOptions half = tiny_options(data, dir.file("half"), 4);
+  half.checkpoint_every = 2;
+  train_embedded_model(half);
+  SafeTensorsFile at_two = read_safetensors(dir.file("half/train-state.safetensors"));
+  at_two.metadata["step"] = "2";
+  write_safetensors(dir.file("half/train-state.safetensors"), at_two);
+  TrainOptions half_longer = half;
+  half_longer.steps = 8;
+  try {
+    train_embedded_model(half_longer);
+    ADD_FAILURE() << "an unfinished run was extended";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find("unfinished (step 2 of 4)"), std::string::npos) << e.what();
+  }
+}
+
 std::string load_error(const std::string& dir) {
   ModelOptions o;
   o.model = "embedded:" + dir;

@@ -15,6 +15,7 @@
 #include "eval/score.h"
 #include "serve/http_server.h"
 #include "test_support.h"
+#include "util/base64.h"
 #include "util/error.h"
 #include "util/files.h"
 
@@ -280,7 +281,9 @@ TEST(ViewerTest, ABrowserShowsTheTableAnEpisodeAndItsImages) {
   EXPECT_EQ(seen["images"], 2);  // the input, and the image the tool made
   EXPECT_EQ(seen["images_loaded"], 2);
   EXPECT_EQ(seen["failed_requests"], Json::array());
-  EXPECT_EQ(seen["search_rows"], 1);
+  EXPECT_EQ(seen["search_rows"], 1);  // typed, not submitted
+  EXPECT_EQ(seen["search_kept_focus"], true);
+  EXPECT_EQ(seen["verdict"], "reference: 1 · right");  // the episode page shows the reference and the verdict
   EXPECT_TRUE(std::filesystem::file_size(dir.file("viewer-episode.png")) > 10000);
   // The report page: both runs' bars per category (overall, even, odd) and the differences.
   EXPECT_EQ(seen["report_charts"], 2);
@@ -288,6 +291,43 @@ TEST(ViewerTest, ABrowserShowsTheTableAnEpisodeAndItsImages) {
   EXPECT_EQ(seen["report_differences"], 3);
   EXPECT_NE(seen["report_headline"].get<std::string>().find("cota"), std::string::npos) << seen["report_headline"];
   ::kill(viewer->pid(), SIGTERM);
+}
+
+// taco serve with an API key: its viewer page asks for the key, refuses a wrong one, and with
+// the right one lists the server's episodes and loads their images (it showed no viewer at all).
+TEST(ViewerTest, ABrowserOpensTheServersViewerWithItsKey) {
+  const std::string js = std::string(TACO_SOURCE_DIR) + "/tests/js";
+  if (test::run_command("node --version").code != 0 || !std::filesystem::exists(js + "/node_modules/playwright-core/package.json") ||
+      !std::filesystem::exists("/usr/bin/chromium"))
+    GTEST_SKIP() << "needs node, chromium and the npm packages in tests/js/node_modules: scripts/bootstrap installs them";
+  test::TempDir dir;
+  test::ScriptedServer model([](const Json&, int) {
+    return test::ScriptedServer::Reply{
+        200, test::ScriptedServer::completion(R"({"thought": "t", "actions": [{"name": "Terminate", "arguments": {"answer": "a cone"}}]})")};
+  });
+  std::string log;
+  int port = 0;
+  auto serve = test::start_taco_listening("serve --model scripted --endpoint " + model.base_url() + " --api-key sesame --work-dir " +
+                                              dir.file("work") + " --port 0",
+                                          port, log);
+  ASSERT_GT(port, 0) << log;
+  httplib::Client c("127.0.0.1", port);
+  c.set_bearer_token_auth("sesame");
+  const std::string image = "data:image/png;base64," + base64_encode(read_file(test::write_test_image(dir.file("a.png"), 40, 30)));
+  auto posted = c.Post("/v1/episodes", Json{{"question", "What is this?"}, {"images", {image}}}.dump(), "application/json");
+  ASSERT_TRUE(posted);
+  ASSERT_EQ(posted->status, 200) << posted->body;
+  const test::CliResult browser = test::run_command("VIEWER_KEY=sesame node " + js + "/viewer_check.mjs http://127.0.0.1:" +
+                                                    std::to_string(port) + "/ " + dir.path());
+  ASSERT_EQ(browser.code, 0) << browser.output;
+  const Json seen = test::last_line_json(browser.output);
+  ASSERT_TRUE(seen.is_object()) << browser.output;
+  EXPECT_EQ(seen["asked_for_key"], true);
+  EXPECT_EQ(seen["wrong_key_refused"], "That key was not accepted.");
+  EXPECT_EQ(seen["rows"], 1);
+  EXPECT_EQ(seen["images_loaded"], 1);
+  EXPECT_EQ(seen["failed_requests"], Json::array());
+  ::kill(serve->pid(), SIGTERM);
 }
 
 }  // namespace

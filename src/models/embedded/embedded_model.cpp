@@ -26,7 +26,8 @@ class EmbeddedModel : public Model {
       throw Error("an embedded model constrains its replies to one shape only: ModelOptions.json_schema cota (a CoTA step)");
   }
 
-  std::string name() const override { return "embedded:" + dir_; }
+  // The spec as given (embedded:taco-small for a shipped model found by name), else the folder.
+  std::string name() const override { return options_.model.rfind("embedded:", 0) == 0 ? options_.model : "embedded:" + dir_; }
 
   // The one shape it can keep to is a CoTA step: the step grammar.
   bool takes_response_format(const Json& format) const override {
