@@ -66,6 +66,26 @@ ItemScore ItemScore::from_json(const Json& j) {
   return s;
 }
 
+namespace {
+
+// The rules' verdict on `s`, or when they cannot decide, the judge's (given `reference` as the
+// judge should read it); without a judge an undecided item scores 0 and is marked.
+ItemScore settled(ItemScore s, const RuleMatch& rules, Judge* judge, const std::string& question, const std::string& reference) {
+  if (rules.verdict != Verdict::kUndecided) {
+    s.method = rules.how;
+    s.score = rules.score;
+    return s;
+  }
+  s.undecided = true;
+  s.method = "undecided";
+  if (!judge) return s;
+  s.method = "judge";
+  s.score = judge->grade(question, reference, s.prediction) >= 0.5 ? 1 : 0;
+  return s;
+}
+
+}  // namespace
+
 ItemScore score_item(const Task& task, const Trace* trace, Judge* judge, Matching matching) {
   ItemScore s;
   s.id = task.id;
@@ -93,20 +113,9 @@ ItemScore score_item(const Task& task, const Trace* trace, Judge* judge, Matchin
       s.score = vlmevalkit_option(s.prediction, task.choices) == want ? 1 : 0;
       return s;
     }
-    const RuleMatch rules = match_choice(s.prediction, task.choices, want);
-    if (rules.verdict != Verdict::kUndecided) {
-      s.method = rules.how;
-      s.score = rules.score;
-      return s;
-    }
-    // No option the rules can read: the judge decides whether the answer means the right option.
-    s.undecided = true;
-    s.method = "undecided";
-    if (!judge) return s;
+    // No option the rules can read: the judge decides whether the answer means the right one.
     const std::string& text = task.choices[static_cast<size_t>(want[0] - 'A')];
-    s.method = "judge";
-    s.score = judge->grade(task.question, want + ". " + text, s.prediction) >= 0.5 ? 1 : 0;
-    return s;
+    return settled(s, match_choice(s.prediction, task.choices, want), judge, task.question, want + ". " + text);
   }
   if (scoring == kScoreMathVista) {
     s.method = "mathvista";
@@ -145,19 +154,8 @@ ItemScore score_item(const Task& task, const Trace* trace, Judge* judge, Matchin
     s.score = refs.size() == 1 ? matches : std::min(1.0, matches / 3.0);
     return s;
   }
-  const RuleMatch rules = match_free_form(s.prediction, refs);
-  if (rules.verdict != Verdict::kUndecided) {
-    s.method = rules.how;
-    s.score = rules.score;
-    return s;
-  }
-  // A synonym or world knowledge the rules cannot read: the judge's, else 0 and counted.
-  s.undecided = true;
-  s.method = "undecided";
-  if (!judge) return s;
-  s.method = "judge";
-  s.score = judge->grade(task.question, s.reference, s.prediction) >= 0.5 ? 1 : 0;
-  return s;
+  // A synonym or world knowledge the rules cannot read: the judge's.
+  return settled(s, match_free_form(s.prediction, refs), judge, task.question, s.reference);
 }
 
 void ToolUseStats::add(const Trace& t) {
