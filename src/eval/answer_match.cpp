@@ -9,6 +9,7 @@
 #include <optional>
 #include <set>
 #include <sstream>
+#include <string_view>
 
 #include "eval/answer_words.h"
 #include "util/error.h"
@@ -154,11 +155,12 @@ std::string stated_letter(const std::string& s, size_t n) {
 // too `with_negated`): capitals only, so that the article "A" of "A dog" counts only when alone.
 std::vector<char> named_letters(const std::string& s, size_t n, bool with_negated = false) {
   std::vector<char> out;
+  const std::string lower = to_lower(s);
   for (size_t i = 0; i < s.size(); ++i) {
     if (!valid_letter(s[i], n)) continue;
     const bool alone = (i == 0 || !is_alnum(s[i - 1])) && (i + 1 == s.size() || !is_alnum(s[i + 1]));
     const bool article = s[i] == 'A' && i + 2 < s.size() && s[i + 1] == ' ' && std::islower(static_cast<unsigned char>(s[i + 2]));
-    if (alone && !article && (with_negated || !negated_before(to_lower(s), i))) out.push_back(s[i]);
+    if (alone && !article && (with_negated || !negated_before(lower, i))) out.push_back(s[i]);
   }
   return out;
 }
@@ -547,7 +549,23 @@ std::string option_by_number(const std::string& answer, const std::vector<std::s
 
 }  // namespace
 
-std::string match_option(const std::string& answer, const std::vector<std::string>& options) {
+namespace {
+
+// What of a reply the rules read: its last 16 KB (a reply restates its answer at the end). A
+// model's final answer is a few words; a trace file may hold megabytes there, and every rule
+// is linear in it.
+std::string_view readable_tail(const std::string& answer) {
+  constexpr size_t kMax = 16 << 10;
+  if (answer.size() <= kMax) return answer;
+  size_t from = answer.size() - kMax;
+  while (from < answer.size() && (static_cast<unsigned char>(answer[from]) & 0xC0) == 0x80) ++from;  // a whole UTF-8 character
+  return std::string_view(answer).substr(from);
+}
+
+}  // namespace
+
+std::string match_option(const std::string& full_answer, const std::vector<std::string>& options) {
+  const std::string answer(readable_tail(full_answer));
   const size_t n = std::min<size_t>(options.size(), 26);
   if (n == 0) return "";
   const std::string s = strip_wrapping(answer);
@@ -568,8 +586,8 @@ std::string normalize_answer(const std::string& answer) {
   return vqa_normalize(s);
 }
 
-std::optional<double> answer_number(const std::string& answer) {
-  const std::string s = ascii_math(strip_wrapping(answer));
+std::optional<double> answer_number(const std::string& full_answer) {
+  const std::string s = ascii_math(strip_wrapping(std::string(readable_tail(full_answer))));
   const std::string lower = to_lower(s);
   struct Stated {
     double value;
@@ -603,18 +621,26 @@ std::optional<double> answer_number(const std::string& answer) {
     if (kept.empty()) return std::nullopt;
   }
   // A hedge names no answer: "3 or 4", "between 10 and 12", "10-12", "5 to 6", "seven or eight".
+  // Where "between" is first said (a word index for numbers in words), for "between 10 and 12".
+  size_t first_between = std::string::npos;
+  if (in_words) {
+    for (size_t w = 0; w < words.size() && first_between == std::string::npos; ++w)
+      if (words[w] == "between") first_between = w;
+  } else {
+    first_between = lower.find("between");
+  }
   for (size_t k = 0; k + 1 < kept.size(); ++k) {
-    std::string between, before;
+    std::string between;
     if (in_words) {
-      for (size_t w = kept[k].end; w < kept[k + 1].at; ++w) between += (between.empty() ? "" : " ") + words[w];
-      for (size_t w = 0; w < kept[k].at; ++w) before += words[w] + " ";
+      for (size_t w = std::max(kept[k].end, kept[k + 1].at >= 8 ? kept[k + 1].at - 8 : 0); w < kept[k + 1].at; ++w)
+        between += (between.empty() ? "" : " ") + words[w];
     } else {
-      between = trim(lower.substr(kept[k].end, kept[k + 1].at - kept[k].end));
-      before = lower.substr(0, kept[k].at);
+      const size_t from = std::max(kept[k].end, kept[k + 1].at >= 64 ? kept[k + 1].at - 64 : 0);  // the words just before the next
+      between = trim(lower.substr(from, kept[k + 1].at - from));
     }
     while (!between.empty() && !is_alnum(between.back()) && between.back() != '-' && between.back() != '~') between.pop_back();
     std::string word = between.substr(between.find_last_of(' ') == std::string::npos ? 0 : between.find_last_of(' ') + 1);
-    const bool between_and = word == "and" && before.find("between") != std::string::npos;
+    const bool between_and = word == "and" && first_between != std::string::npos && first_between < kept[k].at;
     if (word == "or" || word == "to" || word == "maybe" || word == "perhaps" || between == "-" || between == "~" || between_and)
       return std::nullopt;
   }
@@ -677,7 +703,8 @@ size_t options_mentioned(const std::string& answer, const std::vector<std::strin
 
 }  // namespace
 
-RuleMatch match_choice(const std::string& answer, const std::vector<std::string>& options, const std::string& want) {
+RuleMatch match_choice(const std::string& full_answer, const std::vector<std::string>& options, const std::string& want) {
+  const std::string answer(readable_tail(full_answer));
   const std::string plain = plain_words(answer);
   const bool numbered = !options.empty() && std::all_of(options.begin(), options.end(), [](const std::string& o) { return numbers_in(o).size() == 1; });
   if (numbered && has_bound(plain)) return decided(false, "bound");  // "at least 3" among 2, 3, 4
@@ -699,7 +726,8 @@ RuleMatch match_choice(const std::string& answer, const std::vector<std::string>
   return RuleMatch{};
 }
 
-RuleMatch match_free_form(const std::string& answer, const std::vector<std::string>& references) {
+RuleMatch match_free_form(const std::string& full_answer, const std::vector<std::string>& references) {
+  const std::string answer(readable_tail(full_answer));
   if (references.empty()) return decided(false, "no_reference");
   const std::string normalized = normalize_answer(answer);
   // Nothing, or nothing but an article or marks ("A" to a question that has no options).

@@ -212,6 +212,16 @@ TEST(FreeFormTest, RoundThreeForms) {
   EXPECT_EQ(match_free_form("The light is off.", {"no"}).verdict, Verdict::kUndecided);
 }
 
+// A reply of megabytes (a trace file can hold one) is read from its last 16 KB, where replies
+// restate their answer: every rule is linear in what it reads, and a 2 MB reply took seconds.
+TEST(MatchChoiceTest, AHugeReplyIsReadFromItsEnd) {
+  std::string reply;
+  while (reply.size() < (2u << 20)) reply += "A or C, not D, 3/4 of one two 1,000 twenty-one; ";
+  EXPECT_EQ(match_choice(reply + "So the answer is B.", {"cat", "dog", "bird", "fish"}, "B").verdict, Verdict::kRight);
+  EXPECT_EQ(match_free_form(reply + " In all: 21", {"21"}).verdict, Verdict::kRight);
+  EXPECT_EQ(answer_number(reply + " The answer is 7."), 7);
+}
+
 // taco's own corpus (tests/data/answer-corpus.jsonl): 551 answers written as today's VLMs write
 // them, each with a careful grader's verdict, about half right, adversarial wrong answers
 // among them ("B or C", "not B", "twenty" for 21, an option inside another). The goals of the
