@@ -62,10 +62,24 @@ std::vector<cv::Rect> light_plates(const cv::Mat& bgr) {
     if (cv::contourArea(c) < 0.8 * r.area()) continue;
     plates.push_back(r);
   }
-  // Reading order: top to bottom, then left to right within a band of a plate's height.
-  std::sort(plates.begin(), plates.end(), [](const cv::Rect& a, const cv::Rect& b) {
-    return std::abs(a.y - b.y) > std::min(a.height, b.height) / 2 ? a.y < b.y : a.x < b.x;
-  });
+  // The 32 largest at most: an image of a thousand small light squares costs 32 reads, not a
+  // thousand (each is a Tesseract call).
+  constexpr size_t kMaxPlates = 32;
+  if (plates.size() > kMaxPlates) {
+    std::partial_sort(plates.begin(), plates.begin() + kMaxPlates, plates.end(),
+                      [](const cv::Rect& a, const cv::Rect& b) { return a.area() > b.area(); });
+    plates.resize(kMaxPlates);
+  }
+  // Reading order: rows top to bottom (a plate starting within half the row's first plate's
+  // height of it joins that row), each row left to right.
+  std::sort(plates.begin(), plates.end(), [](const cv::Rect& a, const cv::Rect& b) { return a.y < b.y || (a.y == b.y && a.x < b.x); });
+  for (size_t row = 0; row < plates.size();) {
+    size_t end = row + 1;
+    while (end < plates.size() && plates[end].y - plates[row].y <= plates[row].height / 2) ++end;
+    std::sort(plates.begin() + static_cast<long>(row), plates.begin() + static_cast<long>(end),
+              [](const cv::Rect& a, const cv::Rect& b) { return a.x < b.x || (a.x == b.x && a.y < b.y); });
+    row = end;
+  }
   return plates;
 }
 
