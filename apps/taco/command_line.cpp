@@ -284,17 +284,21 @@ const std::map<std::string, PathValue>& path_flags() {
   return flags;
 }
 
-std::string from_config_folder(const std::string& flag, const std::string& value, const std::string& config_dir) {
-  auto it = path_flags().find(flag);
-  if (it == path_flags().end()) return value;
-  // A model spec's path follows its kind: embedded:DIR, replay:FILE.
-  for (const char* kind : {"embedded:", "replay:"})
-    if (value.rfind(kind, 0) == 0) return kind + from_config_folder("--data", value.substr(std::string(kind).size()), config_dir);
-  if (flag == "--model" || flag == "--judge") return value;  // a served model's name
+std::string in_config_folder(const std::string& value, PathValue kind, const std::string& config_dir) {
   if (value.empty() || value[0] == '/' || value[0] == '~') return value;
   const std::string there = resolve_path(config_dir, value);
   std::error_code ec;
-  return it->second == PathValue::kPath || std::filesystem::exists(there, ec) ? there : value;
+  return kind == PathValue::kPath || std::filesystem::exists(there, ec) ? there : value;
+}
+
+std::string from_config_folder(const std::string& flag, const std::string& value, const std::string& config_dir) {
+  auto it = path_flags().find(flag);
+  if (it == path_flags().end()) return value;
+  // A model spec's path follows its kind (embedded:DIR, replay:FILE); a served model's name stays.
+  for (const std::string kind : {"embedded:", "replay:"})
+    if (value.rfind(kind, 0) == 0) return kind + in_config_folder(value.substr(kind.size()), PathValue::kPathOrName, config_dir);
+  if (flag == "--model" || flag == "--judge") return value;
+  return in_config_folder(value, it->second, config_dir);
 }
 
 // The config file's path, taken out of `args` (--config FILE or --config=FILE), else $TACO_CONFIG.

@@ -107,13 +107,15 @@ class OcrTool : public Tool {
 
   Json call(const Json& args, ToolContext& ctx) const override {
     const cv::Mat& bgr = mat_of(image_arg(args, "image", ctx));
-    cv::Mat gray;
-    cv::cvtColor(bgr, gray, cv::COLOR_BGR2GRAY);
-    // Tesseract reads small print badly: bring the shorter side of small images up to 400 px.
+    cv::Mat plain;  // the image in gray at its own size: the plates are cut from it
+    cv::cvtColor(bgr, plain, cv::COLOR_BGR2GRAY);
+    // Tesseract reads small print badly: the page pass brings the shorter side of small images
+    // up to 400 px.
+    cv::Mat gray = plain;
     const int shorter = std::min(gray.cols, gray.rows);
     if (shorter < 400) {
       double scale = std::min(3.0, 400.0 / std::max(shorter, 1));
-      cv::resize(gray, gray, {}, scale, scale, cv::INTER_CUBIC);
+      cv::resize(plain, gray, {}, scale, scale, cv::INTER_CUBIC);
     }
 
     tesseract::TessBaseAPI& api = engine();
@@ -164,8 +166,6 @@ class OcrTool : public Tool {
     else text.clear();
 
     // Each light plate as one line, its print brought to ~48 px high and set on white.
-    cv::Mat plain;
-    cv::cvtColor(bgr, plain, cv::COLOR_BGR2GRAY);
     for (const cv::Rect& plate : light_plates(bgr)) {
       const cv::Rect inside(plate.x + 3, plate.y + 3, plate.width - 6, plate.height - 6);  // not its border line
       if (inside.width < 8 || inside.height < 8) continue;
