@@ -11,32 +11,27 @@
 #include <sstream>
 #include <string_view>
 
+#include "eval/answer_reading.h"
 #include "eval/answer_words.h"
 #include "util/error.h"
 #include "util/strings.h"
 #include "util/utf8.h"
 
 namespace taco {
+
+using answer_reading::bound_before;
+using answer_reading::FoundNumber;
+using answer_reading::is_alnum;
+using answer_reading::is_digit;
+using answer_reading::is_space;
+using answer_reading::numbers_in;
+using answer_reading::plain_words;
+using answer_reading::readable_tail;
+using answer_reading::strip_wrapping;
+using answer_reading::vqa_normalize;
+
 namespace {
 
-bool is_space(char c) { return std::isspace(static_cast<unsigned char>(c)) != 0; }
-bool is_digit(char c) { return c >= '0' && c <= '9'; }
-bool is_alnum(char c) { return std::isalnum(static_cast<unsigned char>(c)) != 0; }
-
-// Drops markdown emphasis, quotes and a trailing period: "**B.**" -> "B".
-std::string strip_wrapping(std::string s) {
-  s = trim(s);
-  auto strip_ends = [&](const std::string& chars) {
-    while (!s.empty() && chars.find(s.back()) != std::string::npos) s.pop_back();
-    size_t b = 0;
-    while (b < s.size() && chars.find(s[b]) != std::string::npos) ++b;
-    s.erase(0, b);
-  };
-  strip_ends("*\"'`");
-  s = trim(s);
-  while (!s.empty() && (s.back() == '.' || s.back() == '*')) s.pop_back();
-  return trim(s);
-}
 
 bool valid_letter(char c, size_t n) { return c >= 'A' && c < static_cast<char>('A' + n); }
 
@@ -200,25 +195,7 @@ std::string closing_letter(const std::string& s, size_t n) {
 // " words " padded, for whole-word searches.
 std::string padded(const std::string& normalized) { return " " + normalized + " "; }
 
-// The reply in lower case, each run of characters other than letters, digits and ' as one space:
-// the words as written ("none" stays "none"; normalize_answer makes it "0").
-std::string plain_words(const std::string& answer) {
-  std::string out;
-  for (char c : to_lower(answer)) {
-    const bool word = is_alnum(c) || c == '\'' || (c & 0x80);
-    if (word) out += c;
-    else if (!out.empty() && out.back() != ' ') out += ' ';
-  }
-  return trim(out);
-}
 
-// True when the words just before `at` make the number there a bound: "at least 3".
-bool bound_before(const std::string& lower, size_t at) {
-  for (const char* bound : {"at least ", "at most ", "more than ", "less than ", "fewer than ", "over ", "under ", "up to ", "nearly ",
-                            "almost ", "below ", "above "})
-    if (at >= std::strlen(bound) && lower.compare(at - std::strlen(bound), std::strlen(bound), bound) == 0) return true;
-  return false;
-}
 
 // True when a number in the text is a bound ("at least 3 people").
 bool has_bound(const std::string& plain) {
@@ -325,193 +302,7 @@ std::string ordinal_letter(const std::string& lower, size_t n) {
   return found == "?" ? "" : found;
 }
 
-// A number in a text: its value and where its characters start and end.
-struct FoundNumber {
-  double value;
-  size_t at, end;
-};
 
-// Numbers in the text, with thousands separators and decimal commas ("14,80"), fractions and
-// mixed numbers ("1/2", "2 1/4"), exponents ("2.3e6"), scales ("1.2 million", "1.2M") and a
-// sign in words ("minus 3") read.
-std::vector<FoundNumber> numbers_in(const std::string& s) {
-  std::vector<FoundNumber> out;
-  const std::string lower = to_lower(s);
-  for (size_t i = 0; i < s.size();) {
-    if (!is_digit(s[i]) || (i > 0 && (std::isalpha(static_cast<unsigned char>(s[i - 1])) || s[i - 1] == '_'))) {
-      ++i;
-      continue;
-    }
-    size_t start = i;
-    std::string digits;
-    // A comma followed by exactly three digits separates thousands: "1,000" but not "1, 2".
-    auto thousands = [&](size_t k) {
-      return s[k] == ',' && k + 3 < s.size() && is_digit(s[k + 1]) && is_digit(s[k + 2]) && is_digit(s[k + 3]) &&
-             (k + 4 == s.size() || !is_digit(s[k + 4]));
-    };
-    while (i < s.size() && (is_digit(s[i]) || thousands(i))) {
-      if (s[i] != ',') digits += s[i];
-      ++i;
-    }
-    // A comma before one or two final digits is a decimal comma: "14,80" (but "1,2,3" is a list).
-    auto decimal_comma = [&](size_t k) {
-      if (k + 1 >= s.size() || s[k] != ',' || !is_digit(s[k + 1])) return false;
-      size_t e = k + 1;
-      while (e < s.size() && is_digit(s[e])) ++e;
-      if (e - k - 1 > 2) return false;
-      const bool list_before = start >= 2 && s[start - 1] == ',' && is_digit(s[start - 2]);
-      return !list_before && !(e + 1 < s.size() && s[e] == ',' && is_digit(s[e + 1]));
-    };
-    bool whole = true;
-    if (i < s.size() && decimal_comma(i)) {
-      digits += '.';
-      ++i;
-      while (i < s.size() && is_digit(s[i])) digits += s[i++];
-      whole = false;
-    } else if (i + 1 < s.size() && s[i] == '.' && is_digit(s[i + 1])) {
-      digits += '.';
-      ++i;
-      while (i < s.size() && is_digit(s[i])) digits += s[i++];
-      whole = false;
-    }
-    double value = std::stod(digits);
-    // "1/2", and "2 1/4" (a whole number, a space, a fraction) as one number.
-    if (whole && i + 1 < s.size() && s[i] == '/' && is_digit(s[i + 1])) {
-      size_t e = i + 1;
-      std::string denominator;
-      while (e < s.size() && is_digit(s[e])) denominator += s[e++];
-      const double d = std::stod(denominator);
-      if (d != 0 && (e == s.size() || !is_digit(s[e]))) {
-        value /= d;
-        i = e;
-        if (!out.empty() && out.back().end + 1 == start && s[start - 1] == ' ' && value < 1 && out.back().value == std::floor(out.back().value) &&
-            out.back().value >= 0) {
-          value += out.back().value;
-          start = out.back().at;
-          out.pop_back();
-        }
-      }
-    }
-    // "2.3e6", "1e-3": an exponent not followed by a letter.
-    if (i + 1 < s.size() && (s[i] == 'e' || s[i] == 'E')) {
-      size_t e = i + 1;
-      const bool minus = s[e] == '-';
-      if (s[e] == '-' || s[e] == '+') ++e;
-      std::string exponent;
-      while (e < s.size() && is_digit(s[e]) && exponent.size() < 3) exponent += s[e++];
-      if (!exponent.empty() && (e == s.size() || !std::isalpha(static_cast<unsigned char>(s[e])))) {
-        value *= std::pow(10.0, (minus ? -1 : 1) * std::stod(exponent));
-        i = e;
-      }
-    }
-    // Scales: "1.2 million", "1.2M", "5k".
-    static const std::vector<std::pair<std::string, double>> scale_words = {
-        {" thousand", 1e3}, {" million", 1e6}, {" billion", 1e9}, {" trillion", 1e12}};
-    bool scaled = false;
-    for (const auto& [word, factor] : scale_words)
-      if (lower.compare(i, word.size(), word) == 0 && (i + word.size() == s.size() || !std::isalpha(static_cast<unsigned char>(s[i + word.size()])))) {
-        value *= factor;
-        i += word.size();
-        scaled = true;
-        break;
-      }
-    if (!scaled && i < s.size() && (s[i] == 'M' || s[i] == 'B' || s[i] == 'K' || s[i] == 'k') &&
-        (i + 1 == s.size() || !std::isalpha(static_cast<unsigned char>(s[i + 1])))) {
-      value *= s[i] == 'M' ? 1e6 : s[i] == 'B' ? 1e9 : 1e3;
-      ++i;
-    }
-    bool negative = start > 0 && s[start - 1] == '-' && (start == 1 || !is_alnum(s[start - 2]));
-    for (const char* word : {"minus ", "negative "}) {
-      const size_t n = std::strlen(word);
-      if (start >= n && lower.compare(start - n, n, word) == 0 && (start == n || !is_alnum(s[start - n - 1]))) negative = true;
-    }
-    out.push_back({(negative ? -1 : 1) * value, negative && s[start - 1] == '-' ? start - 1 : start, i});
-  }
-  return out;
-}
-
-// The VQA evaluation's contraction map: spellings without their apostrophe (or with it in
-// the wrong place) to the usual one, so "dont" and "don't" are one answer. Its entries that
-// start with a capital never match (words are lower-cased first) and are left out;
-// "somebody'd" -> "somebodyd" is the official map's own.
-const std::map<std::string, std::string>& contractions() {
-  static const std::map<std::string, std::string> m = {
-      {"aint", "ain't"}, {"arent", "aren't"}, {"cant", "can't"}, {"couldve", "could've"}, {"couldnt", "couldn't"},
-      {"couldn'tve", "couldn't've"}, {"couldnt've", "couldn't've"}, {"didnt", "didn't"}, {"doesnt", "doesn't"},
-      {"dont", "don't"}, {"hadnt", "hadn't"}, {"hadnt've", "hadn't've"}, {"hadn'tve", "hadn't've"}, {"hasnt", "hasn't"},
-      {"havent", "haven't"}, {"hed", "he'd"}, {"hed've", "he'd've"}, {"he'dve", "he'd've"}, {"hes", "he's"},
-      {"howd", "how'd"}, {"howll", "how'll"}, {"hows", "how's"}, {"isnt", "isn't"}, {"itd", "it'd"},
-      {"itd've", "it'd've"}, {"it'dve", "it'd've"}, {"itll", "it'll"}, {"maam", "ma'am"}, {"mightnt", "mightn't"},
-      {"mightnt've", "mightn't've"}, {"mightn'tve", "mightn't've"}, {"mightve", "might've"}, {"mustnt", "mustn't"},
-      {"mustve", "must've"}, {"neednt", "needn't"}, {"notve", "not've"}, {"oclock", "o'clock"}, {"oughtnt", "oughtn't"},
-      {"ow's'at", "'ow's'at"}, {"'ows'at", "'ow's'at"}, {"'ow'sat", "'ow's'at"}, {"shant", "shan't"},
-      {"shed've", "she'd've"}, {"she'dve", "she'd've"}, {"shouldve", "should've"}, {"shouldnt", "shouldn't"},
-      {"shouldnt've", "shouldn't've"}, {"shouldn'tve", "shouldn't've"}, {"somebody'd", "somebodyd"},
-      {"somebodyd've", "somebody'd've"}, {"somebody'dve", "somebody'd've"}, {"somebodyll", "somebody'll"},
-      {"somebodys", "somebody's"}, {"someoned", "someone'd"}, {"someoned've", "someone'd've"},
-      {"someone'dve", "someone'd've"}, {"someonell", "someone'll"}, {"someones", "someone's"},
-      {"somethingd", "something'd"}, {"somethingd've", "something'd've"}, {"something'dve", "something'd've"},
-      {"somethingll", "something'll"}, {"thats", "that's"}, {"thered", "there'd"}, {"thered've", "there'd've"},
-      {"there'dve", "there'd've"}, {"therere", "there're"}, {"theres", "there's"}, {"theyd", "they'd"},
-      {"theyd've", "they'd've"}, {"they'dve", "they'd've"}, {"theyll", "they'll"}, {"theyre", "they're"},
-      {"theyve", "they've"}, {"twas", "'twas"}, {"wasnt", "wasn't"}, {"wed've", "we'd've"}, {"we'dve", "we'd've"},
-      {"weve", "we've"}, {"werent", "weren't"}, {"whatll", "what'll"}, {"whatre", "what're"}, {"whats", "what's"},
-      {"whatve", "what've"}, {"whens", "when's"}, {"whered", "where'd"}, {"wheres", "where's"}, {"whereve", "where've"},
-      {"whod", "who'd"}, {"whod've", "who'd've"}, {"who'dve", "who'd've"}, {"wholl", "who'll"}, {"whos", "who's"},
-      {"whove", "who've"}, {"whyll", "why'll"}, {"whyre", "why're"}, {"whys", "why's"}, {"wont", "won't"},
-      {"wouldve", "would've"}, {"wouldnt", "wouldn't"}, {"wouldnt've", "wouldn't've"}, {"wouldn'tve", "wouldn't've"},
-      {"yall", "y'all"}, {"yall'll", "y'all'll"}, {"y'allll", "y'all'll"}, {"yall'd've", "y'all'd've"},
-      {"y'alld've", "y'all'd've"}, {"y'all'dve", "y'all'd've"}, {"youd", "you'd"}, {"youd've", "you'd've"},
-      {"you'dve", "you'd've"}, {"youll", "you'll"}, {"youre", "you're"}, {"youve", "you've"}};
-  return m;
-}
-
-// The VQA evaluation's punctuation step: each mark of its list is dropped where it touches a
-// space (or anywhere, when the text has a comma between digits) and is a space elsewhere; a
-// period with no digit on either side is dropped ("4." stays, as VLMEvalKit's verdicts show; at
-// most 32 of them: the reference code passes re.UNICODE, 32, where re.sub takes a count).
-std::string vqa_punctuation(const std::string& text) {
-  bool digit_comma = false;
-  for (size_t i = 1; i + 1 < text.size() && !digit_comma; ++i) digit_comma = text[i] == ',' && is_digit(text[i - 1]) && is_digit(text[i + 1]);
-  std::string out = text;
-  for (char p : std::string(";/[]\"{}()=+\\_-><@`,?!")) {
-    const bool touches_space = text.find(std::string(1, p) + " ") != std::string::npos || text.find(" " + std::string(1, p)) != std::string::npos;
-    std::string next;
-    for (char c : out)
-      if (c != p) next += c;
-      else if (!(touches_space || digit_comma)) next += ' ';
-    out = std::move(next);
-  }
-  std::string no_periods;
-  int dropped = 0;
-  for (size_t i = 0; i < out.size(); ++i) {
-    const bool by_digit = (i > 0 && is_digit(out[i - 1])) || (i + 1 < out.size() && is_digit(out[i + 1]));
-    const bool drop = out[i] == '.' && !by_digit && dropped < 32;
-    if (drop) ++dropped;
-    else no_periods += out[i];
-  }
-  return no_periods;
-}
-
-// The VQA evaluation's normalization of an answer, step for step: line breaks as spaces, the
-// punctuation step, then word by word: lower case, number words up to ten as digits, articles
-// dropped, contractions mapped.
-std::string vqa_normalize(std::string text) {
-  for (char& c : text)
-    if (c == '\n' || c == '\t') c = ' ';
-  static const std::map<std::string, std::string> digits = {{"none", "0"}, {"zero", "0"}, {"one", "1"}, {"two", "2"},
-                                                            {"three", "3"}, {"four", "4"}, {"five", "5"}, {"six", "6"},
-                                                            {"seven", "7"}, {"eight", "8"}, {"nine", "9"}, {"ten", "10"}};
-  std::istringstream words(to_lower(vqa_punctuation(trim(text))));
-  std::string word, result;
-  while (words >> word) {
-    if (auto d = digits.find(word); d != digits.end()) word = d->second;
-    if (word == "a" || word == "an" || word == "the") continue;
-    if (auto c = contractions().find(word); c != contractions().end()) word = c->second;
-    result += (result.empty() ? "" : " ") + word;
-  }
-  return result;
-}
 
 // "yes" or "no" when a reply gives one: its first word ("Yes, there is a dog."), else the only
 // one of the two it says; "" when it gives neither or both.
@@ -527,9 +318,6 @@ std::string yes_no(const std::string& answer) {
   return said == 1 ? only : "";
 }
 
-}  // namespace
-
-namespace {
 
 // The option whose one number is the answer's ("25" for "25 mph", "four" for "4"); "" unless
 // exactly one option has it.
@@ -545,21 +333,6 @@ std::string option_by_number(const std::string& answer, const std::vector<std::s
     }
   }
   return found;
-}
-
-}  // namespace
-
-namespace {
-
-// What of a reply the rules read: its last 16 KB (a reply restates its answer at the end). A
-// model's final answer is a few words; a trace file may hold megabytes there, and every rule
-// is linear in it.
-std::string_view readable_tail(const std::string& answer) {
-  constexpr size_t kMax = 16 << 10;
-  if (answer.size() <= kMax) return answer;
-  size_t from = answer.size() - kMax;
-  while (from < answer.size() && (static_cast<unsigned char>(answer[from]) & 0xC0) == 0x80) ++from;  // a whole UTF-8 character
-  return std::string_view(answer).substr(from);
 }
 
 }  // namespace
@@ -788,50 +561,6 @@ double free_form_score(const std::string& answer, const std::vector<std::string>
   return match_free_form(answer, references).score;
 }
 
-namespace {
-
-// Python's float() of a stripped text, with a trailing % read as hundredths (pix2struct's
-// _to_float); nullopt where float() raises.
-std::optional<double> python_float_or_percent(std::string text) {
-  double scale = 1;
-  if (!text.empty() && text.back() == '%') {
-    while (!text.empty() && text.back() == '%') text.pop_back();  // rstrip('%')
-    scale = 0.01;
-  }
-  const std::string t = trim(text);
-  if (t.empty() || t.find_first_of("xX") != std::string::npos) return std::nullopt;  // no hex in Python
-  char* end = nullptr;
-  const double v = std::strtod(t.c_str(), &end);
-  if (end != t.c_str() + t.size()) return std::nullopt;
-  return v * scale;
-}
-
-bool within_five_percent(double got, double want) {
-  return want == 0 ? got == 0 : std::fabs(got - want) / std::fabs(want) <= 0.05;
-}
-
-}  // namespace
-
-double relaxed_accuracy(const std::string& answer, const std::vector<std::string>& references, bool vlmevalkit) {
-  for (const auto& reference : references) {
-    if (vlmevalkit) {
-      const std::string prediction = trim(answer);
-      const auto got = python_float_or_percent(prediction), want = python_float_or_percent(reference);
-      // pix2struct compares numbers only when the target is a non-zero number.
-      if (got && want && *want != 0 ? std::fabs(*got - *want) / std::fabs(*want) <= 0.05 : to_lower(prediction) == to_lower(reference))
-        return 1;
-      continue;
-    }
-    if (numeric_reference(reference)) {
-      const auto want = answer_number(reference), got = answer_number(answer);
-      if (want && got && within_five_percent(*got, *want)) return 1;
-    } else if (normalize_answer(answer) == normalize_answer(reference)) {
-      return 1;
-    }
-  }
-  return 0;
-}
-
 double mathvista_score(const std::string& answer, const std::string& reference, const std::string& answer_type,
                        int precision, const std::vector<std::string>& options) {
   if (answer_type == "integer" || answer_type == "float") {
@@ -856,64 +585,6 @@ double mathvista_score(const std::string& answer, const std::string& reference, 
     return normalize_answer(chosen) == normalize_answer(reference) || letter == strip_wrapping(reference) ? 1 : 0;
   }
   return normalize_answer(answer) == normalize_answer(reference) ? 1 : 0;
-}
-
-}  // namespace taco
-
-namespace taco {
-
-const char* to_string(Matching matching) { return matching == Matching::kVlmEvalKit ? "vlmevalkit" : "taco"; }
-
-Matching matching_from_string(const std::string& name) {
-  if (name == "taco") return Matching::kTaco;
-  if (name == "vlmevalkit") return Matching::kVlmEvalKit;
-  throw Error("unknown matching '" + name + "' (taco or vlmevalkit)");
-}
-
-std::string vqa_process_answer(const std::string& answer) { return vqa_normalize(answer); }
-
-std::string vlmevalkit_option(const std::string& prediction, const std::vector<std::string>& options) {
-  for (const char* refusal : {"Sorry, I can't help with images of people yet.", "I can't process this file.",
-                              "I'm sorry, but without the image provided", "Cannot determine the answer"})
-    if (prediction.find(refusal) != std::string::npos) return "Z";
-  std::string spaced = prediction;
-  for (char& c : spaced)
-    if (std::strchr(".()[],:;!*#{}", c) != nullptr && c != '\0') c = ' ';
-  std::vector<std::string> words;
-  std::istringstream in(spaced);
-  for (std::string w; in >> w;) words.push_back(w);
-  auto said = [&](const std::string& w) { return std::find(words.begin(), words.end(), w) != words.end(); };
-  const size_t n = std::min<size_t>(options.size(), 26);
-  std::vector<std::string> letters;
-  for (size_t i = 0; i < n; ++i)
-    if (said(std::string(1, static_cast<char>('A' + i)))) letters.emplace_back(1, static_cast<char>('A' + i));
-  if (letters.size() == 1) {
-    // Only a letter among the last four words counts.
-    const auto at = std::find(words.begin(), words.end(), letters[0]) - words.begin();
-    if (at > static_cast<std::ptrdiff_t>(words.size()) - 5) return letters[0];
-  } else if (letters.empty() && said("Z")) {
-    return "Z";
-  }
-  // Else by the options' text: exactly one option's text inside a reply at most twice as long
-  // as all the options together (lengths in characters).
-  const auto characters = [](const std::string& t) { return utf8_length(t); };
-  size_t options_length = 0;
-  for (size_t i = 0; i < n; ++i) options_length += characters(options[i]);
-  if (characters(prediction) > 2 * options_length) return "Z";
-  const std::string lower = to_lower(prediction);
-  std::vector<size_t> found;
-  for (size_t i = 0; i < n; ++i)
-    if (lower.find(to_lower(options[i])) != std::string::npos) found.push_back(i);
-  return found.size() == 1 ? std::string(1, static_cast<char>('A' + found[0])) : "Z";
-}
-
-std::string vlmevalkit_yes_no(const std::string& prediction) {
-  std::istringstream in(vqa_punctuation(to_lower(prediction)));
-  bool yes = false, no = false;
-  for (std::string w; in >> w;) yes = yes || w == "yes", no = no || w == "no";
-  if (yes && !no) return "Yes";
-  if (no && !yes) return "No";
-  return "Unknown";
 }
 
 }  // namespace taco
