@@ -23,6 +23,7 @@ void add_eval_command(CLI::App& app);
 void add_distill_command(CLI::App& app);
 void add_curate_command(CLI::App& app);
 void add_train_command(CLI::App& app);
+void add_train_vision_command(CLI::App& app);
 void add_serve_command(CLI::App& app);
 void add_view_command(CLI::App& app);
 void add_mcp_command(CLI::App& app);

@@ -25,9 +25,9 @@ int& exit_status() {
 int main(int argc, char** argv) {
   // Tesseract's OpenMP threads make OCR ~10x slower unless OMP_THREAD_LIMIT is set before the
   // process starts (the runtime reads it at load time), so taco restarts itself with it set.
-  // `taco train` runs no OCR and wants libtorch's OpenMP threads (its --threads): capped at one,
-  // a second libtorch thread spins instead of working.
-  const bool training = argc > 1 && std::string(argv[1]) == "train";
+  // `taco train` and `taco train-vision` run no OCR and want libtorch's OpenMP threads (their
+  // --threads): capped at one, a second libtorch thread spins instead of working.
+  const bool training = argc > 1 && (std::string(argv[1]) == "train" || std::string(argv[1]) == "train-vision");
   if (!training && !std::getenv("OMP_THREAD_LIMIT")) {
     ::setenv("OMP_THREAD_LIMIT", "1", 1);
     ::execv("/proc/self/exe", argv);  // returns only on failure; then go on, just slower
@@ -50,6 +50,7 @@ int main(int argc, char** argv) {
   taco::cli::add_distill_command(app);
   taco::cli::add_curate_command(app);
   taco::cli::add_train_command(app);
+  taco::cli::add_train_vision_command(app);
   taco::cli::add_serve_command(app);
   taco::cli::add_view_command(app);
   taco::cli::add_mcp_command(app);

@@ -123,35 +123,8 @@ class OcrTool : public Tool {
     monitor.cancel = [](void* c, int) { return static_cast<ToolContext*>(c)->cancelled(); };
     monitor.cancel_this = &ctx;
     Json words = Json::array();
-    // Runs Tesseract on `image` in `mode`; adds its words to `words`, their boxes mapped to the
-    // whole image by `to_whole` (a box in `image`'s pixels -> one in [0, 1]); returns the text
-    // and the mean confidence (0-100).
     auto read = [&](const cv::Mat& image, tesseract::PageSegMode mode, const std::function<cv::Rect2d(const cv::Rect&)>& to_whole) {
-      api.SetPageSegMode(mode);
-      api.SetImage(image.data, image.cols, image.rows, 1, static_cast<int>(image.step));
-      api.SetSourceResolution(300);
-      if (api.Recognize(&monitor) != 0) {
-        api.Clear();
-        throw ToolError(ToolFailure::kRuntimeError, ctx.cancelled() ? "OCR was cancelled" : "Tesseract could not read the image");
-      }
-      std::unique_ptr<char[]> text(api.GetUTF8Text());
-      const int confidence = api.MeanTextConf();
-      Json found = Json::array();
-      std::unique_ptr<tesseract::ResultIterator> it(api.GetIterator());
-      if (it) {
-        do {
-          std::unique_ptr<char[]> word(it->GetUTF8Text(tesseract::RIL_WORD));
-          if (!word) continue;
-          int x1, y1, x2, y2;
-          it->BoundingBox(tesseract::RIL_WORD, &x1, &y1, &x2, &y2);
-          const cv::Rect2d b = to_whole(cv::Rect(x1, y1, x2 - x1, y2 - y1));
-          found.push_back(Json{{"text", word.get()},
-                               {"bbox", {round2(b.x), round2(b.y), round2(b.x + b.width), round2(b.y + b.height)}},
-                               {"confidence", round2(it->Confidence(tesseract::RIL_WORD) / 100.0)}});
-        } while (it->Next(tesseract::RIL_WORD));
-      }
-      api.Clear();
-      return std::make_tuple(tidy(text ? text.get() : ""), confidence, std::move(found));
+      return read_text(api, monitor, ctx, image, mode, to_whole);
     };
     auto keep = [&](Json& found) {
       for (auto& w : found) words.push_back(std::move(w));
@@ -198,6 +171,38 @@ class OcrTool : public Tool {
   }
 
  private:
+
+  // Runs Tesseract on `image` in `mode`: its text, mean confidence (0-100) and words, their boxes
+  // mapped to the whole image by `to_whole` (a box in `image`'s pixels -> one in [0, 1]).
+  static std::tuple<std::string, int, Json> read_text(tesseract::TessBaseAPI& api, tesseract::ETEXT_DESC& monitor, ToolContext& ctx,
+                                                      const cv::Mat& image, tesseract::PageSegMode mode,
+                                                      const std::function<cv::Rect2d(const cv::Rect&)>& to_whole) {
+    api.SetPageSegMode(mode);
+    api.SetImage(image.data, image.cols, image.rows, 1, static_cast<int>(image.step));
+    api.SetSourceResolution(300);
+    if (api.Recognize(&monitor) != 0) {
+      api.Clear();
+      throw ToolError(ToolFailure::kRuntimeError, ctx.cancelled() ? "OCR was cancelled" : "Tesseract could not read the image");
+    }
+    std::unique_ptr<char[]> text(api.GetUTF8Text());
+    const int confidence = api.MeanTextConf();
+    Json found = Json::array();
+    std::unique_ptr<tesseract::ResultIterator> it(api.GetIterator());
+    if (it) {
+      do {
+        std::unique_ptr<char[]> word(it->GetUTF8Text(tesseract::RIL_WORD));
+        if (!word) continue;
+        int x1, y1, x2, y2;
+        it->BoundingBox(tesseract::RIL_WORD, &x1, &y1, &x2, &y2);
+        const cv::Rect2d b = to_whole(cv::Rect(x1, y1, x2 - x1, y2 - y1));
+        found.push_back(Json{{"text", word.get()},
+                             {"bbox", {round2(b.x), round2(b.y), round2(b.x + b.width), round2(b.y + b.height)}},
+                             {"confidence", round2(it->Confidence(tesseract::RIL_WORD) / 100.0)}});
+      } while (it->Next(tesseract::RIL_WORD));
+    }
+    api.Clear();
+    return std::make_tuple(tidy(text ? text.get() : ""), confidence, std::move(found));
+  }
   tesseract::TessBaseAPI& engine() const {
     thread_local std::map<std::string, std::unique_ptr<tesseract::TessBaseAPI>> engines;
     auto& e = engines[datapath_ + "\n" + language_];

@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "cota/annotation.h"
 #include "tools/tool.h"
 
 namespace taco {
@@ -49,6 +50,9 @@ class VisionBackend {
   virtual std::string unavailable_reason() const { return ""; }
 
   virtual std::vector<std::string> tags(const NamedImage& image, ToolContext& ctx) const;
+  // Every object the backend sees in the image, with its label, attributes, box (in the image's
+  // pixels) and score: what the oracle's annotations hold, what a learned detector finds.
+  virtual SceneAnnotation perceive(const NamedImage& image, ToolContext& ctx) const;
   virtual std::vector<Detection> detect(const NamedImage& image, const std::vector<std::string>& queries,
                                         ToolContext& ctx) const;
   virtual DepthMap depth(const NamedImage& image, ToolContext& ctx) const;
@@ -59,7 +63,6 @@ class VisionBackend {
   [[noreturn]] void unsupported(const std::string& what) const;
 };
 
-struct SceneAnnotation;
 // The confidence the oracle reports for object `i` of an annotated scene: its det_score, else
 // a fixed pseudo-score in [0.5, 1] from the scene id and the index. taco gen writes the same
 // scores into its chains, so that a model sees at evaluation what it saw in training.
@@ -70,6 +73,10 @@ double oracle_score(const SceneAnnotation& scene, size_t i);
 // finds every cone where no object is annotated "small"). taco gen localizes by the same rule.
 bool oracle_finds(const SceneAnnotation& scene, size_t i, const std::string& query);
 
+// The objects of a perceived scene that each query finds (oracle_finds), as LocalizeObjects
+// reports them: the query as label, the box normalized, the score oracle_score gives.
+std::vector<Detection> find_in_scene(const SceneAnnotation& scene, const std::vector<std::string>& queries);
+
 // `options` is the tool's section of the tools config; `base_dir` resolves relative paths.
 std::shared_ptr<VisionBackend> make_oracle_backend(const Json& options, const std::string& base_dir);
 std::shared_ptr<VisionBackend> make_http_backend(const Json& options);
@@ -77,7 +84,8 @@ std::shared_ptr<VisionBackend> make_http_backend(const Json& options);
 // loaded on first use: libtorch takes about half a second to load, which no other command
 // should pay. Throws Error when the module cannot be loaded.
 std::shared_ptr<VisionBackend> make_torchscript_backend(const Json& options, const std::string& base_dir);
-using TorchScriptFactory = std::shared_ptr<VisionBackend> (*)(const Json& options, const std::string& base_dir);
+// What the torch module hands out for a backend that lives in it (torchscript, learned).
+using ModuleBackendFactory = std::shared_ptr<VisionBackend> (*)(const Json& options, const std::string& base_dir);
 // A backend that is not configured: every call says so.
 std::shared_ptr<VisionBackend> make_unconfigured_backend(const std::string& tool_name);
 

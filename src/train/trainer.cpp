@@ -23,6 +23,7 @@
 #include "models/embedded/embedded.h"
 #include "models/embedded/weights.h"
 #include "train/dataset.h"
+#include "train/optimizer.h"
 #include "util/error.h"
 #include "util/files.h"
 #include "util/progress.h"
@@ -43,43 +44,6 @@ torch::Tensor batch_loss(ActionNetwork& net, const Batch& b) {
       torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone));
   torch::Tensor m = b.mask.reshape({-1});
   return (per_token * m).sum() / m.sum().clamp_min(1);
-}
-
-// AdamW with decoupled weight decay on matrices; moments kept in fp32 beside the weights.
-struct AdamW {
-  std::vector<std::pair<std::string, torch::Tensor>> params;
-  std::vector<torch::Tensor> m, v;
-  double beta1 = 0.9, beta2 = 0.95, eps = 1e-8, weight_decay = 0.1;
-
-  explicit AdamW(ActionNetwork& net) {
-    for (auto& p : net->named_parameters()) {
-      params.emplace_back(p.key(), p.value());
-      m.push_back(torch::zeros_like(p.value()));
-      v.push_back(torch::zeros_like(p.value()));
-    }
-  }
-
-  void step(int64_t t, double lr) {
-    torch::NoGradGuard no_grad;
-    const double c1 = 1 - std::pow(beta1, static_cast<double>(t)), c2 = 1 - std::pow(beta2, static_cast<double>(t));
-    for (size_t i = 0; i < params.size(); ++i) {
-      torch::Tensor& p = params[i].second;
-      if (!p.grad().defined()) continue;
-      const torch::Tensor& g = p.grad();
-      m[i].mul_(beta1).add_(g, 1 - beta1);
-      v[i].mul_(beta2).addcmul_(g, g, 1 - beta2);
-      const bool decays = p.dim() >= 2 && params[i].first.find("embedding") == std::string::npos;
-      if (decays) p.mul_(1 - lr * weight_decay);
-      p.addcdiv_(m[i] / c1, (v[i] / c2).sqrt_().add_(eps), -lr);
-    }
-  }
-};
-
-double learning_rate(double peak, int64_t step, int64_t total) {
-  const int64_t warmup = std::max<int64_t>(1, std::min<int64_t>(200, total / 10));
-  if (step < warmup) return peak * static_cast<double>(step + 1) / static_cast<double>(warmup);
-  const double progress = static_cast<double>(step - warmup) / static_cast<double>(std::max<int64_t>(1, total - warmup));
-  return peak * (0.1 + 0.9 * 0.5 * (1 + std::cos(M_PI * std::min(1.0, progress))));
 }
 
 double validation_loss(ActionNetwork& net, const Dataset& val, int visual_tokens, int pad_id, int64_t batch_tokens,
@@ -316,7 +280,7 @@ void load_pixels(PreparedData& d, const EmbeddedConfig& config, bool quiet) {
 // run's state (weights and AdamW moments in fp32, to resume from) and the user's checkpoint
 // (config.json and model.safetensors).
 struct RunState {
-  RunState(const EmbeddedConfig& config, torch::Device device) : net(on_device(config, device)), adam(net) {}
+  RunState(const EmbeddedConfig& config, torch::Device device) : net(on_device(config, device)), adam(parameters(net)) {}
 
   int64_t parameters() const {
     return std::accumulate(adam.params.begin(), adam.params.end(), int64_t{0}, [](int64_t n, const auto& p) { return n + p.second.numel(); });
@@ -375,6 +339,11 @@ struct RunState {
   int64_t schedule_from = 0;  // the learning-rate schedule's first step (where an extension began)
 
  private:
+  static NamedTensors parameters(ActionNetwork& net) {
+    NamedTensors out;
+    for (const auto& p : net->named_parameters()) out.emplace_back(p.key(), p.value());
+    return out;
+  }
   static ActionNetwork on_device(const EmbeddedConfig& config, torch::Device device) {
     ActionNetwork net(config);
     net->to(device);
@@ -458,6 +427,38 @@ TrainSummary finish_done_run(const TrainOptions& o, RunState& run, EmbeddedConfi
   return summary;
 }
 
+// What config.json records of how the model was trained.
+Json training_record(const TrainOptions& o, const Inputs& inputs, const PreparedData& d, const std::string& template_hash,
+                     int64_t total_steps, double epochs, double peak_lr, const std::string& device_name, int64_t schedule_from) {
+  Json t{{"data", o.data}, {"data_sha256", inputs.data_hashes}, {"val", o.val}, {"val_sha256", inputs.val_hashes},
+         {"records", d.train.examples.size()}, {"records_skipped", inputs.data.skipped + d.train.too_long},
+         {"images", d.image_paths.size()}, {"prompt_template_sha256", template_hash},
+         {"steps", total_steps}, {"epochs", epochs}, {"batch_tokens", o.batch_tokens}, {"lr", peak_lr},
+         {"seed", o.seed}, {"threads", o.threads}, {"device", device_name}};
+  if (schedule_from > 0)
+    t["extended"] = Json{{"from_step", schedule_from}, {"lr", peak_lr},
+                         {"schedule", "warmup and cosine over steps " + std::to_string(schedule_from) + "-" + std::to_string(total_steps)}};
+  return t;
+}
+
+TrainSummary done_summary(const RunPosition& done) {
+  TrainSummary summary;
+  summary.steps = done.step;
+  summary.tokens = done.tokens;
+  summary.seconds = done.seconds;
+  summary.already_done = true;
+  return summary;
+}
+
+void print_start(const TrainOptions& o, const PreparedData& d, const RunState& run, torch::Device device, bool longer, bool resuming) {
+  std::fprintf(stderr, "train: %zu records (%lld tokens, %zu images), %s model of %lld parameters, %lld steps on %s%s\n",
+               d.train.examples.size(), static_cast<long long>(d.train.tokens), d.image_paths.size(), o.size.c_str(),
+               static_cast<long long>(run.parameters()), static_cast<long long>(run.total_steps), device.is_cuda() ? "cuda" : "cpu",
+               longer     ? (", extending the finished run from step " + std::to_string(run.step) + " with a new schedule").c_str()
+               : resuming ? (", resuming at step " + std::to_string(run.step)).c_str()
+                          : "");
+}
+
 TrainSummary train(const TrainOptions& o) {
   check_options(o);
   EmbeddedConfig config = EmbeddedConfig::preset(o.size);
@@ -494,26 +495,12 @@ TrainSummary train(const TrainOptions& o) {
   const int64_t total_steps = total_steps_for(o, d.train, epochs);
   // A finished run asked for more steps: a new schedule (warmup and cosine) from its last step.
   const int64_t schedule_from = longer ? extend_run(o, state, total_steps) : resuming ? schedule_start(state) : 0;
-  config.training = Json{{"data", o.data}, {"data_sha256", inputs.data_hashes}, {"val", o.val}, {"val_sha256", inputs.val_hashes},
-                         {"records", d.train.examples.size()}, {"records_skipped", inputs.data.skipped + d.train.too_long},
-                         {"images", d.image_paths.size()}, {"prompt_template_sha256", prompts.hash()},
-                         {"steps", total_steps}, {"epochs", epochs}, {"batch_tokens", o.batch_tokens}, {"lr", peak_lr},
-                         {"seed", o.seed}, {"threads", o.threads}, {"device", device_name}};
-  if (schedule_from > 0)
-    config.training["extended"] = Json{{"from_step", schedule_from}, {"lr", peak_lr},
-                                       {"schedule", "warmup and cosine over steps " + std::to_string(schedule_from) + "-" + std::to_string(total_steps)}};
+  config.training = training_record(o, inputs, d, prompts.hash(), total_steps, epochs, peak_lr, device_name, schedule_from);
 
   // A finished run whose model is written is told so before any image is decoded.
   if (resuming) {
     const RunPosition done = position_of(state, state_path(o.out));
-    if (done.step >= total_steps && model_step(o.out) == done.step) {
-      TrainSummary summary;
-      summary.steps = done.step;
-      summary.tokens = done.tokens;
-      summary.seconds = done.seconds;
-      summary.already_done = true;
-      return summary;
-    }
+    if (done.step >= total_steps && model_step(o.out) == done.step) return done_summary(done);
   }
   load_pixels(d, config, o.quiet);
 
@@ -532,13 +519,7 @@ TrainSummary train(const TrainOptions& o) {
 
   const int visual_tokens = config.visual_tokens();
   if (resuming && run.step >= total_steps) return finish_done_run(o, run, config, d.val, tok, device);
-  if (!o.quiet)
-    std::fprintf(stderr, "train: %zu records (%lld tokens, %zu images), %s model of %lld parameters, %lld steps on %s%s\n",
-                 d.train.examples.size(), static_cast<long long>(d.train.tokens), d.image_paths.size(), o.size.c_str(),
-                 static_cast<long long>(run.parameters()), static_cast<long long>(total_steps), device.is_cuda() ? "cuda" : "cpu",
-                 longer     ? (", extending the finished run from step " + std::to_string(run.step) + " with a new schedule").c_str()
-                 : resuming ? (", resuming at step " + std::to_string(run.step)).c_str()
-                            : "");
+  if (!o.quiet) print_start(o, d, run, device, longer, resuming);
 
   run.net->train();
   const auto start = Clock::now();

@@ -63,4 +63,15 @@ Json parse_json_or_discarded(std::string_view text, const JsonLimits& limits) {
   return Json::parse(text, nullptr, false);
 }
 
+int json_bounded_int(const Json& v, const std::string& name, int64_t low, int64_t high, const std::string& what) {
+  if (!v.is_number_integer()) throw Error(what + ": " + name + " must be a whole number, not " + excerpt(v.dump(), 40));
+  const bool in_range = v.is_number_unsigned()
+                            ? v.get<uint64_t>() <= static_cast<uint64_t>(high) && static_cast<int64_t>(v.get<uint64_t>()) >= low
+                            : v.get<int64_t>() >= low && v.get<int64_t>() <= high;
+  if (!in_range)
+    throw Error(what + ": " + name + " is " + excerpt(v.dump(), 40) + "; it must be " + std::to_string(low) + " to " +
+                std::to_string(high));
+  return static_cast<int>(v.get<int64_t>());
+}
+
 }  // namespace taco

@@ -41,4 +41,9 @@ Json parse_json_or_discarded(std::string_view text, const JsonLimits& limits = {
 // the check parse_json makes before building anything.
 std::string json_limit_problem(std::string_view text, const JsonLimits& limits = {});
 
+// A whole number within [low, high] from a file taco did not write (a checkpoint's config: it
+// must not size a network by itself), or Error "<what>: <name> must be a whole number, not ..." /
+// "<what>: <name> is 9999; it must be 1 to 1024".
+int json_bounded_int(const Json& value, const std::string& name, int64_t low, int64_t high, const std::string& what);
+
 }  // namespace taco

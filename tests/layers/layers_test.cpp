@@ -37,6 +37,7 @@ const std::set<std::string> kJobLayer = {
     "curate/merge.h",      // merge_shards
     "synth/world.h",       // write_world
     "models/embedded/embedded.h",  // train_embedded_model (loads the torch module)
+    "vision/vision_model.h",       // train_vision_model (loads the torch module)
     "tools/knowledge.h",   // import_knowledge, KnowledgeBase::search (taco kb)
     "tools/worker.h",      // serve_tool_requests (taco tool-worker)
     "cota/parse.h",        // parse_response (taco parse)

@@ -27,27 +27,6 @@ Json EmbeddedConfig::to_json() const {
               {"training", training}};
 }
 
-namespace {
-
-// A whole number of `object[key]` within [low, high], or Error naming the key and the range: a
-// config.json from elsewhere must not size the network (d_model 4096 x 10,000 layers) nor the
-// decoding loop by itself.
-int bounded_int(const Json& object, const char* section, const char* key, int64_t low, int64_t high, const std::string& what) {
-  const Json& v = object.at(key);
-  const std::string name = std::string(section) + "." + key;
-  if (!v.is_number_integer())
-    throw Error(what + ": " + name + " must be a whole number, not " + excerpt(v.dump(), 40));
-  const bool in_range = v.is_number_unsigned()
-                            ? v.get<uint64_t>() <= static_cast<uint64_t>(high) && static_cast<int64_t>(v.get<uint64_t>()) >= low
-                            : v.get<int64_t>() >= low && v.get<int64_t>() <= high;
-  if (!in_range)
-    throw Error(what + ": " + name + " is " + excerpt(v.dump(), 40) + "; it must be " + std::to_string(low) + " to " +
-                std::to_string(high));
-  return static_cast<int>(v.get<int64_t>());
-}
-
-}  // namespace
-
 EmbeddedConfig EmbeddedConfig::from_json(const Json& j, const std::string& what) {
   if (!j.is_object() || j.value("format", "") != "taco-embedded")
     throw Error(what + ": not a taco embedded-model config (no \"format\": \"taco-embedded\")");
@@ -58,20 +37,20 @@ EmbeddedConfig EmbeddedConfig::from_json(const Json& j, const std::string& what)
   try {
     const Json& a = j.at("architecture");
     c.size = a.at("size").get<std::string>();
-    c.vocab_size = bounded_int(a, "architecture", "vocab_size", 1, 1 << 20, what);
-    c.d_model = bounded_int(a, "architecture", "d_model", 1, 1 << 14, what);
-    c.layers = bounded_int(a, "architecture", "layers", 1, 1024, what);
-    c.heads = bounded_int(a, "architecture", "heads", 1, 1024, what);
-    c.max_positions = bounded_int(a, "architecture", "max_positions", 1, 1 << 20, what);
+    c.vocab_size = json_bounded_int(a.at("vocab_size"), "architecture.vocab_size", 1, 1 << 20, what);
+    c.d_model = json_bounded_int(a.at("d_model"), "architecture.d_model", 1, 1 << 14, what);
+    c.layers = json_bounded_int(a.at("layers"), "architecture.layers", 1, 1024, what);
+    c.heads = json_bounded_int(a.at("heads"), "architecture.heads", 1, 1024, what);
+    c.max_positions = json_bounded_int(a.at("max_positions"), "architecture.max_positions", 1, 1 << 20, what);
     c.positions = a.value("positions", "learned");
-    c.image_width = bounded_int(a, "architecture", "image_width", 16, 4096, what);
-    c.image_height = bounded_int(a, "architecture", "image_height", 16, 4096, what);
+    c.image_width = json_bounded_int(a.at("image_width"), "architecture.image_width", 16, 4096, what);
+    c.image_height = json_bounded_int(a.at("image_height"), "architecture.image_height", 16, 4096, what);
     const Json& p = j.at("prompt");
     c.mode = p.at("mode").get<std::string>();
     c.prompt_template = p.at("template");
     const Json& d = j.at("decoding");
-    c.max_reply_tokens = bounded_int(d, "decoding", "max_reply_tokens", 1, 1 << 20, what);
-    c.max_replies = bounded_int(d, "decoding", "max_replies", 1, 1000, what);
+    c.max_reply_tokens = json_bounded_int(d.at("max_reply_tokens"), "decoding.max_reply_tokens", 1, 1 << 20, what);
+    c.max_replies = json_bounded_int(d.at("max_replies"), "decoding.max_replies", 1, 1000, what);
     c.training = j.value("training", Json::object());
   } catch (const Json::exception& e) {
     throw Error(what + ": " + e.what());

@@ -50,8 +50,22 @@ SafeTensor to_safetensor(const std::string& name, const torch::Tensor& t, const 
   return SafeTensor{name, dtype, t.sizes().vec(), tensor_bytes(t, dtype)};
 }
 
+namespace {
+
+NamedTensors parameters_of(ActionNetwork& net) {
+  NamedTensors out;
+  for (const auto& p : net->named_parameters()) out.emplace_back(p.key(), p.value());
+  return out;
+}
+
+}  // namespace
+
+void add_named_tensors(const NamedTensors& tensors, const std::string& prefix, const std::string& dtype, SafeTensorsFile& file) {
+  for (const auto& [name, t] : tensors) file.tensors.push_back(to_safetensor(prefix + name, t, dtype));
+}
+
 void add_network_tensors(ActionNetwork& net, const std::string& prefix, const std::string& dtype, SafeTensorsFile& file) {
-  for (const auto& p : net->named_parameters()) file.tensors.push_back(to_safetensor(prefix + p.key(), p.value(), dtype));
+  add_named_tensors(parameters_of(net), prefix, dtype, file);
 }
 
 std::string first_line(const c10::Error& e) {
@@ -61,16 +75,21 @@ std::string first_line(const c10::Error& e) {
 
 void load_network_tensors(ActionNetwork& net, const SafeTensorsFile& file, const std::string& prefix, const std::string& what,
                           bool exact) {
+  load_named_tensors(parameters_of(net), file, prefix, what, exact);
+}
+
+void load_named_tensors(const NamedTensors& tensors, const SafeTensorsFile& file, const std::string& prefix, const std::string& what,
+                        bool exact) {
   torch::NoGradGuard no_grad;
   std::set<std::string> used;
-  for (auto& p : net->named_parameters()) {
-    const std::string name = prefix + p.key();
+  for (const auto& [key, value] : tensors) {
+    const std::string name = prefix + key;
     const SafeTensor* t = file.find(name);
     if (!t) throw Error(what + ": tensor " + name + " is missing");
-    if (!std::equal(t->shape.begin(), t->shape.end(), p.value().sizes().begin(), p.value().sizes().end()))
+    if (!std::equal(t->shape.begin(), t->shape.end(), value.sizes().begin(), value.sizes().end()))
       throw Error(what + ": tensor " + name + " has shape " + format_shape(t->shape) + ", the config makes it " +
-                  format_shape(p.value().sizes().vec()));
-    p.value().copy_(tensor_from(*t, what));
+                  format_shape(value.sizes().vec()));
+    const_cast<torch::Tensor&>(value).copy_(tensor_from(*t, what));
     used.insert(name);
   }
   if (exact)

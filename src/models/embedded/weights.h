@@ -4,12 +4,22 @@
 #pragma once
 
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "models/embedded/network.h"
 #include "models/embedded/tokenizer.h"
 #include "util/safetensors.h"
 
 namespace taco {
+
+// Tensors by name (a network's parameters, and buffers where it keeps state in them).
+using NamedTensors = std::vector<std::pair<std::string, torch::Tensor>>;
+// The tensors as safetensors named `prefix` + name, converted to `dtype` (F32, F16, BF16).
+void add_named_tensors(const NamedTensors& tensors, const std::string& prefix, const std::string& dtype, SafeTensorsFile& file);
+// Copies tensors named `prefix` + name from the file into `tensors` (checked as load_network_tensors).
+void load_named_tensors(const NamedTensors& tensors, const SafeTensorsFile& file, const std::string& prefix, const std::string& what,
+                        bool exact);
 
 // The parameters as tensors named `prefix` + parameter name, converted to `dtype` (F32, F16, BF16).
 void add_network_tensors(ActionNetwork& net, const std::string& prefix, const std::string& dtype, SafeTensorsFile& file);

@@ -127,6 +127,7 @@ std::vector<Detection> VisionBackend::detect(const NamedImage&, const std::vecto
   unsupported("localize objects");
 }
 DepthMap VisionBackend::depth(const NamedImage&, ToolContext&) const { unsupported("estimate depth"); }
+SceneAnnotation VisionBackend::perceive(const NamedImage&, ToolContext&) const { unsupported("list the objects it sees with their attributes"); }
 std::vector<Embedding> VisionBackend::embed_images(const std::vector<const NamedImage*>&, ToolContext&) const {
   unsupported("embed images");
 }

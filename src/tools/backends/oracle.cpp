@@ -150,7 +150,7 @@ class OracleBackend : public VisionBackend {
     try {
       for (auto& a : load_scene_annotations(path)) {
         by_path_[canonical(a.image_path)] = scenes_.size();
-        scenes_.push_back(perceive(a, noise_));
+        scenes_.push_back(taco::perceive(a, noise_));
       }
       annotations_path_ = path;
     } catch (const Error& e) {
@@ -171,22 +171,10 @@ class OracleBackend : public VisionBackend {
   }
 
   std::vector<Detection> detect(const NamedImage& image, const std::vector<std::string>& queries, ToolContext&) const override {
-    const SceneAnnotation& a = annotation(image);
-    std::vector<Detection> out;
-    for (const auto& q : queries) {
-      for (size_t i = 0; i < a.objects.size(); ++i) {
-        const SceneObject& o = a.objects[i];
-        if (!oracle_finds(a, i, q)) continue;
-        Detection d;
-        d.label = q;
-        d.box = {o.box[0] / a.width, o.box[1] / a.height, o.box[2] / a.width, o.box[3] / a.height};
-        for (double& c : d.box) c = std::clamp(c, 0.0, 1.0);
-        d.score = oracle_score(a, i);
-        out.push_back(d);
-      }
-    }
-    return out;
+    return find_in_scene(annotation(image), queries);
   }
+
+  SceneAnnotation perceive(const NamedImage& image, ToolContext&) const override { return annotation(image); }
 
   DepthMap depth(const NamedImage& image, ToolContext&) const override {
     const SceneAnnotation& a = annotation(image);
@@ -297,6 +285,23 @@ bool oracle_finds(const SceneAnnotation& a, size_t i, const std::string& query) 
     if (property && !is_attribute_of(o, w)) return false;
   }
   return true;
+}
+
+std::vector<Detection> find_in_scene(const SceneAnnotation& a, const std::vector<std::string>& queries) {
+  std::vector<Detection> out;
+  for (const auto& q : queries) {
+    for (size_t i = 0; i < a.objects.size(); ++i) {
+      const SceneObject& o = a.objects[i];
+      if (!oracle_finds(a, i, q)) continue;
+      Detection d;
+      d.label = q;
+      d.box = {o.box[0] / a.width, o.box[1] / a.height, o.box[2] / a.width, o.box[3] / a.height};
+      for (double& c : d.box) c = std::clamp(c, 0.0, 1.0);
+      d.score = oracle_score(a, i);
+      out.push_back(d);
+    }
+  }
+  return out;
 }
 
 DepthMap depth_from_inverse(const NpyArray& arr, const std::string& what) {

@@ -280,4 +280,4 @@ std::shared_ptr<VisionBackend> make_backend(const Json& options, const std::stri
 }  // namespace taco
 
 // The module's one entry point, looked up by make_torchscript_backend (torchscript_loader.cpp).
-extern "C" taco::TorchScriptFactory taco_torchscript_factory() { return &taco::make_backend; }
+extern "C" taco::ModuleBackendFactory taco_torchscript_factory() { return &taco::make_backend; }

@@ -6,7 +6,7 @@
 namespace taco {
 
 std::shared_ptr<VisionBackend> make_torchscript_backend(const Json& options, const std::string& base_dir) {
-  auto entry = reinterpret_cast<TorchScriptFactory (*)()>(torch_module_symbol("taco_torchscript_factory", "the torchscript backend"));
+  auto entry = reinterpret_cast<ModuleBackendFactory (*)()>(torch_module_symbol("taco_torchscript_factory", "the torchscript backend"));
   return entry()(options, base_dir);
 }
 
