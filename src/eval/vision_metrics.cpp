@@ -9,14 +9,6 @@
 namespace taco {
 namespace {
 
-double iou(const std::array<double, 4>& a, const std::array<double, 4>& b) {
-  const double iw = std::max(0.0, std::min(a[2], b[2]) - std::max(a[0], b[0]));
-  const double ih = std::max(0.0, std::min(a[3], b[3]) - std::max(a[1], b[1]));
-  const double inter = iw * ih;
-  const double uni = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter;
-  return uni > 0 ? inter / uni : 0;
-}
-
 int width_bucket(const std::array<double, 4>& box) {
   const double w = box[2] - box[0];
   return w < 20 ? 0 : w < 40 ? 1 : w < 80 ? 2 : 3;
@@ -81,7 +73,7 @@ void DetectionTally::add(const SceneAnnotation& truth, const std::vector<SceneOb
     double best_iou = 0.5;
     for (size_t t = 0; t < truth.objects.size(); ++t) {
       if (taken[t] || truth.objects[t].label != f.label) continue;
-      const double v = iou(f.box, truth.objects[t].box);
+      const double v = box_iou(f.box, truth.objects[t].box);
       if (v >= best_iou) best_iou = v, best = static_cast<long>(t);
     }
     const double score = f.score.value_or(0);

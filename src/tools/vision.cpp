@@ -260,6 +260,14 @@ class TextToImagesTool : public VisionTool {
 }  // namespace
 
 // The smallest value wins a tie in "mode", as scipy's mode.
+double box_iou(const std::array<double, 4>& a, const std::array<double, 4>& b) {
+  const double iw = std::max(0.0, std::min(a[2], b[2]) - std::max(a[0], b[0]));
+  const double ih = std::max(0.0, std::min(a[3], b[3]) - std::max(a[1], b[1]));
+  const double inter = iw * ih;
+  const double uni = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter;
+  return uni > 0 ? inter / uni : 0;
+}
+
 double region_depth(const DepthMap& d, const std::array<double, 4>& box, const std::string& mode) {
   const double W = d.width, H = d.height;
   if (mode == "center") {

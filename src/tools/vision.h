@@ -18,6 +18,9 @@ std::unique_ptr<Tool> make_image_to_images_tool(std::shared_ptr<VisionBackend> b
 std::unique_ptr<Tool> make_image_to_texts_tool(std::shared_ptr<VisionBackend> backend);
 std::unique_ptr<Tool> make_text_to_images_tool(std::shared_ptr<VisionBackend> backend);
 
+// Intersection over union of two boxes [left, top, right, bottom] (any one unit); 0 when either is empty.
+double box_iou(const std::array<double, 4>& a, const std::array<double, 4>& b);
+
 // The depth of a normalized box under TACO's modes: "mean", "center" or "mode" (the most
 // frequent value to two decimals). Throws ToolError for another mode.
 double region_depth(const DepthMap& depth, const std::array<double, 4>& box, const std::string& mode);

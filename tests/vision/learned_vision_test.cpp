@@ -16,6 +16,7 @@
 #include "test_support.h"
 #include "tools/config.h"
 #include "tools/image_store.h"
+#include "tools/vision.h"
 #include "util/error.h"
 #include "util/files.h"
 #include "util/safetensors.h"
@@ -23,13 +24,6 @@
 
 namespace taco {
 namespace {
-
-double iou(const std::array<double, 4>& a, const std::array<double, 4>& b) {
-  const double iw = std::max(0.0, std::min(a[2], b[2]) - std::max(a[0], b[0]));
-  const double ih = std::max(0.0, std::min(a[3], b[3]) - std::max(a[1], b[1]));
-  const double inter = iw * ih;
-  return inter / ((a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter);
-}
 
 VisionTrainOptions tiny(const std::string& task, const std::string& world, const std::string& out, int64_t steps) {
   VisionTrainOptions o;
@@ -80,7 +74,7 @@ TEST_F(LearnedVisionTest, ATinyDetectorOverfitsAHandfulOfScenesAndFindsTheirObje
         const auto box = region["bbox"].get<std::array<double, 4>>();
         for (double v : box) EXPECT_TRUE(v >= 0 && v <= 1) << "a box is normalized: " << region.dump();
         EXPECT_GT(region["score"].get<double>(), 0);
-        hit = hit || iou(box, truth) >= 0.5;
+        hit = hit || box_iou(box, truth) >= 0.5;
       }
       found += hit;
     }

@@ -1,5 +1,5 @@
-// The torchscript backend: TorchScript modules run in-process with libtorch. This is the only
-// file that includes libtorch (its headers are slow to compile). docs/tools.md has the export
+// The torchscript backend: TorchScript modules run in-process with libtorch (in the torch
+// module, as the learned backend; their headers are slow to compile). docs/tools.md has the export
 // recipes; the pre- and post-processing here must match them:
 //   depth_model    forward(pixels[1,3,S,S]) -> relative inverse depth [1,h,w] (Depth Anything V2);
 //                  pixels resized to S x S (default 518), RGB, ImageNet mean/std.
@@ -23,6 +23,7 @@
 
 #include "tools/clip_tokenizer.h"
 #include "tools/image_cv.h"
+#include "tools/vision.h"
 #include "tools/vision_backend.h"
 #include "util/error.h"
 #include "util/files.h"
@@ -53,14 +54,6 @@ cv::Mat clip_crop(const cv::Mat& bgr, int size) {
              0, 0, cv::INTER_CUBIC);
   int x = (resized.cols - size) / 2, y = (resized.rows - size) / 2;
   return resized(cv::Rect(x, y, size, size)).clone();
-}
-
-double iou(const std::array<double, 4>& a, const std::array<double, 4>& b) {
-  double iw = std::max(0.0, std::min(a[2], b[2]) - std::max(a[0], b[0]));
-  double ih = std::max(0.0, std::min(a[3], b[3]) - std::max(a[1], b[1]));
-  double inter = iw * ih;
-  double uni = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter;
-  return uni > 0 ? inter / uni : 0;
 }
 
 class TorchScriptBackend : public VisionBackend {
@@ -185,7 +178,7 @@ class TorchScriptBackend : public VisionBackend {
     std::vector<Detection> kept;
     for (const auto& d : found) {
       bool suppressed = false;
-      for (const auto& k : kept) suppressed = suppressed || (k.label == d.label && iou(k.box, d.box) > 0.5);
+      for (const auto& k : kept) suppressed = suppressed || (k.label == d.label && box_iou(k.box, d.box) > 0.5);
       if (!suppressed) kept.push_back(d);
     }
     return kept;
