@@ -4,6 +4,7 @@
 
 #include "episodes.h"
 #include "eval/run.h"
+#include "eval/vision_eval.h"
 #include "setting_flags.h"
 #include "util/error.h"
 
@@ -129,6 +130,19 @@ void add_eval_compare_command(CLI::App* eval) {
   });
 }
 
+void add_eval_vision_command(CLI::App* eval) {
+  auto settings = std::make_shared<VisionEvalSettings>();
+  auto* vision = eval->add_subcommand("vision", "how well the vision tools' backends see a world: detection AP50, attributes, depth order (docs/tools.md)");
+  vision->footer("Example:\n  taco synth --n 300 --seed 23 --out worlds/test23\n"
+                 "  taco eval vision --tools-config examples/tools-learned.json --data worlds/test23 --out learned.json\n");
+  vision->add_option("--tools-config", settings->tools_config, "the tools config whose LocalizeObjects and EstimateRegionDepth backends are measured")
+      ->required()->check(CLI::ExistingFile);
+  vision->add_option("--data", settings->data, "a world `taco synth` wrote (its folder or scene-graph-annotations.json)")->required();
+  vision->add_option("--out", settings->out, "also write the report here (JSON)");
+  vision->add_option("--limit", settings->limit, "measure the first N scenes only");
+  vision->callback([settings] { eval_vision(*settings, cli_events()); });
+}
+
 }  // namespace
 
 void add_eval_command(CLI::App& app) {
@@ -138,6 +152,7 @@ void add_eval_command(CLI::App& app) {
   add_eval_run_command(eval);
   add_eval_score_command(eval);
   add_eval_compare_command(eval);
+  add_eval_vision_command(eval);
 }
 
 }  // namespace taco::cli

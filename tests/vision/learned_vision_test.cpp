@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <thread>
 
+#include "cota/step.h"
 #include "synth/world.h"
 #include "test_support.h"
 #include "tools/config.h"
@@ -202,6 +203,60 @@ TEST_F(LearnedVisionTest, BadCheckpointsAreRefusedInOneLine) {
       EXPECT_EQ(line.find('\n'), std::string::npos) << line;
     }
   }
+}
+
+// An image the oracle's annotations do not cover goes to the learned fallback, and the call's
+// details say so; an annotated one is still the oracle's.
+TEST_F(LearnedVisionTest, TheOracleHandsUnannotatedImagesToItsLearnedFallback) {
+  test::TempDir dir;
+  write_world(dir.file("other"), 1, 77, 1);
+  write_file(dir.file("tools.json"), Json{{"vision",
+                                           {{"backend", "oracle"},
+                                            {"annotations", dir_->file("world/scene-graph-annotations.json")},
+                                            {"fallback", {{"backend", "learned"}, {"detector", dir_->file("detector")}, {"depth", dir_->file("depth")}}}}}}
+                                         .dump());
+  const ToolRegistry tools = make_tool_registry(ToolsConfig::load(dir.file("tools.json")));
+  auto details_of = [&](const std::string& image, const std::string& tool, Json args) {
+    ImageStore store;
+    store.add_input(image);
+    auto ctx = store.context_for("t");
+    const Json result = tools.execute(Action{tool, std::move(args)}, ctx);
+    EXPECT_FALSE(result.contains("error")) << result.dump();
+    return ctx->details();
+  };
+  const std::string unannotated = load_scene_annotations(dir.file("other/scene-graph-annotations.json"))[0].image_path;
+  const Json seen = details_of(unannotated, "LocalizeObjects", Json{{"image", "image-0"}, {"objects", {"cone"}}});
+  ASSERT_TRUE(seen.is_object()) << seen.dump();
+  EXPECT_NE(seen.value("vision_backend", "").find("learned (fallback: the annotations do not cover image-0)"), std::string::npos) << seen.dump();
+  EXPECT_TRUE(details_of(unannotated, "EstimateRegionDepth", Json{{"image", "image-0"}, {"bbox", {0.1, 0.5, 0.3, 0.9}}}).contains("vision_backend"));
+  const std::string annotated = load_scene_annotations(dir_->file("world/scene-graph-annotations.json"))[0].image_path;
+  EXPECT_TRUE(details_of(annotated, "LocalizeObjects", Json{{"image", "image-0"}, {"objects", {"cone"}}}).is_null());
+}
+
+// taco eval vision measures the learned models and the oracle by the same metrics: the perfect
+// oracle is exact, the overfit detector nearly so on its own scenes.
+TEST_F(LearnedVisionTest, EvalVisionMeasuresLearnedModelsAndTheOracleAlike) {
+  test::TempDir dir;
+  write_file(dir.file("oracle.json"),
+             Json{{"vision", {{"backend", "oracle"}, {"annotations", dir_->file("world/scene-graph-annotations.json")}}}}.dump());
+  test::CliResult learned = test::run_taco("eval vision --tools-config " + dir_->file("tools.json") + " --data " + dir_->file("world") +
+                                           " --out " + dir.file("learned.json"));
+  ASSERT_EQ(learned.code, 0) << learned.output;
+  EXPECT_NE(learned.output.find("| AP50 (mean over categories) |"), std::string::npos) << learned.output;
+  const Json l = parse_json(read_file(dir.file("learned.json")));
+  EXPECT_EQ(l["detector"]["backend"], "learned");
+  EXPECT_GE(l["detector"]["recall"].get<double>(), 0.8) << l.dump(2);
+  EXPECT_GT(l["detector"]["images_per_second"].get<double>(), 0);
+  EXPECT_GE(l["depth"]["pair_order"].get<double>(), 0.7) << l.dump(2);
+  test::CliResult oracle = test::run_taco("eval vision --tools-config " + dir.file("oracle.json") + " --data " + dir_->file("world") +
+                                          " --out " + dir.file("oracle.json.out"));
+  ASSERT_EQ(oracle.code, 0) << oracle.output;
+  const Json o = parse_json(read_file(dir.file("oracle.json.out")));
+  EXPECT_EQ(o["detector"]["ap50"].get<double>(), 1.0) << o.dump(2);
+  EXPECT_EQ(o["detector"]["false_boxes_per_image"].get<double>(), 0.0);
+  EXPECT_EQ(o["depth"]["relative_error"].get<double>(), 0.0);
+  EXPECT_EQ(o["depth"]["pair_order"], o["depth"]["pair_order_truth_map"]);
+  for (const char* kind : {"color", "material", "size"}) EXPECT_EQ(o["detector"]["attributes"][kind].get<double>(), 1.0) << kind;
 }
 
 }  // namespace

@@ -156,13 +156,16 @@ class OracleBackend : public VisionBackend {
     } catch (const Error& e) {
       unavailable_ = e.what();
     }
+    if (options.contains("fallback")) make_fallback(options["fallback"], base_dir);
   }
 
   std::string name() const override { return "oracle"; }
   std::string unavailable_reason() const override { return unavailable_; }
 
-  std::vector<std::string> tags(const NamedImage& image, ToolContext&) const override {
-    const SceneAnnotation& a = annotation(image);
+  std::vector<std::string> tags(const NamedImage& image, ToolContext& ctx) const override {
+    const SceneAnnotation* scene = scene_for(image, ctx);
+    if (!scene) return fallback_->tags(image, ctx);
+    const SceneAnnotation& a = *scene;
     std::vector<std::string> out;
     std::set<std::string> seen;
     for (const auto& o : a.objects)
@@ -170,14 +173,20 @@ class OracleBackend : public VisionBackend {
     return out;
   }
 
-  std::vector<Detection> detect(const NamedImage& image, const std::vector<std::string>& queries, ToolContext&) const override {
-    return find_in_scene(annotation(image), queries);
+  std::vector<Detection> detect(const NamedImage& image, const std::vector<std::string>& queries, ToolContext& ctx) const override {
+    const SceneAnnotation* scene = scene_for(image, ctx);
+    return scene ? find_in_scene(*scene, queries) : fallback_->detect(image, queries, ctx);
   }
 
-  SceneAnnotation perceive(const NamedImage& image, ToolContext&) const override { return annotation(image); }
+  SceneAnnotation perceive(const NamedImage& image, ToolContext& ctx) const override {
+    const SceneAnnotation* scene = scene_for(image, ctx);
+    return scene ? *scene : fallback_->perceive(image, ctx);
+  }
 
-  DepthMap depth(const NamedImage& image, ToolContext&) const override {
-    const SceneAnnotation& a = annotation(image);
+  DepthMap depth(const NamedImage& image, ToolContext& ctx) const override {
+    const SceneAnnotation* scene = scene_for(image, ctx);
+    if (!scene) return fallback_->depth(image, ctx);
+    const SceneAnnotation& a = *scene;
     if (a.depth_path.empty()) throw ToolError(ToolFailure::kValueError, "the annotations have no depth map for " + image.name);
     DepthMap d = depth_from_inverse(read_depth(a.depth_path), a.depth_path);
     perturb_depth(d, a.id, noise_);
@@ -213,16 +222,56 @@ class OracleBackend : public VisionBackend {
   }
 
   // An input image's scene: by its pixels (an image decoded from a TSV, uploaded to a server or
-  // copied elsewhere is the same image), then by its file's path.
-  const SceneAnnotation& annotation(const NamedImage& image) const {
-    if (image.path.empty())
-      throw ToolError(ToolFailure::kValueError, "the oracle knows only the input images, and " + image.name + " was made by " + image.source);
+  // copied elsewhere is the same image), then by its file's path; nullptr with `why` when the
+  // annotations do not cover it.
+  const SceneAnnotation* find_scene(const NamedImage& image, std::string& why) const {
+    if (image.path.empty()) {
+      why = "the oracle knows only the input images, and " + image.name + " was made by " + image.source;
+      return nullptr;
+    }
     std::call_once(index_built_, [&] { content_.build(scenes_, annotations_path_); });
-    if (long i = content_.find(pixels_key(image.image)); i >= 0) return scenes_[static_cast<size_t>(i)];
+    if (long i = content_.find(pixels_key(image.image)); i >= 0) return &scenes_[static_cast<size_t>(i)];
     auto it = by_path_.find(canonical(image.path));
-    if (it != by_path_.end()) return scenes_[it->second];
-    warn_unknown(image.path);
-    throw ToolError(ToolFailure::kValueError, "the annotations do not cover " + image.name);
+    if (it != by_path_.end()) return &scenes_[it->second];
+    why = "the annotations do not cover " + image.name;
+    return nullptr;
+  }
+
+  const SceneAnnotation& annotation(const NamedImage& image) const {
+    std::string why;
+    if (const SceneAnnotation* a = find_scene(image, why)) return *a;
+    if (!image.path.empty()) warn_unknown(image.path);
+    throw ToolError(ToolFailure::kValueError, why);
+  }
+
+  // The image's scene; nullptr when the annotations do not cover it and the fallback answers
+  // instead, which the call's details record ("vision_backend"), never silently.
+  const SceneAnnotation* scene_for(const NamedImage& image, ToolContext& ctx) const {
+    if (!fallback_) return &annotation(image);
+    std::string why;
+    if (const SceneAnnotation* a = find_scene(image, why)) return a;
+    if (const std::string not_ready = fallback_->unavailable_reason(); !not_ready.empty())
+      throw ToolError(ToolFailure::kValueError, why + ", and the " + fallback_->name() + " fallback is not ready: " + not_ready);
+    Json details = ctx.details().is_object() ? ctx.details() : Json::object();
+    details["vision_backend"] = fallback_->name() + " (fallback: " + why + ")";
+    ctx.set_details(details);
+    return nullptr;
+  }
+
+  // The backend that answers for images the annotations do not cover: announced once at the
+  // start (every run that builds its tools says which images go where).
+  void make_fallback(const Json& section, const std::string& base_dir) {
+    if (!section.is_object() || !section.contains("backend") || !section["backend"].is_string())
+      throw Error("the oracle's \"fallback\" must be a backend's section, e.g. {\"backend\": \"learned\", \"detector\": DIR, \"depth\": DIR}");
+    const std::string kind = section["backend"].get<std::string>();
+    if (kind == "oracle") throw Error("the oracle's \"fallback\" cannot be another oracle");
+    fallback_ = make_vision_backend("the oracle's fallback", kind, section, base_dir);
+    static std::once_flag announced;
+    std::call_once(announced, [&] {
+      const std::string not_ready = fallback_->unavailable_reason();
+      std::fprintf(stderr, "taco: vision tools: images the oracle's annotations do not cover go to the %s backend%s\n", kind.c_str(),
+                   not_ready.empty() ? "" : (" (not ready: " + not_ready + ")").c_str());
+    });
   }
 
   // Once per backend, loudly: every vision call on such an image fails, and a run whose images
@@ -251,6 +300,7 @@ class OracleBackend : public VisionBackend {
   }
 
   OracleNoise noise_;
+  std::shared_ptr<VisionBackend> fallback_;  // answers for images the annotations do not cover; may be null
   std::vector<SceneAnnotation> scenes_;         // as perceived through noise_
   std::map<std::string, size_t> by_path_;      // canonical image path -> scene
   std::string annotations_path_;
