@@ -1,5 +1,7 @@
 #include "tools/catalog.h"
 
+#include <algorithm>
+
 #include "tools/config.h"
 #include "util/error.h"
 #include "util/files.h"
@@ -44,6 +46,17 @@ std::shared_ptr<VisionBackend> make_vision_backend(const std::string& tool, cons
   std::string names;
   for (size_t i = 0; i < known.size(); ++i) names += (i == 0 ? "" : i + 1 == known.size() ? " or " : ", ") + known[i].name;
   throw Error("tools." + tool + ".backend: unknown backend '" + name + "' (use " + names + ")");
+}
+
+std::string vision_backend_choices(const std::string& tool) {
+  std::vector<const VisionBackendEntry*> fit;
+  const std::vector<VisionBackendEntry> known = vision_backend_registry().entries();
+  for (const auto& b : known)
+    if (b.tools.empty() || std::find(b.tools.begin(), b.tools.end(), tool) != b.tools.end()) fit.push_back(&b);
+  std::string out;
+  for (size_t i = 0; i < fit.size(); ++i)
+    out += (i == 0 ? "" : i + 1 == fit.size() ? " or " : ", ") + fit[i]->name + (fit[i]->needs.empty() ? "" : " (" + fit[i]->needs + ")");
+  return out;
 }
 
 }  // namespace taco

@@ -62,9 +62,15 @@ std::unique_ptr<ToolEntry> find_tool_entry(const std::string& name);
 
 struct VisionBackendEntry {
   std::string name;  // the "backend" value of a config section
-  double rank = 0;   // its place in the list an unknown name's error shows
+  double rank = 0;   // its place in the lists of backends errors show
   std::function<std::shared_ptr<VisionBackend>(const Json& section, const std::string& base_dir)> make;
+  std::string needs;               // what a section must give it, for the person choosing ("annotations of the images")
+  std::vector<std::string> tools;  // the tools it can answer; empty: every vision tool
 };
+
+// What would make `tool` ready when no backend is configured for it: the backends that can
+// answer it, each with what it needs.
+std::string vision_backend_choices(const std::string& tool);
 
 Registry<VisionBackendEntry>& vision_backend_registry();
 

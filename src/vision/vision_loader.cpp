@@ -14,11 +14,13 @@ VisionTrainSummary train_vision_model(const VisionTrainOptions& options) {
 
 namespace {
 
-const VisionBackendRegistration kLearned({"learned", 4, [](const Json& section, const std::string& base_dir) {
+const VisionBackendRegistration kLearned({"learned", 0, [](const Json& section, const std::string& base_dir) {
                                             auto entry = reinterpret_cast<ModuleBackendFactory (*)()>(
                                                 torch_module_symbol("taco_learned_backend_factory", "the learned vision backend"));
                                             return entry()(section, base_dir);
-                                          }});
+                                          },
+                                          "taco's own detector and depth model: examples/tools-learned.json",
+                                          {"LocalizeObjects", "GetObjects", "EstimateRegionDepth", "EstimateObjectDepth"}});
 
 }  // namespace
 

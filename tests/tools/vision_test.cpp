@@ -133,6 +133,13 @@ TEST_F(VisionTest, OracleKnowsOnlyAnnotatedInputs) {
 TEST(VisionConfigTest, UnconfiguredAndBadConfigs) {
   ToolRegistry r = make_tool_registry(ToolsConfig{});
   EXPECT_NE(r.find("LocalizeObjects")->unavailable_reason().find("no backend is configured"), std::string::npos);
+  // What would make a tool ready: the backends that can answer it, each with what it needs.
+  const std::string detector = r.find("LocalizeObjects")->unavailable_reason();
+  EXPECT_NE(detector.find("learned (taco's own detector and depth model: examples/tools-learned.json)"), std::string::npos) << detector;
+  const std::string similarity = r.find("GetImageToImagesSimilarity")->unavailable_reason();
+  EXPECT_EQ(similarity.find("learned"), std::string::npos) << similarity;
+  EXPECT_NE(similarity.find("CLIP encoders"), std::string::npos) << similarity;
+  EXPECT_NE(similarity.find("oracle (\"annotations\""), std::string::npos) << similarity;
   // Unready tools are left out of the prompt.
   for (const auto& doc : r.action_docs()) EXPECT_NE(doc.name, "LocalizeObjects");
   test::TempDir dir;

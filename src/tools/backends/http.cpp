@@ -110,7 +110,7 @@ class UnconfiguredBackend : public VisionBackend {
   explicit UnconfiguredBackend(std::string tool) : tool_(std::move(tool)) {}
   std::string name() const override { return "none"; }
   std::string unavailable_reason() const override {
-    return "no backend is configured: set tools." + tool_ + ".backend to torchscript, http or oracle in the tools config";
+    return "no backend is configured: set tools." + tool_ + ".backend in the tools config to " + vision_backend_choices(tool_);
   }
 
  private:
@@ -142,7 +142,8 @@ std::shared_ptr<VisionBackend> make_unconfigured_backend(const std::string& tool
 
 namespace {
 
-const VisionBackendRegistration kHttp({"http", 2, [](const Json& section, const std::string&) { return make_http_backend(section); }});
+const VisionBackendRegistration kHttp({"http", 2, [](const Json& section, const std::string&) { return make_http_backend(section); },
+                                      "the \"url\" of a specialist server"});
 
 }  // namespace
 

@@ -377,7 +377,8 @@ namespace {
 
 const VisionBackendRegistration kOracle({"oracle", 3, [](const Json& section, const std::string& base_dir) {
                                           return make_oracle_backend(section, base_dir);
-                                        }});
+                                        },
+                                        "\"annotations\": a scene-graph-annotations.json of the images"});
 
 }  // namespace
 

@@ -14,7 +14,8 @@ namespace {
 
 const VisionBackendRegistration kTorchScript({"torchscript", 1, [](const Json& section, const std::string& base_dir) {
                                                  return make_torchscript_backend(section, base_dir);
-                                               }});
+                                               },
+                                               "exported models, docs/tools.md: a detector, a depth model, CLIP encoders"});
 
 }  // namespace
 
