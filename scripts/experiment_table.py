@@ -24,7 +24,7 @@ for path in sorted(glob.glob("runs/*.report.json")):
     name = os.path.basename(path)[: -len(".report.json")]
     reports[name] = json.load(open(path))
 order = [n for n in ["direct", "direct-matched", "cota", "mixed", "cota-noisy", "cota-noisy-replaced", "mixed-noisy",
-                     "cota-at-noise", "cota-blank", "cota-plus-direct"] if n in reports]
+                     "cota-at-noise", "cota-learned", "cota-blank", "cota-plus-direct"] if n in reports]
 order += [n for n in reports if n not in order]
 what = {
     "direct": "Direct answers only",
@@ -35,6 +35,7 @@ what = {
     "cota-noisy-replaced": "CoTA chains only, noisy oracle, misled chains replaced by the perfect oracle's",
     "mixed-noisy": "CoTA + Direct (half each), noisy oracle",
     "cota-at-noise": "the perfect-oracle CoTA model, noisy oracle at evaluation",
+    "cota-learned": "the perfect-oracle CoTA model, taco's learned detector and depth model at evaluation",
     "cota-blank": "the perfect-oracle CoTA model, gray images for the model (tools see the real ones)",
     "cota-plus-direct": "CoTA chains plus the Direct answers of a second world (twice the questions)",
 }
@@ -93,8 +94,32 @@ for run in [n for n in order if n in trained] + sorted(n for n in trained if n n
     print(f"| {run} | {t['records']} | {misled(stats)} | {t['tokens']:,} | {t['steps_done']} | {t['epochs']} | "
           f"{wall / 60:.1f} | {kb / 1e6:.2f} | {t.get('val_loss', float('nan')):.3f} |")
 
+vision = [(name, json.load(open(f"vision-{name}.json"))) for name in ["none", "realistic", "learned"]
+          if os.path.exists(f"vision-{name}.json")]
+if vision:
+    print("\n### The tools' perception on the benchmark's world (taco eval vision)\n")
+    print("| tools | AP50 | recall | false boxes / image | colour | material | size | pairs ordered | depth rel. error |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|")
+    for name, v in vision:
+        d, z = v.get("detector", {}), v.get("depth", {})
+        a = d.get("attributes", {})
+        pct = lambda x: f"{100 * x:.1f}" if isinstance(x, (int, float)) else ""
+        print(f"| {name} | {pct(d.get('ap50'))} | {pct(d.get('recall'))} | {d.get('false_boxes_per_image', '')} | "
+              f"{pct(a.get('color'))} | {pct(a.get('material'))} | {pct(a.get('size'))} | {pct(z.get('pair_order'))} | "
+              f"{z.get('relative_error', '')} |")
+
+
+
+def learned_models():
+    """The learned vision checkpoints cota-learned ran with (bench/oracle-learned.json names them)."""
+    if not os.path.exists("runs/cota-learned.jsonl") or not os.path.exists("bench/oracle-learned.json"):
+        return []
+    section = json.load(open("bench/oracle-learned.json"))["vision"]
+    return [f"{section[k]}/model.safetensors" for k in ("detector", "depth") if k in section]
+
+
 print("\n### Inputs (SHA-256, first 16 hex digits)\n")
 for path in ["bench/bench.jsonl", "bench/world/scene-graph-annotations.json", "world/scene-graph-annotations.json"] + \
-        sorted(glob.glob("*.jsonl")):
+        sorted(glob.glob("*.jsonl")) + learned_models():
     if os.path.exists(path):
         print(f"- `{path}`: {sha(path)}")
