@@ -79,14 +79,14 @@ VisionModelConfig VisionModelConfig::from_json(const Json& j, const std::string&
                 std::to_string(kVisionFormatVersion) + ")");
   try {
     const Json& a = j.at("architecture");
-    c.input_width = json_bounded_int(a.at("input_width"), "architecture.input_width", 32, 2048, what);
-    c.input_height = json_bounded_int(a.at("input_height"), "architecture.input_height", 32, 2048, what);
+    c.input_width = json_bounded_int(a.at("input_width"), "architecture.input_width", 32, 1024, what);
+    c.input_height = json_bounded_int(a.at("input_height"), "architecture.input_height", 32, 1024, what);
     c.output_stride = json_bounded_int(a.at("output_stride"), "architecture.output_stride", 1, 16, what);
     if (c.output_stride != 2 && c.output_stride != 4) throw Error(what + ": architecture.output_stride must be 2 or 4");
     const Json& ch = a.at("channels");
     if (!ch.is_array() || ch.size() != 4) throw Error(what + ": architecture.channels must be a list of 4 whole numbers");
     c.channels.clear();
-    for (const auto& n : ch) c.channels.push_back(json_bounded_int(n, "architecture.channels", 1, 1024, what));
+    for (const auto& n : ch) c.channels.push_back(json_bounded_int(n, "architecture.channels", 1, 256, what));
     if (c.input_width % 16 != 0 || c.input_height % 16 != 0)
       throw Error(what + ": architecture.input_width and input_height must be multiples of 16");
     if (c.task == VisionTask::kDetector) {

@@ -41,6 +41,8 @@ struct VisionModelConfig {
 
   Json to_json() const;
   // Throws Error "<what>: ..." for a missing or ill-typed field or an impossible architecture.
+  // Sizes are bounded (inputs up to 1024 x 1024, stages up to 256 channels) so that a config
+  // from elsewhere cannot make the network's activations take more than a few hundred MB.
   static VisionModelConfig from_json(const Json& j, const std::string& what);
   // The config a new run of `task` starts from, at size "small" (shipped) or "tiny" (tests).
   static VisionModelConfig preset(VisionTask task, const std::string& size);

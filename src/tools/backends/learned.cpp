@@ -16,6 +16,7 @@
 #include "util/error.h"
 #include "util/files.h"
 #include "util/npy.h"
+#include "util/strings.h"
 #include "vision/vision_data.h"
 #include "vision/vision_heads.h"
 #include "vision/vision_net.h"
@@ -52,7 +53,12 @@ class LearnedBackend : public VisionBackend {
       if (!path("detector").empty()) detector_ = load_vision_model(path("detector"), VisionTask::kDetector);
       if (!path("depth").empty()) depth_ = load_vision_model(path("depth"), VisionTask::kDepth);
       if (!detector_ && !depth_) unavailable_ = "the learned backend needs \"detector\" or \"depth\": a folder `taco train-vision` wrote";
-      if (detector_) threshold_ = o.value("score_threshold", detector_->config.score_threshold);
+      if (detector_) {
+        const Json t = o.value("score_threshold", Json(detector_->config.score_threshold));
+        if (!t.is_number() || t.get<double>() < 0 || t.get<double>() > 1)
+          throw Error("score_threshold must be a number from 0 to 1, not " + excerpt(t.dump(), 40));
+        threshold_ = t.get<double>();
+      }
     } catch (const std::exception& e) {
       unavailable_ = e.what();
     }
