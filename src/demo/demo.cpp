@@ -9,6 +9,7 @@
 #include "cota/prompt.h"
 #include "eval/score.h"
 #include "gen/generate.h"
+#include "models/embedded/embedded.h"
 #include "runtime/episode.h"
 #include "synth/world.h"
 #include "tools/config.h"
@@ -41,6 +42,22 @@ const char* kRecording = R"([
   "{\"thought\": \"That is about 10.28 gallons.\", \"actions\": [{\"name\": \"Terminate\", \"arguments\": {\"answer\": \"10.28\"}}]}"
 ])";
 
+// A counting question about a picture of the synthetic world whose annotations are written
+// nowhere: the oracle cannot answer for it, the learned models do (its answer is the scene's
+// own count, known because the demo drew it).
+Task unannotated_task(const DemoSettings& f, const GenOptions& gen) {
+  SynthScene scene = render_scene(f.seed + 1, 0);
+  const std::string path = f.out + "/unannotated.png";
+  write_file(path, scene.image.encode(".png"));
+  scene.annotation.image_path = path;
+  for (auto& ex : generate_for_scene(scene.annotation, 0, gen, PromptTemplate::defaults()))
+    if (ex.family == "count") {
+      ex.cota.task.id = "unannotated";
+      return ex.cota.task;
+    }
+  throw Error("the demo's unannotated scene gave no counting question");
+}
+
 // One question per family, over a few scenes of a fresh world, answered by the embedded model.
 void run_embedded_model(const DemoSettings& f, const EpisodeWatch& watch, const JobEvents& events) {
   const std::string world = f.out + "/new-world";
@@ -57,8 +74,14 @@ void run_embedded_model(const DemoSettings& f, const EpisodeWatch& watch, const 
     for (auto& ex : generate_for_scene(scenes[i], i, gen, PromptTemplate::defaults()))
       if (tasks.size() < f.questions && families.insert(ex.family).second) tasks.push_back(std::move(ex.cota.task));
 
+  // The learned detector and depth model answer for images nobody annotated (the last question).
+  const std::string detector = shipped_model_dir("taco-vision/detector"), depth = shipped_model_dir("taco-vision/depth");
+  const bool learned = !detector.empty() && !depth.empty();
+  if (learned) tasks.push_back(unannotated_task(f, gen));
+  Json vision{{"backend", "oracle"}, {"annotations", "new-world/scene-graph-annotations.json"}};
+  if (learned) vision["fallback"] = Json{{"backend", "learned"}, {"detector", detector}, {"depth", depth}};
   const std::string tools_file = f.out + "/tools.json";
-  write_file(tools_file, Json{{"vision", {{"backend", "oracle"}, {"annotations", "new-world/scene-graph-annotations.json"}}}}.dump(2) + "\n");
+  write_file(tools_file, Json{{"vision", vision}}.dump(2) + "\n");
   ToolRegistry tools = make_tool_registry(ToolsConfig::load(tools_file));
   ModelOptions model_options;
   model_options.model = "embedded:" + f.model;
@@ -75,7 +98,8 @@ void run_embedded_model(const DemoSettings& f, const EpisodeWatch& watch, const 
   double correct = 0;
   std::string scores;  // as taco eval score writes them, for taco view --scores
   for (const auto& task : tasks) {
-    events.show("\n");
+    events.show(task.id == "unannotated" ? "\n(a picture nobody annotated: taco's learned detector and depth model answer for the oracle)\n"
+                                         : "\n");
     if (watch.task) watch.task(task);
     Trace trace = runtime.run(task, watch.step);
     if (watch.outcome) watch.outcome(trace);
