@@ -29,6 +29,7 @@ const std::set<std::string> kJobLayer = {
     "runtime/run_tasks.h", // run_tasks (taco run --data)
     "runtime/tool_jobs.h", // list_tools, call_tool
     "eval/run.h",          // eval_run, eval_score, eval_compare, eval_all
+    "eval/vision_eval.h",  // eval_vision
     "distill/distill.h",   // distill
     "gen/run.h",           // run_gen_job
     "demo/demo.h",         // run_demo
