@@ -21,7 +21,8 @@ torch::Tensor detector_loss(const torch::Tensor& out, const std::vector<const Vi
 torch::Tensor depth_loss(const torch::Tensor& out, const std::vector<const VisionExample*>& batch, const VisionModelConfig& c);
 
 // The objects one image's output [C, h, w] shows, each a centre that is the highest of its 3x3
-// neighbourhood and scores at least `threshold`, at most `max_objects` by score: label,
+// neighbourhood and scores at least `threshold`, at most `max_objects` by score, a weaker box
+// that overlaps a kept one by IoU 0.6 or more (another category's guess at it) left out: label,
 // attributes (colour, material, and "small"/"large" but not "medium"), box in the pixels of a
 // `width` x `height` image, score.
 std::vector<SceneObject> decode_objects(const torch::Tensor& out, const VisionModelConfig& c, int width, int height, double threshold,
