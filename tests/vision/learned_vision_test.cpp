@@ -259,5 +259,20 @@ TEST_F(LearnedVisionTest, EvalVisionMeasuresLearnedModelsAndTheOracleAlike) {
   for (const char* kind : {"color", "material", "size"}) EXPECT_EQ(o["detector"]["attributes"][kind].get<double>(), 1.0) << kind;
 }
 
+TEST_F(LearnedVisionTest, EvalVisionMeasuresADetectorWithoutADepthModel) {
+  test::TempDir dir;
+  write_file(dir.file("detector-only.json"),
+             Json{{"vision", {{"backend", "learned"}, {"detector", dir_->file("detector")}, {"score_threshold", 0.05}}}}.dump());
+  test::CliResult r = test::run_taco("eval vision --tools-config " + dir.file("detector-only.json") + " --data " + dir_->file("world") +
+                                     " --out " + dir.file("report.json"));
+  ASSERT_EQ(r.code, 0) << r.output;
+  EXPECT_NE(r.output.find("EstimateRegionDepth is not measured: the learned backend cannot run without a \"depth\" model"),
+            std::string::npos)
+      << r.output;
+  const Json report = parse_json(read_file(dir.file("report.json")));
+  EXPECT_TRUE(report.contains("detector"));
+  EXPECT_FALSE(report.contains("depth")) << report.dump(2);
+}
+
 }  // namespace
 }  // namespace taco

@@ -46,6 +46,9 @@ std::unique_ptr<LoadedVisionModel> load_vision_model(const std::string& dir, Vis
 class LearnedBackend : public VisionBackend {
  public:
   LearnedBackend(const Json& o, const std::string& base_dir) {
+    // One image per call on one thread, as the embedded model writes on one: a run's parallelism
+    // is its episodes (-j), and two threads on a 320 x 240 input gain little over one.
+    set_math_threads(1);
     auto path = [&](const char* key) {
       return o.contains(key) && o[key].is_string() ? resolve_path(base_dir, o[key].get<std::string>()) : std::string();
     };
