@@ -39,7 +39,7 @@ void add_train_vision_command(CLI::App& app) {
   cmd->add_option("--checkpoint-every", o->checkpoint_every, "steps between checkpoints")->capture_default_str();
   cmd->add_flag("-q,--quiet", o->quiet, "no progress lines");
   cmd->footer("Example:\n  taco synth --n 2000 --seed 11 --out worlds/train && taco synth --n 200 --seed 12 --out worlds/val\n"
-              "  taco train-vision detector --data worlds/train --val worlds/val --out models/taco-vision/detector --epochs 8 --threads 2\n");
+              "  taco train-vision detector --data worlds/train --val worlds/val --out models/taco-vision/detector --epochs 20 --threads 2\n");
   cmd->callback([o] { train_vision(*o); });
 }
 
