@@ -2,7 +2,6 @@
 
 #include <chrono>
 #include <memory>
-#include <optional>
 
 #include "eval/vision_metrics.h"
 #include "tools/catalog.h"
@@ -26,7 +25,7 @@ std::shared_ptr<VisionBackend> backend_for(const ToolsConfig& config, const std:
   const std::string kind = section.value("backend", "");
   if (kind.empty() || kind == "none") return nullptr;
   auto backend = make_vision_backend(tool, kind, section, config.base_dir);
-  if (const std::string why = backend->unavailable_reason(); !why.empty()) {
+  if (const std::string why = backend->unavailable_reason_for(tool); !why.empty()) {
     events.tell(tool + " is not measured: " + why + "\n");
     return nullptr;
   }
@@ -71,21 +70,9 @@ Json eval_vision(const VisionEvalSettings& s, const JobEvents& events) {
   const std::string file = world_annotations_file(s.data);
   std::vector<SceneAnnotation> scenes = load_scene_annotations(file);
   if (s.limit > 0 && scenes.size() > s.limit) scenes.resize(s.limit);
-  auto detector = backend_for(config, "LocalizeObjects", events);
-  auto depth = backend_for(config, "EstimateRegionDepth", events);
+  const auto detector = backend_for(config, "LocalizeObjects", events);
+  const auto depth = backend_for(config, "EstimateRegionDepth", events);
   if (!detector && !depth) throw Error(s.tools_config + ": neither LocalizeObjects nor EstimateRegionDepth has a backend ready to measure");
-  // A backend that is ready may still not serve a tool (a learned section with a detector and no
-  // depth model): that tool is then not measured, as one that has no backend.
-  auto served = [&](std::shared_ptr<VisionBackend>& backend, const char* tool, auto call) -> std::optional<decltype(call())> {
-    try {
-      return call();
-    } catch (const ToolError& e) {
-      if (e.kind() != ToolFailure::kNotImplementedError) throw;
-      events.tell(std::string(tool) + " is not measured: " + e.what() + "\n");
-      backend = nullptr;
-      return std::nullopt;
-    }
-  };
   DetectionTally detections;
   DepthTally depths;
   double detect_seconds = 0, depth_seconds = 0;
@@ -97,21 +84,18 @@ Json eval_vision(const VisionEvalSettings& s, const JobEvents& events) {
     const ToolContext::NamedImage& image = *ctx->find("image-0");
     if (detector) {
       const auto start = Clock::now();
-      std::optional<SceneAnnotation> seen = served(detector, "LocalizeObjects", [&] { return detector->perceive(image, *ctx); });
+      SceneAnnotation seen = detector->perceive(image, *ctx);
       detect_seconds += seconds_since(start);
-      if (seen) {
-        for (size_t i = 0; i < seen->objects.size(); ++i) seen->objects[i].score = oracle_score(*seen, i);
-        detections.add(scene, seen->objects, 0);
-      }
+      for (size_t i = 0; i < seen.objects.size(); ++i) seen.objects[i].score = oracle_score(seen, i);
+      detections.add(scene, seen.objects, 0);
     }
     if (depth && !scene.depth_path.empty()) {
       const auto start = Clock::now();
-      const std::optional<DepthMap> got = served(depth, "EstimateRegionDepth", [&] { return depth->depth(image, *ctx); });
+      const DepthMap got = depth->depth(image, *ctx);
       depth_seconds += seconds_since(start);
-      if (got) depths.add(scene, depth_from_inverse(read_npy(scene.depth_path), scene.depth_path), *got);
+      depths.add(scene, depth_from_inverse(read_npy(scene.depth_path), scene.depth_path), got);
     }
   }
-  if (!detector && !depth) throw Error(s.tools_config + ": neither LocalizeObjects nor EstimateRegionDepth could be measured (above)");
   Json report{{"world", file}, {"world_sha256", sha256_file(file)}, {"tools_config", s.tools_config}, {"scenes", scenes.size()}};
   if (detector) {
     report["detector"] = detections.report();

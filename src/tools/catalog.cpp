@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "tools/config.h"
+#include "tools/vision_backend.h"
 #include "util/error.h"
 #include "util/files.h"
 
@@ -46,6 +47,15 @@ std::shared_ptr<VisionBackend> make_vision_backend(const std::string& tool, cons
   std::string names;
   for (size_t i = 0; i < known.size(); ++i) names += (i == 0 ? "" : i + 1 == known.size() ? " or " : ", ") + known[i].name;
   throw Error("tools." + tool + ".backend: unknown backend '" + name + "' (use " + names + ")");
+}
+
+std::string VisionBackend::unavailable_reason_for(const std::string& tool) const {
+  if (std::string why = unavailable_reason(); !why.empty()) return why;
+  for (const auto& b : vision_backend_registry().entries())
+    if (b.name == name() && !b.tools.empty() && std::find(b.tools.begin(), b.tools.end(), tool) == b.tools.end())
+      return "the " + name() + " backend does not answer " + tool + ": set tools." + tool + ".backend in the tools config to " +
+             vision_backend_choices(tool);
+  return "";
 }
 
 std::string vision_backend_choices(const std::string& tool) {

@@ -26,7 +26,7 @@ class VisionTool : public Tool {
  public:
   explicit VisionTool(std::shared_ptr<VisionBackend> backend) : backend_(std::move(backend)) {}
   std::string backend() const override { return backend_->name(); }
-  std::string unavailable_reason() const override { return backend_->unavailable_reason(); }
+  std::string unavailable_reason() const override { return backend_->unavailable_reason_for(spec().name); }
 
  protected:
   std::shared_ptr<VisionBackend> backend_;
@@ -132,7 +132,7 @@ class ObjectDepthTool : public Tool {
     return detector_->name() == depth_->name() ? detector_->name() : detector_->name() + "+" + depth_->name();
   }
   std::string unavailable_reason() const override {
-    std::string a = detector_->unavailable_reason(), b = depth_->unavailable_reason();
+    std::string a = detector_->unavailable_reason_for(spec().name), b = depth_->unavailable_reason_for(spec().name);
     return !a.empty() ? a : b;
   }
   Json call(const Json& args, ToolContext& ctx) const override {

@@ -48,6 +48,10 @@ class VisionBackend {
   virtual ~VisionBackend() = default;
   virtual std::string name() const = 0;
   virtual std::string unavailable_reason() const { return ""; }
+  // Why `tool` cannot run on this backend, or "": unavailable_reason(), else that the backend
+  // does not answer that tool (its registry entry's `tools`; catalog.cpp). A backend whose
+  // section can leave out what one tool needs (learned: a detector, a depth model) adds that.
+  virtual std::string unavailable_reason_for(const std::string& tool) const;
 
   virtual std::vector<std::string> tags(const NamedImage& image, ToolContext& ctx) const;
   // Every object the backend sees in the image, with its label, attributes, box (in the image's

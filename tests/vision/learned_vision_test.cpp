@@ -266,12 +266,32 @@ TEST_F(LearnedVisionTest, EvalVisionMeasuresADetectorWithoutADepthModel) {
   test::CliResult r = test::run_taco("eval vision --tools-config " + dir.file("detector-only.json") + " --data " + dir_->file("world") +
                                      " --out " + dir.file("report.json"));
   ASSERT_EQ(r.code, 0) << r.output;
-  EXPECT_NE(r.output.find("EstimateRegionDepth is not measured: the learned backend cannot run without a \"depth\" model"),
+  EXPECT_NE(r.output.find("EstimateRegionDepth is not measured: the learned section names no \"depth\" model"),
             std::string::npos)
       << r.output;
   const Json report = parse_json(read_file(dir.file("report.json")));
   EXPECT_TRUE(report.contains("detector"));
   EXPECT_FALSE(report.contains("depth")) << report.dump(2);
+}
+
+// A tool the learned backend does not answer, or whose model the section leaves out, is not
+// ready (and so never offered to a model), and says what would make it so.
+TEST_F(LearnedVisionTest, ToolsTheSectionCannotAnswerAreNotReady) {
+  test::TempDir dir;
+  write_file(dir.file("detector-only.json"), Json{{"vision", {{"backend", "learned"}, {"detector", dir_->file("detector")}}}}.dump());
+  test::CliResult r = test::run_taco("tools list --tools-config " + dir.file("detector-only.json"));
+  ASSERT_EQ(r.code, 0) << r.output;
+  auto line_of = [&](const std::string& tool) {
+    const size_t at = r.output.find("\n" + tool + " ");
+    return at == std::string::npos ? std::string() : r.output.substr(at + 1, r.output.find('\n', at + 1) - at - 1);
+  };
+  EXPECT_NE(line_of("LocalizeObjects").find(" yes"), std::string::npos) << r.output;
+  EXPECT_NE(line_of("GetObjects").find(" yes"), std::string::npos) << r.output;
+  EXPECT_NE(line_of("EstimateRegionDepth").find("no: the learned section names no \"depth\" model"), std::string::npos) << r.output;
+  EXPECT_NE(line_of("EstimateObjectDepth").find("no: the learned section names no \"depth\" model"), std::string::npos) << r.output;
+  EXPECT_NE(line_of("GetImageToTextsSimilarity").find("no: the learned backend does not answer GetImageToTextsSimilarity: set "),
+            std::string::npos)
+      << r.output;
 }
 
 }  // namespace

@@ -69,6 +69,14 @@ class LearnedBackend : public VisionBackend {
 
   std::string name() const override { return "learned"; }
   std::string unavailable_reason() const override { return unavailable_; }
+  std::string unavailable_reason_for(const std::string& tool) const override {
+    if (std::string why = VisionBackend::unavailable_reason_for(tool); !why.empty()) return why;
+    const bool sees = tool == "LocalizeObjects" || tool == "GetObjects" || tool == "EstimateObjectDepth";
+    const bool measures_depth = tool == "EstimateRegionDepth" || tool == "EstimateObjectDepth";
+    if (sees && !detector_) return "the learned section names no \"detector\" (a folder `taco train-vision detector` wrote)";
+    if (measures_depth && !depth_) return "the learned section names no \"depth\" model (a folder `taco train-vision depth` wrote)";
+    return "";
+  }
 
   SceneAnnotation perceive(const NamedImage& image, ToolContext&) const override {
     const LoadedVisionModel& m = require(detector_, "detector");
