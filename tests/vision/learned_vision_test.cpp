@@ -86,6 +86,37 @@ TEST_F(LearnedVisionTest, ATinyDetectorOverfitsAHandfulOfScenesAndFindsTheirObje
   EXPECT_GE(static_cast<double>(found) / static_cast<double>(objects), 0.8) << found << " of " << objects;
 }
 
+// One backend serves every episode of a run: calls from several threads at once answer what
+// one call alone answers.
+TEST_F(LearnedVisionTest, CallsFromSeveralThreadsAnswerAsOneAlone) {
+  const ToolRegistry tools = make_tool_registry(ToolsConfig::load(dir_->file("tools.json")));
+  const auto scenes = load_scene_annotations(dir_->file("world/scene-graph-annotations.json"));
+  const Json localize{{"image", "image-0"}, {"objects", {scenes[0].objects[0].label}}};
+  const Json depth{{"image", "image-0"}, {"bbox", {0.1, 0.5, 0.4, 0.9}}};
+  std::vector<Json> alone;
+  for (const auto& scene : scenes) {
+    ImageStore store;
+    store.add_input(scene.image_path);
+    alone.push_back(Json::array({test::call_tool(tools, store, "LocalizeObjects", localize),
+                                 test::call_tool(tools, store, "EstimateRegionDepth", depth)}));
+  }
+  std::vector<std::vector<Json>> together(4, std::vector<Json>(scenes.size()));
+  std::vector<std::thread> threads;
+  for (size_t t = 0; t < together.size(); ++t)
+    threads.emplace_back([&, t] {
+      for (int round = 0; round < 3; ++round)
+        for (size_t i = 0; i < scenes.size(); ++i) {
+          ImageStore store;
+          store.add_input(scenes[i].image_path);
+          together[t][i] = Json::array({test::call_tool(tools, store, "LocalizeObjects", localize),
+                                        test::call_tool(tools, store, "EstimateRegionDepth", depth)});
+        }
+    });
+  for (auto& t : threads) t.join();
+  for (size_t t = 0; t < together.size(); ++t)
+    for (size_t i = 0; i < scenes.size(); ++i) EXPECT_EQ(together[t][i], alone[i]) << "thread " << t << ", scene " << i;
+}
+
 TEST_F(LearnedVisionTest, TheDepthMapSaysSmallerIsCloserAtNormalizedBoxes) {
   const ToolRegistry tools = make_tool_registry(ToolsConfig::load(dir_->file("tools.json")));
   const auto scenes = load_scene_annotations(dir_->file("world/scene-graph-annotations.json"));
