@@ -109,6 +109,11 @@ double DetectionTally::mean_ap50() const {
   return n == 0 ? 0 : sum / static_cast<double>(n);
 }
 
+double DetectionTally::wrong_per_image() const {
+  if (images_ == 0) return 0;
+  return static_cast<double>(objects_ - right_at_threshold_ + false_at_threshold_) / static_cast<double>(images_);
+}
+
 Json DetectionTally::report() const {
   Json per_category = Json::object(), per_width = Json::object(), attributes = Json::object();
   for (const auto& [label, truths] : truths_) {

@@ -26,6 +26,8 @@ class DetectionTally {
   //  "size": ...}, "images": N, "objects": M}
   Json report() const;
   double mean_ap50() const;
+  // Missed objects plus false boxes per image at the threshold: how often a count goes wrong.
+  double wrong_per_image() const;
 
  private:
   struct Scored {

@@ -83,8 +83,8 @@ DepthMap tools_depth(const std::vector<float>& inverse, int width, int height) {
 }
 
 // The detector's threshold: the score (in steps of 0.05) at which the validation world's images
-// show the fewest wrong boxes, missed objects and false boxes together (a count is right when
-// both are zero), and its metrics there.
+// show the fewest missed objects and false boxes together (a count is right when both are
+// zero), and its metrics there.
 Json detector_validation(VisionNet& net, const std::vector<VisionExample>& val, VisionModelConfig& c) {
   std::vector<std::vector<SceneObject>> found;
   for (const auto& e : val) {
@@ -97,12 +97,9 @@ Json detector_validation(VisionNet& net, const std::vector<VisionExample>& val, 
     const double threshold = step / 20.0;
     DetectionTally tally;
     for (size_t i = 0; i < val.size(); ++i) tally.add(val[i].scene, found[i], threshold);
-    Json r = tally.report();
-    const double images = std::max(1.0, r["images"].get<double>());
-    const double errors = (1 - r["recall"].get<double>()) * r["objects"].get<double>() / images + r["false_boxes_per_image"].get<double>();
-    if (errors < fewest) {
-      fewest = errors;
-      chosen = std::move(r);
+    if (tally.wrong_per_image() < fewest) {
+      fewest = tally.wrong_per_image();
+      chosen = tally.report();
       c.score_threshold = threshold;
     }
   }

@@ -38,6 +38,7 @@ TEST(VisionMetricsTest, DetectionApRecallFalseBoxesAndAttributes) {
   // At 0.75 the tool reports the two cats' boxes: one right of three objects, one false box.
   EXPECT_DOUBLE_EQ(r["recall"].get<double>(), 0.3333);
   EXPECT_DOUBLE_EQ(r["false_boxes_per_image"].get<double>(), 1.0);
+  EXPECT_DOUBLE_EQ(tally.wrong_per_image(), 3.0);  // two objects missed, one false box
   EXPECT_DOUBLE_EQ(r["attributes"]["color"].get<double>(), 1.0);
   EXPECT_DOUBLE_EQ(r["attributes"]["material"].get<double>(), 0.0);
   EXPECT_DOUBLE_EQ(r["attributes"]["size"].get<double>(), 1.0);  // the cat: medium for medium
