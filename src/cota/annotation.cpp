@@ -57,6 +57,20 @@ SceneAnnotation read_scene(const std::string& path, const std::string& base, con
   if (!texts.empty() && texts.size() != boxes.size()) throw fail("\"texts\" must have one string per box");
   const Json depth_values = ann.value("depth_values", Json::array());
   if (!depth_values.empty() && depth_values.size() != boxes.size()) throw fail("\"depth_values\" must have one number per box");
+  // taco's pixel counts: absent, or one whole number (0 or more) per box.
+  auto pixel_counts = [&](const char* key) {
+    const Json counts = ann.value(key, Json::array());
+    if (!counts.is_array() || (!counts.empty() && counts.size() != boxes.size()))
+      throw fail("\"" + std::string(key) + "\" must have one count per box");
+    std::vector<std::optional<int64_t>> out(boxes.size());
+    for (size_t i = 0; i < counts.size(); ++i) {
+      if (!counts[i].is_number_integer() || counts[i].get<int64_t>() < 0)
+        throw fail(std::string(key) + " " + std::to_string(i) + " must be a whole number of pixels, 0 or more");
+      out[i] = counts[i].get<int64_t>();
+    }
+    return out;
+  };
+  const auto visible_pixels = pixel_counts("visible_pixels"), object_pixels = pixel_counts("object_pixels");
   const Json scores = ann.value("det_scores", Json::array());
   if (!attributes.empty() && attributes.size() != boxes.size()) throw fail("\"attributes\" must have one list per box");
   if (!scores.empty() && scores.size() != boxes.size()) throw fail("\"det_scores\" must have one score per box");
@@ -87,6 +101,8 @@ SceneAnnotation read_scene(const std::string& path, const std::string& base, con
     if (!scores.empty() && scores[i].is_number()) o.score = scores[i].get<double>();
     if (!texts.empty() && texts[i].is_string()) o.text = texts[i].get<std::string>();
     if (!depth_values.empty() && depth_values[i].is_number()) o.depth_value = depth_values[i].get<double>();
+    o.visible_pixels = visible_pixels[i];
+    o.object_pixels = object_pixels[i];
     a.objects.push_back(std::move(o));
   }
   for (const auto& r : ann.value("relations", Json::array())) {
@@ -140,8 +156,8 @@ namespace taco {
 
 Json scene_annotation_to_json(const SceneAnnotation& a, const std::string& data_path) {
   Json boxes = Json::array(), labels = Json::array(), attributes = Json::array(), texts = Json::array(),
-       depth_values = Json::array();
-  bool any_text = false, all_depths = !a.objects.empty();
+       depth_values = Json::array(), visible_pixels = Json::array(), object_pixels = Json::array();
+  bool any_text = false, all_depths = !a.objects.empty(), all_visible = !a.objects.empty(), all_sizes = !a.objects.empty();
   for (const auto& o : a.objects) {
     boxes.push_back({o.box[0], o.box[1], o.box[2], o.box[3]});
     labels.push_back(o.label);
@@ -149,6 +165,10 @@ Json scene_annotation_to_json(const SceneAnnotation& a, const std::string& data_
     texts.push_back(o.text);
     any_text = any_text || !o.text.empty();
     all_depths = all_depths && o.depth_value.has_value();
+    all_visible = all_visible && o.visible_pixels.has_value();
+    all_sizes = all_sizes && o.object_pixels.has_value();
+    visible_pixels.push_back(o.visible_pixels ? Json(*o.visible_pixels) : Json());
+    object_pixels.push_back(o.object_pixels ? Json(*o.object_pixels) : Json());
     if (!o.depth_value) depth_values.push_back(Json());
     else if (*o.depth_value == std::floor(*o.depth_value) && std::fabs(*o.depth_value) < 1e15) depth_values.push_back(static_cast<int64_t>(*o.depth_value));
     else depth_values.push_back(*o.depth_value);
@@ -159,6 +179,8 @@ Json scene_annotation_to_json(const SceneAnnotation& a, const std::string& data_
            {"attributes", attributes}, {"relations", relations}};
   if (any_text) ann["texts"] = texts;
   if (all_depths) ann["depth_values"] = depth_values;
+  if (all_visible) ann["visible_pixels"] = visible_pixels;
+  if (all_sizes) ann["object_pixels"] = object_pixels;
   if (!a.caption.empty()) ann["caption"] = a.caption;
   if (!a.depth_path.empty()) ann["depth_mask_id"] = a.id + ".npy";
   return Json{{"data_path", data_path}, {"annotation", ann}, {"source", a.source}};

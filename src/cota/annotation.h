@@ -11,6 +11,10 @@
 //                            "texts": ["17", "", ...],             taco's addition: text printed on each object
 //                            "depth_values": [5230, ...],          taco's addition: each object's value in its
 //                                                                  depth map (the synthetic world's objects are flat)
+//                            "visible_pixels": [412, 0, ...],      taco's addition: how many of each object's pixels
+//                                                                  show in the picture (the synthetic world's)
+//                            "object_pixels": [412, 530, ...],     taco's addition: how many it would show with
+//                                                                  nothing in front of it
 //                            "depth_mask_id": "1.npy", "seg_mask_id": "1.npy"}}}
 //
 // depth/<depth_mask_id> is an H x W .npy map (Depth-Anything: relative inverse depth, larger is
@@ -18,6 +22,7 @@
 #pragma once
 
 #include <array>
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -35,6 +40,16 @@ struct SceneObject {
   // The value the scene's depth map (.npy) holds at the object's pixels, where the object has
   // one depth (the synthetic world's); the truth for depth questions when there are no masks.
   std::optional<double> depth_value;
+  // How many of the object's pixels the picture shows, where the annotations record it (the
+  // synthetic world's, whose nearer objects can hide farther ones); the segment masks say it
+  // for a scene that has them (gen/visibility.h decides what can be seen).
+  std::optional<int64_t> visible_pixels;
+  // How many pixels the object would show with nothing in front of it (the synthetic world's),
+  // which tells a small object from a hidden one.
+  std::optional<int64_t> object_pixels;
+  // The object's place among the file's boxes: its segment mask's index, which stays the same
+  // when objects that cannot be seen are left out of a scene (unset: its place in `objects`).
+  std::optional<size_t> mask_index;
 };
 
 struct SceneRelation {

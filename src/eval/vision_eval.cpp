@@ -3,6 +3,7 @@
 #include <chrono>
 #include <memory>
 
+#include "cota/visibility.h"
 #include "eval/vision_metrics.h"
 #include "tools/catalog.h"
 #include "tools/config.h"
@@ -82,18 +83,19 @@ Json eval_vision(const VisionEvalSettings& s, const JobEvents& events) {
     store.add_input(scene.image_path);
     auto ctx = store.context_for(scene.id);
     const ToolContext::NamedImage& image = *ctx->find("image-0");
+    const SceneAnnotation truth = visible_part(scene);  // no tool is asked about what cannot be seen
     if (detector) {
       const auto start = Clock::now();
       SceneAnnotation seen = detector->perceive(image, *ctx);
       detect_seconds += seconds_since(start);
       for (size_t i = 0; i < seen.objects.size(); ++i) seen.objects[i].score = oracle_score(seen, i);
-      detections.add(scene, seen.objects, 0);
+      detections.add(truth, seen.objects, 0);
     }
     if (depth && !scene.depth_path.empty()) {
       const auto start = Clock::now();
       const DepthMap got = depth->depth(image, *ctx);
       depth_seconds += seconds_since(start);
-      depths.add(scene, depth_from_inverse(read_npy(scene.depth_path), scene.depth_path), got);
+      depths.add(truth, depth_from_inverse(read_npy(scene.depth_path), scene.depth_path), got);
     }
   }
   Json report{{"world", file}, {"world_sha256", sha256_file(file)}, {"tools_config", s.tools_config}, {"scenes", scenes.size()}};

@@ -81,9 +81,10 @@ Image SceneImageCache::get(const std::string& path) {
   return images_.emplace(path, std::move(image)).first->second;
 }
 
-std::vector<GeneratedExample> generate_for_scene(const SceneAnnotation& scene, size_t scene_index, const GenOptions& options,
+std::vector<GeneratedExample> generate_for_scene(const SceneAnnotation& annotated, size_t scene_index, const GenOptions& options,
                                                  const PromptTemplate& prompts, SceneImageCache* cache) {
   check_families(options);
+  const SceneAnnotation scene = visible_part(annotated);  // questions about what can be seen, as the tools see it
   std::vector<LazyImage> images{LazyImage(scene.image_path, cache)};
   const SceneAnnotation seen = perceive(scene, options.noise);
   LazyDepth true_depth(scene, OracleNoise{}), seen_depth(seen, options.noise);
@@ -113,11 +114,15 @@ std::vector<SceneGroup> scene_groups_starting_at(size_t first, size_t scene_coun
   return groups;
 }
 
-std::vector<GeneratedExample> generate_for_group(const std::vector<const SceneAnnotation*>& group, size_t group_index,
+std::vector<GeneratedExample> generate_for_group(const std::vector<const SceneAnnotation*>& annotated, size_t group_index,
                                                  const GenOptions& options, const PromptTemplate& prompts,
                                                  SceneImageCache* cache) {
   check_families(options);
-  if (group.size() < 2) return {};
+  if (annotated.size() < 2) return {};
+  std::vector<SceneAnnotation> visible_scenes;  // questions about what can be seen, as the tools see it
+  for (const auto* a : annotated) visible_scenes.push_back(visible_part(*a));
+  std::vector<const SceneAnnotation*> group;
+  for (const auto& a : visible_scenes) group.push_back(&a);
   std::vector<LazyImage> images;
   std::vector<SceneAnnotation> seen_scenes;
   for (const auto* a : group) {

@@ -70,13 +70,15 @@ struct GeneratedExample {
 // EstimateRegionDepth); then the multi-image ones below (docs/gen.md has examples).
 const std::vector<std::string>& generator_families();
 
-// Tries every requested single-image family on one scene; a family that does not fit the
+// Tries every requested single-image family on one scene, as it can be seen (visible_part:
+// an object hidden from sight is not counted or asked about); a family that does not fit the
 // scene (e.g. no two objects with numbers) gives nothing. Throws Error for an unknown family.
 std::vector<GeneratedExample> generate_for_scene(const SceneAnnotation& scene, size_t scene_index,
                                                  const GenOptions& options, const PromptTemplate& prompts,
                                                  SceneImageCache* images = nullptr);
 
-// The multi-image families on a group of scenes (image-0, image-1, ...): multi_select (which
+// The multi-image families on a group of scenes (image-0, image-1, ...), each as it can be
+// seen: multi_select (which
 // image has X), multi_most (which image has the most X), multi_count (X over all images),
 // multi_common (the kind in every image), multi_attribute (same color?), multi_relation (in
 // which image does the relation hold), multi_count_attribute (red X over all images),

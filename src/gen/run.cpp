@@ -4,9 +4,13 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <memory>
+#include <mutex>
+#include <optional>
 #include <sstream>
 
 #include "cota/training_format.h"
+#include "cota/visibility.h"
 #include "tools/config.h"
 #include "util/error.h"
 #include "util/files.h"
@@ -89,9 +93,31 @@ class GenRecords {
   size_t& count_;
 };
 
+// The scenes with what can be seen of each measured (measure_visibility) the first time a
+// scene is asked for: a scene's masks are read once, not again for each group it is in.
+class MeasuredScenes {
+ public:
+  explicit MeasuredScenes(const std::vector<SceneAnnotation>& scenes)
+      : scenes_(scenes), measured_(scenes.size()), once_(std::make_unique<std::once_flag[]>(scenes.size())) {}
+  size_t size() const { return scenes_.size(); }
+  const SceneAnnotation& operator[](size_t i) {
+    std::call_once(once_[i], [&] {
+      SceneAnnotation a = scenes_[i];
+      measure_visibility(a);
+      measured_[i] = std::move(a);
+    });
+    return *measured_[i];
+  }
+
+ private:
+  const std::vector<SceneAnnotation>& scenes_;
+  std::vector<std::optional<SceneAnnotation>> measured_;
+  std::unique_ptr<std::once_flag[]> once_;
+};
+
 // The examples of scene `index`: its own, then those of the groups that start at it (a group
 // whose images are not all there is left out).
-std::vector<GeneratedExample> examples_of_scene(const std::vector<SceneAnnotation>& scenes, size_t index, const GenRunOptions& o,
+std::vector<GeneratedExample> examples_of_scene(MeasuredScenes& scenes, size_t index, const GenRunOptions& o,
                                                 const PromptTemplate& prompts, SceneImageCache& images) {
   const SceneAnnotation& scene = scenes[index];
   // Records must not name an image that is not there, even when none is read (--no-images).
@@ -143,6 +169,7 @@ GenSummary run_generation(const std::vector<SceneAnnotation>& scenes, const GenR
   for (size_t i = 0; i < scenes.size(); ++i)
     if (static_cast<int>(i % static_cast<size_t>(o.shards)) == o.shard) mine.push_back(i);
 
+  MeasuredScenes measured(scenes);
   bool done = false;
   for (size_t begin = 0; begin < mine.size() && !done; begin += kChunk) {
     const size_t end = std::min(mine.size(), begin + kChunk);
@@ -152,7 +179,7 @@ GenSummary run_generation(const std::vector<SceneAnnotation>& scenes, const GenR
     parallel_for(end - begin, static_cast<size_t>(std::max(1, o.jobs)), [&](size_t offset) {
       const size_t index = mine[begin + offset];
       try {
-        results[offset] = examples_of_scene(scenes, index, o, prompts, images);
+        results[offset] = examples_of_scene(measured, index, o, prompts, images);
       } catch (const std::exception& e) {
         errors[offset] = scenes[index].id + ": " + e.what();
       }

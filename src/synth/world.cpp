@@ -319,11 +319,12 @@ void paint_ground(SceneRandom& r, const Camera& cam, cv::Mat& img, std::vector<f
 }
 
 // Draws the objects far to near over the ground (a shadow, then the shaded silhouette, and its
-// depth) and annotates each one that stays visible, with its box as drawn. Returns the placed
-// object behind each annotation.
+// depth) and annotates each one that was drawn, with its box as drawn and how many of its
+// pixels the nearer objects leave showing. Returns the placed object behind each annotation.
 std::vector<const Placed*> draw_objects(const std::vector<Placed>& placed, cv::Mat& img, std::vector<float>& inv, SceneAnnotation& a) {
   const int W = img.cols, H = img.rows;
   cv::Mat mask(H, W, CV_8UC1);
+  cv::Mat owner(H, W, CV_16SC1, cv::Scalar(-1));  // the annotated object each pixel shows, or -1
   std::vector<const Placed*> kept;  // the placed object behind each annotated one
   for (const auto& p : placed) {
     cv::Rect r(static_cast<int>(std::lround(p.box.x)), static_cast<int>(std::lround(p.box.y)),
@@ -336,9 +337,12 @@ std::vector<const Placed*> draw_objects(const std::vector<Placed>& placed, cv::M
     mask(clip).setTo(0);
     draw_silhouette(mask, p.category->shape, r);
     const float d = static_cast<float>(1.0 / p.z);
+    const auto index = static_cast<int16_t>(a.objects.size());
     int x1 = W, y1 = H, x2 = -1, y2 = -1;
+    int64_t drawn = 0;
     for (int y = clip.y; y < clip.y + clip.height; ++y) {
       const uchar* m = mask.ptr<uchar>(y);
+      int16_t* shown = owner.ptr<int16_t>(y);
       cv::Vec3b* px = img.ptr<cv::Vec3b>(y);
       float* dp = inv.data() + static_cast<size_t>(y) * W;
       for (int x = clip.x; x < clip.x + clip.width; ++x) {
@@ -352,6 +356,8 @@ std::vector<const Placed*> draw_objects(const std::vector<Placed>& placed, cv::M
           base = cv::Vec3b(120, 120, 120);
         px[x] = shade(base, p.material, u, v, px[x]);
         dp[x] = d;
+        shown[x] = index;
+        ++drawn;
         x1 = std::min(x1, x), y1 = std::min(y1, y), x2 = std::max(x2, x), y2 = std::max(y2, y);
       }
     }
@@ -360,6 +366,7 @@ std::vector<const Placed*> draw_objects(const std::vector<Placed>& placed, cv::M
     obj.box = {static_cast<double>(x1), static_cast<double>(y1), static_cast<double>(x2 + 1), static_cast<double>(y2 + 1)};
     obj.label = p.category->name;
     obj.depth_value = d;  // as in inverse_depth; write_world stores it in the .npy's units
+    obj.object_pixels = drawn;
     obj.attributes = {p.color->name, p.material};
     if (!p.size.empty()) obj.attributes.push_back(p.size);
     if (!p.text.empty()) {
@@ -372,7 +379,13 @@ std::vector<const Placed*> draw_objects(const std::vector<Placed>& placed, cv::M
     a.objects.push_back(std::move(obj));
     kept.push_back(&p);
   }
-
+  std::vector<int64_t> visible(a.objects.size(), 0);
+  for (int y = 0; y < H; ++y) {
+    const int16_t* shown = owner.ptr<int16_t>(y);
+    for (int x = 0; x < W; ++x)
+      if (shown[x] >= 0) ++visible[static_cast<size_t>(shown[x])];
+  }
+  for (size_t i = 0; i < visible.size(); ++i) a.objects[i].visible_pixels = visible[i];
   return kept;
 }
 
@@ -403,6 +416,8 @@ std::string caption_of(const std::vector<const Placed*>& kept) {
 
 SynthScene render_scene(uint64_t seed, uint64_t index, const SynthOptions& o) {
   if (o.width < 64 || o.height < 64) throw Error("synthetic images must be at least 64 x 64");
+  if (o.min_objects < 0 || o.max_objects < o.min_objects || o.max_objects > 1000)
+    throw Error("synthetic scenes hold 0 to 1000 objects, and min_objects <= max_objects");
   // One generator per scene, seeded by (seed, index): the same scene for any thread count.
   std::seed_seq seq{static_cast<uint32_t>(seed), static_cast<uint32_t>(seed >> 32), static_cast<uint32_t>(index),
                     static_cast<uint32_t>(index >> 32), 0x7ac0u};

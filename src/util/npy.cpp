@@ -1,5 +1,6 @@
 #include "util/npy.h"
 
+#include <algorithm>
 #include <cctype>
 #include <cmath>
 #include <cstdint>
@@ -78,7 +79,7 @@ std::string header_value(const std::string& header, const std::string& key, cons
 
 }  // namespace
 
-NpyArray parse_npy(const std::string& b, const std::string& what) {
+NpyLayout parse_npy_header(const std::string& b, size_t file_size, const std::string& what) {
   if (b.size() < 10 || b.compare(0, 6, "\x93NUMPY") != 0) throw Error(what + ": not a .npy file");
   int major = static_cast<unsigned char>(b[6]);
   size_t header_len, offset;
@@ -95,20 +96,21 @@ NpyArray parse_npy(const std::string& b, const std::string& what) {
   }
   // NumPy itself refuses headers over 10,000 bytes unless told otherwise.
   if (header_len > 10000) throw Error(what + ": .npy header of " + std::to_string(header_len) + " bytes (at most 10000 are read)");
-  if (offset + header_len > b.size()) throw Error(what + ": truncated .npy header");
+  if (offset + header_len > b.size() || offset + header_len > file_size) throw Error(what + ": truncated .npy header");
   const std::string header = b.substr(offset, header_len);
-  NpyArray a;
+  NpyLayout a;
   a.dtype = header_value(header, "descr", what);
   if (a.dtype.size() < 4 || a.dtype.front() != '\'' || a.dtype.back() != '\'')
     throw Error(what + ": .npy descr " + a.dtype + " is not a plain dtype");
   a.dtype = a.dtype.substr(1, a.dtype.size() - 2);
   const std::string fortran = header_value(header, "fortran_order", what);
   if (fortran != "True" && fortran != "False") throw Error(what + ": .npy fortran_order is " + fortran);
+  a.fortran_order = fortran == "True";
   const std::string dims = header_value(header, "shape", what);
   if (dims.size() < 2 || dims.front() != '(' || dims.back() != ')') throw Error(what + ": .npy shape " + dims + " is not a tuple");
-  const char* data = b.data() + offset + header_len;
-  const size_t available = b.size() - offset - header_len;
-  size_t count = 1;
+  a.data_offset = offset + header_len;
+  const size_t available = file_size - a.data_offset;
+  a.count = 1;
   for (size_t i = 1; i + 1 < dims.size();) {
     if (!std::isdigit(static_cast<unsigned char>(dims[i]))) {
       if (dims[i] != ',' && dims[i] != ' ' && dims[i] != 'L') throw Error(what + ": .npy shape " + dims + " is not a tuple of sizes");
@@ -122,9 +124,23 @@ NpyArray parse_npy(const std::string& b, const std::string& what) {
     }
     a.shape.push_back(n);
     // Past the bytes there are, the data cannot be whole (and the product cannot overflow).
-    if (n > 0 && count > available / n) throw Error(what + ": .npy data is truncated (shape " + dims + ")");
-    count *= n;
+    if (n > 0 && a.count > available / n) throw Error(what + ": .npy data is truncated (shape " + dims + ")");
+    a.count *= n;
   }
+  const std::string kind = a.dtype.substr(1);
+  static const std::string kNumeric[] = {"b1", "u1", "i1", "u2", "i2", "f2", "u4", "i4", "f4", "u8", "i8", "f8"};
+  if (std::find(std::begin(kNumeric), std::end(kNumeric), kind) != std::end(kNumeric)) a.element_size = static_cast<size_t>(kind[1] - '0');
+  if (a.element_size && available < a.count * a.element_size) throw Error(what + ": .npy data is truncated");
+  return a;
+}
+
+NpyArray parse_npy(const std::string& b, const std::string& what) {
+  const NpyLayout layout = parse_npy_header(b, b.size(), what);
+  NpyArray a;
+  a.shape = layout.shape;
+  a.dtype = layout.dtype;
+  const char* data = b.data() + layout.data_offset;
+  const size_t available = b.size() - layout.data_offset, count = layout.count;
   const char order = a.dtype[0];
   const std::string kind = a.dtype.substr(1);
   const bool swap = order == '>';
@@ -143,7 +159,7 @@ NpyArray parse_npy(const std::string& b, const std::string& what) {
   else if (kind == "i8") need(8), convert<int64_t>(data, count, swap, a.values);
   else if (kind == "f2") need(2), convert_half(data, count, swap, a.values);
   else throw Error(what + ": unsupported .npy dtype " + a.dtype);
-  if (fortran == "True") a.values = c_order(a.values, a.shape);
+  if (layout.fortran_order) a.values = c_order(a.values, a.shape);
   return a;
 }
 

@@ -17,6 +17,20 @@ struct NpyArray {
   size_t size() const { return values.size(); }
 };
 
+// Where an .npy file's data lies and how it is laid out, from its header.
+struct NpyLayout {
+  std::vector<size_t> shape;
+  std::string dtype;            // NumPy's descr, e.g. "<f4", "|b1"
+  bool fortran_order = false;
+  size_t data_offset = 0;       // bytes before the data
+  size_t count = 0;             // elements
+  size_t element_size = 0;      // bytes per element (0 for a dtype that is not a plain number)
+};
+
+// The header of an .npy file whose first bytes are `head` (the header's whole) and whose size
+// is `file_size`: throws Error naming `what` for a damaged header or data shorter than the shape.
+NpyLayout parse_npy_header(const std::string& head, size_t file_size, const std::string& what);
+
 // Reads any numeric or bool dtype (float16 included), in C or Fortran order. Throws Error
 // naming the file for anything else (object or structured arrays, a truncated file, a header
 // over NumPy's own 10,000-byte limit).

@@ -43,6 +43,42 @@ class GenerateTest : public ::testing::Test {
 test::TempDir* GenerateTest::dir_ = nullptr;
 std::vector<SceneAnnotation>* GenerateTest::scenes_ = nullptr;
 
+// The scene as it can be seen, worked out here apart from gen's code: an object of which fewer
+// than 64 pixels show (by the annotation's count, else by its segment mask), and not half of
+// what it would show alone (the annotation's object_pixels, else its box), is left out with its
+// relations, and each object that stays keeps its mask's place in the file.
+SceneAnnotation as_seen(const SceneAnnotation& a) {
+  std::vector<long> shown(a.objects.size(), -1);  // -1: nothing says
+  if (!a.segment_path.empty()) {
+    NpyArray masks = read_npy(a.segment_path);
+    const size_t plane = masks.shape.at(1) * masks.shape.at(2);
+    for (size_t k = 0; k < a.objects.size(); ++k)
+      shown[k] = std::count_if(masks.values.begin() + static_cast<long>(k * plane), masks.values.begin() + static_cast<long>((k + 1) * plane),
+                               [](float v) { return v != 0; });
+  }
+  for (size_t k = 0; k < a.objects.size(); ++k)
+    if (a.objects[k].visible_pixels) shown[k] = static_cast<long>(*a.objects[k].visible_pixels);
+  SceneAnnotation out = a;
+  out.objects.clear();
+  out.relations.clear();
+  std::vector<int> index(a.objects.size(), -1);
+  auto seen = [&](size_t k) {
+    const SceneObject& o = a.objects[k];
+    const double alone = o.object_pixels ? static_cast<double>(*o.object_pixels) : (o.box[2] - o.box[0]) * (o.box[3] - o.box[1]);
+    return shown[k] < 0 || shown[k] >= 64 || (shown[k] > 0 && 2.0 * static_cast<double>(shown[k]) >= alone);
+  };
+  for (size_t k = 0; k < a.objects.size(); ++k)
+    if (seen(k)) {
+      index[k] = static_cast<int>(out.objects.size());
+      out.objects.push_back(a.objects[k]);
+      out.objects.back().mask_index = k;
+    }
+  for (const auto& r : a.relations)
+    if (index[static_cast<size_t>(r.head)] >= 0 && index[static_cast<size_t>(r.tail)] >= 0)
+      out.relations.push_back({index[static_cast<size_t>(r.head)], r.relation, index[static_cast<size_t>(r.tail)]});
+  return out;
+}
+
 // The answer recomputed from the scene, from the example's family and parameters alone.
 std::string recompute(const SceneAnnotation& a, const Json& m) {
   const std::string family = m["family"];
@@ -85,7 +121,7 @@ std::string recompute(const SceneAnnotation& a, const Json& m) {
     long n = 0;
     if (!a.segment_path.empty()) {
       NpyArray masks = read_npy(a.segment_path);
-      const size_t plane = static_cast<size_t>(a.width) * a.height, k = static_cast<size_t>(&o - a.objects.data());
+      const size_t plane = static_cast<size_t>(a.width) * a.height, k = o.mask_index.value_or(static_cast<size_t>(&o - a.objects.data()));
       for (size_t p = 0; p < plane; ++p)
         if (masks.values[k * plane + p] != 0) sum += inv.values[p], ++n;
       return sum / std::max(n, 1L);
@@ -201,7 +237,7 @@ TEST_F(GenerateTest, EveryAnswerIsRightAndEveryRecordValid) {
         answer = ex.cota.task.choices.at(static_cast<size_t>(answer[0] - 'A'));
         EXPECT_EQ(answer, m["answer_text"]);
       }
-      EXPECT_EQ(answer, recompute(scene, m)) << ex.cota.task.id << " " << m.dump();
+      EXPECT_EQ(answer, recompute(as_seen(scene), m)) << ex.cota.task.id << " " << m.dump();
       // The chain ends in Terminate with the answer; the Direct twin is that step alone.
       EXPECT_EQ(ex.cota.steps.back().content->actions[0].name, "Terminate");
       EXPECT_EQ(ex.cota.steps.back().content->actions[0].arguments["answer"], ex.cota.answer);
@@ -327,16 +363,20 @@ TEST_F(GenerateTest, MultiImageAnswersAreRight) {
   for (size_t first = 0; first < scenes_->size(); ++first)
     for (const SceneGroup& g : scene_groups_starting_at(first, scenes_->size())) {
       std::vector<const SceneAnnotation*> group;
+      std::vector<SceneAnnotation> seen;
       std::string image_lines;
       for (size_t k = 0; k < g.size; ++k) {
         group.push_back(&(*scenes_)[g.first + k]);
+        seen.push_back(as_seen((*scenes_)[g.first + k]));
         image_lines += "image-" + std::to_string(k) + ": <image>\n";
       }
+      std::vector<const SceneAnnotation*> seen_group;
+      for (const auto& a : seen) seen_group.push_back(&a);
       for (const auto& ex : generate_for_group(group, g.index, opts, PromptTemplate::defaults())) {
         ++per_family[ex.family];
         std::string answer = ex.cota.task.choices.empty() ? ex.cota.answer
                                                           : ex.cota.task.choices.at(static_cast<size_t>(ex.cota.answer[0] - 'A'));
-        EXPECT_EQ(answer, recompute_group(group, ex.cota.task.metadata)) << ex.cota.task.id;
+        EXPECT_EQ(answer, recompute_group(seen_group, ex.cota.task.metadata)) << ex.cota.task.id;
         EXPECT_EQ(ex.cota.task.images.size(), g.size);
         EXPECT_NE(ex.cota.user_request.find(image_lines), std::string::npos) << ex.cota.task.id;
         EXPECT_EQ(check_training_record(to_llava(ex.cota, "x")), "") << ex.cota.task.id;
@@ -385,7 +425,7 @@ TEST(GenerateVgInputTest, IndependentVgStyleWorld) {
       ++per_family[ex.family];
       const Json& m = ex.cota.task.metadata;
       if (ex.family != "attribute" && ex.family != "attribute_exists") {  // VG attributes are not in the synthetic world's order
-        EXPECT_EQ(ex.cota.answer, recompute(scenes[i], m)) << ex.cota.task.id;
+        EXPECT_EQ(ex.cota.answer, recompute(as_seen(scenes[i]), m)) << ex.cota.task.id;
       }
       EXPECT_EQ(check_training_record(to_llava(ex.cota, "x")), "");
     }
@@ -393,10 +433,11 @@ TEST(GenerateVgInputTest, IndependentVgStyleWorld) {
     EXPECT_GT(per_family[family], 0) << family;
   for (size_t g = 0; g + 3 <= scenes.size(); g += 3) {
     std::vector<const SceneAnnotation*> group{&scenes[g], &scenes[g + 1], &scenes[g + 2]};
+    const std::vector<SceneAnnotation> seen{as_seen(scenes[g]), as_seen(scenes[g + 1]), as_seen(scenes[g + 2])};
     for (const auto& ex : generate_for_group(group, g / 3, GenOptions{}, PromptTemplate::defaults())) {
       ++per_family[ex.family];
       if (ex.family != "multi_attribute") {  // VG attributes are not in the synthetic world's order
-        EXPECT_EQ(ex.cota.answer, recompute_group(group, ex.cota.task.metadata)) << ex.cota.task.id;
+        EXPECT_EQ(ex.cota.answer, recompute_group({&seen[0], &seen[1], &seen[2]}, ex.cota.task.metadata)) << ex.cota.task.id;
       }
     }
   }
@@ -568,7 +609,7 @@ TEST_F(GenerateTest, NoisyOracleToolsAnswerWhatTheChainsSay) {
     for (const auto& ex : generate_for_scene((*scenes_)[i], i, opts, PromptTemplate::defaults())) {
       const Json& m = ex.cota.task.metadata;
       const std::string answer = ex.cota.task.choices.empty() ? ex.cota.answer : m["answer_text"].get<std::string>();
-      EXPECT_EQ(answer, recompute((*scenes_)[i], m)) << ex.cota.task.id;
+      EXPECT_EQ(answer, recompute(as_seen((*scenes_)[i]), m)) << ex.cota.task.id;
       EXPECT_EQ(ex.direct.answer, ex.cota.answer);
       kept += ex.chain_kept;
     }

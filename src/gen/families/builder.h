@@ -15,6 +15,7 @@
 #include <cstring>
 
 #include "cota/image_name.h"
+#include "cota/visibility.h"
 #include "gen/generate.h"
 #include "tools/builtin.h"
 #include "tools/visualize.h"
@@ -127,11 +128,8 @@ class LazyImage {
   std::optional<Image> image_;
 };
 
-// Fewer visible pixels of an object than this (its segment mask) do not decide its depth.
-constexpr size_t kMinVisiblePixels = 64;
-
 // The scene's depth map in the tools' convention, through the tools' noise, and its segment
-// masks, read once for all families that use them.
+// masks, read once for all families that use them (each mask only when its object is asked about).
 class LazyDepth {
  public:
   LazyDepth(const SceneAnnotation& scene, const OracleNoise& noise) : scene_(scene), noise_(noise) {}
@@ -157,21 +155,22 @@ class LazyDepth {
       return region_depth(d, exact_box, "mean");
     }
     if (!masks_) {
-      NpyArray m = read_npy(scene_.segment_path);
-      if (m.shape.size() != 3 || m.shape[0] != scene_.objects.size() || m.shape[1] == 0 || m.shape[2] == 0)
-        throw Error(scene_.segment_path + ": expected " + std::to_string(scene_.objects.size()) +
-                    " masks (one per box) of H x W, not shape " + shape_text(m.shape));
-      masks_ = std::move(m);
+      masks_.emplace(scene_.segment_path);
+      // The objects of a scene left whole are the file's boxes, one mask each.
+      const bool whole = std::none_of(scene_.objects.begin(), scene_.objects.end(), [](const SceneObject& o) { return o.mask_index.has_value(); });
+      if (whole && masks_->count() != scene_.objects.size())
+        throw Error(scene_.segment_path + ": expected " + std::to_string(scene_.objects.size()) + " masks (one per box), not " +
+                    std::to_string(masks_->count()));
       visible_depth_.assign(scene_.objects.size(), std::nullopt);
       measured_.assign(scene_.objects.size(), false);
     }
     if (!measured_[i]) {
       measured_[i] = true;
       const DepthMap& d = get();
-      const size_t h = masks_->shape[1], w = masks_->shape[2];
-      const float* mask = masks_->values.data() + i * h * w;
+      const size_t h = masks_->height(), w = masks_->width();
+      const std::vector<uint8_t> mask = masks_->mask(scene_.objects[i].mask_index.value_or(i));
       double sum = 0;
-      size_t visible = 0;
+      int64_t visible = 0;
       for (size_t y = 0; y < h; ++y)
         for (size_t x = 0; x < w; ++x)
           if (mask[y * w + x] != 0) {
@@ -184,16 +183,11 @@ class LazyDepth {
   }
 
  private:
-  static std::string shape_text(const std::vector<size_t>& shape) {
-    std::string s;
-    for (size_t k : shape) s += (s.empty() ? "" : " x ") + std::to_string(k);
-    return s.empty() ? "()" : s;
-  }
   const SceneAnnotation& scene_;
   const OracleNoise noise_;
   std::optional<DepthMap> depth_;
   double top_ = 0;  // the depth map's largest value: depth is top - value (depth_from_inverse)
-  std::optional<NpyArray> masks_;
+  std::optional<SegmentMasks> masks_;
   std::vector<std::optional<double>> visible_depth_;
   std::vector<bool> measured_;
 };

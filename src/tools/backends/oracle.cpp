@@ -6,11 +6,14 @@
 #include <filesystem>
 #include <map>
 #include <cstdio>
+#include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <sstream>
 
 #include "cota/annotation.h"
+#include "cota/visibility.h"
 #include "tools/image_cv.h"
 #include "tools/oracle_noise.h"
 #include "tools/vision_backend.h"
@@ -150,8 +153,10 @@ class OracleBackend : public VisionBackend {
     try {
       for (auto& a : load_scene_annotations(path)) {
         by_path_[canonical(a.image_path)] = scenes_.size();
-        scenes_.push_back(taco::perceive(a, noise_));
+        scenes_.push_back(std::move(a));
       }
+      seen_.resize(scenes_.size());
+      seen_once_ = std::make_unique<std::once_flag[]>(scenes_.size());
       annotations_path_ = path;
     } catch (const Error& e) {
       unavailable_ = e.what();
@@ -230,11 +235,24 @@ class OracleBackend : public VisionBackend {
       return nullptr;
     }
     std::call_once(index_built_, [&] { content_.build(scenes_, annotations_path_); });
-    if (long i = content_.find(pixels_key(image.image)); i >= 0) return &scenes_[static_cast<size_t>(i)];
+    if (long i = content_.find(pixels_key(image.image)); i >= 0) return &seen(static_cast<size_t>(i));
     auto it = by_path_.find(canonical(image.path));
-    if (it != by_path_.end()) return &scenes_[it->second];
+    if (it != by_path_.end()) return &seen(it->second);
     why = "the annotations do not cover " + image.name;
     return nullptr;
+  }
+
+  // Scene i as the tools see it: what can be seen of it (visible_part: its masks are read the
+  // first time the scene is asked about, not at the start), through the noise.
+  const SceneAnnotation& seen(size_t i) const {
+    std::call_once(seen_once_[i], [&] {
+      try {
+        seen_[i] = taco::perceive(visible_part(scenes_[i]), noise_);
+      } catch (const Error& e) {
+        throw ToolError(ToolFailure::kValueError, e.what());
+      }
+    });
+    return *seen_[i];
   }
 
   const SceneAnnotation& annotation(const NamedImage& image) const {
@@ -301,7 +319,9 @@ class OracleBackend : public VisionBackend {
 
   OracleNoise noise_;
   std::shared_ptr<VisionBackend> fallback_;  // answers for images the annotations do not cover; may be null
-  std::vector<SceneAnnotation> scenes_;         // as perceived through noise_
+  std::vector<SceneAnnotation> scenes_;         // as the annotations give them
+  mutable std::vector<std::optional<SceneAnnotation>> seen_;  // as perceived: seen(i)
+  std::unique_ptr<std::once_flag[]> seen_once_;
   std::map<std::string, size_t> by_path_;      // canonical image path -> scene
   std::string annotations_path_;
   mutable ContentIndex content_;               // built at the first look-up
