@@ -26,9 +26,11 @@ int main(int argc, char** argv) {
   // Tesseract's OpenMP threads make OCR ~10x slower unless OMP_THREAD_LIMIT is set before the
   // process starts (the runtime reads it at load time), so taco restarts itself with it set.
   // `taco train` and `taco train-vision` run no OCR and want libtorch's OpenMP threads (their
-  // --threads): capped at one, a second libtorch thread spins instead of working.
-  const bool training = argc > 1 && (std::string(argv[1]) == "train" || std::string(argv[1]) == "train-vision");
-  if (!training && !std::getenv("OMP_THREAD_LIMIT")) {
+  // --threads): capped at one, a second libtorch thread spins instead of working. `taco synth`
+  // and `taco gen` run no OCR either and skip the restart (a second process start, ~0.2 s).
+  const std::string command = argc > 1 ? argv[1] : "";
+  const bool no_ocr = command == "train" || command == "train-vision" || command == "synth" || command == "gen";
+  if (!no_ocr && !std::getenv("OMP_THREAD_LIMIT")) {
     ::setenv("OMP_THREAD_LIMIT", "1", 1);
     ::execv("/proc/self/exe", argv);  // returns only on failure; then go on, just slower
   }

@@ -27,6 +27,9 @@ constexpr double kMinVisibleShare = 0.5;
 // nothing measured is taken as seen.
 bool can_be_seen(const SceneObject& object);
 
+// How many of the n bytes at p are not 0 (a mask's pixels).
+int64_t count_nonzero_bytes(const uint8_t* p, size_t n);
+
 // A scene's segment masks (n_objects x H x W, mask k = the pixels of box k that show, any
 // numeric or bool dtype), read as bytes and one mask at a time where the file allows it (a
 // C-ordered one-byte dtype, as NumPy writes bool masks): a depth question reads the masks of

@@ -81,6 +81,20 @@ Image SceneImageCache::get(const std::string& path) {
   return images_.emplace(path, std::move(image)).first->second;
 }
 
+void SceneImageCache::write_once(const std::string& path, const std::function<std::string()>& encode) {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (!written_.insert(path).second) return;
+  }
+  try {
+    write_file(path, encode());
+  } catch (...) {
+    std::lock_guard<std::mutex> lock(mu_);
+    written_.erase(path);  // not there: the next example that needs it tries again
+    throw;
+  }
+}
+
 std::vector<GeneratedExample> generate_for_scene(const SceneAnnotation& annotated, size_t scene_index, const GenOptions& options,
                                                  const PromptTemplate& prompts, SceneImageCache* cache) {
   check_families(options);

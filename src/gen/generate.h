@@ -10,10 +10,12 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
 #include <random>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -28,7 +30,9 @@ namespace taco {
 struct GenOptions {
   uint64_t seed = 1;
   double mc_ratio = 0.0;      // share of questions asked as multiple choice
-  std::string images_dir;     // where tagged images go ("" draws none; the trace still names them)
+  // Where tagged images go ("" draws none; the trace still names them): one flat folder, each
+  // file named by its picture and the regions drawn on it (<scene id>-<16 hex>.jpg).
+  std::string images_dir;
   std::vector<std::string> families;  // empty: all
   // The tools' noise (tools/oracle_noise.h). Questions and answers stay those of the true
   // scene; each chain is made from the scene as perceived, and kept only where it asks the
@@ -40,14 +44,18 @@ struct GenOptions {
 };
 
 // Decoded scene pictures shared by the examples of a run, so that each picture is decoded once
-// even when single- and multi-image families both draw on it. Thread-safe.
+// even when single- and multi-image families both draw on it, and the tagged images written,
+// so that examples that box the same objects in the same picture share one file. Thread-safe.
 class SceneImageCache {
  public:
   Image get(const std::string& path);
+  // Writes `path` with what `encode` makes, the first time it is asked for.
+  void write_once(const std::string& path, const std::function<std::string()>& encode);
 
  private:
   std::mutex mu_;
   std::map<std::string, Image> images_;
+  std::set<std::string> written_;
 };
 
 struct GeneratedExample {

@@ -50,11 +50,26 @@ Json read_json_file(const std::string& path, const JsonLimits& limits) {
 }
 
 void write_file(const std::string& path, const std::string& bytes) {
-  make_dirs(parent_dir(path));
-  std::ofstream out(path, std::ios::binary | std::ios::trunc);
-  if (!out) throw Error(path + ": cannot write (" + std::strerror(errno) + ")");
-  out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  if (!out) throw Error(path + ": write failed");
+  // The folder is made only when the file cannot be opened without it: a writer of many files
+  // into one folder (gen's tagged images) pays one open per file, not a walk up the path.
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  if (fd < 0 && errno == ENOENT) {
+    make_dirs(parent_dir(path));
+    fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  }
+  if (fd < 0) throw Error(path + ": cannot write (" + std::strerror(errno) + ")");
+  size_t done = 0;
+  while (done < bytes.size()) {
+    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) {
+      const std::string why = std::strerror(errno);
+      ::close(fd);
+      throw Error(path + ": write failed (" + why + ")");
+    }
+    done += static_cast<size_t>(n);
+  }
+  if (::close(fd) != 0) throw Error(path + ": write failed (" + std::strerror(errno) + ")");
 }
 
 void write_file_atomic(const std::string& path, const std::string& bytes) {

@@ -410,6 +410,33 @@ TEST_F(GenerateTest, ShardsAndThreadsGiveTheSameExamples) {
   EXPECT_GT(one.size(), 50u);
 }
 
+// Tagged images lie in one flat folder, each drawn once: examples that box the same objects in
+// the same picture name the same file, every file a record names is there, and no file is one
+// that no record names.
+TEST_F(GenerateTest, TaggedImagesLieFlatAndAreDrawnOnce) {
+  GenRunOptions o;
+  o.format = GenFormat::kLlava;
+  o.out_path = dir_->file("flat.jsonl");
+  o.gen.images_dir = dir_->file("flat.images");
+  o.jobs = 2;
+  run_generation(*scenes_, o, PromptTemplate::defaults());
+  std::map<std::string, int> named;  // tagged image -> records naming it
+  for_each_jsonl(o.out_path, [&](size_t, Json&& r) {
+    for (const auto& p : r["image"])  // the images folder was given as an absolute path: so are its files
+      if (p.get<std::string>().rfind(o.gen.images_dir + "/", 0) == 0) ++named[p.get<std::string>()];
+  });
+  std::set<std::string> files;
+  for (const auto& e : std::filesystem::directory_iterator(o.gen.images_dir)) {
+    EXPECT_TRUE(e.is_regular_file()) << e.path();
+    files.insert(e.path().string());
+  }
+  ASSERT_GT(named.size(), 50u);
+  EXPECT_EQ(files.size(), named.size());
+  for (const auto& [path, n] : named) EXPECT_TRUE(files.count(path)) << path;
+  const auto shared = std::count_if(named.begin(), named.end(), [](const auto& kv) { return kv.second > 1; });
+  EXPECT_GT(shared, 10) << "examples that box the same objects share a file";
+}
+
 // Opt-in: annotations written by an independent producer in pcota's layout, with segment
 // masks: every depth answer is checked against what the masks show. Make them with
 //   /usr/bin/python3 ../shared/tools/make_vg_world.py --out DIR --n 100

@@ -12,6 +12,7 @@
 #include <optional>
 #include <random>
 #include <set>
+#include <cstdio>
 #include <cstring>
 
 #include "cota/image_name.h"
@@ -22,6 +23,7 @@
 #include "tools/vision.h"
 #include "util/error.h"
 #include "util/files.h"
+#include "util/hash.h"
 #include "util/npy.h"
 #include "util/pyrepr.h"
 #include "util/strings.h"
@@ -117,6 +119,7 @@ inline std::vector<size_t> unique_objects(const SceneAnnotation& a) {
 class LazyImage {
  public:
   LazyImage(std::string path, SceneImageCache* cache) : path_(std::move(path)), cache_(cache) {}
+  SceneImageCache* cache() const { return cache_; }
   const Image& get() {
     if (!image_) image_ = cache_ ? cache_->get(path_) : Image::load(path_);
     return *image_;
@@ -136,8 +139,10 @@ class LazyDepth {
   const DepthMap& get() {
     if (!depth_) {
       NpyArray inverse = read_npy(scene_.depth_path);
-      top_ = inverse.values.empty() ? 0 : *std::max_element(inverse.values.begin(), inverse.values.end());
       depth_ = depth_from_inverse(inverse, scene_.depth_path);
+      // The map's largest value, for objects that carry their own (the synthetic world's).
+      if (std::any_of(scene_.objects.begin(), scene_.objects.end(), [](const SceneObject& o) { return o.depth_value.has_value(); }))
+        top_ = inverse.values.empty() ? 0 : *std::max_element(inverse.values.begin(), inverse.values.end());
       perturb_depth(*depth_, scene_.id, noise_);
     }
     return *depth_;
@@ -171,12 +176,17 @@ class LazyDepth {
       const std::vector<uint8_t> mask = masks_->mask(scene_.objects[i].mask_index.value_or(i));
       double sum = 0;
       int64_t visible = 0;
-      for (size_t y = 0; y < h; ++y)
+      const bool same_size = static_cast<size_t>(d.width) == w && static_cast<size_t>(d.height) == h;
+      for (size_t y = 0; y < h; ++y) {
+        const uint8_t* row = mask.data() + y * w;
+        if (count_nonzero_bytes(row, w) == 0) continue;  // most rows of a mask show nothing
         for (size_t x = 0; x < w; ++x)
-          if (mask[y * w + x] != 0) {
-            sum += d.at(static_cast<int>(x * static_cast<size_t>(d.width) / w), static_cast<int>(y * static_cast<size_t>(d.height) / h));
+          if (row[x] != 0) {
+            sum += same_size ? d.values[y * w + x]
+                             : d.at(static_cast<int>(x * static_cast<size_t>(d.width) / w), static_cast<int>(y * static_cast<size_t>(d.height) / h));
             ++visible;
           }
+      }
       if (visible >= kMinVisiblePixels) visible_depth_[i] = sum / static_cast<double>(visible);
     }
     return visible_depth_[i];
@@ -335,16 +345,28 @@ class Builder {
 
   // A tool-made image: drawn now when an images folder is set (only for kept examples, since
   // a family that gives up does so before calling tools). JPEG, as TACO saved tool outputs: it
-  // encodes several times faster than PNG.
+  // encodes several times faster than PNG. Named by the picture and the regions drawn on it,
+  // so the examples of a run that box the same objects in one picture (a third of them) share
+  // one file, drawn once; one flat folder, since a folder per example cost as much to create
+  // as the image to encode.
   void add_image(const std::string& name, const std::string& tool, const Json& regions, size_t k) {
     TraceImage im{name, "", tool, scenes_[k]->width, scenes_[k]->height};
     if (regions.empty()) {
       im.path = scenes_[k]->image_path;  // nothing drawn: the tagged image is the input itself
     } else if (!options_.images_dir.empty()) {
-      im.path = options_.images_dir + "/" + safe_file_name(trace_.task.id) + "/" + name + ".jpg";
-      write_file(im.path, draw_regions(images_[k].get(), regions).encode(".jpg", 90));
+      const std::string drawn = scenes_[k]->image_path + "\n" + regions.dump();
+      im.path = options_.images_dir + "/" + safe_file_name(scenes_[k]->id) + "-" + hex64(hash_bytes(drawn)) + ".jpg";
+      auto encode = [&] { return draw_regions(images_[k].get(), regions).encode(".jpg", 90); };
+      if (SceneImageCache* cache = images_[k].cache()) cache->write_once(im.path, encode);
+      else write_file(im.path, encode());
     }
     trace_.images.push_back(std::move(im));
+  }
+
+  static std::string hex64(uint64_t v) {
+    char out[17];
+    std::snprintf(out, sizeof out, "%016llx", static_cast<unsigned long long>(v));
+    return out;
   }
 
   void step(const std::string& thought, Action action, Json observation, std::vector<std::string> new_images = {}) {
