@@ -95,6 +95,7 @@ class GenRecords {
 
 // The scenes with what can be seen of each measured (measure_visibility) the first time a
 // scene is asked for: a scene's masks are read once, not again for each group it is in.
+// Scenes before a chunk the run has moved past are let go, so memory stays that of the input.
 class MeasuredScenes {
  public:
   explicit MeasuredScenes(const std::vector<SceneAnnotation>& scenes)
@@ -106,13 +107,21 @@ class MeasuredScenes {
       measure_visibility(a);
       measured_[i] = std::move(a);
     });
+    if (!measured_[i]) throw Error("internal: scene " + scenes_[i].id + " was asked for after it was let go");
     return *measured_[i];
+  }
+  // No scene below `index` is asked for again: groups start at their first scene, which no
+  // chunk still to come holds below its own first.
+  void let_go_below(size_t index) {
+    for (size_t i = released_; i < std::min(index, measured_.size()); ++i) measured_[i].reset();
+    released_ = std::max(released_, index);
   }
 
  private:
   const std::vector<SceneAnnotation>& scenes_;
   std::vector<std::optional<SceneAnnotation>> measured_;
   std::unique_ptr<std::once_flag[]> once_;
+  size_t released_ = 0;
 };
 
 // The examples of scene `index`: its own, then those of the groups that start at it (a group
@@ -197,6 +206,7 @@ GenSummary run_generation(const std::vector<SceneAnnotation>& scenes, const GenR
       }
       summary.records_per_scene.push_back(summary.records - records_before);
     }
+    if (end < mine.size()) measured.let_go_below(mine[end]);
   }
   // Every scene failing is a broken input, not a run with nothing to say.
   if (summary.scenes == 0 && summary.scenes_skipped > 0)
