@@ -142,7 +142,7 @@ bool jpeg_has_exif(const std::string& b) {
 
 // The JPEG decoded by libjpeg-turbo to BGR, or an empty Mat where it declines (Exif, CMYK, a
 // warning about damaged data): the caller then decodes with OpenCV.
-cv::Mat decode_jpeg_fast(const std::string& bytes) {
+cv::Mat decode_jpeg_fast(const std::string& bytes, int64_t max_pixels, const std::string& what) {
   if (jpeg_has_exif(bytes)) return {};
   tjhandle h = TurboJpeg::decompressor();
   int w = 0, hgt = 0, subsampling = 0, colorspace = 0;
@@ -150,6 +150,10 @@ cv::Mat decode_jpeg_fast(const std::string& bytes) {
   if (!h || tjDecompressHeader3(h, data, static_cast<unsigned long>(bytes.size()), &w, &hgt, &subsampling, &colorspace) != 0 ||
       colorspace == TJCS_CMYK || colorspace == TJCS_YCCK || w <= 0 || hgt <= 0)
     return {};
+  // The frame libjpeg decodes, not only the first one the header walk found, stays in bounds.
+  if (static_cast<int64_t>(w) * hgt > max_pixels)
+    throw Error(what + ": image is " + std::to_string(w) + "x" + std::to_string(hgt) + ", over the limit of " +
+                std::to_string(max_pixels) + " pixels");
   cv::Mat mat(hgt, w, CV_8UC3);
   if (tjDecompress2(h, data, static_cast<unsigned long>(bytes.size()), mat.data, w, static_cast<int>(mat.step), hgt, TJPF_BGR, 0) != 0)
     return {};
@@ -244,7 +248,7 @@ Image Image::decode(const std::string& bytes, int64_t max_pixels, const std::str
     throw Error(what + ": image is " + std::to_string(w) + "x" + std::to_string(h) + ", over the limit of " +
                 std::to_string(max_pixels) + " pixels");
   if (mime == "image/jpeg" && !jpeg_complete(bytes)) throw Error(what + ": a truncated JPEG (it stops before its end marker)");
-  cv::Mat mat = mime == "image/jpeg" ? decode_jpeg_fast(bytes) : cv::Mat();
+  cv::Mat mat = mime == "image/jpeg" ? decode_jpeg_fast(bytes, max_pixels, what) : cv::Mat();
   if (mat.empty()) {
     cv::Mat raw(1, static_cast<int>(bytes.size()), CV_8UC1, const_cast<char*>(bytes.data()));
     try {

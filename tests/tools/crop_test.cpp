@@ -1,6 +1,10 @@
 #include <gtest/gtest.h>
 
+#include <opencv2/core.hpp>
+#include <opencv2/imgcodecs.hpp>
+
 #include "test_support.h"
+#include "tools/image_cv.h"
 #include "tools/image_store.h"
 #include "tools/registry.h"
 #include "util/error.h"
@@ -183,6 +187,27 @@ TEST(ImageTest, TruncatedJpegIsReported) {
   } catch (const Error& e) {
     EXPECT_NE(std::string(e.what()).find("cut.jpg: a truncated JPEG"), std::string::npos) << e.what();
   }
+}
+
+// JPEG goes through libjpeg-turbo's own API: the same pixels as OpenCV's decoder gives, and a
+// picture with Exif data is still turned as its orientation tag says (it goes through OpenCV).
+TEST(ImageTest, JpegDecodesToOpenCvsPixelsAndExifOrientationIsHonoured) {
+  test::TempDir dir;
+  const Image img = Image::load(test::write_test_image(dir.file("a.png"), 123, 45, "A7"));
+  const std::string jpeg = img.encode(".jpg", 90);
+  const Image mine = Image::decode(jpeg, kDefaultMaxPixels, "a.jpg");
+  const std::vector<uchar> raw(jpeg.begin(), jpeg.end());
+  const cv::Mat theirs = cv::imdecode(raw, cv::IMREAD_COLOR);
+  ASSERT_EQ(mine.width(), theirs.cols);
+  EXPECT_EQ(cv::norm(mat_of(mine), theirs, cv::NORM_INF), 0.0);
+  // Orientation 6 (turned a quarter clockwise) in an APP1 Exif segment right after SOI.
+  const std::string tiff("II*\0\x08\0\0\0\x01\0\x12\x01\x03\0\x01\0\0\0\x06\0\0\0\0\0\0\0", 26);
+  const std::string payload = std::string("Exif\0\0", 6) + tiff;
+  const size_t length = payload.size() + 2;
+  const std::string app1 = std::string("\xFF\xE1", 2) + static_cast<char>(length >> 8) + static_cast<char>(length & 0xFF) + payload;
+  const Image turned = Image::decode(jpeg.substr(0, 2) + app1 + jpeg.substr(2), kDefaultMaxPixels, "turned.jpg");
+  EXPECT_EQ(turned.width(), 45);
+  EXPECT_EQ(turned.height(), 123);
 }
 
 TEST(ImageTest, HeaderSizeOfRealEncodings) {
