@@ -1,6 +1,7 @@
 #include "cota/visibility.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -89,7 +90,11 @@ void measure_visibility(SceneAnnotation& scene) {
   const bool measured = std::all_of(scene.objects.begin(), scene.objects.end(), [](const SceneObject& o) { return o.visible_pixels.has_value(); });
   if (measured || scene.segment_path.empty()) return;
   const SegmentMasks masks(scene.segment_path);
-  const std::vector<int64_t> counts = masks.pixel_counts();
+  std::vector<int64_t> counts = masks.pixel_counts();
+  // Counted in the picture's pixels, as the boxes are, where the masks were saved at another size.
+  const double scale = static_cast<double>(scene.width) * scene.height / static_cast<double>(masks.width() * masks.height());
+  if (scale != 1.0)
+    for (int64_t& c : counts) c = std::llround(static_cast<double>(c) * scale);
   for (size_t i = 0; i < scene.objects.size(); ++i) {
     SceneObject& o = scene.objects[i];
     const size_t k = o.mask_index.value_or(i);

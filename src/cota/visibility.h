@@ -53,8 +53,8 @@ class SegmentMasks {
   bool direct_ = false;  // one-byte elements in C order: read in place; else through read_npy
 };
 
-// Fills each object's visible_pixels from the scene's segment masks where the annotations do
-// not give it; a scene with neither is left as it is (every object taken as seen). Throws
+// Fills each object's visible_pixels from the scene's segment masks (in the picture's pixels,
+// where the masks were saved at another size) where the annotations do not give it; a scene with neither is left as it is (every object taken as seen). Throws
 // Error naming the file when the masks do not hold one mask per box.
 void measure_visibility(SceneAnnotation& scene);
 

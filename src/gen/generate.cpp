@@ -84,15 +84,13 @@ Image SceneImageCache::get(const std::string& path) {
 void SceneImageCache::write_once(const std::string& path, const std::function<std::string()>& encode) {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (!written_.insert(path).second) return;
+    if (written_.count(path)) return;
   }
-  try {
-    write_file(path, encode());
-  } catch (...) {
-    std::lock_guard<std::mutex> lock(mu_);
-    written_.erase(path);  // not there: the next example that needs it tries again
-    throw;
-  }
+  // Marked only once it is whole: an example never names a file that a failed write left out.
+  // Two threads that draw the same image at once both write it, renamed into place whole.
+  write_file_replacing(path, encode());
+  std::lock_guard<std::mutex> lock(mu_);
+  written_.insert(path);
 }
 
 std::vector<GeneratedExample> generate_for_scene(const SceneAnnotation& annotated, size_t scene_index, const GenOptions& options,

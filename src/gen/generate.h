@@ -30,8 +30,8 @@ namespace taco {
 struct GenOptions {
   uint64_t seed = 1;
   double mc_ratio = 0.0;      // share of questions asked as multiple choice
-  // Where tagged images go ("" draws none; the trace still names them): one flat folder, each
-  // file named by its picture and the regions drawn on it (<scene id>-<16 hex>.jpg).
+  // Where tagged images go ("" draws none; the trace still names them): each file named by its
+  // picture and the regions drawn on it, <images_dir>/<2 hex>/<scene id>-<16 hex>.jpg.
   std::string images_dir;
   std::vector<std::string> families;  // empty: all
   // The tools' noise (tools/oracle_noise.h). Questions and answers stay those of the true

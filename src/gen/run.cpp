@@ -99,27 +99,35 @@ class GenRecords {
 class MeasuredScenes {
  public:
   explicit MeasuredScenes(const std::vector<SceneAnnotation>& scenes)
-      : scenes_(scenes), measured_(scenes.size()), once_(std::make_unique<std::once_flag[]>(scenes.size())) {}
+      : scenes_(scenes), measured_(scenes.size()), errors_(scenes.size()), once_(std::make_unique<std::once_flag[]>(scenes.size())) {}
   size_t size() const { return scenes_.size(); }
   const SceneAnnotation& operator[](size_t i) {
+    // Nothing throws out of call_once (a throwing callable has hung later callers with some
+    // standard libraries): a scene that cannot be measured keeps its error for every asker.
     std::call_once(once_[i], [&] {
-      SceneAnnotation a = scenes_[i];
-      measure_visibility(a);
-      measured_[i] = std::move(a);
+      try {
+        SceneAnnotation a = scenes_[i];
+        measure_visibility(a);
+        measured_[i] = std::move(a);
+      } catch (const std::exception& e) {
+        errors_[i] = e.what();
+      }
     });
+    if (!errors_[i].empty()) throw Error(errors_[i]);
     if (!measured_[i]) throw Error("internal: scene " + scenes_[i].id + " was asked for after it was let go");
     return *measured_[i];
   }
   // No scene below `index` is asked for again: groups start at their first scene, which no
   // chunk still to come holds below its own first.
   void let_go_below(size_t index) {
-    for (size_t i = released_; i < std::min(index, measured_.size()); ++i) measured_[i].reset();
+    for (size_t i = released_; i < std::min(index, measured_.size()); ++i) measured_[i].reset(), errors_[i].clear();
     released_ = std::max(released_, index);
   }
 
  private:
   const std::vector<SceneAnnotation>& scenes_;
   std::vector<std::optional<SceneAnnotation>> measured_;
+  std::vector<std::string> errors_;  // why a scene could not be measured
   std::unique_ptr<std::once_flag[]> once_;
   size_t released_ = 0;
 };
@@ -240,7 +248,8 @@ GenJobResult run_gen_job(const GenSettings& f, const JobEvents& events) {
   o.direct_share = f.direct_share;
   o.limit = f.limit;
   if (!f.no_images && o.format != GenFormat::kTasks) {  // tasks need only the scene images
-    // Shards share one images folder (file names are per question): merged, the records are
+    // Shards share one images folder (a tagged image's name says what is drawn on which
+    // picture, and shards that draw the same one write the same bytes): merged, the records are
     // those of one run, image paths included.
     o.gen.images_dir = f.images_dir.empty() ? output_base(f.out) + ".images" : f.images_dir;
   }

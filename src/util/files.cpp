@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cctype>
 #include <cstdio>
 #include <cerrno>
@@ -70,6 +71,18 @@ void write_file(const std::string& path, const std::string& bytes) {
     done += static_cast<size_t>(n);
   }
   if (::close(fd) != 0) throw Error(path + ": write failed (" + std::strerror(errno) + ")");
+}
+
+void write_file_replacing(const std::string& path, const std::string& bytes) {
+  // A name of this process and thread alone, so concurrent writers never share a temporary file.
+  static std::atomic<uint64_t> serial{0};
+  const std::string tmp = path + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(serial++);
+  write_file(tmp, bytes);
+  if (::rename(tmp.c_str(), path.c_str()) != 0) {
+    const std::string why = std::strerror(errno);
+    ::unlink(tmp.c_str());
+    throw Error(path + ": cannot write (" + why + ")");
+  }
 }
 
 void write_file_atomic(const std::string& path, const std::string& bytes) {

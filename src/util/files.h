@@ -19,6 +19,10 @@ void write_file(const std::string& path, const std::string& bytes);  // creates 
 // Writes to a temporary file beside `path`, flushes it to disk and renames it over `path`, so a
 // reader (or a run killed midway) sees the old file or the new one, never half of one.
 void write_file_atomic(const std::string& path, const std::string& bytes);
+// Writes beside `path` and renames into place, without fsync: a reader never sees half a file,
+// and a writer killed midway leaves the old file (or none), not a cut one. Writers of the same
+// path at once (threads, processes) each leave whole bytes. Creates parent folders.
+void write_file_replacing(const std::string& path, const std::string& bytes);
 void make_dirs(const std::string& path);
 // `path` resolved against `base_dir` unless it is absolute (or base_dir is empty).
 std::string resolve_path(const std::string& base_dir, const std::string& path);

@@ -410,10 +410,10 @@ TEST_F(GenerateTest, ShardsAndThreadsGiveTheSameExamples) {
   EXPECT_GT(one.size(), 50u);
 }
 
-// Tagged images lie in one flat folder, each drawn once: examples that box the same objects in
-// the same picture name the same file, every file a record names is there, and no file is one
-// that no record names.
-TEST_F(GenerateTest, TaggedImagesLieFlatAndAreDrawnOnce) {
+// Tagged images lie in 256 folders (no folder per example), each drawn once: examples that box
+// the same objects in the same picture name the same file, every file a record names is there,
+// and no file is one that no record names.
+TEST_F(GenerateTest, TaggedImagesAreSharedAndDrawnOnce) {
   GenRunOptions o;
   o.format = GenFormat::kLlava;
   o.out_path = dir_->file("flat.jsonl");
@@ -426,9 +426,14 @@ TEST_F(GenerateTest, TaggedImagesLieFlatAndAreDrawnOnce) {
       if (p.get<std::string>().rfind(o.gen.images_dir + "/", 0) == 0) ++named[p.get<std::string>()];
   });
   std::set<std::string> files;
-  for (const auto& e : std::filesystem::directory_iterator(o.gen.images_dir)) {
-    EXPECT_TRUE(e.is_regular_file()) << e.path();
-    files.insert(e.path().string());
+  for (const auto& folder : std::filesystem::directory_iterator(o.gen.images_dir)) {
+    ASSERT_TRUE(folder.is_directory()) << folder.path();
+    EXPECT_EQ(folder.path().filename().string().size(), 2u) << folder.path();
+    for (const auto& e : std::filesystem::directory_iterator(folder.path())) {
+      EXPECT_TRUE(e.is_regular_file()) << e.path();
+      EXPECT_EQ(e.path().extension(), ".jpg") << e.path();  // no temporary file is left behind
+      files.insert(e.path().string());
+    }
   }
   ASSERT_GT(named.size(), 50u);
   EXPECT_EQ(files.size(), named.size());

@@ -347,18 +347,19 @@ class Builder {
   // a family that gives up does so before calling tools). JPEG, as TACO saved tool outputs: it
   // encodes several times faster than PNG. Named by the picture and the regions drawn on it,
   // so the examples of a run that box the same objects in one picture (a third of them) share
-  // one file, drawn once; one flat folder, since a folder per example cost as much to create
+  // one file, drawn once; 256 folders in all, since a folder per example cost as much to create
   // as the image to encode.
   void add_image(const std::string& name, const std::string& tool, const Json& regions, size_t k) {
     TraceImage im{name, "", tool, scenes_[k]->width, scenes_[k]->height};
     if (regions.empty()) {
       im.path = scenes_[k]->image_path;  // nothing drawn: the tagged image is the input itself
     } else if (!options_.images_dir.empty()) {
-      const std::string drawn = scenes_[k]->image_path + "\n" + regions.dump();
-      im.path = options_.images_dir + "/" + safe_file_name(scenes_[k]->id) + "-" + hex64(hash_bytes(drawn)) + ".jpg";
+      // 256 folders by the name's hash: a million examples leave a few thousand files in each.
+      const std::string hash = hex64(hash_bytes(scenes_[k]->image_path + "\n" + regions.dump()));
+      im.path = options_.images_dir + "/" + hash.substr(0, 2) + "/" + safe_file_name(scenes_[k]->id) + "-" + hash + ".jpg";
       auto encode = [&] { return draw_regions(images_[k].get(), regions).encode(".jpg", 90); };
       if (SceneImageCache* cache = images_[k].cache()) cache->write_once(im.path, encode);
-      else write_file(im.path, encode());
+      else write_file_replacing(im.path, encode());
     }
     trace_.images.push_back(std::move(im));
   }

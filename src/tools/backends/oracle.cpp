@@ -156,6 +156,7 @@ class OracleBackend : public VisionBackend {
         scenes_.push_back(std::move(a));
       }
       seen_.resize(scenes_.size());
+      seen_errors_.resize(scenes_.size());
       seen_once_ = std::make_unique<std::once_flag[]>(scenes_.size());
       annotations_path_ = path;
     } catch (const Error& e) {
@@ -245,13 +246,16 @@ class OracleBackend : public VisionBackend {
   // Scene i as the tools see it: what can be seen of it (visible_part: its masks are read the
   // first time the scene is asked about, not at the start), through the noise.
   const SceneAnnotation& seen(size_t i) const {
+    // Nothing throws out of call_once (a throwing callable has hung later callers with some
+    // standard libraries): a scene whose masks cannot be read fails every call about it alike.
     std::call_once(seen_once_[i], [&] {
       try {
         seen_[i] = taco::perceive(visible_part(scenes_[i]), noise_);
-      } catch (const Error& e) {
-        throw ToolError(ToolFailure::kValueError, e.what());
+      } catch (const std::exception& e) {
+        seen_errors_[i] = e.what();
       }
     });
+    if (!seen_[i]) throw ToolError(ToolFailure::kValueError, seen_errors_[i]);
     return *seen_[i];
   }
 
@@ -321,6 +325,7 @@ class OracleBackend : public VisionBackend {
   std::shared_ptr<VisionBackend> fallback_;  // answers for images the annotations do not cover; may be null
   std::vector<SceneAnnotation> scenes_;         // as the annotations give them
   mutable std::vector<std::optional<SceneAnnotation>> seen_;  // as perceived: seen(i)
+  mutable std::vector<std::string> seen_errors_;              // why seen(i) could not be made
   std::unique_ptr<std::once_flag[]> seen_once_;
   std::map<std::string, size_t> by_path_;      // canonical image path -> scene
   std::string annotations_path_;
