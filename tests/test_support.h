@@ -50,6 +50,13 @@ class TempDir {
   std::string path_;
 };
 
+// A rectangle of pixels [x1, x2) x [y1, y2), for test scenes drawn with their masks.
+struct PixelRect {
+  size_t x1, y1, x2, y2;
+  bool contains(size_t x, size_t y) const { return x >= x1 && x < x2 && y >= y1 && y < y2; }
+  size_t area() const { return (x2 - x1) * (y2 - y1); }
+};
+
 // Writes a PNG of w x h with a few colored shapes (and optional text) and returns its path.
 std::string write_test_image(const std::string& path, int w = 320, int h = 240, const std::string& text = "");
 

@@ -86,10 +86,23 @@ std::vector<uint8_t> SegmentMasks::mask(size_t k) const {
   return read(k, 1);
 }
 
+SegmentMasks scene_masks(const SceneAnnotation& scene) {
+  SegmentMasks masks(scene.segment_path);
+  const bool whole = std::none_of(scene.objects.begin(), scene.objects.end(), [](const SceneObject& o) { return o.mask_index.has_value(); });
+  // Masks for boxes that are not there are masks of another scene's boxes, or of none.
+  const bool match = whole ? masks.count() == scene.objects.size()
+                           : std::all_of(scene.objects.begin(), scene.objects.end(),
+                                         [&](const SceneObject& o) { return *o.mask_index < masks.count(); });
+  if (!match)
+    throw Error(scene.segment_path + ": expected one segment mask per box (" + std::to_string(scene.objects.size()) + "), not " +
+                std::to_string(masks.count()));
+  return masks;
+}
+
 void measure_visibility(SceneAnnotation& scene) {
   const bool measured = std::all_of(scene.objects.begin(), scene.objects.end(), [](const SceneObject& o) { return o.visible_pixels.has_value(); });
   if (measured || scene.segment_path.empty()) return;
-  const SegmentMasks masks(scene.segment_path);
+  const SegmentMasks masks = scene_masks(scene);
   std::vector<int64_t> counts = masks.pixel_counts();
   // Counted in the picture's pixels, as the boxes are, where the masks were saved at another size.
   const double scale = static_cast<double>(scene.width) * scene.height / static_cast<double>(masks.width() * masks.height());
@@ -97,17 +110,8 @@ void measure_visibility(SceneAnnotation& scene) {
     for (int64_t& c : counts) c = std::llround(static_cast<double>(c) * scale);
   for (size_t i = 0; i < scene.objects.size(); ++i) {
     SceneObject& o = scene.objects[i];
-    const size_t k = o.mask_index.value_or(i);
-    if (k >= counts.size())
-      throw Error(scene.segment_path + ": expected one segment mask per box (" + std::to_string(scene.objects.size()) + "), not " +
-                  std::to_string(counts.size()));
-    if (!o.visible_pixels) o.visible_pixels = counts[k];
+    if (!o.visible_pixels) o.visible_pixels = counts[o.mask_index.value_or(i)];
   }
-  // Masks for boxes that are not there are masks of another scene's boxes, or of none.
-  if (counts.size() != scene.objects.size() &&
-      std::none_of(scene.objects.begin(), scene.objects.end(), [](const SceneObject& o) { return o.mask_index.has_value(); }))
-    throw Error(scene.segment_path + ": expected one segment mask per box (" + std::to_string(scene.objects.size()) + "), not " +
-                std::to_string(counts.size()));
 }
 
 SceneAnnotation visible_part(const SceneAnnotation& scene) {

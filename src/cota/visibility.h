@@ -53,6 +53,10 @@ class SegmentMasks {
   bool direct_ = false;  // one-byte elements in C order: read in place; else through read_npy
 };
 
+// The scene's segment masks, checked against its objects: a scene left whole has one mask per
+// box; a visible part names each object's mask by its mask_index. Throws Error naming the file.
+SegmentMasks scene_masks(const SceneAnnotation& scene);
+
 // Fills each object's visible_pixels from the scene's segment masks (in the picture's pixels,
 // where the masks were saved at another size) where the annotations do not give it; a scene with neither is left as it is (every object taken as seen). Throws
 // Error naming the file when the masks do not hold one mask per box.

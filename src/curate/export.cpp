@@ -35,9 +35,8 @@ class ImagePlacer {
     std::error_code ec;
     if (src.empty()) throw Error("an image of the trace has no file (made with GenSettings.no_images?)");
     if (!fs::exists(src, ec)) throw Error("image missing: " + src);
-    char hash[17];
-    std::snprintf(hash, sizeof hash, "%016llx", static_cast<unsigned long long>(hash_bytes(src)));
-    const std::string dst = dir_ + "/" + std::string(hash, 4) + "/" + std::string(hash + 4) + "-" + fs::path(src).filename().string();
+    const std::string hash = hash_hex(src);
+    const std::string dst = dir_ + "/" + hash.substr(0, 4) + "/" + hash.substr(4) + "-" + fs::path(src).filename().string();
     if (!fs::exists(dst, ec)) {
       make_dirs(parent_dir(dst));
       if (mode_ == "link") fs::create_symlink(fs::absolute(src), dst, ec);

@@ -3,6 +3,8 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdio>
+#include <string>
 #include <string_view>
 
 namespace taco {
@@ -27,6 +29,13 @@ inline uint64_t hash_bytes(std::string_view s) {
   uint64_t h = 0xcbf29ce484222325ULL;
   for (unsigned char c : s) h = (h ^ c) * 0x100000001b3ULL;
   return mix64(h);
+}
+
+// hash_bytes as 16 hex digits, for file names.
+inline std::string hash_hex(std::string_view s) {
+  char out[17];
+  std::snprintf(out, sizeof out, "%016llx", static_cast<unsigned long long>(hash_bytes(s)));
+  return out;
 }
 
 }  // namespace taco

@@ -16,10 +16,7 @@ namespace taco {
 namespace {
 
 constexpr size_t kW = 300, kH = 100;
-struct Rect {
-  size_t x1, y1, x2, y2;
-  bool contains(size_t x, size_t y) const { return x >= x1 && x < x2 && y >= y1 && y < y2; }
-};
+using Rect = test::PixelRect;
 // A car mostly hidden behind a nearer tree, a sign between them in depth, and a cup behind the
 // sign of which 9 pixels show.
 const Rect kCar{20, 20, 120, 90}, kTree{60, 10, 180, 95}, kSign{200, 30, 280, 90}, kCup{230, 40, 240, 50}, kCupShown{230, 40, 233, 43};

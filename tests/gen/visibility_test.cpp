@@ -20,11 +20,7 @@ namespace taco {
 namespace {
 
 constexpr size_t kW = 200, kH = 100;
-struct Rect {
-  size_t x1, y1, x2, y2;
-  bool contains(size_t x, size_t y) const { return x >= x1 && x < x2 && y >= y1 && y < y2; }
-  size_t area() const { return (x2 - x1) * (y2 - y1); }
-};
+using Rect = test::PixelRect;
 // A green cup wholly behind a nearer box, two cups that show (red, blue), a ball, and a star so
 // small that all of its 36 pixels are fewer than 64 (small is not hidden: it is seen). The
 // hidden cup comes first, so every mask after it is found by its place in the file, not in the scene.

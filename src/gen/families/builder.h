@@ -12,7 +12,6 @@
 #include <optional>
 #include <random>
 #include <set>
-#include <cstdio>
 #include <cstring>
 
 #include "cota/image_name.h"
@@ -160,12 +159,7 @@ class LazyDepth {
       return region_depth(d, exact_box, "mean");
     }
     if (!masks_) {
-      masks_.emplace(scene_.segment_path);
-      // The objects of a scene left whole are the file's boxes, one mask each.
-      const bool whole = std::none_of(scene_.objects.begin(), scene_.objects.end(), [](const SceneObject& o) { return o.mask_index.has_value(); });
-      if (whole && masks_->count() != scene_.objects.size())
-        throw Error(scene_.segment_path + ": expected " + std::to_string(scene_.objects.size()) + " masks (one per box), not " +
-                    std::to_string(masks_->count()));
+      masks_.emplace(scene_masks(scene_));
       visible_depth_.assign(scene_.objects.size(), std::nullopt);
       measured_.assign(scene_.objects.size(), false);
     }
@@ -355,19 +349,13 @@ class Builder {
       im.path = scenes_[k]->image_path;  // nothing drawn: the tagged image is the input itself
     } else if (!options_.images_dir.empty()) {
       // 256 folders by the name's hash: a million examples leave a few thousand files in each.
-      const std::string hash = hex64(hash_bytes(scenes_[k]->image_path + "\n" + regions.dump()));
+      const std::string hash = hash_hex(scenes_[k]->image_path + "\n" + regions.dump());
       im.path = options_.images_dir + "/" + hash.substr(0, 2) + "/" + safe_file_name(scenes_[k]->id) + "-" + hash + ".jpg";
       auto encode = [&] { return draw_regions(images_[k].get(), regions).encode(".jpg", 90); };
       if (SceneImageCache* cache = images_[k].cache()) cache->write_once(im.path, encode);
       else write_file_replacing(im.path, encode());
     }
     trace_.images.push_back(std::move(im));
-  }
-
-  static std::string hex64(uint64_t v) {
-    char out[17];
-    std::snprintf(out, sizeof out, "%016llx", static_cast<unsigned long long>(v));
-    return out;
   }
 
   void step(const std::string& thought, Action action, Json observation, std::vector<std::string> new_images = {}) {
