@@ -28,6 +28,7 @@ void add_serve_command(CLI::App& app);
 void add_view_command(CLI::App& app);
 void add_mcp_command(CLI::App& app);
 void add_merge_command(CLI::App& app);
+void add_rl_command(CLI::App& app);
 
 // A command group given no subcommand prints its help (to stdout, exit 0), as `taco eval` or
 // `taco` alone do.

@@ -32,7 +32,7 @@ void add_eval_all_flags(CLI::App* eval) {
   eval->add_option("--name", all->settings.name, "the run's folder name (default: the model's: embedded:models/taco-small -> taco-small)");
   eval->add_flag("--reuse", all->settings.reuse, "resume and rescore results already in the folder (else they are refused)");
   add_judge_flags(*eval, all->settings.score.judge, all->settings.score.judge_cache, "MMVet-style items (and unmatched options)");
-  eval->add_option("--matching", all->settings.score.matching, "taco (its rules) or vlmevalkit (VLMEvalKit's exact matching)")
+  eval->add_option("--matching", all->settings.score.matching, "taco (its rules), vlmevalkit (VLMEvalKit's exact matching) or exact (the letter or the answer itself, as taco rl rewards)")
       ->check(CLI::IsMember({"taco", "vlmevalkit"}))->capture_default_str();
   eval->add_option("-j,--jobs", all->settings.run.batch.jobs, "episodes (and judge calls) in flight")->capture_default_str()->check(CLI::Range(1, 256));
   eval->add_option("--limit", all->settings.run.limit, "only the first N questions of each benchmark");
@@ -95,7 +95,7 @@ void add_eval_score_command(CLI::App* eval) {
   score->add_option("--judge-prompt", score_flags->judge_prompt,
                     "the judge's prompt: a text with {question}, {ground_truth}, {prediction}, or MMVet's own (the item's row is appended)")
       ->check(CLI::ExistingFile);
-  score->add_option("--matching", score_flags->matching, "taco (its rules) or vlmevalkit (VLMEvalKit's exact matching, for leaderboard numbers)")
+  score->add_option("--matching", score_flags->matching, "taco (its rules), vlmevalkit (VLMEvalKit's exact matching, for leaderboard numbers) or exact (the letter or the answer itself, as taco rl rewards)")
       ->check(CLI::IsMember({"taco", "vlmevalkit"}))->capture_default_str();
   score->add_option("-j,--jobs", score_flags->jobs, "judge calls in flight")->capture_default_str()->check(CLI::Range(1, 256));
   score->add_flag("--answered-only", score_flags->answered_only,

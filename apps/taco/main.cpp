@@ -57,6 +57,7 @@ int main(int argc, char** argv) {
   taco::cli::add_view_command(app);
   taco::cli::add_mcp_command(app);
   taco::cli::add_merge_command(app);
+  taco::cli::add_rl_command(app);
   auto* completion = app.add_subcommand("completion", "print the bash completion script, or the man page, made from the commands and flags");
   auto completion_kind = std::make_shared<std::string>("bash");
   completion->add_option("kind", *completion_kind, "bash (a completion script) or man (a roff man page)")

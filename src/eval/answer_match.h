@@ -9,11 +9,17 @@
 
 namespace taco {
 
-// How answers are matched: taco's rules (this file's first half), or VLMEvalKit's exact
-// matching, so that numbers can stand beside leaderboard numbers.
-enum class Matching { kTaco, kVlmEvalKit };
+// How answers are matched: taco's rules (this file's first half), VLMEvalKit's exact
+// matching, so that numbers can stand beside leaderboard numbers, or exact: the answer is the
+// option's letter or the reference itself, case, surrounding space and one final period aside
+// (numbers by value): what RL rewards, since lenient forms invite reward hacking.
+enum class Matching { kTaco, kVlmEvalKit, kExact };
 const char* to_string(Matching matching);
 Matching matching_from_string(const std::string& name);  // throws Error for another name
+
+// Matching::kExact for one answer: `prediction` is `reference` (case, surrounding space and one
+// final period aside; two numbers by value).
+bool exact_answer_match(const std::string& prediction, const std::string& reference);
 
 // The option letter ("A", "B", ...) an answer picks among `options` (A is options[0]), or ""
 // when it picks none or is ambiguous. Tried in order: a lone letter in a common wrapping

@@ -62,12 +62,35 @@ double relaxed_accuracy(const std::string& answer, const std::vector<std::string
   return 0;
 }
 
-const char* to_string(Matching matching) { return matching == Matching::kVlmEvalKit ? "vlmevalkit" : "taco"; }
+const char* to_string(Matching matching) {
+  return matching == Matching::kVlmEvalKit ? "vlmevalkit" : matching == Matching::kExact ? "exact" : "taco";
+}
 
 Matching matching_from_string(const std::string& name) {
   if (name == "taco") return Matching::kTaco;
   if (name == "vlmevalkit") return Matching::kVlmEvalKit;
-  throw Error("unknown matching '" + name + "' (taco or vlmevalkit)");
+  if (name == "exact") return Matching::kExact;
+  throw Error("unknown matching '" + name + "' (taco, vlmevalkit or exact)");
+}
+
+bool exact_answer_match(const std::string& prediction, const std::string& reference) {
+  auto plain = [](std::string s) {
+    s = to_lower(trim(s));
+    if (!s.empty() && s.back() == '.') s.pop_back();
+    return std::string(trim(s));
+  };
+  const std::string a = plain(prediction), b = plain(reference);
+  if (a == b) return !a.empty();
+  // Numbers by value ("3" and "3.0"), whole strings only.
+  auto number = [](const std::string& s) -> std::optional<double> {
+    if (s.empty()) return std::nullopt;
+    char* end = nullptr;
+    const double v = std::strtod(s.c_str(), &end);
+    if (end != s.c_str() + s.size() || !std::isfinite(v)) return std::nullopt;
+    return v;
+  };
+  const auto x = number(a), y = number(b);
+  return x && y && *x == *y;
 }
 
 std::string vqa_process_answer(const std::string& answer) { return vqa_normalize(answer); }

@@ -108,6 +108,11 @@ ItemScore score_item(const Task& task, const Trace* trace, Judge* judge, Matchin
   if (scoring == kScoreChoice) {
     const std::string want = reference_letter(s.reference, task.choices);
     if (want.empty()) throw Error("item " + task.id + ": the answer '" + s.reference + "' is neither an option letter nor an option");
+    if (matching == Matching::kExact) {
+      s.method = "exact_choice";
+      s.score = exact_answer_match(s.prediction, want) ? 1 : 0;
+      return s;
+    }
     if (matching == Matching::kVlmEvalKit) {
       s.method = "vlmevalkit_choice";
       s.score = vlmevalkit_option(s.prediction, task.choices) == want ? 1 : 0;
@@ -139,6 +144,11 @@ ItemScore score_item(const Task& task, const Trace* trace, Judge* judge, Matchin
   if (m.contains("answers") && m["answers"].is_array() && !m["answers"].empty()) {
     refs.clear();
     for (const auto& r : m["answers"]) refs.push_back(r.is_string() ? r.get<std::string>() : r.dump());
+  }
+  if (matching == Matching::kExact) {
+    s.method = "exact";
+    for (const auto& r : refs) s.score = std::max(s.score, exact_answer_match(s.prediction, r) ? 1.0 : 0.0);
+    return s;
   }
   if (matching == Matching::kVlmEvalKit) {
     const std::string first = to_lower(refs[0]);

@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -47,6 +48,40 @@ class Cancellation {
   std::chrono::steady_clock::time_point deadline_;
 };
 
+// What a model session recorded of its conversation as the model read and wrote it, token by
+// token (SessionOptions.record): what reinforcement learning trains on (docs/rl.md). Later turns
+// continue these ids as they were sampled, never a re-encoding of the replies' text.
+struct SessionTokens {
+  std::vector<int32_t> ids;       // every token read or written, in order
+  std::vector<uint8_t> written;   // 1 where the model sampled ids[i] (the policy's tokens); 0 for prompt, observations, image slots
+  std::vector<float> logprobs;    // the sampler's log-probability of ids[i] where written (temperature and grammar applied), else 0
+  std::vector<int32_t> image_at;  // the first slot of each image, in image order
+  std::vector<std::shared_ptr<const std::vector<uint8_t>>> images;  // each image as the model saw it (its config's size, RGB)
+  // With the step grammar: per written token, in order, the vocabulary's tokens it allowed
+  // (allowed_words 64-bit words each; bit id % 64 of word id / 64). Empty without the grammar.
+  std::vector<uint64_t> allowed;
+  size_t allowed_words = 0;
+  double temperature = 0;  // the one temperature every reply was sampled at (a recording session refuses a second)
+};
+
+struct SessionOptions {
+  bool record = false;  // keep SessionTokens (needs top_p 1: RL trains on the whole distribution)
+  int lanes = 1;        // open_sessions: threads that decode the group's replies
+};
+
+// A model's memory of one conversation (one episode): the embedded model keeps what it has read
+// (its key/value cache, the token ids, the images prepared) so that each turn reads only what
+// is new. Used by one episode at a time; requests that carry it must continue its conversation
+// (the same messages, with new ones after the last reply).
+class ModelSession {
+ public:
+  virtual ~ModelSession() = default;
+  virtual const SessionTokens* tokens() const { return nullptr; }  // null unless it records
+  // The conversation is over: no request will carry this session again (a session of a group
+  // must be closed, or destroyed, when its episode ends, so that the others go on).
+  virtual void close() {}
+};
+
 struct CompletionRequest {
   std::string task_id;  // lets a replay model find the recording of this task
   const std::vector<Message>* messages = nullptr;
@@ -64,6 +99,7 @@ struct CompletionRequest {
   // The reply's text as it is written, piece by piece (the embedded model: token by token; a
   // served model: all at once). Returning false stops the reply (CancelledError).
   std::function<bool(const std::string&)> on_text;
+  ModelSession* session = nullptr;  // the conversation's session (Model::open_session), or null
 };
 
 struct TokenLogprob {
@@ -129,6 +165,19 @@ class Model {
   // Throws ModelUnreachableError when the model cannot be reached at all (a batch asks once,
   // before its first task); local models always can.
   virtual void check_reachable() const {}
+  // A session for one conversation, where the model keeps one (the embedded model); null
+  // where each request stands alone. Throws Error for options it cannot honour.
+  virtual std::unique_ptr<ModelSession> open_session(const SessionOptions&) { return nullptr; }
+  // `n` sessions for episodes that run at once (RL's rollouts of a step): a model may decode
+  // their replies together, in lockstep (each round waits until every open session of the
+  // group has asked or closed, then writes all their replies in shared steps, in the sessions'
+  // order), which is fast and gives the same tokens on every run. By default, n sessions of
+  // their own.
+  virtual std::vector<std::unique_ptr<ModelSession>> open_sessions(size_t n, const SessionOptions& options) {
+    std::vector<std::unique_ptr<ModelSession>> out;
+    for (size_t i = 0; i < n; ++i) out.push_back(open_session(options));
+    return out;
+  }
 };
 
 struct ModelOptions {

@@ -61,7 +61,7 @@ Runtime::Runtime(Model& model, const ToolRegistry& tools, PromptTemplate prompts
 
 const std::string& Runtime::system_prompt() const { return protocol_->system_prompt(); }
 
-Trace Runtime::run(const Task& task, const StepCallback& on_step, const Cancellation* cancel) const {
+Trace Runtime::run(const Task& task, const StepCallback& on_step, const Cancellation* cancel, ModelSession* session) const {
   const auto start = Clock::now();
   Trace trace;
   trace.task = task;
@@ -93,6 +93,17 @@ Trace Runtime::run(const Task& task, const StepCallback& on_step, const Cancella
   messages.push_back(Message{"system", {{protocol_->system_prompt(), nullptr}}});
   messages.push_back(make_message("user", trace.user_request, images));
   EpisodeState episode{task, trace, images, messages};
+  std::unique_ptr<ModelSession> own_session;
+  if (!session) {
+    try {
+      own_session = model_.open_session({});
+    } catch (const Error& e) {
+      trace.status = TraceStatus::kError;
+      trace.error = e.what();
+      return finish();
+    }
+    session = own_session.get();
+  }
 
   for (int reply = 0;; ++reply) {
     StepRecord step;
@@ -102,6 +113,7 @@ Trace Runtime::run(const Task& task, const StepCallback& on_step, const Cancella
       if (cancel && cancel->stopped()) throw CancelledError("the episode was stopped: " + cancel->reason());
       CompletionRequest request{task.id, &messages};
       request.cancel = cancel;
+      request.session = session;
       protocol_->prepare(request);
       Completion c = model_.complete(request);
       step.raw = std::move(c.text);

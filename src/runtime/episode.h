@@ -49,8 +49,11 @@ class Runtime {
   // Runs the task. Never throws for problems of the task, the model or the tools: those end up
   // in the trace (status kError with `error`, or error observations in the steps). A
   // `cancel` that says stop ends the episode at the next model call or token (status kError,
-  // the error saying why); a tool call under way finishes first.
-  Trace run(const Task& task, const StepCallback& on_step = nullptr, const Cancellation* cancel = nullptr) const;
+  // the error saying why); a tool call under way finishes first. The model reads the episode
+  // in `session` (fresh from the model's open_session, for a caller that wants what it
+  // records); without one the episode opens its own where the model offers sessions.
+  Trace run(const Task& task, const StepCallback& on_step = nullptr, const Cancellation* cancel = nullptr,
+            ModelSession* session = nullptr) const;
 
   const std::string& system_prompt() const;
   const EpisodeOptions& options() const { return options_; }

@@ -19,17 +19,20 @@ std::string shipped_model_spec() {
 }
 
 std::unique_ptr<RuntimeSetup> make_runtime(const EpisodeSettings& settings, const std::string& out_path, bool chain_of_thought,
-                                           const JobEvents& events) {
+                                           const JobEvents& events, Model* model) {
   EpisodeSettings f = settings;
   if (f.model.model.empty()) f.model.model = shipped_model_spec();
   if (f.max_replies < -1) throw Error("EpisodeSettings.max_replies must be 0 or more");
   auto s = std::make_unique<RuntimeSetup>(RuntimeSetup{load_tools_config(f.tools_config), ToolRegistry(), nullptr, nullptr});
   if (chain_of_thought) s->tools.add(make_terminate_tool());
   else s->tools = make_tool_registry(s->config);
-  s->model = make_model(f.model);
+  if (!model) {
+    s->model = make_model(f.model);
+    model = s->model.get();
+  }
   // A model that was trained on one prompt (an embedded checkpoint) runs with that prompt, so
   // that it reads the text it learned; the user may still override it, with a warning.
-  const ModelDefaults own = s->model->defaults();
+  const ModelDefaults own = model->defaults();
   PromptTemplate prompts = PromptTemplate::defaults();
   if (!f.prompt_template.empty()) {
     prompts = PromptTemplate::from_file(f.prompt_template);
@@ -48,7 +51,7 @@ std::unique_ptr<RuntimeSetup> make_runtime(const EpisodeSettings& settings, cons
   episode.blank_inputs = f.blank_images;
   episode.protocol = action_protocol_from_string(f.protocol);
   episode.images_dir = !f.images_dir.empty() ? f.images_dir : !out_path.empty() ? output_base(out_path) + ".images" : "";
-  s->runtime = std::make_unique<Runtime>(*s->model, s->tools, std::move(prompts), episode);
+  s->runtime = std::make_unique<Runtime>(*model, s->tools, std::move(prompts), episode);
   return s;
 }
 

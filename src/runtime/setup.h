@@ -47,7 +47,9 @@ std::string shipped_model_spec();
 // answers without tools (the paper's CoT mode). A model trained on one prompt (an embedded
 // checkpoint) runs with that prompt unless the settings say otherwise; then `events` hear a
 // warning. Throws Error naming the setting at fault.
+// With `model`, the episodes use it (the caller's, e.g. RL's policy) instead of the one
+// settings.model names (whose options it should share); RuntimeSetup.model stays null.
 std::unique_ptr<RuntimeSetup> make_runtime(const EpisodeSettings& settings, const std::string& out_path, bool chain_of_thought = false,
-                                           const JobEvents& events = {});
+                                           const JobEvents& events = {}, Model* model = nullptr);
 
 }  // namespace taco

@@ -37,6 +37,7 @@ const std::set<std::string> kJobLayer = {
     "curate/export.h",     // run_export
     "curate/merge.h",      // merge_shards
     "synth/world.h",       // write_world
+    "rl/rl.h",             // run_rl (taco rl)
     "models/embedded/embedded.h",  // train_embedded_model (loads the torch module)
     "vision/vision_model.h",       // train_vision_model (loads the torch module)
     "tools/knowledge.h",   // import_knowledge, KnowledgeBase::search (taco kb)

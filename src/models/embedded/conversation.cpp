@@ -94,26 +94,31 @@ std::vector<ChatSegment> split_at_image_placeholders(const std::string& text) {
   return out;
 }
 
-TokenSequence render_conversation(const std::vector<ChatMessage>& messages, const Tokenizer& tokenizer, int visual_tokens,
-                                  bool open_reply) {
-  TokenSequence s;
+void append_message(TokenSequence& s, const ChatMessage& m, const Tokenizer& tokenizer, int visual_tokens) {
   auto push = [&](int id, bool target) {
     s.ids.push_back(id);
     s.is_target.push_back(target);
   };
-  for (const auto& m : messages) {
-    push(m.assistant ? tokenizer.assistant_id() : tokenizer.user_id(), false);
-    for (const auto& seg : m.segments) {
-      if (seg.is_image) {
-        s.image_at.push_back(static_cast<int32_t>(s.ids.size()));
-        for (int k = 0; k < visual_tokens; ++k) push(tokenizer.image_id(), false);
-      } else {
-        for (int id : tokenizer.encode(seg.text)) push(id, m.assistant);
-      }
+  push(m.assistant ? tokenizer.assistant_id() : tokenizer.user_id(), false);
+  for (const auto& seg : m.segments) {
+    if (seg.is_image) {
+      s.image_at.push_back(static_cast<int32_t>(s.ids.size()));
+      for (int k = 0; k < visual_tokens; ++k) push(tokenizer.image_id(), false);
+    } else {
+      for (int id : tokenizer.encode(seg.text)) push(id, m.assistant);
     }
-    push(tokenizer.end_id(), m.assistant);
   }
-  if (open_reply) push(tokenizer.assistant_id(), false);
+  push(tokenizer.end_id(), m.assistant);
+}
+
+TokenSequence render_conversation(const std::vector<ChatMessage>& messages, const Tokenizer& tokenizer, int visual_tokens,
+                                  bool open_reply) {
+  TokenSequence s;
+  for (const auto& m : messages) append_message(s, m, tokenizer, visual_tokens);
+  if (open_reply) {
+    s.ids.push_back(tokenizer.assistant_id());
+    s.is_target.push_back(false);
+  }
   return s;
 }
 

@@ -36,6 +36,10 @@ struct TokenSequence {
   std::vector<int32_t> image_at;   // the first slot of each image, in image order
 };
 
+// Appends one message as the conversation reads it: its role's token, its text and image slots,
+// and "</s>" (image_at of the new images counts from the start of `sequence`).
+void append_message(TokenSequence& sequence, const ChatMessage& message, const Tokenizer& tokenizer, int visual_tokens);
+
 // With `open_reply`, the sequence ends with "<assistant>", ready for the model to write.
 TokenSequence render_conversation(const std::vector<ChatMessage>& messages, const Tokenizer& tokenizer,
                                   int visual_tokens, bool open_reply);

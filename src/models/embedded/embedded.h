@@ -43,6 +43,10 @@ struct TrainOptions {
 // <prefix>/lib/taco/models/NAME after make install); "" when there is none.
 std::string shipped_model_dir(const std::string& name);
 
+// The checkpoint folder an `embedded:DIR` spec names: DIR when it holds a config.json, else the
+// shipped model of DIR's last name (embedded:taco-small from any folder), else DIR as given.
+std::string embedded_checkpoint_dir(const std::string& dir);
+
 // What a run of `size` starts from where TrainOptions leave lr and vocab_size at 0 (the table
 // in docs/embedded.md; taco train's --help quotes it).
 struct TrainingDefaults {

@@ -32,21 +32,21 @@ TrainingDefaults training_defaults(const std::string& size) {
   return {1e-3, 3000};
 }
 
-namespace {
-
 // A checkpoint folder as given; else a shipped model of that name, beside the binary
 // (build/../models/, or <prefix>/lib/taco/models/ after make install): `embedded:taco-small`
 // anywhere, and the README's `embedded:models/taco-small` outside the source tree too.
-std::string find_checkpoint_dir(const std::string& dir) {
+std::string embedded_checkpoint_dir(const std::string& dir) {
   std::error_code ec;
   if (dir.empty() || std::filesystem::exists(std::filesystem::path(dir) / "config.json", ec)) return dir;
   const std::string shipped = shipped_model_dir(std::filesystem::path(dir).filename().string());
   return shipped.empty() ? dir : shipped;
 }
 
+namespace {
+
 // The kind is registered in the core; the module loads when a spec names it.
 const ModelKindRegistration kEmbeddedKind({"embedded:", [](const std::string& dir, const ModelOptions& options) {
-                                             return make_embedded_model(find_checkpoint_dir(dir), options);
+                                             return make_embedded_model(embedded_checkpoint_dir(dir), options);
                                            }});
 
 }  // namespace

@@ -1,6 +1,8 @@
 #include "models/embedded/network.h"
 
+#include <algorithm>
 #include <cmath>
+#include <limits>
 
 namespace taco {
 
@@ -40,18 +42,30 @@ torch::Tensor BlockImpl::after_attention(const torch::Tensor& x, const torch::Te
   return h + fc2(torch::gelu(fc1(ln2(h))));
 }
 
-torch::Tensor BlockImpl::forward(const torch::Tensor& x, const Rotation& rotation, torch::Tensor* past_k, torch::Tensor* past_v) {
+void LayerCache::reserve(int64_t needed, int64_t kept, const torch::Tensor& like) {
+  const int64_t capacity = k.defined() ? k.size(2) : 0;
+  if (needed <= capacity) return;
+  const int64_t room = std::max<int64_t>({needed, 2 * capacity, 64});
+  auto grown = [&](const torch::Tensor& old) {
+    torch::Tensor t = torch::empty({like.size(0), like.size(1), room, like.size(3)}, like.options());
+    if (kept > 0) t.narrow(2, 0, kept).copy_(old.narrow(2, 0, kept));
+    return t;
+  };
+  k = grown(k);
+  v = grown(v);
+}
+
+torch::Tensor BlockImpl::forward(const torch::Tensor& x, const Rotation& rotation, LayerCache* cache, int64_t past) {
   const int64_t T = x.size(1);
   auto [q, k, v] = attention_inputs(x, rotation);
-  int64_t past = 0;
-  if (past_k) {
-    if (past_k->defined()) {
-      past = past_k->size(2);
-      k = torch::cat({*past_k, k}, 2);
-      v = torch::cat({*past_v, v}, 2);
-    }
-    *past_k = k;
-    *past_v = v;
+  if (cache) {
+    cache->reserve(past + T, past, k);
+    cache->k.narrow(2, past, T).copy_(k);
+    cache->v.narrow(2, past, T).copy_(v);
+    k = cache->k.narrow(2, 0, past + T);
+    v = cache->v.narrow(2, 0, past + T);
+  } else {
+    past = 0;
   }
   torch::Tensor scores = torch::matmul(q, k.transpose(-2, -1));
   if (T > 1) {
@@ -63,17 +77,19 @@ torch::Tensor BlockImpl::forward(const torch::Tensor& x, const Rotation& rotatio
   return after_attention(x, torch::matmul(torch::softmax(scores, -1), v));
 }
 
-torch::Tensor BlockImpl::step(const torch::Tensor& x, const Rotation& rotation, const std::vector<torch::Tensor*>& past_k,
-                              const std::vector<torch::Tensor*>& past_v) {
+torch::Tensor BlockImpl::step(const torch::Tensor& x, const Rotation& rotation, const std::vector<LayerCache*>& caches,
+                              const std::vector<int64_t>& past) {
   const int64_t B = x.size(0);
   auto [q, k, v] = attention_inputs(x, rotation);
   std::vector<torch::Tensor> ys;
   for (int64_t b = 0; b < B; ++b) {
-    torch::Tensor& pk = *past_k[static_cast<size_t>(b)];
-    torch::Tensor& pv = *past_v[static_cast<size_t>(b)];
-    pk = pk.defined() ? torch::cat({pk, k.narrow(0, b, 1)}, 2) : k.narrow(0, b, 1).contiguous();
-    pv = pv.defined() ? torch::cat({pv, v.narrow(0, b, 1)}, 2) : v.narrow(0, b, 1).contiguous();
-    ys.push_back(torch::matmul(torch::softmax(torch::matmul(q.narrow(0, b, 1), pk.transpose(-2, -1)), -1), pv));
+    LayerCache& c = *caches[static_cast<size_t>(b)];
+    const int64_t p = past[static_cast<size_t>(b)];
+    c.reserve(p + 1, p, k.narrow(0, b, 1));
+    c.k.narrow(2, p, 1).copy_(k.narrow(0, b, 1));
+    c.v.narrow(2, p, 1).copy_(v.narrow(0, b, 1));
+    ys.push_back(torch::matmul(torch::softmax(torch::matmul(q.narrow(0, b, 1), c.k.narrow(2, 0, p + 1).transpose(-2, -1)), -1),
+                               c.v.narrow(2, 0, p + 1)));
   }
   return after_attention(x, torch::cat(ys, 0));
 }
@@ -106,7 +122,7 @@ ActionNetworkImpl::ActionNetworkImpl(const EmbeddedConfig& c) : config(c) {
 }
 
 torch::Tensor ActionNetworkImpl::forward(const torch::Tensor& tokens, const torch::Tensor& images, const torch::Tensor& slots,
-                                         Cache* cache) {
+                                         Cache* cache, bool last_only) {
   const int64_t B = tokens.size(0), T = tokens.size(1), D = config.d_model;
   torch::Tensor x = token_embedding(tokens);
   if (images.defined() && images.size(0) > 0) {
@@ -119,10 +135,11 @@ torch::Tensor ActionNetworkImpl::forward(const torch::Tensor& tokens, const torc
   Rotation rotation;
   if (position_embedding) x = x + position_embedding(positions);
   else rotation = Rotation::at(positions, D / config.heads);  // [T, hd / 2], broadcast over batch and heads
-  if (cache && cache->k.empty()) cache->k.resize(blocks->size()), cache->v.resize(blocks->size());
+  if (cache && cache->layers.empty()) cache->layers.resize(blocks->size());
   for (size_t i = 0; i < blocks->size(); ++i)
-    x = blocks[i]->as<Block>()->forward(x, rotation, cache ? &cache->k[i] : nullptr, cache ? &cache->v[i] : nullptr);
+    x = blocks[i]->as<Block>()->forward(x, rotation, cache ? &cache->layers[i] : nullptr, start);
   if (cache) cache->length += T;
+  if (last_only) x = x.narrow(1, T - 1, 1);
   return torch::matmul(ln_final(x), token_embedding->weight.t());
 }
 
@@ -136,13 +153,12 @@ torch::Tensor ActionNetworkImpl::step(const std::vector<int64_t>& tokens, const 
   if (position_embedding) x = x + position_embedding(torch::tensor(positions, longs)).view({B, 1, D});
   else rotation = Rotation::at(torch::tensor(positions, longs).view({B, 1, 1}), D / config.heads);  // [B, 1, 1, hd / 2]
   for (size_t i = 0; i < blocks->size(); ++i) {
-    std::vector<torch::Tensor*> k, v;
+    std::vector<LayerCache*> layer;
     for (Cache* c : caches) {
-      if (c->k.empty()) c->k.resize(blocks->size()), c->v.resize(blocks->size());
-      k.push_back(&c->k[i]);
-      v.push_back(&c->v[i]);
+      if (c->layers.empty()) c->layers.resize(blocks->size());
+      layer.push_back(&c->layers[i]);
     }
-    x = blocks[i]->as<Block>()->step(x, rotation, k, v);
+    x = blocks[i]->as<Block>()->step(x, rotation, layer, positions);
   }
   for (Cache* c : caches) ++c->length;
   return torch::matmul(ln_final(x), token_embedding->weight.t()).view({B, -1});

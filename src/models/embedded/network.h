@@ -29,13 +29,22 @@ struct Rotation {
   torch::Tensor apply(const torch::Tensor& t) const;
 };
 
+// One layer's keys and values of the tokens read so far: [B, heads, capacity, head_dim], the
+// first `length` positions (the Cache's) filled. Room grows by doubling, so that writing a
+// token copies only that token's keys and values, not the whole cache.
+struct LayerCache {
+  torch::Tensor k, v;
+  // Makes room for `needed` positions, keeping the first `kept`.
+  void reserve(int64_t needed, int64_t kept, const torch::Tensor& like);
+};
+
 struct BlockImpl : torch::nn::Module {
   BlockImpl(int d_model, int heads);
-  torch::Tensor forward(const torch::Tensor& x, const Rotation& rotation, torch::Tensor* past_k, torch::Tensor* past_v);
-  // One new token per stream, x [B, 1, D]; stream b's keys and values are (*past_k[b],
-  // *past_v[b]), which grow by one.
-  torch::Tensor step(const torch::Tensor& x, const Rotation& rotation, const std::vector<torch::Tensor*>& past_k,
-                     const std::vector<torch::Tensor*>& past_v);
+  // With a cache, x continues the `past` positions it holds and its keys and values are added.
+  torch::Tensor forward(const torch::Tensor& x, const Rotation& rotation, LayerCache* cache, int64_t past);
+  // One new token per stream, x [B, 1, D]; stream b's cache holds past[b] positions and grows by one.
+  torch::Tensor step(const torch::Tensor& x, const Rotation& rotation, const std::vector<LayerCache*>& caches,
+                     const std::vector<int64_t>& past);
 
   // q (scaled by 1 / sqrt(head_dim): on q rather than on the B x heads x T x T scores), k and
   // v, each [B, heads, T, head_dim]; q and k turned by the rotation when it is defined.
@@ -53,19 +62,23 @@ struct ActionNetworkImpl : torch::nn::Module {
   explicit ActionNetworkImpl(const EmbeddedConfig& config);
 
   struct Cache {
-    std::vector<torch::Tensor> k, v;  // per layer [B, heads, length, head_dim]
-    int64_t length = 0;
+    std::vector<LayerCache> layers;
+    int64_t length = 0;  // positions held
   };
 
   // tokens [B, T] int64; images [N, H, W, 3] uint8 (undefined when N = 0); slots [N * G] int64
   // flat indices into B * T where the visual tokens go, image by image. With a cache, the
-  // tokens continue the cached ones (B = 1) and the cache grows. Returns logits [B, T, V].
+  // tokens continue the cached ones (B = 1) and the cache grows. Returns logits [B, T, V], or
+  // with `last_only` the last position's alone, [B, 1, V] (what decoding reads: the vocabulary
+  // product of every other position is the largest cost of reading a prompt).
   torch::Tensor forward(const torch::Tensor& tokens, const torch::Tensor& images, const torch::Tensor& slots,
-                        Cache* cache = nullptr);
+                        Cache* cache = nullptr, bool last_only = false);
   // One decoding step for several streams at once: tokens[b] continues caches[b] (each already
   // holding its prompt). The position-wise layers run on the whole batch; attention runs per
   // stream over its own cache, so streams of any length share a step without padding. Returns
-  // logits [B, V]. Per stream, the same arithmetic as forward() with one token and a cache.
+  // logits [B, V]. Per stream, the same arithmetic as forward() with one token and a cache,
+  // though not always the same bits: a row's sums may depend on its place among the others
+  // (the BLAS kernels' tiles), which is why batched decoding keeps its batches in a fixed order.
   torch::Tensor step(const std::vector<int64_t>& tokens, const std::vector<Cache*>& caches);
 
   EmbeddedConfig config;
