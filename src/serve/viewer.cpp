@@ -2,8 +2,9 @@
 
 #include <algorithm>
 #include <cctype>
-#include <cstring>
 #include <cstdio>
+#include <cstring>
+#include <deque>
 #include <filesystem>
 #include <fstream>
 
@@ -253,6 +254,27 @@ Json TraceViewer::page(size_t offset, size_t limit, const std::string& query, co
   return Json{{"total", total}, {"offset", offset}, {"episodes", episodes}, {"file", path_}, {"scored", !scores_.empty()}};
 }
 
+Json TraceViewer::training() const {
+  Json steps = Json::array();
+  if (metrics_path_.empty()) return Json{{"steps", steps}};
+  std::ifstream in(metrics_path_, std::ios::binary);
+  std::deque<Json> kept;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.empty() || line.size() > (size_t{1} << 20)) continue;
+    try {
+      Json j = parse_json(line);
+      if (!j.is_object()) continue;
+      kept.push_back(std::move(j));
+      if (kept.size() > kMaxTrainingSteps) kept.pop_front();
+    } catch (const Error&) {
+      // a line being written, or not a metrics line: left out
+    }
+  }
+  for (auto& j : kept) steps.push_back(std::move(j));
+  return Json{{"steps", steps}};
+}
+
 void TraceViewer::mount(HttpServer& http, const std::string& api_key) const {
   http.get("/", [](const HttpRequest&, HttpResponse& res) { res.set(viewer_page(), "text/html; charset=utf-8"); }, true);
   http.get("/favicon.ico", [](const HttpRequest&, HttpResponse& res) { res.status = 204; }, true);
@@ -275,6 +297,7 @@ void TraceViewer::mount(HttpServer& http, const std::string& api_key) const {
     reply_json(res, page(number("offset", 0), std::min<size_t>(number("limit", 50), 500), req.param("q"), req.param("correct")));
   }));
   http.get("/api/report", keyed([this](const HttpRequest&, HttpResponse& res) { reply_json(res, report_); }), true);
+  http.get("/api/training", keyed([this](const HttpRequest&, HttpResponse& res) { reply_json(res, training()); }), true);
   auto index = [](const std::string& digits) {
     if (digits.size() > 18) throw Error("no such episode or image");
     return static_cast<size_t>(std::stoull(digits));

@@ -19,6 +19,9 @@
 //   GET /api/report                with scores: the run overall and per category with 95%
 //                                  bootstrap intervals; with a second run's scores, both and
 //                                  their paired difference per category (taco eval compare's)
+//   GET /api/training              with a taco rl metrics file: {"steps": [its lines]}, read
+//                                  afresh at each request (a run may be going), for the
+//                                  training page's reward, accuracy and tool-use curves
 #pragma once
 
 #include <functional>
@@ -64,6 +67,12 @@ class TraceViewer {
   std::string image_bytes(size_t n, size_t k, std::string& content_type) const;
   // The report: {"runs": [...], "comparison": {...}} ({"runs": []} without scores).
   const Json& report() const { return report_; }
+  // A taco rl run's metrics.jsonl, for the training page ("" : none).
+  void set_training_metrics(std::string path) { metrics_path_ = std::move(path); }
+  // {"steps": [...]}: the metrics file's lines (at most kMaxTrainingSteps, the last ones;
+  // lines that are not JSON objects left out); no steps without a file.
+  Json training() const;
+  static constexpr size_t kMaxTrainingSteps = 100000;
   // Adds the page and the /api routes. With an `api_key`, the /api routes answer 401 to a
   // request without `Authorization: Bearer <api_key>`; the page (no data in it) asks for the key.
   void mount(HttpServer& http, const std::string& api_key = "") const;
@@ -86,6 +95,7 @@ class TraceViewer {
   std::vector<std::string> allowed_roots_;  // canonical
   std::string allow_root_name_ = "TraceViewer.allowed_roots";
   Json report_;
+  std::string metrics_path_;
 };
 
 // Serves the viewer on host:port (0: any free port) until SIGTERM or SIGINT; `on_listening`

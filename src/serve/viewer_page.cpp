@@ -38,7 +38,7 @@ header nav a { color: #fff; margin-right: 12px; text-decoration: none; opacity: 
 .keyform input { width: 320px; padding: 6px 8px; border: 1px solid #c8ccd4; border-radius: 4px; }
 .report .headline { font-size: 15px; margin: 4px 0; } .legend span { display: inline-block; width: 12px; height: 12px; margin: 0 4px 0 12px; vertical-align: -1px; }
 </style></head><body>
-<header><h1>taco traces</h1><nav><a href="#/" id="nav-episodes">episodes</a><a href="#/report" id="nav-report" hidden>report</a></nav><span class="file" id="file"></span></header>
+<header><h1>taco traces</h1><nav><a href="#/" id="nav-episodes">episodes</a><a href="#/report" id="nav-report" hidden>report</a><a href="#/training" id="nav-training" hidden>training</a></nav><span class="file" id="file"></span></header>
 <main id="main"></main>
 <script>
 const main = document.getElementById('main');
@@ -195,15 +195,59 @@ async function reportPage() {
     <p class="note">Paired over the items both runs scored; 95% paired bootstrap interval, as taco eval compare computes it. Green: the interval is above 0; red: below.</p>` : ''}</div>`;
 }
 
+// Curves over the steps of a taco rl run: each series a line, its values on a shared axis.
+function curveChart(steps, series, top, unit) {
+  const width = 640, height = 220, left = 56, pad = 24;
+  const xs = steps.map(m => m.step), n = xs.length;
+  const x0 = Math.min(...xs), x1 = Math.max(x0 + 1, ...xs);
+  const x = v => left + (v - x0) / (x1 - x0) * width;
+  const y = v => pad + height - Math.max(0, Math.min(1, v / top)) * height;
+  let out = `<svg width="${left + width + 190}" height="${height + 2 * pad + 16}" role="img">`;
+  for (const t of [0, .25, .5, .75, 1])
+    out += `<line x1="${left}" x2="${left + width}" y1="${y(t * top)}" y2="${y(t * top)}" stroke="#e4e7ec"/><text x="${left - 6}" y="${y(t * top) + 4}" text-anchor="end">${unit(t * top)}</text>`;
+  out += `<text x="${left}" y="${height + 2 * pad + 10}">step ${x0}</text><text x="${left + width}" y="${height + 2 * pad + 10}" text-anchor="end">step ${x1}</text>`;
+  series.forEach((s, k) => {
+    const pts = steps.filter(m => typeof s.value(m) === 'number').map(m => `${x(m.step).toFixed(1)},${y(s.value(m)).toFixed(1)}`);
+    if (!pts.length) return;
+    out += `<polyline points="${pts.join(' ')}" fill="none" stroke="${s.color}" stroke-width="${s.mean ? 1 : 1.8}" opacity="${s.mean ? .45 : 1}"/>`;
+    if (s.mean && steps.length >= 5) {  // the trend: the mean of the last ten steps
+      const mean = steps.map((m, i) => { const w = steps.slice(Math.max(0, i - 9), i + 1).map(s.value); return `${x(m.step).toFixed(1)},${y(w.reduce((a, b) => a + b, 0) / w.length).toFixed(1)}`; });
+      out += `<polyline points="${mean.join(' ')}" fill="none" stroke="${s.color}" stroke-width="2.2"/>`;
+    }
+    const last = steps[n - 1];
+    out += `<text x="${left + width + 8}" y="${pad + 14 + 18 * k}" fill="${s.color}">${esc(s.name)}: ${unit(s.value(last))}</text>`;
+  });
+  return out + '</svg>';
+}
+
+async function trainingPage() {
+  const steps = (await (await api('/api/training')).json()).steps;
+  if (!steps.length) { main.innerHTML = '<p>No training metrics: view a taco rl run\'s rollouts.jsonl (its metrics.jsonl beside it), or give --metrics.</p>'; return; }
+  const last = steps[steps.length - 1];
+  const share = v => (100 * v).toFixed(0) + '%';
+  const tools = Math.max(1, ...steps.map(m => m.tool_calls_per_episode || 0));
+  main.innerHTML = `<div class="report"><div class="headline">step <b>${last.step}</b>: reward ${last.reward.toFixed(3)}, accuracy ${share(last.accuracy)}, ${last.groups_kept} of ${last.groups} groups kept, ${last.episodes_per_s.toFixed(1)} episodes/s</div>
+    <h2>Reward and accuracy</h2>
+    ${curveChart(steps, [{name: 'reward', color: colors[0], value: m => m.reward, mean: true}, {name: 'accuracy', color: colors[1], value: m => m.accuracy, mean: true},
+                         {name: 'groups kept', color: '#5b6270', value: m => m.groups ? m.groups_kept / m.groups : 0}], 1, v => v.toFixed(2))}
+    <h2>Tool use</h2>
+    ${curveChart(steps, [{name: 'tool calls per episode', color: colors[0], value: m => m.tool_calls_per_episode},
+                         {name: 'parse failures per episode', color: '#b3261e', value: m => m.parse_failures_per_episode}], tools, v => v.toFixed(1))}
+    ${curveChart(steps, [{name: 'episodes with a tool', color: colors[1], value: m => m.episodes_with_tools}], 1, share)}
+    <p class="note">One point per step (metrics.jsonl); reward and accuracy also as the mean of the last ten steps (the bold lines). Tool use collapsing to zero, or replies growing, are the failures to watch (docs/rl.md).</p></div>`;
+}
+
 function show() {
   const m = location.hash.match(/^#\/episode\/(\d+)/);
-  const report = location.hash === '#/report';
+  const report = location.hash === '#/report', training = location.hash === '#/training';
   document.getElementById('nav-report').classList.toggle('on', report);
-  document.getElementById('nav-episodes').classList.toggle('on', !report);
-  (m ? episodePage(m[1]) : report ? reportPage() : listPage()).catch(e => { if (!(e instanceof KeyWanted)) main.innerHTML = `<p class="error">${esc(e)}</p>`; });
+  document.getElementById('nav-training').classList.toggle('on', training);
+  document.getElementById('nav-episodes').classList.toggle('on', !report && !training);
+  (m ? episodePage(m[1]) : report ? reportPage() : training ? trainingPage() : listPage()).catch(e => { if (!(e instanceof KeyWanted)) main.innerHTML = `<p class="error">${esc(e)}</p>`; });
 }
 function showReportLink() {
   fetch('/api/report', { headers: keyHeaders() }).then(r => r.json()).then(rep => { if (rep.runs && rep.runs.length) document.getElementById('nav-report').hidden = false; }).catch(() => {});
+  fetch('/api/training', { headers: keyHeaders() }).then(r => r.json()).then(t => { if (t.steps && t.steps.length) document.getElementById('nav-training').hidden = false; }).catch(() => {});
 }
 showReportLink();
 window.addEventListener('hashchange', show);

@@ -169,6 +169,28 @@ TEST(ViewerTest, TheApiAndThePageOverHttp) {
   EXPECT_EQ(c.Get("/api/episodes/1/images/1")->status, 404);
 }
 
+// A taco rl run's metrics for the training page: its lines as they are (a line being written,
+// or garbage, left out), read afresh at each request; none without a file.
+TEST(ViewerTest, TheTrainingCurvesOfAnRlRun) {
+  test::TempDir dir;
+  write_traces(dir, 3);
+  TraceViewer viewer(dir.file("runs/t.jsonl"), "");
+  EXPECT_EQ(viewer.training(), Json({{"steps", Json::array()}}));
+  write_file(dir.file("runs/metrics.jsonl"), Json{{"step", 1}, {"reward", 0.25}, {"accuracy", 0.25}}.dump() + "\nnot json\n[1, 2]\n" +
+                                                 Json{{"step", 2}, {"reward", 0.5}, {"accuracy", 0.5}}.dump() + "\n{\"step\": 3, \"rew");
+  viewer.set_training_metrics(dir.file("runs/metrics.jsonl"));
+  ServedViewer served(viewer);
+  httplib::Client c("127.0.0.1", served.port);
+  Json t = Json::parse(c.Get("/api/training")->body);
+  ASSERT_EQ(t["steps"].size(), 2u);
+  EXPECT_EQ(t["steps"][1]["reward"], 0.5);
+  std::ofstream(dir.file("runs/metrics.jsonl"), std::ios::app) << "ard\": 0.75, \"accuracy\": 1}\n";
+  t = Json::parse(c.Get("/api/training")->body);
+  ASSERT_EQ(t["steps"].size(), 3u);  // the run went on
+  EXPECT_EQ(t["steps"][2]["step"], 3);
+  EXPECT_NE(c.Get("/")->body.find("trainingPage"), std::string::npos);
+}
+
 // A trace can name any path as an image: only regular image files under the allowed roots
 // (the traces' folder, the working folder, --allowed-root), links resolved, are ever served.
 TEST(ViewerTest, ServesNoFileATraceNamesOutsideTheAllowedRoots) {

@@ -2,6 +2,8 @@
 
 #include <dlfcn.h>
 
+#include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <set>
 
@@ -134,7 +136,12 @@ LoadedCheckpoint load_checkpoint(const std::string& dir) {
 }
 
 void set_math_threads(int threads) {
-  at::set_num_threads(threads);
+  // libtorch's OpenMP threads stay within OMP_THREAD_LIMIT (which taco sets to 1 for
+  // Tesseract in the commands that run tools): asked for more, oneDNN's convolution backward
+  // spins on a thread that never comes. OpenBLAS's threads are its own and take `threads`.
+  int omp_threads = threads;
+  if (const char* limit = std::getenv("OMP_THREAD_LIMIT"); limit && std::atoi(limit) > 0) omp_threads = std::min(threads, std::atoi(limit));
+  at::set_num_threads(omp_threads);
   if (auto set = reinterpret_cast<void (*)(int)>(::dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) set(threads);
 }
 

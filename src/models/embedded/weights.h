@@ -36,8 +36,8 @@ SafeTensor to_safetensor(const std::string& name, const torch::Tensor& t, const 
 // A libtorch error's message without its backtrace: one line for a taco Error.
 std::string first_line(const c10::Error& e);
 
-// Sets libtorch's intra-op threads and those of OpenBLAS (Debian's pthread build), which keeps
-// its own pool beside libtorch's OpenMP one.
+// Sets libtorch's intra-op threads (at most OMP_THREAD_LIMIT) and those of OpenBLAS (Debian's
+// pthread build), which keeps its own pool beside libtorch's OpenMP one.
 void set_math_threads(int threads);
 
 struct LoadedCheckpoint {
