@@ -27,6 +27,8 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+std::string first_line_of(const std::string& text) { return text.substr(0, text.find('\n')); }
+
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
 struct OutputFiles {
@@ -104,18 +106,35 @@ std::vector<Task> read_tasks_for_rl(const RlSettings& s, std::vector<std::string
   return tasks;
 }
 
+// The settings that shape the weights: what the run key hashes and config.json records.
+Json weight_settings(const RlSettings& s) {
+  const EpisodeSettings& e = s.episode;
+  return Json{{"prompt", e.prompt},
+              {"prompt_template_sha256", e.prompt_template.empty() ? "" : sha256_file(e.prompt_template)},
+              {"max_replies", e.max_replies},
+              {"max_tokens", e.model.max_tokens},
+              {"json_schema", e.model.json_schema},
+              {"group", s.group},
+              {"questions_per_step", s.questions_per_step},
+              {"temperature", s.temperature},
+              {"lr", s.lr},
+              {"clip_low", s.clip_low},
+              {"clip_high", s.clip_high},
+              {"kl", s.kl},
+              {"updates_per_step", s.updates_per_step},
+              {"reward", s.reward.to_json()},
+              {"threads", s.threads},
+              {"seed", s.seed}};
+}
+
 // What makes two invocations the same run: the start, the data and every setting that changes
 // the weights; not the number of steps (a longer run continues a shorter one).
 std::string run_key(const RlSettings& s, const std::string& start_hash, const std::vector<std::string>& data_hashes,
                     const std::string& tools_hash) {
-  const EpisodeSettings& e = s.episode;
-  Json j{{"start", start_hash},         {"data", data_hashes},         {"tools", tools_hash},
-         {"prompt", e.prompt},          {"template", e.prompt_template.empty() ? "" : sha256_file(e.prompt_template)},
-         {"max_replies", e.max_replies}, {"schema", e.model.json_schema}, {"group", s.group},
-         {"questions", s.questions_per_step}, {"temperature", s.temperature}, {"lr", s.lr},
-         {"clip_low", s.clip_low},      {"clip_high", s.clip_high},    {"kl", s.kl},
-         {"updates", s.updates_per_step}, {"reward", s.reward.to_json()}, {"threads", s.threads},
-         {"seed", s.seed},              {"max_tokens", e.model.max_tokens}};
+  Json j = weight_settings(s);
+  j["start"] = start_hash;
+  j["data"] = data_hashes;
+  j["tools"] = tools_hash;
   return sha256_hex(j.dump());
 }
 
@@ -243,10 +262,17 @@ RlSummary run_rl(const RlSettings& s, const JobEvents& events) {
     if (meta("run") != key)
       throw Error(s.out + " holds an RL run with another start, data or settings; use another RlSettings.out, or delete " + s.out +
                   " to start over");
-    done = std::stoll(meta("step"));
-    seconds_before = std::stod(meta("seconds"));
-    sampler_state = Json::parse(meta("sampler"));
-    sizes = Json::parse(meta("files"));
+    try {
+      done = std::stoll(meta("step"));
+      seconds_before = std::stod(meta("seconds"));
+      sampler_state = parse_json(meta("sampler"));
+      sizes = parse_json(meta("files"));
+      if (!sizes.is_object() || done < 0) throw Error("not a state");
+      for (const char* f : {"traces", "tokens", "metrics"}) (void)sizes.value(f, uint64_t{0});
+    } catch (const std::exception& e) {
+      throw Error(files.state + ": its metadata is not an RL run's state (" + first_line_of(e.what()) + "); delete " + s.out +
+                  " to start over");
+    }
     if (done >= s.steps && std::filesystem::exists(checkpoint_files(s.out).weights)) {
       RlSummary summary;
       summary.steps = done;
@@ -291,24 +317,14 @@ RlSummary run_rl(const RlSettings& s, const JobEvents& events) {
                               s.group, static_cast<long long>(done + 1), static_cast<long long>(s.steps),
                               resuming ? " (resuming)" : ""));
 
-  Json training{{"start", start},
-                {"start_sha256", start_hash},
-                {"data", s.data},
-                {"data_sha256", data_hashes},
-                {"exclude", s.exclude},
-                {"tools_config", s.episode.tools_config},
-                {"tools_config_sha256", tools_hash},
-                {"group", s.group},
-                {"questions_per_step", s.questions_per_step},
-                {"temperature", s.temperature},
-                {"lr", s.lr},
-                {"clip_low", s.clip_low},
-                {"clip_high", s.clip_high},
-                {"kl", s.kl},
-                {"updates_per_step", s.updates_per_step},
-                {"reward", s.reward.to_json()},
-                {"threads", s.threads},
-                {"seed", s.seed}};
+  Json training = weight_settings(s);
+  training["start"] = start;
+  training["start_sha256"] = start_hash;
+  training["data"] = s.data;
+  training["data_sha256"] = data_hashes;
+  training["exclude"] = s.exclude;
+  training["tools_config"] = s.episode.tools_config;
+  training["tools_config_sha256"] = tools_hash;
 
   RlSummary summary;
   const auto started = Clock::now();

@@ -202,6 +202,14 @@ class RlToyTest : public ::testing::Test {
     return s;
   }
 
+  // The command as a person runs it: taco restarts itself with OMP_THREAD_LIMIT=1, which the
+  // test process lacks (in it, each of a step's 16 episode threads would start libtorch
+  // threads of its own, and the run would crawl on a busy machine).
+  static std::string command(const std::string& out, int64_t steps) {
+    return "rl -q --model embedded:" + dir_->file("sft") + " --prompt direct --data " + dir_->file("tasks.jsonl") + " --out " + out +
+           " --group 8 --questions-per-step 2 --steps " + std::to_string(steps) + " --lr 3e-4 --threads 2 --seed 5";
+  }
+
   static std::vector<Json> lines_of(const std::string& path) {
     std::vector<Json> out;
     for_each_jsonl(path, [&](size_t, Json&& j) { out.push_back(std::move(j)); });
@@ -214,8 +222,8 @@ test::TempDir* RlToyTest::dir_ = nullptr;
 
 TEST_F(RlToyTest, TheRewardRisesWithinAFewDozenSteps) {
   test::TempDir out;
-  const RlSummary s = run_rl(settings(out.file("rl"), 30));
-  EXPECT_EQ(s.steps, 30);
+  const test::CliResult run = test::run_taco(command(out.file("rl"), 30));
+  ASSERT_EQ(run.code, 0) << run.output;
   const auto metrics = lines_of(out.file("rl/metrics.jsonl"));
   ASSERT_EQ(metrics.size(), 30u);
   double early = 0, late = 0;
@@ -239,7 +247,8 @@ TEST_F(RlToyTest, TheRewardRisesWithinAFewDozenSteps) {
 
 TEST_F(RlToyTest, AGroupsSamplesDifferAndGroupsOfEqualRewardsAreDropped) {
   test::TempDir out;
-  run_rl(settings(out.file("rl"), 3));
+  const test::CliResult run = test::run_taco(command(out.file("rl"), 3));
+  ASSERT_EQ(run.code, 0) << run.output;
   const auto tokens = lines_of(out.file("rl/rollouts.tokens.jsonl"));
   ASSERT_EQ(tokens.size(), 48u);
   const auto metrics = lines_of(out.file("rl/metrics.jsonl"));
@@ -271,10 +280,7 @@ TEST_F(RlToyTest, AGroupsSamplesDifferAndGroupsOfEqualRewardsAreDropped) {
 TEST_F(RlToyTest, KilledAndRerunItEndsWithTheSameWeights) {
   test::TempDir out;
   const std::string killed = out.file("killed");
-  auto args_for = [&](const std::string& folder) {
-    return "rl -q --model embedded:" + dir_->file("sft") + " --prompt direct --data " + dir_->file("tasks.jsonl") + " --out " + folder +
-           " --group 8 --questions-per-step 2 --steps 30 --lr 3e-4 --threads 2 --seed 5";
-  };
+  auto args_for = [&](const std::string& folder) { return command(folder, 30); };
   // The run never stopped, by the same binary (whose math threads are the rerun's).
   test::CliResult whole = test::run_taco(args_for(out.file("whole")));
   ASSERT_EQ(whole.code, 0) << whole.output;
