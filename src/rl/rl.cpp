@@ -46,12 +46,16 @@ void check_settings(const RlSettings& s) {
   if (s.group < 2) throw Error("RlSettings.group must be at least 2 (advantages compare a question's episodes)");
   if (s.questions_per_step < 1) throw Error("RlSettings.questions_per_step must be at least 1");
   if (s.steps < 1) throw Error("RlSettings.steps must be at least 1");
-  if (!(s.temperature > 0)) throw Error("RlSettings.temperature must be above 0 (RL samples its rollouts)");
+  if (static_cast<int64_t>(s.group) * s.questions_per_step > kMaxEpisodesPerStep)
+    throw Error("RlSettings.group x RlSettings.questions_per_step is at most " + std::to_string(kMaxEpisodesPerStep) +
+                " episodes a step (they all run at once, a thread each)");
+  if (!(s.temperature >= 0.01 && s.temperature <= 100))
+    throw Error("RlSettings.temperature must be between 0.01 and 100 (RL samples its rollouts)");
   if (!(s.lr > 0)) throw Error("RlSettings.lr must be above 0");
   if (!(s.clip_low > 0 && s.clip_low < 1) || !(s.clip_high > 0)) throw Error("RlSettings.clip_low must be in (0, 1) and clip_high above 0");
   if (s.kl < 0) throw Error("RlSettings.kl must be 0 or more");
   if (s.updates_per_step < 1) throw Error("RlSettings.updates_per_step must be at least 1");
-  if (s.threads < 1) throw Error("RlSettings.threads must be at least 1");
+  if (s.threads < 1 || s.threads > 256) throw Error("RlSettings.threads must be between 1 and 256");
   if (s.episode.model.top_p != 1) throw Error("RL samples from the whole distribution: the model's top_p must be 1");
 }
 

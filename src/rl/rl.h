@@ -23,6 +23,9 @@
 
 namespace taco {
 
+// A step's episodes all run at once, each on a thread of its own.
+inline constexpr int64_t kMaxEpisodesPerStep = 1024;
+
 struct RlSettings {
   EpisodeSettings episode;            // episode.model.model: embedded:DIR, the model RL starts from
   std::vector<std::string> data;      // taco task files (taco gen --format tasks) of a world neither SFT nor the benchmark used

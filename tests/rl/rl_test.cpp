@@ -322,6 +322,25 @@ TEST_F(RlToyTest, KilledAndRerunItEndsWithTheSameWeights) {
   EXPECT_NE(other.output.find("holds an RL run with another start, data or settings"), std::string::npos) << other.output;
 }
 
+TEST_F(RlToyTest, SettingsNoRunCanUseAreRefusedNamingTheFlag) {
+  test::TempDir out;
+  const std::string base = "rl -q --model embedded:" + dir_->file("sft") + " --data " + dir_->file("tasks.jsonl") + " --out " + out.file("rl");
+  for (const auto& [flag, says] : std::vector<std::pair<std::string, std::string>>{
+           {" --group 1", "--group must be at least 2"},
+           {" --group 1000 --questions-per-step 1000", "at most 1024 episodes a step"},
+           {" --temperature 0", "--temperature must be between 0.01 and 100"},
+           {" --threads 0", "--threads must be between 1 and 256"},
+           {" --reward bonus=1", "--reward takes NAME=VALUE"},
+           {" --reward correct=x", "is not a number"},
+           {" --clip-low 1.5", "--clip-low must be in (0, 1)"}}) {
+    const test::CliResult r = test::run_taco(base + flag);
+    EXPECT_EQ(r.code, 1) << flag << ": " << r.output;
+    EXPECT_NE(r.output.find(says), std::string::npos) << flag << ": " << r.output;
+  }
+  const test::CliResult served = test::run_taco("rl --model gpt-4o --data " + dir_->file("tasks.jsonl") + " --out " + out.file("x"));
+  EXPECT_NE(served.output.find("RL trains the embedded model: --model must be embedded:DIR"), std::string::npos) << served.output;
+}
+
 TEST_F(RlToyTest, TasksFromTheBenchmarkAreRefused) {
   test::TempDir out;
   RlSettings s = settings(out.file("rl"), 1);
