@@ -33,7 +33,7 @@ void add_eval_all_flags(CLI::App* eval) {
   eval->add_flag("--reuse", all->settings.reuse, "resume and rescore results already in the folder (else they are refused)");
   add_judge_flags(*eval, all->settings.score.judge, all->settings.score.judge_cache, "MMVet-style items (and unmatched options)");
   eval->add_option("--matching", all->settings.score.matching, "taco (its rules), vlmevalkit (VLMEvalKit's exact matching) or exact (the letter or the answer itself, as taco rl rewards)")
-      ->check(CLI::IsMember({"taco", "vlmevalkit"}))->capture_default_str();
+      ->check(CLI::IsMember({"taco", "vlmevalkit", "exact"}))->capture_default_str();
   eval->add_option("-j,--jobs", all->settings.run.batch.jobs, "episodes (and judge calls) in flight")->capture_default_str()->check(CLI::Range(1, 256));
   eval->add_option("--limit", all->settings.run.limit, "only the first N questions of each benchmark");
   eval->add_flag("-q,--quiet", all->quiet, "no progress line");
@@ -96,7 +96,7 @@ void add_eval_score_command(CLI::App* eval) {
                     "the judge's prompt: a text with {question}, {ground_truth}, {prediction}, or MMVet's own (the item's row is appended)")
       ->check(CLI::ExistingFile);
   score->add_option("--matching", score_flags->matching, "taco (its rules), vlmevalkit (VLMEvalKit's exact matching, for leaderboard numbers) or exact (the letter or the answer itself, as taco rl rewards)")
-      ->check(CLI::IsMember({"taco", "vlmevalkit"}))->capture_default_str();
+      ->check(CLI::IsMember({"taco", "vlmevalkit", "exact"}))->capture_default_str();
   score->add_option("-j,--jobs", score_flags->jobs, "judge calls in flight")->capture_default_str()->check(CLI::Range(1, 256));
   score->add_flag("--answered-only", score_flags->answered_only,
                   "score only the items the traces answer (a run with --limit): the others are said not asked, not counted wrong");

@@ -89,8 +89,15 @@ void QuestionSampler::restore(const Json& state) {
   try {
     cursor_.clear();
     pass_rate_.clear();
-    for (const auto& [family, at] : state.at("asked").items()) cursor_[family] = at.get<size_t>();
-    for (const auto& [family, p] : state.at("pass_rate").items()) pass_rate_[family] = p.get<double>();
+    for (const auto& [family, at] : state.at("asked").items()) {
+      if (!at.is_number_unsigned()) throw Error("the RL run's question sampler state cannot be read: a count that is not one");
+      cursor_[family] = at.get<size_t>();
+    }
+    for (const auto& [family, p] : state.at("pass_rate").items()) {
+      if (!p.is_number() || !(p.get<double>() >= 0 && p.get<double>() <= 1))
+        throw Error("the RL run's question sampler state cannot be read: a pass rate outside [0, 1]");
+      pass_rate_[family] = p.get<double>();
+    }
   } catch (const Json::exception& e) {
     throw Error(std::string("the RL run's question sampler state cannot be read: ") + e.what());
   }

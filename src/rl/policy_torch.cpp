@@ -34,14 +34,20 @@ struct RolloutTensors {
 
 RolloutTensors tensors_of(const SessionTokens& t, const EmbeddedConfig& c) {
   RolloutTensors r;
-  const int64_t T = static_cast<int64_t>(t.ids.size());
   if (t.written.size() != t.ids.size() || t.logprobs.size() != t.ids.size())
     throw Error("a rollout's tokens, masks and log-probabilities differ in length");
-  r.tokens = torch::tensor(std::vector<int64_t>(t.ids.begin(), t.ids.end()), torch::kLong).view({1, T});
-  if (!t.images.empty()) {
-    r.pixels = torch::empty({static_cast<int64_t>(t.images.size()), c.image_height, c.image_width, 3}, torch::kUInt8);
+  // Only what leads up to the policy's last token is read: an observation or closing </s> after
+  // it can take the sequence past the model's context.
+  int64_t T = static_cast<int64_t>(t.ids.size());
+  while (T > 0 && !t.written[static_cast<size_t>(T - 1)]) --T;
+  if (T > c.max_positions) throw Error("a rollout is longer than the model's context");
+  r.tokens = torch::tensor(std::vector<int64_t>(t.ids.begin(), t.ids.begin() + T), torch::kLong).view({1, T});
+  size_t kept_images = 0;
+  while (kept_images < t.images.size() && t.image_at[kept_images] + c.visual_tokens() <= T) ++kept_images;
+  if (kept_images > 0) {
+    r.pixels = torch::empty({static_cast<int64_t>(kept_images), c.image_height, c.image_width, 3}, torch::kUInt8);
     std::vector<int64_t> at;
-    for (size_t i = 0; i < t.images.size(); ++i) {
+    for (size_t i = 0; i < kept_images; ++i) {
       if (t.images[i]->size() != static_cast<size_t>(c.image_height * c.image_width * 3))
         throw Error("a rollout's image is not of the model's size");
       std::memcpy(r.pixels[static_cast<int64_t>(i)].data_ptr(), t.images[i]->data(), t.images[i]->size());
@@ -108,20 +114,19 @@ class EmbeddedPolicy : public Policy {
     int64_t first_tokens = 0, clipped = 0;
     for (size_t share = 0; share < shares; ++share) {
       const size_t begin = rollouts.size() * share / shares, end = rollouts.size() * (share + 1) / shares;
-      std::vector<RolloutTensors> batch;
       int64_t share_tokens = 0;
       for (size_t i = begin; i < end; ++i) {
-        batch.push_back(tensors_of(*rollouts[i].tokens, config_));
-        share_tokens += batch.back().targets.size(0);
-        report.tokens += static_cast<int64_t>(rollouts[i].tokens->ids.size());
+        const SessionTokens& t = *rollouts[i].tokens;
+        for (size_t k = 1; k < t.written.size(); ++k) share_tokens += t.written[k];
+        report.tokens += static_cast<int64_t>(t.ids.size());
       }
       report.policy_tokens += share_tokens;
       if (share_tokens == 0) continue;
       for (auto& p : adam_->params)
         if (p.second.grad().defined()) p.second.grad().zero_();
       double share_loss = 0;
-      for (size_t k = 0; k < batch.size(); ++k) {
-        const RolloutTensors& r = batch[k];
+      for (size_t k = 0; k < end - begin; ++k) {
+        const RolloutTensors r = tensors_of(*rollouts[begin + k].tokens, config_);  // one at a time: the grammar masks are large
         if (r.targets.size(0) == 0) continue;
         const double advantage = rollouts[begin + k].advantage;
         torch::Tensor all_logp;
@@ -185,8 +190,9 @@ class EmbeddedPolicy : public Policy {
       s.tensors.push_back(to_safetensor("adam_m." + adam_->params[i].first, adam_->m[i], "F32"));
       s.tensors.push_back(to_safetensor("adam_v." + adam_->params[i].first, adam_->v[i], "F32"));
     }
-    write_safetensors(state_file, s);
-    // The checkpoint: the starting model's config with how RL trained it, its tokenizer, the weights last.
+    // The checkpoint first (the starting model's config with how RL trained it, its tokenizer,
+    // the weights), the state last: a state of step N always has the checkpoint of step N
+    // beside it, and a kill between the two redoes the step.
     EmbeddedConfig config = config_;
     config.training["rl"] = training;
     const CheckpointPaths paths = checkpoint_files(out);
@@ -197,6 +203,7 @@ class EmbeddedPolicy : public Policy {
     weights.metadata["step"] = metadata.count("step") ? metadata.at("step") : "0";
     add_network_tensors(net_, "", "F32", weights);
     write_safetensors(paths.weights, weights);
+    write_safetensors(state_file, s);
   }
 
   std::map<std::string, std::string> restore(const std::string& state_file) override {
@@ -208,8 +215,11 @@ class EmbeddedPolicy : public Policy {
       const SafeTensor* m = s.find("adam_m." + adam_->params[i].first);
       const SafeTensor* v = s.find("adam_v." + adam_->params[i].first);
       if (!m || !v) throw Error(state_file + ": optimizer state for " + adam_->params[i].first + " is missing");
-      adam_->m[i].copy_(tensor_from(*m, state_file));
-      adam_->v[i].copy_(tensor_from(*v, state_file));
+      const torch::Tensor mt = tensor_from(*m, state_file), vt = tensor_from(*v, state_file);
+      if (mt.sizes() != adam_->m[i].sizes() || vt.sizes() != adam_->v[i].sizes())
+        throw Error(state_file + ": optimizer state for " + adam_->params[i].first + " has another shape than the model's");
+      adam_->m[i].copy_(mt);
+      adam_->v[i].copy_(vt);
     }
     try {
       adam_t_ = std::stoll(s.metadata.at("adam_t"));

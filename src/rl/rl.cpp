@@ -10,6 +10,8 @@
 #include <set>
 
 #include "curate/decontaminate.h"
+#include "eval/benchmark.h"
+#include "eval/score.h"
 #include "models/embedded/config.h"
 #include "models/embedded/embedded.h"
 #include "rl/group.h"
@@ -49,8 +51,8 @@ void check_settings(const RlSettings& s) {
   if (static_cast<int64_t>(s.group) * s.questions_per_step > kMaxEpisodesPerStep)
     throw Error("RlSettings.group x RlSettings.questions_per_step is at most " + std::to_string(kMaxEpisodesPerStep) +
                 " episodes a step (they all run at once, a thread each)");
-  if (!(s.temperature >= 0.01 && s.temperature <= 100))
-    throw Error("RlSettings.temperature must be between 0.01 and 100 (RL samples its rollouts)");
+  if (!(s.temperature >= 0.1 && s.temperature <= 10))
+    throw Error("RlSettings.temperature must be between 0.1 and 10 (RL samples its rollouts)");
   if (!(s.lr > 0)) throw Error("RlSettings.lr must be above 0");
   if (!(s.clip_low > 0 && s.clip_low < 1) || !(s.clip_high > 0)) throw Error("RlSettings.clip_low must be in (0, 1) and clip_high above 0");
   if (s.kl < 0) throw Error("RlSettings.kl must be 0 or more");
@@ -102,6 +104,20 @@ std::vector<Task> read_tasks_for_rl(const RlSettings& s, std::vector<std::string
     hashes.push_back(sha256_file(f));
     for (auto& t : load_tasks(f)) {
       if (!t.answer) throw Error("RlSettings.data: task " + t.id + " of " + f + " has no answer to reward");
+      // Exact matching is defined for option letters and plain answers; the other scorings
+      // are lenient or need a judge.
+      const std::string scoring = t.metadata.value("scoring", "");
+      if (!scoring.empty() && scoring != kScoreChoice && scoring != kScoreFreeForm)
+        throw Error("RlSettings.data: task " + t.id + " of " + f + " is scored '" + scoring +
+                    "'; RL rewards exact answers only (choice or free-form)");
+      try {
+        Trace probe;
+        probe.answer = *t.answer;
+        probe.status = TraceStatus::kTerminated;
+        score_item(t, &probe, nullptr, Matching::kExact);
+      } catch (const std::exception& e) {
+        throw Error("RlSettings.data: task " + t.id + " of " + f + " cannot be scored: " + first_line_of(e.what()));
+      }
       if (!ids.insert(t.id).second) throw Error("RlSettings.data: task id " + t.id + " appears twice");
       tasks.push_back(std::move(t));
     }
@@ -272,7 +288,8 @@ RlSummary run_rl(const RlSettings& s, const JobEvents& events) {
       sampler_state = parse_json(meta("sampler"));
       sizes = parse_json(meta("files"));
       if (!sizes.is_object() || done < 0) throw Error("not a state");
-      for (const char* f : {"traces", "tokens", "metrics"}) (void)sizes.value(f, uint64_t{0});
+      for (const char* f : {"traces", "tokens", "metrics"})
+        if (!sizes.contains(f) || !sizes[f].is_number_unsigned()) throw Error(std::string("no file size for ") + f);
     } catch (const std::exception& e) {
       throw Error(files.state + ": its metadata is not an RL run's state (" + first_line_of(e.what()) + "); delete " + s.out +
                   " to start over");
@@ -368,7 +385,13 @@ RlSummary run_rl(const RlSettings& s, const JobEvents& events) {
       } close_at_end{*r.session};
       r.trace = runtime.run(r.task, nullptr, nullptr, r.session.get());
       r.session->close();
-      r.reward = reward_of(tasks[r.question], r.trace, s.reward);
+      try {
+        r.reward = reward_of(tasks[r.question], r.trace, s.reward);
+      } catch (const std::exception& e) {  // a task the scorer cannot score: said, and left out
+        r.reward = RewardParts();
+        r.reward.error = true;
+        if (r.trace.error.empty()) r.trace.error = std::string("cannot be scored: ") + e.what();
+      }
     });
     if (events.stop.stop_requested()) break;  // stopped during the step: it is not kept
     const double rollout_s = seconds_since(rollout_start);
@@ -389,19 +412,25 @@ RlSummary run_rl(const RlSettings& s, const JobEvents& events) {
     std::vector<RolloutForUpdate> batch;
     std::map<std::string, std::pair<size_t, size_t>> family_rates;
     for (size_t at = 0; at < rollouts.size(); at += static_cast<size_t>(s.group)) {
+      // The group's episodes that ran: one that could not run is no sample of the policy.
+      std::vector<Rollout*> ran;
       std::vector<double> rewards;
-      for (int g = 0; g < s.group; ++g) rewards.push_back(rollouts[at + static_cast<size_t>(g)].reward.total());
-      const GroupAdvantages adv = group_advantages(rewards);
-      auto& rate = family_rates[QuestionSampler::family_of(tasks[rollouts[at].question])];
       for (int g = 0; g < s.group; ++g) {
         Rollout& r = rollouts[at + static_cast<size_t>(g)];
+        if (r.reward.error || !r.session || !r.session->tokens()) continue;
+        ran.push_back(&r);
+        rewards.push_back(r.reward.total());
+      }
+      const GroupAdvantages adv = group_advantages(rewards);
+      auto& rate = family_rates[QuestionSampler::family_of(tasks[rollouts[at].question])];
+      for (size_t k = 0; k < ran.size(); ++k) {
+        Rollout& r = *ran[k];
         rate.first += r.reward.right;
         ++rate.second;
-        const SessionTokens* t = r.session ? r.session->tokens() : nullptr;
-        if (!adv.kept || r.reward.error || !t) continue;
+        if (!adv.kept) continue;
         r.kept = true;
-        r.advantage = adv.advantages[static_cast<size_t>(g)];
-        batch.push_back({t, r.advantage});
+        r.advantage = adv.advantages[k];
+        batch.push_back({r.session->tokens(), r.advantage});
       }
     }
     const auto update_start = Clock::now();

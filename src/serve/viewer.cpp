@@ -258,8 +258,16 @@ Json TraceViewer::training() const {
   Json steps = Json::array();
   if (metrics_path_.empty()) return Json{{"steps", steps}};
   std::ifstream in(metrics_path_, std::ios::binary);
-  std::deque<Json> kept;
+  // The file's last kMaxTrainingBytes at most (a step's line is about a kilobyte), from the
+  // first whole line.
+  std::error_code ec;
+  const uint64_t size = std::filesystem::file_size(metrics_path_, ec);
   std::string line;
+  if (!ec && size > kMaxTrainingBytes) {
+    in.seekg(static_cast<std::streamoff>(size - kMaxTrainingBytes));
+    std::getline(in, line);
+  }
+  std::deque<Json> kept;
   while (std::getline(in, line)) {
     if (line.empty() || line.size() > (size_t{1} << 20)) continue;
     try {

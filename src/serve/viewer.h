@@ -24,6 +24,7 @@
 //                                  training page's reward, accuracy and tool-use curves
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <mutex>
@@ -69,10 +70,11 @@ class TraceViewer {
   const Json& report() const { return report_; }
   // A taco rl run's metrics.jsonl, for the training page ("" : none).
   void set_training_metrics(std::string path) { metrics_path_ = std::move(path); }
-  // {"steps": [...]}: the metrics file's lines (at most kMaxTrainingSteps, the last ones;
-  // lines that are not JSON objects left out); no steps without a file.
+  // {"steps": [...]}: the metrics file's lines (of its last kMaxTrainingBytes, at most the last
+  // kMaxTrainingSteps; lines that are not JSON objects left out); no steps without a file.
   Json training() const;
   static constexpr size_t kMaxTrainingSteps = 100000;
+  static constexpr uint64_t kMaxTrainingBytes = uint64_t{64} << 20;
   // Adds the page and the /api routes. With an `api_key`, the /api routes answer 401 to a
   // request without `Authorization: Bearer <api_key>`; the page (no data in it) asks for the key.
   void mount(HttpServer& http, const std::string& api_key = "") const;

@@ -221,7 +221,11 @@ function curveChart(steps, series, top, unit) {
 }
 
 async function trainingPage() {
-  const steps = (await (await api('/api/training')).json()).steps;
+  // Every value a number (the file is the run's, but a page never trusts what it draws).
+  const num = v => (typeof v === 'number' && isFinite(v) ? v : 0);
+  const steps = (await (await api('/api/training')).json()).steps.map(m => Object.fromEntries(
+    ['step', 'reward', 'accuracy', 'groups', 'groups_kept', 'episodes_per_s', 'tool_calls_per_episode', 'parse_failures_per_episode',
+     'episodes_with_tools'].map(k => [k, num(m[k])])));
   if (!steps.length) { main.innerHTML = '<p>No training metrics: view a taco rl run\'s rollouts.jsonl (its metrics.jsonl beside it), or give --metrics.</p>'; return; }
   const last = steps[steps.length - 1];
   const share = v => (100 * v).toFixed(0) + '%';

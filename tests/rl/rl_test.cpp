@@ -285,9 +285,9 @@ TEST_F(RlToyTest, KilledAndRerunItEndsWithTheSameWeights) {
   test::CliResult whole = test::run_taco(args_for(out.file("whole")));
   ASSERT_EQ(whole.code, 0) << whole.output;
 
+  const std::string model = "embedded:" + dir_->file("sft"), data = dir_->file("tasks.jsonl");  // before fork: no allocation after it
   pid_t pid = ::fork();
   if (pid == 0) {
-    const std::string model = "embedded:" + dir_->file("sft"), data = dir_->file("tasks.jsonl");
     ::execl(TACO_BINARY, TACO_BINARY, "rl", "-q", "--model", model.c_str(), "--prompt", "direct", "--data", data.c_str(), "--out",
             killed.c_str(), "--group", "8", "--questions-per-step", "2", "--steps", "30", "--lr", "3e-4", "--threads", "2", "--seed", "5",
             static_cast<char*>(nullptr));
@@ -328,7 +328,7 @@ TEST_F(RlToyTest, SettingsNoRunCanUseAreRefusedNamingTheFlag) {
   for (const auto& [flag, says] : std::vector<std::pair<std::string, std::string>>{
            {" --group 1", "--group must be at least 2"},
            {" --group 1000 --questions-per-step 1000", "at most 1024 episodes a step"},
-           {" --temperature 0", "--temperature must be between 0.01 and 100"},
+           {" --temperature 0", "--temperature must be between 0.1 and 10"},
            {" --threads 0", "--threads must be between 1 and 256"},
            {" --reward bonus=1", "--reward takes NAME=VALUE"},
            {" --reward correct=x", "is not a number"},

@@ -334,7 +334,12 @@ class EmbeddedModel : public Model {
           std::vector<Entry*> lane = std::move(*me.lane);
           me.lane.reset();
           lock.unlock();
-          step_lane(lane);
+          try {
+            step_lane(lane);
+          } catch (...) {  // whatever went wrong, the lane's replies end with it rather than wait forever
+            for (Entry* e : lane)
+              if (!e->error) e->error = std::current_exception();
+          }
           lock.lock();
           for (Entry* e : lane) e->done = true;
           --lanes_running_;
