@@ -1,5 +1,11 @@
 #include "test_support.h"
 
+#include <gtest/gtest.h>
+
+#include "cota/training_format.h"
+#include "runtime/episode.h"
+#include "tools/config.h"
+
 #include "util/files.h"
 
 #include <httplib.h>
@@ -153,6 +159,39 @@ std::unique_ptr<ChildProcess> start_taco_listening(const std::string& args, int&
     if (size_t at = line.find("http://127.0.0.1:"); at != std::string::npos) port = std::stoi(line.substr(at + 17));
   }
   return child;
+}
+
+std::string write_replayed_records(const TempDir& dir, const std::vector<Task>& tasks,
+                                   const std::map<std::string, std::vector<std::string>>& replies, PromptMode mode) {
+  make_dirs(dir.file("replies"));
+  for (const auto& [id, r] : replies) write_file(dir.file("replies/" + id + ".json"), Json(r).dump());
+  ModelOptions o;
+  o.model = "replay:" + dir.file("replies");
+  auto model = make_model(o);
+  ToolRegistry tools = make_tool_registry(ToolsConfig());
+  EpisodeOptions episode;
+  episode.mode = mode;
+  Runtime runtime(*model, tools, PromptTemplate::defaults(), episode);
+  std::string lines;
+  for (const auto& task : tasks) {
+    Trace t = runtime.run(task);
+    EXPECT_EQ(t.status, mode == PromptMode::kDirect ? TraceStatus::kDirect : TraceStatus::kTerminated) << task.id << ": " << t.error;
+    lines += to_llava(t, task.id).dump() + "\n";
+  }
+  write_file(dir.file("train.jsonl"), lines);
+  return dir.file("train.jsonl");
+}
+
+TrainOptions tiny_train_options(const std::string& data, const std::string& out, int64_t steps) {
+  TrainOptions o;
+  o.data = {data};
+  o.out = out;
+  o.size = "tiny";
+  o.steps = steps;
+  o.batch_tokens = 4096;
+  o.checkpoint_every = 1000;
+  o.quiet = true;
+  return o;
 }
 
 }  // namespace taco::test

@@ -4,11 +4,15 @@
 
 #include <atomic>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <thread>
 #include <vector>
 
+#include "cota/task.h"
+#include "cota/trace.h"
+#include "models/embedded/embedded.h"
 #include "tools/image_store.h"
 #include "tools/registry.h"
 #include "util/child_process.h"
@@ -49,6 +53,15 @@ class TempDir {
  private:
   std::string path_;
 };
+
+// Training records for the embedded model: `tasks` played through the real runtime (tools
+// included) in `mode` by a replay of `replies` (task id -> the replies), exported as LLaVA to
+// DIR/train.jsonl, whose path it returns. Each episode must end as the mode ends one.
+std::string write_replayed_records(const TempDir& dir, const std::vector<Task>& tasks,
+                                   const std::map<std::string, std::vector<std::string>>& replies, PromptMode mode = PromptMode::kCota);
+
+// A tiny model's training for `steps` steps, quiet, checkpointed only at its end.
+TrainOptions tiny_train_options(const std::string& data, const std::string& out, int64_t steps);
 
 // A rectangle of pixels [x1, x2) x [y1, y2), for test scenes drawn with their masks.
 struct PixelRect {

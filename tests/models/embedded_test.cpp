@@ -61,37 +61,10 @@ Episodes make_episodes(const test::TempDir& dir) {
   return e;
 }
 
-// The records a model trained on these episodes learns from: the episodes played through the
-// real runtime by a replay of the replies, exported as LLaVA.
-std::string write_records(const test::TempDir& dir, const Episodes& e) {
-  make_dirs(dir.file("replies"));
-  for (const auto& [id, replies] : e.replies) write_file(dir.file("replies/" + id + ".json"), Json(replies).dump());
-  ModelOptions o;
-  o.model = "replay:" + dir.file("replies");
-  auto model = make_model(o);
-  ToolRegistry tools = make_tool_registry(ToolsConfig());
-  Runtime runtime(*model, tools, PromptTemplate::defaults(), EpisodeOptions());
-  std::string lines;
-  for (const auto& task : e.tasks) {
-    Trace t = runtime.run(task);
-    EXPECT_EQ(t.status, TraceStatus::kTerminated) << t.error;
-    lines += to_llava(t, task.id).dump() + "\n";
-  }
-  write_file(dir.file("train.jsonl"), lines);
-  return dir.file("train.jsonl");
-}
+// The records a model trained on these episodes learns from.
+std::string write_records(const test::TempDir& dir, const Episodes& e) { return test::write_replayed_records(dir, e.tasks, e.replies); }
 
-TrainOptions tiny_options(const std::string& data, const std::string& out, int64_t steps) {
-  TrainOptions o;
-  o.data = {data};
-  o.out = out;
-  o.size = "tiny";
-  o.steps = steps;
-  o.batch_tokens = 4096;
-  o.checkpoint_every = 1000;
-  o.quiet = true;
-  return o;
-}
+TrainOptions tiny_options(const std::string& data, const std::string& out, int64_t steps) { return test::tiny_train_options(data, out, steps); }
 
 TEST(EmbeddedModelTest, OverfitsAHandfulOfRecordsAndReplaysThemThroughTheRuntime) {
   test::TempDir dir;

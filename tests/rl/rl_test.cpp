@@ -123,39 +123,6 @@ std::string solid_image(const std::string& path, int b, int g, int r) {
   return path;
 }
 
-// Records of episodes played through the real runtime by a replay of `replies` (task id ->
-// the replies), exported as LLaVA.
-std::string write_records(const test::TempDir& dir, const std::vector<Task>& tasks, const std::map<std::string, std::vector<std::string>>& replies,
-                          PromptMode mode) {
-  make_dirs(dir.file("replies"));
-  for (const auto& [id, r] : replies) write_file(dir.file("replies/" + id + ".json"), Json(r).dump());
-  ModelOptions o;
-  o.model = "replay:" + dir.file("replies");
-  auto model = make_model(o);
-  ToolRegistry tools = make_tool_registry(ToolsConfig());
-  EpisodeOptions episode;
-  episode.mode = mode;
-  Runtime runtime(*model, tools, PromptTemplate::defaults(), episode);
-  std::string lines;
-  for (const auto& task : tasks) {
-    Trace t = runtime.run(task);
-    EXPECT_NE(t.status, TraceStatus::kError) << t.error;
-    lines += to_llava(t, task.id).dump() + "\n";
-  }
-  write_file(dir.file("train.jsonl"), lines);
-  return dir.file("train.jsonl");
-}
-
-TrainOptions tiny_options(const std::string& data, const std::string& out, int64_t steps) {
-  TrainOptions o;
-  o.data = {data};
-  o.out = out;
-  o.size = "tiny";
-  o.steps = steps;
-  o.checkpoint_every = 1000;
-  o.quiet = true;
-  return o;
-}
 
 // The toy: pick a letter among four; the SFT model learned to answer each letter as often,
 // and RL rewards A only. Eight questions (the same text, eight pictures).
@@ -176,8 +143,8 @@ class RlToyTest : public ::testing::Test {
       t.metadata["family"] = "toy";
       rl.push_back(t);
     }
-    const std::string data = write_records(*dir_, sft, replies, PromptMode::kDirect);
-    train_embedded_model(tiny_options(data, dir_->file("sft"), 120));
+    const std::string data = test::write_replayed_records(*dir_, sft, replies, PromptMode::kDirect);
+    train_embedded_model(test::tiny_train_options(data, dir_->file("sft"), 120));
     std::string lines;
     for (const auto& t : rl) lines += t.to_json().dump() + "\n";
     write_file(dir_->file("tasks.jsonl"), lines);
@@ -398,7 +365,7 @@ TEST(RolloutTokensTest, SessionsRecordExactlyThePolicysTokensAndTheUpdateRecompu
                step_text("The sum is 42.", "Terminate", {{"answer", "42"}})}},
       {"product", {step_text("I will multiply the numbers.", "Calculate", {{"expression", "6 * 7 * 3"}}),
                    step_text("The product is 126.", "Terminate", {{"answer", "126"}})}}};
-  train_embedded_model(tiny_options(write_records(dir, tasks, replies, PromptMode::kCota), dir.file("model"), 200));
+  train_embedded_model(test::tiny_train_options(test::write_replayed_records(dir, tasks, replies, PromptMode::kCota), dir.file("model"), 200));
 
   // Greedy: a session's key/value reuse across turns writes what fresh prompts write.
   ModelOptions greedy;

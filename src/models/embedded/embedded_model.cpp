@@ -54,14 +54,12 @@ class EmbeddedModel : public Model {
   }
 
   std::unique_ptr<ModelSession> open_session(const SessionOptions& options) override {
-    if (options.record && options_.top_p != 1)
-      throw Error("a recording session samples from the whole distribution: ModelOptions.top_p must be 1");
+    check_session_options(options);
     return std::make_unique<Session>(options.record);
   }
 
   std::vector<std::unique_ptr<ModelSession>> open_sessions(size_t n, const SessionOptions& options) override {
-    if (options.record && options_.top_p != 1)
-      throw Error("a recording session samples from the whole distribution: ModelOptions.top_p must be 1");
+    check_session_options(options);
     auto group = std::make_shared<LockstepGroup>(n, std::max(1, options.lanes), checkpoint_.network);
     std::vector<std::unique_ptr<ModelSession>> out;
     for (size_t i = 0; i < n; ++i) out.push_back(std::make_unique<Session>(options.record, group, i));
@@ -69,10 +67,15 @@ class EmbeddedModel : public Model {
   }
 
  private:
-  // One conversation as the model has read it: the token ids (prompt, replies as sampled,
-  // observations), the keys and values of those it has read, and its images prepared once.
+  void check_session_options(const SessionOptions& options) const {
+    if (options.record && options_.top_p != 1)
+      throw Error("a recording session samples from the whole distribution: ModelOptions.top_p must be 1");
+  }
+
   class LockstepGroup;
 
+  // One conversation as the model has read it: the token ids (prompt, replies as sampled,
+  // observations), the keys and values of those it has read, and its images prepared once.
   class Session : public ModelSession {
    public:
     explicit Session(bool record) : record_(record) {}
