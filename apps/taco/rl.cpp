@@ -17,7 +17,7 @@ struct RlFlags {
 };
 
 void rl(RlFlags& f) {
-  for (const auto& r : f.reward) f.settings.reward.set(r);
+  for (const auto& r : f.reward) f.settings.reward.set(r, "RlSettings.reward");
   const RlSummary s = run_rl(f.settings, cli_events(f.quiet));
   const std::string& out = f.settings.out;
   if (s.already_done) {

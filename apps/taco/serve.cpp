@@ -26,6 +26,7 @@ struct ServeFlags {
   EpisodeSettings episode;
   ServeOptions serve;
   double max_body_mb = 64;
+  std::vector<std::string> env_reward;  // NAME=VALUE rules
 };
 
 void serve(ServeFlags f) {
@@ -39,6 +40,7 @@ void serve(ServeFlags f) {
   if (f.max_body_mb <= 0) throw Error("--max-body-mb must be more than 0");
   f.serve.max_body_bytes = static_cast<size_t>(f.max_body_mb * (1 << 20));
   f.serve.max_body_name = "--max-body-mb";
+  for (const auto& r : f.env_reward) f.serve.envs.reward.set(r, "EnvOptions.reward");
   if (f.serve.work_dir.empty()) f.serve.work_dir = (std::filesystem::temp_directory_path() / ("taco-serve-" + std::to_string(::getpid()))).string();
   auto setup = make_runtime(f.episode, "", false, cli_events());
   Server server(*setup->model, setup->tools, setup->runtime->prompts(), setup->runtime->options(), f.serve);
@@ -81,6 +83,9 @@ void serve(ServeFlags f) {
   std::fprintf(stderr, "taco serve: http://%s:%d/v1 (models: %s%s; %d requests at once%s); request images in %s\n",
                f.serve.host.c_str(), port, names.c_str(), kAgentModelName, f.serve.max_concurrency,
                f.serve.api_key.empty() ? "" : "; API key required", f.serve.work_dir.c_str());
+  if (!f.serve.envs.tasks.empty())
+    std::fprintf(stderr, "taco serve: RL environments at http://%s:%d/v1/envs over %zu task file(s), at most %zu live\n", f.serve.host.c_str(),
+                 port, f.serve.envs.tasks.size(), f.serve.envs.max_envs);
   server.serve();
   std::fprintf(stderr, "taco serve: stopped\n");
 }
@@ -109,6 +114,14 @@ void add_serve_command(CLI::App& app) {
   cmd->add_flag_function("--no-access-log", [flags](std::int64_t) { flags->serve.access_log = false; }, "no line per request on standard error");
   cmd->add_option("--allowed-root", flags->serve.allowed_roots,
                   "a folder besides --work-dir and the working folder whose images the viewer at / may show (repeatable)");
+  cmd->add_option("--env-tasks", flags->serve.envs.tasks,
+                  "a task file (taco gen --format tasks, answers included) whose tasks POST /v1/envs serves as RL environments (repeatable; docs/rl.md)");
+  cmd->add_option("--env-reward", flags->env_reward,
+                  "an environment's reward rule NAME=VALUE (repeatable), as taco rl's --reward: correct, parse_penalty, unfinished, tool_cost, tool_bonus");
+  cmd->add_option("--max-envs", flags->serve.envs.max_envs, "RL environments live at once; more resets get 429")
+      ->capture_default_str()->check(CLI::Range(1, 100000));
+  cmd->add_option("--env-idle-timeout-s", flags->serve.envs.idle_timeout_s, "an environment nobody stepped for this long is ended")
+      ->capture_default_str()->check(CLI::PositiveNumber);
   cmd->add_option("--work-dir", flags->serve.work_dir, "where request images and tool outputs go (default: a temp folder)");
   cmd->footer("Example:\n  taco serve --port 8080 --tools-config tools.json\n  curl localhost:8080/v1/chat/completions -d "
                 "'{\"model\": \"taco-agent\", \"messages\": [{\"role\": \"user\", \"content\": \"What is 6*7?\"}]}'\n");

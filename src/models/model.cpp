@@ -21,6 +21,53 @@ std::string Message::text() const {
   return out;
 }
 
+namespace {
+
+void append_json_string(std::string& out, const std::string& text) {
+  out += Json(text).dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+}  // namespace
+
+void append_openai_message(std::string& out, const Message& m) {
+  out += "{\"role\":";
+  append_json_string(out, m.role);
+  out += ",\"content\":";
+  if (!m.has_images()) {
+    // An assistant message that only calls tools has no content.
+    if (m.parts.empty() && !m.tool_calls.is_null()) out += "null";
+    else append_json_string(out, m.text());
+  } else {
+    out += '[';
+    bool first = true;
+    for (const auto& p : m.parts) {
+      if (!p.image_url && p.text.empty()) continue;
+      if (!first) out += ',';
+      first = false;
+      if (p.image_url) {
+        out += "{\"type\":\"image_url\",\"image_url\":{\"url\":\"";
+        out += *p.image_url;
+        out += "\"}}";
+      } else {
+        out += "{\"type\":\"text\",\"text\":";
+        append_json_string(out, p.text);
+        out += '}';
+      }
+    }
+    out += ']';
+  }
+  if (!m.tool_calls.is_null()) {
+    out += ",\"tool_calls\":";
+    out += m.tool_calls.dump(-1, ' ', false, Json::error_handler_t::replace);
+  }
+  if (!m.tool_call_id.empty()) {
+    out += ",\"tool_call_id\":";
+    append_json_string(out, m.tool_call_id);
+  }
+  out += '}';
+}
+
+
 Cancellation::Cancellation(double time_limit_s)
     : time_limit_s_(time_limit_s),
       deadline_(std::chrono::steady_clock::now() +

@@ -32,6 +32,11 @@ struct Message {
   std::string text() const;  // the text parts joined
 };
 
+// Appends `m` as OpenAI's chat message JSON ({"role", "content": text or parts with image_url,
+// "tool_calls", "tool_call_id"}). Image data URLs are base64 (nothing to escape) and the bulk of
+// a conversation, so they are copied without a JSON pass.
+void append_openai_message(std::string& out, const Message& m);
+
 // Lets the one who asked stop work it no longer wants: a request past its time limit, a client
 // that went away. Models and the runtime look at it between tokens, calls and steps.
 class Cancellation {

@@ -13,50 +13,6 @@ namespace {
 
 constexpr double kMaxBackoffS = 30;
 
-void append_json_string(std::string& out, const std::string& text) {
-  out += Json(text).dump(-1, ' ', false, Json::error_handler_t::replace);
-}
-
-// Writes {"role": ..., "content": ...} straight into the payload. Image data URLs are base64
-// (nothing to escape) and are the bulk of a request, so they are copied without a JSON pass.
-void append_message(std::string& out, const Message& m) {
-  out += "{\"role\":";
-  append_json_string(out, m.role);
-  out += ",\"content\":";
-  if (!m.has_images()) {
-    // An assistant message that only calls tools has no content.
-    if (m.parts.empty() && !m.tool_calls.is_null()) out += "null";
-    else append_json_string(out, m.text());
-  } else {
-    out += '[';
-    bool first = true;
-    for (const auto& p : m.parts) {
-      if (!p.image_url && p.text.empty()) continue;
-      if (!first) out += ',';
-      first = false;
-      if (p.image_url) {
-        out += "{\"type\":\"image_url\",\"image_url\":{\"url\":\"";
-        out += *p.image_url;
-        out += "\"}}";
-      } else {
-        out += "{\"type\":\"text\",\"text\":";
-        append_json_string(out, p.text);
-        out += '}';
-      }
-    }
-    out += ']';
-  }
-  if (!m.tool_calls.is_null()) {
-    out += ",\"tool_calls\":";
-    out += m.tool_calls.dump(-1, ' ', false, Json::error_handler_t::replace);
-  }
-  if (!m.tool_call_id.empty()) {
-    out += ",\"tool_call_id\":";
-    append_json_string(out, m.tool_call_id);
-  }
-  out += '}';
-}
-
 }  // namespace
 
 OpenAIModel::OpenAIModel(ModelOptions options) : options_(std::move(options)) {
@@ -112,7 +68,7 @@ std::string OpenAIModel::request_payload(const CompletionRequest& request) const
   out += "{\"messages\":[";
   for (size_t i = 0; i < messages.size(); ++i) {
     if (i) out += ',';
-    append_message(out, messages[i]);
+    append_openai_message(out, messages[i]);
   }
   out += "],";
   std::string rest = settings.dump(-1, ' ', false, Json::error_handler_t::replace);

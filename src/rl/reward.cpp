@@ -4,6 +4,7 @@
 #include <cstdlib>
 
 #include "cota/trace_facts.h"
+#include "eval/benchmark.h"
 #include "eval/score.h"
 #include "util/error.h"
 #include "util/strings.h"
@@ -15,7 +16,7 @@ Json RewardSettings::to_json() const {
               {"unfinished", unfinished}, {"tool_cost", tool_cost}, {"tool_bonus", tool_bonus}};
 }
 
-void RewardSettings::set(const std::string& assignment) {
+void RewardSettings::set(const std::string& assignment, const std::string& setting) {
   const size_t eq = assignment.find('=');
   const std::string name = trim(assignment.substr(0, eq));
   double* field = name == "correct"         ? &correct
@@ -25,14 +26,29 @@ void RewardSettings::set(const std::string& assignment) {
                   : name == "tool_bonus"    ? &tool_bonus
                                             : nullptr;
   if (eq == std::string::npos || !field)
-    throw Error("RlSettings.reward takes NAME=VALUE with NAME one of correct, parse_penalty, unfinished, tool_cost, tool_bonus, not '" +
+    throw Error(setting + " takes NAME=VALUE with NAME one of correct, parse_penalty, unfinished, tool_cost, tool_bonus, not '" +
                 assignment + "'");
   const std::string value = trim(assignment.substr(eq + 1));
   char* end = nullptr;
   const double v = std::strtod(value.c_str(), &end);
   if (value.empty() || end != value.c_str() + value.size() || !std::isfinite(v))
-    throw Error("RlSettings.reward " + name + ": '" + value + "' is not a number");
+    throw Error(setting + " " + name + ": '" + value + "' is not a number");
   *field = v;
+}
+
+void check_rewardable(const Task& t) {
+  if (!t.answer) throw Error("it has no answer to reward");
+  const std::string scoring = t.metadata.value("scoring", "");
+  if (!scoring.empty() && scoring != kScoreChoice && scoring != kScoreFreeForm)
+    throw Error("it is scored '" + scoring + "'; RL rewards exact answers only (choice or free-form)");
+  try {
+    Trace probe;
+    probe.answer = *t.answer;
+    probe.status = TraceStatus::kTerminated;
+    score_item(t, &probe, nullptr, Matching::kExact);
+  } catch (const std::exception& e) {
+    throw Error("it cannot be scored: " + first_line_of(e.what()));
+  }
 }
 
 RewardParts reward_of(const Task& task, const Trace& trace, const RewardSettings& settings) {

@@ -20,9 +20,10 @@ struct RewardSettings {
   double tool_bonus = 0;        // added to a right answer reached with at least one tool call
 
   Json to_json() const;
-  // Sets one rule from "name=value" (the names of to_json); throws Error for another name or a
-  // value that is not a number.
-  void set(const std::string& assignment);
+  // Sets one rule from "name=value" (the names of to_json); throws Error naming `setting` (where
+  // the rules come from: RlSettings.reward, EnvOptions.reward) for another name or a value that
+  // is not a number.
+  void set(const std::string& assignment, const std::string& setting);
 };
 
 struct RewardParts {
@@ -36,6 +37,11 @@ struct RewardParts {
 
   double total() const { return correct + parse + unfinished + tool_cost + tool_bonus; }
 };
+
+// Throws Error saying why when `task` cannot be rewarded: no answer, a scoring other than
+// choice and free-form (lenient or judged ones invite reward hacking), or an answer exact
+// matching cannot read (a letter that is no option).
+void check_rewardable(const Task& task);
 
 // Scores `trace` of `task` (which must carry an answer; Error otherwise).
 RewardParts reward_of(const Task& task, const Trace& trace, const RewardSettings& settings);

@@ -29,8 +29,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-std::string first_line_of(const std::string& text) { return text.substr(0, text.find('\n')); }
-
 double seconds_since(Clock::time_point t) { return std::chrono::duration<double>(Clock::now() - t).count(); }
 
 struct OutputFiles {
@@ -103,20 +101,10 @@ std::vector<Task> read_tasks_for_rl(const RlSettings& s, std::vector<std::string
   for (const auto& f : s.data) {
     hashes.push_back(sha256_file(f));
     for (auto& t : load_tasks(f)) {
-      if (!t.answer) throw Error("RlSettings.data: task " + t.id + " of " + f + " has no answer to reward");
-      // Exact matching is defined for option letters and plain answers; the other scorings
-      // are lenient or need a judge.
-      const std::string scoring = t.metadata.value("scoring", "");
-      if (!scoring.empty() && scoring != kScoreChoice && scoring != kScoreFreeForm)
-        throw Error("RlSettings.data: task " + t.id + " of " + f + " is scored '" + scoring +
-                    "'; RL rewards exact answers only (choice or free-form)");
       try {
-        Trace probe;
-        probe.answer = *t.answer;
-        probe.status = TraceStatus::kTerminated;
-        score_item(t, &probe, nullptr, Matching::kExact);
-      } catch (const std::exception& e) {
-        throw Error("RlSettings.data: task " + t.id + " of " + f + " cannot be scored: " + first_line_of(e.what()));
+        check_rewardable(t);
+      } catch (const Error& e) {
+        throw Error("RlSettings.data: task " + t.id + " of " + f + ": " + e.what());
       }
       if (!ids.insert(t.id).second) throw Error("RlSettings.data: task id " + t.id + " appears twice");
       tasks.push_back(std::move(t));

@@ -61,85 +61,107 @@ Runtime::Runtime(Model& model, const ToolRegistry& tools, PromptTemplate prompts
 
 const std::string& Runtime::system_prompt() const { return protocol_->system_prompt(); }
 
-Trace Runtime::run(const Task& task, const StepCallback& on_step, const Cancellation* cancel, ModelSession* session) const {
-  const auto start = Clock::now();
-  Trace trace;
-  trace.task = task;
-  trace.model = model_.name();
-  trace.mode = options_.mode;
-  trace.prompt_template_sha256 = template_hash_;
-  trace.inputs_blanked = options_.blank_inputs;
-  trace.protocol = to_string(options_.protocol);
-
-  ImageStore images(options_.images_dir.empty() ? "" : options_.images_dir + "/" + safe_file_name(task.id),
-                    options_.max_pixels);
-  auto finish = [&]() -> Trace {
-    for (const auto& e : images.entries())
-      trace.images.push_back(TraceImage{e.name, e.path, e.source, e.image.width(), e.image.height()});
-    trace.wall_ms = ms_since(start);
-    return std::move(trace);
-  };
-
+Episode::Episode(const Runtime& runtime, const Task& task, const std::string& images_dir)
+    : runtime_(runtime), start_(Clock::now()) {
+  const EpisodeOptions& o = runtime.options_;
+  trace_.task = task;
+  trace_.model = runtime.model_.name();
+  trace_.mode = o.mode;
+  trace_.prompt_template_sha256 = runtime.template_hash_;
+  trace_.inputs_blanked = o.blank_inputs;
+  trace_.protocol = to_string(o.protocol);
+  const std::string& dir = images_dir.empty() ? o.images_dir : images_dir;
+  images_ = std::make_unique<ImageStore>(dir.empty() ? "" : dir + "/" + safe_file_name(task.id), o.max_pixels);
   try {
-    for (const auto& path : task.images) images.add_input(path, options_.blank_inputs);
+    for (const auto& path : task.images) images_->add_input(path, o.blank_inputs);
   } catch (const Error& e) {
-    trace.status = TraceStatus::kError;
-    trace.error = e.what();
-    return finish();
+    end_error(e);
+    return;
   }
+  const Protocol& protocol = *runtime.protocol_;
+  trace_.user_request = protocol.user_request(task, images_->names());
+  messages_.push_back(Message{"system", {{protocol.system_prompt(), nullptr}}});
+  messages_.push_back(make_message("user", trace_.user_request, *images_));
+}
 
-  trace.user_request = protocol_->user_request(task, images.names());
-  std::vector<Message> messages;
-  messages.push_back(Message{"system", {{protocol_->system_prompt(), nullptr}}});
-  messages.push_back(make_message("user", trace.user_request, images));
-  EpisodeState episode{task, trace, images, messages};
+Episode::~Episode() = default;
+
+CompletionRequest Episode::request(const Cancellation* cancel, ModelSession* session) const {
+  CompletionRequest request{trace_.task.id, &messages_};
+  request.cancel = cancel;
+  request.session = session;
+  runtime_.protocol_->prepare(request);
+  return request;
+}
+
+bool Episode::take(Completion reply, double model_ms) {
+  if (over_) throw Error("episode " + trace_.task.id + " is over: it takes no more replies");
+  StepRecord step;
+  step.raw = std::move(reply.text);
+  step.prompt_tokens = reply.prompt_tokens;
+  step.completion_tokens = reply.completion_tokens;
+  step.model_ms = model_ms;
+  EpisodeState state{trace_.task, trace_, *images_, messages_};
+  over_ = runtime_.protocol_->on_reply(state, step, reply.tool_calls, replies_++);
+  trace_.steps.push_back(std::move(step));
+  return over_;
+}
+
+void Episode::end_context_full() {
+  // Like a spent reply budget: the episode is over, with whatever answer its last reply gave.
+  trace_.status = TraceStatus::kContextFull;
+  if (!trace_.steps.empty()) {
+    trace_.steps.back().feedback.clear();  // the model could not take it in: the trace ends at the reply, as on max_replies
+    trace_.answer = extract_answer(trace_.steps.back().raw);
+  }
+  trace_.answer_source = trace_.answer.empty() ? "none" : "extracted";
+  over_ = true;
+}
+
+void Episode::end_error(const Error& e) {
+  trace_.status = TraceStatus::kError;
+  trace_.error = e.what();
+  trace_.model_unreachable = dynamic_cast<const ModelUnreachableError*>(&e) != nullptr;
+  over_ = true;
+}
+
+Trace Episode::finish() {
+  for (const auto& e : images_->entries())
+    trace_.images.push_back(TraceImage{e.name, e.path, e.source, e.image.width(), e.image.height()});
+  trace_.wall_ms = ms_since(start_);
+  over_ = true;
+  return std::move(trace_);
+}
+
+Trace Runtime::run(const Task& task, const StepCallback& on_step, const Cancellation* cancel, ModelSession* session) const {
+  Episode episode(*this, task);
+  if (episode.over()) return episode.finish();
   std::unique_ptr<ModelSession> own_session;
   if (!session) {
     try {
       own_session = model_.open_session({});
     } catch (const Error& e) {
-      trace.status = TraceStatus::kError;
-      trace.error = e.what();
-      return finish();
+      episode.end_error(e);
+      return episode.finish();
     }
     session = own_session.get();
   }
-
-  for (int reply = 0;; ++reply) {
-    StepRecord step;
-    Json tool_calls;
+  while (true) {
+    Completion reply;
     const auto model_start = Clock::now();
     try {
       if (cancel && cancel->stopped()) throw CancelledError("the episode was stopped: " + cancel->reason());
-      CompletionRequest request{task.id, &messages};
-      request.cancel = cancel;
-      request.session = session;
-      protocol_->prepare(request);
-      Completion c = model_.complete(request);
-      step.raw = std::move(c.text);
-      tool_calls = std::move(c.tool_calls);
-      step.prompt_tokens = c.prompt_tokens;
-      step.completion_tokens = c.completion_tokens;
-    } catch (const ContextFullError& e) {
-      // Like a spent reply budget: the episode is over, with whatever answer its last reply gave.
-      trace.status = TraceStatus::kContextFull;
-      if (!trace.steps.empty()) {
-        trace.steps.back().feedback.clear();  // the model could not take it in: the trace ends at the reply, as on max_replies
-        trace.answer = extract_answer(trace.steps.back().raw);
-      }
-      trace.answer_source = trace.answer.empty() ? "none" : "extracted";
-      return finish();
+      reply = model_.complete(episode.request(cancel, session));
+    } catch (const ContextFullError&) {
+      episode.end_context_full();
+      return episode.finish();
     } catch (const Error& e) {
-      trace.status = TraceStatus::kError;
-      trace.error = e.what();
-      trace.model_unreachable = dynamic_cast<const ModelUnreachableError*>(&e) != nullptr;
-      return finish();
+      episode.end_error(e);
+      return episode.finish();
     }
-    step.model_ms = ms_since(model_start);
-    const bool over = protocol_->on_reply(episode, step, tool_calls, reply);
-    trace.steps.push_back(std::move(step));
-    if (on_step) on_step(trace, trace.steps.back());
-    if (over) return finish();
+    const bool over = episode.take(std::move(reply), ms_since(model_start));
+    if (on_step) on_step(episode.trace(), episode.trace().steps.back());
+    if (over) return episode.finish();
   }
 }
 

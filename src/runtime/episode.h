@@ -7,6 +7,7 @@
 // provided the Model is (all taco models are).
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -20,6 +21,7 @@
 
 namespace taco {
 
+class Episode;
 class ImageStore;
 class Protocol;
 
@@ -62,12 +64,50 @@ class Runtime {
   const std::string& prompt_template_sha256() const { return template_hash_; }
 
  private:
+  friend class Episode;
   Model& model_;
   const ToolRegistry& tools_;
   PromptTemplate prompts_;
   EpisodeOptions options_;
   std::shared_ptr<const Protocol> protocol_;  // how the episode talks with the model (runtime/protocol.h)
   std::string template_hash_;
+};
+
+// One episode taken a reply at a time: Runtime::run hands it the model's replies; an RL
+// environment (taco serve's /v1/envs) hands it the replies a client sends. It parses them, runs
+// their actions and says what the model reads next, exactly as a run does. Not thread-safe: one
+// caller at a time.
+class Episode {
+ public:
+  // Reads the task's input images (into `images_dir`/<task id> when given, else the runtime's
+  // folder); an input that cannot be read ends the episode at once (status error). The runtime
+  // must outlive the episode.
+  Episode(const Runtime& runtime, const Task& task, const std::string& images_dir = "");
+  ~Episode();
+
+  bool over() const { return over_; }
+  // The conversation so far: what the model reads for its next reply.
+  const std::vector<Message>& messages() const { return messages_; }
+  const Trace& trace() const { return trace_; }
+  // A request for the next reply (the messages and what the protocol adds, such as tools).
+  CompletionRequest request(const Cancellation* cancel = nullptr, ModelSession* session = nullptr) const;
+  // Takes the next reply (`model_ms`: how long it took); true when the episode is over.
+  bool take(Completion reply, double model_ms = 0);
+  // Ends it without a reply: the context is full (kContextFull, with the last reply's answer) or
+  // the model failed (kError).
+  void end_context_full();
+  void end_error(const Error& e);
+  // The finished trace (its images and wall time filled in); the episode is spent after it.
+  Trace finish();
+
+ private:
+  const Runtime& runtime_;
+  Trace trace_;
+  std::unique_ptr<ImageStore> images_;
+  std::vector<Message> messages_;
+  int replies_ = 0;
+  bool over_ = false;
+  std::chrono::steady_clock::time_point start_;
 };
 
 // TACO's fallback when an episode ends without a parsed Terminate: the "answer" field of the

@@ -112,6 +112,7 @@ struct Server::Impl {
   std::deque<std::pair<std::string, Json>> episodes;  // id -> trace, newest last
   std::unique_ptr<JsonlAppender> episodes_file;       // every episode, for the viewer at /
   std::unique_ptr<TraceViewer> viewer;
+  std::unique_ptr<Environments> envs;
 
   // The backing model's names as clients ask for it.
   std::vector<std::string> names;
@@ -174,6 +175,13 @@ struct Server::Impl {
     }
     Runtime runtime(model, tools, prompts, eo);
     Trace trace = runtime.run(task, on_step, &cancel);
+    Json j = keep_episode(id, trace);
+    return {id, std::move(trace), std::move(j)};
+  }
+
+  // Keeps a finished episode (a run's or an environment's) for /v1/episodes and the viewer;
+  // returns its trace as episodes.jsonl holds it.
+  Json keep_episode(const std::string& id, const Trace& trace) {
     metrics.episode(trace);
     Json j = trace.to_json_in(episodes_file->path());
     episodes_file->append(j);
@@ -187,7 +195,7 @@ struct Server::Impl {
         episodes.pop_front();
       }
     }
-    return {id, std::move(trace), std::move(j)};
+    return j;
   }
 
   static Json now_seconds() {
@@ -449,6 +457,11 @@ struct Server::Impl {
       } catch (const HttpError& e) {
         res.status = e.status;
         res.set(error_body(e.what(), e.type, e.code).dump(), "application/json");
+      } catch (const EnvError& e) {
+        res.status = e.status;
+        if (e.status == 429) res.set_header("Retry-After", "1");
+        const char* type = e.status == 429 ? "rate_limit_error" : e.status >= 500 ? "server_error" : "invalid_request_error";
+        res.set(error_body(e.what(), type, "").dump(), "application/json");
       } catch (const std::exception& e) {
         res.status = 500;
         res.set(error_body(std::string("internal error: ") + e.what(), "server_error", "").dump(), "application/json");
@@ -504,6 +517,20 @@ struct Server::Impl {
                throw HttpError(404, "invalid_request_error", "no episode '" + id + "' (the server keeps the last " +
                                                                  std::to_string(options.keep_episodes) + ")");
              }));
+    // RL environments (serve/envs.h): a client's policy, taco's tasks, tools and reward.
+    http.post("/v1/envs", guarded("POST /v1/envs", true, true, [this](const HttpRequest& req, HttpResponse& res) {
+      res.set(envs->reset(parse_body(req)), "application/json");
+    }));
+    http.get("/v1/envs", guarded("GET /v1/envs", true, false, [this](const HttpRequest&, HttpResponse& res) {
+      res.set(envs->list().dump(), "application/json");
+    }));
+    http.post(R"(/v1/envs/([A-Za-z0-9_.-]+)/step)",
+              guarded("POST /v1/envs/{id}/step", true, true, [this](const HttpRequest& req, HttpResponse& res) {
+                res.set(envs->step(req.matches[1], parse_body(req)), "application/json");
+              }));
+    http.del(R"(/v1/envs/([A-Za-z0-9_.-]+))", guarded("DELETE /v1/envs/{id}", true, false, [this](const HttpRequest& req, HttpResponse& res) {
+      res.set(envs->close(req.matches[1]).dump(), "application/json");
+    }));
     // What the HTTP layer refuses itself (an unknown path, a body over the limit, a foreign
     // origin, a full pool) in OpenAI's shape too.
     http.on_error([limit_name = options.max_body_name](int status, const std::string& reason, HttpResponse& res) {
@@ -518,11 +545,16 @@ Server::Server(Model& model, const ToolRegistry& tools, PromptTemplate prompts, 
   if (impl_->options.work_dir.empty()) throw Error("taco serve needs a folder for request images");
   make_dirs(impl_->options.work_dir);
   impl_->episodes_file = std::make_unique<JsonlAppender>(impl_->options.work_dir + "/episodes.jsonl");
+  Impl* impl = impl_.get();
+  impl_->envs = std::make_unique<Environments>(
+      impl_->tools, impl_->prompts, impl_->episode, impl_->options.envs, impl_->options.work_dir,
+      [impl](const std::string& id, const Trace& trace, const RewardParts&) { impl->keep_episode(id, trace); });
   impl_->routes();
   // The viewer over the server's own episodes, at /; with a key its page asks for it and its
   // API wants it as the rest do.
   impl_->viewer = std::make_unique<TraceViewer>(impl_->episodes_file->path(), "");
   for (const auto& dir : impl_->options.allowed_roots) impl_->viewer->allow_root(dir);
+  for (const auto& dir : impl_->envs->image_folders()) impl_->viewer->allow_root(dir);
   impl_->viewer->mount(impl_->http, impl_->options.api_key);
 }
 

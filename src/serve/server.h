@@ -8,6 +8,9 @@
 //                                in an extra "taco" field); "stream": true as server-sent events
 //   POST /v1/episodes            images + question -> the episode's trace
 //   GET  /v1/episodes[/ID]       recent episodes
+//   POST /v1/envs                RL environments (serve/envs.h): reset, a task by id or drawn
+//   POST /v1/envs/ID/step        the policy's reply -> the observation, reward, done
+//   GET  /v1/envs, DELETE /v1/envs/ID
 //   GET  /metrics                Prometheus text
 //   GET  /                       the trace viewer over the server's episodes (serve/viewer.h;
 //                                without --api-key only: the page cannot send a key)
@@ -22,6 +25,7 @@
 #include "cota/prompt.h"
 #include "models/model.h"
 #include "runtime/episode.h"
+#include "serve/envs.h"
 #include "tools/registry.h"
 
 namespace taco {
@@ -41,6 +45,7 @@ struct ServeOptions {
   // Folders besides work_dir and the working folder whose images the viewer at / may show.
   std::vector<std::string> allowed_roots;
   bool access_log = true;  // one line per request on standard error
+  EnvOptions envs;         // RL environments at /v1/envs (none without task files)
 };
 
 class Server {

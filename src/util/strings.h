@@ -86,6 +86,9 @@ inline std::string excerpt(std::string_view text, size_t limit = 200) {
   return out;
 }
 
+// The first line of `text` (an error message whose later lines are a backtrace or detail).
+inline std::string first_line_of(const std::string& text) { return text.substr(0, text.find('\n')); }
+
 // Two decimals, as TACO's tools round boxes, scores and depths.
 inline double round2(double v) { return std::round(v * 100) / 100; }
 

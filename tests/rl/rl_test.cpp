@@ -75,8 +75,8 @@ TEST(RewardTest, ExactMatchingAndEachPartApart) {
   StepRecord failed;
   failed.error_kind = "tool";
   t.steps.push_back(failed);
-  rules.set("tool_cost=0.05");
-  rules.set("tool_bonus = 0.2");
+  rules.set("tool_cost=0.05", "RlSettings.reward");
+  rules.set("tool_bonus = 0.2", "RlSettings.reward");
   RewardParts r = reward_of(count, t, rules);
   EXPECT_DOUBLE_EQ(r.parse, -0.2);
   EXPECT_DOUBLE_EQ(r.correct, 1);
@@ -84,14 +84,14 @@ TEST(RewardTest, ExactMatchingAndEachPartApart) {
   EXPECT_DOUBLE_EQ(r.total(), 0.8);
 
   // Out of replies: the stated reward, whatever the extracted answer.
-  rules.set("unfinished=-0.5");
+  rules.set("unfinished=-0.5", "RlSettings.reward");
   r = reward_of(count, trace_answering(count, "3", TraceStatus::kMaxReplies), rules);
   EXPECT_FALSE(r.right);
   EXPECT_DOUBLE_EQ(r.total(), -0.5);
   EXPECT_TRUE(reward_of(count, trace_answering(count, "", TraceStatus::kError), rules).error);
 
-  EXPECT_THROW(rules.set("bonus=1"), Error);
-  EXPECT_THROW(rules.set("correct=high"), Error);
+  EXPECT_THROW(rules.set("bonus=1", "RlSettings.reward"), Error);
+  EXPECT_THROW(rules.set("correct=high", "RlSettings.reward"), Error);
   EXPECT_EQ(rules.to_json()["matching"], "exact");
 }
 

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "util/error.h"
+#include "util/strings.h"
 #include "util/files.h"
 
 namespace taco {
@@ -71,8 +72,7 @@ void add_network_tensors(ActionNetwork& net, const std::string& prefix, const st
 }
 
 std::string first_line(const c10::Error& e) {
-  std::string what = e.what_without_backtrace();
-  return what.substr(0, what.find('\n'));
+  return first_line_of(e.what_without_backtrace());
 }
 
 void load_network_tensors(ActionNetwork& net, const SafeTensorsFile& file, const std::string& prefix, const std::string& what,
