@@ -15,9 +15,11 @@ namespace {
 struct ExportFlags {
   std::vector<std::string> inputs;
   ExportOptions options;
+  std::vector<std::string> reward;  // NAME=VALUE rules
 };
 
-void export_traces(const ExportFlags& f) {
+void export_traces(ExportFlags f) {
+  for (const auto& r : f.reward) f.options.reward.set(r, "ExportOptions.reward");
   ExportSummary s = run_export(f.inputs, f.options);
   std::fprintf(stderr, "%zu traces -> %zu %s records in %s (%zu images %s)\n", s.traces, s.records, f.options.format.c_str(),
                f.options.out_path.c_str(), s.images,
@@ -77,8 +79,9 @@ void add_curate_command(CLI::App& app) {
   ex->add_option("--format", e->options.format,
                  "llava, mantis, messages (OpenAI-style with tool_calls and the actions' schemas: TRL, Qwen2-VL/2.5-VL), "
                  "llamafactory (multimodal ShareGPT, with its dataset_info.json entry), llamafactory-tools (its tool-use layout: "
-                 "function_call / observation turns, a tools string) or ms-swift (messages with <image> and images) (docs/distill.md)")
-      ->required()->check(CLI::IsMember({"llava", "mantis", "messages", "llamafactory", "llamafactory-tools", "ms-swift"}));
+                 "function_call / observation turns, a tools string), ms-swift (messages with <image> and images) (docs/distill.md) "
+                 "or rl (rollouts right or wrong with their rewards, and a taco rl run's tokens, masks and log-probs: docs/rl.md)")
+      ->required()->check(CLI::IsMember({"llava", "mantis", "messages", "llamafactory", "llamafactory-tools", "ms-swift", "rl"}));
   ex->add_option("--out", e->options.out_path, ".json (one array) or .jsonl")->required();
   ex->add_option("--images", e->options.images, "copy, link or keep the image files")
       ->capture_default_str()
@@ -87,6 +90,8 @@ void add_curate_command(CLI::App& app) {
   ex->add_option("--image-folder", e->options.image_folder,
                  "where the traces' relative image paths start (default: each trace file's folder; the traces were moved without their images, say)");
   ex->add_option("--dataset", e->options.dataset, "Mantis metadata.dataset")->capture_default_str();
+  ex->add_option("--reward", e->reward,
+                 "format rl: a reward rule NAME=VALUE for traces without a run's tokens sidecar (repeatable), as taco rl's --reward");
   ex->callback([e] { export_traces(*e); });
 }
 

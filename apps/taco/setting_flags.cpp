@@ -77,6 +77,7 @@ const std::pair<const char*, const char*> kSettingFlags[] = {
     {"TrainOptions.positions", "--positions"},
     {"TrainOptions.device", "--device"},
     {"TrainOptions.lr", "--lr"},
+    {"ExportOptions.reward", "--reward"},
     {"EnvOptions.tasks", "--env-tasks"},
     {"EnvOptions.reward", "--env-reward"},
     {"EnvOptions.max_envs", "--max-envs"},

@@ -20,10 +20,10 @@ size_t count_placeholders(const std::string& text) {
 
 }  // namespace
 
-std::vector<Turn> training_turns(const Trace& trace) {
+std::vector<Turn> training_turns(const Trace& trace, bool as_written) {
   std::vector<Turn> turns{{true, trace.user_request}};
   for (const auto& step : trace.steps) {
-    turns.push_back({false, step.content ? python_json_dumps(step.content->to_json()) : step.raw});
+    turns.push_back({false, step.content && !as_written ? python_json_dumps(step.content->to_json()) : step.raw});
     if (!step.feedback.empty()) turns.push_back({true, step.feedback});
   }
   return turns;

@@ -25,8 +25,10 @@ struct Turn {
   std::string text;
 };
 
-// The training conversation of a finished trace: user request, then step / feedback pairs.
-std::vector<Turn> training_turns(const Trace& trace);
+// The training conversation of a finished trace: user request, then step / feedback pairs. Each
+// step is its parsed JSON written afresh, or with `as_written` the reply's text as the model
+// wrote it (what RL trains on).
+std::vector<Turn> training_turns(const Trace& trace, bool as_written = false);
 // The image paths in the order their "<image>" placeholders appear.
 std::vector<std::string> training_images(const Trace& trace);
 

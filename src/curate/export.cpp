@@ -77,12 +77,74 @@ std::string write_dataset_info(const ExportOptions& o) {
   return name;
 }
 
+// A taco rl run's tokens sidecar beside `trace_file` (rollouts.jsonl -> rollouts.tokens.jsonl),
+// by rollout id; empty when there is none.
+std::map<std::string, Json> tokens_beside(const std::string& trace_file) {
+  std::map<std::string, Json> by_id;
+  const std::string base = trace_file.size() > 6 && trace_file.compare(trace_file.size() - 6, 6, ".jsonl") == 0
+                               ? trace_file.substr(0, trace_file.size() - 6)
+                               : trace_file;
+  const std::string sidecar = base + ".tokens.jsonl";
+  std::error_code ec;
+  if (!fs::exists(sidecar, ec)) return by_id;
+  for_each_jsonl(sidecar, [&](size_t line, Json&& j) {
+    if (!j.is_object() || !j.contains("id") || !j["id"].is_string())
+      throw Error(sidecar + " line " + std::to_string(line) + ": not a rollout's tokens (no id)");
+    const std::string id = j["id"];
+    by_id[id] = std::move(j);
+  });
+  return by_id;
+}
+
+// Format rl's record of one rollout; `tokens` is its sidecar record, or null. Throws Error when
+// the two do not agree.
+Json rollout_record(const Trace& t, const Json* tokens, const RewardSettings& rules) {
+  Json messages = Json::array();
+  for (const auto& turn : training_turns(t, true)) messages.push_back(Json{{"role", turn.from_user ? "user" : "assistant"}, {"content", turn.text}});
+  Json r{{"id", t.task.id}, {"task_id", t.task.metadata.value("rl_question", t.task.id)}, {"messages", std::move(messages)},
+         {"images", training_images(t)}, {"answer", t.answer}, {"reference", t.task.answer ? Json(*t.task.answer) : Json()},
+         {"status", to_string(t.status)}, {"tool_calls", t.tools_called().size()}};
+  if (!tokens) {
+    if (!t.task.answer) throw Error("no answer to reward it by, and no tokens sidecar beside the traces");
+    check_rewardable(t.task);
+    const RewardParts parts = reward_of(t.task, t, rules);
+    r["reward"] = parts.total();
+    r["right"] = parts.right;
+    r["reward_parts"] = Json{{"correct", parts.correct}, {"parse", parts.parse}, {"unfinished", parts.unfinished},
+                             {"tool_cost", parts.tool_cost}, {"tool_bonus", parts.tool_bonus}};
+    r["reward_rules"] = rules.to_json();
+    return r;
+  }
+  const Json& k = *tokens;
+  for (const char* key : {"reward", "right", "step", "member", "advantage"}) r[key] = k.value(key, Json());
+  if (!k.contains("ids")) return r;  // a rollout of a model that keeps no tokens
+  const Json& ids = k["ids"];
+  const Json& mask = k.value("mask", Json());
+  const Json& sampled = k.value("logprobs", Json());
+  if (!ids.is_array() || !mask.is_array() || !sampled.is_array() || ids.size() != mask.size())
+    throw Error("its tokens record has ids and a mask of different lengths");
+  Json logprobs = Json::array();
+  size_t next = 0;
+  for (const auto& m : mask) {
+    const bool written = m.is_number() && m.get<double>() != 0;
+    if (written && next >= sampled.size()) throw Error("its tokens record has fewer log-probabilities than written tokens");
+    logprobs.push_back(written ? sampled[next++] : Json(0.0));
+  }
+  if (next != sampled.size()) throw Error("its tokens record has more log-probabilities than written tokens");
+  r["input_ids"] = ids;
+  r["loss_mask"] = mask;
+  r["logprobs"] = std::move(logprobs);
+  r["temperature"] = k.value("temperature", Json());
+  r["image_at"] = k.value("image_at", Json::array());
+  return r;
+}
+
 }  // namespace
 
 ExportSummary run_export(const std::vector<std::string>& trace_files, const ExportOptions& o) {
-  static const std::set<std::string> formats = {"llava", "mantis", "messages", "llamafactory", "llamafactory-tools", "ms-swift"};
+  static const std::set<std::string> formats = {"llava", "mantis", "messages", "llamafactory", "llamafactory-tools", "ms-swift", "rl"};
   if (!formats.count(o.format))
-    throw Error("unknown format '" + o.format + "' (llava, mantis, messages, llamafactory, llamafactory-tools or ms-swift)");
+    throw Error("unknown format '" + o.format + "' (llava, mantis, messages, llamafactory, llamafactory-tools, ms-swift or rl)");
   if (o.images != "copy" && o.images != "link" && o.images != "keep") throw Error("ExportOptions.images is copy, link or keep");
   ExportSummary summary;
   RecordWriter out(o.out_path);
@@ -102,26 +164,45 @@ ExportSummary run_export(const std::vector<std::string>& trace_files, const Expo
   const std::string functions_text = functions.dump();
   const bool role_messages = o.format == "llamafactory" || o.format == "ms-swift";
   for (const auto& file : trace_files) {
+    const std::map<std::string, Json> tokens = o.format == "rl" ? tokens_beside(file) : std::map<std::string, Json>{};
     for_each_jsonl(file, [&](size_t line, Json&& j) {
       ++summary.traces;
       auto invalid = [&](const std::string& why) {
         ++summary.invalid;
         if (summary.problems.size() < 10) summary.problems.push_back(file + " line " + std::to_string(line) + ": " + why);
       };
+      // The record's image paths, copied, linked or kept as the options say.
+      auto place_images = [&](Json& images) {
+        const std::string base = o.image_folder.empty() ? trace_paths_base(j, file) : o.image_folder;
+        for (auto& p : images) {
+          const std::string path = p.get<std::string>();
+          p = placer.place(resolve_path(base, path), !path.empty() && path[0] != '/', summary.images);
+        }
+      };
       try {
         Trace t = Trace::from_json(j);
         if (t.status == TraceStatus::kError) return invalid("the episode did not run");
+        if (o.format == "rl") {
+          if (t.protocol == "tools") return invalid("format rl reads episodes of the cota protocol (replies as text)");
+          const Json* k = nullptr;
+          if (!tokens.empty()) {
+            auto it = tokens.find(t.task.id);
+            if (it == tokens.end()) return invalid("the tokens sidecar beside it has no rollout " + t.task.id);
+            k = &it->second;
+          }
+          Json record = rollout_record(t, k, o.reward);
+          place_images(record["images"]);
+          out.write(record);
+          ++summary.records;
+          return;
+        }
         Json record = o.format == "llava"               ? to_llava(t, t.task.id)
                       : o.format == "mantis"             ? to_mantis(t, t.task.id, o.dataset, instruction)
                       : o.format == "messages"           ? to_messages(t, t.task.id, tool_schemas)
                       : o.format == "llamafactory-tools" ? to_sharegpt_tools(t, functions_text)
                                                          : to_role_messages(t);
         Json& images = record[o.format == "llava" ? "image" : "images"];
-        const std::string base = o.image_folder.empty() ? trace_paths_base(j, file) : o.image_folder;
-        for (auto& p : images) {
-          const std::string path = p.get<std::string>();
-          p = placer.place(resolve_path(base, path), !path.empty() && path[0] != '/', summary.images);
-        }
+        place_images(images);
         if (o.format == "messages") {
           // The image parts name the images in the list's order: they get the placed paths.
           size_t k = 0;
