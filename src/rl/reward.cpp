@@ -60,7 +60,7 @@ RewardParts reward_of(const Task& task, const Trace& trace, const RewardSettings
   size_t failures = 0;
   for (const auto& step : trace.steps)
     failures += step.parse_error != ParseErrorKind::kNone || is_failed_action(step.error_kind);
-  r.parse = -settings.parse_penalty * static_cast<double>(failures);
+  if (failures > 0) r.parse = -settings.parse_penalty * static_cast<double>(failures);  // not -0 when there are none
   const size_t tool_calls = trace.tools_called().size();
   if (tool_calls > 1) r.tool_cost = -settings.tool_cost * static_cast<double>(tool_calls - 1);
   if (trace.status == TraceStatus::kMaxReplies || trace.status == TraceStatus::kContextFull) {

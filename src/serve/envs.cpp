@@ -5,6 +5,7 @@
 #include <set>
 
 #include "util/hash.h"
+#include "util/job.h"
 #include "util/strings.h"
 
 namespace taco {
@@ -109,7 +110,7 @@ std::shared_ptr<Environments::Env> Environments::find(const std::string& id) {
   auto it = envs_.find(id);
   if (it == envs_.end())
     throw EnvError(404, "no live environment '" + excerpt(id, 80) + "': it finished, was closed or sat idle over " +
-                            Json(options_.idle_timeout_s).dump() + " s (its trace is at /v1/episodes/ID once it ended)");
+                            format_text("%g", options_.idle_timeout_s) + " s (its trace is at /v1/episodes/ID once it ended)");
   return it->second;
 }
 
@@ -142,7 +143,7 @@ void Environments::end_idle() {
   }
   for (auto& env : idle) {
     std::lock_guard<std::mutex> lock(env->mu, std::adopt_lock);
-    finish(*env, "no step for over " + Json(options_.idle_timeout_s).dump() + " s: the environment was ended");
+    finish(*env, "no step for over " + format_text("%g", options_.idle_timeout_s) + " s: the environment was ended");
   }
 }
 
