@@ -121,7 +121,7 @@ void add_serve_command(CLI::App& app) {
   cmd->add_option("--max-envs", flags->serve.envs.max_envs, "RL environments live at once; more resets get 429")
       ->capture_default_str()->check(CLI::Range(1, 100000));
   cmd->add_option("--env-idle-timeout-s", flags->serve.envs.idle_timeout_s, "an environment nobody stepped for this long is ended")
-      ->capture_default_str()->check(CLI::PositiveNumber);
+      ->capture_default_str()->check(CLI::Range(1e-3, 1e6));
   cmd->add_option("--work-dir", flags->serve.work_dir, "where request images and tool outputs go (default: a temp folder)");
   cmd->footer("Example:\n  taco serve --port 8080 --tools-config tools.json\n  curl localhost:8080/v1/chat/completions -d "
                 "'{\"model\": \"taco-agent\", \"messages\": [{\"role\": \"user\", \"content\": \"What is 6*7?\"}]}'\n");

@@ -7,6 +7,7 @@
 
 #include "cota/trace.h"
 #include "cota/training_format.h"
+#include "eval/score.h"
 #include "tools/config.h"
 #include "util/error.h"
 #include "util/files.h"
@@ -91,6 +92,7 @@ std::map<std::string, Json> tokens_beside(const std::string& trace_file) {
     if (!j.is_object() || !j.contains("id") || !j["id"].is_string())
       throw Error(sidecar + " line " + std::to_string(line) + ": not a rollout's tokens (no id)");
     const std::string id = j["id"];
+    if (by_id.count(id)) throw Error(sidecar + " line " + std::to_string(line) + ": rollout " + id + " appears twice");
     by_id[id] = std::move(j);
   });
   return by_id;
@@ -101,7 +103,9 @@ std::map<std::string, Json> tokens_beside(const std::string& trace_file) {
 Json rollout_record(const Trace& t, const Json* tokens, const RewardSettings& rules) {
   Json messages = Json::array();
   for (const auto& turn : training_turns(t, true)) messages.push_back(Json{{"role", turn.from_user ? "user" : "assistant"}, {"content", turn.text}});
-  Json r{{"id", t.task.id}, {"task_id", t.task.metadata.value("rl_question", t.task.id)}, {"messages", std::move(messages)},
+  const auto question = t.task.metadata.find("rl_question");
+  const std::string task_id = question != t.task.metadata.end() && question->is_string() ? question->get<std::string>() : t.task.id;
+  Json r{{"id", t.task.id}, {"task_id", task_id}, {"messages", std::move(messages)},
          {"images", training_images(t)}, {"answer", t.answer}, {"reference", t.task.answer ? Json(*t.task.answer) : Json()},
          {"status", to_string(t.status)}, {"tool_calls", t.tools_called().size()}};
   if (!tokens) {
@@ -115,8 +119,18 @@ Json rollout_record(const Trace& t, const Json* tokens, const RewardSettings& ru
     r["reward_rules"] = rules.to_json();
     return r;
   }
+  // The sidecar is joined by id: it must be this rollout's (same question, same verdict), and
+  // every field what a run writes, or the record would carry another rollout's tokens.
   const Json& k = *tokens;
-  for (const char* key : {"reward", "right", "step", "member", "advantage"}) r[key] = k.value(key, Json());
+  auto is_count = [](const Json& v) { return v.is_number_integer() && v.get<int64_t>() >= 0; };
+  if (!k.value("reward", Json()).is_number() || !k.value("right", Json()).is_boolean() || !is_count(k.value("step", Json())) ||
+      !is_count(k.value("member", Json())) || !(k.value("advantage", Json()).is_null() || k["advantage"].is_number()))
+    throw Error("its tokens record's reward, right, step, member or advantage is not what taco rl writes");
+  if (k.contains("question") && k["question"] != task_id) throw Error("its tokens record is about another question (" + k["question"].dump() + ")");
+  if (t.task.answer && k["right"].get<bool>() != (score_item(t.task, &t, nullptr, Matching::kExact).score > 0))
+    throw Error("its tokens record says the answer was " + std::string(k["right"].get<bool>() ? "right" : "wrong") +
+                " and the trace's answer says otherwise: the sidecar is not these traces'");
+  for (const char* key : {"reward", "right", "step", "member", "advantage"}) r[key] = k[key];
   if (!k.contains("ids")) return r;  // a rollout of a model that keeps no tokens
   const Json& ids = k["ids"];
   const Json& mask = k.value("mask", Json());
@@ -124,13 +138,25 @@ Json rollout_record(const Trace& t, const Json* tokens, const RewardSettings& ru
   if (!ids.is_array() || !mask.is_array() || !sampled.is_array() || ids.size() != mask.size())
     throw Error("its tokens record has ids and a mask of different lengths");
   Json logprobs = Json::array();
-  size_t next = 0;
-  for (const auto& m : mask) {
-    const bool written = m.is_number() && m.get<double>() != 0;
+  size_t next = 0, replies = 0;
+  bool in_reply = false;
+  for (size_t i = 0; i < mask.size(); ++i) {
+    const Json& m = mask[i];
+    if (!(m == 0 || m == 1) || !m.is_number_integer()) throw Error("its tokens record's mask holds something other than 0 and 1");
+    if (!ids[i].is_number_integer()) throw Error("its tokens record's ids are not all token ids");
+    const bool written = m == 1;
+    replies += written && !in_reply;
+    in_reply = written;
     if (written && next >= sampled.size()) throw Error("its tokens record has fewer log-probabilities than written tokens");
+    if (written && !sampled[next].is_number()) throw Error("its tokens record's log-probabilities are not all numbers");
     logprobs.push_back(written ? sampled[next++] : Json(0.0));
   }
   if (next != sampled.size()) throw Error("its tokens record has more log-probabilities than written tokens");
+  // Each reply is one run of written tokens; a reply the context cut off has its run and no step.
+  const size_t steps = t.steps.size();
+  if (replies != steps && !(t.status == TraceStatus::kContextFull && replies == steps + 1))
+    throw Error("its tokens record holds " + std::to_string(replies) + (replies == 1 ? " reply" : " replies") + " and the trace " +
+                std::to_string(steps));
   r["input_ids"] = ids;
   r["loss_mask"] = mask;
   r["logprobs"] = std::move(logprobs);
@@ -223,7 +249,7 @@ ExportSummary run_export(const std::vector<std::string>& trace_files, const Expo
         }
         out.write(record);
         ++summary.records;
-      } catch (const Error& e) {
+      } catch (const std::exception& e) {  // a trace of another shape than taco's: that record, not the export
         invalid(e.what());
       }
     });

@@ -222,9 +222,13 @@ bool ToolCallsProtocol::on_reply(EpisodeState& episode, StepRecord& step, const 
   bool terminated = false;
   const auto tool_start = Clock::now();
   for (const auto& call : calls) {
-    const std::string id = call.is_object() ? call.value("id", "") : "";
-    const Json function = call.is_object() ? call.value("function", Json::object()) : Json::object();
-    const std::string name = function.is_object() ? function.value("name", "") : "";
+    // A call as a model or client sent it: any member may be of another type than OpenAI's.
+    auto text_member = [](const Json& j, const char* key) {
+      return j.is_object() && j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : std::string();
+    };
+    const std::string id = text_member(call, "id");
+    const Json function = call.is_object() && call.contains("function") ? call["function"] : Json::object();
+    const std::string name = text_member(function, "name");
     std::string problem;
     Json args = call_arguments(name, function, problem);
     content.actions.push_back(Action{name, args});

@@ -68,6 +68,23 @@ std::string reply_text(const Json& content) {
   throw EnvError(400, "'content' must be a string, null or an array of text parts");
 }
 
+// Refuses tool calls that are not OpenAI's shape before any of them runs (the episode would
+// otherwise take the reply's first calls and fail on a later one).
+void check_tool_calls(const Json& calls, size_t max_calls) {
+  if (!calls.is_array()) throw EnvError(400, "'tool_calls' must be an array of OpenAI tool calls");
+  if (calls.size() > max_calls)
+    throw EnvError(400, std::to_string(calls.size()) + " tool calls in one reply; at most " + std::to_string(max_calls));
+  for (const auto& call : calls) {
+    const bool ok = call.is_object() && (!call.contains("id") || call["id"].is_string()) && call.contains("function") &&
+                    call["function"].is_object() && call["function"].contains("name") && call["function"]["name"].is_string() &&
+                    (!call["function"].contains("arguments") || call["function"]["arguments"].is_string() ||
+                     call["function"]["arguments"].is_object());
+    if (!ok)
+      throw EnvError(400, "a tool call must be {\"id\": string, \"type\": \"function\", \"function\": {\"name\": string, "
+                          "\"arguments\": a JSON string or object}}, not " + excerpt(call.dump(-1, ' ', false, Json::error_handler_t::replace), 120));
+  }
+}
+
 }  // namespace
 
 struct Environments::Env {
@@ -88,7 +105,8 @@ Environments::Environments(const ToolRegistry& tools, PromptTemplate prompts, Ep
     : tools_(tools), prompts_(std::move(prompts)), episode_(std::move(episode)), options_(std::move(options)),
       work_dir_(std::move(work_dir)), on_finished_(std::move(on_finished)), rng_(std::random_device{}()) {
   if (options_.max_envs < 1) throw Error("EnvOptions.max_envs must be at least 1");
-  if (options_.idle_timeout_s <= 0) throw Error("EnvOptions.idle_timeout_s must be more than 0");
+  if (!(options_.idle_timeout_s > 0 && options_.idle_timeout_s <= 1e6))
+    throw Error("EnvOptions.idle_timeout_s must be more than 0 and at most 1e6 (11 days)");
   for (const auto& file : options_.tasks) {
     for (auto& t : load_tasks(file)) {
       try {
@@ -247,17 +265,20 @@ std::string Environments::step(const std::string& id, const Json& body) {
   const Json& message = body.contains("message") ? body["message"] : body;
   if (!message.is_object()) throw EnvError(400, "'message' must be an assistant message object");
   Completion reply;
-  const bool context_full = body.value("context_full", false) == true;
+  if (body.contains("context_full") && !body["context_full"].is_boolean()) throw EnvError(400, "'context_full' must be true or false");
+  const bool context_full = body.value("context_full", false);
   if (!context_full) {
     const bool has_content = message.contains("content") && !message["content"].is_null();
     const bool has_calls = message.contains("tool_calls") && !message["tool_calls"].is_null();
     if (!has_content && !has_calls)
       throw EnvError(400, "a step needs the policy's reply: 'content' (its text) and/or 'tool_calls' (or 'context_full': true)");
     reply.text = reply_text(message.value("content", Json()));
+    if (reply.text.size() > options_.max_reply_bytes)
+      throw EnvError(400, "a reply of " + byte_size_text(reply.text.size()) + " is over the limit of " + byte_size_text(options_.max_reply_bytes));
     if (has_calls) {
       if (env->runtime->options().protocol != ActionProtocol::kTools)
         throw EnvError(400, "environment " + id + " reads a CoTA step from the reply's text (protocol cota); reset with \"protocol\": \"tools\" for tool calls");
-      if (!message["tool_calls"].is_array()) throw EnvError(400, "'tool_calls' must be an array of OpenAI tool calls");
+      check_tool_calls(message["tool_calls"], options_.max_calls);
       reply.tool_calls = message["tool_calls"];
     }
   }
@@ -268,7 +289,17 @@ std::string Environments::step(const std::string& id, const Json& body) {
     env->episode->end_context_full();
     done = true;
   } else {
-    done = env->episode->take(std::move(reply));
+    try {
+      done = env->episode->take(std::move(reply));
+    } catch (const std::exception& e) {
+      // Whatever the reply did to the episode, it cannot go on: it ends as an error (kept, scored as one).
+      {
+        std::lock_guard<std::mutex> map_lock(mu_);
+        envs_.erase(id);
+      }
+      finish(*env, std::string("the reply could not be taken: ") + e.what());
+      throw EnvError(500, "environment " + id + " ended: its reply could not be taken (" + first_line_of(e.what()) + ")");
+    }
   }
   const auto& messages = env->episode->messages();
   // What follows the policy's own message (the one it sent) is what it reads next.
@@ -312,6 +343,11 @@ std::vector<std::string> Environments::image_folders() const {
   for (const auto& t : tasks_)
     for (const auto& path : t.images)
       if (auto folder = std::filesystem::path(path).parent_path().string(); !folder.empty()) folders.insert(folder);
+  // A folder that is not there has nothing to show (its tasks fail at reset, saying so).
+  for (auto it = folders.begin(); it != folders.end();) {
+    std::error_code ec;
+    it = std::filesystem::is_directory(*it, ec) ? std::next(it) : folders.erase(it);
+  }
   return {folders.begin(), folders.end()};
 }
 

@@ -28,8 +28,10 @@ struct EnvOptions {
   std::vector<std::string> tasks;  // task files (taco gen --format tasks), each task with its answer
   RewardSettings reward;
   size_t max_envs = 256;           // live at once; past it a reset is refused (429)
-  double idle_timeout_s = 600;     // an environment nobody stepped for this long is ended
+  double idle_timeout_s = 600;     // an environment nobody stepped for this long is ended (at most 1e6)
   int max_replies_limit = 50;      // the most replies a reset may ask for
+  size_t max_reply_bytes = 1 << 20;  // a reply's text, at most
+  size_t max_calls = 16;           // tool calls in one reply, at most
 };
 
 // A request the environments refuse: the HTTP status and one line saying why.

@@ -78,14 +78,23 @@ TEST_F(ExportRlTest, RolloutsRightOrWrongWithTheirRewardsAndTheRepliesAsWritten)
   EXPECT_FALSE(r["right"].contains("input_ids"));
 }
 
-TEST_F(ExportRlTest, ARunsTokensSidecarGivesTheTokensAlignedAndADisagreeingOneIsRefused) {
+TEST_F(ExportRlTest, ARunsTokensSidecarGivesTheTokensAlignedAndOneNotTheTracesOwnIsRefused) {
   const std::string sidecar = dir_.file("runs/rollouts.tokens.jsonl");
-  std::string lines;
-  for (const char* id : {"right", "wrong", "recovered"})
-    lines += Json{{"id", id}, {"step", 3}, {"member", 1}, {"reward", 0.5}, {"right", false}, {"advantage", -0.25},
-                  {"temperature", 1.0}, {"ids", {5, 6, 7, 8}}, {"mask", {0, 1, 1, 0}}, {"logprobs", {-0.5, -1.5}}, {"image_at", Json::array()}}
-                 .dump() + "\n";
-  write_file(sidecar, lines);
+  // As a run writes them: one run of written tokens per reply (recovered replied twice).
+  auto tokens_of = [](const std::string& id, bool right) {
+    const bool twice = id == "recovered";
+    return Json{{"id", id}, {"step", 3}, {"member", 1}, {"reward", 0.5}, {"right", right}, {"advantage", -0.25}, {"temperature", 1.0},
+                {"ids", twice ? Json({5, 6, 7, 8, 9, 10}) : Json({5, 6, 7, 8})},
+                {"mask", twice ? Json({0, 1, 1, 0, 1, 0}) : Json({0, 1, 1, 0})},
+                {"logprobs", twice ? Json({-0.5, -1.5, -0.25}) : Json({-0.5, -1.5})},
+                {"image_at", Json::array()}};
+  };
+  auto write_sidecar = [&](const std::vector<Json>& records) {
+    std::string lines;
+    for (const auto& r : records) lines += r.dump() + "\n";
+    write_file(sidecar, lines);
+  };
+  write_sidecar({tokens_of("right", true), tokens_of("wrong", false), tokens_of("recovered", true)});
   auto ex = test::run_taco("export " + dir_.file("runs/rollouts.jsonl") + " --format rl --images keep --out " + dir_.file("out/rl.jsonl"));
   ASSERT_EQ(ex.code, 0) << ex.output;
   auto r = records_by_id(dir_.file("out/rl.jsonl"));
@@ -97,12 +106,26 @@ TEST_F(ExportRlTest, ARunsTokensSidecarGivesTheTokensAlignedAndADisagreeingOneIs
   EXPECT_EQ(one["loss_mask"], Json({0, 1, 1, 0}));
   EXPECT_EQ(one["logprobs"], Json({0.0, -0.5, -1.5, 0.0}));
 
-  // More log-probabilities than written tokens: that record is refused, and the command says so.
-  lines.replace(lines.find("[-0.5,-1.5]"), 11, "[-0.5,-1.5,-2.5]");
-  write_file(sidecar, lines);
-  ex = test::run_taco("export " + dir_.file("runs/rollouts.jsonl") + " --format rl --images keep --out " + dir_.file("out/bad.jsonl"));
-  EXPECT_NE(ex.code, 0);
-  EXPECT_NE(ex.output.find("more log-probabilities than written tokens"), std::string::npos) << ex.output;
+  // Sidecars that are not these traces' own, or not what a run writes: each record refused, and
+  // the command says so.
+  auto refused = [&](const std::vector<Json>& records, const std::string& why) {
+    write_sidecar(records);
+    auto bad = test::run_taco("export " + dir_.file("runs/rollouts.jsonl") + " --format rl --images keep --out " + dir_.file("out/bad.jsonl"));
+    EXPECT_NE(bad.code, 0) << why;
+    EXPECT_NE(bad.output.find(why), std::string::npos) << bad.output;
+  };
+  Json extra = tokens_of("wrong", false);
+  extra["logprobs"] = Json({-0.5, -1.5, -2.5});
+  refused({tokens_of("right", true), extra, tokens_of("recovered", true)}, "more log-probabilities than written tokens");
+  Json swapped_right = tokens_of("right", false), swapped_wrong = tokens_of("wrong", true);  // two ids swapped
+  refused({swapped_right, swapped_wrong, tokens_of("recovered", true)}, "the sidecar is not these traces'");
+  refused({tokens_of("right", true), tokens_of("wrong", false), tokens_of("recovered", true), tokens_of("right", true)}, "appears twice");
+  Json one_reply = tokens_of("right", true);
+  one_reply["id"] = "recovered";
+  refused({tokens_of("right", true), tokens_of("wrong", false), one_reply}, "holds 1 reply and the trace 2");
+  Json strange = tokens_of("wrong", false);
+  strange["mask"] = Json({0, 1, 1, -1});
+  refused({tokens_of("right", true), strange, tokens_of("recovered", true)}, "something other than 0 and 1");
 }
 
 }  // namespace

@@ -223,7 +223,21 @@ TEST_F(EnvsTest, BoundedInNumberAndTimeAndBadRequestsRefused) {
   post("/v1/envs/" + id + "/step", Json::object(), 400);
   post("/v1/envs/" + id + "/step", {{"tool_calls", Json::array()}}, 400);  // a CoTA environment reads text
   post("/v1/envs/" + id + "/step", {{"content", {{{"type", "image_url"}}}}}, 400);
+  post("/v1/envs/" + id + "/step", {{"content", "x"}, {"context_full", "yes"}}, 400);
+  post("/v1/envs/" + id + "/step", {{"content", std::string((1 << 20) + 1, 'x')}}, 400);
   EXPECT_EQ(step(id, terminate_with("42"))["reward"], 1);  // the refusals left it as it was
+
+  // Tool calls not of OpenAI's shape are refused before any of them runs.
+  const std::string tools = post("/v1/envs", {{"task_id", "calc"}, {"protocol", "tools"}}, 200)["id"];
+  Json good = {{"id", "c1"}, {"type", "function"}, {"function", {{"name", "Calculate"}, {"arguments", R"({"expression": "6*7"})"}}}};
+  for (const Json& bad : {Json{{"id", 5}, {"function", {{"name", "Calculate"}}}}, Json{{"function", {{"name", 5}}}}, Json("Calculate"),
+                          Json{{"function", {{"name", "Calculate"}, {"arguments", 7}}}}})
+    EXPECT_NE(post("/v1/envs/" + tools + "/step", {{"tool_calls", {good, bad}}}, 400)["error"]["message"].get<std::string>().find("a tool call must be"),
+              std::string::npos);
+  post("/v1/envs/" + tools + "/step", {{"tool_calls", Json(std::vector<Json>(17, good))}}, 400);
+  Json s = post("/v1/envs/" + tools + "/step", {{"tool_calls", {good}}}, 200);
+  EXPECT_EQ(s["steps"], 1);  // the refused replies took no step
+  EXPECT_EQ(step(tools, "42")["reward"], 1);
 }
 
 TEST(EnvsSetupTest, TasksWithoutAnAnswerOrWithoutEnvironmentsAreSaid) {
