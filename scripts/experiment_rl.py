@@ -78,7 +78,7 @@ def tool_share(traces_path):
     n = used = 0
     for t in map(json.loads, open(traces_path)):
         n += 1
-        names = [a.get("name") for s in t.get("steps", []) for a in (s.get("content") or {}).get("actions", [])]
+        names = [a.get("name") for s in t.get("steps", []) for a in s.get("actions") or []]
         used += any(name and name != "Terminate" for name in names)
     return used / n if n else float("nan")
 
