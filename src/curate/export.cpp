@@ -114,8 +114,7 @@ Json rollout_record(const Trace& t, const Json* tokens, const RewardSettings& ru
     const RewardParts parts = reward_of(t.task, t, rules);
     r["reward"] = parts.total();
     r["right"] = parts.right;
-    r["reward_parts"] = Json{{"correct", parts.correct}, {"parse", parts.parse}, {"unfinished", parts.unfinished},
-                             {"tool_cost", parts.tool_cost}, {"tool_bonus", parts.tool_bonus}};
+    r["reward_parts"] = parts.to_json();
     r["reward_rules"] = rules.to_json();
     return r;
   }

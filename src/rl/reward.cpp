@@ -36,6 +36,10 @@ void RewardSettings::set(const std::string& assignment, const std::string& setti
   *field = v;
 }
 
+Json RewardParts::to_json() const {
+  return Json{{"correct", correct}, {"parse", parse}, {"unfinished", unfinished}, {"tool_cost", tool_cost}, {"tool_bonus", tool_bonus}};
+}
+
 void check_rewardable(const Task& t) {
   if (!t.answer) throw Error("it has no answer to reward");
   const std::string scoring = t.metadata.value("scoring", "");

@@ -36,6 +36,8 @@ struct RewardParts {
   bool error = false;     // the episode could not run (a model or image error): no reward at all
 
   double total() const { return correct + parse + unfinished + tool_cost + tool_bonus; }
+  // The five parts by name (what metrics, environments and exports report).
+  Json to_json() const;
 };
 
 // Throws Error saying why when `task` cannot be rewarded: no answer, a scoring other than

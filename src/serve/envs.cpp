@@ -48,10 +48,6 @@ std::string with_member(const Json& head, const std::string& key, const std::str
   return out + Json(key).dump() + ":" + value_json + "}";
 }
 
-Json reward_json(const RewardParts& r) {
-  return Json{{"correct", r.correct}, {"parse", r.parse}, {"unfinished", r.unfinished}, {"tool_cost", r.tool_cost}, {"tool_bonus", r.tool_bonus}};
-}
-
 // A reply's text from OpenAI's content: a string, null, or text parts.
 std::string reply_text(const Json& content) {
   if (content.is_null()) return "";
@@ -130,6 +126,11 @@ std::shared_ptr<Environments::Env> Environments::find(const std::string& id) {
     throw EnvError(404, "no live environment '" + excerpt(id, 80) + "': it finished, was closed or sat idle over " +
                             format_text("%g", options_.idle_timeout_s) + " s (its trace is at /v1/episodes/ID once it ended)");
   return it->second;
+}
+
+void Environments::forget(const std::string& id) {
+  std::lock_guard<std::mutex> lock(mu_);
+  envs_.erase(id);
 }
 
 RewardParts Environments::finish(Env& env, const std::string& error, Trace* trace_out) {
@@ -293,10 +294,7 @@ std::string Environments::step(const std::string& id, const Json& body) {
       done = env->episode->take(std::move(reply));
     } catch (const std::exception& e) {
       // Whatever the reply did to the episode, it cannot go on: it ends as an error (kept, scored as one).
-      {
-        std::lock_guard<std::mutex> map_lock(mu_);
-        envs_.erase(id);
-      }
+      forget(id);
       finish(*env, std::string("the reply could not be taken: ") + e.what());
       throw EnvError(500, "environment " + id + " ended: its reply could not be taken (" + first_line_of(e.what()) + ")");
     }
@@ -308,14 +306,11 @@ std::string Environments::step(const std::string& id, const Json& body) {
   env->sent = messages.size();
   Json head{{"id", id}, {"object", "taco.env.step"}, {"done", done}, {"reward", 0}, {"steps", env->episode->trace().steps.size()}};
   if (done) {
-    {
-      std::lock_guard<std::mutex> map_lock(mu_);
-      envs_.erase(id);
-    }
+    forget(id);
     Trace trace;
     const RewardParts r = finish(*env, "", &trace);
     head["reward"] = r.total();
-    head["reward_parts"] = reward_json(r);
+    head["reward_parts"] = r.to_json();
     head["right"] = r.right;
     head["status"] = to_string(trace.status);
     head["answer"] = trace.answer;
@@ -330,10 +325,7 @@ Json Environments::close(const std::string& id) {
   std::unique_lock<std::mutex> lock(env->mu, std::try_to_lock);
   if (!lock.owns_lock()) throw EnvError(409, "environment " + id + " is taking a step: close it after the step's answer");
   if (env->ended) throw EnvError(404, "no live environment '" + id + "': it has ended");
-  {
-    std::lock_guard<std::mutex> map_lock(mu_);
-    envs_.erase(id);
-  }
+  forget(id);
   finish(*env, "closed by the client before it ended");
   return Json{{"id", id}, {"object", "taco.env"}, {"closed", true}};
 }

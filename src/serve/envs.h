@@ -73,6 +73,8 @@ class Environments {
  private:
   struct Env;
   std::shared_ptr<Env> find(const std::string& id);
+  // Takes `id` out of the live ones (the caller holds its lock and ends it).
+  void forget(const std::string& id);
   // Ends the environments nobody stepped for idle_timeout_s.
   void end_idle();
   // Ends `env` (with `error` as the trace's when not empty), scores it and hands it on.
