@@ -77,7 +77,7 @@ int main(int argc, char** argv) {
   double sec = since(start);
   std::printf("%-6s threads=%d %-28s %8.1f tokens/s with the prompt of 300 read each time, %.0f tokens/s writing\n", size.c_str(),
               threads, "decode batch 1", written / sec, written / stepping);
-  // The same with `streams` replies sharing each step (ActionNetwork::step), prompts read one by one.
+  // The same with `streams` replies sharing each step (SharedDecoding), prompts read one by one.
   start = Clock::now();
   stepping = 0;
   written = 0;
@@ -90,10 +90,14 @@ int main(int argc, char** argv) {
       next.push_back(net->forward(prompt, {}, {}, &cache)[0][-1].argmax().item<int64_t>());
     }
     const auto decode_start = Clock::now();
+    taco::SharedDecoding decoding(net, ptrs);
+    std::vector<size_t> all(static_cast<size_t>(streams));
+    for (size_t b = 0; b < all.size(); ++b) all[b] = b;
     for (int t = 0; t < 50; ++t, written += streams) {
-      torch::Tensor best = net->step(next, ptrs).argmax(-1);
+      torch::Tensor best = decoding.step(next, all).argmax(-1);
       for (int b = 0; b < streams; ++b) next[static_cast<size_t>(b)] = best[b].item<int64_t>();
     }
+    decoding.finish();
     stepping += since(decode_start);
   }
   sec = since(start);

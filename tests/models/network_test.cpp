@@ -64,33 +64,50 @@ TEST_P(NetworkTest, CachedDecodingMatchesAFullPass) {
   EXPECT_EQ(cache.length, T);
 }
 
-// Replies of different lengths sharing a decoding step get what each would get alone.
+// Replies of different lengths sharing decoding steps get what each would get alone, also
+// once some have ended (the pool drops their rows), and each cache then continues as if its
+// stream had been decoded alone.
 TEST_P(NetworkTest, SharedStepsMatchOneStreamAtATime) {
   torch::manual_seed(4);
   ActionNetwork net(tiny(GetParam()));
   net->eval();
   torch::NoGradGuard no_grad;
   const int64_t V = net->config.vocab_size;
-  std::vector<ActionNetworkImpl::Cache> alone(3), shared(3);
+  const size_t n = 5;
+  std::vector<ActionNetworkImpl::Cache> alone(n), shared(n);
   std::vector<ActionNetworkImpl::Cache*> ptrs;
   std::vector<int64_t> next;
-  for (int64_t b = 0; b < 3; ++b) {
-    torch::Tensor prompt = torch::randint(0, V, {1, 5 + 7 * b}, torch::kLong);
-    net->forward(prompt, {}, {}, &alone[static_cast<size_t>(b)]);
-    net->forward(prompt, {}, {}, &shared[static_cast<size_t>(b)]);
-    ptrs.push_back(&shared[static_cast<size_t>(b)]);
-    next.push_back(b + 1);
+  for (size_t b = 0; b < n; ++b) {
+    torch::Tensor prompt = torch::randint(0, V, {1, 5 + 7 * static_cast<int64_t>(b)}, torch::kLong);
+    net->forward(prompt, {}, {}, &alone[b]);
+    net->forward(prompt, {}, {}, &shared[b]);
+    ptrs.push_back(&shared[b]);
+    next.push_back(static_cast<int64_t>(b) + 1);
   }
-  for (int t = 0; t < 6; ++t) {
-    torch::Tensor together = net->step(next, ptrs);
-    ASSERT_EQ(together.sizes(), (std::vector<int64_t>{3, V}));
-    for (size_t b = 0; b < 3; ++b) {
+  const std::vector<int> steps = {3, 9, 1, 12, 9};  // how many tokens each stream takes
+  SharedDecoding decoding(net, ptrs);
+  for (int t = 0; t < 12; ++t) {
+    std::vector<size_t> going;
+    std::vector<int64_t> tokens;
+    for (size_t b = 0; b < n; ++b)
+      if (t < steps[b]) going.push_back(b), tokens.push_back(next[b]);
+    torch::Tensor together = decoding.step(tokens, going);
+    ASSERT_EQ(together.sizes(), (std::vector<int64_t>{static_cast<int64_t>(going.size()), V}));
+    for (size_t j = 0; j < going.size(); ++j) {
+      const size_t b = going[j];
       torch::Tensor one = net->forward(torch::full({1, 1}, next[b], torch::kLong), {}, {}, &alone[b])[0][0];
-      EXPECT_TRUE(torch::allclose(together[static_cast<int64_t>(b)], one, 1e-4, 1e-5)) << "stream " << b << " step " << t;
-      EXPECT_EQ(shared[b].length, alone[b].length);
+      EXPECT_TRUE(torch::allclose(together[static_cast<int64_t>(j)], one, 1e-4, 1e-5)) << "stream " << b << " step " << t;
       next[b] = one.argmax().item<int64_t>();
     }
   }
+  decoding.finish();
+  for (size_t b = 0; b < n; ++b) {
+    ASSERT_EQ(shared[b].length, alone[b].length) << "stream " << b;
+    torch::Tensor a = net->forward(torch::full({1, 1}, next[b], torch::kLong), {}, {}, &alone[b]);
+    torch::Tensor s = net->forward(torch::full({1, 1}, next[b], torch::kLong), {}, {}, &shared[b]);
+    EXPECT_TRUE(torch::allclose(a, s, 1e-4, 1e-5)) << "stream " << b << " after the shared steps";
+  }
+  EXPECT_THROW(decoding.step({1}, {0}), Error);  // written back: no longer in the pool
 }
 
 TEST(RotaryPositionsTest, ScoresDependOnlyOnTheDistance) {

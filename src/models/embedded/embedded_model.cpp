@@ -7,6 +7,7 @@
 #include <cstring>
 #include <exception>
 #include <limits>
+#include <list>
 #include <mutex>
 #include <optional>
 #include <random>
@@ -74,6 +75,47 @@ class EmbeddedModel : public Model {
 
   class LockstepGroup;
 
+  // Pictures prepared for the network (decoded, resized, RGB), by their data URL: a group's
+  // episodes read the same question's picture, and so do a tool's identical outputs; preparing
+  // one costs milliseconds, finding it a hash of its URL and one comparison. Holds those used
+  // last, at most kCapacity of them and kBytes of URLs (a served model's requests are anyone's).
+  class PreparedImages {
+   public:
+    using Pixels = std::shared_ptr<const std::vector<uint8_t>>;
+    Pixels get(const std::string& url, int width, int height) {
+      const uint64_t key = hash_bytes(url);
+      {
+        std::lock_guard<std::mutex> lock(mu_);
+        for (auto it = entries_.begin(); it != entries_.end(); ++it)
+          if (it->key == key && it->url == url) {
+            entries_.splice(entries_.begin(), entries_, it);
+            return it->rgb;
+          }
+      }
+      Pixels rgb = std::make_shared<const std::vector<uint8_t>>(prepare_data_url(url, width, height).rgb);
+      if (url.size() > kBytes / 8) return rgb;
+      std::lock_guard<std::mutex> lock(mu_);
+      entries_.push_front({key, url, rgb});
+      bytes_ += url.size();
+      while (entries_.size() > kCapacity || bytes_ > kBytes) {
+        bytes_ -= entries_.back().url.size();
+        entries_.pop_back();
+      }
+      return rgb;
+    }
+
+   private:
+    static constexpr size_t kCapacity = 64, kBytes = size_t{64} << 20;
+    struct Entry {
+      uint64_t key;
+      std::string url;
+      Pixels rgb;
+    };
+    std::mutex mu_;
+    std::list<Entry> entries_;  // the most recently used first
+    size_t bytes_ = 0;          // of their URLs
+  };
+
   // One conversation as the model has read it: the token ids (prompt, replies as sampled,
   // observations), the keys and values of those it has read, and its images prepared once.
   class Session : public ModelSession {
@@ -122,8 +164,7 @@ class EmbeddedModel : public Model {
       for (const auto& part : messages[i]->parts) {
         if (part.image_url) {
           try {
-            session.tokens_.images.push_back(std::make_shared<const std::vector<uint8_t>>(
-                prepare_data_url(*part.image_url, c.image_width, c.image_height).rgb));
+            session.tokens_.images.push_back(prepared_images_.get(*part.image_url, c.image_width, c.image_height));
           } catch (const Error& e) {
             throw ModelError(std::string("embedded model: ") + e.what());
           }
@@ -317,7 +358,7 @@ class EmbeddedModel : public Model {
 
   // Decodes the replies of a group of sessions together, in rounds: a round starts once every
   // open session of the group has asked for a reply (or closed), and writes all those replies
-  // in shared steps (ActionNetwork::step: one pass of the network per token for all of them),
+  // in shared steps (SharedDecoding: one pass of the network per token for all of them),
   // each lane's replies in the sessions' order, until the last has ended. The batches are
   // thus the same on every run, and so are the tokens (a row's sums can depend on its place
   // in a batch). The thread of each lane's first reply steps the lane; the others wait.
@@ -390,34 +431,35 @@ class EmbeddedModel : public Model {
 
     void step_lane(const std::vector<Entry*>& lane) {
       torch::NoGradGuard no_grad;
-      std::vector<Entry*> going(lane);
+      std::vector<ActionNetworkImpl::Cache*> caches;
+      for (Entry* e : lane) caches.push_back(&e->writer->cache());
+      SharedDecoding decoding(net_, caches);
+      std::vector<size_t> going(lane.size());
+      for (size_t i = 0; i < going.size(); ++i) going[i] = i;
       while (!going.empty()) {
-        std::vector<Entry*> stepping;
-        for (Entry* e : going) {
+        std::vector<size_t> stepping;
+        for (size_t i : going) {
           bool more = false;
           try {
-            more = e->writer->take(e->logits);
+            more = lane[i]->writer->take(lane[i]->logits);
           } catch (...) {
-            e->error = std::current_exception();
+            lane[i]->error = std::current_exception();
           }
-          if (more) stepping.push_back(e);
+          if (more) stepping.push_back(i);
         }
         if (stepping.empty()) break;
         std::vector<int64_t> tokens;
-        std::vector<ActionNetworkImpl::Cache*> caches;
-        for (Entry* e : stepping) {
-          tokens.push_back(e->writer->next_token());
-          caches.push_back(&e->writer->cache());
-        }
+        for (size_t i : stepping) tokens.push_back(lane[i]->writer->next_token());
         try {
-          torch::Tensor logits = net_->step(tokens, caches);
-          for (size_t i = 0; i < stepping.size(); ++i) stepping[i]->logits = logits[static_cast<int64_t>(i)];
+          torch::Tensor logits = decoding.step(tokens, stepping);
+          for (size_t j = 0; j < stepping.size(); ++j) lane[stepping[j]]->logits = logits[static_cast<int64_t>(j)];
         } catch (...) {
-          for (Entry* e : stepping) e->error = std::current_exception();
-          break;
+          for (size_t i : stepping) lane[i]->error = std::current_exception();
+          return;
         }
         going = std::move(stepping);
       }
+      decoding.finish();
     }
 
     std::mutex mu_;
@@ -451,7 +493,8 @@ class EmbeddedModel : public Model {
   };
 
   // The next token among those `allowed` accepts: the most likely one (greedy), or a sample
-  // from their renormalized distribution at the temperature, top-p applied to it. With
+  // from their renormalized distribution at the temperature, top-p applied to it (top-p 1:
+  // sample_whole). With
   // `exact_logprob`, the log-probability of the pick under that distribution, from the
   // log-softmax (so that a rare pick's is exact), and every token allowed is looked at; with
   // `allowed_bits` (a zeroed bitset of the vocabulary) those tokens' bits are set.
@@ -463,6 +506,7 @@ class EmbeddedModel : public Model {
       const int best = static_cast<int>(logits.argmax().item<int64_t>());
       if (allowed(best)) return {best, 0};
     }
+    if (!greedy && sampling.top_p >= 1) return sample_whole(logits, rng, allowed, sampling.temperature, allowed_bits);
     torch::Tensor scores = greedy ? logits : torch::softmax(logits / sampling.temperature, -1);
     auto [sorted, order] = scores.sort(-1, /*descending=*/true);
     const float* p = sorted.data_ptr<float>();
@@ -505,9 +549,42 @@ class EmbeddedModel : public Model {
     return {id, lp[id] - kept_log_mass};
   }
 
+  // A sample from the whole distribution of the tokens `allowed` accepts (top-p 1, what RL's
+  // rollouts draw from): no sort, one pass in double over the vocabulary, and the pick's
+  // log-probability under that distribution (renormalized over the allowed tokens) on the way.
+  template <typename Allowed>
+  Choice sample_whole(const torch::Tensor& logits, std::mt19937_64& rng, const Allowed& allowed, double temperature,
+                      uint64_t* allowed_bits) const {
+    const torch::Tensor row = logits.contiguous();
+    const float* x = row.data_ptr<float>();
+    const int64_t n = row.size(0);
+    std::vector<double> weight(static_cast<size_t>(n), 0.0);
+    double top = -std::numeric_limits<double>::infinity();
+    for (int64_t i = 0; i < n; ++i) {
+      if (!allowed(static_cast<int>(i))) continue;
+      if (allowed_bits) allowed_bits[i / 64] |= uint64_t{1} << (i % 64);
+      weight[static_cast<size_t>(i)] = 1;  // allowed; its weight below
+      top = std::max(top, static_cast<double>(x[i]));
+    }
+    if (top == -std::numeric_limits<double>::infinity())
+      throw ModelError("embedded model: no token continues the step (the tokenizer lacks byte fallback)");
+    double total = 0;
+    for (int64_t i = 0; i < n; ++i)
+      if (weight[static_cast<size_t>(i)] > 0) total += weight[static_cast<size_t>(i)] = std::exp((x[i] - top) / temperature);
+    double r = std::uniform_real_distribution<double>(0, total)(rng);
+    int64_t pick = -1;
+    for (int64_t i = 0; i < n; ++i) {
+      if (weight[static_cast<size_t>(i)] <= 0) continue;
+      pick = i;
+      if ((r -= weight[static_cast<size_t>(i)]) <= 0) break;
+    }
+    return {static_cast<int>(pick), (x[pick] - top) / temperature - std::log(total)};
+  }
+
   std::string dir_;
   ModelOptions options_;
   LoadedCheckpoint checkpoint_;
+  mutable PreparedImages prepared_images_;
   mutable std::once_flag token_bytes_once_;
   mutable std::vector<std::string> token_bytes_;  // each token's bytes, when replies follow the step grammar
   const std::vector<std::string> no_token_bytes_;

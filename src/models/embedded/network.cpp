@@ -4,6 +4,8 @@
 #include <cmath>
 #include <limits>
 
+#include "util/error.h"
+
 namespace taco {
 
 Rotation Rotation::at(const torch::Tensor& positions, int64_t head_dim) {
@@ -77,21 +79,20 @@ torch::Tensor BlockImpl::forward(const torch::Tensor& x, const Rotation& rotatio
   return after_attention(x, torch::matmul(torch::softmax(scores, -1), v));
 }
 
-torch::Tensor BlockImpl::step(const torch::Tensor& x, const Rotation& rotation, const std::vector<LayerCache*>& caches,
-                              const std::vector<int64_t>& past) {
-  const int64_t B = x.size(0);
-  auto [q, k, v] = attention_inputs(x, rotation);
-  std::vector<torch::Tensor> ys;
-  for (int64_t b = 0; b < B; ++b) {
-    LayerCache& c = *caches[static_cast<size_t>(b)];
-    const int64_t p = past[static_cast<size_t>(b)];
-    c.reserve(p + 1, p, k.narrow(0, b, 1));
-    c.k.narrow(2, p, 1).copy_(k.narrow(0, b, 1));
-    c.v.narrow(2, p, 1).copy_(v.narrow(0, b, 1));
-    ys.push_back(torch::matmul(torch::softmax(torch::matmul(q.narrow(0, b, 1), c.k.narrow(2, 0, p + 1).transpose(-2, -1)), -1),
-                               c.v.narrow(2, 0, p + 1)));
-  }
-  return after_attention(x, torch::cat(ys, 0));
+torch::Tensor BlockImpl::step(const torch::Tensor& x, const Rotation& rotation, LayerCache& pool, const torch::Tensor& rows,
+                              const torch::Tensor& at, const torch::Tensor& hidden) {
+  using torch::indexing::Slice;
+  const int64_t n = pool.k.size(0), L = hidden.size(3);
+  auto [q, k, v] = attention_inputs(x, rotation);  // [B, heads, 1, head_dim]
+  pool.k.index_put_({rows, Slice(), at}, k.squeeze(2));
+  pool.v.index_put_({rows, Slice(), at}, v.squeeze(2));
+  // Every row of the pool takes part (those not stepped with a zero query, their output
+  // dropped): a pool's rows are few and short, and selecting the stepped ones would copy them.
+  torch::Tensor queries = q;
+  if (q.size(0) != n) queries = torch::zeros({n, q.size(1), 1, q.size(3)}, q.options()).index_copy_(0, rows, q);
+  torch::Tensor scores = torch::matmul(queries, pool.k.narrow(2, 0, L).transpose(-2, -1)).masked_fill_(hidden, -std::numeric_limits<float>::infinity());
+  torch::Tensor y = torch::matmul(torch::softmax(scores, -1), pool.v.narrow(2, 0, L));
+  return after_attention(x, q.size(0) != n ? y.index_select(0, rows) : y);
 }
 
 ActionNetworkImpl::ActionNetworkImpl(const EmbeddedConfig& c) : config(c) {
@@ -143,25 +144,123 @@ torch::Tensor ActionNetworkImpl::forward(const torch::Tensor& tokens, const torc
   return torch::matmul(ln_final(x), token_embedding->weight.t());
 }
 
-torch::Tensor ActionNetworkImpl::step(const std::vector<int64_t>& tokens, const std::vector<Cache*>& caches) {
-  const int64_t B = static_cast<int64_t>(tokens.size()), D = config.d_model;
-  std::vector<int64_t> positions;
-  for (const Cache* c : caches) positions.push_back(c->length);
-  const auto longs = torch::TensorOptions().dtype(torch::kLong);
-  torch::Tensor x = token_embedding(torch::tensor(tokens, longs).view({B, 1}));
-  Rotation rotation;
-  if (position_embedding) x = x + position_embedding(torch::tensor(positions, longs)).view({B, 1, D});
-  else rotation = Rotation::at(torch::tensor(positions, longs).view({B, 1, 1}), D / config.heads);  // [B, 1, 1, hd / 2]
-  for (size_t i = 0; i < blocks->size(); ++i) {
-    std::vector<LayerCache*> layer;
-    for (Cache* c : caches) {
-      if (c->layers.empty()) c->layers.resize(blocks->size());
-      layer.push_back(&c->layers[i]);
-    }
-    x = blocks[i]->as<Block>()->step(x, rotation, layer, positions);
+namespace {
+
+// Room for `needed` positions in a pool layer, unused positions zero (a masked score's
+// weight is exactly 0, and 0 times an uninitialized NaN would not be).
+void grow_pool(LayerCache& pool, int64_t needed) {
+  const int64_t capacity = pool.k.size(2);
+  if (needed <= capacity) return;
+  const int64_t room = std::max(needed, 2 * capacity);
+  auto grown = [&](const torch::Tensor& old) {
+    torch::Tensor t = torch::zeros({old.size(0), old.size(1), room, old.size(3)}, old.options());
+    t.narrow(2, 0, capacity).copy_(old);
+    return t;
+  };
+  pool.k = grown(pool.k);
+  pool.v = grown(pool.v);
+}
+
+}  // namespace
+
+SharedDecoding::SharedDecoding(ActionNetwork net, std::vector<ActionNetworkImpl::Cache*> caches)
+    : net_(std::move(net)), caches_(std::move(caches)) {
+  const size_t layers = net_->blocks->size();
+  const int64_t n = static_cast<int64_t>(caches_.size()), heads = net_->config.heads, hd = net_->config.d_model / heads;
+  int64_t longest = 0;
+  for (size_t s = 0; s < caches_.size(); ++s) {
+    ActionNetworkImpl::Cache& c = *caches_[s];
+    if (c.length == 0 || c.layers.size() != layers) throw Error("shared decoding: a stream's cache holds no prompt");
+    row_of_.push_back(static_cast<int64_t>(s));
+    stream_of_.push_back(s);
+    length_.push_back(c.length);
+    started_.push_back(c.length);
+    longest = std::max(longest, c.length);
   }
-  for (Cache* c : caches) ++c->length;
-  return torch::matmul(ln_final(x), token_embedding->weight.t()).view({B, -1});
+  const int64_t capacity = longest + 64;
+  for (size_t i = 0; i < layers && n > 0; ++i) {
+    LayerCache pool;
+    pool.k = torch::zeros({n, heads, capacity, hd}, torch::kFloat);
+    pool.v = torch::zeros({n, heads, capacity, hd}, torch::kFloat);
+    for (size_t s = 0; s < caches_.size(); ++s) {
+      const LayerCache& own = caches_[s]->layers[i];
+      const int64_t len = caches_[s]->length;
+      pool.k[static_cast<int64_t>(s)].narrow(1, 0, len).copy_(own.k[0].narrow(1, 0, len));
+      pool.v[static_cast<int64_t>(s)].narrow(1, 0, len).copy_(own.v[0].narrow(1, 0, len));
+    }
+    pool_.push_back(std::move(pool));
+  }
+}
+
+SharedDecoding::~SharedDecoding() = default;
+
+void SharedDecoding::write_back(size_t stream) {
+  const int64_t row = row_of_[stream];
+  if (row < 0) return;
+  ActionNetworkImpl::Cache& c = *caches_[stream];
+  const int64_t from = started_[stream], added = length_[stream] - from;
+  if (added > 0) {
+    for (size_t i = 0; i < pool_.size(); ++i) {
+      LayerCache& own = c.layers[i];
+      own.reserve(length_[stream], from, own.k);
+      own.k[0].narrow(1, from, added).copy_(pool_[i].k[row].narrow(1, from, added));
+      own.v[0].narrow(1, from, added).copy_(pool_[i].v[row].narrow(1, from, added));
+    }
+  }
+  c.length = length_[stream];
+  row_of_[stream] = -1;
+}
+
+void SharedDecoding::keep_only(const std::vector<size_t>& streams) {
+  for (size_t s : stream_of_)
+    if (std::find(streams.begin(), streams.end(), s) == streams.end()) write_back(s);
+  std::vector<int64_t> rows;
+  for (size_t s : streams) rows.push_back(row_of_[s]);
+  const torch::Tensor kept = torch::tensor(rows, torch::kLong);
+  for (LayerCache& pool : pool_) {
+    pool.k = pool.k.index_select(0, kept);
+    pool.v = pool.v.index_select(0, kept);
+  }
+  stream_of_ = streams;
+  for (size_t r = 0; r < streams.size(); ++r) row_of_[streams[r]] = static_cast<int64_t>(r);
+}
+
+torch::Tensor SharedDecoding::step(const std::vector<int64_t>& tokens, const std::vector<size_t>& streams) {
+  const int64_t B = static_cast<int64_t>(tokens.size()), D = net_->config.d_model;
+  if (streams.size() != tokens.size() || streams.empty()) throw Error("shared decoding: one token per stream stepped");
+  for (size_t s : streams)
+    if (s >= caches_.size() || row_of_[s] < 0) throw Error("shared decoding: a stream not in the pool was stepped");
+  // Streams that have ended leave the pool once they are half of it, so that the attention
+  // does not keep working on their rows.
+  if (2 * streams.size() <= stream_of_.size()) keep_only(streams);
+  std::vector<int64_t> rows, at;
+  int64_t longest = 0;
+  for (size_t s : streams) {
+    rows.push_back(row_of_[s]);
+    at.push_back(length_[s]);
+  }
+  for (size_t s : stream_of_) longest = std::max(longest, length_[s] + 1);
+  for (LayerCache& pool : pool_) grow_pool(pool, longest);
+  const auto longs = torch::TensorOptions().dtype(torch::kLong);
+  const torch::Tensor rows_t = torch::tensor(rows, longs), at_t = torch::tensor(at, longs);
+  // Row r sees its positions up to the new token's (a row not stepped: up to its last).
+  std::vector<int64_t> seen(stream_of_.size());
+  for (size_t r = 0; r < stream_of_.size(); ++r) seen[r] = length_[stream_of_[r]];
+  for (size_t i = 0; i < streams.size(); ++i) seen[static_cast<size_t>(rows[i])] += 1;
+  const torch::Tensor hidden =
+      torch::arange(longest, longs).view({1, 1, 1, longest}).ge(torch::tensor(seen, longs).view({-1, 1, 1, 1}));
+
+  torch::Tensor x = net_->token_embedding(torch::tensor(tokens, longs).view({B, 1}));
+  Rotation rotation;
+  if (net_->position_embedding) x = x + net_->position_embedding(at_t).view({B, 1, D});
+  else rotation = Rotation::at(at_t.view({B, 1, 1}), D / net_->config.heads);  // [B, 1, 1, hd / 2]
+  for (size_t i = 0; i < pool_.size(); ++i) x = net_->blocks[i]->as<Block>()->step(x, rotation, pool_[i], rows_t, at_t, hidden);
+  for (size_t s : streams) ++length_[s];
+  return torch::matmul(net_->ln_final(x), net_->token_embedding->weight.t()).view({B, -1});
+}
+
+void SharedDecoding::finish() {
+  for (size_t s : stream_of_) write_back(s);
 }
 
 }  // namespace taco

@@ -42,9 +42,12 @@ struct BlockImpl : torch::nn::Module {
   BlockImpl(int d_model, int heads);
   // With a cache, x continues the `past` positions it holds and its keys and values are added.
   torch::Tensor forward(const torch::Tensor& x, const Rotation& rotation, LayerCache* cache, int64_t past);
-  // One new token per stream, x [B, 1, D]; stream b's cache holds past[b] positions and grows by one.
-  torch::Tensor step(const torch::Tensor& x, const Rotation& rotation, const std::vector<LayerCache*>& caches,
-                     const std::vector<int64_t>& past);
+  // One new token for each of the streams `rows` of a pool, x [B, 1, D]: `pool` holds the
+  // streams' keys and values side by side ([n, heads, capacity, head_dim]); row rows[i] gets the
+  // new token's at position at[i], and its query sees the positions before and that one
+  // (`hidden`, [n, 1, 1, L] bool, true past each row's end; L the pool's longest row).
+  torch::Tensor step(const torch::Tensor& x, const Rotation& rotation, LayerCache& pool, const torch::Tensor& rows,
+                     const torch::Tensor& at, const torch::Tensor& hidden);
 
   // q (scaled by 1 / sqrt(head_dim): on q rather than on the B x heads x T x T scores), k and
   // v, each [B, heads, T, head_dim]; q and k turned by the rotation when it is defined.
@@ -73,14 +76,6 @@ struct ActionNetworkImpl : torch::nn::Module {
   // product of every other position is the largest cost of reading a prompt).
   torch::Tensor forward(const torch::Tensor& tokens, const torch::Tensor& images, const torch::Tensor& slots,
                         Cache* cache = nullptr, bool last_only = false);
-  // One decoding step for several streams at once: tokens[b] continues caches[b] (each already
-  // holding its prompt). The position-wise layers run on the whole batch; attention runs per
-  // stream over its own cache, so streams of any length share a step without padding. Returns
-  // logits [B, V]. Per stream, the same arithmetic as forward() with one token and a cache,
-  // though not always the same bits: a row's sums may depend on its place among the others
-  // (the BLAS kernels' tiles), which is why batched decoding keeps its batches in a fixed order.
-  torch::Tensor step(const std::vector<int64_t>& tokens, const std::vector<Cache*>& caches);
-
   EmbeddedConfig config;
   torch::nn::Sequential encoder{nullptr};
   torch::nn::Embedding token_embedding{nullptr};
@@ -90,5 +85,37 @@ struct ActionNetworkImpl : torch::nn::Module {
   torch::nn::LayerNorm ln_final{nullptr};
 };
 TORCH_MODULE(ActionNetwork);
+
+// Several streams decoded together, a token each per step (the replies of a lockstep round).
+// Their caches are copied side by side once, into a pool per layer, so that each step's
+// attention is one batched product over every stream, the shorter ones' unused positions
+// masked, rather than a few small products per stream; finish() copies each stream's new
+// keys and values back into its own cache. Per stream, the same arithmetic as forward() with
+// one token and a cache, though not always the same bits: a row's sums may depend on its
+// place among the others and on the pool's length (the BLAS kernels' tiles), which is why
+// batched decoding keeps its batches in a fixed order.
+class SharedDecoding {
+ public:
+  // Each cache already holds its stream's prompt.
+  SharedDecoding(ActionNetwork net, std::vector<ActionNetworkImpl::Cache*> caches);
+  ~SharedDecoding();
+  // tokens[i] continues stream rows[i] (rows ascending, indices into the constructor's
+  // caches; a stream left out of a step is not stepped again). Returns logits [rows, V].
+  torch::Tensor step(const std::vector<int64_t>& tokens, const std::vector<size_t>& rows);
+  // Writes every stream's new keys and values into its own cache (and its length).
+  void finish();
+
+ private:
+  void write_back(size_t stream);
+  void keep_only(const std::vector<size_t>& streams);
+
+  ActionNetwork net_;
+  std::vector<ActionNetworkImpl::Cache*> caches_;
+  std::vector<LayerCache> pool_;   // per layer: [rows, heads, capacity, head_dim]
+  std::vector<int64_t> row_of_;    // by stream: its row in the pool, -1 once written back
+  std::vector<size_t> stream_of_;  // by row
+  std::vector<int64_t> length_;    // by stream: the positions its row holds
+  std::vector<int64_t> started_;   // by stream: the positions its cache held
+};
 
 }  // namespace taco
