@@ -571,6 +571,7 @@ class EmbeddedModel : public Model {
     double total = 0;
     for (int64_t i = 0; i < n; ++i)
       if (weight[static_cast<size_t>(i)] > 0) total += weight[static_cast<size_t>(i)] = std::exp((x[i] - top) / temperature);
+    if (!std::isfinite(total) || !std::isfinite(top)) throw ModelError("embedded model: the network's scores are not finite numbers");
     double r = std::uniform_real_distribution<double>(0, total)(rng);
     int64_t pick = -1;
     for (int64_t i = 0; i < n; ++i) {

@@ -194,7 +194,8 @@ SharedDecoding::SharedDecoding(ActionNetwork net, std::vector<ActionNetworkImpl:
 
 SharedDecoding::~SharedDecoding() = default;
 
-void SharedDecoding::write_back(size_t stream) {
+void SharedDecoding::finish(size_t stream) {
+  if (stream >= caches_.size()) throw Error("shared decoding: no such stream");
   const int64_t row = row_of_[stream];
   if (row < 0) return;
   ActionNetworkImpl::Cache& c = *caches_[stream];
@@ -213,7 +214,7 @@ void SharedDecoding::write_back(size_t stream) {
 
 void SharedDecoding::keep_only(const std::vector<size_t>& streams) {
   for (size_t s : stream_of_)
-    if (std::find(streams.begin(), streams.end(), s) == streams.end()) write_back(s);
+    if (std::find(streams.begin(), streams.end(), s) == streams.end()) finish(s);
   std::vector<int64_t> rows;
   for (size_t s : streams) rows.push_back(row_of_[s]);
   const torch::Tensor kept = torch::tensor(rows, torch::kLong);
@@ -260,7 +261,7 @@ torch::Tensor SharedDecoding::step(const std::vector<int64_t>& tokens, const std
 }
 
 void SharedDecoding::finish() {
-  for (size_t s : stream_of_) write_back(s);
+  for (size_t s : stream_of_) finish(s);
 }
 
 }  // namespace taco

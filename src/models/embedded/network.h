@@ -102,11 +102,13 @@ class SharedDecoding {
   // tokens[i] continues stream rows[i] (rows ascending, indices into the constructor's
   // caches; a stream left out of a step is not stepped again). Returns logits [rows, V].
   torch::Tensor step(const std::vector<int64_t>& tokens, const std::vector<size_t>& rows);
-  // Writes every stream's new keys and values into its own cache (and its length).
+  // Writes the stream's new keys and values into its own cache (and its length); it is not
+  // stepped again, and its cache is its own to use from here on.
+  void finish(size_t stream);
+  // The same for every stream not yet finished.
   void finish();
 
  private:
-  void write_back(size_t stream);
   void keep_only(const std::vector<size_t>& streams);
 
   ActionNetwork net_;
