@@ -103,6 +103,11 @@ def summary(work):
               f"temperature, exact matching, noisy tools): pass@1 **{100 * p['pass@1']:.1f}%**, "
               f"pass@{k} **{100 * p[f'pass@{k}']:.1f}%**: RL mostly turns pass@{k} into pass@1, so the gap bounds "
               f"what to expect.\n")
+    for path in sorted(glob.glob("passk-*.json")):
+        p = json.load(open(path))
+        k = p["samples"]
+        print(f"After `{path[len('passk-'):-len('.json')]}`, the same measurement: pass@1 **{100 * p['pass@1']:.1f}%**, "
+              f"pass@{k} **{100 * p[f'pass@{k}']:.1f}%**.\n")
     rows = []
     for name in sorted(glob.glob("runs/*.scores.jsonl")):
         run = os.path.basename(name)[: -len(".scores.jsonl")]
