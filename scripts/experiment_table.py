@@ -38,6 +38,18 @@ what = {
     "cota-learned": "the perfect-oracle CoTA model, taco's learned detector and depth model at evaluation",
     "cota-blank": "the perfect-oracle CoTA model, gray images for the model (tools see the real ones)",
     "cota-plus-direct": "CoTA chains plus the Direct answers of a second world (twice the questions)",
+    "sft": "the model RL starts from (RL_FROM), perfect oracle",
+    "sft-at-noise": "the model RL starts from, noisy oracle",
+    "sft-blank": "the model RL starts from, gray images for the model",
+    "rl": "RL from it with the noisy oracle, perfect oracle at evaluation",
+    "rl-at-noise": "RL from it with the noisy oracle, noisy oracle at evaluation",
+    "rl-blank": "RL from it with the noisy oracle, gray images for the model",
+    "rl-perfect": "RL with the perfect oracle, perfect oracle at evaluation",
+    "rl-perfect-at-noise": "RL with the perfect oracle, noisy oracle at evaluation",
+    "rl-g4": "RL in groups of 4 (16 questions a step), perfect oracle at evaluation",
+    "rl-g4-at-noise": "RL in groups of 4, noisy oracle at evaluation",
+    "rl-direct": "RL from the Direct model (CoTA prompt), perfect oracle at evaluation",
+    "rl-direct-at-noise": "RL from the Direct model, noisy oracle at evaluation",
 }
 settings = open("settings.txt").read().strip() if os.path.exists("settings.txt") else ""
 print("## Results\n")
@@ -88,6 +100,8 @@ def misled(stats):
 for run in [n for n in order if n in trained] + sorted(n for n in trained if n not in order):
     cfg_path = f"models/{run}/config.json"
     t = json.load(open(cfg_path))["training"]
+    if "rl" in t:
+        continue  # an RL model's checkpoint carries its start's record; the RL section has its own
     stats = json.load(open(f"{run}.jsonl.stats.json")) if os.path.exists(f"{run}.jsonl.stats.json") else {}
     wall, kb = times.get(run, [0.0, 0])
     wall = t.get("seconds", wall)
