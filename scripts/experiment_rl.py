@@ -6,12 +6,20 @@
                                                  that mixes the two is in neither
   experiment_rl.py passk SCORES...               pass@1 and pass@k of k sampled runs of the same
                                                  questions (eval score files, exact matching)
+  experiment_rl.py letters TRACES...             multiple-choice answers against the chains: how
+                                                 often the letter picks the option the last thought
+                                                 names, and the letters against the references'
+  experiment_rl.py groups ROLLOUTS               an RL run's groups by half of the run and kind of
+                                                 question: how many the reward separated, distinct
+                                                 answers in a group, accuracy
   experiment_rl.py summary WORK                  the RL section of results.md: pass@k, the runs
                                                  against the model they started from, the goals
 """
+import collections
 import glob
 import json
 import os
+import re
 import sys
 
 
@@ -83,6 +91,56 @@ def tool_share(traces_path):
     return used / n if n else float("nan")
 
 
+def letters(traces_path):
+    """Multiple-choice episodes whose last thought names exactly one option: does the letter pick it?"""
+    out = {"episodes": 0, "right": 0, "one_option_named": 0, "letter_agrees": 0, "letter_disagrees": 0,
+           "named_right_letter_wrong": 0, "letters": collections.Counter(), "references": collections.Counter()}
+    for t in map(json.loads, open(traces_path)):
+        task = t.get("task", {})
+        choices = task.get("choices")
+        if not choices or not t.get("steps"):
+            continue
+        out["episodes"] += 1
+        letter, reference = (t.get("answer") or "").strip(), task.get("answer", "")
+        out["letters"][letter if len(letter) == 1 else "other"] += 1
+        out["references"][reference] += 1
+        out["right"] += letter == reference
+        words = set(re.findall(r"[a-z0-9-]+", (t["steps"][-1].get("thought") or "").lower()))
+        named = [i for i, c in enumerate(choices) if str(c).lower() in words]
+        if len(named) != 1:
+            continue
+        out["one_option_named"] += 1
+        named_letter = chr(ord("A") + named[0])
+        if named_letter == letter:
+            out["letter_agrees"] += 1
+        else:
+            out["letter_disagrees"] += 1
+            out["named_right_letter_wrong"] += named_letter == reference
+    return out
+
+
+def groups(rollouts_path):
+    """An RL run's groups (the episodes of one question at one step), by half of the run and kind."""
+    members = collections.defaultdict(list)
+    for t in map(json.loads, open(rollouts_path)):
+        question, _, rest = t["id"].rpartition("~s")
+        step = int(rest.split("m")[0])
+        task = t.get("task", {})
+        members[(step, question)].append((bool(task.get("choices")), t.get("answer"), task.get("answer")))
+    last = max(step for step, _ in members) if members else 0
+    out = collections.defaultdict(lambda: {"groups": 0, "separated": 0, "distinct_answers": 0, "right": 0.0})
+    for (step, _), g in members.items():
+        kind = "multiple choice" if g[0][0] else "free-form"
+        half = "first half" if 2 * step <= last else "second half"
+        right = [a == r for _, a, r in g]
+        row = out[f"{kind}, {half}"]
+        row["groups"] += 1
+        row["separated"] += len(set(right)) > 1
+        row["distinct_answers"] += len(set(a for _, a, _ in g))
+        row["right"] += sum(right) / len(g)
+    return dict(sorted(out.items()))
+
+
 def compare_line(path):
     """The overall difference and its interval from an eval compare report, as written."""
     if not os.path.exists(path):
@@ -127,16 +185,39 @@ def summary(work):
         line = compare_line(path)
         if line:
             print(f"\n`{path}`: {line}")
-    metrics = "models/rl/metrics.jsonl"
-    if os.path.exists(metrics):
+    if rows:
+        print("\nMultiple-choice letters against the chains (the episodes whose last thought names exactly one "
+              "option):\n")
+        print("| run | choice episodes | one option named | letter picks it | letter picks another "
+              "| of those, the named option right | letters written (A/B/C/D) | references (A/B/C/D) |")
+        print("|---|---:|---:|---:|---:|---:|---|---|")
+        for run, *_ in rows:
+            traces = f"runs/{run}.jsonl"
+            if not os.path.exists(traces):
+                continue
+            m = letters(traces)
+            abcd = lambda c: "/".join(str(c.get(x, 0)) for x in "ABCD")
+            print(f"| {run} | {m['episodes']} | {m['one_option_named']} | {m['letter_agrees']} | "
+                  f"{m['letter_disagrees']} | {m['named_right_letter_wrong']} | {abcd(m['letters'])} | "
+                  f"{abcd(m['references'])} |")
+    for metrics in sorted(glob.glob("models/rl*/metrics.jsonl")):
+        run = os.path.basename(os.path.dirname(metrics))
         steps = [json.loads(line) for line in open(metrics)]
         if steps:
             first, last = steps[: min(20, len(steps))], steps[-min(20, len(steps)):]
             mean = lambda xs, key: sum(x.get(key, 0) for x in xs) / len(xs)
-            print(f"\nTraining ({len(steps)} steps, {steps[-1].get('seconds', 0) / 60:.0f} min): accuracy on the "
-                  f"rollouts {100 * mean(first, 'accuracy'):.1f}% over the first twenty steps, "
+            print(f"\nTraining `{run}` ({len(steps)} steps, {steps[-1].get('seconds', 0) / 60:.0f} min): accuracy "
+                  f"on the rollouts {100 * mean(first, 'accuracy'):.1f}% over the first twenty steps, "
                   f"{100 * mean(last, 'accuracy'):.1f}% over the last twenty; tool calls per episode "
                   f"{mean(first, 'tool_calls_per_episode'):.2f} -> {mean(last, 'tool_calls_per_episode'):.2f}.")
+        rollouts = os.path.join(os.path.dirname(metrics), "rollouts.jsonl")
+        if os.path.exists(rollouts):
+            print("\n| its groups | groups | reward separated them (%) | distinct answers a group | rollout accuracy (%) |")
+            print("|---|---:|---:|---:|---:|")
+            for key, g in groups(rollouts).items():
+                n = g["groups"]
+                print(f"| {key} | {n} | {100 * g['separated'] / n:.1f} | {g['distinct_answers'] / n:.2f} | "
+                      f"{100 * g['right'] / n:.1f} |")
 
 
 if __name__ == "__main__":
@@ -145,6 +226,11 @@ if __name__ == "__main__":
         split(sys.argv[2], int(sys.argv[3]), sys.argv[4], sys.argv[5])
     elif cmd == "passk" and len(sys.argv) > 2:
         print(json.dumps(passk(sys.argv[2:]), indent=1))
+    elif cmd == "letters" and len(sys.argv) > 2:
+        for path in sys.argv[2:]:
+            print(path, json.dumps(letters(path)))
+    elif cmd == "groups" and len(sys.argv) == 3:
+        print(json.dumps(groups(sys.argv[2]), indent=1))
     elif cmd == "summary" and len(sys.argv) == 3:
         summary(sys.argv[2])
     else:

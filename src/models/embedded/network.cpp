@@ -44,12 +44,13 @@ torch::Tensor BlockImpl::after_attention(const torch::Tensor& x, const torch::Te
   return h + fc2(torch::gelu(fc1(ln2(h))));
 }
 
-void LayerCache::reserve(int64_t needed, int64_t kept, const torch::Tensor& like) {
+void LayerCache::reserve(int64_t needed, int64_t kept, const torch::Tensor& like, bool zeroed) {
   const int64_t capacity = k.defined() ? k.size(2) : 0;
   if (needed <= capacity) return;
   const int64_t room = std::max<int64_t>({needed, 2 * capacity, 64});
   auto grown = [&](const torch::Tensor& old) {
-    torch::Tensor t = torch::empty({like.size(0), like.size(1), room, like.size(3)}, like.options());
+    const std::vector<int64_t> shape{like.size(0), like.size(1), room, like.size(3)};
+    torch::Tensor t = zeroed ? torch::zeros(shape, like.options()) : torch::empty(shape, like.options());
     if (kept > 0) t.narrow(2, 0, kept).copy_(old.narrow(2, 0, kept));
     return t;
   };
@@ -144,25 +145,6 @@ torch::Tensor ActionNetworkImpl::forward(const torch::Tensor& tokens, const torc
   return torch::matmul(ln_final(x), token_embedding->weight.t());
 }
 
-namespace {
-
-// Room for `needed` positions in a pool layer, unused positions zero (a masked score's
-// weight is exactly 0, and 0 times an uninitialized NaN would not be).
-void grow_pool(LayerCache& pool, int64_t needed) {
-  const int64_t capacity = pool.k.size(2);
-  if (needed <= capacity) return;
-  const int64_t room = std::max(needed, 2 * capacity);
-  auto grown = [&](const torch::Tensor& old) {
-    torch::Tensor t = torch::zeros({old.size(0), old.size(1), room, old.size(3)}, old.options());
-    t.narrow(2, 0, capacity).copy_(old);
-    return t;
-  };
-  pool.k = grown(pool.k);
-  pool.v = grown(pool.v);
-}
-
-}  // namespace
-
 SharedDecoding::SharedDecoding(ActionNetwork net, std::vector<ActionNetworkImpl::Cache*> caches)
     : net_(std::move(net)), caches_(std::move(caches)) {
   const size_t layers = net_->blocks->size();
@@ -241,7 +223,9 @@ torch::Tensor SharedDecoding::step(const std::vector<int64_t>& tokens, const std
     at.push_back(length_[s]);
   }
   for (size_t s : stream_of_) longest = std::max(longest, length_[s] + 1);
-  for (LayerCache& pool : pool_) grow_pool(pool, longest);
+  // A pool's unused positions stay zero: a masked score's weight is exactly 0, and 0 times an
+  // uninitialized NaN would not be.
+  for (LayerCache& pool : pool_) pool.reserve(longest, pool.k.size(2), pool.k, /*zeroed=*/true);
   const auto longs = torch::TensorOptions().dtype(torch::kLong);
   const torch::Tensor rows_t = torch::tensor(rows, longs), at_t = torch::tensor(at, longs);
   // Row r sees its positions up to the new token's (a row not stepped: up to its last).

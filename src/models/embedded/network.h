@@ -34,8 +34,9 @@ struct Rotation {
 // token copies only that token's keys and values, not the whole cache.
 struct LayerCache {
   torch::Tensor k, v;
-  // Makes room for `needed` positions, keeping the first `kept`.
-  void reserve(int64_t needed, int64_t kept, const torch::Tensor& like);
+  // Makes room for `needed` positions, keeping the first `kept` (the new room zero when
+  // `zeroed`, otherwise uninitialized).
+  void reserve(int64_t needed, int64_t kept, const torch::Tensor& like, bool zeroed = false);
 };
 
 struct BlockImpl : torch::nn::Module {
