@@ -22,6 +22,8 @@ void add_gen_command(CLI::App& app) {
       ->check(CLI::IsMember({"llava", "mantis", "trace", "tasks"}));
   cmd->add_option("--families", f->families, "comma-separated families (default: all; see docs/gen.md)");
   cmd->add_option("--mc-ratio", f->mc_ratio, "share of multiple-choice questions")->capture_default_str()->check(CLI::Range(0.0, 1.0));
+  cmd->add_flag("--mc-names-option", f->mc_names_option,
+               "end each multiple-choice chain's last thought by naming the option it picks (\"The option for 1 is C.\")");
   cmd->add_option("--seed", f->seed, "generation seed")->capture_default_str();
   cmd->add_option("--shard", f->shard,
                  "k/N: make the k-th of N shards (scenes with index % N == k) into OUT.shard-k-of-N (default: from a Slurm array or "

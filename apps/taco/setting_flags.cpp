@@ -42,6 +42,8 @@ const std::pair<const char*, const char*> kSettingFlags[] = {
     {"VisionTrainOptions.checkpoint_every", "--checkpoint-every"},
     {"DistillSettings.judge", "--judge"},
     {"GenSettings.misled_chains", "--misled-chains"},
+    {"GenSettings.mc_names_option", "--mc-names-option"},
+    {"GenSettings.mc_ratio", "--mc-ratio"},
     {"GenSettings.oracle_noise", "--oracle-noise"},
     {"GenSettings.no_direct", "--no-direct"},
     {"GenSettings.no_images", "--no-images"},

@@ -30,6 +30,9 @@ namespace taco {
 struct GenOptions {
   uint64_t seed = 1;
   double mc_ratio = 0.0;      // share of questions asked as multiple choice
+  // A multiple-choice chain's last thought ends by naming the option it picks ("The option for
+  // 1 is C."), so that the letter is written right after the value it stands for.
+  bool mc_names_option = false;
   // Where tagged images go ("" draws none; the trace still names them): each file named by its
   // picture and the regions drawn on it, <images_dir>/<2 hex>/<scene id>-<16 hex>.jpg.
   std::string images_dir;

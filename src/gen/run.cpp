@@ -229,6 +229,9 @@ GenJobResult run_gen_job(const GenSettings& f, const JobEvents& events) {
   o.format = gen_format_from_string(f.format);
   o.gen.seed = f.seed;
   o.gen.mc_ratio = f.mc_ratio;
+  o.gen.mc_names_option = f.mc_names_option;
+  if (f.mc_names_option && f.mc_ratio <= 0)
+    throw Error("GenSettings.mc_names_option needs GenSettings.mc_ratio above 0: no question would be multiple choice");
   o.gen.noise = OracleNoise::parse(f.oracle_noise);
   o.gen.misled_chains_from_truth = f.misled_chains == "perfect";
   if (o.gen.misled_chains_from_truth && o.gen.noise.none())
@@ -276,6 +279,7 @@ GenJobResult run_gen_job(const GenSettings& f, const JobEvents& events) {
     ShardManifest m{"gen", shard, Json::object(), Json(s.records_per_scene)};
     m.settings = {{"data", std::filesystem::absolute(f.annotations).lexically_normal().string()}, {"format", f.format},
                   {"seed", f.seed}, {"families", f.families}, {"mc_ratio", f.mc_ratio},
+                  {"mc_names_option", f.mc_names_option},
                   {"oracle_noise", o.gen.noise.to_string()}, {"misled_chains", f.misled_chains}, {"direct", o.direct},
                   {"direct_share", o.direct_share}, {"limit", o.limit}, {"prompt_template", prompts.hash()}, {"out", f.out}};
     m.write_for(out);

@@ -71,6 +71,7 @@ struct GenSettings {
   std::string oracle_noise = "none";
   std::string misled_chains = "drop";  // or "perfect"
   double mc_ratio = 0;
+  bool mc_names_option = false;  // GenOptions::mc_names_option
   double direct_share = -1;  // GenRunOptions::direct_share
   uint64_t seed = 1;
   int jobs = 1;

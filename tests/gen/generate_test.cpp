@@ -267,6 +267,40 @@ TEST_F(GenerateTest, EveryAnswerIsRightAndEveryRecordValid) {
   EXPECT_GT(per_family["depth_anchor"], 0);
 }
 
+// --mc-names-option: a multiple-choice chain's last thought names the value and the letter it
+// picks, the letter the Terminate answer gives; free-form chains and the Direct twins are as before.
+TEST_F(GenerateTest, MultipleChoiceChainsNameTheirOptionWhenAsked) {
+  GenOptions plain, named;
+  plain.mc_ratio = named.mc_ratio = 0.5;
+  named.mc_names_option = true;
+  size_t choice = 0;
+  for (size_t i = 0; i < scenes_->size(); ++i) {
+    const auto a = generate_for_scene((*scenes_)[i], i, plain, PromptTemplate::defaults());
+    const auto b = generate_for_scene((*scenes_)[i], i, named, PromptTemplate::defaults());
+    ASSERT_EQ(a.size(), b.size());
+    for (size_t k = 0; k < a.size(); ++k) {
+      const Trace &x = a[k].cota, &y = b[k].cota;
+      ASSERT_EQ(x.task.question, y.task.question);
+      const std::string before = x.steps.back().content->thought, after = y.steps.back().content->thought;
+      EXPECT_EQ(a[k].direct.steps.back().raw, b[k].direct.steps.back().raw);
+      if (x.task.choices.empty()) {
+        EXPECT_EQ(after, before) << x.task.id;
+        continue;
+      }
+      ++choice;
+      EXPECT_EQ(after, before + " The option for " + y.task.metadata["answer_text"].get<std::string>() + " is " + y.answer + ".")
+          << y.task.id;
+      EXPECT_EQ(y.steps.back().content->actions[0].arguments["answer"], y.answer);
+    }
+  }
+  EXPECT_GT(choice, 10u);
+  // Without multiple-choice questions the flag could change nothing: refused, naming both flags.
+  auto refused = test::run_taco("gen -q --data " + dir_->file("scene-graph-annotations.json") + " --out " +
+                                dir_->file("named.jsonl") + " --mc-names-option");
+  EXPECT_NE(refused.code, 0);
+  EXPECT_NE(refused.output.find("--mc-names-option needs --mc-ratio above 0"), std::string::npos) << refused.output;
+}
+
 // The multi-image answers, recomputed from the group's scenes.
 std::string recompute_group(const std::vector<const SceneAnnotation*>& group, const Json& m) {
   const std::string family = m["family"];

@@ -330,7 +330,10 @@ class Builder {
     trace_.user_request = prompts_.user_request(trace_.task.question, inputs, true);
     Trace direct = direct_example(trace_, answer_);
     trace_.task.metadata["variant"] = "cota";
-    finish_with_terminate(trace_, thought, answer_);
+    std::string last = thought;
+    if (options_.mc_names_option && !trace_.task.choices.empty())
+      last += " The option for " + trace_.task.metadata["answer_text"].get<std::string>() + " is " + answer_ + ".";
+    finish_with_terminate(trace_, last, answer_);
     return GeneratedExample{trace_.task.metadata["family"], std::move(trace_), std::move(direct)};
   }
 
