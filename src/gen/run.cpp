@@ -279,9 +279,10 @@ GenJobResult run_gen_job(const GenSettings& f, const JobEvents& events) {
     ShardManifest m{"gen", shard, Json::object(), Json(s.records_per_scene)};
     m.settings = {{"data", std::filesystem::absolute(f.annotations).lexically_normal().string()}, {"format", f.format},
                   {"seed", f.seed}, {"families", f.families}, {"mc_ratio", f.mc_ratio},
-                  {"mc_names_option", f.mc_names_option},
                   {"oracle_noise", o.gen.noise.to_string()}, {"misled_chains", f.misled_chains}, {"direct", o.direct},
                   {"direct_share", o.direct_share}, {"limit", o.limit}, {"prompt_template", prompts.hash()}, {"out", f.out}};
+    // Only when set: shards made before the flag existed still merge with today's default ones.
+    if (f.mc_names_option) m.settings["mc_names_option"] = true;
     m.write_for(out);
     events.tell(format_text("shard %s (from %s) -> %s; taco merge joins the %d parts\n", shard.to_string().c_str(),
                             shard.source.c_str(), out.c_str(), shard.count));

@@ -57,7 +57,8 @@ ActionProtocol action_protocol_from_string(const std::string& word) {
 
 Runtime::Runtime(Model& model, const ToolRegistry& tools, PromptTemplate prompts, EpisodeOptions options)
     : model_(model), tools_(tools), prompts_(std::move(prompts)), options_(std::move(options)),
-      protocol_(make_protocol(options_, model_, tools_, prompts_)), template_hash_(prompts_.hash()) {}
+      protocol_(make_protocol(options_, model_, tools_, prompts_)), template_hash_(prompts_.hash()),
+      input_images_(std::make_shared<InputImageCache>()) {}
 
 const std::string& Runtime::system_prompt() const { return protocol_->system_prompt(); }
 
@@ -71,7 +72,8 @@ Episode::Episode(const Runtime& runtime, const Task& task, const std::string& im
   trace_.inputs_blanked = o.blank_inputs;
   trace_.protocol = to_string(o.protocol);
   const std::string& dir = images_dir.empty() ? o.images_dir : images_dir;
-  images_ = std::make_unique<ImageStore>(dir.empty() ? "" : dir + "/" + safe_file_name(task.id), o.max_pixels);
+  images_ = std::make_unique<ImageStore>(dir.empty() ? "" : dir + "/" + safe_file_name(task.id), o.max_pixels,
+                                         runtime.input_images_.get());
   try {
     for (const auto& path : task.images) images_->add_input(path, o.blank_inputs);
   } catch (const Error& e) {

@@ -23,6 +23,7 @@ namespace taco {
 
 class Episode;
 class ImageStore;
+class InputImageCache;
 class Protocol;
 
 // How the model calls actions: kCota (a JSON step in its reply, TACO's protocol) or kTools (the
@@ -71,6 +72,7 @@ class Runtime {
   EpisodeOptions options_;
   std::shared_ptr<const Protocol> protocol_;  // how the episode talks with the model (runtime/protocol.h)
   std::string template_hash_;
+  std::shared_ptr<InputImageCache> input_images_;  // decoded input files, shared by the episodes
 };
 
 // One episode taken a reply at a time: Runtime::run hands it the model's replies; an RL

@@ -6,26 +6,67 @@
 
 namespace taco {
 
-ImageStore::ImageStore(std::string save_dir, int64_t max_pixels)
-    : save_dir_(std::move(save_dir)), max_pixels_(max_pixels) {}
+namespace {
+
+// An input file's bytes decoded, and the data URL the model is sent: the file's own bytes when
+// the format is one every server takes, re-encoded otherwise; a uniform gray image of the same
+// size with `blank_for_model` (the tools still see the file: how much a model leans on them).
+InputImageCache::Loaded decode_input(std::string bytes, const std::string& path, bool blank_for_model, int64_t max_pixels) {
+  InputImageCache::Loaded out;
+  out.image = Image::decode(bytes, max_pixels, path);
+  std::string mime = image_mime_type(bytes);
+  if (blank_for_model) {
+    bytes = image_from_mat(cv::Mat(out.image.height(), out.image.width(), CV_8UC3, cv::Scalar(128, 128, 128))).encode(".png");
+    mime = "image/png";
+  } else if (mime != "image/png" && mime != "image/jpeg" && mime != "image/webp" && mime != "image/gif") {
+    bytes = out.image.encode(".png");
+    mime = "image/png";
+  }
+  out.data_url = std::make_shared<const std::string>("data:" + mime + ";base64," + base64_encode(bytes));
+  return out;
+}
+
+}  // namespace
+
+InputImageCache::Loaded InputImageCache::load(const std::string& path, bool blank_for_model, int64_t max_pixels) {
+  std::string bytes = read_file(path);
+  const std::string key = path + '\n' + std::to_string(max_pixels) + (blank_for_model ? "\nblank" : "");
+  {
+    std::lock_guard lock(mu_);
+    for (auto it = kept_.begin(); it != kept_.end(); ++it)
+      if (it->key == key && it->file == bytes) {  // the same bytes, not just the same name
+        kept_.splice(kept_.begin(), kept_, it);
+        return it->loaded;
+      }
+  }
+  Loaded loaded = decode_input(bytes, path, blank_for_model, max_pixels);
+  const int64_t size = int64_t{loaded.image.width()} * loaded.image.height() * 3 +
+                       static_cast<int64_t>(loaded.data_url->size() + bytes.size());
+  if (4 * size > max_bytes_) return loaded;
+  std::lock_guard lock(mu_);
+  for (const Kept& k : kept_)
+    if (k.key == key && k.file == bytes) return k.loaded;  // another thread decoded it meanwhile
+  kept_.push_front(Kept{key, std::move(bytes), loaded, size});
+  bytes_ += size;
+  while (bytes_ > max_bytes_) {
+    bytes_ -= kept_.back().bytes;
+    kept_.pop_back();
+  }
+  return loaded;
+}
+
+ImageStore::ImageStore(std::string save_dir, int64_t max_pixels, InputImageCache* inputs)
+    : save_dir_(std::move(save_dir)), max_pixels_(max_pixels), inputs_(inputs) {}
 
 std::string ImageStore::add_input(const std::string& path, bool blank_for_model) {
-  std::string bytes = read_file(path);
+  InputImageCache::Loaded loaded =
+      inputs_ ? inputs_->load(path, blank_for_model, max_pixels_) : decode_input(read_file(path), path, blank_for_model, max_pixels_);
   Entry e;
-  e.image = Image::decode(bytes, max_pixels_, path);
+  e.image = std::move(loaded.image);
   e.name = next_name();
   e.path = path;
   e.source = "input";
-  // Send the file's own bytes when the format is one every server takes; re-encode otherwise.
-  std::string mime = image_mime_type(bytes);
-  if (blank_for_model) {
-    bytes = image_from_mat(cv::Mat(e.image.height(), e.image.width(), CV_8UC3, cv::Scalar(128, 128, 128))).encode(".png");
-    mime = "image/png";
-  } else if (mime != "image/png" && mime != "image/jpeg" && mime != "image/webp" && mime != "image/gif") {
-    bytes = e.image.encode(".png");
-    mime = "image/png";
-  }
-  e.data_url = std::make_shared<const std::string>("data:" + mime + ";base64," + base64_encode(bytes));
+  e.data_url = std::move(loaded.data_url);
   entries_.push_back(std::move(e));
   return entries_.back().name;
 }

@@ -6,7 +6,9 @@
 // Not thread-safe: one store belongs to one episode, which runs on one thread.
 #pragma once
 
+#include <list>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -16,6 +18,35 @@
 #include "tools/tool.h"
 
 namespace taco {
+
+// Input pictures decoded for the episodes of one run, shared: a group's episodes and a scene's
+// questions read the same files, and decoding each again (and hashing its pixels again, for
+// the oracle) was a visible part of an RL step. Each file is still read (a few tens of KB), and
+// a kept picture serves it only when the bytes are the same, so a file rewritten in place is
+// decoded anew; the least recently used go past the budget, and a picture over a quarter of
+// it is not kept. Thread-safe.
+class InputImageCache {
+ public:
+  explicit InputImageCache(int64_t max_bytes = int64_t{256} << 20) : max_bytes_(max_bytes) {}
+  struct Loaded {
+    Image image;
+    std::shared_ptr<const std::string> data_url;  // what the model is sent (gray with `blank_for_model`)
+  };
+  // The file decoded (ImageStore::add_input's errors), from the cache or now.
+  Loaded load(const std::string& path, bool blank_for_model, int64_t max_pixels);
+
+ private:
+  struct Kept {
+    std::string key;   // path and settings
+    std::string file;  // the bytes it was decoded from
+    Loaded loaded;
+    int64_t bytes;     // held: pixels, data URL and file
+  };
+  int64_t max_bytes_;
+  int64_t bytes_ = 0;
+  std::mutex mu_;
+  std::list<Kept> kept_;  // most recently used first
+};
 
 class ImageStore {
  public:
@@ -27,8 +58,9 @@ class ImageStore {
     std::shared_ptr<const std::string> data_url;
   };
 
-  // `save_dir`: where tool outputs are written ("" keeps them in memory only).
-  explicit ImageStore(std::string save_dir = "", int64_t max_pixels = kDefaultMaxPixels);
+  // `save_dir`: where tool outputs are written ("" keeps them in memory only); `inputs`, when
+  // given, shares decoded input files with the run's other episodes.
+  explicit ImageStore(std::string save_dir = "", int64_t max_pixels = kDefaultMaxPixels, InputImageCache* inputs = nullptr);
 
   // Loads an input file; throws Error if it is missing, unreadable or too large. With
   // `blank_for_model`, the model is sent a uniform gray image of the same size while the tools
@@ -53,6 +85,7 @@ class ImageStore {
   std::string next_name() const { return image_name(entries_.size()); }
   std::string save_dir_;
   int64_t max_pixels_;
+  InputImageCache* inputs_;
   int64_t tool_pixels_ = 0;  // of the images tools made so far
   std::vector<Entry> entries_;
 };

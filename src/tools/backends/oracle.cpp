@@ -236,11 +236,31 @@ class OracleBackend : public VisionBackend {
       return nullptr;
     }
     std::call_once(index_built_, [&] { content_.build(scenes_, annotations_path_); });
-    if (long i = content_.find(pixels_key(image.image)); i >= 0) return &seen(static_cast<size_t>(i));
+    if (long i = content_.find(key_of(image.image)); i >= 0) return &seen(static_cast<size_t>(i));
     auto it = by_path_.find(canonical(image.path));
     if (it != by_path_.end()) return &seen(it->second);
     why = "the annotations do not cover " + image.name;
     return nullptr;
+  }
+
+  // pixels_key(image), remembered for the pictures seen lately by their decoded pixels' identity
+  // (the same shared, immutable pixels: the episodes of a run share decoded inputs, so a
+  // picture is hashed once, not at every call about it). An entry holds its pixels' owner
+  // weakly, and owner equality cannot mistake a new picture at a freed one's address for it.
+  std::string key_of(const Image& image) const {
+    const std::shared_ptr<const Image::Impl>& pixels = image.impl();
+    auto same = [&](const std::weak_ptr<const Image::Impl>& w) { return !w.owner_before(pixels) && !pixels.owner_before(w); };
+    {
+      std::lock_guard lock(keys_mu_);
+      for (const auto& [owner, key] : recent_keys_)
+        if (same(owner) && !owner.expired()) return key;
+    }
+    std::string key = pixels_key(image);
+    std::lock_guard lock(keys_mu_);
+    std::erase_if(recent_keys_, [](const auto& entry) { return entry.first.expired(); });
+    if (recent_keys_.size() >= kRecentKeys) recent_keys_.erase(recent_keys_.begin());
+    recent_keys_.emplace_back(pixels, key);
+    return key;
   }
 
   // Scene i as the tools see it: what can be seen of it (visible_part: its masks are read the
@@ -334,6 +354,9 @@ class OracleBackend : public VisionBackend {
   std::string unavailable_;
   mutable std::mutex mu_;
   mutable std::map<std::string, NpyArray> depth_cache_;
+  static constexpr size_t kRecentKeys = 64;
+  mutable std::mutex keys_mu_;
+  mutable std::vector<std::pair<std::weak_ptr<const Image::Impl>, std::string>> recent_keys_;  // key_of, oldest first
 };
 
 }  // namespace
