@@ -33,19 +33,14 @@ InputImageCache::Loaded InputImageCache::load(const std::string& path, bool blan
   const std::string key = path + '\n' + std::to_string(max_pixels) + (blank_for_model ? "\nblank" : "");
   {
     std::lock_guard lock(mu_);
-    for (auto it = kept_.begin(); it != kept_.end(); ++it)
-      if (it->key == key && it->file == bytes) {  // the same bytes, not just the same name
-        kept_.splice(kept_.begin(), kept_, it);
-        return it->loaded;
-      }
+    if (const Loaded* kept = find_locked(key, bytes)) return *kept;
   }
   Loaded loaded = decode_input(bytes, path, blank_for_model, max_pixels);
   const int64_t size = int64_t{loaded.image.width()} * loaded.image.height() * 3 +
                        static_cast<int64_t>(loaded.data_url->size() + bytes.size());
   if (4 * size > max_bytes_) return loaded;
   std::lock_guard lock(mu_);
-  for (const Kept& k : kept_)
-    if (k.key == key && k.file == bytes) return k.loaded;  // another thread decoded it meanwhile
+  if (const Loaded* kept = find_locked(key, bytes)) return *kept;  // another thread decoded it meanwhile
   kept_.push_front(Kept{key, std::move(bytes), loaded, size});
   bytes_ += size;
   while (bytes_ > max_bytes_) {
@@ -53,6 +48,15 @@ InputImageCache::Loaded InputImageCache::load(const std::string& path, bool blan
     kept_.pop_back();
   }
   return loaded;
+}
+
+const InputImageCache::Loaded* InputImageCache::find_locked(const std::string& key, const std::string& file) {
+  for (auto it = kept_.begin(); it != kept_.end(); ++it)
+    if (it->key == key && it->file == file) {  // the same bytes, not just the same name
+      kept_.splice(kept_.begin(), kept_, it);
+      return &kept_.front().loaded;
+    }
+  return nullptr;
 }
 
 ImageStore::ImageStore(std::string save_dir, int64_t max_pixels, InputImageCache* inputs)

@@ -42,6 +42,9 @@ class InputImageCache {
     Loaded loaded;
     int64_t bytes;     // held: pixels, data URL and file
   };
+  // The kept picture of `key` decoded from `file`, made the most recently used; null when none.
+  // Called with mu_ held.
+  const Loaded* find_locked(const std::string& key, const std::string& file);
   int64_t max_bytes_;
   int64_t bytes_ = 0;
   std::mutex mu_;
